@@ -1,0 +1,3 @@
+from gitops_lint.cli import main
+
+main()

@@ -1,0 +1,187 @@
+"""The rule catalogue: one YAML file per rule in `rules/`, plus the user's own folders.
+
+A rule is data: its id and name, severity, the page a person reads (summary,
+rationale, fix, references), the check that implements it with its
+parameters, and bad/good examples that the test suite runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from gitops_lint.diagnostics import Severity
+
+ID_RE = re.compile(r"^[A-Z][A-Z0-9]{0,4}[A-Z][0-9]{3}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+REQUIRED_KEYS = ("id", "name", "severity", "summary", "rationale", "fix", "check", "examples")
+ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "family"}
+
+
+class CatalogueError(Exception):
+    """A rule file is malformed (ours: a bug; a user's: a configuration error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    kind: str  # "bad" or "good"
+    path: str
+    content: str | bytes
+    #: For bad examples: the lines that must be reported.
+    lines: tuple[int, ...] = ()
+    #: Extra files the example needs beside the one under test (path -> content).
+    files: tuple[tuple[str, str], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    rationale: str
+    fix: str
+    check: str
+    params: dict[str, Any]
+    #: User-tunable options and their defaults (`rule-options` in the config overrides them).
+    options: dict[str, Any]
+    references: tuple[str, ...]
+    examples: tuple[Example, ...]
+    source: str
+
+    @property
+    def family(self) -> str:
+        return self.id.rstrip("0123456789")
+
+    def load_check(self) -> Callable[..., Iterable]:
+        module_name, _, attr = self.check.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise CatalogueError(f"{self.source}: check {self.check!r} cannot be loaded: {exc}") from None
+
+
+def _data_dir(name: str) -> Path:
+    """`rules/` and `schemas/` ship inside the wheel; in a source checkout they sit beside the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise CatalogueError(f"data folder {name!r} not found beside {here}")
+
+
+def builtin_rules_dir() -> Path:
+    return _data_dir("rules")
+
+
+def schemas_dir() -> Path:
+    return _data_dir("schemas")
+
+
+def _parse_rule(path: Path) -> Rule:
+    import yaml
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: cannot read rule: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{path}: a rule file must be a mapping")
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    unknown = sorted(set(data) - ALLOWED_KEYS)
+    if missing or unknown:
+        raise CatalogueError(f"{path}: missing keys {missing}, unknown keys {unknown}")
+    rule_id, name = str(data["id"]), str(data["name"])
+    if not ID_RE.match(rule_id) or not NAME_RE.match(name):
+        raise CatalogueError(f"{path}: id {rule_id!r} or name {name!r} is malformed (e.g. YAML001, syntax-error)")
+    try:
+        severity = Severity.parse(str(data["severity"]))
+    except ValueError as exc:
+        raise CatalogueError(f"{path}: {exc}") from None
+    examples = tuple(_parse_examples(path, data["examples"]))
+    return Rule(
+        id=rule_id,
+        name=name,
+        severity=severity,
+        summary=str(data["summary"]).strip(),
+        rationale=str(data["rationale"]).strip(),
+        fix=str(data["fix"]).strip(),
+        check=str(data["check"]),
+        params=dict(data.get("params") or {}),
+        options=dict(data.get("options") or {}),
+        references=tuple(str(r) for r in data.get("references") or ()),
+        examples=examples,
+        source=str(path),
+    )
+
+
+def _parse_examples(path: Path, data: Any) -> Iterable[Example]:
+    import base64
+
+    if not isinstance(data, dict) or not data.get("bad") or not data.get("good"):
+        raise CatalogueError(f"{path}: examples need at least one `bad` and one `good` entry")
+    for kind in ("bad", "good"):
+        for entry in data[kind]:
+            if "content_base64" in entry:
+                content: str | bytes = base64.b64decode(entry["content_base64"])
+            else:
+                content = str(entry.get("content", ""))
+            lines = tuple(int(x) for x in entry.get("lines", ()))
+            if kind == "bad" and not lines:
+                raise CatalogueError(f"{path}: every bad example names the `lines` that must be reported")
+            yield Example(
+                kind=kind,
+                path=str(entry.get("path", "example.yaml")),
+                content=content,
+                lines=lines,
+                files=tuple((str(k), str(v)) for k, v in (entry.get("files") or {}).items()),
+                options=dict(entry.get("options") or {}),
+            )
+
+
+@dataclass(slots=True)
+class Catalogue:
+    rules: list[Rule]
+    by_key: dict[str, Rule] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for rule in self.rules:
+            for key in (rule.id, rule.name):
+                if key in self.by_key and self.by_key[key] is not rule:
+                    raise CatalogueError(f"{rule.source}: {key!r} is already defined by {self.by_key[key].source}")
+                self.by_key[key] = rule
+
+    def get(self, key: str) -> Rule | None:
+        return self.by_key.get(key) or self.by_key.get(key.upper())
+
+    def select(self, keys: Iterable[str]) -> set[str]:
+        """Rule ids matching ids, names, family prefixes (`YAML`) or `ALL`; unknown keys raise."""
+        out: set[str] = set()
+        for key in keys:
+            key = key.strip()
+            if not key:
+                continue
+            if key.upper() == "ALL":
+                out.update(r.id for r in self.rules)
+            elif rule := self.get(key):
+                out.add(rule.id)
+            elif matched := [r.id for r in self.rules if r.id.startswith(key.upper())]:
+                out.update(matched)
+            else:
+                raise CatalogueError(f"unknown rule selector {key!r}")
+        return out
+
+
+def load_catalogue(extra_dirs: Iterable[Path] = ()) -> Catalogue:
+    rules: list[Rule] = []
+    for directory in (builtin_rules_dir(), *extra_dirs):
+        if not directory.is_dir():
+            raise CatalogueError(f"rule folder not found: {directory}")
+        for path in sorted(directory.glob("*.yaml")):
+            rules.append(_parse_rule(path))
+    rules.sort(key=lambda r: r.id)
+    return Catalogue(rules)

@@ -1,0 +1,211 @@
+"""Command line: parse options, call the engine, render, exit 0/1/2. Nothing else happens here.
+
+Heavy imports (pydantic, jsonschema, networkx) stay inside the commands so
+`--version` and the pre-commit path start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from gitops_lint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FLUX_VERSIONS = ("2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9")
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def use_color(mode: str, stream) -> bool:
+    """--color beats NO_COLOR, which beats FORCE_COLOR, which beats TTY detection."""
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename it over the target."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fail(message: str) -> "NoReturn":  # noqa: F821
+    click.echo(f"gitops-lint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="gitops-lint", message="%(prog)s %(version)s")
+def main() -> None:
+    """Lint GitLab agent configs and Flux manifests before you push."""
+
+
+def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    from gitops_lint.report import FORMATS
+
+    out = []
+    for value in values:
+        fmt, sep, target = value.partition("=")
+        if not sep or not target or fmt not in FORMATS:
+            raise click.BadParameter(f"{value!r}: use FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}",
+                                     param_hint="--report")
+        out.append((fmt, Path(target)))
+    return out
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file (default: .gitops-lint.yaml found upwards to the git root).")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--flux-version", type=click.Choice(FLUX_VERSIONS), help="Flux release to validate against.")
+@click.option("--select", multiple=True, help="Rules to run: ids, names or prefixes, comma-separated.")
+@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
+@click.option("--ignore", multiple=True, help="Rules to skip.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE",
+              help="Also write a report in FORMAT to FILE (repeatable).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
+              help="Lowest severity that makes the exit code 1 (default: error).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (2 still means an error).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Findings only: no code frames, no summary.")
+def check(paths, config_path, isolated, flux_version, select, extend_select, ignore, fmt, output, reports,
+          fail_on, exit_zero, color, quiet) -> None:
+    """Lint PATHS (files or folders; default: the current folder)."""
+    from gitops_lint.catalogue import CatalogueError
+    from gitops_lint.config import ConfigError, find_config, load_config
+    from gitops_lint.diagnostics import Severity
+    from gitops_lint.discover import DiscoveryError, find_root
+    from gitops_lint.engine import LintOptions, UsageError, lint
+    from gitops_lint.report import ReportInput, renderer
+
+    report_targets = _parse_reports(reports)
+    paths = list(paths) or ["."]
+    cwd = Path.cwd()
+    try:
+        if isolated:
+            config = load_config(None)
+        else:
+            for p in paths:
+                if not Path(p).exists():
+                    raise DiscoveryError(f"path does not exist: {p}")
+            root, in_git = find_root([cwd / p for p in paths], cwd)
+            config = load_config(config_path or find_config(cwd / paths[0], root if in_git else None))
+        options = LintOptions(
+            paths=paths, config=config, select=_split(select) or None, extend_select=_split(extend_select),
+            ignore=_split(ignore), flux_version=flux_version, cwd=cwd,
+        )
+        result = lint(options)
+    except (ConfigError, UsageError, DiscoveryError, CatalogueError) as exc:
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the user gets a message and exit 2, never a traceback
+        if os.environ.get("GITOPS_LINT_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (set GITOPS_LINT_DEBUG=1 for a traceback)")
+
+    summary = result.summary.to_json()
+    stream = sys.stdout
+    main_report = ReportInput(result.diagnostics, summary, result.catalogue,
+                              color=fmt == "text" and output is None and use_color(color, stream), quiet=quiet)
+    text = renderer(fmt)(main_report)
+    try:
+        if output is not None:
+            write_atomically(output, text)
+        else:
+            stream.write(text)
+        for report_fmt, target in report_targets:
+            extra = ReportInput(result.diagnostics, summary, result.catalogue)
+            write_atomically(target, renderer(report_fmt)(extra))
+    except OSError as exc:
+        fail(f"cannot write report: {exc}")
+    stream.flush()
+    for message in result.internal_errors:
+        click.echo(f"gitops-lint: {message}", err=True)
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    if result.summary.files == 0 and not result.all_excluded:
+        fail("no YAML files found to check in " + ", ".join(paths))
+    threshold = Severity.parse(fail_on or options.config.fail_on)
+    failing = any(d.severity >= threshold for d in result.diagnostics)
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also list the custom rules this configuration adds.")
+def rules_command(fmt: str, config_path: Path | None) -> None:
+    """List the rule catalogue."""
+    import json
+
+    catalogue = _catalogue(config_path)
+    if fmt == "json":
+        click.echo(json.dumps([_rule_json(r) for r in catalogue.rules], indent=2))
+        return
+    width = max(len(r.name) for r in catalogue.rules)
+    for rule in catalogue.rules:
+        click.echo(f"{rule.id:<8} {rule.name:<{width}}  {rule.severity.label:<7}  {rule.summary}")
+
+
+@main.command()
+@click.argument("rule")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+def explain(rule: str, config_path: Path | None) -> None:
+    """Print the page of one rule, by id (YAML001) or name (syntax-error)."""
+    from gitops_lint.report.rules import rule_page
+
+    catalogue = _catalogue(config_path)
+    found = catalogue.get(rule)
+    if found is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule, list(catalogue.by_key), n=3)
+        fail(f"no rule {rule!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    click.echo(rule_page(found), nl=False)
+
+
+def _catalogue(config_path: Path | None):
+    from gitops_lint.catalogue import CatalogueError, load_catalogue
+    from gitops_lint.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path) if config_path else None
+        return load_catalogue(config.custom_rules if config else ())
+    except (CatalogueError, ConfigError) as exc:
+        fail(str(exc))
+
+
+def _rule_json(rule) -> dict:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "severity": rule.severity.label,
+        "summary": rule.summary,
+        "rationale": rule.rationale,
+        "fix": rule.fix,
+        "references": list(rule.references),
+        "options": rule.options,
+    }

@@ -1,0 +1,92 @@
+"""The types every stage shares: source spans, findings and diagnostics.
+
+A check yields `Finding`s (what and where); the engine turns each into a
+`Diagnostic` by stamping the rule, the effective severity and a fingerprint.
+Reports only ever see `Diagnostic`s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import NamedTuple
+
+
+class Span(NamedTuple):
+    """1-based line and column; the end column is exclusive (as in SARIF and LSP)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, line: int, column: int = 1) -> "Span":
+        return cls(line, column, line, column + 1)
+
+
+class Severity(IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning or info)") from None
+
+
+@dataclass(slots=True)
+class Finding:
+    """What a check reports: a message about one node of one file.
+
+    `anchor` is a stable description of the node (e.g. the YAML path
+    `spec.interval`); with the object it keeps the fingerprint stable when
+    unrelated lines move.
+    """
+
+    message: str
+    path: str
+    span: Span
+    object: str | None = None
+    anchor: str = ""
+    #: A rule whose check serves several rules (the loader's problems) names it here.
+    rule: str | None = None
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    rule: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    span: Span
+    object: str | None = None
+    fingerprint: str = ""
+    #: The source lines the span covers (at most a few), for code frames.
+    source: tuple[str, ...] = field(default_factory=tuple)
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.span.line, self.span.column, self.rule, self.message)
+
+    def to_json(self) -> dict:
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "severity": self.severity.label,
+            "message": self.message,
+            "path": self.path,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "object": self.object,
+            "fingerprint": self.fingerprint,
+        }

@@ -1,0 +1,314 @@
+"""Runs a lint: discover -> load -> model -> rules -> diagnostics, then config and suppressions.
+
+Everything the CLI prints comes out of `LintResult`; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
+from gitops_lint.config import Config, ConfigError
+from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
+from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base
+from gitops_lint.yaml.loader import SourceFile, load_file, parse_source, read_source
+
+SUPPRESSION_RULE = "SUP001"
+#: Rules whose check is part of the engine rather than a module of `checks/`.
+BUILTIN_PREFIX = "builtin:"
+_SUPPRESSION_RE = re.compile(
+    r"#\s*gitops-lint:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<rules>[^\]]*)\])?(?P<reason>[^\n]*)"
+)
+
+
+class UsageError(Exception):
+    """Bad selection or options (exit code 2)."""
+
+
+@dataclass(slots=True)
+class Summary:
+    files: int = 0
+    documents: int = 0
+    objects: int = 0
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+    #: Files read but not parsed as YAML (templates, binary, ...).
+    skipped: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "files": self.files,
+            "documents": self.documents,
+            "objects": self.objects,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "infos": self.infos,
+        }
+
+
+@dataclass(slots=True)
+class LintResult:
+    root: Path
+    diagnostics: list[Diagnostic]
+    summary: Summary
+    catalogue: Catalogue
+    #: Checks that crashed: bugs of ours, reported with exit code 2.
+    internal_errors: list[str] = field(default_factory=list)
+    #: Files were named explicitly, and every one was excluded by the configuration.
+    all_excluded: bool = False
+
+
+@dataclass(slots=True)
+class LintOptions:
+    paths: list[str]
+    config: Config = field(default_factory=Config)
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    flux_version: str | None = None
+    cwd: Path | None = None
+
+
+def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
+    """CLI beats config: the nearest `select` is the base, then extend-select and ignore adjust it."""
+    config = options.config
+    try:
+        base = options.select if options.select is not None else config.select
+        chosen = catalogue.select(base) if base is not None else {r.id for r in catalogue.rules}
+        chosen |= catalogue.select([*config.extend_select, *options.extend_select])
+        chosen -= catalogue.select([*config.ignore, *options.ignore])
+        for key in config.severity:
+            catalogue.select([key])
+        for keys in config.per_path_ignores.values():
+            catalogue.select(keys)
+    except CatalogueError as exc:
+        raise UsageError(str(exc)) from None
+    return [r for r in catalogue.rules if r.id in chosen]
+
+
+def rule_params(rule: Rule, config: Config) -> dict:
+    overrides: dict = {}
+    for key in (rule.id, rule.name):
+        overrides.update(config.rule_options.get(key, {}))
+    unknown = sorted(set(overrides) - set(rule.options))
+    if unknown:
+        known = ", ".join(sorted(rule.options)) or "none"
+        raise ConfigError(f"rule-options for {rule.id} ({rule.name}): unknown option(s) {unknown} (options: {known})")
+    return {**rule.params, **rule.options, **overrides}
+
+
+def load_sources(candidates: Iterable[Candidate]) -> list[SourceFile]:
+    files = []
+    for candidate in candidates:
+        if candidate.template:
+            source = read_source(candidate.path, candidate.rel)
+            source.skipped = source.skipped or "template"
+        else:
+            source = load_file(candidate.path, candidate.rel)
+        files.append(source)
+    return files
+
+
+def lint(options: LintOptions) -> LintResult:
+    try:
+        catalogue = load_catalogue(options.config.custom_rules)
+    except CatalogueError as exc:
+        raise ConfigError(str(exc)) from None
+    rules = active_rules(catalogue, options)
+    params = {rule.id: rule_params(rule, options.config) for rule in rules}
+    config = options.config
+    discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude,
+                         exclude_base=config.path.parent if config.path else None)
+    files = load_sources(discovery.files)
+    return lint_files(files, discovery, catalogue, rules, params, options)
+
+
+def lint_files(
+    files: list[SourceFile],
+    discovery: Discovery,
+    catalogue: Catalogue,
+    rules: list[Rule],
+    params: dict[str, dict],
+    options: LintOptions,
+) -> LintResult:
+    from gitops_lint.checks import Context
+    from gitops_lint.model import build_model
+
+    model = build_model(files)
+    config = options.config
+    settings = {
+        "flux_version": options.flux_version or config.flux_version,
+        "gitlab_version": config.gitlab_version,
+        "gitlab_url": config.gitlab_url,
+    }
+    ctx = Context(files=files, model=model, settings=settings)
+    by_rel = {f.rel: f for f in files}
+    diagnostics: list[Diagnostic] = []
+    internal: list[str] = []
+    for rule in rules:
+        if rule.check.startswith(BUILTIN_PREFIX):
+            continue  # unused suppressions need every other rule's result first
+        try:
+            check = rule.load_check()
+            for finding in check(ctx, **params[rule.id]):
+                if finding.rule and finding.rule != rule.id:
+                    continue
+                diagnostics.append(_diagnostic(rule, finding, by_rel.get(finding.path), config))
+        except CatalogueError as exc:
+            internal.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a crashing check must not hide the others
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            internal.append(
+                f"internal error in rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
+                f"[{Path(where.filename).name}:{where.lineno}]"
+            )
+    diagnostics = _apply_path_ignores(diagnostics, config, catalogue, discovery.root)
+    active_ids = {r.id for r in rules}
+    diagnostics = _apply_suppressions(diagnostics, files, catalogue, active_ids, config)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    _fingerprint(diagnostics)
+    summary = Summary(
+        files=len(files),
+        documents=sum(len(f.documents) for f in files),
+        objects=len(model.objects),
+        skipped=sum(1 for f in files if f.skipped),
+    )
+    for d in diagnostics:
+        if d.severity is Severity.ERROR:
+            summary.errors += 1
+        elif d.severity is Severity.WARNING:
+            summary.warnings += 1
+        else:
+            summary.infos += 1
+    explicit_files = [p for p in options.paths if not Path(options.cwd or ".", p).is_dir()]
+    all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
+    return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded)
+
+
+def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config: Config) -> Diagnostic:
+    severity = rule.severity
+    for key in (rule.id, rule.name):
+        if key in config.severity:
+            severity = Severity.parse(config.severity[key])
+    lines = source.source_lines(finding.span) if source is not None and source.text else ()
+    return Diagnostic(
+        rule=rule.id,
+        name=rule.name,
+        severity=severity,
+        message=finding.message,
+        path=finding.path,
+        span=finding.span,
+        object=finding.object,
+        fingerprint=finding.anchor,  # replaced by the real fingerprint once sorted
+        source=lines,
+    )
+
+
+def _fingerprint(diagnostics: list[Diagnostic]) -> None:
+    """Stable when unrelated lines move: rule, file, object and field, not line numbers."""
+    seen: dict[str, int] = {}
+    for d in diagnostics:
+        context = d.fingerprint if d.object else f"{d.fingerprint}|{(d.source[0].strip() if d.source else '')}"
+        key = f"{d.rule}|{d.path}|{d.object or ''}|{context}|{d.message if not d.object else ''}"
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        d.fingerprint = hashlib.sha256(f"{key}|{n}".encode()).hexdigest()[:32]
+
+
+def _apply_path_ignores(
+    diagnostics: list[Diagnostic], config: Config, catalogue: Catalogue, root: Path
+) -> list[Diagnostic]:
+    """`per-path-ignores` globs are relative to the configuration file's folder, like `exclude`."""
+    if not config.per_path_ignores:
+        return diagnostics
+    import pathspec
+
+    base = config.path.parent if config.path else None
+
+    table = [
+        (pathspec.PathSpec.from_lines("gitwildmatch", [glob]), catalogue.select(keys))
+        for glob, keys in config.per_path_ignores.items()
+    ]
+    return [
+        d for d in diagnostics
+        if not any(d.rule in ids and spec.match_file(relative_to_base(d.path, root, base)) for spec, ids in table)
+    ]
+
+
+@dataclass(slots=True)
+class _Suppression:
+    line: int
+    column: int
+    targets: tuple[int, ...]
+    rules: set[str] | None  # None: every rule
+    unknown: list[str]
+    file_level: bool
+    used: bool = False
+
+
+def parse_suppressions(source: SourceFile, catalogue: Catalogue) -> list[_Suppression]:
+    if "gitops-lint:" not in source.text:
+        return []
+    out = []
+    for number, text in enumerate(source.lines, start=1):
+        if "gitops-lint:" not in text:
+            continue
+        match = _SUPPRESSION_RE.search(text)
+        if not match:
+            continue
+        rules: set[str] | None = None
+        unknown: list[str] = []
+        if match.group("rules") is not None:
+            rules = set()
+            for key in re.split(r"[,\s]+", match.group("rules").strip()):
+                if not key:
+                    continue
+                rule = catalogue.get(key)
+                if rule:
+                    rules.add(rule.id)
+                else:
+                    unknown.append(key)
+        own_line = not text[: match.start()].strip()
+        targets = (number + 1,) if own_line else (number,)
+        out.append(_Suppression(number, match.start() + 1, targets, rules, unknown, match.group("kind") == "ignore-file"))
+    return out
+
+
+def _apply_suppressions(
+    diagnostics: list[Diagnostic], files: list[SourceFile], catalogue: Catalogue, active: set[str], config: Config
+) -> list[Diagnostic]:
+    table = {f.rel: parse_suppressions(f, catalogue) for f in files}
+    kept = []
+    for d in diagnostics:
+        suppressed = False
+        for s in table.get(d.path, ()):
+            if (s.file_level or d.span.line in s.targets) and (s.rules is None or d.rule in s.rules):
+                s.used = suppressed = True
+        if not suppressed:
+            kept.append(d)
+    rule = catalogue.get(SUPPRESSION_RULE)
+    if rule is None or SUPPRESSION_RULE not in active:
+        return kept
+    by_rel = {f.rel: f for f in files}
+    for rel, suppressions in table.items():
+        for s in suppressions:
+            span = Span.point(s.line, s.column)
+            for key in s.unknown:
+                kept.append(_diagnostic(rule, Finding(f"suppression names unknown rule {key!r}", rel, span,
+                                                      anchor=f"unknown:{key}"), by_rel[rel], config))
+            if s.used:
+                continue
+            named = s.rules if s.rules is not None else None
+            if named is not None and not (named & active):
+                continue  # it suppresses rules not run this time: not known to be unused
+            what = ", ".join(sorted(named)) if named else "all rules"
+            scope = "in this file" if s.file_level else "on this line or the next"
+            kept.append(_diagnostic(rule, Finding(f"unused suppression ({what}): nothing {scope} is reported; "
+                                                  "remove it", rel, span, anchor=f"unused:{what}"), by_rel[rel], config))
+    return kept

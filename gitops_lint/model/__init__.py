@@ -1,0 +1,148 @@
+"""From loaded documents to typed objects.
+
+Each YAML document becomes at most one typed object: a GitLab agent config
+(by where the file sits), a Flux object, a kustomize `kustomization.yaml`, a
+Secret or ConfigMap, or a generic Kubernetes object. Documents that are none of
+these (Helm values, CI files, ...) are kept as `other_documents` so rules can
+still look at them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, TypeVar
+
+from gitops_lint.model.base import Located, ModelProblem, build_lenient
+from gitops_lint.yaml.loader import Document, SourceFile
+
+#: GitLab's own discovery rule (kas `ListAgentConfigFiles`).
+AGENT_CONFIG_RE = re.compile(r"^\.gitlab/agents/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)/config\.yaml$")
+AGENT_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+AGENT_TOP_LEVEL_KEYS = frozenset(
+    {"gitops", "observability", "ci_access", "container_scanning", "user_access", "remote_development", "flux",
+     "starboard", "cilium"}
+)
+KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+KUSTOMIZATION_FILE_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization", "kustomization"})
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPath:
+    """Where an agent config sits, and whether GitLab would read it from there."""
+
+    #: The agent name GitLab would derive (the folder name), or the best guess.
+    name: str
+    #: Why GitLab ignores this file, or None when it reads it.
+    ignored_because: str | None
+    #: The folder holding `.gitlab/` ("" for the repository root).
+    project_dir: str
+
+
+def agent_path(rel: str) -> AgentPath | None:
+    """Classify a file under a `.gitlab/agents/` folder; None for any other file."""
+    marker = ".gitlab/agents/"
+    index = rel.find(marker)
+    if index < 0 or (index > 0 and rel[index - 1] != "/"):
+        return None
+    project_dir = rel[: max(index - 1, 0)]
+    inner = rel[index + len(marker) :]
+    parts = inner.split("/")
+    if len(parts) == 1:
+        stem = parts[0].rsplit(".", 1)[0]
+        return AgentPath(stem, f"GitLab reads `.gitlab/agents/<agent-name>/config.yaml`; a file directly in "
+                               f"`.gitlab/agents/` is ignored (move it to `.gitlab/agents/{stem}/config.yaml`)", project_dir)
+    name, filename = parts[0], parts[-1]
+    reasons = []
+    if len(parts) > 2:
+        reasons.append(f"it is nested {len(parts) - 2} folder(s) deeper than `.gitlab/agents/<agent-name>/`")
+    if filename == "config.yml":
+        reasons.append("the `.yml` extension is not recognised (only `config.yaml`)")
+    elif filename != "config.yaml":
+        reasons.append(f"only `config.yaml` is read in an agent folder, not `{filename}`")
+    if not AGENT_NAME_RE.match(name) or len(name) > 63:
+        reasons.append(f"agent name {name!r} is invalid (lowercase letters, digits and '-', not at either end, "
+                       "at most 63 characters)")
+    reason = None
+    if reasons:
+        reason = "GitLab never reads this agent config: " + "; ".join(reasons)
+    return AgentPath(name, reason, project_dir)
+
+
+O = TypeVar("O", bound=Located)
+
+
+@dataclass(slots=True)
+class Model:
+    objects: list[Located] = field(default_factory=list)
+    #: Mappings that are no Kubernetes object or agent config (values files, CI files, ...).
+    other_documents: list[Document] = field(default_factory=list)
+    problems: list[ModelProblem] = field(default_factory=list)
+    by_doc: dict[int, Located] = field(default_factory=dict)
+
+    def of_type(self, cls: type[O]) -> Iterator[O]:
+        return (o for o in self.objects if isinstance(o, cls))
+
+    def object_of(self, doc: Document) -> Located | None:
+        return self.by_doc.get(id(doc))
+
+
+class _Registry:
+    """(API group, kind) -> model class, built on first use so `--version` imports nothing heavy."""
+
+    _table: dict[tuple[str, str], type] | None = None
+
+    @classmethod
+    def table(cls) -> dict[tuple[str, str], type]:
+        if cls._table is None:
+            from gitops_lint.model.flux import FLUX_KINDS
+            from gitops_lint.model.kubernetes import ConfigMap, Secret
+
+            table: dict[tuple[str, str], type] = {}
+            for model in (*FLUX_KINDS, Secret, ConfigMap):
+                for key in model.handles:
+                    table[key] = model
+            cls._table = table
+        return cls._table
+
+
+def build_model(files: Iterable[SourceFile]) -> Model:
+    from gitops_lint.model.agent import AgentConfig
+    from gitops_lint.model.kubernetes import KubernetesObject, api_group
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    table = _Registry.table()
+    model = Model()
+
+    def add(obj: Located, problems: list[ModelProblem]) -> None:
+        model.objects.append(obj)
+        model.by_doc[id(obj.doc)] = obj
+        for problem in problems:
+            problem.object = obj.ref
+        model.problems.extend(problems)
+
+    for source in files:
+        location = agent_path(source.rel)
+        filename = source.rel.rsplit("/", 1)[-1]
+        for position, doc in enumerate(source.documents):
+            data = doc.data
+            if not isinstance(data, dict):
+                continue
+            is_k8s = isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
+            if location is not None and position == 0 and not is_k8s and (
+                filename.startswith("config.") or AGENT_TOP_LEVEL_KEYS & data.keys() or not data
+            ):
+                agent, problems = build_lenient(AgentConfig, doc)
+                agent.agent_name = location.name
+                agent.location = location
+                add(agent, problems)
+                continue
+            group = api_group(data.get("apiVersion")) if is_k8s else ""
+            kind = data.get("kind") if is_k8s else None
+            if (is_k8s and group == KUSTOMIZE_GROUP) or (not is_k8s and filename in KUSTOMIZATION_FILE_NAMES):
+                add(*build_lenient(KustomizeFile, doc))
+            elif is_k8s:
+                add(*build_lenient(table.get((group, kind), KubernetesObject), doc))
+            else:
+                model.other_documents.append(doc)
+    return model

@@ -1,0 +1,74 @@
+"""Kubernetes objects: the metadata every object shares, Secrets, ConfigMaps, and the generic rest."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from gitops_lint.model.base import Located, Model
+
+
+class ObjectMeta(Model):
+    name: str | None = None
+    generateName: str | None = None
+    namespace: str | None = None
+    labels: dict[str, str | None] = Field(default_factory=dict)
+    annotations: dict[str, str | None] = Field(default_factory=dict)
+
+
+class KubernetesObject(Located):
+    """Any object with apiVersion and kind; the typed kinds below refine it."""
+
+    apiVersion: str | None = None
+    kind: str | None = None
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+
+    #: (API group, kind) pairs a subclass models; the group of core objects is "".
+    handles: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @property
+    def group(self) -> str:
+        return api_group(self.apiVersion)
+
+    @property
+    def version(self) -> str:
+        return (self.apiVersion or "").rpartition("/")[2]
+
+    @property
+    def name(self) -> str | None:
+        return self.metadata.name
+
+    @property
+    def namespace(self) -> str | None:
+        return self.metadata.namespace
+
+    @property
+    def ref(self) -> str:
+        """`Kind/namespace/name`, the flux CLI's way of naming an object (`Kind/name` when cluster-scoped or unset)."""
+        parts = [self.kind or "?"]
+        if self.namespace:
+            parts.append(self.namespace)
+        parts.append(self.name or self.metadata.generateName or "?")
+        return "/".join(parts)
+
+
+def api_group(api_version: str | None) -> str:
+    if not api_version or "/" not in api_version:
+        return ""
+    return api_version.split("/", 1)[0]
+
+
+class Secret(KubernetesObject):
+    handles = (("", "Secret"),)
+    type: str | None = None
+    data: dict[str, str | None] = Field(default_factory=dict)
+    stringData: dict[str, str | None] = Field(default_factory=dict)
+    immutable: bool | None = None
+
+
+class ConfigMap(KubernetesObject):
+    handles = (("", "ConfigMap"),)
+    data: dict[str, str | None] = Field(default_factory=dict)
+    binaryData: dict[str, str | None] = Field(default_factory=dict)
+    immutable: bool | None = None

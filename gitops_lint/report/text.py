@@ -1,0 +1,64 @@
+"""Human output: `path:line:col: severity RULE message`, a code frame under each finding, a summary."""
+
+from __future__ import annotations
+
+from gitops_lint.diagnostics import Diagnostic, Severity
+from gitops_lint.report import ReportInput
+
+_COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
+_BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+_FRAME_WIDTH = 160
+
+
+def render(report: ReportInput) -> str:
+    paint = _painter(report.color)
+    out: list[str] = []
+    for d in report.diagnostics:
+        head = (
+            f"{paint(_BOLD, d.path)}:{d.span.line}:{d.span.column}: "
+            f"{paint(_COLORS[d.severity], d.severity.label)} {paint(_BOLD, d.rule)} {d.message}"
+        )
+        if d.object:
+            head += f" {paint(_DIM, f'[{d.object}]')}"
+        out.append(head)
+        if not report.quiet and d.source:
+            out.extend(_frame(d, paint))
+    if not report.quiet:
+        out.append(_summary_line(report.summary))
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _frame(d: Diagnostic, paint) -> list[str]:
+    number = str(d.span.line)
+    gutter = " " * len(number)
+    text = d.source[0].expandtabs(1)
+    if len(text) > _FRAME_WIDTH:
+        text = text[:_FRAME_WIDTH] + "…"
+    start = max(d.span.column - 1, 0)
+    if d.span.end_line == d.span.line:
+        width = max(d.span.end_column - d.span.column, 1)
+    else:
+        width = max(len(text.rstrip()) - start, 1)
+    width = max(min(width, len(text) - start), 1)
+    marker = " " * min(start, len(text)) + "^" * width
+    return [
+        f" {paint(_DIM, number)} {paint(_DIM, '|')} {text}",
+        f" {gutter} {paint(_DIM, '|')} {paint(_COLORS[d.severity], marker)}",
+    ]
+
+
+def _summary_line(summary: dict) -> str:
+    counts = [(summary["errors"], "error"), (summary["warnings"], "warning"), (summary["infos"], "info")]
+    found = ", ".join(f"{n} {word}{'s' if n != 1 and word != 'info' else ''}" for n, word in counts if n)
+    scope = (
+        f"{summary['files']} file{'s' if summary['files'] != 1 else ''}, "
+        f"{summary['documents']} document{'s' if summary['documents'] != 1 else ''}, "
+        f"{summary['objects']} object{'s' if summary['objects'] != 1 else ''}"
+    )
+    return f"Found {found} in {scope}." if found else f"All clear: {scope} checked."
+
+
+def _painter(color: bool):
+    if not color:
+        return lambda _code, text: text
+    return lambda code, text: f"{code}{text}{_RESET}"

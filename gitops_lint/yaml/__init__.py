@@ -1,0 +1,1 @@
+"""Loading YAML with positions (fast path) and writing it back."""

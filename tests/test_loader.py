@@ -1,0 +1,220 @@
+"""The loader: every YAML corner case loads, every broken file is one diagnostic at the right place."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitops_lint.diagnostics import Span
+from gitops_lint.yaml import loader
+from gitops_lint.yaml.loader import load_file, load_text
+
+
+def only_problem(source):
+    assert len(source.problems) == 1, source.problems
+    return source.problems[0]
+
+
+# --------------------------------------------------------------------------- what must load
+
+
+def test_multi_document_with_positions() -> None:
+    source = load_text("---\na: 1\n---\n# empty\n---\nb:\n  c: [1, 2]\n", "multi.yaml")
+    assert [d.index for d in source.documents] == [0, 2]
+    second = source.documents[1]
+    assert second.data == {"b": {"c": [1, 2]}}
+    assert second.locate(("b", "c", 1)) == Span(7, 10, 7, 11)
+    assert second.locate(("b",), key=True) == Span(6, 1, 6, 2)
+    assert not source.problems
+
+
+def test_anchors_aliases_and_merge_keys() -> None:
+    text = "base: &base\n  interval: 10m\n  prune: true\napp:\n  <<: *base\n  prune: false\n"
+    doc = load_text(text).documents[0]
+    assert doc.data["app"] == {"prune": False, "interval": "10m"}
+    # a merged key points at where its value is written: inside the anchor
+    assert doc.locate(("app", "interval")) == Span(2, 13, 2, 16)
+    assert doc.locate(("app", "prune")) == Span(6, 10, 6, 15)
+
+
+def test_merge_of_a_list_of_mappings_earlier_wins() -> None:
+    text = "a: &a {x: 1}\nb: &b {x: 2, y: 2}\nc:\n  <<: [*a, *b]\n"
+    assert load_text(text).documents[0].data["c"] == {"x": 1, "y": 2}
+
+
+def test_reused_anchor_names_are_legal_yaml_12() -> None:
+    source = load_text("a: &x 1\nb: *x\nc: &x 2\nd: *x\n")
+    assert source.documents[0].data == {"a": 1, "b": 1, "c": 2, "d": 2}
+    assert not source.problems
+
+
+def test_yaml11_booleans_and_custom_tags() -> None:
+    text = "a: on\nb: yes\nc: off\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1\nenv: !env_var HOME\n"
+    data = load_text(text).documents[0].data
+    assert data["a"] is True and data["b"] is True and data["c"] is False
+    assert data["secret"].startswith("$ANSIBLE_VAULT") and data["env"] == "HOME"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: 1\r\nb:\r\n  c: 2\r\n", "\ufeffa: 1\nb:\n  c: 2\n", "a: 1\nb:\n  c: 2"],
+    ids=["crlf", "bom", "no-final-newline"],
+)
+def test_line_endings_bom_and_missing_newline(text: str) -> None:
+    doc = load_text(text).documents[0]
+    assert doc.data == {"a": 1, "b": {"c": 2}}
+    assert doc.locate(("b", "c")) == Span(3, 6, 3, 7)
+
+
+def test_sops_documents_are_recognised() -> None:
+    text = "apiVersion: v1\nkind: Secret\ndata:\n  k: ENC[AES256_GCM,data:x]\nsops:\n  mac: ENC[x]\n  version: 3.8.1\n"
+    assert load_text(text).documents[0].sops
+
+
+def test_missing_field_points_at_its_parent_mapping() -> None:
+    doc = load_text("spec:\n  url: x\n  ref:\n    branch: main\n").documents[0]
+    assert doc.locate(("spec", "interval")) == Span(2, 3, 2, 4)
+    assert not doc.has(("spec", "interval"))
+
+
+# --------------------------------------------------------------------------- what must fail, once, at the right place
+
+
+def test_duplicate_key_points_at_the_second_key() -> None:
+    source = load_text("spec:\n  interval: 5m\n  interval: 10m\n")
+    problem = only_problem(source)
+    assert problem.code == loader.DUPLICATE_KEY and problem.span == Span(3, 3, 3, 11)
+    assert "line 2" in problem.message
+    assert source.documents[0].data == {"spec": {"interval": "10m"}}  # the later value wins, as in go-yaml v2
+
+
+def test_syntax_error_position() -> None:
+    problem = only_problem(load_text("a: 1\nb: [1, 2\nc: 3\n"))
+    assert problem.code == loader.SYNTAX and problem.span == Span(3, 2, 3, 3)
+
+
+def test_syntax_error_keeps_earlier_documents() -> None:
+    source = load_text("a: 1\n---\nb: [\n")
+    assert [d.data for d in source.documents] == [{"a": 1}]
+    assert only_problem(source).code == loader.SYNTAX
+
+
+def test_merge_conflict_marker() -> None:
+    source = load_text("a: 1\n<<<<<<< HEAD\nb: 2\n=======\nb: 3\n>>>>>>> topic\n")
+    problem = only_problem(source)
+    assert problem.code == loader.CONFLICT_MARKER and problem.span == Span(2, 1, 2, 8)
+    assert source.documents == []
+
+
+def test_tab_indentation() -> None:
+    problem = only_problem(load_text("a:\n  b: 1\n\tc: 2\n"))
+    assert problem.code == loader.TAB_INDENT and problem.span == Span(3, 1, 3, 2)
+
+
+def test_invalid_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"a: 1\nb: M\xfcnchen\n")
+    problem = only_problem(load_file(path, "latin1.yaml"))
+    assert problem.code == loader.ENCODING and problem.span == Span(2, 5, 2, 6)
+
+
+def test_nul_bytes_make_a_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(b"a: 1\nb: \x00\x01\x02\n")
+    source = load_file(path, "bin.yaml")
+    problem = only_problem(source)
+    assert problem.code == loader.BINARY and problem.span == Span(2, 4, 2, 5)
+    assert source.skipped == loader.BINARY
+
+
+def test_billion_laughs_is_cheap() -> None:
+    levels = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 10):
+        levels.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    started = time.perf_counter()
+    source = load_text("\n".join(levels) + "\n")
+    elapsed = time.perf_counter() - started
+    problem = only_problem(source)
+    assert problem.code == loader.ALIAS_LIMIT and problem.span.line >= 1
+    assert source.documents == []
+    assert elapsed < 30  # a safety net against a hang, not a timing assertion
+
+
+def test_recursive_alias() -> None:
+    problem = only_problem(load_text("k: &a [*a]\n"))
+    assert problem.code == loader.ALIAS_LIMIT and problem.span == Span(1, 4, 1, 11)
+
+
+def test_absurd_nesting() -> None:
+    problem = only_problem(load_text("[" * 2000 + "]" * 2000))
+    assert problem.code == loader.ALIAS_LIMIT and problem.span.line == 1
+
+
+def test_unparseable_template_is_skipped_as_info() -> None:
+    source = load_text("metadata:\n  {% if x %}\n  name: a\n  {% endif %}\n")
+    problem = only_problem(source)
+    assert problem.code == loader.TEMPLATE and problem.span.line == 2
+    assert source.skipped == loader.TEMPLATE
+
+
+def test_unreadable_broken_symlink(tmp_path: Path) -> None:
+    link = tmp_path / "gone.yaml"
+    link.symlink_to(tmp_path / "deleted.yaml")
+    problem = only_problem(load_file(link, "gone.yaml"))
+    assert problem.code == loader.UNREADABLE and "broken symlink" in problem.message
+
+
+# --------------------------------------------------------------------------- properties
+
+
+scalars = st.one_of(
+    st.integers(-10**6, 10**6),
+    st.booleans(),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20),
+)
+keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_", min_size=1, max_size=10)
+trees = st.recursive(
+    scalars,
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)),
+    max_leaves=25,
+)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, prefix + (i,))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(keys, trees, min_size=1, max_size=5))
+def test_round_trip_and_every_path_locates(data) -> None:
+    """What PyYAML dumps, we load back equal, and every path has a span inside the text."""
+    import yaml
+
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    source = load_text(text)
+    assert not source.problems
+    doc = source.documents[0]
+    assert doc.data == data
+    line_count = len(text.splitlines())
+    for path in _paths(data):
+        span = doc.locate(path)
+        assert 1 <= span.line <= span.end_line <= line_count + 1
+        assert doc.has(path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_raises(text: str) -> None:
+    source = load_text(text)
+    for problem in source.problems:
+        assert problem.span.line >= 1 and problem.span.column >= 1
