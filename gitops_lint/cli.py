@@ -142,6 +142,8 @@ def check(paths, config_path, isolated, flux_version, select, extend_select, ign
     except OSError as exc:
         fail(f"cannot write report: {exc}")
     stream.flush()
+    if os.environ.get("GITOPS_LINT_TIMINGS"):
+        click.echo("timings: " + ", ".join(f"{k} {v:.3f}s" for k, v in result.timings.items()), err=True)
     for message in result.internal_errors:
         click.echo(f"gitops-lint: {message}", err=True)
     if result.internal_errors:

@@ -235,7 +235,7 @@ def _compose_all(text: str) -> tuple[list[_nodes.Node | None], Exception | None]
     """Every document's root node up to the first error, and that error."""
     nodes: list[_nodes.Node | None] = []
     try:
-        for node in yaml.compose_all(text, Loader=yaml.CSafeLoader):
+        for node in yaml.compose_all(text, Loader=_FastLoader):
             nodes.append(node)
         return nodes, None
     except _composer.ComposerError as exc:
@@ -258,11 +258,48 @@ def _compose_all(text: str) -> tuple[list[_nodes.Node | None], Exception | None]
     return nodes, None
 
 
-class _AnchorReuseLoader(_composer.Composer, yaml.cyaml.CParser, Resolver):  # type: ignore[misc]
+class _CachingResolver(Resolver):
+    """PyYAML's YAML 1.1 resolver, memoised: keys and values repeat endlessly in manifests.
+
+    libyaml's composer calls back into Python to resolve every plain scalar; with
+    no path resolvers in use, a plain scalar's tag depends on its text alone.
+    """
+
+    _plain_tags: dict[str, str] = {}
+    _MAX_CACHED = 200_000
+
+    def resolve(self, kind, value, implicit):  # noqa: ANN001 - PyYAML's signature
+        if kind is _nodes.ScalarNode:
+            if not implicit[0]:
+                return _STR
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = Resolver.resolve(self, kind, value, implicit)
+                if len(self._plain_tags) < self._MAX_CACHED:
+                    self._plain_tags[value] = tag
+            return tag
+        return Resolver.resolve(self, kind, value, implicit)
+
+    def descend_resolver(self, current_node, current_index):  # noqa: ANN001 - no path resolvers
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+
+class _FastLoader(yaml.cyaml.CParser, _CachingResolver):  # type: ignore[misc]
+    """libyaml parser and composer, our resolver, no constructor: we build the data ourselves."""
+
+    def __init__(self, text: str):
+        yaml.cyaml.CParser.__init__(self, text)
+        _CachingResolver.__init__(self)
+
+
+class _AnchorReuseLoader(_composer.Composer, yaml.cyaml.CParser, _CachingResolver):  # type: ignore[misc]
     def __init__(self, text: str):
         yaml.cyaml.CParser.__init__(self, text)
         _composer.Composer.__init__(self)
-        Resolver.__init__(self)
+        _CachingResolver.__init__(self)
 
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
         event = self.peek_event()
@@ -313,6 +350,11 @@ def _span(node: _nodes.Node) -> Span:
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
+def _raw_span(node: _nodes.Node) -> tuple[int, int, int, int]:
+    start, end = node.start_mark, node.end_mark
+    return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
 def _add_document(source: SourceFile, index: int, node: _nodes.Node) -> None:
     builder = _Builder(source, budget=ALIAS_BUDGET_BASE + 4 * len(source.text))
     try:
@@ -353,7 +395,16 @@ def _scalar(node: _nodes.ScalarNode) -> Any:
     return value
 
 
+_ScalarNode, _SequenceNode, _MappingNode = _nodes.ScalarNode, _nodes.SequenceNode, _nodes.MappingNode
+
+
 class _Builder:
+    """Turns one composed document into plain data and its position tree.
+
+    This is the hot loop of the check path (one call per node), so scalars,
+    the common case, are handled inline without a call of their own.
+    """
+
     def __init__(self, source: SourceFile, budget: int):
         self.source = source
         self.budget = budget
@@ -363,8 +414,10 @@ class _Builder:
         self.budget -= 1
         if self.budget < 0:
             raise _BudgetExceeded("aliases expand to too many nodes (a 'billion laughs' document?): document skipped", _span(node))
-        if isinstance(node, _nodes.ScalarNode):
-            return _scalar(node), _span(node)
+        if node.__class__ is _ScalarNode:
+            start, end = node.start_mark, node.end_mark
+            value = node.value if node.tag == _STR else _scalar(node)
+            return value, (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         if depth > MAX_DEPTH:
             raise _BudgetExceeded(f"nesting deeper than {MAX_DEPTH} levels: document skipped", _span(node))
         key = id(node)
@@ -372,44 +425,55 @@ class _Builder:
             raise _BudgetExceeded("recursive alias (a node that contains itself): document skipped", _span(node))
         self.active.add(key)
         try:
-            if isinstance(node, _nodes.SequenceNode):
-                seq_pos = SeqPos(_span(node))
+            if node.__class__ is _SequenceNode:
+                seq_pos = SeqPos(_raw_span(node))
                 items = []
+                positions = seq_pos.items
+                build = self.build
                 for child in node.value:
-                    value, child_pos = self.build(child, depth + 1)
+                    value, child_pos = build(child, depth + 1)
                     items.append(value)
-                    seq_pos.items.append(child_pos)
+                    positions.append(child_pos)
                 return items, seq_pos
             return self._mapping(node, depth)
         finally:
             self.active.discard(key)
 
     def _mapping(self, node: _nodes.MappingNode, depth: int) -> tuple[dict, MapPos]:
-        map_pos = MapPos(_span(node))
+        map_pos = MapPos(_raw_span(node))
+        entries = map_pos.entries
         data: dict[Any, Any] = {}
         merges: list[_nodes.Node] = []
+        build = self.build
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            tag = key_node.tag
+            if tag == _STR and key_node.__class__ is _ScalarNode:
+                key = key_node.value
+            elif tag == _MERGE:
                 merges.append(value_node)
                 continue
-            key = self._key(key_node, depth)
-            key_span = _span(key_node)
-            value, value_pos = self.build(value_node, depth + 1)
-            if key in map_pos.entries:
-                first = map_pos.entries[key][0]
-                self.source.problems.append(
-                    LoadProblem(
-                        DUPLICATE_KEY,
-                        f"duplicate key {format_path([key]) or repr(key)} (first defined at line {first.line}): "
-                        "the later value silently replaces the earlier one",
-                        key_span,
-                    )
-                )
+            else:
+                key = self._key(key_node, depth)
+            start, end = key_node.start_mark, key_node.end_mark
+            key_span = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            value, value_pos = build(value_node, depth + 1)
+            if key in entries:
+                self._duplicate(key, entries[key][0], key_span)
             data[key] = value
-            map_pos.entries[key] = (key_span, value_pos)
+            entries[key] = (key_span, value_pos)
         for merge in merges:
             self._merge(merge, data, map_pos, depth)
         return data, map_pos
+
+    def _duplicate(self, key: Any, first: tuple, second: tuple) -> None:
+        self.source.problems.append(
+            LoadProblem(
+                DUPLICATE_KEY,
+                f"duplicate key {format_path([key]) or repr(key)} (first defined at line {first[0]}): "
+                "the later value silently replaces the earlier one",
+                Span(*second),
+            )
+        )
 
     def _merge(self, value_node: _nodes.Node, data: dict, map_pos: MapPos, depth: int) -> None:
         """`<<: *a` or `<<: [*a, *b]`: keys already present win, earlier sources beat later ones."""

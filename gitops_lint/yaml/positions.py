@@ -16,29 +16,34 @@ PathItem = str | int
 DataPath = tuple[PathItem, ...]
 
 
+#: A span as stored: a plain 4-tuple, several times cheaper to build than a `Span`
+#: (the loader makes one per node); `span_of` turns it into a `Span`.
+RawSpan = tuple[int, int, int, int]
+
+
 class MapPos:
     """Positions of a mapping: its own span, and per key the key's span and the value's tree."""
 
     __slots__ = ("span", "entries")
 
-    def __init__(self, span: Span):
+    def __init__(self, span: RawSpan):
         self.span = span
-        self.entries: dict[Any, tuple[Span, "PosTree"]] = {}
+        self.entries: dict[Any, tuple[RawSpan, "PosTree"]] = {}
 
 
 class SeqPos:
     __slots__ = ("span", "items")
 
-    def __init__(self, span: Span):
+    def __init__(self, span: RawSpan):
         self.span = span
         self.items: list["PosTree"] = []
 
 
-PosTree = MapPos | SeqPos | Span
+PosTree = MapPos | SeqPos | RawSpan
 
 
 def span_of(tree: PosTree) -> Span:
-    return tree if isinstance(tree, Span) else tree.span
+    return Span(*tree) if isinstance(tree, tuple) else Span(*tree.span)
 
 
 def walk(tree: PosTree, path: Iterable[PathItem]) -> tuple[PosTree, Span | None, bool]:
@@ -47,15 +52,17 @@ def walk(tree: PosTree, path: Iterable[PathItem]) -> tuple[PosTree, Span | None,
     Returns the deepest tree reached, the span of the last key passed (None at
     the root or after a list index), and whether the whole path was found.
     """
-    key_span: Span | None = None
+    key_span: RawSpan | None = None
+    found = True
     for item in path:
         if isinstance(tree, MapPos) and item in tree.entries:
             key_span, tree = tree.entries[item]
         elif isinstance(tree, SeqPos) and isinstance(item, int) and -len(tree.items) <= item < len(tree.items):
             key_span, tree = None, tree.items[item]
         else:
-            return tree, key_span, False
-    return tree, key_span, True
+            found = False
+            break
+    return tree, (Span(*key_span) if key_span is not None else None), found
 
 
 def format_path(path: Iterable[PathItem]) -> str:
