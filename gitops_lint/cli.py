@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from gitops_lint import __version__
+from gitops_lint.report import FORMATS as REPORT_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FLUX_VERSIONS = ("2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9")
@@ -62,13 +63,11 @@ def main() -> None:
 
 
 def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
-    from gitops_lint.report import FORMATS
-
     out = []
     for value in values:
         fmt, sep, target = value.partition("=")
-        if not sep or not target or fmt not in FORMATS:
-            raise click.BadParameter(f"{value!r}: use FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}",
+        if not sep or not target or fmt not in REPORT_FORMATS:
+            raise click.BadParameter(f"{value!r}: use FORMAT=FILE with FORMAT one of {', '.join(REPORT_FORMATS)}",
                                      param_hint="--report")
         out.append((fmt, Path(target)))
     return out
@@ -83,7 +82,7 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @click.option("--select", multiple=True, help="Rules to run: ids, names or prefixes, comma-separated.")
 @click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
 @click.option("--ignore", multiple=True, help="Rules to skip.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
 @click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE",
               help="Also write a report in FORMAT to FILE (repeatable).")
@@ -92,19 +91,34 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (2 still means an error).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Findings only: no code frames, no summary.")
+@click.option("--statistics", is_flag=True, help="After the report, print how many findings each rule made.")
+@click.option("--repo-context", is_flag=True,
+              help="Load the whole repository for references, report only on PATHS (what the pre-commit hook uses).")
+@click.option("--changed-since", metavar="REV",
+              help="Report only on files changed since git revision REV; 'auto' reads CI_MERGE_REQUEST_DIFF_BASE_SHA.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Do not report findings recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record every current finding in FILE and exit 0.")
 def check(paths, config_path, isolated, flux_version, select, extend_select, ignore, fmt, output, reports,
-          fail_on, exit_zero, color, quiet) -> None:
+          fail_on, exit_zero, color, quiet, statistics, repo_context, changed_since, baseline_path,
+          write_baseline_path) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
+    from gitops_lint.baseline import BaselineError, apply_baseline, read_baseline, render_baseline
     from gitops_lint.catalogue import CatalogueError
     from gitops_lint.config import ConfigError, find_config, load_config
     from gitops_lint.diagnostics import Severity
     from gitops_lint.discover import DiscoveryError, find_root
-    from gitops_lint.engine import LintOptions, UsageError, lint
+    from gitops_lint.engine import LintOptions, UsageError, lint, summarize
     from gitops_lint.report import ReportInput, renderer
 
     report_targets = _parse_reports(reports)
     paths = list(paths) or ["."]
     cwd = Path.cwd()
+    if changed_since == "auto":
+        changed_since = os.environ.get("CI_MERGE_REQUEST_DIFF_BASE_SHA") or None
+        if changed_since is None:
+            click.echo("gitops-lint: CI_MERGE_REQUEST_DIFF_BASE_SHA is not set: checking every file", err=True)
     try:
         if isolated:
             config = load_config(None)
@@ -116,11 +130,25 @@ def check(paths, config_path, isolated, flux_version, select, extend_select, ign
             config = load_config(config_path or find_config(cwd / paths[0], root if in_git else None))
         options = LintOptions(
             paths=paths, config=config, select=_split(select) or None, extend_select=_split(extend_select),
-            ignore=_split(ignore), flux_version=flux_version, cwd=cwd,
+            ignore=_split(ignore), flux_version=flux_version, cwd=cwd, repo_context=repo_context,
+            changed_since=changed_since,
         )
         result = lint(options)
-    except (ConfigError, UsageError, DiscoveryError, CatalogueError) as exc:
+        if write_baseline_path is not None:
+            write_atomically(write_baseline_path, render_baseline(result.diagnostics))
+            click.echo(f"gitops-lint: wrote {len(result.diagnostics)} finding(s) to {write_baseline_path}", err=True)
+            sys.exit(EXIT_CLEAN)
+        stale: list[dict] = []
+        if baseline_path is not None:
+            applied = apply_baseline(result.diagnostics, read_baseline(baseline_path))
+            result.diagnostics = applied.kept
+            result.summary = summarize(applied.kept, result.summary)
+            if not (repo_context or changed_since):  # out-of-scope entries are not known to be fixed
+                stale = applied.stale
+    except (ConfigError, UsageError, DiscoveryError, CatalogueError, BaselineError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write: {exc}")
     except Exception as exc:  # noqa: BLE001 - the user gets a message and exit 2, never a traceback
         if os.environ.get("GITOPS_LINT_DEBUG"):
             raise
@@ -131,6 +159,8 @@ def check(paths, config_path, isolated, flux_version, select, extend_select, ign
     main_report = ReportInput(result.diagnostics, summary, result.catalogue,
                               color=fmt == "text" and output is None and use_color(color, stream), quiet=quiet)
     text = renderer(fmt)(main_report)
+    if statistics and fmt == "text":
+        text += _statistics(result.diagnostics, result.catalogue)
     try:
         if output is not None:
             write_atomically(output, text)
@@ -142,6 +172,13 @@ def check(paths, config_path, isolated, flux_version, select, extend_select, ign
     except OSError as exc:
         fail(f"cannot write report: {exc}")
     stream.flush()
+    if statistics and fmt != "text":
+        click.echo(_statistics(result.diagnostics, result.catalogue), err=True, nl=False)
+    if stale:
+        click.echo(f"gitops-lint: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} matched no finding "
+                   f"(fixed?); rewrite the baseline with --write-baseline to drop:", err=True)
+        for entry in stale:
+            click.echo(f"  {entry.get('path')}: {entry.get('rule')} {entry.get('message', '')}", err=True)
     if os.environ.get("GITOPS_LINT_TIMINGS"):
         click.echo("timings: " + ", ".join(f"{k} {v:.3f}s" for k, v in result.timings.items()), err=True)
     for message in result.internal_errors:
@@ -153,6 +190,18 @@ def check(paths, config_path, isolated, flux_version, select, extend_select, ign
     threshold = Severity.parse(fail_on or options.config.fail_on)
     failing = any(d.severity >= threshold for d in result.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _statistics(diagnostics, catalogue) -> str:
+    """Counts per rule, most frequent first (ruff's --statistics)."""
+    from collections import Counter
+
+    counts = Counter(d.rule for d in diagnostics)
+    lines = []
+    for rule_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = catalogue.get(rule_id)
+        lines.append(f"{count:>6} {rule_id:<8} {rule.name if rule else ''}")
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 @main.command("rules")

@@ -77,6 +77,10 @@ class LintOptions:
     ignore: list[str] = field(default_factory=list)
     flux_version: str | None = None
     cwd: Path | None = None
+    #: Load the whole repository (for references) but report only on the files in `paths`.
+    repo_context: bool = False
+    #: Report only on files changed since this git revision (the rest is still loaded).
+    changed_since: str | None = None
 
 
 def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
@@ -141,14 +145,42 @@ def _lint(options: LintOptions) -> LintResult:
     params = {rule.id: rule_params(rule, options.config) for rule in rules}
     config = options.config
     clock = time.perf_counter()
-    discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude,
-                         exclude_base=config.path.parent if config.path else None)
+    exclude_base = config.path.parent if config.path else None
+    discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude, exclude_base=exclude_base)
+    scope: set[str] | None = None
+    if options.repo_context:
+        scope = {c.rel for c in discovery.files}
+        if scope:
+            discovery = discover([discovery.root], cwd=options.cwd, excludes=config.exclude,
+                                 exclude_base=exclude_base)
+    if options.changed_since:
+        changed = changed_files(discovery.root, options.changed_since)
+        scope = changed if scope is None else scope & changed
     discovered = time.perf_counter()
     files = load_sources(discovery.files)
     loaded = time.perf_counter()
     result = lint_files(files, discovery, catalogue, rules, params, options)
+    if scope is not None:
+        result.diagnostics = [d for d in result.diagnostics if d.path in scope]
+        result.summary = summarize(result.diagnostics, result.summary)
     result.timings = {"discover": discovered - clock, "load": loaded - discovered, **result.timings}
     return result
+
+
+def changed_files(root: Path, revision: str) -> set[str]:
+    """Files added, copied, modified or renamed since `revision` (committed or not), plus untracked ones."""
+    import subprocess
+
+    def git(*args: str) -> list[str]:
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120,
+                             check=False)
+        if out.returncode != 0:
+            raise UsageError(f"--changed-since {revision}: git {args[0]} failed: {out.stderr.strip()}")
+        return [line for line in out.stdout.split("\0") if line]
+
+    diff = git("diff", "--name-only", "-z", "--diff-filter=ACMR", revision, "--")
+    untracked = git("ls-files", "-z", "--others", "--exclude-standard")
+    return set(diff) | set(untracked)
 
 
 def lint_files(
@@ -198,12 +230,21 @@ def lint_files(
     diagnostics = _apply_suppressions(diagnostics, files, catalogue, active_ids, config)
     diagnostics.sort(key=Diagnostic.sort_key)
     _fingerprint(diagnostics)
-    summary = Summary(
+    summary = summarize(diagnostics, Summary(
         files=len(files),
         documents=sum(len(f.documents) for f in files),
         objects=len(model.objects),
         skipped=sum(1 for f in files if f.skipped),
-    )
+    ))
+    explicit_files = [p for p in options.paths if not Path(options.cwd or ".", p).is_dir()]
+    all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
+    timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked}
+    return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings)
+
+
+def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:
+    """`scope`'s file, document and object counts with the counts of these diagnostics."""
+    summary = Summary(files=scope.files, documents=scope.documents, objects=scope.objects, skipped=scope.skipped)
     for d in diagnostics:
         if d.severity is Severity.ERROR:
             summary.errors += 1
@@ -211,10 +252,7 @@ def lint_files(
             summary.warnings += 1
         else:
             summary.infos += 1
-    explicit_files = [p for p in options.paths if not Path(options.cwd or ".", p).is_dir()]
-    all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
-    timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked}
-    return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings)
+    return summary
 
 
 def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config: Config) -> Diagnostic:

@@ -21,7 +21,8 @@ from gitops_lint.yaml.positions import DataPath, format_path
 class Model(BaseModel):
     """Base of every nested model: unknown keys are kept (schema checks judge them)."""
 
-    model_config = ConfigDict(extra="allow", frozen=False, strict=True)
+    # defer_build: a model's validator is built on first use, so a one-file check pays only for the kinds it sees.
+    model_config = ConfigDict(extra="allow", frozen=False, strict=True, defer_build=True)
 
 
 class Located(Model):

@@ -1,0 +1,158 @@
+"""Where users run gitops-lint: pre-commit, GitLab CI, merge-request scoping, baselines."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT, write_tree
+from tests.test_cli import GITREPO, run
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True,
+                         env={**os.environ, **GIT_ENV})
+    return out.stdout.strip()
+
+
+def make_repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write_tree(repo, files)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    return repo
+
+
+# --------------------------------------------------------------------------- pre-commit
+
+
+def test_pre_commit_manifest_is_valid() -> None:
+    pre_commit = pytest.importorskip("pre_commit")
+    del pre_commit
+    out = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml"],
+                         cwd=PROJECT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_pre_commit_try_repo_clean_and_broken(tmp_path: Path) -> None:
+    pytest.importorskip("pre_commit")
+    if not (PROJECT / ".git").exists():
+        pytest.skip("try-repo needs this project as a git checkout")
+    repo = make_repo(tmp_path, {"clusters/app.yaml": GITREPO})
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+
+    def try_repo(*files: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(PROJECT), "gitops-lint",
+                               "--files", *files], cwd=repo, capture_output=True, text=True, env=env, timeout=900)
+
+    clean = try_repo("clusters/app.yaml")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    (repo / "clusters/broken.yaml").write_text("a: 1\na: 2\n")
+    git(repo, "add", "clusters/broken.yaml")
+    broken = try_repo("clusters/broken.yaml")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "clusters/broken.yaml:2:1: error YAML002" in broken.stdout
+
+
+# --------------------------------------------------------------------------- GitLab CI component
+
+
+def test_ci_component_validates_against_gitlab_ci_schema(tmp_path: Path) -> None:
+    if shutil.which("check-jsonschema") is None and not _module("check_jsonschema"):
+        pytest.skip("check-jsonschema is not installed")
+    text = (PROJECT / "templates/gitops-lint.yml").read_text()
+    header, job = text.split("\n---\n")
+    for name, part in (("header.yml", header), ("job.yml", job)):
+        (tmp_path / name).write_text(part)
+    out = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci",
+                          str(tmp_path / "header.yml"), str(tmp_path / "job.yml")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    # the validator is real: a job with a misspelled keyword fails
+    (tmp_path / "bad.yml").write_text(job.replace("artifacts:", "artifactz:"))
+    bad = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci",
+                          str(tmp_path / "bad.yml")], capture_output=True, text=True)
+    assert bad.returncode == 1
+
+
+def test_ci_component_reports_and_rules() -> None:
+    import yaml
+
+    header, job = yaml.safe_load_all((PROJECT / "templates/gitops-lint.yml").read_text())
+    assert {"stage", "paths", "flux-version", "fail-on", "extra-args"} <= set(header["spec"]["inputs"])
+    (definition,) = job.values()
+    assert definition["artifacts"]["when"] == "always"
+    assert definition["artifacts"]["reports"] == {"codequality": "gl-code-quality-report.json",
+                                                  "junit": "gitops-lint-junit.xml"}
+    conditions = [r.get("if", "") for r in definition["rules"]]
+    assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions  # the widget compares with it
+    script = " ".join(definition["script"])
+    assert "--report gitlab=gl-code-quality-report.json" in script and "--report junit=gitops-lint-junit.xml" in script
+
+
+def _module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+# --------------------------------------------------------------------------- scoping and baselines
+
+
+def test_changed_since_reports_only_changed_files(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"old.yaml": "a: 1\na: 2\n", "app.yaml": GITREPO})
+    base = git(repo, "rev-parse", "HEAD")
+    write_tree(repo, {"new.yaml": "b: 1\nb: 2\n"})
+    out = run(["check", "--format", "json", "--changed-since", base, "."], repo)
+    paths = [d["path"] for d in json.loads(out.stdout)["diagnostics"]]
+    assert paths == ["new.yaml"] and out.returncode == 1
+    full = run(["check", "--format", "json", "."], repo)
+    assert sorted(d["path"] for d in json.loads(full.stdout)["diagnostics"]) == ["new.yaml", "old.yaml"]
+    assert run(["check", "--changed-since", "no-such-rev", "."], repo).returncode == 2
+
+
+def test_repo_context_reports_only_named_files(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"old.yaml": "a: 1\na: 2\n", "sub/new.yaml": "b: 1\nb: 2\n"})
+    out = run(["check", "--format", "json", "--repo-context", "sub/new.yaml"], repo)
+    payload = json.loads(out.stdout)
+    assert [d["path"] for d in payload["diagnostics"]] == ["sub/new.yaml"]
+    assert payload["summary"]["files"] == 2  # the whole repository was loaded
+
+
+def test_baseline_hides_known_findings_and_reports_stale_ones(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.yaml": "a: 1\na: 2\n", "b.yaml": "b: 1\nb: 2\n"})
+    written = run(["check", "--write-baseline", "baseline.json", "."], tmp_path)
+    assert written.returncode == 0
+    assert len(json.loads((tmp_path / "baseline.json").read_text())["findings"]) == 2
+    # lines move above a known finding: still known; a new finding is reported
+    write_tree(tmp_path, {"a.yaml": "# moved\n# down\na: 1\na: 2\n", "c.yaml": "c: 1\nc: 2\n"})
+    out = run(["check", "--format", "json", "--baseline", "baseline.json", "."], tmp_path)
+    assert [d["path"] for d in json.loads(out.stdout)["diagnostics"]] == ["c.yaml"]
+    # a fixed finding makes its entry stale
+    write_tree(tmp_path, {"b.yaml": "b: 1\n"})
+    out = run(["check", "--baseline", "baseline.json", "."], tmp_path)
+    assert "1 baseline entry matched no finding" in out.stderr and "b.yaml" in out.stderr
+    assert run(["check", "--baseline", "missing.json", "."], tmp_path).returncode == 2
+
+
+def test_statistics(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.yaml": "a: 1\na: 2\n", "b.yaml": "b: 1\nb: 2\n"})
+    out = run(["check", "-q", "--statistics", "."], tmp_path)
+    assert out.stdout.splitlines()[-1].split() == ["2", "YAML002", "duplicate-key"]
+
+
+def test_two_identical_findings_in_one_file_get_different_fingerprints(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.yaml": "x:\n  a: 1\n  a: 2\ny:\n  a: 1\n  a: 2\n"})
+    fingerprints = [d["fingerprint"] for d in json.loads(run(["check", "--format", "json", "."], tmp_path).stdout)
+                    ["diagnostics"]]
+    assert len(fingerprints) == 2 and len(set(fingerprints)) == 2
