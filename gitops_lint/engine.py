@@ -17,6 +17,7 @@ from typing import Iterable
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
+from gitops_lint.secrets import redact
 from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base
 from gitops_lint.yaml.loader import SourceFile, load_file, parse_source, read_source
 
@@ -261,16 +262,17 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
         if key in config.severity:
             severity = Severity.parse(config.severity[key])
     lines = source.source_lines(finding.span) if source is not None and source.text else ()
+    # Whatever a check wrote, no token reaches an output: messages and code frames are redacted here.
     return Diagnostic(
         rule=rule.id,
         name=rule.name,
         severity=severity,
-        message=finding.message,
+        message=redact(finding.message),
         path=finding.path,
         span=finding.span,
         object=finding.object,
         fingerprint=finding.anchor,  # replaced by the real fingerprint once sorted
-        source=lines,
+        source=tuple(redact(line) for line in lines),
     )
 
 
@@ -279,7 +281,8 @@ def _fingerprint(diagnostics: list[Diagnostic]) -> None:
     seen: dict[str, int] = {}
     for d in diagnostics:
         context = d.fingerprint if d.object else f"{d.fingerprint}|{(d.source[0].strip() if d.source else '')}"
-        key = f"{d.rule}|{d.path}|{d.object or ''}|{context}|{d.message if not d.object else ''}"
+        # Never the message: messages may quote line numbers ("first defined at line 3").
+        key = f"{d.rule}|{d.path}|{d.object or ''}|{context}"
         n = seen.get(key, 0)
         seen[key] = n + 1
         d.fingerprint = hashlib.sha256(f"{key}|{n}".encode()).hexdigest()[:32]

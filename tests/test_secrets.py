@@ -1,0 +1,77 @@
+"""No output ever shows a token: plant tokens everywhere, grep every format."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+
+from gitops_lint.report import FORMATS
+from gitops_lint.secrets import find_tokens, redact
+from tests.conftest import write_tree
+from tests.test_cli import run
+
+# Fake, but shaped exactly like real tokens (high entropy, right lengths).
+PAT = "glpat-Zq8Rk2Lm5Np7Tv9Wx3Yb"
+DEPLOY = "gldt-Hc4Jd6Kf8Mg1Ph3Qj5Rk"
+AGENT = "glagent-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8K"[:50]
+ROUTABLE = "glpat-Aq1Bw2Ce3Dr4Ft5Gy6Hu7Ji8Ko9Lp0Mz1N.01.0a1b2c3d4"
+TOKENS = [PAT, DEPLOY, AGENT, ROUTABLE]
+
+FILES = {
+    "secret.yaml": f"""apiVersion: v1
+kind: Secret
+metadata:
+  name: git-auth
+  namespace: flux-system
+stringData:
+  password: {PAT}
+  password: {DEPLOY}
+data:
+  token: {base64.b64encode(AGENT.encode()).decode()}
+""",
+    "values.yaml": f"""# old token: {ROUTABLE}
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  prune: {PAT}
+""",
+    "broken.yaml": f"token: [{DEPLOY}\n",
+}
+
+
+def test_planted_tokens_are_found() -> None:
+    for token in TOKENS:
+        assert [m.prefix for m in find_tokens(f"x {token} y")], token
+    assert list(find_tokens("glpat-xxxxxxxxxxxxxxxxxxxx")) == []  # a placeholder
+
+
+def test_redact_plain_and_base64() -> None:
+    for token in TOKENS:
+        text = redact(f"a {token} b {base64.b64encode(token.encode()).decode()} c")
+        assert token not in text and "redacted" in text
+        assert base64.b64encode(token.encode()).decode() not in text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_format_contains_a_token(tmp_path: Path, fmt: str) -> None:
+    write_tree(tmp_path, FILES)
+    out = run(["check", "--format", fmt, "--statistics", "--report", f"json=r.json", "--write-baseline" if fmt == "json"
+               else "--color=always", *(["b.json"] if fmt == "json" else []), "."], tmp_path)
+    outputs = [out.stdout, out.stderr]
+    for name in ("r.json", "b.json"):
+        if (tmp_path / name).exists():
+            outputs.append((tmp_path / name).read_text())
+    everything = "\n".join(outputs)
+    for token in TOKENS:
+        secret_part = token.split("-", 1)[1]
+        assert secret_part[:12] not in everything, (fmt, token)
+        encoded = base64.b64encode(token.encode()).decode()
+        assert encoded[8:30] not in everything, (fmt, token)
+    if fmt in ("text", "json"):
+        assert "TOK001" in everything and re.search(r"glpat-\[redacted, \d+ characters\]", everything)
