@@ -18,7 +18,7 @@ from gitops_lint.diagnostics import Severity
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]{0,4}[A-Z][0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED_KEYS = ("id", "name", "severity", "summary", "rationale", "fix", "check", "examples")
-ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "family"}
+ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default"}
 
 
 class CatalogueError(Exception):
@@ -52,6 +52,8 @@ class Rule:
     references: tuple[str, ...]
     examples: tuple[Example, ...]
     source: str
+    #: Opt-in rules (advice not every team wants) run only when selected by id, name or ALL.
+    enabled_by_default: bool = True
 
     @property
     def family(self) -> str:
@@ -116,6 +118,7 @@ def _parse_rule(path: Path) -> Rule:
         references=tuple(str(r) for r in data.get("references") or ()),
         examples=examples,
         source=str(path),
+        enabled_by_default=bool(data.get("enabled_by_default", True)),
     )
 
 

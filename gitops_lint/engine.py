@@ -89,7 +89,7 @@ def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
     config = options.config
     try:
         base = options.select if options.select is not None else config.select
-        chosen = catalogue.select(base) if base is not None else {r.id for r in catalogue.rules}
+        chosen = catalogue.select(base) if base is not None else {r.id for r in catalogue.rules if r.enabled_by_default}
         chosen |= catalogue.select([*config.extend_select, *options.extend_select])
         chosen -= catalogue.select([*config.ignore, *options.ignore])
         for key in config.severity:

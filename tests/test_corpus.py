@@ -15,6 +15,9 @@ REVIEWED_ERRORS = {
     ("YAML003", "_agent_configs/Egor-Pomidor-pdf+DelayedNotifier+minikube.yaml"),
     # a JSON6902 patch list followed by a top-level `target:` mapping in the same document
     ("YAML001", "sulibot+home-ops/terraform/infra/modules/cluster_core/ippools-patch.yaml"),
+    # legacy `gitops.manifest_projects`: removed in GitLab 17.0, nothing applies them any more
+    ("AGT003", "dimMaryanto93+gitlab-devops-automation/.gitlab/agents/testing/config.yaml"),
+    ("AGT003", "dimMaryanto93+gitlab-devops-automation/examples/deploy-gitops/.gitlab/agents/review/config.yaml"),
 }
 
 

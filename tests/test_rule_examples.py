@@ -19,20 +19,20 @@ CASES = [
 ]
 
 
-def run_example(tmp_path: Path, example) -> list:
+def run_example(tmp_path: Path, example, example_rule: str) -> list:
     write_tree(tmp_path, {example.path: example.content, **dict(example.files)})
     if target := example.options.get("symlink_to"):
         link = tmp_path / example.path
         link.unlink()
         os.symlink(target, link)
-    result = lint(LintOptions(paths=["."], cwd=tmp_path))
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[example_rule]))
     assert not result.internal_errors, result.internal_errors
     return result.diagnostics
 
 
 @pytest.mark.parametrize(("rule", "index", "example"), CASES)
 def test_rule_example(tmp_path: Path, rule, index, example) -> None:
-    diagnostics = run_example(tmp_path, example)
+    diagnostics = run_example(tmp_path, example, rule.id)
     mine = [d for d in diagnostics if d.rule == rule.id and d.path == example.path]
     if example.kind == "bad":
         assert sorted({d.span.line for d in mine}) == sorted(example.lines), [

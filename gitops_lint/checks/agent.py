@@ -1,0 +1,134 @@
+"""How GitLab's agent really treats its configuration: legacy GitOps, inventory, webhook URLs."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from gitops_lint.checks import Context, at
+from gitops_lint.diagnostics import Finding
+from gitops_lint.model.agent import AgentConfig
+from gitops_lint.model.kubernetes import KubernetesObject
+
+#: The agent's own test (Go regexp.MatchString: unanchored, anywhere in the string).
+PROXY_PATH_RE = re.compile(r"/api/v1/namespaces/([^/]+)/services/([^/]+)/proxy")
+DEFAULT_WEBHOOK_RECEIVER_URL = "http://webhook-receiver.flux-system.svc.cluster.local"
+#: `http:webhook-receiver:80` in a proxy path names scheme, service and port.
+_PROXY_SERVICE_RE = re.compile(r"^(?:https?:)?([^:]+)(?::[^:]+)?$")
+#: GitLab versions of the legacy `gitops` keyword (domain reference §A.3, §A.12).
+GITOPS_DEPRECATED, GITOPS_REMOVED = (16, 2), (17, 0)
+
+
+def gitlab_version(ctx: Context) -> tuple[int, int] | None:
+    """The GitLab release to judge against; None means the newest."""
+    text = ctx.settings.get("gitlab_version")
+    if not text:
+        return None
+    major, _, minor = str(text).partition(".")
+    return int(major), int(minor or 0)
+
+
+def legacy_gitops(ctx: Context) -> Iterator[Finding]:
+    version = gitlab_version(ctx)
+    for agent in ctx.model.of_type(AgentConfig):
+        if agent.gitops is None or (version is not None and version < GITOPS_DEPRECATED):
+            continue
+        count = len(agent.gitops.manifest_projects)
+        what = f"{count} manifest project{'s' if count != 1 else ''}"
+        if version is None or version >= GITOPS_REMOVED:
+            message = (f"the `gitops` section ({what}) was removed in GitLab 17.0: the agent no longer applies "
+                       "these manifests; move them to Flux")
+        else:
+            message = (f"the `gitops` section ({what}) is deprecated since GitLab 16.2 and removed in 17.0; "
+                       "move these manifests to Flux before upgrading")
+        yield at(agent, ("gitops",), message, key=True)
+
+
+def inventory_adopt_all(ctx: Context) -> Iterator[Finding]:
+    for agent in ctx.model.of_type(AgentConfig):
+        for index, project in enumerate(agent.gitops.manifest_projects if agent.gitops else ()):
+            if project.inventory_policy == "adopt_all":
+                yield at(agent, ("gitops", "manifest_projects", index, "inventory_policy"), (
+                    "inventory_policy: adopt_all takes over objects that another inventory (another agent, "
+                    "Flux, Helm) manages, and may prune them later; use must_match (the default) or "
+                    "adopt_if_no_inventory"))
+
+
+def manifest_prune_disabled(ctx: Context) -> Iterator[Finding]:
+    for agent in ctx.model.of_type(AgentConfig):
+        for index, project in enumerate(agent.gitops.manifest_projects if agent.gitops else ()):
+            if project.prune is False:
+                yield at(agent, ("gitops", "manifest_projects", index, "prune"), (
+                    "prune: false leaves objects deleted from Git running in the cluster"))
+
+
+def _receiver_services(ctx: Context) -> set[tuple[str, str]]:
+    """(namespace, name) of each Service named webhook-receiver that the repository installs."""
+    found = set()
+    for obj in ctx.model.of_type(KubernetesObject):
+        if obj.kind == "Service" and obj.group == "" and obj.name == "webhook-receiver":
+            found.add((obj.namespace or "flux-system", obj.name))
+    return found
+
+
+def _webhook_urls(ctx: Context) -> Iterator[tuple[AgentConfig, str]]:
+    for agent in ctx.model.of_type(AgentConfig):
+        url = agent.flux.webhook_receiver_url if agent.flux else None
+        if url:
+            yield agent, url.strip()
+
+
+def webhook_url_invalid(ctx: Context) -> Iterator[Finding]:
+    path = ("flux", "webhook_receiver_url")
+    for agent, url in _webhook_urls(ctx):
+        proxy = PROXY_PATH_RE.search(url)
+        parts = urlsplit(url)
+        if proxy and parts.scheme:
+            yield at(agent, path, (
+                f"{url!r} is a full URL that contains a service-proxy path: the agent joins the whole string "
+                "onto the Kubernetes API server URL, so the call goes nowhere; write only the path "
+                f"({proxy.group(0)!r}) or a plain URL without it"))
+        elif proxy:
+            continue
+        elif parts.scheme not in ("http", "https") or not parts.hostname:
+            yield at(agent, path, (
+                f"{url!r} is neither an absolute http(s) URL nor a service-proxy path "
+                "(/api/v1/namespaces/<ns>/services/<svc>/proxy): the agent cannot call it; the default is "
+                f"{DEFAULT_WEBHOOK_RECEIVER_URL}"))
+
+
+def webhook_proxy_untrusted(ctx: Context, trusted_urls: list | None = None) -> Iterator[Finding]:
+    trusted = {str(u).strip() for u in trusted_urls or ()}
+    for agent, url in _webhook_urls(ctx):
+        if PROXY_PATH_RE.search(url) and not urlsplit(url).scheme and url not in trusted:
+            yield at(agent, ("flux", "webhook_receiver_url"), (
+                f"service-proxy webhook URL {url!r}: the agent sends its own Kubernetes credentials with every "
+                "call; if this Service is meant to receive them, list the URL in rule-options "
+                "(AGT007: trusted_urls)"))
+
+
+def webhook_receiver_mismatch(ctx: Context) -> Iterator[Finding]:
+    services = _receiver_services(ctx)
+    if not services:
+        return  # the repository does not show where Flux is installed
+    for agent, url in _webhook_urls(ctx):
+        target = _url_target(url)
+        if target is None or target in services:
+            continue
+        where = ", ".join(f"{name} in namespace {ns}" for ns, name in sorted(services))
+        yield at(agent, ("flux", "webhook_receiver_url"), (
+            f"{url!r} points at service {target[1]} in namespace {target[0]}, but this repository installs "
+            f"notification-controller's receiver as {where}"))
+
+
+def _url_target(url: str) -> tuple[str, str] | None:
+    """(namespace, service) a webhook URL reaches inside the cluster, when it says."""
+    if proxy := PROXY_PATH_RE.search(url):
+        service = _PROXY_SERVICE_RE.match(proxy.group(2))
+        return (proxy.group(1), service.group(1)) if service else None
+    host = urlsplit(url).hostname or ""
+    labels = host.split(".")
+    if len(labels) >= 3 and labels[2] == "svc":
+        return labels[1], labels[0]
+    return None
