@@ -203,6 +203,9 @@ def lint_files(
         "flux_version": options.flux_version or config.flux_version,
         "gitlab_version": config.gitlab_version,
         "gitlab_url": config.gitlab_url,
+        # Rules about paths (does this folder exist?) need every file of the repository.
+        "whole_repo": options.repo_context
+        or any((Path(options.cwd or ".") / p).resolve() == discovery.root for p in options.paths),
     }
     ctx = Context(files=files, model=model, settings=settings)
     by_rel = {f.rel: f for f in files}

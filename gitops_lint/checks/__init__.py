@@ -7,7 +7,8 @@ A check is a generator `check(ctx, **params)` over the typed model that yields
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from gitops_lint.diagnostics import Finding
 from gitops_lint.model import Model
@@ -15,13 +16,37 @@ from gitops_lint.model.base import Located
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import DataPath, format_path
 
+if TYPE_CHECKING:
+    from gitops_lint.graph import FileIndex, Graph, PathResolution
 
-@dataclass(slots=True)
+
+@dataclass
 class Context:
     files: list[SourceFile]
     model: Model
     #: Run-wide settings (flux version, GitLab URL, ...), from config and CLI.
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def graph(self) -> "Graph":
+        """The dependency graph, built the first time a rule asks for it."""
+        from gitops_lint.graph import build_graph
+
+        return build_graph(self.model, self.files)
+
+    @cached_property
+    def file_index(self) -> "FileIndex":
+        """The repository's files and folders, as discovery found them."""
+        from gitops_lint.graph import FileIndex
+
+        return FileIndex([f.rel for f in self.files], self.model)
+
+    @cached_property
+    def paths(self) -> list["PathResolution"]:
+        """Where each Flux Kustomization's spec.path leads in this repository."""
+        from gitops_lint.graph import resolve_paths
+
+        return resolve_paths(self.model, self.file_index)
 
 
 def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Finding:

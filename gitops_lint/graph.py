@@ -1,0 +1,491 @@
+"""The dependency graph: every reference between objects, resolved as Flux resolves it.
+
+Nodes are the repository's objects (`Kind/namespace/name`), agent configs and
+the kustomize files and folders Kustomization paths lead to. Edges are typed by
+the field that makes them (`sourceRef`, `dependsOn`, `valuesFrom`, ...).
+
+References are declared as data (`REFERENCES`): per kind, where a reference
+sits, which kinds it may name, and how its namespace is found. One resolver
+serves them all.
+
+Namespaces: a reference without `namespace` means the referrer's namespace.
+An object whose manifest has no `metadata.namespace` takes the `namespace:` of
+the kustomize file that includes it when there is one; otherwise its namespace
+is unknown (Flux's `targetNamespace` or the cluster default decides), and it
+matches a reference from any namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Iterator
+
+from gitops_lint.model import Model
+from gitops_lint.model.base import Located
+from gitops_lint.model.kubernetes import KubernetesObject
+from gitops_lint.model.kustomize import KustomizeFile
+from gitops_lint.yaml.loader import SourceFile
+from gitops_lint.yaml.positions import DataPath
+
+SOURCE = "source.toolkit.fluxcd.io"
+SECRET_LIKE = ("Secret", "ConfigMap")
+NOTIFIABLE = ("Bucket", "GitRepository", "Kustomization", "HelmRelease", "HelmChart", "HelmRepository",
+              "ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "OCIRepository", "ArtifactGenerator",
+              "ExternalArtifact")
+
+
+@dataclass(frozen=True, slots=True)
+class RefSpec:
+    """Where one kind of reference sits and what it may name."""
+
+    #: Path into the object; "*" steps into every item of a list.
+    path: tuple[str, ...]
+    relation: str
+    #: Kinds the field allows (the CRD's enum, or the only kind it can name).
+    kinds: tuple[str, ...]
+    #: The reference names its kind in this key (else the single allowed kind is meant).
+    kind_key: str | None = None
+    default_kind: str | None = None
+    #: The reference has no namespace key: always the referrer's namespace.
+    local: bool = False
+    #: `name: '*'` and `matchLabels` select many objects (Receiver resources, Alert event sources).
+    wildcard: bool = False
+
+
+_SECRET = ("Secret",)
+_LOCAL_SECRETS = tuple(
+    RefSpec(("spec", *path, "secretRef"), f"{'.'.join(path) + '.' if path else ''}secretRef", _SECRET, local=True)
+    for path in ((), ("verify",))
+) + (
+    RefSpec(("spec", "certSecretRef"), "certSecretRef", _SECRET, local=True),
+    RefSpec(("spec", "proxySecretRef"), "proxySecretRef", _SECRET, local=True),
+)
+
+REFERENCES: dict[tuple[str, str], tuple[RefSpec, ...]] = {
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"): (
+        RefSpec(("spec", "sourceRef"), "sourceRef", ("OCIRepository", "GitRepository", "Bucket", "ExternalArtifact"),
+                kind_key="kind"),
+        RefSpec(("spec", "dependsOn", "*"), "dependsOn", ("Kustomization",)),
+        RefSpec(("spec", "postBuild", "substituteFrom", "*"), "substituteFrom", SECRET_LIKE, kind_key="kind",
+                local=True),
+        RefSpec(("spec", "decryption", "secretRef"), "decryption.secretRef", _SECRET, local=True),
+        RefSpec(("spec", "kubeConfig", "secretRef"), "kubeConfig.secretRef", _SECRET, local=True),
+        RefSpec(("spec", "kubeConfig", "configMapRef"), "kubeConfig.configMapRef", ("ConfigMap",), local=True),
+    ),
+    ("helm.toolkit.fluxcd.io", "HelmRelease"): (
+        RefSpec(("spec", "chart", "spec", "sourceRef"), "chart.sourceRef",
+                ("HelmRepository", "GitRepository", "Bucket"), kind_key="kind"),
+        RefSpec(("spec", "chartRef"), "chartRef", ("OCIRepository", "HelmChart", "ExternalArtifact"), kind_key="kind"),
+        RefSpec(("spec", "dependsOn", "*"), "dependsOn", ("HelmRelease",)),
+        RefSpec(("spec", "valuesFrom", "*"), "valuesFrom", SECRET_LIKE, kind_key="kind", local=True),
+        RefSpec(("spec", "kubeConfig", "secretRef"), "kubeConfig.secretRef", _SECRET, local=True),
+    ),
+    (SOURCE, "GitRepository"): _LOCAL_SECRETS + (
+        RefSpec(("spec", "include", "*", "repository"), "include", ("GitRepository",), local=True),
+    ),
+    (SOURCE, "OCIRepository"): _LOCAL_SECRETS,
+    (SOURCE, "HelmRepository"): _LOCAL_SECRETS,
+    (SOURCE, "Bucket"): _LOCAL_SECRETS,
+    (SOURCE, "HelmChart"): (
+        RefSpec(("spec", "sourceRef"), "sourceRef", ("HelmRepository", "GitRepository", "Bucket"), kind_key="kind",
+                local=True),
+    ) + _LOCAL_SECRETS[1:2],
+    ("notification.toolkit.fluxcd.io", "Receiver"): (
+        RefSpec(("spec", "resources", "*"), "resources", NOTIFIABLE, kind_key="kind", wildcard=True),
+        RefSpec(("spec", "secretRef"), "secretRef", _SECRET, local=True),
+    ),
+    ("notification.toolkit.fluxcd.io", "Alert"): (
+        RefSpec(("spec", "providerRef"), "providerRef", ("Provider",), local=True),
+        RefSpec(("spec", "eventSources", "*"), "eventSources", NOTIFIABLE, kind_key="kind", wildcard=True),
+    ),
+    ("notification.toolkit.fluxcd.io", "Provider"): (
+        RefSpec(("spec", "secretRef"), "secretRef", _SECRET, local=True),
+        RefSpec(("spec", "certSecretRef"), "certSecretRef", _SECRET, local=True),
+        RefSpec(("spec", "proxySecretRef"), "proxySecretRef", _SECRET, local=True),
+    ),
+    ("image.toolkit.fluxcd.io", "ImageRepository"): (
+        RefSpec(("spec", "secretRef"), "secretRef", _SECRET, local=True),
+        RefSpec(("spec", "certSecretRef"), "certSecretRef", _SECRET, local=True),
+    ),
+    ("image.toolkit.fluxcd.io", "ImagePolicy"): (
+        RefSpec(("spec", "imageRepositoryRef"), "imageRepositoryRef", ("ImageRepository",)),
+    ),
+    ("image.toolkit.fluxcd.io", "ImageUpdateAutomation"): (
+        RefSpec(("spec", "sourceRef"), "sourceRef", ("GitRepository",), kind_key="kind", default_kind="GitRepository"),
+    ),
+}
+
+
+@dataclass(slots=True)
+class Reference:
+    """One reference of one object, resolved (or not) against the repository."""
+
+    source: KubernetesObject
+    spec: RefSpec
+    #: Path of the reference mapping (or name string) inside the source object.
+    path: DataPath
+    kind: str | None
+    name: str | None
+    namespace: str | None
+    #: What it names, when the repository has it.
+    targets: list[KubernetesObject] = field(default_factory=list)
+    #: The name holds a `${VAR}` substitution, or the reference is a wildcard: not judged.
+    unresolvable: bool = False
+    #: Objects that something in the repository creates outside Git (a Secret by an ExternalSecret, ...).
+    provided_by: str | None = None
+
+    @property
+    def optional(self) -> bool:
+        data = _get(self.source.doc.data, self.path)
+        return isinstance(data, dict) and data.get("optional") is True
+
+
+@dataclass(slots=True)
+class Graph:
+    """The repository's objects and references; `nx` is the networkx view, built on demand."""
+
+    objects: list[KubernetesObject]
+    references: list[Reference]
+    #: (kind, name) -> objects, whatever their namespace.
+    by_kind_name: dict[tuple[str, str], list[KubernetesObject]]
+    #: Namespace of each object id(), from metadata or the kustomize file that includes it.
+    namespaces: dict[int, str | None]
+    #: (kind, namespace, name) of objects created outside Git by objects in the repository, and by what.
+    provided: dict[tuple[str, str | None, str], str]
+    _nx: Any = None
+
+    def namespace_of(self, obj: KubernetesObject) -> str | None:
+        return self.namespaces.get(id(obj), obj.namespace)
+
+    def key(self, obj: KubernetesObject) -> str:
+        namespace = self.namespace_of(obj)
+        return "/".join(p for p in (obj.kind or "?", namespace, obj.name or "?") if p)
+
+    def find(self, kind: str, name: str, namespace: str | None) -> list[KubernetesObject]:
+        found = []
+        for obj in self.by_kind_name.get((kind, name), ()):
+            own = self.namespace_of(obj)
+            if namespace is None or own is None or own == namespace:
+                found.append(obj)
+        return found
+
+    def names_of_kind(self, kind: str) -> list[str]:
+        return sorted({name for (k, name) in self.by_kind_name if k == kind})
+
+    @property
+    def nx(self):
+        """A networkx MultiDiGraph: node per object key, edge per resolved reference (attribute `relation`)."""
+        if self._nx is None:
+            import networkx
+
+            graph = networkx.MultiDiGraph()
+            for obj in self.objects:
+                graph.add_node(self.key(obj), kind=obj.kind, path=obj.path)
+            for ref in self.references:
+                for target in ref.targets:
+                    graph.add_edge(self.key(ref.source), self.key(target), relation=ref.spec.relation)
+            self._nx = graph
+        return self._nx
+
+
+def archived(rel: str) -> bool:
+    """Files in hidden folders (`.archive/`, `.old/`) are parked, not applied: reference rules skip them.
+
+    `.gitlab/` is the one hidden folder that holds live configuration.
+    """
+    return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])
+
+
+def patch_files(model: Model) -> set[str]:
+    """Files that kustomize files use as patches: partial objects, not objects of their own."""
+    out: set[str] = set()
+    for kustomize in model.of_type(KustomizeFile):
+        folder = str(PurePosixPath(kustomize.path).parent) if "/" in kustomize.path else ""
+        entries = [p.path for p in kustomize.patches if isinstance(getattr(p, "path", None), str)]
+        entries += [e for e in kustomize.patchesStrategicMerge or () if isinstance(e, str)]
+        entries += [p.get("path") for p in kustomize.patchesJson6902 or () if isinstance(p, dict)]
+        for entry in entries:
+            if isinstance(entry, str) and (target := join_path(folder, entry)) is not None:
+                out.add(target)
+    return out
+
+
+def build_graph(model: Model, files: list[SourceFile]) -> Graph:
+    patches = patch_files(model)
+    objects = [o for o in model.objects
+               if isinstance(o, KubernetesObject) and o.kind and o.name and o.path not in patches]
+    namespaces = _inherited_namespaces(model, files)
+    by_kind_name: dict[tuple[str, str], list[KubernetesObject]] = {}
+    for obj in objects:
+        by_kind_name.setdefault((obj.kind, obj.name), []).append(obj)  # type: ignore[arg-type]
+    graph = Graph(objects, [], by_kind_name, namespaces, _provided_outside_git(model, namespaces))
+    for obj in objects:
+        if archived(obj.path):
+            continue
+        for spec in REFERENCES.get((obj.group, obj.kind or ""), ()):
+            for path, value in _walk(obj.doc.data, spec.path):
+                ref = _reference(graph, obj, spec, path, value)
+                if ref is not None:
+                    graph.references.append(ref)
+    return graph
+
+
+def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPath, value: Any) -> Reference | None:
+    if isinstance(value, str):  # GitRepository include[].repository is a mapping with `name`; others are mappings
+        value = {"name": value}
+    if not isinstance(value, dict):
+        return None
+    name = value.get("name")
+    kind = value.get(spec.kind_key) if spec.kind_key else None
+    kind = kind if isinstance(kind, str) else (spec.default_kind or (spec.kinds[0] if len(spec.kinds) == 1 else None))
+    own_namespace = graph.namespace_of(obj)
+    namespace = own_namespace if spec.local else (value.get("namespace") or own_namespace)
+    ref = Reference(obj, spec, path, kind, name if isinstance(name, str) else None,
+                    namespace if isinstance(namespace, str) else None)
+    text = f"{kind}{name}{namespace}"
+    if ref.name is None or kind is None or "${" in text or (spec.wildcard and (name == "*" or "matchLabels" in value)):
+        ref.unresolvable = True
+        return ref
+    ref.targets = graph.find(kind, ref.name, ref.namespace)
+    if not ref.targets:
+        ref.provided_by = next((by for (k, ns, n), by in graph.provided.items()
+                                if k == kind and n == ref.name and (ns is None or ref.namespace in (None, ns))), None)
+    return ref
+
+
+def _walk(data: Any, path: tuple[str, ...], prefix: DataPath = ()) -> Iterator[tuple[DataPath, Any]]:
+    if not path:
+        yield prefix, data
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(data, list):
+            for index, item in enumerate(data):
+                yield from _walk(item, rest, prefix + (index,))
+    elif isinstance(data, dict) and head in data:
+        yield from _walk(data[head], rest, prefix + (head,))
+
+
+def _get(data: Any, path: DataPath) -> Any:
+    for item in path:
+        try:
+            data = data[item]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str | None]:
+    """Objects without metadata.namespace take the `namespace:` of the kustomize file that includes them."""
+    by_file: dict[str, list[Located]] = {}
+    for obj in model.objects:
+        by_file.setdefault(obj.path, []).append(obj)
+    kustomize_by_dir = {str(PurePosixPath(k.path).parent): k for k in model.objects if isinstance(k, KustomizeFile)}
+    namespaces: dict[int, str | None] = {}
+
+    def assign(directory: str, namespace: str, seen: set[str]) -> None:
+        if directory in seen:
+            return
+        seen.add(directory)
+        kustomize = kustomize_by_dir.get(directory)
+        if kustomize is None:
+            return
+        for entry in [*kustomize.resources, *(getattr(kustomize, "bases", None) or [])]:
+            if not isinstance(entry, str) or "://" in entry:
+                continue
+            target = join_path(directory, entry)
+            if target is None:
+                continue
+            if target in kustomize_by_dir:
+                assign(target, namespace, seen)
+            for obj in by_file.get(target, ()):
+                if isinstance(obj, KubernetesObject) and not obj.namespace:
+                    namespaces.setdefault(id(obj), namespace)
+
+    for directory, kustomize in sorted(kustomize_by_dir.items()):
+        if isinstance(kustomize.namespace, str) and kustomize.namespace and "${" not in kustomize.namespace:
+            assign(directory, kustomize.namespace, set())
+    return namespaces
+
+
+def join_path(directory: str, entry: str, *, clamp: bool = False) -> str | None:
+    """`entry` relative to `directory`, normalised; None when it climbs above the root.
+
+    With `clamp`, climbing above the root stops at the root instead, as Flux's
+    secure join does for a Kustomization's spec.path.
+    """
+    parts: list[str] = [p for p in directory.split("/") if p and p != "."]
+    for part in entry.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                if clamp:
+                    continue
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _provided_outside_git(model: Model, namespaces: dict[int, str | None]) -> dict[tuple[str, str | None, str], str]:
+    """Secrets and ConfigMaps that objects in the repository create in the cluster."""
+    provided: dict[tuple[str, str | None, str], str] = {}
+    for obj in model.objects:
+        if isinstance(obj, KustomizeFile):
+            namespace = obj.namespace if isinstance(obj.namespace, str) else None
+            for kind, generators in (("ConfigMap", obj.configMapGenerator), ("Secret", obj.secretGenerator)):
+                for generator in generators or ():
+                    if isinstance(generator, dict) and isinstance(generator.get("name"), str):
+                        provided[(kind, namespace, generator["name"])] = f"a {kind.lower()}Generator in {obj.path}"
+            continue
+        if not isinstance(obj, KubernetesObject) or not obj.name:
+            continue
+        namespace = namespaces.get(id(obj), obj.namespace)
+        data = obj.doc.data
+        if obj.group == "external-secrets.io" and obj.kind in ("ExternalSecret", "PushSecret"):
+            target = _get(data, ("spec", "target", "name")) or obj.name
+            provided[("Secret", namespace, str(target))] = f"ExternalSecret {obj.ref}"
+        elif obj.group == "bitnami.com" and obj.kind == "SealedSecret":
+            provided[("Secret", namespace, obj.name)] = f"SealedSecret {obj.ref}"
+        elif obj.group.startswith("fluxcd.controlplane.io") and obj.kind == "FluxInstance":
+            for kind in ("GitRepository", "OCIRepository", "Bucket", "Kustomization"):
+                provided[(kind, namespace, obj.name)] = f"FluxInstance {obj.ref}"
+        elif obj.group == "source.extensions.fluxcd.io" and obj.kind == "ArtifactGenerator":
+            for artifact in _get(data, ("spec", "artifacts")) or ():
+                if isinstance(artifact, dict) and isinstance(artifact.get("name"), str):
+                    provided[("ExternalArtifact", namespace, artifact["name"])] = f"ArtifactGenerator {obj.ref}"
+    # `flux bootstrap` and the Flux Operator create the cluster's own source and Kustomization, and
+    # repositories rarely commit them: the `flux-system` pair in `flux-system` counts as present.
+    for kind in ("GitRepository", "OCIRepository", "Bucket", "Kustomization"):
+        provided.setdefault((kind, "flux-system", "flux-system"), "flux bootstrap (the cluster's own sync objects)")
+    return provided
+
+
+# --------------------------------------------------------------------------- paths: what a Kustomization applies
+
+
+@dataclass(slots=True)
+class PathResolution:
+    """Where a Flux Kustomization's `spec.path` leads inside this repository."""
+
+    kustomization: KubernetesObject
+    #: Normalised folder relative to the root ("" for the root), or None when it cannot be judged.
+    folder: str | None
+    #: Why the path is not judged (`${VAR}`, a source that is not this repository, ...).
+    skipped: str | None = None
+    #: The path climbs above the source root (Flux clamps it to the root: `folder` is the clamped path).
+    escapes: bool = False
+    #: Files the Kustomization applies (kustomization.yaml resources, or every manifest below the folder).
+    files: list[str] = field(default_factory=list)
+
+
+#: Sources whose artifact is this repository: the bootstrap GitRepository. Paths into any other source
+#: (another Git repository, an OCI artifact built from a sub-folder, a Bucket) are not checked.
+LOCAL_SOURCES = frozenset({("GitRepository", "flux-system")})
+
+
+def resolve_paths(model: Model, index: "FileIndex") -> list[PathResolution]:
+    from gitops_lint.model.flux.kustomize import Kustomization
+
+    out = []
+    patches = patch_files(model)
+    for ks in model.of_type(Kustomization):
+        if archived(ks.path) or ks.path in patches:
+            continue
+        raw = ks.spec.path if isinstance(ks.spec.path, str) else "./"
+        source = ks.spec.sourceRef
+        source_key = ((source.kind if source else None) or "GitRepository", source.name if source else None)
+        result = PathResolution(ks, None)
+        if "${" in raw:
+            raw = _substitute(raw, ks)
+        if raw is None:
+            result.skipped = "the path holds a ${VAR} substitution with no known value"
+        elif source_key not in LOCAL_SOURCES:
+            result.skipped = f"the path is inside {source_key[0]}/{source_key[1]}, not (known to be) this repository"
+        else:
+            folder = join_path("", raw.strip(), clamp=True)
+            result.escapes = join_path("", raw.strip()) is None
+            result.folder = folder
+            result.files = index.applied_files(folder)
+        out.append(result)
+    return out
+
+
+def _substitute(text: str, ks: Any) -> str | None:
+    """`${VAR}` / `${VAR:=default}` from the Kustomization's own postBuild.substitute, or None."""
+    import re
+
+    values = {}
+    post_build = ks.doc.data.get("spec", {}).get("postBuild") if isinstance(ks.doc.data.get("spec"), dict) else None
+    if isinstance(post_build, dict) and isinstance(post_build.get("substitute"), dict):
+        values = {str(k): str(v) for k, v in post_build["substitute"].items()}
+    unknown = False
+
+    def replace(match: "re.Match[str]") -> str:
+        nonlocal unknown
+        name, default = match.group(1), match.group(3)
+        if name in values:
+            return values[name]
+        if default is not None:
+            return default
+        unknown = True
+        return ""
+
+    result = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?=([^}]*))?\}", replace, text)
+    return None if unknown or "${" in result else result
+
+
+class FileIndex:
+    """Answers questions about the repository's folders from the list of files discovery found."""
+
+    def __init__(self, rels: list[str], model: Model):
+        self.files = set(rels)
+        self.dirs: set[str] = {""}
+        for rel in rels:
+            parts = rel.split("/")
+            for i in range(1, len(parts)):
+                self.dirs.add("/".join(parts[:i]))
+        self.kustomize = {}
+        for obj in model.objects:
+            if isinstance(obj, KustomizeFile):
+                self.kustomize[str(PurePosixPath(obj.path).parent) if "/" in obj.path else ""] = obj
+
+    def exists(self, rel: str) -> bool:
+        return rel in self.files or rel in self.dirs
+
+    def applied_files(self, folder: str) -> list[str]:
+        seen: set[str] = set()
+        out: list[str] = []
+        self._collect(folder, out, seen)
+        return out
+
+    def _collect(self, folder: str, out: list[str], seen: set[str]) -> None:
+        if folder in seen:
+            return
+        seen.add(folder)
+        kustomize = self.kustomize.get(folder)
+        if kustomize is None:
+            # kustomize-controller generates a kustomization of every manifest below the folder
+            prefix = folder + "/" if folder else ""
+            out.extend(sorted(f for f in self.files if f.startswith(prefix)))
+            return
+        out.append(kustomize.path)
+        for key in ("resources", "components", "bases"):
+            entries = getattr(kustomize, key, None) or []
+            for entry in entries:
+                if not isinstance(entry, str) or "://" in entry or entry.startswith(("github.com/", "git@")):
+                    continue
+                target = join_path(folder, entry)
+                if target is None:
+                    continue
+                if target in self.files:
+                    out.append(target)
+                elif target in self.dirs:
+                    self._collect(target, out, seen)
+
+
+__all__ = ["FileIndex", "Graph", "PathResolution", "REFERENCES", "Reference", "RefSpec", "build_graph", "join_path",
+           "resolve_paths"]
