@@ -204,6 +204,57 @@ def _statistics(diagnostics, catalogue) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["tree", "mermaid", "dot", "json"]), default="tree",
+              show_default=True)
+@click.option("--focus", metavar="Kind/namespace/name", help="Only what this object reaches and what reaches it.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+def graph(paths, fmt, focus, config_path, isolated, output) -> None:
+    """Draw the dependency graph of PATHS: tree (like `flux tree`), mermaid (for GitLab), dot or json."""
+    from gitops_lint.config import ConfigError, find_config, load_config
+    from gitops_lint.discover import DiscoveryError, discover, find_root
+    from gitops_lint.engine import load_sources
+
+    paths = list(paths) or ["."]
+    cwd = Path.cwd()
+    try:
+        for p in paths:
+            if not Path(p).exists():
+                raise DiscoveryError(f"path does not exist: {p}")
+        root, in_git = find_root([cwd / p for p in paths], cwd)
+        config = load_config(None if isolated else (config_path or find_config(cwd / paths[0], root if in_git else None)))
+        discovery = discover(paths, cwd=cwd, excludes=config.exclude,
+                             exclude_base=config.path.parent if config.path else None)
+        from gitops_lint.checks import Context
+        from gitops_lint.graph_render import RENDERERS, build_view
+        from gitops_lint.model import build_model
+
+        from gitops_lint.engine import LintOptions, path_settings
+
+        files = load_sources(discovery.files)
+        settings = path_settings(discovery.root, config, LintOptions(paths=paths, config=config, cwd=cwd))
+        ctx = Context(files=files, model=build_model(files), settings=settings)
+        try:
+            view = build_view(ctx.graph, ctx.paths, focus)
+        except KeyError:
+            import difflib
+
+            keys = [ctx.graph.key(o) for o in ctx.graph.objects]
+            close = difflib.get_close_matches(focus or "", keys, n=3)
+            raise DiscoveryError(f"--focus {focus}: no such object" + (f" (did you mean {', '.join(close)}?)"
+                                                                       if close else "")) from None
+        text = RENDERERS[fmt](view)
+    except (ConfigError, DiscoveryError) as exc:
+        fail(str(exc))
+    if output is not None:
+        write_atomically(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),

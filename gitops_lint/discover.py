@@ -8,11 +8,16 @@ stay inside the root, and a directory is never entered twice.
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+
+if TYPE_CHECKING:
+    import pathspec  # imported where used: a lint without .gitignore files or excludes never needs it
 
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", "CVS", ".jj", ".pijul"})
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -56,14 +61,18 @@ def git_root(start: Path) -> Path | None:
 
 def find_root(paths: list[Path], cwd: Path) -> tuple[Path, bool]:
     """The root that reported paths are relative to: the git work tree when all paths share one."""
-    resolved = [p.resolve() for p in paths]
-    roots = {git_root(p) for p in resolved}
+    # Where the paths are, not where a symlink at their end points: a link out of the root
+    # (or a broken one) must not move the root or leave git mode.
+    located = [_located(p) for p in paths]
+    # One `git rev-parse` per folder, not per file: pre-commit names hundreds of files.
+    folders = {p if p.is_dir() else p.parent for p in located}
+    roots = {git_root(folder) for folder in folders}
     if len(roots) == 1 and None not in roots:
         return roots.pop(), True  # type: ignore[return-value]
     cwd = cwd.resolve()
-    if all(p == cwd or cwd in p.parents for p in resolved):
+    if all(p == cwd or cwd in p.parents for p in located):
         return cwd, False
-    common = Path(os.path.commonpath([str(p) for p in resolved]))
+    common = Path(os.path.commonpath([str(p) for p in located]))
     return (common if common.is_dir() else common.parent), False
 
 
@@ -81,39 +90,40 @@ def discover(
 ) -> Discovery:
     """Candidate files under `paths`; `excludes` are gitignore-style globs relative to `exclude_base`
     (the configuration file's folder; default: the root)."""
-    cwd = Path.cwd() if cwd is None else cwd
+    cwd = (Path.cwd() if cwd is None else Path(cwd)).resolve()
     given = [Path(p) if Path(p).is_absolute() else cwd / p for p in (list(paths) or ["."])]
     for p in given:
         if not p.exists() and not p.is_symlink():
             raise DiscoveryError(f"path does not exist: {p}")
     root, in_git = find_root(given, cwd)
-    exclude = _exclude_matcher(excludes)
+    excluded = _exclude_matcher(excludes, root, exclude_base)
     seen: set[str] = set()
     files: list[Candidate] = []
-    chart_dirs = _ChartDirs(root)
+    chart_dirs = _ChartDirs()
     for p in given:
-        resolved = p.resolve()
+        located = _located(p)
         if p.is_dir():
-            listing = _git_files(root, resolved) if in_git else None
-            rels = listing if listing is not None else _walk(root, resolved)
+            if not _inside(root, located):
+                continue  # a symlinked folder pointing out of the root is not followed
+            directory = located.resolve()
+            listing = _git_files(root, directory) if in_git else None
+            rels = listing if listing is not None else _walk(root, directory)
             explicit = False
         else:
-            rels = [_rel(root, p.absolute())]
+            rels = [_rel(root, located)]
             explicit = True
         for rel in rels:
-            if rel in seen or rel is None:
+            if rel is None or rel in seen:
                 continue
             if not explicit and not is_candidate(rel):
                 continue
-            if exclude is not None and exclude.match_file(relative_to_base(rel, root, exclude_base)):
+            if excluded is not None and excluded(rel):
                 continue
             absolute = root / rel
-            if not _inside(root, absolute):
+            if not _file_in_root(root, absolute):
                 continue
-            if not absolute.is_file() and not (absolute.is_symlink() and not absolute.exists()):
-                continue  # folders, sockets, ...; a broken symlink stays, to be reported
             seen.add(rel)
-            files.append(Candidate(absolute, rel, _template_reason(rel, chart_dirs)))
+            files.append(Candidate(absolute, rel, _template_reason(absolute, chart_dirs)))
     files.sort(key=lambda c: c.rel)
     return Discovery(root=root, files=files, in_git=in_git)
 
@@ -122,38 +132,76 @@ def relative_to_base(rel: str, root: Path, base: Path | None) -> str:
     """`rel` (relative to the root) re-expressed relative to `base` when it lies under it."""
     if base is None:
         return rel
-    prefix = _rel(root, base.resolve())
-    if not prefix or prefix == ".":
-        return rel
-    return rel[len(prefix) + 1 :] if rel.startswith(prefix + "/") else rel
+    return _rebase(root, base)(rel)
+
+
+@functools.lru_cache(maxsize=16)
+def _rebase(root: Path, base: Path) -> Callable[[str], str]:
+    """Turns root-relative paths into `base`-relative ones; paths outside `base` stay as they are."""
+    root, base = root.resolve(), base.resolve()
+    if base == root:
+        return lambda rel: rel
+    if base in root.parents:  # without git the configuration may sit above the root (the cwd)
+        above = root.relative_to(base).as_posix() + "/"
+        return lambda rel: above + rel
+    prefix = _rel(root, base)
+    if prefix is None:
+        return lambda rel: rel
+    prefix += "/"
+    return lambda rel: rel[len(prefix) :] if rel.startswith(prefix) else rel
+
+
+def _located(path: Path) -> Path:
+    """`path` made canonical except for its last part: the file the user named, not a symlink's target."""
+    if path.name in ("", ".", ".."):
+        return path.resolve()
+    return path.parent.resolve() / path.name
 
 
 def _rel(root: Path, path: Path) -> str | None:
+    """`path` relative to the root with `/` separators, "" for the root itself, None when outside."""
     try:
-        return path.relative_to(root).as_posix()
+        rel = path.relative_to(root)
     except ValueError:
         try:
-            return path.resolve().relative_to(root).as_posix()
+            rel = path.resolve().relative_to(root)
         except ValueError:
             return None
+    return "" if rel == Path() else rel.as_posix()  # not ".": it prefixes other paths
 
 
 def _inside(root: Path, path: Path) -> bool:
     """True when `path`, with every symlink resolved, stays under `root`."""
+    # realpath, not Path.resolve: it neither raises on a symlink loop nor differs between Pythons.
+    real = os.path.realpath(path)
+    return real == str(root) or real.startswith(str(root).rstrip(os.sep) + os.sep)
+
+
+def _file_in_root(root: Path, path: Path) -> bool:
+    """A file, or a symlink that stays inside the root to a file or to nothing (the loader reports it)."""
     try:
-        path.resolve().relative_to(root)
+        mode = os.lstat(path).st_mode  # one syscall for the common case: a plain file
+    except OSError:
+        return False  # tracked but deleted
+    if stat.S_ISREG(mode):
         return True
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: symlink loop on old Pythons
-        return False
+    if not stat.S_ISLNK(mode) or not _inside(root, path):
+        return False  # folders (gitlinks), sockets, ...; links out of the root
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # broken or looping: kept, to be reported as unreadable
 
 
-def _exclude_matcher(patterns: Iterable[str]):
+def _exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> Callable[[str], bool] | None:
     patterns = [p for p in patterns if p]
     if not patterns:
         return None
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    rebase = _rebase(root, base) if base is not None else (lambda rel: rel)
+    return lambda rel: spec.match_file(rebase(rel))
 
 
 def _git_files(root: Path, directory: Path) -> list[str] | None:
@@ -163,8 +211,10 @@ def _git_files(root: Path, directory: Path) -> list[str] | None:
         return None
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-             "--deduplicate", "--", rel_dir or "."],
+            # literal: a folder named `[ab]` or `*` is that folder, not a glob; no --deduplicate
+            # (git >= 2.31): the caller drops the repeated names of unmerged files anyway.
+            ["git", "--literal-pathspecs", "-C", str(root), "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard", "--", rel_dir or "."],
             capture_output=True, timeout=120, check=False,
         )
     except (OSError, subprocess.SubprocessError):
@@ -177,24 +227,23 @@ def _git_files(root: Path, directory: Path) -> list[str] | None:
 
 def _walk(root: Path, directory: Path) -> Iterator[str]:
     """Walk without git: honour .gitignore files, follow symlinks only inside the root, never loop."""
-    import pathspec
-
+    inherited = _inherited_ignores(root, directory)
+    if inherited is None:
+        return  # the folder itself is ignored, as `git ls-files --others --exclude-standard` sees it
     visited: set[str] = set()
-    stack: list[tuple[Path, list[tuple[str, pathspec.PathSpec]]]] = [(directory, _inherited_ignores(root, directory))]
-    while stack:
-        current, ignores = stack.pop()
+    stack: list[tuple[Path, list[tuple[str, pathspec.PathSpec]]]] = [(directory, inherited)]
+    # Symlinked folders wait until the real ones are done, so a file reached both ways keeps its real path.
+    linked: list[tuple[Path, list[tuple[str, pathspec.PathSpec]]]] = []
+    while stack or linked:
+        current, ignores = (stack or linked).pop()
         real = os.path.realpath(current)
         if real in visited:
             continue
         visited.add(real)
         rel_dir = _rel(root, current) or ""
-        ignore_file = current / ".gitignore"
-        if ignore_file.is_file():
-            try:
-                lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                ignores = ignores + [(rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", lines))]
-            except OSError:
-                pass
+        spec = _read_gitignore(current)
+        if spec is not None:
+            ignores = ignores + [(rel_dir, spec)]
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name)
         except OSError:
@@ -206,60 +255,81 @@ def _walk(root: Path, directory: Path) -> Iterator[str]:
             try:
                 is_dir = entry.is_dir()  # follows symlinks
             except OSError:
-                continue
+                is_dir = False  # a symlink loop: a broken file, reported later
             if _ignored(rel, is_dir, ignores):
                 continue
-            if is_dir:
-                if entry.is_symlink() and not _inside(root, Path(entry.path)):
-                    continue
-                stack.append((Path(entry.path), ignores))
-            else:
+            if not is_dir:
                 yield rel
+            elif not entry.is_symlink():
+                stack.append((Path(entry.path), ignores))
+            elif _inside(root, Path(entry.path)):
+                linked.append((Path(entry.path), ignores))
 
 
-def _inherited_ignores(root: Path, directory: Path):
-    """.gitignore files of the directories between the root and a sub-directory the user named."""
-    import pathspec
+def _inherited_ignores(root: Path, directory: Path) -> list[tuple[str, pathspec.PathSpec]] | None:
+    """.gitignore files of the directories between the root and a sub-directory the user named.
 
-    out = []
-    current = root
-    parts = Path(_rel(root, directory) or "").parts
-    for part in ("",) + parts[:-1] if parts else ():
-        current = current / part if part else current
-        ignore_file = current / ".gitignore"
-        if ignore_file.is_file():
-            rel_dir = _rel(root, current) or ""
-            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-            out.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+    Those are the root's and every folder's above `directory` (the walk reads `directory`'s own);
+    None when `directory` or a folder on the way is ignored: git never looks inside those.
+    """
+    rel_dir = _rel(root, directory)
+    if not rel_dir:
+        return []
+    out: list[tuple[str, pathspec.PathSpec]] = []
+    current, current_rel = root, ""
+    for part in rel_dir.split("/"):
+        spec = _read_gitignore(current)
+        if spec is not None:
+            out.append((current_rel, spec))
+        current = current / part
+        current_rel = f"{current_rel}/{part}" if current_rel else part
+        if _ignored(current_rel, True, out):
+            return None
     return out
 
 
-def _ignored(rel: str, is_dir: bool, ignores) -> bool:
-    for base, spec in ignores:
+def _read_gitignore(directory: Path) -> pathspec.PathSpec | None:
+    import pathspec
+
+    ignore_file = directory / ".gitignore"
+    try:
+        if not ignore_file.is_file():
+            return None
+        lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _ignored(rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]]) -> bool:
+    """Git's precedence: the deepest .gitignore with a matching pattern decides (its last match wins),
+    so a nested `!pattern` re-includes what a parent ignored."""
+    for base, spec in reversed(ignores):
         sub = rel[len(base) + 1 :] if base else rel
-        if spec.match_file(sub + "/" if is_dir else sub):
-            return True
+        verdict = spec.check_file(sub + "/" if is_dir else sub).include
+        if verdict is not None:
+            return verdict
     return False
 
 
 class _ChartDirs:
     """Answers 'is this folder a Helm chart?' with one stat per folder."""
 
-    def __init__(self, root: Path):
-        self.root = root
-        self.cache: dict[str, bool] = {}
+    def __init__(self) -> None:
+        self.cache: dict[Path, bool] = {}
 
-    def is_chart(self, rel_dir: str) -> bool:
-        if rel_dir not in self.cache:
-            self.cache[rel_dir] = (self.root / rel_dir / "Chart.yaml").is_file()
-        return self.cache[rel_dir]
+    def is_chart(self, folder: Path) -> bool:
+        if folder not in self.cache:
+            self.cache[folder] = (folder / "Chart.yaml").is_file()
+        return self.cache[folder]
 
 
-def _template_reason(rel: str, charts: _ChartDirs) -> str | None:
-    if rel.endswith(TEMPLATE_SUFFIXES):
+def _template_reason(path: Path, charts: _ChartDirs) -> str | None:
+    if path.name.endswith(TEMPLATE_SUFFIXES):
         return "a template file (by its extension)"
-    parts = rel.split("/")
-    for i in range(len(parts) - 1):
-        if parts[i] == "templates" and charts.is_chart("/".join(parts[:i])):
+    # The whole path, not just the part under the root: the root may be the chart's templates/ itself.
+    parts = path.parts
+    for i in range(1, len(parts) - 1):
+        if parts[i] == "templates" and charts.is_chart(Path(*parts[:i])):
             return "a Helm chart template"
     return None

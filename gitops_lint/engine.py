@@ -203,9 +203,7 @@ def lint_files(
         "flux_version": options.flux_version or config.flux_version,
         "gitlab_version": config.gitlab_version,
         "gitlab_url": config.gitlab_url,
-        # Rules about paths (does this folder exist?) need every file of the repository.
-        "whole_repo": options.repo_context
-        or any((Path(options.cwd or ".") / p).resolve() == discovery.root for p in options.paths),
+        **path_settings(discovery.root, config, options),
     }
     ctx = Context(files=files, model=model, settings=settings)
     by_rel = {f.rel: f for f in files}
@@ -244,6 +242,23 @@ def lint_files(
     all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
     timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked}
     return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings)
+
+
+def path_settings(root: Path, config: Config, options: LintOptions) -> dict:
+    """Where Flux paths start, and whether every file under it was discovered.
+
+    A Kustomization's spec.path is relative to the root of its source: the
+    repository, or the folder of the `.gitops-lint.yaml` in use when it sits
+    lower (a repository kept inside another, like `examples/`).
+    """
+    source_root = root
+    if config.path is not None and root in config.path.resolve().parents:
+        source_root = config.path.resolve().parent
+    cwd = Path(options.cwd or ".")
+    given = [(cwd / p).resolve() for p in options.paths]
+    whole = options.repo_context or any(p == source_root or p in source_root.parents for p in given)
+    prefix = source_root.relative_to(root).as_posix()
+    return {"source_root": "" if prefix == "." else prefix, "whole_repo": whole}
 
 
 def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:

@@ -309,18 +309,19 @@ def _inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, st
     return namespaces
 
 
-def join_path(directory: str, entry: str, *, clamp: bool = False) -> str | None:
+def join_path(directory: str, entry: str, *, clamp: bool = False, floor: str = "") -> str | None:
     """`entry` relative to `directory`, normalised; None when it climbs above the root.
 
-    With `clamp`, climbing above the root stops at the root instead, as Flux's
-    secure join does for a Kustomization's spec.path.
+    With `clamp`, climbing above `floor` (the source root) stops there instead,
+    as Flux's secure join does for a Kustomization's spec.path.
     """
     parts: list[str] = [p for p in directory.split("/") if p and p != "."]
+    lowest = len([p for p in floor.split("/") if p and p != "."])
     for part in entry.split("/"):
         if part in ("", "."):
             continue
         if part == "..":
-            if not parts:
+            if len(parts) <= lowest:
                 if clamp:
                     continue
                 return None
@@ -387,7 +388,7 @@ class PathResolution:
 LOCAL_SOURCES = frozenset({("GitRepository", "flux-system")})
 
 
-def resolve_paths(model: Model, index: "FileIndex") -> list[PathResolution]:
+def resolve_paths(model: Model, index: "FileIndex", source_root: str = "") -> list[PathResolution]:
     from gitops_lint.model.flux.kustomize import Kustomization
 
     out = []
@@ -406,8 +407,8 @@ def resolve_paths(model: Model, index: "FileIndex") -> list[PathResolution]:
         elif source_key not in LOCAL_SOURCES:
             result.skipped = f"the path is inside {source_key[0]}/{source_key[1]}, not (known to be) this repository"
         else:
-            folder = join_path("", raw.strip(), clamp=True)
-            result.escapes = join_path("", raw.strip()) is None
+            folder = join_path(source_root, raw.strip(), clamp=True, floor=source_root)
+            result.escapes = join_path(source_root, raw.strip(), floor=source_root) is None
             result.folder = folder
             result.files = index.applied_files(folder)
         out.append(result)

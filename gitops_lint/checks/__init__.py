@@ -46,7 +46,7 @@ class Context:
         """Where each Flux Kustomization's spec.path leads in this repository."""
         from gitops_lint.graph import resolve_paths
 
-        return resolve_paths(self.model, self.file_index)
+        return resolve_paths(self.model, self.file_index, self.settings.get("source_root", ""))
 
 
 def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Finding:
