@@ -73,7 +73,8 @@ def find_root(paths: list[Path], cwd: Path) -> tuple[Path, bool]:
     if all(p == cwd or cwd in p.parents for p in located):
         return cwd, False
     common = Path(os.path.commonpath([str(p) for p in located]))
-    return (common if common.is_dir() else common.parent), False
+    # resolved: a lone symlinked folder named from elsewhere is the root, its target what is walked
+    return (common if common.is_dir() else common.parent).resolve(), False
 
 
 def is_candidate(rel: str) -> bool:
@@ -99,7 +100,8 @@ def discover(
     excluded = _exclude_matcher(excludes, root, exclude_base)
     seen: set[str] = set()
     files: list[Candidate] = []
-    chart_dirs = _ChartDirs()
+    chart_dirs = _ChartDirs(root)
+    folders = _Folders(root)
     for p in given:
         located = _located(p)
         if p.is_dir():
@@ -119,11 +121,11 @@ def discover(
                 continue
             if excluded is not None and excluded(rel):
                 continue
-            absolute = root / rel
-            if not _file_in_root(root, absolute):
+            if not folders.is_file_in_root(rel):
                 continue
             seen.add(rel)
-            files.append(Candidate(absolute, rel, _template_reason(absolute, chart_dirs)))
+            absolute = root / rel
+            files.append(Candidate(absolute, rel, _template_reason(absolute, rel, chart_dirs)))
     files.sort(key=lambda c: c.rel)
     return Discovery(root=root, files=files, in_git=in_git)
 
@@ -177,20 +179,36 @@ def _inside(root: Path, path: Path) -> bool:
     return real == str(root) or real.startswith(str(root).rstrip(os.sep) + os.sep)
 
 
-def _file_in_root(root: Path, path: Path) -> bool:
-    """A file, or a symlink that stays inside the root to a file or to nothing (the loader reports it)."""
-    try:
-        mode = os.lstat(path).st_mode  # one syscall for the common case: a plain file
-    except OSError:
-        return False  # tracked but deleted
-    if stat.S_ISREG(mode):
-        return True
-    if not stat.S_ISLNK(mode) or not _inside(root, path):
-        return False  # folders (gitlinks), sockets, ...; links out of the root
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return True  # broken or looping: kept, to be reported as unreadable
+class _Folders:
+    """What each name in a folder is, from one scandir per folder: 50k lstat calls cost twice as much."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.entries: dict[str, dict[str, os.DirEntry]] = {}
+
+    def is_file_in_root(self, rel: str) -> bool:
+        """A file, or a symlink that stays inside the root to a file or to nothing (the loader reports it)."""
+        folder, _, name = rel.rpartition("/")
+        entries = self.entries.get(folder)
+        if entries is None:
+            try:
+                with os.scandir(self.root / folder) as listing:
+                    entries = {entry.name: entry for entry in listing}
+            except OSError:
+                entries = {}
+            self.entries[folder] = entries
+        entry = entries.get(name)
+        if entry is None:
+            return False  # tracked but deleted
+        if not entry.is_symlink():
+            return entry.is_file(follow_symlinks=False)  # not folders (gitlinks), sockets, ...
+        path = self.root / rel
+        if not _inside(self.root, path):
+            return False
+        try:
+            return stat.S_ISREG(os.stat(path).st_mode)
+        except OSError:
+            return True  # broken or looping: kept, to be reported as unreadable
 
 
 def _exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> Callable[[str], bool] | None:
@@ -315,7 +333,9 @@ def _ignored(rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]
 class _ChartDirs:
     """Answers 'is this folder a Helm chart?' with one stat per folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path):
+        #: The root itself lies in a folder named templates (a chart's, maybe).
+        self.root_in_templates = "templates" in root.parts
         self.cache: dict[Path, bool] = {}
 
     def is_chart(self, folder: Path) -> bool:
@@ -324,9 +344,11 @@ class _ChartDirs:
         return self.cache[folder]
 
 
-def _template_reason(path: Path, charts: _ChartDirs) -> str | None:
-    if path.name.endswith(TEMPLATE_SUFFIXES):
+def _template_reason(path: Path, rel: str, charts: _ChartDirs) -> str | None:
+    if rel.endswith(TEMPLATE_SUFFIXES):
         return "a template file (by its extension)"
+    if "templates/" not in rel and not charts.root_in_templates:
+        return None  # the common case, decided without splitting the path
     # The whole path, not just the part under the root: the root may be the chart's templates/ itself.
     parts = path.parts
     for i in range(1, len(parts) - 1):

@@ -317,7 +317,7 @@ def _apply_path_ignores(
     base = config.path.parent if config.path else None
 
     table = [
-        (pathspec.PathSpec.from_lines("gitwildmatch", [glob]), catalogue.select(keys))
+        (pathspec.GitIgnoreSpec.from_lines([glob]), catalogue.select(keys))
         for glob, keys in config.per_path_ignores.items()
     ]
     return [
