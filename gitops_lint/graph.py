@@ -444,6 +444,8 @@ class FileIndex:
 
     def __init__(self, rels: list[str], model: Model):
         self.files = set(rels)
+        #: Sorted, so the files below a folder are one contiguous slice (found by bisection).
+        self.sorted_files = sorted(self.files)
         self.dirs: set[str] = {""}
         for rel in rels:
             parts = rel.split("/")
@@ -453,6 +455,17 @@ class FileIndex:
         for obj in model.objects:
             if isinstance(obj, KustomizeFile):
                 self.kustomize[str(PurePosixPath(obj.path).parent) if "/" in obj.path else ""] = obj
+
+    def below(self, folder: str) -> list[str]:
+        """Every file under `folder`, sorted."""
+        import bisect
+
+        if not folder:
+            return list(self.sorted_files)
+        prefix = folder + "/"
+        start = bisect.bisect_left(self.sorted_files, prefix)
+        end = bisect.bisect_left(self.sorted_files, prefix[:-1] + "0")  # "0" sorts right after "/"
+        return self.sorted_files[start:end]
 
     def exists(self, rel: str) -> bool:
         return rel in self.files or rel in self.dirs
@@ -470,8 +483,7 @@ class FileIndex:
         kustomize = self.kustomize.get(folder)
         if kustomize is None:
             # kustomize-controller generates a kustomization of every manifest below the folder
-            prefix = folder + "/" if folder else ""
-            out.extend(sorted(f for f in self.files if f.startswith(prefix)))
+            out.extend(self.below(folder))
             return
         out.append(kustomize.path)
         for key in ("resources", "components", "bases"):

@@ -36,8 +36,11 @@ class Located(Model):
 
     @property
     def doc(self) -> Document:
-        assert self._doc is not None, "model object built without its document"
-        return self._doc
+        # Straight from pydantic's private-attribute slot: `self._doc` goes through
+        # BaseModel.__getattr__, which costs more than the rest of most rules.
+        doc = self.__pydantic_private__["_doc"]
+        assert doc is not None, "model object built without its document"
+        return doc
 
     @property
     def path(self) -> str:
