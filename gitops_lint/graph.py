@@ -18,7 +18,6 @@ matches a reference from any namespace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any, Iterator
 
 from gitops_lint.model import Model
@@ -201,7 +200,7 @@ def patch_files(model: Model) -> set[str]:
     """Files that kustomize files use as patches: partial objects, not objects of their own."""
     out: set[str] = set()
     for kustomize in model.of_type(KustomizeFile):
-        folder = str(PurePosixPath(kustomize.path).parent) if "/" in kustomize.path else ""
+        folder = kustomize.path.rpartition("/")[0]
         entries = [p.path for p in kustomize.patches if isinstance(getattr(p, "path", None), str)]
         entries += [e for e in kustomize.patchesStrategicMerge or () if isinstance(e, str)]
         entries += [p.get("path") for p in kustomize.patchesJson6902 or () if isinstance(p, dict)]
@@ -281,7 +280,7 @@ def _inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, st
     by_file: dict[str, list[Located]] = {}
     for obj in model.objects:
         by_file.setdefault(obj.path, []).append(obj)
-    kustomize_by_dir = {str(PurePosixPath(k.path).parent): k for k in model.objects if isinstance(k, KustomizeFile)}
+    kustomize_by_dir = {k.path.rpartition("/")[0]: k for k in model.objects if isinstance(k, KustomizeFile)}
     namespaces: dict[int, str | None] = {}
 
     def assign(directory: str, namespace: str, seen: set[str]) -> None:
@@ -454,7 +453,7 @@ class FileIndex:
         self.kustomize = {}
         for obj in model.objects:
             if isinstance(obj, KustomizeFile):
-                self.kustomize[str(PurePosixPath(obj.path).parent) if "/" in obj.path else ""] = obj
+                self.kustomize[obj.path.rpartition("/")[0]] = obj
 
     def below(self, folder: str) -> list[str]:
         """Every file under `folder`, sorted."""

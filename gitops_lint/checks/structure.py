@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from gitops_lint.checks import Context, at
@@ -60,3 +61,79 @@ def object_identity(ctx: Context) -> Iterator[Finding]:
 
 def _finding(doc, path, message) -> Finding:
     return Finding(message, doc.file.rel, doc.locate(path), anchor=format_path(path) or "document")
+
+
+#: Kubernetes' validation.go patterns (domain reference, regex index).
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+#: Kinds whose names Kubernetes validates as DNS-1123 subdomains (Flux's own, and the objects Flux reads).
+SUBDOMAIN_NAMED = frozenset({"Secret", "ConfigMap"})
+LABEL_NAMED = frozenset({"Namespace"})
+
+
+def object_names(ctx: Context) -> Iterator[Finding]:
+    """metadata.name (and a namespace's name) in the form the API server accepts.
+
+    A Namespace that a kustomize file with `namespace:` (or a Component) includes
+    is renamed by kustomize's namespace transformer, so its written name
+    (often a placeholder like `_`) is not what reaches the cluster.
+    """
+    renamed = _kustomize_renamed_namespaces(ctx)
+    for obj in ctx.model.of_type(KubernetesObject):
+        name = obj.metadata.name
+        if obj.doc.sops or not isinstance(name, str) or "${" in name or id(obj) in renamed:
+            continue
+        if obj.kind in LABEL_NAMED or (obj.kind in SUBDOMAIN_NAMED and obj.group == "") or obj.group.endswith(
+                FLUX_GROUP_SUFFIX):
+            label = obj.kind in LABEL_NAMED
+            pattern, limit = (DNS1123_LABEL, 63) if label else (DNS1123_SUBDOMAIN, 253)
+            if len(name) > limit or not pattern.match(name):
+                what = "DNS-1123 label" if label else "DNS-1123 subdomain"
+                yield at(obj, ("metadata", "name"), (
+                    f"{obj.kind} name {name!r} is not a valid {what} (lowercase letters, digits, '-'"
+                    f"{'' if label else ' and .'}, starting and ending with a letter or digit, at most {limit} "
+                    "characters): the API server rejects it"))
+        namespace = obj.metadata.namespace
+        if isinstance(namespace, str) and "${" not in namespace and (len(namespace) > 63
+                                                                     or not DNS1123_LABEL.match(namespace)):
+            yield at(obj, ("metadata", "namespace"), f"namespace {namespace!r} is not a valid DNS-1123 label")
+
+
+def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    component_dirs = {k.path.rpartition("/")[0] for k in ctx.model.of_type(KustomizeFile) if k.kind == "Component"}
+    inherited = ctx.graph.namespaces
+    return {id(obj) for obj in ctx.model.of_type(KubernetesObject)
+            if obj.kind == "Namespace" and (id(obj) in inherited or obj.path.rpartition("/")[0] in component_dirs)}
+
+
+def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
+    """Label keys and values, annotation keys: Kubernetes' qualified-name rules."""
+    for obj in ctx.model.of_type(KubernetesObject):
+        if obj.doc.sops:
+            continue
+        for field_name, values in (("labels", obj.metadata.labels), ("annotations", obj.metadata.annotations)):
+            for key, value in (values or {}).items():
+                if "${" in key:
+                    continue
+                problem = _qualified_key_problem(key)
+                if problem:
+                    yield at(obj, ("metadata", field_name, key), f"{field_name[:-1]} key {key!r}: {problem}",
+                             key=True)
+                elif field_name == "labels" and isinstance(value, str) and "${" not in value and value and (
+                        len(value) > 63 or not _QUALIFIED_NAME.match(value)):
+                    yield at(obj, ("metadata", "labels", key), (
+                        f"label value {value!r} is invalid (at most 63 characters: letters, digits, '-', '_', "
+                        "'.', starting and ending with a letter or digit)"))
+
+
+def _qualified_key_problem(key: str) -> str | None:
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+        return "the prefix before '/' must be a DNS-1123 subdomain (e.g. example.com)"
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        return ("the name must be 1-63 characters of letters, digits, '-', '_' and '.', starting and ending with "
+                "a letter or digit")
+    return None
