@@ -196,22 +196,8 @@ def archived(rel: str) -> bool:
     return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])
 
 
-def patch_files(model: Model) -> set[str]:
-    """Files that kustomize files use as patches: partial objects, not objects of their own."""
-    out: set[str] = set()
-    for kustomize in model.of_type(KustomizeFile):
-        folder = kustomize.path.rpartition("/")[0]
-        entries = [p.path for p in kustomize.patches if isinstance(getattr(p, "path", None), str)]
-        entries += [e for e in kustomize.patchesStrategicMerge or () if isinstance(e, str)]
-        entries += [p.get("path") for p in kustomize.patchesJson6902 or () if isinstance(p, dict)]
-        for entry in entries:
-            if isinstance(entry, str) and (target := join_path(folder, entry)) is not None:
-                out.add(target)
-    return out
-
-
 def build_graph(model: Model, files: list[SourceFile]) -> Graph:
-    patches = patch_files(model)
+    patches = model.patch_files
     objects = [o for o in model.objects
                if isinstance(o, KubernetesObject) and o.kind and o.name and o.path not in patches]
     namespaces = _inherited_namespaces(model, files)
@@ -391,7 +377,7 @@ def resolve_paths(model: Model, index: "FileIndex", source_root: str = "") -> li
     from gitops_lint.model.flux.kustomize import Kustomization
 
     out = []
-    patches = patch_files(model)
+    patches = model.patch_files
     for ks in model.of_type(Kustomization):
         if archived(ks.path) or ks.path in patches:
             continue

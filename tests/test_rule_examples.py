@@ -25,7 +25,8 @@ def run_example(tmp_path: Path, example, example_rule: str) -> list:
         link = tmp_path / example.path
         link.unlink()
         os.symlink(target, link)
-    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[example_rule]))
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[example_rule],
+                              flux_version=example.options.get("flux_version")))
     assert not result.internal_errors, result.internal_errors
     return result.diagnostics
 

@@ -14,7 +14,7 @@ from gitops_lint.diagnostics import Finding
 from gitops_lint.model import Model
 from gitops_lint.model.base import Located
 from gitops_lint.yaml.loader import SourceFile
-from gitops_lint.yaml.positions import DataPath, format_path
+from gitops_lint.yaml.positions import DataPath, MapPos, SeqPos, format_path, walk
 
 if TYPE_CHECKING:
     from gitops_lint.graph import FileIndex, Graph, PathResolution
@@ -26,6 +26,8 @@ class Context:
     model: Model
     #: Run-wide settings (flux version, GitLab URL, ...), from config and CLI.
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Results several rules share (one validation pass for four schema rules), keyed by name.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def graph(self) -> "Graph":
@@ -50,7 +52,14 @@ class Context:
 
 
 def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Finding:
-    """A finding about the field at `path` of a model object."""
+    """A finding about the field at `path` of a model object.
+
+    A finding about a whole mapping or list points at its key (`spec:`), the
+    line a person reads as "this section", rather than at its first entry.
+    """
+    if not key and path:
+        tree, key_span, found = walk(obj.doc.pos, path)
+        key = found and key_span is not None and isinstance(tree, (MapPos, SeqPos))
     return Finding(
         message=message,
         path=obj.doc.file.rel,

@@ -45,15 +45,6 @@ def missing_secret(ctx: Context) -> Iterator[Finding]:
             "in the cluster (SOPS-encrypted in Git, an ExternalSecret, `flux create secret`)"))
 
 
-def kind_not_allowed(ctx: Context) -> Iterator[Finding]:
-    for ref in ctx.graph.references:
-        if ref.kind is None or ref.kind in ref.spec.kinds or "${" in ref.kind:
-            continue
-        path = ref.path + ((ref.spec.kind_key,) if ref.spec.kind_key else ())
-        yield at(ref.source, path, (
-            f"{ref.spec.relation} cannot name a {ref.kind}: allowed kinds are {', '.join(ref.spec.kinds)}"))
-
-
 def depends_on_cycle(ctx: Context) -> Iterator[Finding]:
     """Each dependsOn cycle once, reported at every member's dependsOn entry that closes it."""
     import networkx

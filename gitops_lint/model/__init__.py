@@ -9,6 +9,7 @@ still look at them.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, TypeVar
@@ -79,6 +80,8 @@ class Model:
     other_documents: list[Document] = field(default_factory=list)
     problems: list[ModelProblem] = field(default_factory=list)
     by_doc: dict[int, Located] = field(default_factory=dict)
+    #: Files that kustomize files use as patches: partial objects, not objects of their own.
+    patch_files: set[str] = field(default_factory=set)
 
     def of_type(self, cls: type[O]) -> Iterator[O]:
         return (o for o in self.objects if isinstance(o, cls))
@@ -145,4 +148,20 @@ def build_model(files: Iterable[SourceFile]) -> Model:
                 add(*build_lenient(table.get((group, kind), KubernetesObject), doc))
             else:
                 model.other_documents.append(doc)
+    model.patch_files = _patch_files(model)
     return model
+
+
+def _patch_files(model: Model) -> set[str]:
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    out: set[str] = set()
+    for kustomize in model.of_type(KustomizeFile):
+        folder = kustomize.path.rpartition("/")[0]
+        entries = [p.path for p in kustomize.patches]
+        entries += list(kustomize.patchesStrategicMerge or ())
+        entries += [p.get("path") for p in kustomize.patchesJson6902 or () if isinstance(p, dict)]
+        for entry in entries:
+            if isinstance(entry, str) and "\n" not in entry:  # patchesStrategicMerge may also hold inline patches
+                out.add(posixpath.normpath(posixpath.join(folder, entry)))
+    return out

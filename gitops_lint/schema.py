@@ -1,0 +1,316 @@
+"""JSON Schema validation mapped back to positions, in words a person understands.
+
+jsonschema finds the violations; this module turns each into a `Violation`
+with the exact path of the offending key or value and a plain message
+("spec.interval: "10 m" is not a Flux duration (use e.g. "10m", "1h30m")"),
+never a raw dump of a schema error. Unknown fields are found by our own walk,
+because the Flux CRDs do not forbid them (the API server prunes them silently),
+and CEL rules (`x-kubernetes-validations`) are evaluated the same way.
+
+What cannot be judged before Flux's post-build step is left alone: strings
+holding `${VAR}` substitutions, SOPS ciphertext (`ENC[...]`), and everything
+under a node that preserves unknown fields (HelmRelease values).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from gitops_lint.yaml.positions import DataPath, format_path
+
+#: Kinds of violation, each reported by its own rule.
+SCHEMA, UNKNOWN, MISSPELLED, CEL = "schema", "unknown-field", "misspelled-field", "cel"
+
+_FLUX_DURATION = "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+_FLUX_DURATION_NO_HOURS = "^([0-9]+(\\.[0-9]+)?(ms|s|m))+$"
+_PROTO_DURATION_HINT = "s$"
+#: How close an unknown key must be to a real one to count as a misspelling.
+MISSPELLING_CUTOFF = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    kind: str
+    path: DataPath
+    message: str
+    #: Point at the key rather than the value (unknown fields).
+    at_key: bool = False
+    #: For a missing required field: its name (its parent mapping is `path`).
+    missing: str | None = None
+
+
+def unjudgeable(value: Any) -> bool:
+    """Values whose final form only Flux's post-build or SOPS decryption knows."""
+    return isinstance(value, str) and ("${" in value or value.startswith("ENC["))
+
+
+class SchemaValidator:
+    """Validates instances against one schema; built once per schema and reused."""
+
+    def __init__(self, schema: dict, *, closed: bool = False):
+        import jsonschema
+
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        self.schema = schema
+        self.validator = cls(schema)
+        #: Unknown keys are errors of the schema itself (the agent config), not the pruned-field warnings of CRDs.
+        self.closed = closed
+
+    def violations(self, instance: Any, *, skip_types: frozenset[DataPath] = frozenset(),
+                   gitlab_version: tuple[int, int] | None = None) -> list[Violation]:
+        """Every violation of `instance`; `skip_types` are paths whose type the typed model already reported."""
+        out: list[Violation] = []
+        for error in self.validator.iter_errors(instance):
+            out.extend(_explain(error, skip_types))
+        if self.closed:
+            out.extend(_lifecycle(self.schema, instance, (), gitlab_version))
+        else:
+            out.extend(_unknown_fields(self.schema, instance, ()))
+        out.extend(_cel(self.schema, instance, ()))
+        unique: dict[tuple, Violation] = {}
+        for v in out:
+            unique.setdefault((v.kind, v.path, v.message), v)
+        return sorted(unique.values(), key=lambda v: (tuple(str(p) for p in v.path), v.message))
+
+
+def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
+    """One jsonschema error -> violations with positions and plain words (or nothing, when not judgeable)."""
+    path: DataPath = tuple(error.absolute_path)
+    where = format_path(path) or "(top level)"
+    validator, instance, expected = error.validator, error.instance, error.validator_value
+    if validator in ("oneOf", "anyOf") and error.context:
+        if all(e.validator in ("required", "not", "maxProperties") for e in error.context):
+            yield from _one_of(error, path, where)  # "exactly one of these fields"
+        else:
+            # The branch that got furthest says more than "is not valid under any of the given schemas".
+            yield from _explain(max(error.context, key=lambda e: len(e.absolute_path)), skip_types)
+        return
+    if validator == "oneOf":  # valid under several branches: several members of a oneof group are set
+        yield from _one_of(error, path, where)
+        return
+    if unjudgeable(instance):
+        return
+    if validator == "required":
+        missing = [name for name in expected if isinstance(instance, dict) and name not in instance]
+        for name in missing:
+            yield Violation(SCHEMA, path, f"{where}: required field {name!r} is missing", missing=name)
+    elif validator == "additionalProperties" and expected is False and isinstance(instance, dict):
+        known = list((error.schema.get("properties") or {}).keys())
+        for key in instance:
+            if key not in known and not _matches_pattern_properties(error.schema, key):
+                yield _unknown(path, key, known, closed=True)
+    elif validator == "type":
+        if path in skip_types or instance is None:
+            return  # the typed model reported it already; null means "unset" to Kubernetes
+        yield Violation(SCHEMA, path, f"{where}: {_show(instance)} is {_type_name(instance)}, expected "
+                                      f"{_expected_type(expected)}")
+    elif validator == "enum":
+        close = difflib.get_close_matches(str(instance), [str(e) for e in expected], n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        allowed = ", ".join(str(e) for e in expected if e not in ("", None)) or "(none)"
+        yield Violation(SCHEMA, path, f"{where}: {_show(instance)} is not one of {allowed}{hint}")
+    elif validator == "pattern":
+        yield Violation(SCHEMA, path, _pattern_message(where, instance, expected))
+    elif validator in ("minLength", "maxLength"):
+        word = "at least" if validator == "minLength" else "at most"
+        if validator == "minLength" and expected == 1:
+            yield Violation(SCHEMA, path, f"{where}: must not be empty")
+        else:
+            yield Violation(SCHEMA, path, f"{where}: {_show(instance)} must have {word} {expected} characters")
+    elif validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+                "exclusiveMaximum": "less than"}[validator]
+        yield Violation(SCHEMA, path, f"{where}: {instance} must be {word} {expected}")
+    elif validator in ("minItems", "maxItems"):
+        word = "at least" if validator == "minItems" else "at most"
+        yield Violation(SCHEMA, path, f"{where}: needs {word} {expected} item{'s' if expected != 1 else ''}, "
+                                      f"has {len(instance) if isinstance(instance, list) else 0}")
+    elif validator in ("minProperties", "maxProperties"):
+        count = len(instance) if isinstance(instance, dict) else 0
+        if validator == "maxProperties" and expected == 1:
+            yield Violation(SCHEMA, path, f"{where}: set only one of {', '.join(sorted(instance))}")
+        else:
+            word = "at least" if validator == "minProperties" else "at most"
+            yield Violation(SCHEMA, path, f"{where}: needs {word} {expected} field(s), has {count}")
+    elif validator == "const":
+        yield Violation(SCHEMA, path, f"{where}: must be {expected!r}, not {_show(instance)}")
+    elif validator == "not":
+        yield Violation(SCHEMA, path, f"{where}: this combination of fields is not allowed")
+    elif validator == "uniqueItems":
+        yield Violation(SCHEMA, path, f"{where}: items must be unique")
+    elif validator == "format":
+        yield Violation(SCHEMA, path, f"{where}: {_show(instance)} is not a valid {expected}")
+    else:
+        yield Violation(SCHEMA, path, f"{where}: {error.message}")
+
+
+def _one_of(error, path: DataPath, where: str) -> Iterator[Violation]:
+    """`oneOf`/`anyOf` whose branches each require a different field: say which fields are meant."""
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    names = sorted({n for b in branches if isinstance(b, dict) for n in b.get("required", ())})
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    present = [n for n in names if instance.get(n) is not None]
+    quantity = "exactly one" if error.validator == "oneOf" else "at least one"
+    if len(present) > 1 and error.validator == "oneOf":
+        yield Violation(SCHEMA, path, f"{where}: set exactly one of {', '.join(names)}, not {', '.join(present)}")
+    else:
+        yield Violation(SCHEMA, path, f"{where}: set {quantity} of {', '.join(names)}")
+
+
+def _matches_pattern_properties(schema: dict, key: str) -> bool:
+    return any(re.search(p, key) for p in (schema.get("patternProperties") or {}))
+
+
+def _version(text: Any) -> tuple[int, int] | None:
+    if not isinstance(text, str) or "." not in text:
+        return None
+    major, _, minor = text.partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
+
+
+def _lifecycle(schema: Any, instance: Any, path: DataPath, version: tuple[int, int] | None) -> Iterator[Violation]:
+    """Keys GitLab removed (`x-gitlab-removed`) or added after the target release (`x-gitlab-since`)."""
+    if not isinstance(schema, dict):
+        return
+    if isinstance(instance, dict):
+        properties = schema.get("properties") or {}
+        for key, value in instance.items():
+            sub = properties.get(key)
+            if not isinstance(sub, dict):
+                continue
+            removed, since = _version(sub.get("x-gitlab-removed")), _version(sub.get("x-gitlab-since"))
+            where = format_path(path + (key,))
+            if removed and sub.get("x-gitlab-removed-effect", "rejected") != "rejected":
+                continue  # still parsed, just without effect: a rule of its own says so (legacy `gitops`)
+            if removed and (version is None or version >= removed):
+                hint = f"; {sub['x-gitlab-replacement']}" if sub.get("x-gitlab-replacement") else ""
+                yield Violation(SCHEMA, path + (key,), f"{where} was removed in GitLab {sub['x-gitlab-removed']}: "
+                                                       f"GitLab rejects the whole file{hint}", at_key=True)
+            elif since and version is not None and version < since:
+                yield Violation(SCHEMA, path + (key,), f"{where} exists only since GitLab {sub['x-gitlab-since']}: "
+                                                       f"GitLab {version[0]}.{version[1]} rejects the whole file",
+                                at_key=True)
+            else:
+                yield from _lifecycle(sub, value, path + (key,), version)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(instance):
+            yield from _lifecycle(schema["items"], item, path + (index,), version)
+
+
+def _unknown(path: DataPath, key: str, known: list[str], *, closed: bool) -> Violation:
+    where = format_path(path) or "the top level"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=MISSPELLING_CUTOFF)
+    if close:
+        return Violation(MISSPELLED, path + (key,), f"unknown field {key!r} in {where} (did you mean {close[0]!r}?)",
+                         at_key=True)
+    consequence = "GitLab rejects the whole file" if closed else "the API server drops it silently"
+    return Violation(UNKNOWN, path + (key,), f"unknown field {key!r} in {where}: {consequence}", at_key=True)
+
+
+def _unknown_fields(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
+    """Keys the schema does not know, where it does not preserve unknown fields (what Kubernetes prunes)."""
+    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
+        return
+    if isinstance(instance, dict):
+        properties = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            if properties is not None and key in properties:
+                yield from _unknown_fields(properties[key], value, path + (key,))
+            elif isinstance(extra, dict):
+                yield from _unknown_fields(extra, value, path + (key,))
+            elif properties is not None and not (not path and key in _TOP_LEVEL):
+                yield _unknown(path, str(key), list(properties), closed=False)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(instance):
+            yield from _unknown_fields(schema["items"], item, path + (index,))
+
+
+#: Top-level keys that CRD schemas may leave out: the object's own, and SOPS's metadata block.
+_TOP_LEVEL = frozenset({"apiVersion", "kind", "metadata", "status", "sops"})
+
+
+def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
+    """Evaluate `x-kubernetes-validations` wherever the instance has a value, as the API server does on create."""
+    if not isinstance(schema, dict) or instance is None:
+        return
+    rules = schema.get("x-kubernetes-validations")
+    if rules:
+        from gitops_lint import cel
+
+        for entry in rules:
+            rule = cel.compile_rule(entry)
+            if rule.is_transition:
+                continue
+            result = cel.evaluate(rule, instance)
+            if result.failed:
+                where = format_path(path) or "(top level)"
+                yield Violation(CEL, path, f"{where}: {result.message}")
+    if isinstance(instance, dict):
+        properties = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield from _cel(sub, value, path + (key,))
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(instance):
+            yield from _cel(schema["items"], item, path + (index,))
+
+
+def _pattern_message(where: str, instance: Any, pattern: str) -> str:
+    if pattern == _FLUX_DURATION:
+        return f'{where}: {_show(instance)} is not a Flux duration (use e.g. "10m", "1h30m")'
+    if pattern == _FLUX_DURATION_NO_HOURS:
+        return f'{where}: {_show(instance)} is not a Flux timeout (minutes, seconds or ms, e.g. "60s", "5m"; no hours)'
+    if pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern:
+        from gitops_lint.durations import suggest_proto_duration
+
+        suggestion = suggest_proto_duration(str(instance))
+        fix = f' (write "{suggestion}")' if suggestion else ' (seconds with an "s", e.g. "3600s")'
+        return f"{where}: {_show(instance)} is not a protobuf duration: GitLab rejects it{fix}"
+    if pattern.startswith("^(http|https|ssh)://") or pattern.startswith("^oci://") or "https?" in pattern:
+        return f"{where}: {_show(instance)} is not an accepted URL (must match {pattern})"
+    return f"{where}: {_show(instance)} does not match {pattern}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return f'"{text}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null"
+
+
+def _expected_type(expected: Any) -> str:
+    names = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+             "object": "a mapping", "array": "a list", "null": "null"}
+    if isinstance(expected, list):
+        return " or ".join(names.get(e, e) for e in expected)
+    return names.get(expected, str(expected))
