@@ -1,0 +1,105 @@
+"""Intervals and timeouts, judged by how Flux and a GitLab instance really behave."""
+
+from __future__ import annotations
+
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from gitops_lint.checks import Context, at
+from gitops_lint.checks.flux import gitlab_hosts
+from gitops_lint.diagnostics import Finding
+from gitops_lint.durations import DurationError, format_go_duration, parse_flux_duration
+from gitops_lint.model.flux.helm import HelmRelease
+from gitops_lint.model.flux.kustomize import Kustomization
+from gitops_lint.model.flux.notification import Receiver
+from gitops_lint.model.flux.source import GitRepository, OCIRepository
+from gitops_lint.model.kubernetes import KubernetesObject
+
+
+def _ns(text: object) -> int | None:
+    """Nanoseconds of a Flux duration; None when absent, substituted or invalid (the schema rules say so)."""
+    if not isinstance(text, str) or "${" in text:
+        return None
+    try:
+        return parse_flux_duration(text)
+    except DurationError:
+        return None
+
+
+def _option(value: object, name: str) -> int:
+    try:
+        return parse_flux_duration(str(value))
+    except DurationError as exc:
+        raise ValueError(f"rule option {name}: {exc}") from None
+
+
+def _on_gitlab(ctx: Context, url: str | None) -> bool:
+    if not url or "${" in url:
+        return False
+    try:
+        host = urlsplit(url if "://" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return False
+    return host in gitlab_hosts(ctx) or "gitlab" in host.split(".")[0:2] or host.startswith("gitlab.")
+
+
+def source_interval_too_short(ctx: Context, min_interval: str = "1m") -> Iterator[Finding]:
+    minimum = _option(min_interval, "min_interval")
+    for source in (*ctx.model.of_type(GitRepository), *ctx.model.of_type(OCIRepository)):
+        interval = _ns(source.spec.interval)
+        if interval is None or interval >= minimum or not _on_gitlab(ctx, source.spec.url):
+            continue
+        yield at(source, ("spec", "interval"), (
+            f"interval {source.spec.interval} polls the GitLab instance every {format_go_duration(interval)}: every "
+            f"source does, so this adds load for nothing; use at least {min_interval} and a Receiver (or the GitLab "
+            "agent's Flux module) for changes to arrive at once"))
+
+
+def _covered_by_receiver(ctx: Context) -> set[int]:
+    """Objects a Receiver in the repository wakes up (by name, or by a wildcard in its namespace)."""
+    covered: set[int] = set()
+    graph = ctx.graph
+    for ref in graph.references:
+        if isinstance(ref.source, Receiver) and ref.spec.relation == "resources":
+            covered.update(id(t) for t in ref.targets)
+            if ref.unresolvable and ref.kind:
+                covered.update(id(o) for o in graph.objects
+                               if o.kind == ref.kind and graph.namespace_of(o) in (ref.namespace, None))
+    return covered
+
+
+def interval_too_long(ctx: Context, max_interval: str = "24h") -> Iterator[Finding]:
+    maximum = _option(max_interval, "max_interval")
+    covered = _covered_by_receiver(ctx)
+    objects: list[KubernetesObject] = [*ctx.model.of_type(GitRepository), *ctx.model.of_type(OCIRepository),
+                                       *ctx.model.of_type(Kustomization), *ctx.model.of_type(HelmRelease)]
+    for obj in objects:
+        interval = _ns(obj.spec.interval)
+        if interval is None or interval <= maximum:
+            continue
+        receiver = ("; a Receiver wakes it on push, but push events are best-effort and the interval is the safety "
+                    "net" if id(obj) in covered else "; no Receiver in this repository wakes it")
+        yield at(obj, ("spec", "interval"), (
+            f"interval {obj.spec.interval}: drift and missed changes are corrected only every "
+            f"{format_go_duration(interval)}{receiver}; keep it at most {max_interval}"))
+
+
+def timeout_exceeds_interval(ctx: Context) -> Iterator[Finding]:
+    objects: list[KubernetesObject] = [*ctx.model.of_type(Kustomization), *ctx.model.of_type(HelmRelease),
+                                       *ctx.model.of_type(GitRepository), *ctx.model.of_type(OCIRepository)]
+    for obj in objects:
+        interval = _ns(obj.spec.interval)
+        if interval is None:
+            continue
+        for field in ("timeout", "retryInterval"):
+            value = getattr(obj.spec, field, None)
+            duration = _ns(value)
+            if duration is None or duration <= interval:
+                continue
+            consequence = ("a reconcile can still be running when the next one is due, so changes queue up "
+                           "behind a slow apply" if field == "timeout" else
+                           "after a failure Flux waits longer than its regular interval, so retries come later "
+                           "than normal reconciles")
+            yield at(obj, ("spec", field), (
+                f"{field} {value} is longer than interval {obj.spec.interval}: {consequence}; keep {field} at most "
+                "the interval"))
