@@ -192,7 +192,7 @@ def _leading_fraction(digits: str) -> tuple[int, float]:
 def format_go_duration(ns: int) -> str:
     """Go's `Duration.String()`: `1h30m0s`, `1.5s`, `100ms`, `1µs`, `0s`, `-1m0s`."""
     if not MIN_GO_DURATION <= ns <= MAX_GO_DURATION:
-        raise DurationError(f"{ns} ns is outside the range of a Go duration (int64 nanoseconds)", ns)
+        raise DurationError(f"{ns} ns is outside a Go duration (int64 nanoseconds)", ns)
     neg = ns < 0
     u = -ns if neg else ns
     if u < SECOND:
@@ -280,7 +280,7 @@ def _flux_error(text: str, pattern: re.Pattern[str], allow_hours: bool) -> Durat
 
 
 def parse_proto_duration(text: str) -> int:
-    """Nanoseconds for protobuf Duration JSON (`"3600s"`, `"1.5s"`, `"-.1s"`), as protojson reads it."""
+    """Nanoseconds for protobuf Duration JSON (`3600s`, `1.5s`, `-.1s`), as protojson reads it."""
     if type(text) is not str:
         raise _not_text(text, proto=True)
     if not PROTO_DURATION_RE.fullmatch(text):
@@ -357,11 +357,15 @@ def _proto_error(text: str) -> DurationError:
     else:
         reason = 'expected seconds ending in "s", e.g. "3600s" or "1.5s"'
     hint = f' (write "{fix}")' if fix is not None else ""
-    return DurationError(f'"{_esc(text)}" is not a protobuf duration: {reason}{hint}', text, fix, reason)
+    message = f'"{_esc(text)}" is not a protobuf duration: {reason}{hint}'
+    return DurationError(message, text, fix, reason)
 
 
 def _proto_range_error(text: str) -> DurationError:
-    reason = f"out of range: protobuf durations are limited to ±{MAX_PROTO_SECONDS}s (about 10,000 years)"
+    reason = (
+        f"out of range: protobuf durations are limited to ±{MAX_PROTO_SECONDS}s"
+        " (about 10,000 years)"
+    )
     return DurationError(f'"{_esc(text)}" is {reason}', text, None, reason)
 
 
@@ -373,7 +377,8 @@ def _go_error(s: str, kind: str, at: tuple[int, int] | None = None) -> DurationE
     fix: str | None = None
     hint = ""
     if kind == "overflow":
-        reason = f"out of range: a Go duration is at most {format_go_duration(MAX_GO_DURATION)} (about 292 years)"
+        largest = format_go_duration(MAX_GO_DURATION)
+        reason = f"out of range: a Go duration is at most {largest} (about 292 years)"
         return DurationError(f"{quoted} is {reason}", s, None, reason)
     if not s:
         reason = "it is empty"
@@ -525,7 +530,8 @@ def _not_text(value: object, proto: bool = False) -> DurationError:
         if fix is None and not proto and isinstance(value, int) and value >= 0:
             fix = f"{value}s"
         hint = f' (e.g. "{fix}")' if fix else f' (e.g. "{example}")'
-        return DurationError(f"{value} is not a duration: it is a number, a duration is text with a unit{hint}", value, fix)
+        message = f"{value} is not a duration: it is a number, a duration is text with a unit{hint}"
+        return DurationError(message, value, fix)
     return DurationError(f'{value!r} is not a duration: expected text such as "{example}"', value)
 
 
@@ -546,5 +552,10 @@ def _esc(text: str) -> str:
             out.append(_ESCAPES[c])
         else:
             code = ord(c)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+            if code < 0x100:
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
     return "".join(out)
