@@ -4,14 +4,26 @@
     result = evaluate(rule, {"secretRef": {"name": "kubeconfig"}})   # CelResult(status="passed")
 
 Backend: a small evaluator of our own for the part of CEL that CRD rules use, not a
-CEL library. `benchmarks/cel_candidates.py` measured the libraries on every rule of
-the Flux 2.3-2.9 CRDs: cel-python (celpy) costs ~100 ms to import and ~0.1 ms per
-evaluation; Google's cel-expr-python imports in ~3 ms and is correct, but is a 50 MB
-native wheel with no sdist and no musllinux build (pip fails on Alpine images, a
-common CI base); the Rust-backed common-expression-language imports a CLI stack
-(~200 ms); celparser has no `has()` macro. This module imports in about a
-millisecond, evaluates a rule in microseconds, and tells "unknown" (a value set by
-Flux post-build substitution) apart from an evaluation error, which no library does.
+CEL library. `benchmarks/cel_candidates.py` measured the libraries on the 22 distinct
+rules of the Flux 2.3-2.9 CRDs (hand cases, semantics probes, 764 evaluations on the
+corpus and 1460 near-miss mutations of them). Import times are medians in a fresh
+interpreter that has already loaded what `gitops-lint check` loads:
+
+* cel-python (celpy): 67 ms import, 18 MiB, ~1.2 ms per evaluation (0.9 s for the
+  corpus), 7 dependencies; `has(self.a.b)` on an absent `a` is false, not an error.
+* cel-expr-python (Google's C++ runtime): 3 ms import, 29 us per evaluation, and the
+  reference for correctness; but a 49 MiB native wheel with no sdist and no musllinux
+  build, so `pip install` fails on Alpine-based CI images.
+* common-expression-language (Rust): 310 ms import (its `__init__` loads its CLI:
+  typer, rich, prompt_toolkit), 14 dependencies, `size()` counts UTF-8 bytes.
+* cel-bind (cel-cpp, typed through JSON schema as protobuf): absent fields read as
+  proto defaults ('' and false) instead of errors; objects become messages, no maps.
+* celparser: no `has()` macro.
+
+This module: 1 ms import, 45 KiB, no dependency, ~5 us per evaluation (3.5 ms for the
+corpus), the same answer as cel-expr-python on every one of those evaluations, and it
+tells "unknown" (a value set by Flux post-build substitution) apart from an
+evaluation error, which none of the libraries offers.
 
 The subset, with CEL's semantics (anything else is `unsupported`, never a guess):
 
@@ -726,7 +738,6 @@ def _unescape_field(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- compiler (tuples to closures)
-
 
 
 def _compile(node: tuple, scope: frozenset[str]) -> Program:

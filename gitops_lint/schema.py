@@ -65,11 +65,15 @@ class SchemaValidator:
         out: list[Violation] = []
         for error in self.validator.iter_errors(instance):
             out.extend(_explain(error, skip_types))
+        # The API server runs CEL rules only on objects that pass the schema (a rule reading a missing
+        # required field would only fail for that reason), so do we.
+        run_cel = not out and not skip_types
         if self.closed:
             out.extend(_lifecycle(self.schema, instance, (), gitlab_version))
         else:
             out.extend(_unknown_fields(self.schema, instance, ()))
-        out.extend(_cel(self.schema, instance, ()))
+        if run_cel:
+            out.extend(_cel(self.schema, instance, ()))
         unique: dict[tuple, Violation] = {}
         for v in out:
             unique.setdefault((v.kind, v.path, v.message), v)
@@ -245,7 +249,7 @@ def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
             rule = cel.compile_rule(entry)
             if rule.is_transition:
                 continue
-            result = cel.evaluate(rule, instance)
+            result = cel.evaluate(rule, instance, schema=schema)  # defaults matter (Bucket provider: generic)
             if result.failed:
                 where = format_path(path) or "(top level)"
                 yield Violation(CEL, path, f"{where}: {result.message}")
