@@ -36,6 +36,8 @@ class Config:
     gitlab_url: str | None = None
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     custom_rules: list[Path] = field(default_factory=list)
+    #: Globs (relative to the config's folder) of more files to check as GitLab agent configs.
+    agent_configs: list[str] = field(default_factory=list)
 
 
 def find_config(start: Path, stop: Path | None) -> Path | None:
@@ -89,6 +91,7 @@ def load_config(path: Path | None) -> Config:
         gitlab_url=data.get("gitlab-url"),
         rule_options=data.get("rule-options", {}),
         custom_rules=[(base / p) for p in data.get("custom-rules", [])],
+        agent_configs=data.get("agent-configs", []),
     )
 
 

@@ -196,7 +196,7 @@ def lint_files(
     from gitops_lint.model import build_model
 
     clock = time.perf_counter()
-    model = build_model(files)
+    model = build_model(files, _agent_config_matcher(options.config, discovery.root))
     modelled = time.perf_counter()
     config = options.config
     settings = {
@@ -242,6 +242,17 @@ def lint_files(
     all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
     timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked}
     return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings)
+
+
+def _agent_config_matcher(config: Config, root: Path):
+    """The `agent-configs` globs as a predicate on root-relative paths (None when there are none)."""
+    if not config.agent_configs:
+        return None
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(config.agent_configs)
+    base = config.path.parent if config.path else None
+    return lambda rel: spec.match_file(relative_to_base(rel, root, base))
 
 
 def path_settings(root: Path, config: Config, options: LintOptions) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from gitops_lint.model.base import Located, ModelProblem, build_lenient
 from gitops_lint.yaml.loader import Document, SourceFile
@@ -109,7 +109,9 @@ class _Registry:
         return cls._table
 
 
-def build_model(files: Iterable[SourceFile]) -> Model:
+def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool] | None = None) -> Model:
+    """Typed objects of every document; `agent_configs` marks more files as agent configs (the
+    `agent-configs` setting: copies kept outside `.gitlab/agents/`, e.g. templates)."""
     from gitops_lint.model.agent import AgentConfig
     from gitops_lint.model.kubernetes import KubernetesObject, api_group
     from gitops_lint.model.kustomize import KustomizeFile
@@ -126,6 +128,9 @@ def build_model(files: Iterable[SourceFile]) -> Model:
 
     for source in files:
         location = agent_path(source.rel)
+        if location is None and agent_configs is not None and agent_configs(source.rel):
+            stem = source.rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            location = AgentPath(stem, None, "")
         filename = source.rel.rsplit("/", 1)[-1]
         for position, doc in enumerate(source.documents):
             data = doc.data

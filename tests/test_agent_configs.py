@@ -1,0 +1,98 @@
+"""Every real agent config in ../shared/corpus/_agent_configs gets a verdict at the right line.
+
+Accepted files have no error; rejected ones list (rule, line) of each reason GitLab's
+parser would give (domain reference §A.2): unknown keys (AGT009), wrong types (TYP001),
+the removed `gitops` section (AGT003), a merge conflict (YAML003).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from gitops_lint.config import Config
+from gitops_lint.diagnostics import Severity
+from gitops_lint.engine import LintOptions, lint
+from tests.conftest import shared_path
+
+VERDICTS = {
+    'AminBerge+flask-example+my-agent.yaml': [],
+    'Brick-Technology+cluster-management+test-agent.yaml': [],
+    'Duncan-Haywood+stable-diffusion-k8s+eks-agent.yaml': [('AGT003', 1), ('TYP001', 5)],
+    'Egor-Pomidor-pdf+DelayedNotifier+minikube.yaml': [('YAML003', 1)],
+    'FemiFX+fastapi-k3s-gitops+production.yaml': [],
+    'FemiFX+fastapi-k3s-gitops+staging.yaml': [],
+    'GutsButcher+webapp-deploy+test.yaml': [('AGT003', 1), ('TYP001', 3)],
+    'Hijerboa+SeniorDesign+k8s.yaml': [('AGT003', 1)],
+    'Jonathan-molieres+fileforge+prod.yaml': [],
+    'KG-khangelani+babelapha+gitlab-k8s-agent.yaml': [],
+    'Mareo+infrastructure+kubernetes-agent.yaml': [],
+    'MariemBS20+projet-Devops-Photo-sharing-app+k8s-agent.yaml': [],
+    'Mohammedgh007+vaea-rest+test-agent.yaml': [('AGT003', 1), ('AGT009', 2)],
+    'OskarLovsveden+2dv612-chat-project+main_agent.yaml': [('AGT003', 1)],
+    'PavelKrasko+Advanced-DevOps-PRO-Track-+my-agent.yaml': [],
+    'Phoen1xGH+ControlSystem+k3s.yaml': [],
+    'Raeein+cis3760-swe+agent-a.yaml': [('AGT003', 1), ('AGT009', 7)],
+    'Raeein+cis3760-swe+socs.yaml': [('AGT003', 1)],
+    'Raul-dev+ASPNET07-DevOps-Template-k3s+prod.yaml': [('AGT003', 1), ('AGT009', 8)],
+    'Rawangd+SummerProject+pfe.yaml': [],
+    'Rawangd+SummerProject+worker.yaml': [],
+    'abdulsaad209+Deployed-NodeJS-Application-Gitlab+k8s.yaml': [],
+    'aerabi+aerabi-k8s+primary-agent.yaml': [('AGT003', 1)],
+    'alex-gudkov+kubernetes-microservices+_root.yaml': [],
+    'aliibrhemqannan+devops-terraform-cluster+eks-agent.yaml': [],
+    'appsemble+appsemble+production-do.yaml': [],
+    'appsemble+appsemble+review.yaml': [],
+    'baguilartech+AMBER+production.yaml': [('AGT009', 50)],
+    'bbertka+stock-flask-app+k3s.yaml': [('AGT003', 1), ('AGT009', 6)],
+    'clayrisser+rock8s-cluster+k8s.yaml': [('AGT003', 1)],
+    'dakual+gitlab-ci-release+minikube.yaml': [('AGT003', 1)],
+    'dimMaryanto93+gitlab-devops-automation+examples_deploy-cicd_devel.yaml': [],
+    'dimMaryanto93+gitlab-devops-automation+examples_deploy-gitops_devel.yaml': [],
+    'dimMaryanto93+gitlab-devops-automation+examples_deploy-gitops_review.yaml': [('AGT003', 1)],
+    'dimMaryanto93+gitlab-devops-automation+local-dev.yaml': [],
+    'evekhm+gke-deploy-env+argolis.yaml': [],
+    'evekhm+gke-deploy-env+demo.yaml': [],
+    'evekhm+gke-deploy-env+development.yaml': [],
+    'evekhm+gke-deploy-env+dp-agent.yaml': [],
+    'evekhm+gke-deploy-env+gitlab-agent.yaml': [],
+    'evekhm+gke-deploy-env+gke.yaml': [],
+    'evekhm+gke-deploy-env+pa-demo.yaml': [],
+    'evekhm+gke-deploy-env+pa-staging.yaml': [],
+    'evekhm+gke-deploy-env+pa-test.yaml': [],
+    'frank90086+gitlab-integration-k8s+gitlab-agent.yaml': [],
+    'gesiscss+orc2+stage.yaml': [],
+    'jienckebd+kubernetes-cluster+sysf.yaml': [],
+    'leooroque+webinarOracleCloudCICD+k8s-agent.yaml': [('AGT003', 1)],
+    'maheryy+shifter-shop+primary-agent.yaml': [],
+    'manrodri+newSentiment+primary-agent.yaml': [('AGT003', 1)],
+    'paulfournel+smilodon-frontend+k8s-frontend.yaml': [('AGT003', 1)],
+    'paulfournel+smilodon-frontend+k8s.yaml': [('AGT003', 1)],
+    'quinguyen1502+nodejs-glk8s-starter+deployment-agent.yaml': [('AGT003', 4)],
+    'ricardogorayeb+kubernetes-tests+dev.yaml': [('AGT003', 1)],
+    'ricardogorayeb+kubernetes-tests+prod.yaml': [('AGT003', 2)],
+    's4njee+congress_scraper+k8s-agent.yaml': [('AGT003', 1)],
+    'shortlink-org+gitops+contabo.yaml': [('AGT003', 10)],
+    'shortlink-org+gitops+minikube.yaml': [('AGT003', 10)],
+    'skp098+test+_root.yaml': [],
+    'vovaripetskyint+spring-petclinic+k8s.yaml': [('AGT003', 1)],
+    'willpe+set-time+settime-agent.yaml': [],
+    'xsestech+rabbit_backend+cluster.yaml': [],
+    'xsestech+rabbit_backend+rabbit_backend_cluster.yaml': [],
+    'xsestech+rabbit_backend+rabbit_backend_rabbit-backend.yaml': [],
+    'yohrannes+website-portifolio+agent1.yaml': [],
+    'zMaAlz+reg-forms-app+gitlab-agent.yaml': [],
+}
+
+
+def test_every_agent_config_gets_the_expected_verdict() -> None:
+    folder = shared_path("corpus", "_agent_configs")
+    config = Config(agent_configs=["*.yaml"])
+    result = lint(LintOptions(paths=["."], cwd=folder, config=config))
+    assert not result.internal_errors
+    found: dict[str, set] = defaultdict(set)
+    for d in result.diagnostics:
+        if d.severity is Severity.ERROR:
+            found[d.path].add((d.rule, d.span.line))
+    files = sorted(p.name for p in folder.glob("*.yaml"))
+    assert files == sorted(VERDICTS)
+    assert {f: sorted(found.get(f, ())) for f in files} == {f: sorted(v) for f, v in VERDICTS.items()}
