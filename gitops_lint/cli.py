@@ -7,6 +7,7 @@ Heavy imports (pydantic, jsonschema, networkx) stay inside the commands so
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -79,6 +80,8 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
               help="Configuration file (default: .gitops-lint.yaml found upwards to the git root).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--flux-version", type=click.Choice(FLUX_VERSIONS), help="Flux release to validate against.")
+@click.option("--gitlab-version", metavar="MAJOR.MINOR",
+              help="GitLab release the agent configs must suit (default: the newest).")
 @click.option("--select", multiple=True, help="Rules to run: ids, names or prefixes, comma-separated.")
 @click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
 @click.option("--ignore", multiple=True, help="Rules to skip.")
@@ -100,7 +103,7 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
               help="Do not report findings recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Record every current finding in FILE and exit 0.")
-def check(paths, config_path, isolated, flux_version, select, extend_select, ignore, fmt, output, reports,
+def check(paths, config_path, isolated, flux_version, gitlab_version, select, extend_select, ignore, fmt, output, reports,
           fail_on, exit_zero, color, quiet, statistics, repo_context, changed_since, baseline_path,
           write_baseline_path) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
@@ -128,6 +131,10 @@ def check(paths, config_path, isolated, flux_version, select, extend_select, ign
                     raise DiscoveryError(f"path does not exist: {p}")
             root, in_git = find_root([cwd / p for p in paths], cwd)
             config = load_config(config_path or find_config(cwd / paths[0], root if in_git else None))
+        if gitlab_version:
+            if not re.fullmatch(r"[0-9]+\.[0-9]+", gitlab_version):
+                raise UsageError(f"--gitlab-version {gitlab_version!r}: use MAJOR.MINOR, e.g. 17.5")
+            config.gitlab_version = gitlab_version
         options = LintOptions(
             paths=paths, config=config, select=_split(select) or None, extend_select=_split(extend_select),
             ignore=_split(ignore), flux_version=flux_version, cwd=cwd, repo_context=repo_context,

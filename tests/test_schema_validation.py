@@ -1,0 +1,142 @@
+"""Schema validation pinned at exact lines and columns: each kind of violation, Flux and agent config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitops_lint.engine import LintOptions, lint
+from tests.conftest import write_tree
+
+GITREPO = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: app
+  namespace: flux-system
+spec:
+  interval: {interval}
+  url: {url}
+  ref:
+    branch: main
+  provider: {provider}
+"""
+
+
+def findings(tmp_path: Path, files: dict[str, str], *, flux: str | None = None, gitlab: str | None = None,
+             select: str = "SCH,AGT009,TYP001") -> list[tuple[str, int, int, str]]:
+    write_tree(tmp_path, files)
+    options = LintOptions(paths=["."], cwd=tmp_path, select=select.split(","), flux_version=flux)
+    options.config.gitlab_version = gitlab
+    result = lint(options)
+    assert not result.internal_errors
+    return [(d.rule, d.span.line, d.span.column, d.message) for d in result.diagnostics]
+
+
+def test_pattern_enum_and_type_at_their_values(tmp_path: Path) -> None:
+    text = GITREPO.format(interval='"10 m"', url="git@gitlab.com:acme/app.git", provider="gitlab")
+    found = findings(tmp_path, {"s.yaml": text})
+    assert [(r, line, col) for r, line, col, _ in found] == [("SCH001", 7, 13), ("SCH001", 8, 8), ("SCH001", 11, 13)]
+    assert 'spec.interval: "10 m" is not a Flux duration' in found[0][3]
+    assert "spec.provider: \"gitlab\" is not one of generic, aws, azure, github" in found[2][3]
+    typed = findings(tmp_path, {"s.yaml": GITREPO.format(interval="[10m]", url="https://x.io/a.git", provider="aws")})
+    assert [(r, line, col) for r, line, col, _ in typed] == [("TYP001", 7, 13)]  # the model reports types, once
+
+
+def test_required_at_the_parent_and_unknown_at_the_key(tmp_path: Path) -> None:
+    text = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+            "  namespace: flux-system\nspec:\n  intervall: 10m\n  prune: true\n  retention: 3\n"
+            "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
+    found = findings(tmp_path, {"k.yaml": text})
+    assert [(r, line, col) for r, line, col, _ in found] == [
+        ("SCH001", 6, 1), ("SCH003", 7, 3), ("SCH002", 9, 3)]
+    assert found[0][3] == "spec: required field 'interval' is missing"
+    assert found[1][3] == "unknown field 'intervall' in spec (did you mean 'interval'?)"
+
+
+def test_cel_rule_with_its_own_message(tmp_path: Path) -> None:
+    text = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: p\n  namespace: p\n"
+            "spec:\n  interval: 10m\n  upgrade:\n    strategy:\n      name: RemediateOnFailure\n"
+            "      retryInterval: 1m\n  chartRef:\n    kind: OCIRepository\n    name: p\n")
+    found = findings(tmp_path, {"h.yaml": text})
+    assert [(r, line, col) for r, line, col, _ in found] == [("SCH004", 9, 5)]
+    assert "retryInterval" in found[0][3]
+
+
+@pytest.mark.parametrize(
+    ("release", "expected"),
+    [
+        # v2beta2: served (deprecated) up to 2.7, removed in 2.8
+        ("2.3", [("SCH005", 1, 13)]),
+        ("2.7", [("SCH005", 1, 13)]),
+        ("2.9", [("SCH006", 1, 13)]),
+    ],
+)
+def test_version_matrix(tmp_path: Path, release: str, expected) -> None:
+    text = ("apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata:\n  name: p\n  namespace: p\n"
+            "spec:\n  interval: 10m\n  chart:\n    spec:\n      chart: p\n      sourceRef:\n"
+            "        kind: HelmRepository\n        name: p\n")
+    found = findings(tmp_path, {"h.yaml": text}, flux=release)
+    assert [(r, line, col) for r, line, col, _ in found] == expected
+    if release == "2.9":
+        assert "removed in 2.8" in found[0][3] and "use helm.toolkit.fluxcd.io/v2" in found[0][3]
+
+
+def test_future_and_unknown_api_versions(tmp_path: Path) -> None:
+    text = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: ExternalArtifact\nmetadata:\n  name: a\n"
+            "  namespace: flux-system\nspec: {}\n")
+    found = findings(tmp_path, {"e.yaml": text}, flux="2.6")
+    assert [(r, line) for r, line, _, _ in found] == [("SCH006", 1)] and "arrives only in Flux 2.7" in found[0][3]
+    text = text.replace("kind: ExternalArtifact", "kind: GitRepository").replace("/v1\n", "/v2\n", 1)
+    found = findings(tmp_path, {"e.yaml": text})
+    assert [(r, line) for r, line, _, _ in found] == [("SCH006", 1)] and "is no version of GitRepository" in found[0][3]
+
+
+def test_removed_version_names_the_fields_to_change(tmp_path: Path) -> None:
+    text = ("apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: a\n"
+            "  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n  validation: client\n"
+            "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
+    (found,) = findings(tmp_path, {"k.yaml": text})
+    assert found[0] == "SCH006" and "spec.validation" in found[3]
+
+
+def test_substitutions_and_sops_are_not_judged(tmp_path: Path) -> None:
+    text = GITREPO.format(interval="${SYNC_INTERVAL:=10m}", url="${REPO_URL}", provider="generic")
+    assert findings(tmp_path, {"s.yaml": text}) == []
+
+
+AGENT = """\
+gitops:
+  manifest_projects:
+    - id: acme/app
+      reconcile_timeout: 1h
+      inventory_policy: adopt-all
+      ref:
+        branch: main
+        tag: v1
+starboard:
+  cadence: '@daily'
+observability:
+  logging:
+    level: verbose
+"""
+
+
+def test_agent_config_violations(tmp_path: Path) -> None:
+    found = findings(tmp_path, {".gitlab/agents/prod/config.yaml": AGENT}, select="AGT009")
+    assert [(r, line, col) for r, line, col, _ in found] == [
+        ("AGT009", 4, 26), ("AGT009", 5, 25), ("AGT009", 6, 7), ("AGT009", 9, 1), ("AGT009", 13, 12)]
+    messages = [m for *_, m in found]
+    assert 'is not a protobuf duration: GitLab rejects it (write "3600s")' in messages[0]
+    assert "did you mean 'adopt_all'?" in messages[1]
+    assert "exactly one of branch, commit, tag" in messages[2]
+    assert "starboard was removed in GitLab 16.0" in messages[3]
+    assert "verbose" in messages[4]
+
+
+def test_gitlab_version_decides_which_keys_exist(tmp_path: Path) -> None:
+    text = "ci_access:\n  projects:\n    - id: acme/app\n      protected_branches_only: true\n"
+    assert findings(tmp_path, {".gitlab/agents/a/config.yaml": text}, select="AGT009") == []
+    old = findings(tmp_path, {".gitlab/agents/a/config.yaml": text}, gitlab="16.5", select="AGT009")
+    assert [(r, line) for r, line, _, _ in old] == [("AGT009", 4)] and "since GitLab 17.3" in old[0][3]
