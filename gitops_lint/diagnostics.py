@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Span(NamedTuple):
@@ -23,6 +23,22 @@ class Span(NamedTuple):
     @classmethod
     def point(cls, line: int, column: int = 1) -> "Span":
         return cls(line, column, line, column + 1)
+
+
+def show_value(value: Any) -> str:
+    """A value as messages quote it: strings in double quotes (cut at 60), containers by their kind."""
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return f'"{text}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    return str(value)
 
 
 class Severity(IntEnum):

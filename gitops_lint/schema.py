@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from gitops_lint.diagnostics import show_value
 from gitops_lint.yaml.positions import DataPath, format_path
 
 #: Kinds of violation, each reported by its own rule.
@@ -109,13 +110,13 @@ def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
     elif validator == "type":
         if path in skip_types or instance is None:
             return  # the typed model reported it already; null means "unset" to Kubernetes
-        yield Violation(SCHEMA, path, f"{where}: {_show(instance)} is {_type_name(instance)}, expected "
+        yield Violation(SCHEMA, path, f"{where}: {show_value(instance)} is {_type_name(instance)}, expected "
                                       f"{_expected_type(expected)}")
     elif validator == "enum":
         close = difflib.get_close_matches(str(instance), [str(e) for e in expected], n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         allowed = ", ".join(str(e) for e in expected if e not in ("", None)) or "(none)"
-        yield Violation(SCHEMA, path, f"{where}: {_show(instance)} is not one of {allowed}{hint}")
+        yield Violation(SCHEMA, path, f"{where}: {show_value(instance)} is not one of {allowed}{hint}")
     elif validator == "pattern":
         yield Violation(SCHEMA, path, _pattern_message(where, instance, expected))
     elif validator in ("minLength", "maxLength"):
@@ -123,7 +124,7 @@ def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
         if validator == "minLength" and expected == 1:
             yield Violation(SCHEMA, path, f"{where}: must not be empty")
         else:
-            yield Violation(SCHEMA, path, f"{where}: {_show(instance)} must have {word} {expected} characters")
+            yield Violation(SCHEMA, path, f"{where}: {show_value(instance)} must have {word} {expected} characters")
     elif validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
                 "exclusiveMaximum": "less than"}[validator]
@@ -140,13 +141,13 @@ def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
             word = "at least" if validator == "minProperties" else "at most"
             yield Violation(SCHEMA, path, f"{where}: needs {word} {expected} field(s), has {count}")
     elif validator == "const":
-        yield Violation(SCHEMA, path, f"{where}: must be {expected!r}, not {_show(instance)}")
+        yield Violation(SCHEMA, path, f"{where}: must be {expected!r}, not {show_value(instance)}")
     elif validator == "not":
         yield Violation(SCHEMA, path, f"{where}: this combination of fields is not allowed")
     elif validator == "uniqueItems":
         yield Violation(SCHEMA, path, f"{where}: items must be unique")
     elif validator == "format":
-        yield Violation(SCHEMA, path, f"{where}: {_show(instance)} is not a valid {expected}")
+        yield Violation(SCHEMA, path, f"{where}: {show_value(instance)} is not a valid {expected}")
     else:
         yield Violation(SCHEMA, path, f"{where}: {error.message}")
 
@@ -267,33 +268,18 @@ def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
 
 def _pattern_message(where: str, instance: Any, pattern: str) -> str:
     if pattern == _FLUX_DURATION:
-        return f'{where}: {_show(instance)} is not a Flux duration (use e.g. "10m", "1h30m")'
+        return f'{where}: {show_value(instance)} is not a Flux duration (use e.g. "10m", "1h30m")'
     if pattern == _FLUX_DURATION_NO_HOURS:
-        return f'{where}: {_show(instance)} is not a Flux timeout (minutes, seconds or ms, e.g. "60s", "5m"; no hours)'
+        return f'{where}: {show_value(instance)} is not a Flux timeout (minutes, seconds or ms, e.g. "60s", "5m"; no hours)'
     if pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern:
         from gitops_lint.durations import suggest_proto_duration
 
         suggestion = suggest_proto_duration(str(instance))
         fix = f' (write "{suggestion}")' if suggestion else ' (seconds with an "s", e.g. "3600s")'
-        return f"{where}: {_show(instance)} is not a protobuf duration: GitLab rejects it{fix}"
+        return f"{where}: {show_value(instance)} is not a protobuf duration: GitLab rejects it{fix}"
     if pattern.startswith("^(http|https|ssh)://") or pattern.startswith("^oci://") or "https?" in pattern:
-        return f"{where}: {_show(instance)} is not an accepted URL (must match {pattern})"
-    return f"{where}: {_show(instance)} does not match {pattern}"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        text = value if len(value) <= 60 else value[:57] + "..."
-        return f'"{text}"'
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    return str(value)
+        return f"{where}: {show_value(instance)} is not an accepted URL (must match {pattern})"
+    return f"{where}: {show_value(instance)} does not match {pattern}"
 
 
 def _type_name(value: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
-from gitops_lint.diagnostics import Span
+from gitops_lint.diagnostics import Span, show_value
 from gitops_lint.yaml.loader import Document
 from gitops_lint.yaml.positions import DataPath, format_path
 
@@ -126,9 +126,9 @@ def _data_path(loc: tuple, data: Any) -> DataPath:
 
 def _message(path: DataPath, error: dict) -> str:
     if error["type"] == "invalid_key":
-        return f"{format_path(path[:-1]) or 'mapping'}: key {_describe(path[-1])} must be a string (quote it)"
+        return f"{format_path(path[:-1]) or 'mapping'}: key {show_value(path[-1])} must be a string (quote it)"
     value = error.get("input")
-    shown = _describe(value)
+    shown = show_value(value)
     expected = _EXPECTED.get(error["type"], error["msg"].lower())
     hint = ""
     if error["type"].startswith("bool"):
@@ -137,21 +137,6 @@ def _message(path: DataPath, error: dict) -> str:
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and error["type"] == "string_type":
         hint = f' (quote it: "{value}")'
     return f"{format_path(path)}: {shown} is not {expected}{hint}"
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    text = str(value)
-    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 _EXPECTED = {
