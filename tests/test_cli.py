@@ -212,3 +212,33 @@ def test_never_a_traceback_on_hostile_files(tmp_path: Path) -> None:
     rules = sorted({d["rule"] for d in json.loads(out.stdout)["diagnostics"]})
     # the extensionless kustomization names a missing a.yaml: a real finding among the hostile files
     assert rules == ["REF006", "YAML003", "YAML004", "YAML005", "YAML006", "YAML007"]
+
+
+def test_custom_rules_from_the_users_repository(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / "custom-rules", tmp_path / "lint-rules")
+    write_tree(tmp_path, {
+        ".gitops-lint.yaml": "custom-rules: [lint-rules]\n",
+        "apps.yaml": ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+                      "  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n"),
+    })
+    out = run(["check", "--format", "json", "--select", "ACME001", "."], tmp_path)
+    (finding,) = json.loads(out.stdout)["diagnostics"]
+    assert finding["rule"] == "ACME001" and finding["severity"] == "warning" and finding["line"] == 6
+    assert "spec.targetNamespace is missing: objects would otherwise land in flux-system" == finding["message"]
+    listing = run(["rules", "--config", ".gitops-lint.yaml"], tmp_path)
+    assert "ACME001" in listing.stdout and "target-namespace-required" in listing.stdout
+    # the custom rule's own examples hold, as the built-in ones do
+    from gitops_lint.catalogue import load_catalogue
+    from tests.test_rule_examples import run_example
+
+    from gitops_lint.config import Config
+
+    rule = load_catalogue([tmp_path / "lint-rules"]).get("ACME001")
+    config = Config(custom_rules=[tmp_path / "lint-rules"])
+    for index, example in enumerate(rule.examples):
+        folder = tmp_path / f"example{index}"
+        folder.mkdir()
+        lines = {d.span.line for d in run_example(folder, example, rule.id, config) if d.rule == "ACME001"}
+        assert lines == set(example.lines)

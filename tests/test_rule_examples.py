@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitops_lint.catalogue import load_catalogue
+from gitops_lint.config import Config
 from gitops_lint.engine import LintOptions, lint
 from tests.conftest import write_tree
 
@@ -19,13 +20,13 @@ CASES = [
 ]
 
 
-def run_example(tmp_path: Path, example, example_rule: str) -> list:
+def run_example(tmp_path: Path, example, example_rule: str, config: Config | None = None) -> list:
     write_tree(tmp_path, {example.path: example.content, **dict(example.files)})
     if target := example.options.get("symlink_to"):
         link = tmp_path / example.path
         link.unlink()
         os.symlink(target, link)
-    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[example_rule],
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[example_rule], config=config or Config(),
                               flux_version=example.options.get("flux_version")))
     assert not result.internal_errors, result.internal_errors
     return result.diagnostics
