@@ -12,7 +12,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
@@ -67,6 +67,8 @@ class LintResult:
     all_excluded: bool = False
     #: Seconds spent per phase (discover, load, model, rules, ...), for benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
+    #: The checks' context (model, graph) of the run, for scoping findings to a change.
+    context: Any = None
 
 
 @dataclass(slots=True)
@@ -148,40 +150,90 @@ def _lint(options: LintOptions) -> LintResult:
     clock = time.perf_counter()
     exclude_base = config.path.parent if config.path else None
     discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude, exclude_base=exclude_base)
-    scope: set[str] | None = None
+    scope: Scope | None = None
     if options.repo_context:
-        scope = {c.rel for c in discovery.files}
-        if scope:
+        named = {c.rel for c in discovery.files}
+        if named:
             discovery = discover([discovery.root], cwd=options.cwd, excludes=config.exclude,
                                  exclude_base=exclude_base)
+            deleted = _git_lines(discovery.root, "diff", "--cached", "--name-only", "-z", "--diff-filter=D") \
+                if discovery.in_git else []
+            scope = Scope(named, _objects_at(discovery.root, "HEAD", deleted))
     if options.changed_since:
-        changed = changed_files(discovery.root, options.changed_since)
-        scope = changed if scope is None else scope & changed
+        revision = options.changed_since
+        changed = set(_git_lines(discovery.root, "diff", "--name-only", "-z", "--diff-filter=ACMR", revision, "--",
+                                 what=f"--changed-since {revision}"))
+        changed |= set(_git_lines(discovery.root, "ls-files", "-z", "--others", "--exclude-standard"))
+        before = _git_lines(discovery.root, "diff", "--name-only", "-z", "--diff-filter=DMR", revision, "--")
+        old = _objects_at(discovery.root, revision, before)
+        scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
     discovered = time.perf_counter()
     files = load_sources(discovery.files)
     loaded = time.perf_counter()
     result = lint_files(files, discovery, catalogue, rules, params, options)
     if scope is not None:
-        result.diagnostics = [d for d in result.diagnostics if d.path in scope]
+        result.diagnostics = scope.select(result)
         result.summary = summarize(result.diagnostics, result.summary)
     result.timings = {"discover": discovered - clock, "load": loaded - discovered, **result.timings}
     return result
 
 
-def changed_files(root: Path, revision: str) -> set[str]:
-    """Files added, copied, modified or renamed since `revision` (committed or not), plus untracked ones."""
+@dataclass(slots=True)
+class Scope:
+    """What a merge request or a commit changed: report on these files, and on objects that refer into them."""
+
+    files: set[str]
+    #: (kind, name) of objects the changed files held before the change (deleted and renamed ones included).
+    changed_objects: set[tuple[str, str]]
+
+    def select(self, result: "LintResult") -> list[Diagnostic]:
+        """Findings in changed files, and findings on objects whose references name a changed object."""
+        ctx = result.context
+        touched = set(self.changed_objects)
+        referrers: set[str] = set()
+        if ctx is not None:
+            for obj in ctx.graph.objects:
+                if obj.path in self.files:
+                    touched.add((obj.kind, obj.name))
+            for ref in ctx.graph.references:
+                if (ref.kind, ref.name) in touched:
+                    referrers.add(ref.source.ref)
+        return [d for d in result.diagnostics if d.path in self.files or (d.object and d.object in referrers)]
+
+
+def _git_lines(root: Path, *args: str, what: str | None = None) -> list[str]:
+    """NUL-separated output of one git command; a failing command is a usage error when `what` names the option."""
     import subprocess
 
-    def git(*args: str) -> list[str]:
-        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120,
+    out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120, check=False)
+    if out.returncode != 0:
+        if what:
+            raise UsageError(f"{what}: git {args[0]} failed: {out.stderr.strip()}")
+        return []
+    return [line for line in out.stdout.split("\0") if line]
+
+
+def _objects_at(root: Path, revision: str, rels: list[str]) -> set[tuple[str, str]]:
+    """(kind, name) of the objects these files held at `revision` (files since deleted or changed)."""
+    import subprocess
+
+    from gitops_lint.yaml.loader import load_text
+
+    found: set[tuple[str, str]] = set()
+    for rel in rels:
+        if not rel.endswith((".yaml", ".yml")):
+            continue
+        out = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{rel}"], capture_output=True, timeout=60,
                              check=False)
         if out.returncode != 0:
-            raise UsageError(f"--changed-since {revision}: git {args[0]} failed: {out.stderr.strip()}")
-        return [line for line in out.stdout.split("\0") if line]
-
-    diff = git("diff", "--name-only", "-z", "--diff-filter=ACMR", revision, "--")
-    untracked = git("ls-files", "-z", "--others", "--exclude-standard")
-    return set(diff) | set(untracked)
+            continue
+        for doc in load_text(out.stdout.decode("utf-8", "replace"), rel).documents:
+            data = doc.data
+            if isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(data.get("metadata"), dict):
+                name = data["metadata"].get("name")
+                if isinstance(name, str):
+                    found.add((data["kind"], name))
+    return found
 
 
 def lint_files(
@@ -241,7 +293,7 @@ def lint_files(
     explicit_files = [p for p in options.paths if not Path(options.cwd or ".", p).is_dir()]
     all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
     timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked}
-    return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings)
+    return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings, ctx)
 
 
 def _agent_config_matcher(config: Config, root: Path):

@@ -156,3 +156,23 @@ def test_two_identical_findings_in_one_file_get_different_fingerprints(tmp_path:
     fingerprints = [d["fingerprint"] for d in json.loads(run(["check", "--format", "json", "."], tmp_path).stdout)
                     ["diagnostics"]]
     assert len(fingerprints) == 2 and len(set(fingerprints)) == 2
+
+
+def test_changed_only_mode_reports_referrers_of_deleted_objects(tmp_path: Path) -> None:
+    source = GITREPO.replace("name: app", "name: fleet")
+    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n  sourceRef:\n"
+          "    kind: GitRepository\n    name: fleet\n")
+    repo = make_repo(tmp_path, {"sources.yaml": source, "apps.yaml": ks})
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "rm", "-q", "sources.yaml")
+    # the Kustomization's file is unchanged, but the GitRepository it names was deleted
+    out = run(["check", "--format", "json", "--changed-since", base, "."], repo)
+    found = [(d["rule"], d["path"]) for d in json.loads(out.stdout)["diagnostics"]]
+    assert ("REF001", "apps.yaml") in found
+    # the same through the pre-commit path: the deletion is staged, nothing else is named
+    write_tree(repo, {"other.yaml": "a: 1\n"})
+    git(repo, "add", "other.yaml")
+    out = run(["check", "--format", "json", "--repo-context", "other.yaml"], repo)
+    found = [(d["rule"], d["path"]) for d in json.loads(out.stdout)["diagnostics"]]
+    assert ("REF001", "apps.yaml") in found
