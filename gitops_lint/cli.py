@@ -138,9 +138,11 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
         options = LintOptions(
             paths=paths, config=config, select=_split(select) or None, extend_select=_split(extend_select),
             ignore=_split(ignore), flux_version=flux_version, cwd=cwd, repo_context=repo_context,
-            changed_since=changed_since,
+            changed_since=changed_since, progress=_progress() if not quiet else None,
         )
         result = lint(options)
+        if options.progress is not None:
+            options.progress(0, 0)
         if write_baseline_path is not None:
             write_atomically(write_baseline_path, render_baseline(result.diagnostics))
             click.echo(f"gitops-lint: wrote {len(result.diagnostics)} finding(s) to {write_baseline_path}", err=True)
@@ -197,6 +199,21 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
     threshold = Severity.parse(fail_on or options.config.fail_on)
     failing = any(d.severity >= threshold for d in result.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _progress():
+    """A progress line on stderr, only on a terminal and only for runs long enough to need one."""
+    if not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("PRE_COMMIT"):
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total >= 2000:
+            sys.stderr.write(f"\rgitops-lint: reading {done}/{total} files")
+        elif total == 0:
+            sys.stderr.write("\r\x1b[K")  # done: erase the line
+        sys.stderr.flush()
+
+    return show
 
 
 def _statistics(diagnostics, catalogue) -> str:

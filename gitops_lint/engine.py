@@ -84,6 +84,8 @@ class LintOptions:
     repo_context: bool = False
     #: Report only on files changed since this git revision (the rest is still loaded).
     changed_since: str | None = None
+    #: Called as progress(done, total) while files load (the CLI draws it on a terminal's stderr).
+    progress: Any = None
 
 
 def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
@@ -114,9 +116,12 @@ def rule_params(rule: Rule, config: Config) -> dict:
     return {**rule.params, **rule.options, **overrides}
 
 
-def load_sources(candidates: Iterable[Candidate]) -> list[SourceFile]:
+def load_sources(candidates: Iterable[Candidate], progress=None) -> list[SourceFile]:
+    candidates = list(candidates)
     files = []
-    for candidate in candidates:
+    for index, candidate in enumerate(candidates):
+        if progress is not None and index % 500 == 0:
+            progress(index, len(candidates))
         if candidate.template:
             source = read_source(candidate.path, candidate.rel)
             source.skipped = source.skipped or "template"
@@ -168,7 +173,7 @@ def _lint(options: LintOptions) -> LintResult:
         old = _objects_at(discovery.root, revision, before)
         scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
     discovered = time.perf_counter()
-    files = load_sources(discovery.files)
+    files = load_sources(discovery.files, options.progress)
     loaded = time.perf_counter()
     result = lint_files(files, discovery, catalogue, rules, params, options)
     if scope is not None:

@@ -1,0 +1,169 @@
+"""Normalizing one object's data: key order, canonical durations, schema defaults.
+
+Every function here returns new containers and never mutates its input (the
+input is the loaded document's data, which the rest of the run shares, and the
+schemas, which are cached).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from gitops_lint.durations import (
+    FLUX_DURATION_RE,
+    FLUX_TIMEOUT_NO_HOURS_RE,
+    DurationError,
+    format_go_duration,
+    parse_go_duration,
+)
+
+DEFAULT_MODES = ("omit", "explicit")
+
+#: Kubernetes' conventional order of an object's first keys and of its metadata's; the rest follow sorted.
+TOP_KEYS = ("apiVersion", "kind", "metadata", "spec")
+METADATA_KEYS = ("name", "namespace", "labels", "annotations")
+
+#: The CRD patterns of Flux duration fields (with and without hours) -> the compiled pattern.
+_DURATION_PATTERNS = {FLUX_DURATION_RE.pattern: FLUX_DURATION_RE,
+                      FLUX_TIMEOUT_NO_HOURS_RE.pattern: FLUX_TIMEOUT_NO_HOURS_RE}
+
+#: Kinds kustomize's namespace transformer leaves alone (its built-in list of cluster-scoped
+#: kinds; a custom resource of a kind it does not know gets the namespace, so it does here too).
+CLUSTER_SCOPED = frozenset({
+    "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
+    "CSIDriver", "CSINode", "CustomResourceDefinition", "FlowSchema", "IngressClass",
+    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration", "Namespace",
+    "Node", "PersistentVolume", "PodSecurityPolicy", "PriorityClass", "PriorityLevelConfiguration",
+    "RuntimeClass", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "StorageClass", "SubjectAccessReview",
+    "TokenReview", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration", "VolumeAttachment",
+})
+
+
+# --------------------------------------------------------------------------- key order
+
+
+def _key_rank(key: Any) -> tuple:
+    """Sort keys as text; keys of other types (rare: `1:`, `true:`) after them, by type then text."""
+    if isinstance(key, str):
+        return (0, "", key)
+    return (1, type(key).__name__, repr(key))
+
+
+def sorted_deep(value: Any) -> Any:
+    """`value` with every mapping's keys sorted, at every depth."""
+    if isinstance(value, dict):
+        return {k: sorted_deep(value[k]) for k in sorted(value, key=_key_rank)}
+    if isinstance(value, list):
+        return [sorted_deep(v) for v in value]
+    return value
+
+
+def _first_then_sorted(mapping: dict, first: tuple[str, ...]) -> list:
+    head = [k for k in first if k in mapping]
+    return head + sorted((k for k in mapping if k not in first), key=_key_rank)
+
+
+def ordered_object(data: dict) -> dict:
+    """A Kubernetes object's keys in conventional order (apiVersion, kind, metadata, spec, rest
+    sorted; metadata: name, namespace, labels, annotations, rest sorted), everything deeper sorted."""
+    out = {}
+    for key in _first_then_sorted(data, TOP_KEYS):
+        value = data[key]
+        if key == "metadata" and isinstance(value, dict):
+            out[key] = {k: sorted_deep(value[k]) for k in _first_then_sorted(value, METADATA_KEYS)}
+        else:
+            out[key] = sorted_deep(value)
+    return out
+
+
+# --------------------------------------------------------------------------- schema-driven
+
+
+def canonical_duration(value: str, pattern: re.Pattern[str]) -> str:
+    """Go's `Duration.String()` of a Flux duration, when the field's pattern accepts that form.
+
+    `${VAR}` values, values the field does not accept, and canonical forms the field
+    would refuse (`1h0m0s` where hours are not allowed, `100µs`) stay as written.
+    """
+    if "${" in value or not pattern.fullmatch(value):
+        return value
+    try:
+        text = format_go_duration(parse_go_duration(value))
+    except DurationError:
+        return value
+    return text if pattern.fullmatch(text) else value
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality that minds types: `1`, `1.0` and `true` are different YAML values."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
+    """`value` with canonical durations and defaults made explicit or omitted, per `schema`.
+
+    explicit: every property with a schema `default` is filled in where its parent
+    mapping exists (and, as the API server does, inside the defaults it fills in).
+    omit: every property equal to its default is dropped (compared before and after
+    its own children are normalized, so the result is stable when compiled again).
+    """
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        if properties is None and not isinstance(schema.get("additionalProperties"), dict):
+            return value  # free-form (HelmRelease values, x-kubernetes-preserve-unknown-fields)
+        properties = properties or {}
+        extra = schema.get("additionalProperties")
+        out = {}
+        for key, item in value.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            out[key] = apply_schema(item, sub, defaults) if sub is not None else item
+            if defaults == "omit" and isinstance(sub, dict) and "default" in sub and key in properties:
+                default = apply_schema(copy.deepcopy(sub["default"]), sub, defaults)
+                if same(item, sub["default"]) or same(out[key], default):
+                    del out[key]
+        if defaults == "explicit":
+            for key, sub in properties.items():
+                if key not in out and isinstance(sub, dict) and "default" in sub:
+                    out[key] = apply_schema(copy.deepcopy(sub["default"]), sub, defaults)
+        return out
+    if isinstance(value, list):
+        items = schema.get("items")
+        return [apply_schema(v, items, defaults) for v in value] if isinstance(items, dict) else value
+    if isinstance(value, str):
+        pattern = _DURATION_PATTERNS.get(schema.get("pattern"))
+        if pattern is not None:
+            return canonical_duration(value, pattern)
+    return value
+
+
+def apply_object_schema(data: dict, schema: dict, defaults: str) -> dict:
+    """`apply_schema` on an object's own fields: metadata is Kubernetes', and status is not ours to write."""
+    properties = schema.get("properties") or {}
+    out = {}
+    for key, value in data.items():
+        sub = properties.get(key)
+        if key in ("apiVersion", "kind", "metadata", "status") or not isinstance(sub, dict):
+            out[key] = value
+        else:
+            out[key] = apply_schema(value, sub, defaults)
+    return out
+
+
+def with_namespace(data: dict, namespace: str | None) -> dict:
+    """`metadata.namespace` made explicit where kustomize sets it (absent, and the kind is namespaced)."""
+    metadata = data.get("metadata")
+    if (namespace is None or not isinstance(metadata, dict) or metadata.get("namespace") is not None
+            or data.get("kind") in CLUSTER_SCOPED):
+        return data
+    return {**data, "metadata": {**metadata, "namespace": namespace}}
