@@ -123,3 +123,81 @@ def remote_resource(ctx: Context) -> Iterator[Finding]:
                 yield at(kustomize, ("resources", position), (
                     f"remote resource {entry!r}: fetched at build time, so not checked here and not pinned unless "
                     "it names a tag or commit"))
+
+
+def _applied_by(ctx: Context) -> dict[str, list]:
+    """File -> the Flux Kustomizations whose path applies it."""
+    out: dict[str, list] = {}
+    for resolution in ctx.paths:
+        for rel in resolution.files:
+            out.setdefault(rel, []).append(resolution.kustomization)
+    return out
+
+
+def duplicate_object(ctx: Context) -> Iterator[Finding]:
+    """The same Kind/namespace/name twice in what one Flux Kustomization applies: kustomize refuses the build."""
+    if not ctx.settings.get("whole_repo"):
+        return
+    graph = ctx.graph
+    by_file: dict[str, list] = {}
+    for obj in graph.objects:
+        by_file.setdefault(obj.path, []).append(obj)
+    reported: set[int] = set()
+    for resolution in ctx.paths:
+        seen: dict[tuple, object] = {}
+        for rel in resolution.files:
+            for obj in by_file.get(rel, ()):
+                # kustomize's resource id includes the API group: talos.dev's ServiceAccount is not core's
+                key = graph.key(obj)
+                first = seen.setdefault((obj.group, key), obj)
+                if first is not obj and id(obj) not in reported:
+                    reported.add(id(obj))
+                    yield at(obj, ("metadata", "name"), (
+                        f"{key} is defined twice in what {graph.key(resolution.kustomization)} applies (first in "
+                        f"{first.path}:{first.doc.span.line}): kustomize refuses the build with "
+                        "'may not add resource with an already registered id'"))
+
+
+def depends_on_suspended(ctx: Context) -> Iterator[Finding]:
+    """dependsOn an object that is suspended: it never becomes ready, so the dependent never reconciles."""
+    for ref in ctx.graph.references:
+        if ref.spec.relation != "dependsOn":
+            continue
+        for target in ref.targets:
+            spec = target.doc.data.get("spec") if isinstance(target.doc.data, dict) else None
+            if isinstance(spec, dict) and spec.get("suspend") is True:
+                yield at(ref.source, ref.path + ("name",), (
+                    f"dependsOn {ctx.graph.key(target)}, which is suspended (spec.suspend: true): it never becomes "
+                    "ready, so this object waits forever"))
+
+
+def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator[Finding]:
+    """Manifests that no Flux Kustomization in the repository applies and no cluster entry point holds."""
+    if not ctx.settings.get("whole_repo"):
+        return
+    import fnmatch
+
+    from gitops_lint.graph import archived
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    patterns = [str(p).rstrip("/") for p in (entry_points or ["clusters/*"])]
+    source_root = ctx.settings.get("source_root", "")
+    applied = _applied_by(ctx)
+    if not applied:
+        return  # no Kustomization path resolves here: nothing to judge reachability by
+    reported: set[str] = set()
+    for obj in ctx.graph.objects:
+        rel = obj.path
+        if rel in applied or rel in reported or archived(rel) or rel in ctx.model.patch_files:
+            continue
+        local = rel[len(source_root) + 1:] if source_root and rel.startswith(source_root + "/") else rel
+        folder = local.rpartition("/")[0]
+        if any(fnmatch.fnmatch(folder, p) or fnmatch.fnmatch(folder, p + "/*") for p in patterns):
+            continue
+        if isinstance(obj, KustomizeFile):
+            continue
+        reported.add(rel)
+        yield at(obj, ("kind",), (
+            f"no Flux Kustomization in this repository applies {rel}, and it is not under a cluster entry point "
+            f"({', '.join(patterns)}): Flux never applies it (if a bootstrap script does, add its folder to "
+            "the rule's entry_points)"))
