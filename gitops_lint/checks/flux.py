@@ -95,3 +95,81 @@ def prefer_oci_source(ctx: Context) -> Iterator[Finding]:
             yield at(repo, ("kind",), (
                 "Kustomizations deploy from this GitRepository: an OCIRepository with an artifact pushed by CI "
                 "(`flux push artifact`) is immutable, can be signed and scanned, and is not re-synced on every push"))
+
+
+def _secret_keys(secret) -> set[str]:
+    data = secret.doc.data
+    keys: set[str] = set()
+    for field in ("data", "stringData"):
+        if isinstance(data.get(field), dict):
+            keys.update(str(k) for k in data[field])
+    return keys
+
+
+def git_secret_keys(ctx: Context) -> Iterator[Finding]:
+    """The Secret a GitRepository authenticates with lacks the keys its URL scheme needs (domain reference §B.4)."""
+    graph = ctx.graph
+    for ref in graph.references:
+        if not isinstance(ref.source, GitRepository) or ref.spec.relation != "secretRef" or not ref.targets:
+            continue
+        url = ref.source.spec.url or ""
+        if "${" in url:
+            continue
+        scheme = urlsplit(url).scheme
+        for secret in ref.targets:
+            keys = _secret_keys(secret)
+            if not keys:
+                continue  # data filled in some other way (a generator, a patch): nothing to judge
+            where = f"Secret {graph.key(secret)} ({secret.path})"
+            if scheme == "ssh":
+                missing = [k for k in ("identity", "known_hosts") if k not in keys]
+                if missing:
+                    yield at(ref.source, ref.path + ("name",), (
+                        f"ssh:// repository, but {where} has no {' and no '.join(missing)}: Flux needs the private key "
+                        "(`identity`, a read-only deploy key is enough) and the host key (`known_hosts`)"))
+            elif scheme in ("http", "https"):
+                basic = {"username", "password"} & keys
+                tls_only = keys <= {"ca.crt", "caFile", "tls.crt", "tls.key"}
+                if basic and basic != {"username", "password"}:
+                    yield at(ref.source, ref.path + ("name",), (
+                        f"{where} has {next(iter(basic))} without {next(iter({'username', 'password'} - basic))}: "
+                        "HTTPS basic auth needs both (for GitLab: any username and a deploy token as password)"))
+                elif not basic and "bearerToken" not in keys and not tls_only:
+                    yield at(ref.source, ref.path + ("name",), (
+                        f"https:// repository, but {where} has neither username/password nor bearerToken "
+                        f"(it has {', '.join(sorted(keys))}): for GitLab use a project deploy token with "
+                        "read_repository as `password` and its name as `username`"))
+
+
+def gitlab_provider(ctx: Context) -> Iterator[Finding]:
+    """A Provider posting to GitLab (commit status, MR comments) without a token or without a project address."""
+    from gitops_lint.model.flux.notification import Provider
+
+    for provider in ctx.model.of_type(Provider):
+        kind = provider.spec.type
+        if kind not in ("gitlab", "gitlabmergerequestcomment"):
+            continue
+        if provider.spec.secretRef is None:
+            yield at(provider, ("spec",), (
+                f"Provider of type {kind} has no secretRef: GitLab refuses the calls; give it a Secret with `token`, "
+                "a project access token with the api scope (the smallest blast radius)"))
+        address = provider.spec.address
+        if isinstance(address, str) and "${" not in address:
+            parts = urlsplit(address)
+            segments = [s for s in parts.path.split("/") if s]
+            if parts.scheme not in ("http", "https") or len(segments) < 2:
+                yield at(provider, ("spec", "address"), (
+                    f"address {address!r} is not a project URL: write the project's web address, e.g. "
+                    "https://gitlab.com/group/project"))
+        elif address is None and provider.spec.secretRef is not None and not _secret_has(ctx, provider, "address"):
+            yield at(provider, ("spec",), (
+                f"Provider of type {kind} has no address (neither in spec nor in its Secret): set the project's URL, "
+                "e.g. https://gitlab.com/group/project"))
+
+
+def _secret_has(ctx: Context, obj, key: str) -> bool:
+    """Whether the Secret `obj` references holds `key`; True when the Secret is not in the repository."""
+    for ref in ctx.graph.references:
+        if ref.source is obj and ref.spec.relation == "secretRef":
+            return not ref.targets or any(key in _secret_keys(s) for s in ref.targets)
+    return True
