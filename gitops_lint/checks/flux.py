@@ -173,3 +173,50 @@ def _secret_has(ctx: Context, obj, key: str) -> bool:
         if ref.source is obj and ref.spec.relation == "secretRef":
             return not ref.targets or any(key in _secret_keys(s) for s in ref.targets)
     return True
+
+
+#: What the agent's Flux module needs in the cluster (domain reference §A.11: GitRepository and Receiver v1 CRDs).
+AGENT_NEEDS = ("source-controller", "notification-controller")
+
+
+def flux_install_components(ctx: Context) -> tuple[set[str], object] | None:
+    """Flux controllers the repository installs, and an object to point at; None when it holds no Flux install."""
+    from gitops_lint.model.kubernetes import KubernetesObject
+
+    found: set[str] = set()
+    anchor = None
+    for obj in ctx.model.of_type(KubernetesObject):
+        labels = obj.metadata.labels or {}
+        if obj.kind == "Deployment" and obj.group == "apps" and (
+                labels.get("app.kubernetes.io/part-of") == "flux" or (obj.name or "").endswith("-controller")
+                and obj.namespace == "flux-system"):
+            found.add(obj.name or "")
+            anchor = anchor or obj
+        elif obj.kind == "FluxInstance" and obj.group.startswith("fluxcd.controlplane.io"):
+            components = (obj.doc.data.get("spec") or {}).get("components")
+            if isinstance(components, list):
+                found.update(str(c) for c in components)
+            else:  # the operator installs its default set, which includes both
+                found.update(AGENT_NEEDS)
+            anchor = anchor or obj
+    if anchor is None or not found & {"source-controller", "kustomize-controller", "helm-controller"}:
+        return None
+    return found, anchor
+
+
+def agent_flux_components(ctx: Context) -> Iterator[Finding]:
+    """The agent's Flux module is configured, but the repository's Flux install lacks what it needs."""
+    install = flux_install_components(ctx)
+    if install is None:
+        return
+    components, anchor = install
+    missing = [c for c in AGENT_NEEDS if c not in components]
+    if not missing:
+        return
+    for agent in ctx.model.of_type(AgentConfig):
+        if agent.flux is None:
+            continue
+        yield at(agent, ("flux",), (
+            f"the agent's Flux module needs {' and '.join(missing)} (its GitRepository and Receiver v1 APIs), but "
+            f"the Flux install in {anchor.path} has no {', '.join(missing)}: no GitRepository gets instant "
+            "reconciliation on push"), key=True)
