@@ -172,7 +172,12 @@ def depends_on_suspended(ctx: Context) -> Iterator[Finding]:
 
 
 def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator[Finding]:
-    """Manifests that no Flux Kustomization in the repository applies and no cluster entry point holds."""
+    """Manifests that neither a cluster entry point nor a Flux Kustomization in the repository applies.
+
+    An entry point is a folder `flux bootstrap` (or the Flux Operator) syncs,
+    by convention `clusters/<name>/` at any depth: everything below it is
+    applied, as are the paths of the Flux Kustomizations found anywhere.
+    """
     if not ctx.settings.get("whole_repo"):
         return
     import fnmatch
@@ -180,24 +185,23 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
     from gitops_lint.graph import archived
     from gitops_lint.model.kustomize import KustomizeFile
 
-    patterns = [str(p).rstrip("/") for p in (entry_points or ["clusters/*"])]
+    patterns = [str(p).rstrip("/") for p in (entry_points or ["clusters/*", "*/clusters/*"])]
     source_root = ctx.settings.get("source_root", "")
-    applied = _applied_by(ctx)
+    index = ctx.file_index
+    applied = set(_applied_by(ctx))
     if not applied:
         return  # no Kustomization path resolves here: nothing to judge reachability by
+    for folder in sorted(index.dirs):
+        local = folder[len(source_root) + 1:] if source_root and folder.startswith(source_root + "/") else folder
+        if any(fnmatch.fnmatch(local, p) for p in patterns):
+            applied.update(index.applied_files(folder))
     reported: set[str] = set()
     for obj in ctx.graph.objects:
         rel = obj.path
-        if rel in applied or rel in reported or archived(rel) or rel in ctx.model.patch_files:
-            continue
-        local = rel[len(source_root) + 1:] if source_root and rel.startswith(source_root + "/") else rel
-        folder = local.rpartition("/")[0]
-        if any(fnmatch.fnmatch(folder, p) or fnmatch.fnmatch(folder, p + "/*") for p in patterns):
-            continue
-        if isinstance(obj, KustomizeFile):
+        if rel in applied or rel in reported or archived(rel) or isinstance(obj, KustomizeFile):
             continue
         reported.add(rel)
         yield at(obj, ("kind",), (
-            f"no Flux Kustomization in this repository applies {rel}, and it is not under a cluster entry point "
-            f"({', '.join(patterns)}): Flux never applies it (if a bootstrap script does, add its folder to "
-            "the rule's entry_points)"))
+            f"neither a Flux Kustomization in this repository nor a cluster entry point ({', '.join(patterns)}) "
+            f"applies {rel}: Flux never applies it (if a bootstrap script does, add its folder to the rule's "
+            "entry_points)"))
