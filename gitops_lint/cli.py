@@ -279,6 +279,76 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
         click.echo(text, nl=False)
 
 
+@main.command("compile")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--output", "-o", "out", required=True, metavar="DIR",
+              help="Folder to write (replaced as a whole, atomically), or - for one stream on stdout.")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when DIR is not up to date.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
+@click.option("--defaults", type=click.Choice(["omit", "explicit"]), default="omit", show_default=True,
+              help="Drop fields equal to their schema default, or write every default out.")
+@click.option("--flux-version", type=click.Choice(FLUX_VERSIONS), help="Flux release to migrate apiVersions to.")
+@click.option("--force", is_flag=True, help="Compile even when the repository has error-level findings.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, config_path, isolated) -> None:
+    """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout)."""
+    from gitops_lint.config import ConfigError, find_config, load_config
+    from gitops_lint.diagnostics import Severity
+    from gitops_lint.discover import DiscoveryError, find_root
+    from gitops_lint.engine import LintOptions, UsageError, lint
+
+    paths = list(paths) or ["."]
+    cwd = Path.cwd()
+    try:
+        for p in paths:
+            if not Path(p).exists():
+                raise DiscoveryError(f"path does not exist: {p}")
+        root, in_git = find_root([cwd / p for p in paths], cwd)
+        config = load_config(None if isolated else (config_path or find_config(cwd / paths[0], root if in_git else None)))
+        out_dir = None if out == "-" else (cwd / out).resolve()
+        base = config.path.parent.resolve() if config.path is not None else root
+        if out_dir is not None and base in out_dir.parents:
+            # never compile our own output: DIR inside the repository is left out of discovery
+            config.exclude = [*config.exclude, "/" + out_dir.relative_to(base).as_posix() + "/"]
+        result = lint(LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version))
+    except (ConfigError, UsageError, DiscoveryError) as exc:
+        fail(str(exc))
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    if errors and not force:
+        for d in errors[:20]:
+            click.echo(f"{d.path}:{d.span.line}:{d.span.column}: error {d.rule} {d.message}", err=True)
+        fail(f"{len(errors)} error-level finding(s): fix them first (gitops-lint check), or compile with --force")
+    from gitops_lint.compile import CompileError, check_tree, compile_repo, diff_tree, stream, write_tree
+
+    ctx = result.context
+    try:
+        compiled = compile_repo(ctx.files, ctx.model, flux_version=flux_version or config.flux_version or "2.9",
+                                defaults=defaults)
+    except ValueError as exc:
+        fail(str(exc))
+    for rel, line, message in compiled.errors:
+        click.echo(f"{rel}:{line}: error {message}", err=True)
+    if out_dir is None:
+        click.echo(stream(compiled.outputs), nl=False)
+    elif check_only or show_diff:
+        if show_diff:
+            click.echo(diff_tree(compiled.outputs, out_dir), nl=False)
+        stale = check_tree(compiled.outputs, out_dir)
+        if check_only:
+            for line in stale:
+                click.echo(line, err=True)
+        if stale:
+            sys.exit(EXIT_FINDINGS)
+    else:
+        try:
+            write_tree(compiled.outputs, out_dir)
+        except (CompileError, OSError) as exc:
+            fail(str(exc))
+        click.echo(f"gitops-lint: wrote {len(compiled.outputs)} file(s) to {out}", err=True)
+    sys.exit(EXIT_FINDINGS if compiled.errors else EXIT_CLEAN)
+
+
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -200,7 +200,7 @@ def build_graph(model: Model, files: list[SourceFile]) -> Graph:
     patches = model.patch_files
     objects = [o for o in model.objects
                if isinstance(o, KubernetesObject) and o.kind and o.name and o.path not in patches]
-    namespaces = _inherited_namespaces(model, files)
+    namespaces = inherited_namespaces(model, files)
     by_kind_name: dict[tuple[str, str], list[KubernetesObject]] = {}
     for obj in objects:
         by_kind_name.setdefault((obj.kind, obj.name), []).append(obj)  # type: ignore[arg-type]
@@ -261,7 +261,7 @@ def _get(data: Any, path: DataPath) -> Any:
     return data
 
 
-def _inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str | None]:
+def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str | None]:
     """Objects without metadata.namespace take the `namespace:` of the kustomize file that includes them."""
     by_file: dict[str, list[Located]] = {}
     for obj in model.objects:

@@ -1,0 +1,206 @@
+"""`gitops-lint compile`: every GitOps object of a repository in one canonical form.
+
+`compile_repo` is pure (files and model in, texts out); `tree` writes, checks and
+diffs the output folder. Per input file that holds objects, one output file at
+the same relative path, its documents separated by `---`, each preceded by
+`# Source: <path>:<line>`. Per object:
+
+* keys in Kubernetes' conventional order (`normalize.ordered_object`), deeper keys sorted;
+* `metadata.namespace` made explicit where a kustomize file's `namespace:` sets it;
+* Flux apiVersions moved to the target release's storage version when nothing blocks it
+  (`migrate.plan`; what blocks it becomes an error and the object keeps its version);
+* Flux duration fields in Go's `Duration.String()` form (`10m` -> `10m0s`);
+* schema defaults of the written version filled in (`explicit`) or dropped (`omit`);
+* comments dropped; `${VAR}` substitutions kept as written;
+* SOPS-encrypted documents copied byte for byte (their MAC covers what they say).
+
+Files kustomize reads as input rather than as resources (patch files, generator
+`files:`/`envs:`, `helmCharts` values files, ...), and files a kustomization names
+as resources that hold no object (bootstrap placeholders), are copied unchanged so
+every kustomization still builds. Other files with no object (Helm values, CI files,
+templates, unparseable files) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gitops_lint.compile.emit import dump
+from gitops_lint.compile.migrate import plan
+from gitops_lint.compile.normalize import (
+    DEFAULT_MODES,
+    apply_object_schema,
+    ordered_object,
+    sorted_deep,
+    with_namespace,
+)
+from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree, stream, write_tree
+from gitops_lint.model import Model
+from gitops_lint.yaml.loader import ALIAS_LIMIT, ENCODING, SYNTAX, TAB_INDENT, Document, SourceFile
+
+__all__ = [
+    "MARKER",
+    "CompileError",
+    "CompileResult",
+    "check_tree",
+    "compile_repo",
+    "diff_tree",
+    "stream",
+    "write_tree",
+]
+
+HEADER_RE = re.compile(r"^# Source: (?P<path>\S.*):(?P<line>[0-9]+)$")
+_MARKER_LINE_RE = re.compile(r"^(---|\.\.\.)(\s|$)")
+#: Line breaks as YAML (and so the loader's line numbers) count them.
+_LINE_RE = re.compile(r"[^\r\n\x85\u2028\u2029]*(?:\r\n|[\r\n\x85\u2028\u2029]|$)")
+#: Load problems after which a file's documents are incomplete: compiling the rest would drop objects silently.
+_INCOMPLETE = frozenset({SYNTAX, TAB_INDENT, ALIAS_LIMIT, ENCODING})
+
+
+@dataclass(slots=True)
+class CompileResult:
+    #: Relative path -> text of the file to write, sorted by path.
+    outputs: dict[str, str] = field(default_factory=dict)
+    #: (relative path, line, message): objects that could not be compiled as asked, files that could not be read.
+    errors: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "2.9",
+                 defaults: str = "omit") -> CompileResult:
+    """Compile the loaded files (with their model) for Flux `flux_version`; no I/O."""
+    from gitops_lint.schema_index import flux_releases
+
+    if defaults not in DEFAULT_MODES:
+        raise ValueError(f"defaults must be one of {', '.join(DEFAULT_MODES)}, not {defaults!r}")
+    if flux_version not in flux_releases():
+        raise ValueError(f"unknown Flux version {flux_version!r} (supported: {', '.join(flux_releases())})")
+    compiler = _Compiler(files, model, flux_version, defaults)
+    result = CompileResult()
+    for source in sorted(files, key=lambda f: f.rel):
+        text = compiler.file(source, result.errors)
+        if text is not None:
+            result.outputs[source.rel] = text
+    result.errors.sort(key=lambda e: (e[0], e[1], e[2]))
+    return result
+
+
+class _Compiler:
+    def __init__(self, files: list[SourceFile], model: Model, release: str, defaults: str):
+        # The graph layer's resolution of kustomize `namespace:` (the same one references use).
+        from gitops_lint.graph import inherited_namespaces
+        from gitops_lint.model.agent import AgentConfig
+        from gitops_lint.model.kubernetes import KubernetesObject
+        from gitops_lint.schema_index import flux_kinds
+
+        self.model, self.release, self.defaults = model, release, defaults
+        self.namespaces = inherited_namespaces(model, files)
+        self.resources, inputs = kustomize_files(model)
+        self.inputs = inputs | model.patch_files
+        self.flux_kinds = flux_kinds()
+        self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
+
+    def file(self, source: SourceFile, errors: list) -> str | None:
+        copyable = bool(source.text) and source.skipped in (None, "template")
+        if source.rel in self.inputs and copyable:
+            return source.text  # kustomize's input, not objects: its bytes are what kustomize reads
+        if source.skipped or not any(self.model.object_of(d) is not None for d in source.documents):
+            # No objects (a placeholder, comments only): copied only so that the kustomization naming it builds.
+            return source.text if source.rel in self.resources and copyable else None
+        broken = next((p for p in source.problems if p.code in _INCOMPLETE), None)
+        if broken is not None:
+            errors.append((source.rel, broken.span.line, f"file not compiled: {broken.message}"))
+            return None
+        parts = []
+        lines = _LINE_RE.findall(source.text)
+        start = 0
+        for doc in source.documents:
+            span = doc.span
+            lead = lines[start : span.line - 1]
+            end = span.end_line - 1 if span.end_column == 1 else span.end_line
+            body = "".join(lines[span.line - 1 : end])[span.column - 1 :]
+            start = max(end, span.line)
+            header, comments = _header(lead)
+            header = header or f"# Source: {source.rel}:{span.line}"
+            if doc.sops:
+                # Byte for byte, leading comments included: SOPS may have encrypted them too.
+                text = "".join(comments) + body
+                text += "" if text.endswith("\n") else "\n"
+            else:
+                text = dump(self.data(doc, errors))
+            parts.append(f"{header}\n{text}")
+        return "---\n".join(parts)
+
+    def data(self, doc: Document, errors: list) -> object:
+        data = doc.data
+        obj = self.model.object_of(doc)
+        if not isinstance(data, dict) or obj is None or isinstance(obj, self.AgentConfig):
+            return sorted_deep(data)
+        if not isinstance(obj, self.KubernetesObject):
+            return ordered_object(data)  # a kustomization.yaml
+        data = with_namespace(data, self.namespaces.get(id(obj)))
+        api_version, kind = data.get("apiVersion"), data.get("kind")
+        group, _, version = api_version.rpartition("/")
+        if (group, kind) in self.flux_kinds:
+            migration = plan(data, group, kind, version, self.release)
+            if migration.blockers:
+                path, _ = migration.blockers[0]
+                reasons = "; ".join(reason for _, reason in migration.blockers)
+                errors.append((doc.file.rel, doc.locate(path).line,
+                               f"{obj.ref}: cannot migrate {api_version} to {group}/{migration.target}: {reasons}"))
+            data = {**data, "apiVersion": migration.api_version}
+            if migration.schema is not None:
+                data = apply_object_schema(data, migration.schema, self.defaults)
+        return ordered_object(data)
+
+
+def _header(lead: list[str]) -> tuple[str | None, list[str]]:
+    """Our `# Source:` header when the lines before a document start with one, and the comments after it."""
+    for index in range(len(lead) - 1, -1, -1):
+        if _MARKER_LINE_RE.match(lead[index]):
+            lead = lead[index + 1 :]
+            break
+    rest = list(lead)
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    if rest and (match := HEADER_RE.match(rest[0].rstrip("\r\n\x85\u2028\u2029"))):
+        return match.group(0), rest[1:]
+    return None, rest
+
+
+def kustomize_files(model: Model) -> tuple[set[str], set[str]]:
+    """Files kustomize files name: as resources (or components, crds), and as other input
+    (patches, generator sources, ...)."""
+    from gitops_lint.graph import join_path
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    resources: set[str] = set()
+    out: set[str] = set()
+    for kustomize in model.of_type(KustomizeFile):
+        folder = kustomize.path.rpartition("/")[0]
+        data = kustomize.doc.data if isinstance(kustomize.doc.data, dict) else {}
+        entries: list = [*_list(data.get("configurations")), *_list(data.get("patchesStrategicMerge"))]
+        for key in ("patches", "patchesJson6902", "replacements"):
+            entries += [item.get("path") for item in _list(data.get(key)) if isinstance(item, dict)]
+        for key in ("configMapGenerator", "secretGenerator"):
+            for generator in _list(data.get(key)):
+                if isinstance(generator, dict):
+                    files = [f.partition("=")[2] or f for f in _list(generator.get("files")) if isinstance(f, str)]
+                    entries += files + _list(generator.get("envs")) + [generator.get("env")]
+        entries += [chart.get("valuesFile") for chart in _list(data.get("helmCharts")) if isinstance(chart, dict)]
+        openapi = data.get("openapi")
+        if isinstance(openapi, dict):
+            entries.append(openapi.get("path"))
+        named = [*_list(data.get("resources")), *_list(data.get("bases")), *_list(data.get("components")),
+                 *_list(data.get("crds"))]
+        for entry_list, found in ((entries, out), (named, resources)):
+            for entry in entry_list:
+                if isinstance(entry, str) and entry and "\n" not in entry and "://" not in entry:
+                    target = join_path(folder, entry)
+                    if target:
+                        found.add(target)
+    return resources, out
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []

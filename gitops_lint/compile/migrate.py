@@ -63,7 +63,8 @@ def plan(data: dict, group: str, kind: str, version: str, release: str) -> Migra
     own = f"{group}/{version}"
     entry = flux_index(release).get(f"{group}/{kind}") or {}
     storage = entry.get("storage_version")
-    source_release = release if flux_schema(release, group, kind, version) else _newest_release_serving(group, kind, version)
+    served_here = flux_schema(release, group, kind, version) is not None
+    source_release = release if served_here else _newest_release_serving(group, kind, version)
     source = _validator(source_release, group, kind, version) if source_release else None
     source_schema = source.schema if source else None
     ours, theirs = version_priority(version), version_priority(storage) if storage else None

@@ -1,0 +1,153 @@
+"""The output folder: written atomically, checked and diffed; and the `-o -` stream.
+
+A folder we wrote holds a marker file, `.gitops-lint-compiled`. We replace a
+folder only when it has the marker or is empty, so a mistyped `-o` can never
+delete someone's work. The new tree is built in a temporary folder next to the
+target and swapped in by rename, so an interrupted run leaves the old tree or
+the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import difflib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+MARKER = ".gitops-lint-compiled"
+_MARKER_TEXT = "Written by `gitops-lint compile`; the whole folder is replaced on the next run.\n"
+
+
+class CompileError(Exception):
+    """The output folder cannot be written as asked (exit code 2)."""
+
+
+def safe_rel(rel: str) -> str:
+    """`rel` when it names a file strictly inside the output folder; CompileError otherwise."""
+    parts = rel.split("/")
+    if (not rel or rel.startswith("/") or "\\" in rel or "\0" in rel or (len(rel) > 1 and rel[1] == ":")
+            or any(p in ("", ".", "..") for p in parts) or rel == MARKER):
+        raise CompileError(f"refusing to write {rel!r}: not a relative path inside the output folder")
+    return rel
+
+
+def _check_target(out_dir: Path) -> bool:
+    """Whether `out_dir` exists (and may be replaced); CompileError when it is not ours to replace."""
+    if out_dir.is_symlink():
+        raise CompileError(f"{out_dir} is a symbolic link: refusing to replace it (name a real folder)")
+    if not out_dir.exists():
+        return False
+    if not out_dir.is_dir():
+        raise CompileError(f"{out_dir} exists and is not a folder: refusing to replace it")
+    if not (out_dir / MARKER).is_file() and any(out_dir.iterdir()):
+        raise CompileError(f"{out_dir} is not empty and was not written by gitops-lint compile (no {MARKER} "
+                           "file in it): refusing to replace it; name a new or empty folder")
+    return True
+
+
+def write_tree(outputs: dict[str, str], out_dir: Path) -> None:
+    """Replace `out_dir` with exactly `outputs` (plus the marker), atomically."""
+    out_dir = Path(os.path.abspath(out_dir))
+    for rel in outputs:
+        safe_rel(rel)
+    exists = _check_target(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        for rel in sorted(outputs):
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(outputs[rel].encode("utf-8"))
+        if not exists:
+            os.rename(staging, out_dir)
+        elif not _exchange(staging, out_dir):
+            # No atomic swap here: two renames, the old tree kept aside until the new one is in place.
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+            os.rmdir(old)
+            os.rename(out_dir, old)
+            try:
+                os.rename(staging, out_dir)
+            except BaseException:
+                os.rename(old, out_dir)
+                raise
+            staging = old
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)  # after a swap, the old tree
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where that is unavailable."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError, TypeError):  # no libc symbol (macOS) or no CDLL(None) (Windows)
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
+
+
+def _existing(out_dir: Path) -> dict[str, bytes]:
+    """Files under `out_dir` (relative path -> bytes), without the marker; symlinks are not followed."""
+    found: dict[str, bytes] = {}
+    if not out_dir.is_dir():
+        return found
+    for folder, dirs, files in os.walk(out_dir):
+        dirs.sort()
+        for name in files:
+            path = Path(folder, name)
+            rel = path.relative_to(out_dir).as_posix()
+            if rel != MARKER:
+                found[rel] = b"" if path.is_symlink() else path.read_bytes()
+    return found
+
+
+def check_tree(outputs: dict[str, str], out_dir: Path) -> list[str]:
+    """`stale: path`, `missing: path`, `extra: path` lines, sorted by path; empty when up to date."""
+    existing = _existing(Path(out_dir))
+    lines = []
+    for rel in sorted(set(outputs) | set(existing)):
+        if rel not in existing:
+            lines.append(f"missing: {safe_rel(rel)}")
+        elif rel not in outputs:
+            lines.append(f"extra: {rel}")
+        elif existing[rel] != outputs[rel].encode("utf-8"):
+            lines.append(f"stale: {rel}")
+    return lines
+
+
+def diff_tree(outputs: dict[str, str], out_dir: Path) -> str:
+    """A unified diff (`a/` the folder as it is, `b/` as it would be written), files sorted by path."""
+    existing = _existing(Path(out_dir))
+    chunks = []
+    for rel in sorted(set(outputs) | set(existing)):
+        new = outputs[safe_rel(rel)].encode("utf-8") if rel in outputs else None
+        old = existing.get(rel)
+        if old == new:
+            continue
+        before = _text(old).splitlines(keepends=True) if old is not None else []
+        after = _text(new).splitlines(keepends=True) if new is not None else []
+        diff = difflib.unified_diff(before, after, fromfile=f"a/{rel}" if old is not None else "/dev/null",
+                                    tofile=f"b/{rel}" if new is not None else "/dev/null")
+        for line in diff:
+            chunks.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(chunks)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def stream(outputs: dict[str, str]) -> str:
+    """All compiled documents as one YAML stream (`-o -`), files in path order.
+
+    Files copied unchanged for kustomize (patches, generator inputs) are no objects
+    and are left out; compiled files are recognised by their leading header.
+    """
+    texts = [outputs[rel] for rel in sorted(outputs) if outputs[rel].startswith("# Source: ")]
+    return "---\n".join(texts)

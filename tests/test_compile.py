@@ -1,0 +1,521 @@
+"""`gitops-lint compile`: normalized output, migration, determinism, idempotence, the output folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gitops_lint.compile import MARKER, CompileError, check_tree, compile_repo, diff_tree, stream, write_tree
+from gitops_lint.compile import tree as tree_module
+from gitops_lint.compile.emit import dump
+from gitops_lint.discover import discover
+from gitops_lint.engine import load_sources
+from gitops_lint.model import build_model
+from gitops_lint.yaml.loader import load_text
+from tests.conftest import PROJECT, shared_path, write_tree as write_files
+
+GOLDEN = Path(__file__).parent / "golden" / "compile"
+UPDATE = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
+
+
+def golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="")
+    assert actual == path.read_text(encoding="utf-8"), f"{name} changed (GITOPS_LINT_UPDATE_GOLDEN=1 rewrites it)"
+
+
+def compile_dir(path: Path, **options):
+    files = load_sources(discover(["."], cwd=path).files)
+    return compile_repo(files, build_model(files), **options)
+
+
+def compile_texts(texts: dict[str, str], **options):
+    files = [load_text(text, rel) for rel, text in texts.items()]
+    return compile_repo(files, build_model(files), **options)
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A copy of examples/ outside any git work tree, so paths are relative to it wherever the tests run."""
+    return Path(shutil.copytree(PROJECT / "examples", tmp_path / "examples"))
+
+
+# --------------------------------------------------------------------------- golden
+
+
+@pytest.mark.parametrize("defaults", ["omit", "explicit"])
+def test_examples_golden(examples: Path, defaults: str) -> None:
+    result = compile_dir(examples, defaults=defaults)
+    assert result.errors == []
+    # Same layout: one output per input file that holds objects, at the same relative path.
+    assert "apps/podinfo/release.yaml" in result.outputs and ".gitops-lint.yaml" not in result.outputs
+    golden(f"examples-{defaults}.yaml", stream(result.outputs))
+
+
+def test_normalized_form() -> None:
+    text = """\
+# a comment that goes
+spec:
+  timeout: 90m        # no hours allowed here: 1h30m0s would be refused, so it stays
+  interval: 10m
+  ref: {branch: main}
+  url: https://gitlab.com/acme/app.git
+metadata:
+  annotations: {b: "1", a: "2"}
+  labels: {app: x}
+  namespace: flux-system
+  name: app
+kind: GitRepository
+apiVersion: source.toolkit.fluxcd.io/v1
+"""
+    out = compile_texts({"src.yaml": text}).outputs["src.yaml"]
+    assert out == """\
+# Source: src.yaml:2
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: app
+  namespace: flux-system
+  labels:
+    app: x
+  annotations:
+    a: '2'
+    b: '1'
+spec:
+  interval: 10m0s
+  ref:
+    branch: main
+  timeout: 90m
+  url: https://gitlab.com/acme/app.git
+"""
+
+
+def test_durations_canonical_except_substitutions() -> None:
+    ks = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: a, namespace: flux-system}
+spec:
+  interval: ${INTERVAL}
+  retryInterval: 90s
+  timeout: 1.5h
+  path: ./a
+  prune: true
+  sourceRef: {kind: GitRepository, name: repo}
+"""
+    data = load_text(compile_texts({"ks.yaml": ks}).outputs["ks.yaml"]).documents[0].data
+    assert data["spec"]["interval"] == "${INTERVAL}"
+    assert data["spec"]["retryInterval"] == "1m30s"
+    assert data["spec"]["timeout"] == "1h30m0s"
+
+
+def test_defaults_omit_and_explicit() -> None:
+    text = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: app, namespace: flux-system}
+spec:
+  interval: 1m
+  timeout: 60s
+  url: https://gitlab.com/acme/app.git
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: app, namespace: flux-system}
+spec:
+  force: false
+  interval: 1m
+  path: ./
+  prune: true
+  sourceRef: {kind: GitRepository, name: app}
+"""
+    omit = [d.data for d in load_text(compile_texts({"a.yaml": text}).outputs["a.yaml"]).documents]
+    assert "timeout" not in omit[0]["spec"] and "force" not in omit[1]["spec"]
+    explicit_text = compile_texts({"a.yaml": text}, defaults="explicit").outputs["a.yaml"]
+    explicit = [d.data for d in load_text(explicit_text).documents]
+    assert explicit[0]["spec"]["timeout"] == "1m0s"  # the default, in canonical form
+    assert explicit[1]["spec"]["force"] is False
+    # Explicit, then omitted again: back to the omitted form.
+    again = compile_texts({"a.yaml": compile_texts({"a.yaml": text}, defaults="explicit").outputs["a.yaml"]})
+    assert again.outputs == compile_texts({"a.yaml": text}).outputs
+    with pytest.raises(ValueError):
+        compile_texts({"a.yaml": text}, defaults="sometimes")
+
+
+def test_namespace_from_kustomize_file() -> None:
+    result = compile_texts({
+        "app/kustomization.yaml": "namespace: apps\nresources: [objects.yaml]\n",
+        "app/objects.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n"
+                             "apiVersion: v1\nkind: Namespace\nmetadata: {name: apps}\n---\n"
+                             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: other}\n"),
+        "elsewhere.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    })
+    docs = [d.data for d in load_text(result.outputs["app/objects.yaml"]).documents]
+    assert docs[0]["metadata"] == {"name": "a", "namespace": "apps"}
+    assert docs[1]["metadata"] == {"name": "apps"}  # cluster-scoped: kustomize leaves it alone
+    assert docs[2]["metadata"]["namespace"] == "other"
+    assert "namespace" not in load_text(result.outputs["elsewhere.yaml"]).documents[0].data["metadata"]
+
+
+def test_yaml_11_lookalikes_stay_strings() -> None:
+    text = ('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: "yes"\n  b: "on"\n  c: "1.0"\n'
+            '  d: "~"\n  e: "2024-01-01"\n  f: "0x1F"\n  g: "line one\\nline two\\n"\n  h: "null"\n')
+    out = compile_texts({"cm.yaml": text}).outputs["cm.yaml"]
+    assert "a: 'yes'" in out and "g: |\n" in out
+    assert load_text(out).documents[0].data == load_text(text).documents[0].data
+
+
+def test_skipped_and_broken_files() -> None:
+    result = compile_texts({
+        "values.yaml": "replicaCount: 2\n",
+        ".gitlab-ci.yml": "stages: [test]\n",
+        "broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkey: [unclosed\n",
+    })
+    assert result.outputs == {}
+    assert [(rel, line) for rel, line, _ in result.errors] == [("broken.yaml", 6)]
+    assert "not compiled" in result.errors[0][2]
+
+
+def test_kustomize_inputs_copied_unchanged() -> None:
+    patch = ("# a patch\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: x}\n"
+             "spec: {interval: 10m}\n")
+    values = "# values\nreplicaCount: 2\n"
+    result = compile_texts({
+        "app/kustomization.yaml": ("resources: [placeholder.yaml]\npatches:\n  - path: patch.yaml\n"
+                                   "configMapGenerator:\n  - name: values\n    files: [values.yaml=values.yaml]\n"),
+        "app/patch.yaml": patch,
+        "app/values.yaml": values,
+        "app/placeholder.yaml": "# written by flux bootstrap\n",
+    })
+    assert result.outputs["app/patch.yaml"] == patch
+    assert result.outputs["app/values.yaml"] == values
+    assert result.outputs["app/placeholder.yaml"] == "# written by flux bootstrap\n"
+    assert stream(result.outputs).count("# Source: ") == 1  # only the kustomization: copies are no objects
+
+
+def test_existing_header_is_kept() -> None:
+    text = "# Source: clusters/prod/apps.yaml:7\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    out = compile_texts({"out/apps.yaml": text}).outputs["out/apps.yaml"]
+    assert out.startswith("# Source: clusters/prod/apps.yaml:7\napiVersion: v1\n")
+
+
+# --------------------------------------------------------------------------- migration
+
+
+KUSTOMIZATION_V1BETA2 = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+
+def test_migration_to_storage_version() -> None:
+    result = compile_texts({"ks.yaml": KUSTOMIZATION_V1BETA2})
+    assert result.errors == []
+    data = load_text(result.outputs["ks.yaml"]).documents[0].data
+    assert data["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+    assert data["spec"]["interval"] == "10m0s"
+
+
+def test_migration_blocked_by_removed_field() -> None:
+    text = KUSTOMIZATION_V1BETA2 + "  validation: client\n"
+    result = compile_texts({"ks.yaml": text})
+    assert len(result.errors) == 1
+    rel, line, message = result.errors[0]
+    assert (rel, line) == ("ks.yaml", 13)
+    assert "spec.validation" in message and "v1beta2" in message and "Kustomization/flux-system/apps" in message
+    # The object keeps its version rather than silently losing the field.
+    data = load_text(result.outputs["ks.yaml"]).documents[0].data
+    assert data["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1beta2" and data["spec"]["validation"] == "client"
+
+
+def test_migration_follows_target_release() -> None:
+    hr = ("apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata: {name: a, namespace: b}\n"
+          "spec:\n  interval: 5m\n  chart:\n    spec: {chart: c, sourceRef: {kind: HelmRepository, name: r}}\n")
+    for release, expected in (("2.3", "helm.toolkit.fluxcd.io/v2"), ("2.9", "helm.toolkit.fluxcd.io/v2")):
+        data = load_text(compile_texts({"hr.yaml": hr}, flux_version=release).outputs["hr.yaml"]).documents[0].data
+        assert data["apiVersion"] == expected
+    # Never downgraded: OCIRepository v1 stays v1 for Flux 2.3, whose storage version is v1beta2.
+    oci = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: a, namespace: b}\n"
+           "spec: {interval: 5m, url: 'oci://ghcr.io/a/b'}\n")
+    out = compile_texts({"oci.yaml": oci}, flux_version="2.3")
+    assert load_text(out.outputs["oci.yaml"]).documents[0].data["apiVersion"] == "source.toolkit.fluxcd.io/v1"
+    with pytest.raises(ValueError):
+        compile_texts({"oci.yaml": oci}, flux_version="1.0")
+
+
+# --------------------------------------------------------------------------- SOPS
+
+
+SOPS_DOC = """\
+# sops-encrypted: keep every byte
+apiVersion: v1
+kind: Secret
+metadata: {name: token,   namespace: flux-system}   # odd spacing on purpose
+stringData:
+    token: ENC[AES256_GCM,data:abc=,iv:def=,tag:ghi=,type:str]
+sops:
+    mac: ENC[AES256_GCM,data:xyz=,type:str]
+    version: 3.8.1
+"""
+
+
+def test_sops_passes_through_byte_for_byte() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n" + SOPS_DOC
+    out = compile_texts({"secrets.yaml": text}).outputs["secrets.yaml"]
+    assert out.endswith("---\n# Source: secrets.yaml:6\n" + SOPS_DOC)
+    assert compile_texts({"secrets.yaml": out}).outputs["secrets.yaml"] == out
+
+
+# --------------------------------------------------------------------------- guarantees
+
+
+_DETERMINISM_SCRIPT = """\
+import sys
+from pathlib import Path
+from gitops_lint.discover import discover
+from gitops_lint.engine import load_sources
+from gitops_lint.model import build_model
+from gitops_lint.compile import compile_repo, stream
+files = load_sources(discover(["."], cwd=Path(sys.argv[1])).files)
+for defaults in ("omit", "explicit"):
+    result = compile_repo(files, build_model(files), defaults=defaults)
+    sys.stdout.write(stream(result.outputs) + repr(sorted(result.outputs)) + repr(result.errors))
+"""
+
+
+def test_deterministic_across_hash_seeds(examples: Path) -> None:
+    outs = []
+    for seed in ("0", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", _DETERMINISM_SCRIPT, str(examples)], capture_output=True,
+                             env=env, check=True, timeout=300)
+        outs.append(out.stdout)
+    assert outs[0] == outs[1] and outs[0]
+
+
+def _assert_idempotent(repo: Path, out: Path) -> None:
+    for defaults in ("omit", "explicit"):
+        first = compile_dir(repo, defaults=defaults)
+        write_tree(first.outputs, out)
+        second = compile_dir(out, defaults=defaults)
+        assert second.outputs == first.outputs and second.errors == first.errors
+
+
+def test_idempotent_on_examples(examples: Path, tmp_path: Path) -> None:
+    _assert_idempotent(examples, tmp_path / "out")
+
+
+def test_idempotent_on_corpus_repo(tmp_path: Path) -> None:
+    repo = shared_path("corpus", "fluxcd+flux2-kustomize-helm-example")
+    _assert_idempotent(repo, tmp_path / "out")
+
+
+_durations = st.builds(
+    lambda parts: "".join(f"{n}{u}" for n, u in parts),
+    st.lists(st.tuples(st.sampled_from(["0", "1", "5", "10", "90", "1.5", "2.25", "3600"]),
+                       st.sampled_from(["ms", "s", "m", "h"])), min_size=1, max_size=3),
+) | st.sampled_from(["${INTERVAL}", "10m0s", "1h0m0s", "0s", "not a duration"])
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
+                     st.sampled_from(["yes", "on", "1.0", "a b", "x\ny"]), st.text(max_size=6))
+_values = st.recursive(_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+                       max_leaves=8)
+#: What may stand unescaped in a YAML file (the generated input is JSON written as it is).
+_yaml_text = st.text(st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\ufeff\x85\u2028\u2029")
+                     | st.just("\n"), max_size=6)
+_input_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(["yes", "on", "1.0", "x\ny"]), _yaml_text),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(_yaml_text, c, max_size=3), max_leaves=8)
+
+
+def _shuffled(draw, mapping: dict) -> dict:
+    keys = draw(st.permutations(list(mapping)))
+    return {k: mapping[k] for k in keys}
+
+
+@st.composite
+def flux_objects(draw) -> dict:
+    kind = draw(st.sampled_from(["Kustomization", "GitRepository", "HelmRelease"]))
+    spec: dict = {"interval": draw(_durations)}
+    if kind == "Kustomization":
+        api = draw(st.sampled_from(["kustomize.toolkit.fluxcd.io/v1", "kustomize.toolkit.fluxcd.io/v1beta2"]))
+        spec |= {"path": "./apps", "prune": draw(st.booleans()), "sourceRef": {"kind": "GitRepository", "name": "r"}}
+        if draw(st.booleans()):
+            spec["retryInterval"] = draw(_durations)
+        if draw(st.booleans()):
+            spec["force"] = draw(st.booleans())
+        if draw(st.booleans()):
+            spec["postBuild"] = {"substitute": draw(st.dictionaries(st.text("abc_", min_size=1, max_size=4),
+                                                                    _yaml_text, max_size=3))}
+    elif kind == "GitRepository":
+        api = "source.toolkit.fluxcd.io/v1"
+        spec |= {"url": "https://gitlab.com/a/b.git", "ref": _shuffled(draw, {"branch": "main", "tag": "v1"})}
+        if draw(st.booleans()):
+            spec["timeout"] = draw(_durations)
+    else:
+        api = draw(st.sampled_from(["helm.toolkit.fluxcd.io/v2", "helm.toolkit.fluxcd.io/v2beta2"]))
+        chart = {"chart": "c", "version": draw(st.sampled_from(["*", "1.x", "6.0.0"])),
+                 "sourceRef": {"kind": "HelmRepository", "name": "r"}}
+        spec |= {"chart": {"spec": _shuffled(draw, chart)}, "values": draw(_input_values)}
+        if draw(st.booleans()):
+            spec["install"] = {"timeout": draw(_durations), "remediation": {"retries": draw(st.integers(-1, 3))}}
+    metadata = {"name": "x", "labels": draw(st.dictionaries(st.text("ab", min_size=1, max_size=3),
+                                                           _yaml_text, max_size=2))}
+    if draw(st.booleans()):
+        metadata["namespace"] = "flux-system"
+    obj = {"apiVersion": api, "kind": kind, "metadata": _shuffled(draw, metadata), "spec": _shuffled(draw, spec)}
+    return _shuffled(draw, obj)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(flux_objects(), min_size=1, max_size=3), st.sampled_from(["omit", "explicit"]))
+def test_normalization_is_idempotent(objects: list[dict], defaults: str) -> None:
+    # JSON is YAML: the input's key order is exactly the generated one, whatever our emitter does.
+    text = "---\n".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
+    first = compile_texts({"objects.yaml": text}, defaults=defaults)
+    out = first.outputs["objects.yaml"]
+    second = compile_texts({"objects.yaml": out}, defaults=defaults)
+    assert second.outputs["objects.yaml"] == out
+    assert second.errors == first.errors
+    assert len(load_text(out).documents) == len(objects)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values)
+def test_emitted_yaml_round_trips(value) -> None:
+    loaded = load_text(dump({"value": value}))
+    assert not loaded.problems and loaded.documents[0].data == {"value": value}
+
+
+# --------------------------------------------------------------------------- the output folder
+
+
+def test_write_tree_marks_and_replaces(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree({"a/one.yaml": "one\n", "two.yaml": "two\n"}, out)
+    assert (out / MARKER).is_file() and (out / "a/one.yaml").read_text() == "one\n"
+    write_tree({"three.yaml": "three\n"}, out)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [MARKER, "three.yaml"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or backup folder left behind
+
+
+def test_write_tree_without_atomic_exchange(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tree_module, "_exchange", lambda a, b: False)
+    out = tmp_path / "out"
+    write_tree({"one.yaml": "one\n"}, out)
+    write_tree({"two.yaml": "two\n"}, out)
+    assert not (out / "one.yaml").exists() and (out / "two.yaml").read_text() == "two\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_write_tree_refuses_foreign_folders(tmp_path: Path) -> None:
+    mine = write_files(tmp_path / "mine", {"notes.txt": "precious"})
+    with pytest.raises(CompileError, match="not written by gitops-lint"):
+        write_tree({"a.yaml": "a\n"}, mine)
+    assert (mine / "notes.txt").read_text() == "precious"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CompileError, match="not a folder"):
+        write_tree({"a.yaml": "a\n"}, tmp_path / "file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write_tree({"a.yaml": "a\n"}, empty)  # an empty folder is fine
+    assert (empty / "a.yaml").exists()
+
+
+@pytest.mark.parametrize("rel", ["../escape.yaml", "/etc/passwd", "a/../../b.yaml", "a//b.yaml", "./a.yaml", MARKER,
+                                 "C:/x.yaml", "a\\..\\b.yaml"])
+def test_write_tree_never_writes_outside(tmp_path: Path, rel: str) -> None:
+    out = tmp_path / "sub" / "out"
+    with pytest.raises(CompileError, match="refusing to write"):
+        write_tree({"ok.yaml": "ok\n", rel: "bad\n"}, out)
+    assert not (tmp_path / "sub").exists() and not (tmp_path / "escape.yaml").exists()
+
+
+def test_interrupted_write_keeps_old_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    write_tree({"a.yaml": "old a\n", "b.yaml": "old b\n"}, out)
+    real = Path.write_bytes
+    calls = []
+
+    def failing(self: Path, data: bytes) -> int:
+        calls.append(self)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed halfway through the new tree
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing)
+    with pytest.raises(KeyboardInterrupt):
+        write_tree({"a.yaml": "new a\n", "b.yaml": "new b\n", "c.yaml": "new c\n"}, out)
+    monkeypatch.undo()
+    assert (out / "a.yaml").read_text() == "old a\n" and (out / "b.yaml").read_text() == "old b\n"
+    assert not (out / "c.yaml").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_check_and_diff_tree(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    outputs = {"a.yaml": "a: 1\n", "d/b.yaml": "b: 1\n", "c.yaml": "c: 1\n"}
+    assert check_tree(outputs, out) == ["missing: a.yaml", "missing: c.yaml", "missing: d/b.yaml"]
+    write_tree(outputs, out)
+    assert check_tree(outputs, out) == [] and diff_tree(outputs, out) == ""
+    (out / "a.yaml").write_text("a: 2\n")
+    (out / "c.yaml").unlink()
+    (out / "extra.yaml").write_text("x: 1\n")
+    assert check_tree(outputs, out) == ["stale: a.yaml", "missing: c.yaml", "extra: extra.yaml"]
+    diff = diff_tree(outputs, out)
+    assert diff.index("--- a/a.yaml\n+++ b/a.yaml\n") < diff.index("+++ b/c.yaml") < diff.index("--- a/extra.yaml")
+    assert "-a: 2\n+a: 1\n" in diff and "--- /dev/null\n+++ b/c.yaml\n" in diff
+    assert "--- a/extra.yaml\n+++ /dev/null\n" in diff
+    assert check_tree(outputs, out) == ["stale: a.yaml", "missing: c.yaml", "extra: extra.yaml"]  # diff wrote nothing
+
+
+def test_stream_is_one_yaml_stream(examples: Path) -> None:
+    result = compile_dir(examples)
+    text = stream(result.outputs)
+    loaded = load_text(text)
+    assert not loaded.problems
+    assert len(loaded.documents) == sum(len(load_text(t).documents) for t in result.outputs.values())
+    assert text.count("# Source: ") == len(loaded.documents)
+
+
+def test_compile_command_end_to_end(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.test_cli import run
+
+    repo = tmp_path / "repo"
+    shutil.copytree(PROJECT / "examples", repo)
+    refused = run(["compile", "-o", "out", "."], repo)
+    assert refused.returncode == 2 and "error-level finding" in refused.stderr  # the demo has deliberate errors
+    assert not (repo / "out").exists()
+    assert run(["compile", "--force", "-o", "out", "."], repo).returncode == 0
+    assert (repo / "out" / "clusters/production/apps.yaml").is_file()
+    again = run(["compile", "--force", "-o", "out", "--check", "."], repo)  # its own output is not an input
+    assert again.returncode == 0, again.stderr
+    (repo / "clusters/production/infrastructure.yaml").write_text(
+        (repo / "clusters/production/infrastructure.yaml").read_text().replace("interval: 1h", "interval: 2h"))
+    stale = run(["compile", "--force", "-o", "out", "--check", "."], repo)
+    assert stale.returncode == 1 and "stale: clusters/production/infrastructure.yaml" in stale.stderr
+    diff = run(["compile", "--force", "-o", "out", "--diff", "."], repo)
+    assert diff.returncode == 1 and "+  interval: 2h0m0s" in diff.stdout
+    streamed = run(["compile", "--force", "-o", "-", "."], repo)
+    assert streamed.returncode == 0 and "# Source: clusters/production/infrastructure.yaml:1" in streamed.stdout
