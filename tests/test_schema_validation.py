@@ -140,3 +140,20 @@ def test_gitlab_version_decides_which_keys_exist(tmp_path: Path) -> None:
     assert findings(tmp_path, {".gitlab/agents/a/config.yaml": text}, select="AGT009") == []
     old = findings(tmp_path, {".gitlab/agents/a/config.yaml": text}, gitlab="16.5", select="AGT009")
     assert [(r, line) for r, line, _, _ in old] == [("AGT009", 4)] and "since GitLab 17.3" in old[0][3]
+
+
+def test_agent_config_type_required_pattern_unknown_at_exact_positions(tmp_path: Path) -> None:
+    text = ("ci_access:\n  projects:\n    - default_namespace: apps\n  groups:\n    - id: acme\n"
+            "      protected_branches_only: \"yes\"\ncontainer_scanning:\n  cadence: '0 0 * * *'\n"
+            "  scanner_timeout: 15m\nflux:\n  webhook-receiver-url: http://x\n")
+    found = findings(tmp_path, {".gitlab/agents/prod/config.yaml": text}, select="AGT009,TYP001")
+    assert [(r, line, col) for r, line, col, _ in found] == [
+        ("AGT009", 3, 7),    # required: `id` missing in the project entry (points at the entry)
+        ("TYP001", 6, 32),   # type: a quoted "yes" is a string, not a boolean
+        ("AGT009", 9, 20),   # pattern: 15m is no protobuf duration
+        ("AGT009", 11, 3),   # unknown key: kebab-case is not accepted
+    ]
+    messages = [m for *_, m in found]
+    assert "required field 'id' is missing" in messages[0]
+    assert '(write "900s")' in messages[2]
+    assert "did you mean 'webhook_receiver_url'?" in messages[3]
