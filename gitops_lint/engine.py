@@ -266,9 +266,11 @@ def lint_files(
     by_rel = {f.rel: f for f in files}
     diagnostics: list[Diagnostic] = []
     internal: list[str] = []
+    per_rule: dict[str, float] = {}
     for rule in rules:
         if rule.check.startswith(BUILTIN_PREFIX):
             continue  # unused suppressions need every other rule's result first
+        started = time.perf_counter()
         try:
             check = rule.load_check()
             for finding in check(ctx, **params[rule.id]):
@@ -283,6 +285,8 @@ def lint_files(
                 f"internal error in rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
                 f"[{Path(where.filename).name}:{where.lineno}]"
             )
+        finally:
+            per_rule[rule.id] = time.perf_counter() - started
     checked = time.perf_counter()
     diagnostics = _apply_path_ignores(diagnostics, config, catalogue, discovery.root)
     active_ids = {r.id for r in rules}
@@ -297,7 +301,8 @@ def lint_files(
     ))
     explicit_files = [p for p in options.paths if not Path(options.cwd or ".", p).is_dir()]
     all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
-    timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked}
+    timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked,
+               **{f"rule {rule_id}": seconds for rule_id, seconds in per_rule.items()}}
     return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings, ctx)
 
 
