@@ -157,3 +157,20 @@ def test_agent_config_type_required_pattern_unknown_at_exact_positions(tmp_path:
     assert "required field 'id' is missing" in messages[0]
     assert '(write "900s")' in messages[2]
     assert "did you mean 'webhook_receiver_url'?" in messages[3]
+
+
+def test_compiled_fast_path_agrees_with_jsonschema() -> None:
+    """After FAST_AFTER uses a schema is compiled; valid objects pass it, invalid ones are still fully explained."""
+    from gitops_lint import schema as schema_module
+    from gitops_lint.schema import SchemaValidator
+    from gitops_lint.schema_index import flux_schema
+
+    validator = SchemaValidator(flux_schema("2.9", "source.toolkit.fluxcd.io", "GitRepository", "v1"))
+    good = {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": {"name": "a"},
+            "spec": {"interval": "10m", "url": "https://gitlab.com/a/b.git"}}
+    bad = {**good, "spec": {"interval": "10 m", "url": "git@gitlab.com:a/b.git"}}
+    before = validator.violations(bad)
+    for _ in range(schema_module.FAST_AFTER + 1):
+        assert validator.violations(good) == []
+    assert validator.fast  # compiled by now
+    assert validator.violations(bad) == before and len(before) == 2
