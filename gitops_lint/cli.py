@@ -262,7 +262,7 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
         settings = path_settings(discovery.root, config, LintOptions(paths=paths, config=config, cwd=cwd))
         ctx = Context(files=files, model=build_model(files), settings=settings)
         try:
-            view = build_view(ctx.graph, ctx.paths, focus)
+            view = build_view(ctx, focus)
         except KeyError:
             import difflib
 

@@ -229,7 +229,16 @@ def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPat
     ref = Reference(obj, spec, path, kind, name if isinstance(name, str) else None,
                     namespace if isinstance(namespace, str) else None)
     text = f"{kind}{name}{namespace}"
-    if ref.name is None or kind is None or "${" in text or (spec.wildcard and (name == "*" or "matchLabels" in value)):
+    if spec.wildcard and isinstance(kind, str) and "${" not in text and (name == "*" or "matchLabels" in value):
+        # Receiver/Alert selectors, resolved as notification-controller does: every object of the kind in the
+        # namespace, narrowed by matchLabels. Drawn in the graph; never "dangling" (no match is no error).
+        labels = value.get("matchLabels") if isinstance(value.get("matchLabels"), dict) else {}
+        ref.targets = [o for (k, _), objects in graph.by_kind_name.items() if k == kind for o in objects
+                       if graph.namespace_of(o) in (ref.namespace, None)
+                       and all((o.metadata.labels or {}).get(lk) == lv for lk, lv in labels.items())]
+        ref.unresolvable = True
+        return ref
+    if ref.name is None or kind is None or "${" in text:
         ref.unresolvable = True
         return ref
     ref.targets = graph.find(kind, ref.name, ref.namespace)

@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from gitops_lint.graph import Graph, PathResolution
+from typing import TYPE_CHECKING
+
 from gitops_lint.model.kubernetes import KubernetesObject
+
+if TYPE_CHECKING:
+    from gitops_lint.checks import Context
 
 #: GitLab does not auto-render a Mermaid block above 2,000 characters in merge requests and issues.
 MERMAID_BLOCK_LIMIT = 2000
@@ -32,7 +36,11 @@ class View:
         return [t for s, t, r in self.edges if s == key and (relation is None or r == relation)]
 
 
-def build_view(graph: Graph, paths: list[PathResolution], focus: str | None = None) -> View:
+def build_view(ctx: "Context", focus: str | None = None) -> View:
+    """Objects, what each Flux Kustomization applies, every resolved reference, and what each agent watches."""
+    from gitops_lint.checks.flux import agent_watches
+
+    graph, paths = ctx.graph, ctx.paths
     view = View()
     for obj in graph.objects:
         view.nodes[graph.key(obj)] = obj
@@ -49,6 +57,9 @@ def build_view(graph: Graph, paths: list[PathResolution], focus: str | None = No
     for ref in graph.references:
         for target in ref.targets:
             edges.add((graph.key(ref.source), graph.key(target), ref.spec.relation))
+    for agent, repositories in agent_watches(ctx):
+        view.nodes[agent.ref] = agent
+        edges.update((agent.ref, graph.key(repo), "watches") for repo in repositories)
     view.edges = sorted(edges)
     if focus:
         view = _focus(view, focus)
@@ -75,13 +86,18 @@ def _focus(view: View, focus: str) -> View:
 def render_tree(view: View) -> str:
     """`flux tree` style: one tree per entry point (a Kustomization nothing in the repository applies)."""
     applied = {t for _, t, r in view.edges if r == "applies"}
-    roots = [k for k, o in view.nodes.items() if o.kind == "Kustomization" and k not in applied
+    roots = [k for k in view.nodes if k.startswith("Kustomization/") and k not in applied
              and view.children(k, "applies")]
+    agents = sorted(k for k in view.nodes if k.startswith("AgentConfig/"))
     lines: list[str] = []
     for root in sorted(roots):
         lines.append(root)
         _branch(view, root, "", lines, {root})
-    orphans = sorted(k for k, o in view.nodes.items() if k not in applied and k not in roots)
+    for agent in agents:  # what each agent reconciles on push
+        lines.append(agent)
+        watched = sorted(view.children(agent, "watches"))
+        lines.extend(f"{'└── ' if i == len(watched) - 1 else '├── '}watches {k}" for i, k in enumerate(watched))
+    orphans = sorted(k for k in view.nodes if k not in applied and k not in roots and k not in agents)
     if orphans:
         lines.append(f"(not applied by any Kustomization in this repository: {len(orphans)})")
         lines.extend(f"{'└── ' if i == len(orphans) - 1 else '├── '}{k}" for i, k in enumerate(orphans))
@@ -181,8 +197,10 @@ def render_json(view: View) -> str:
     nodes = []
     for key in sorted(view.nodes):
         obj = view.nodes[key]
-        nodes.append({"id": key, "kind": obj.kind, "namespace": key.split("/")[1] if key.count("/") == 2 else None,
-                      "name": obj.name, "path": obj.path, "line": obj.doc.span.line})
+        kind, _, rest = key.partition("/")
+        namespace = rest.split("/")[0] if key.count("/") == 2 else None
+        nodes.append({"id": key, "kind": kind, "namespace": namespace, "name": rest.rpartition("/")[2],
+                      "path": obj.path, "line": obj.doc.span.line})
     links = [{"source": s, "target": t, "relation": r} for s, t, r in view.edges]
     return json.dumps({"directed": True, "multigraph": True, "nodes": nodes, "links": links}, indent=2) + "\n"
 

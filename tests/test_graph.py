@@ -99,7 +99,7 @@ def test_mermaid_stays_within_gitlab_limits(tmp_path: Path, count: int) -> None:
         files[f"apps/app{i}.yaml"] = ks(f"app-{i}-with-a-long-name", "flux-system", "fleet",
                                         depends=f"app-{i - 1}-with-a-long-name" if i else "")
     ctx = context(tmp_path, files)
-    text = render_mermaid(build_view(ctx.graph, ctx.paths))
+    text = render_mermaid(build_view(ctx))
     blocks = re.findall(r"```mermaid\n(.*?)```", text, re.S)
     assert blocks and len(blocks) <= 50
     for block in blocks:
@@ -111,3 +111,14 @@ def test_mermaid_stays_within_gitlab_limits(tmp_path: Path, count: int) -> None:
         assert not re.search(r'\[(?!")', block)  # labels are quoted
     if count > 10:
         assert len(blocks) > 1 and "split into" in text
+
+
+def test_receiver_wildcards_resolve_by_namespace_and_labels(tmp_path: Path) -> None:
+    receiver = ("apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n  name: r\n"
+                "  namespace: flux-system\nspec:\n  type: gitlab\n  resources:\n    - kind: GitRepository\n"
+                "      name: '*'\n      matchLabels:\n        team: web\n")
+    labelled = gitrepo("web", "flux-system").replace("  namespace: flux-system\n",
+                                                     "  namespace: flux-system\n  labels:\n    team: web\n")
+    ctx = context(tmp_path, {"r.yaml": receiver, "a.yaml": labelled, "b.yaml": gitrepo("other", "flux-system"),
+                             "c.yaml": gitrepo("web2", "elsewhere")})
+    assert targets(ctx) == {"Receiver/flux-system/r resources": ["GitRepository/flux-system/web"]}

@@ -58,6 +58,14 @@ def _host(url: str | None) -> str | None:
         return None
 
 
+def agent_watches(ctx: Context) -> list[tuple[AgentConfig, list[GitRepository]]]:
+    """Each agent with the Flux module, and the GitRepositories on its GitLab instance it reconciles on push."""
+    hosts = gitlab_hosts(ctx)
+    repositories = [r for r in ctx.model.of_type(GitRepository) if _host(r.spec.url) in hosts]
+    return [(agent, repositories) for agent in ctx.model.of_type(AgentConfig)
+            if agent.flux is not None and (agent.location is None or agent.location.ignored_because is None)]
+
+
 def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:
     for ks in ctx.model.of_type(Kustomization):
         if ks.spec.prune is False:

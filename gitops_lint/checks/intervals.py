@@ -61,10 +61,7 @@ def _covered_by_receiver(ctx: Context) -> set[int]:
     graph = ctx.graph
     for ref in graph.references:
         if isinstance(ref.source, Receiver) and ref.spec.relation == "resources":
-            covered.update(id(t) for t in ref.targets)
-            if ref.unresolvable and ref.kind:
-                covered.update(id(o) for o in graph.objects
-                               if o.kind == ref.kind and graph.namespace_of(o) in (ref.namespace, None))
+            covered.update(id(t) for t in ref.targets)  # wildcards are resolved by the graph too
     return covered
 
 
