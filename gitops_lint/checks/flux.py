@@ -228,3 +228,34 @@ def agent_flux_components(ctx: Context) -> Iterator[Finding]:
             f"the agent's Flux module needs {' and '.join(missing)} (its GitRepository and Receiver v1 APIs), but "
             f"the Flux install in {anchor.path} has no {', '.join(missing)}: no GitRepository gets instant "
             "reconciliation on push"), key=True)
+
+
+def _project_path(url: str | None) -> str | None:
+    """The agent's own derivation: the URL path without leading slashes and one trailing `.git`."""
+    if not url or "${" in url:
+        return None
+    path = urlsplit(url).path.lstrip("/")
+    return path[:-4] if path.endswith(".git") else path
+
+
+def private_project_no_push(ctx: Context, config_project: str = "", public_projects: list | None = None
+                            ) -> Iterator[Finding]:
+    """GitRepositories the agent cannot reconcile on push: private projects other than its configuration project.
+
+    The configuration project is the `config_project` option, or else the
+    project of the bootstrap GitRepository `flux-system` on the instance (a
+    fleet repository usually holds its agents' configs too).
+    """
+    public = {str(p).strip("/") for p in public_projects or ()}
+    for agent, repositories in agent_watches(ctx):
+        own = config_project.strip("/") or next(
+            (_project_path(r.spec.url) for r in repositories if r.name == "flux-system"), None)
+        if not own:
+            return  # nothing says which project holds the agent: not judged
+        for repo in repositories:
+            project = _project_path(repo.spec.url)
+            if project and project != own and project not in public:
+                yield at(repo, ("spec", "url"), (
+                    f"{project} is not the agent's configuration project ({own}) nor listed as public: GitLab lets "
+                    f"{agent.ref} reconcile on push only its configuration project and public projects, so this "
+                    "source follows its interval (list public projects in rule option public_projects)"))

@@ -205,3 +205,45 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
             f"neither a Flux Kustomization in this repository nor a cluster entry point ({', '.join(patterns)}) "
             f"applies {rel}: Flux never applies it (if a bootstrap script does, add its folder to the rule's "
             "entry_points)"))
+
+
+def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator[Finding]:
+    """References into another namespace, where Flux refuses them.
+
+    An ImagePolicy may name an ImageRepository elsewhere only if that
+    repository's `spec.accessFrom` admits the policy's namespace; every other
+    cross-namespace reference is refused when the controllers run with
+    `--no-cross-namespace-refs=true` (the rule's `forbidden` option says so).
+    """
+    graph = ctx.graph
+    for ref in graph.references:
+        own = graph.namespace_of(ref.source)
+        if ref.spec.local or ref.unresolvable or own is None or ref.namespace in (None, own):
+            continue
+        path = ref.path + (("namespace",) if ref.source.doc.has(ref.path + ("namespace",)) else ())
+        if forbidden:
+            yield at(ref.source, path, (
+                f"{ref.spec.relation} reaches into namespace {ref.namespace} from {own}: the controllers run with "
+                "--no-cross-namespace-refs=true (rule option), so Flux refuses it; keep the object in one namespace"))
+        elif ref.spec.relation == "imageRepositoryRef":
+            for target in ref.targets:
+                access = (target.doc.data.get("spec") or {}).get("accessFrom")
+                if not _admits(access, ref.source):
+                    yield at(ref.source, path, (
+                        f"imageRepositoryRef names {graph.key(target)} in another namespace, whose spec.accessFrom "
+                        f"does not admit namespace {own}: image-reflector-controller refuses the policy"))
+
+
+def _admits(access, obj) -> bool:
+    """Whether `accessFrom.namespaceSelectors` admits the namespace of `obj`.
+
+    Namespace labels other than `kubernetes.io/metadata.name` are not in the
+    repository, so any other selector is given the benefit of the doubt.
+    """
+    if not isinstance(access, dict):
+        return False
+    for selector in access.get("namespaceSelectors") or ():
+        labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+        if labels == {} or labels is None or labels.get("kubernetes.io/metadata.name") in (obj.namespace, None):
+            return True
+    return False
