@@ -52,6 +52,21 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def resolve_config(paths: list[str], config_path: Path | None, isolated: bool):
+    """The configuration for a run on `paths`: --config, else the nearest file upwards (to the git root)."""
+    from gitops_lint.config import find_config, load_config
+    from gitops_lint.discover import DiscoveryError, find_root
+
+    cwd = Path.cwd()
+    for p in paths:
+        if not Path(p).exists():
+            raise DiscoveryError(f"path does not exist: {p}")
+    root, in_git = find_root([cwd / p for p in paths], cwd)
+    if isolated:
+        return load_config(None), root
+    return load_config(config_path or find_config(cwd / paths[0], root if in_git else None)), root
+
+
 def fail(message: str) -> "NoReturn":  # noqa: F821
     click.echo(f"gitops-lint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
@@ -109,9 +124,9 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
     """Lint PATHS (files or folders; default: the current folder)."""
     from gitops_lint.baseline import BaselineError, apply_baseline, read_baseline, render_baseline
     from gitops_lint.catalogue import CatalogueError
-    from gitops_lint.config import ConfigError, find_config, load_config
+    from gitops_lint.config import ConfigError
     from gitops_lint.diagnostics import Severity
-    from gitops_lint.discover import DiscoveryError, find_root
+    from gitops_lint.discover import DiscoveryError
     from gitops_lint.engine import LintOptions, UsageError, lint, summarize
     from gitops_lint.report import ReportInput, renderer
 
@@ -123,14 +138,7 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
         if changed_since is None:
             click.echo("gitops-lint: CI_MERGE_REQUEST_DIFF_BASE_SHA is not set: checking every file", err=True)
     try:
-        if isolated:
-            config = load_config(None)
-        else:
-            for p in paths:
-                if not Path(p).exists():
-                    raise DiscoveryError(f"path does not exist: {p}")
-            root, in_git = find_root([cwd / p for p in paths], cwd)
-            config = load_config(config_path or find_config(cwd / paths[0], root if in_git else None))
+        config, _ = resolve_config(paths, config_path, isolated)
         if gitlab_version:
             if not re.fullmatch(r"[0-9]+\.[0-9]+", gitlab_version):
                 raise UsageError(f"--gitlab-version {gitlab_version!r}: use MAJOR.MINOR, e.g. 17.5")
@@ -238,29 +246,15 @@ def _statistics(diagnostics, catalogue) -> str:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
 def graph(paths, fmt, focus, config_path, isolated, output) -> None:
     """Draw the dependency graph of PATHS: tree (like `flux tree`), mermaid (for GitLab), dot or json."""
-    from gitops_lint.config import ConfigError, find_config, load_config
-    from gitops_lint.discover import DiscoveryError, discover, find_root
-    from gitops_lint.engine import load_sources
+    from gitops_lint.config import ConfigError
+    from gitops_lint.discover import DiscoveryError
+    from gitops_lint.engine import LintOptions, load_context
+    from gitops_lint.graph_render import RENDERERS, build_view
 
     paths = list(paths) or ["."]
-    cwd = Path.cwd()
     try:
-        for p in paths:
-            if not Path(p).exists():
-                raise DiscoveryError(f"path does not exist: {p}")
-        root, in_git = find_root([cwd / p for p in paths], cwd)
-        config = load_config(None if isolated else (config_path or find_config(cwd / paths[0], root if in_git else None)))
-        discovery = discover(paths, cwd=cwd, excludes=config.exclude,
-                             exclude_base=config.path.parent if config.path else None)
-        from gitops_lint.checks import Context
-        from gitops_lint.graph_render import RENDERERS, build_view
-        from gitops_lint.model import build_model
-
-        from gitops_lint.engine import LintOptions, path_settings
-
-        files = load_sources(discovery.files)
-        settings = path_settings(discovery.root, config, LintOptions(paths=paths, config=config, cwd=cwd))
-        ctx = Context(files=files, model=build_model(files), settings=settings)
+        config, _ = resolve_config(paths, config_path, isolated)
+        ctx = load_context(LintOptions(paths=paths, config=config, cwd=Path.cwd()))
         try:
             view = build_view(ctx, focus)
         except KeyError:
@@ -293,19 +287,15 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, config_path, isolated) -> None:
     """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout)."""
-    from gitops_lint.config import ConfigError, find_config, load_config
+    from gitops_lint.config import ConfigError
     from gitops_lint.diagnostics import Severity
-    from gitops_lint.discover import DiscoveryError, find_root
+    from gitops_lint.discover import DiscoveryError
     from gitops_lint.engine import LintOptions, UsageError, lint
 
     paths = list(paths) or ["."]
     cwd = Path.cwd()
     try:
-        for p in paths:
-            if not Path(p).exists():
-                raise DiscoveryError(f"path does not exist: {p}")
-        root, in_git = find_root([cwd / p for p in paths], cwd)
-        config = load_config(None if isolated else (config_path or find_config(cwd / paths[0], root if in_git else None)))
+        config, root = resolve_config(paths, config_path, isolated)
         out_dir = None if out == "-" else (cwd / out).resolve()
         base = config.path.parent.resolve() if config.path is not None else root
         if out_dir is not None and base in out_dir.parents:

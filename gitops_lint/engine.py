@@ -241,6 +241,30 @@ def _objects_at(root: Path, revision: str, rels: list[str]) -> set[tuple[str, st
     return found
 
 
+def build_context(files: list[SourceFile], discovery: Discovery, options: LintOptions):
+    """The typed model of the loaded files, and the run-wide settings rules read: what every command shares."""
+    from gitops_lint.checks import Context
+    from gitops_lint.model import build_model
+
+    config = options.config
+    model = build_model(files, _agent_config_matcher(config, discovery.root))
+    settings = {
+        "flux_version": options.flux_version or config.flux_version,
+        "gitlab_version": config.gitlab_version,
+        "gitlab_url": config.gitlab_url,
+        **path_settings(discovery.root, config, options),
+    }
+    return Context(files=files, model=model, settings=settings)
+
+
+def load_context(options: LintOptions):
+    """Discover and load `options.paths` into a Context, without running any rule (`gitops-lint graph`)."""
+    config = options.config
+    discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude,
+                         exclude_base=config.path.parent if config.path else None)
+    return build_context(load_sources(discovery.files, options.progress), discovery, options)
+
+
 def lint_files(
     files: list[SourceFile],
     discovery: Discovery,
@@ -249,20 +273,11 @@ def lint_files(
     params: dict[str, dict],
     options: LintOptions,
 ) -> LintResult:
-    from gitops_lint.checks import Context
-    from gitops_lint.model import build_model
-
     clock = time.perf_counter()
-    model = build_model(files, _agent_config_matcher(options.config, discovery.root))
+    ctx = build_context(files, discovery, options)
     modelled = time.perf_counter()
     config = options.config
-    settings = {
-        "flux_version": options.flux_version or config.flux_version,
-        "gitlab_version": config.gitlab_version,
-        "gitlab_url": config.gitlab_url,
-        **path_settings(discovery.root, config, options),
-    }
-    ctx = Context(files=files, model=model, settings=settings)
+    model = ctx.model
     by_rel = {f.rel: f for f in files}
     diagnostics: list[Diagnostic] = []
     internal: list[str] = []
