@@ -25,7 +25,7 @@ SUPPRESSION_RULE = "SUP001"
 #: Rules whose check is part of the engine rather than a module of `checks/`.
 BUILTIN_PREFIX = "builtin:"
 _SUPPRESSION_RE = re.compile(
-    r"#\s*gitops-lint:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<rules>[^\]]*)\])?(?P<reason>[^\n]*)"
+    r"(?:^|(?<=\s))#\s*gitops-lint:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<rules>[^\]]*)\])?(?P<reason>[^\n]*)"
 )
 
 
