@@ -1,0 +1,559 @@
+"""`gitops-lint compile --migrate`: legacy GitLab agent GitOps (`gitops.manifest_projects`) -> Flux.
+
+GitLab removed the agent's pull-based GitOps module in 17.0; Flux is its successor.
+`migrate_agents` is pure (files and model in, texts and a report out). Per agent
+config and per manifest project it writes one file
+`flux/migrated/<agent>/<slug>.yaml` holding:
+
+* a source, named `<agent>-<slug>` in `flux-system`: a `source.toolkit.fluxcd.io/v1`
+  GitRepository (`url: <gitlab_url>/<project>.git`, `interval: 5m0s` because kas polled
+  every 5 minutes, `ref` from `ref.branch|tag|commit`), or with `source="oci"` an
+  OCIRepository (`oci://registry.<gitlab host>/<project>`, which CI must fill with
+  `flux push artifact`; the agent read Git, so this is reported);
+* a `kustomize.toolkit.fluxcd.io/v1` Kustomization of the same name: `prune` (agent
+  default true), `timeout` from `reconcile_timeout` (protobuf -> Go form; not written when
+  absent or equal to the agent default 1h, see below), `targetNamespace` from `default_namespace` (default `default`),
+  `interval: 10m0s`, `sourceRef` to the source, `path` (see below).
+
+Mappings and decisions:
+
+* `wait` is not set. The agent waited up to `reconcile_timeout` for the applied objects
+  to become ready, but a failure there blocked nothing; Flux's `wait: true` makes the
+  Kustomization (and whatever `dependsOn` it) not Ready until every object is healthy,
+  a behaviour change the user should opt into. A non-default `reconcile_timeout` is still
+  carried over as `timeout` (it bounds apply, and health checks once `wait`/`healthChecks`
+  are added); the agent default 1h is dropped, because without `wait` it means nothing and
+  a timeout above the 10m interval lets runs queue up (our INT003 warns); Flux then uses
+  the interval. A carried-over timeout longer than the interval is reported.
+* `targetNamespace` *overrides* the namespace of every namespaced object, while the agent's
+  `default_namespace` only filled in a missing one; every project gets a report item
+  saying so (remove `targetNamespace` when the manifests set their own namespaces).
+* File selection (`paths[].glob`, doublestar v2, see `glob_match`): Flux's Kustomization has
+  no file filter. When the manifest project is this repository (no `id`, or `id` equal to
+  `config_project`) the matched files are listed in a generated
+  `flux/migrated/<agent>/<slug>/kustomization.yaml` and the Kustomization's `path` points
+  there. Otherwise `path: ./` and a report item gives the globs, asking for a
+  kustomization.yaml in the manifest project.
+* No Flux equivalent, so reported (only when the value differs from what Flux does):
+  `dry_run_strategy` client/server (Flux always server-side dry-runs, then applies);
+  `prune_propagation_policy` (Flux garbage-collects with background propagation;
+  `spec.deletionPolicy` is about deleting the Kustomization itself, not pruning, so it is
+  not used); `inventory_policy` other than `adopt_all` (Flux takes over existing objects
+  whoever applied them, as `adopt_all` did); `prune_timeout` (Flux has one `timeout`);
+  a missing or numeric `id`; the default-branch guess (`main`); invalid durations;
+  braces with spaces, globs into dot folders; malformed `gitops` sections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from gitops_lint.compile.emit import dump
+from gitops_lint.durations import DurationError, format_go_duration, parse_proto_duration
+
+__all__ = [
+    "DEFAULT_GLOB",
+    "MigrationResult",
+    "brace_expand",
+    "glob_match",
+    "migrate_agents",
+    "render_report",
+    "report_json",
+    "select_files",
+]
+
+DEFAULT_GLOB = "**/*.{yaml,yml,json}"
+OUTPUT_DIR = "flux/migrated"
+NAMESPACE = "flux-system"
+SOURCE_INTERVAL = "5m0s"  # kas polled manifest projects every 5 minutes
+KUSTOMIZATION_INTERVAL = "10m0s"
+DEFAULT_TIMEOUT = "1h0m0s"
+DEFAULT_BRANCH_GUESS = "main"
+
+_GIT_API = "source.toolkit.fluxcd.io/v1"
+_KS_API = "kustomize.toolkit.fluxcd.io/v1"
+_KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+_MANIFEST_KEYS = {"id", "ref", "default_namespace", "paths", "reconcile_timeout", "dry_run_strategy", "prune",
+                  "prune_timeout", "prune_propagation_policy", "inventory_policy", "resource_inclusions",
+                  "resource_exclusions"}
+
+
+@dataclass(slots=True)
+class MigrationResult:
+    #: Relative path -> YAML text, sorted by path.
+    outputs: dict[str, str] = field(default_factory=dict)
+    #: Items {agent, project, field, value, message}: what has no Flux equivalent or needs a decision.
+    report: list[dict] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- doublestar v2 globs
+
+
+def brace_expand(pattern: str) -> list[str]:
+    """`a{b,c{d,e}}` -> [`ab`, `acd`, `ace`]; an unclosed `{` stays literal; `\\` escapes."""
+    depth = 0
+    start = -1
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                body = pattern[start + 1 : i]
+                head, tail = pattern[:start], pattern[i + 1 :]
+                out: list[str] = []
+                for alt in _split_alternatives(body):
+                    for rest in brace_expand(alt + tail):
+                        out.append(head + rest)
+                return out
+        i += 1
+    return [pattern]
+
+
+def _split_alternatives(body: str) -> list[str]:
+    parts, depth, current, i = [], 0, [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            current.append(body[i : i + 2])
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        if c == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def _segment_regex(segment: str) -> re.Pattern[str]:
+    """One path segment (no `/`, braces expanded): `*`, `?`, `[...]`/`[!...]`/`[^...]`, `\\x`."""
+    out, i, n = [], 0, len(segment)
+    while i < n:
+        c = segment[i]
+        if c == "\\" and i + 1 < n:
+            out.append(re.escape(segment[i + 1]))
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1
+            if j < n and segment[j] in "!^":
+                j += 1
+            if j < n and segment[j] == "]":
+                j += 1
+            while j < n and segment[j] != "]":
+                j += 1
+            if j >= n:  # unclosed: doublestar reports ErrBadPattern; it then matches nothing
+                return re.compile(r"(?!)")
+            body = segment[i + 1 : j]
+            negate = body[:1] in ("!", "^")
+            if negate:
+                body = body[1:]
+            body = body.replace("\\", "\\\\").replace("]", "\\]") if body else body
+            out.append(f"[{'^' if negate else ''}{body}]")
+            i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _match_segments(pattern: list[str], path: list[str]) -> bool:
+    if not pattern:
+        return not path
+    head = pattern[0]
+    if head == "**":
+        rest = pattern[1:]
+        if not rest:
+            return True
+        return any(_match_segments(rest, path[k:]) for k in range(len(path) + 1))
+    if not path:
+        return False
+    return bool(_segment_regex(head).fullmatch(path[0])) and _match_segments(pattern[1:], path[1:])
+
+
+def glob_match(pattern: str, path: str, *, skip_dot_dirs: bool = True) -> bool:
+    """Whether the agent would have applied file `path` (relative to the project root) for `pattern`.
+
+    doublestar v2 as kas used it: a leading `/` of the pattern is stripped; `**` as a whole
+    segment matches zero or more folders; `*`, `?` and `[...]` stay within one segment (a
+    `**` inside a longer segment acts as `*`); `{a,b}` alternatives may nest. With
+    `skip_dot_dirs`, files below a folder whose name starts with `.` never match (kas did not
+    descend into them), even when the pattern names that folder.
+    """
+    pattern = pattern.lstrip("/")
+    path = path.lstrip("/")
+    parts = path.split("/")
+    if skip_dot_dirs and any(p.startswith(".") for p in parts[:-1]):
+        return False
+    for alternative in brace_expand(pattern):
+        segments = [s for s in alternative.split("/")]
+        # `a//b` and a trailing `/` name no file; collapse `**/**`.
+        collapsed: list[str] = []
+        for s in segments:
+            if s == "**" and collapsed and collapsed[-1] == "**":
+                continue
+            collapsed.append(s)
+        if _match_segments(collapsed, parts):
+            return True
+    return False
+
+
+def select_files(globs: list[str], paths: list[str]) -> list[str]:
+    """The sorted paths that any glob matches."""
+    return sorted(p for p in set(paths) if any(glob_match(g, p) for g in globs))
+
+
+# --------------------------------------------------------------------------- migration
+
+
+class _Report:
+    def __init__(self, result: MigrationResult, agent: str, project: str) -> None:
+        self.result, self.agent, self.project = result, agent, project
+
+    def __call__(self, field_: str, value: Any, message: str) -> None:
+        self.result.report.append({"agent": self.agent, "project": self.project, "field": field_,
+                                   "value": value, "message": message})
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "project"
+
+
+def _name(agent: str, slug: str, limit: int = 56) -> str:
+    # 56 leaves room for agentk's `gitlab-` prefix on the Receiver it creates (63 chars).
+    name = _slug(f"{agent}-{slug}")
+    if len(name) > limit:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+        name = name[: limit - 7].rstrip("-") + "-" + digest
+    return name
+
+
+def _duration(value: Any, field_: str, report: _Report) -> str | None:
+    """Go form of a protobuf duration; None (and a report item) when it cannot be used."""
+    if value is None:
+        return None
+    try:
+        ns = parse_proto_duration(value)
+    except DurationError as exc:
+        report(field_, value, f"not a protobuf duration ({exc}); the default {DEFAULT_TIMEOUT} is used")
+        return None
+    if ns < 0:
+        report(field_, value, f"a negative duration has no Flux form; the default {DEFAULT_TIMEOUT} is used")
+        return None
+    return format_go_duration(ns)
+
+
+def _ns(go_duration: str) -> int:
+    from gitops_lint.durations import parse_go_duration
+
+    return parse_go_duration(go_duration)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", source: str = "git",
+                   config_project: str | None = None) -> MigrationResult:
+    """Flux objects replacing every agent's `gitops.manifest_projects`; no I/O.
+
+    `files` are the loaded files of this repository (used to list the files a glob
+    selects when a manifest project is this repository); `config_project` is this
+    repository's GitLab path (`group/project`), when known.
+    """
+    from gitops_lint.model.agent import AgentConfig
+
+    if source not in ("git", "oci"):
+        raise ValueError(f"source must be 'git' or 'oci', not {source!r}")
+    gitlab_url = gitlab_url.rstrip("/")
+    result = MigrationResult()
+    rels = sorted({f.rel for f in files})
+    agents = sorted(model.of_type(AgentConfig), key=lambda a: (a.agent_name or "", a.path))
+    used_paths: set[str] = set()
+    for agent in agents:
+        raw = agent.doc.data if agent.doc is not None else None
+        if not isinstance(raw, dict) or "gitops" not in raw:
+            continue
+        name = agent.agent_name or "agent"
+        project_dir = agent.location.project_dir if agent.location is not None else ""
+        gitops = raw["gitops"]
+        report = _Report(result, name, "")
+        if gitops is None:
+            continue
+        if not isinstance(gitops, dict):
+            report("gitops", gitops, "`gitops` is not a mapping; nothing to migrate")
+            continue
+        unknown = sorted(str(k) for k in gitops if k not in ("manifest_projects", "charts"))
+        if gitops.get("charts") is not None:
+            report("gitops.charts", "…", "experimental Helm charts (removed in 2023) are not migrated; "
+                   "write a HelmRelease for each")
+        projects = gitops.get("manifest_projects")
+        if projects is None:
+            if unknown:
+                report("gitops", unknown, f"no `manifest_projects` (unknown key(s) {', '.join(unknown)}: a typo?); "
+                       "nothing to migrate")
+            continue
+        if unknown:
+            report("gitops", unknown, f"unknown key(s) {', '.join(unknown)} ignored")
+        if isinstance(projects, dict):
+            projects = [projects]
+            report("gitops.manifest_projects", "mapping",
+                   "`manifest_projects` is a mapping, not a list (a `- ` is missing): GitLab rejected this "
+                   "config; it is migrated as a one-project list")
+        elif not isinstance(projects, list):
+            report("gitops.manifest_projects", projects, "`manifest_projects` is not a list; nothing to migrate")
+            continue
+        for index, entry in enumerate(projects):
+            _migrate_project(result, name, project_dir, index, entry, rels, used_paths,
+                             gitlab_url=gitlab_url, source=source, config_project=config_project)
+    result.outputs = dict(sorted(result.outputs.items()))
+    return result
+
+
+def _migrate_project(result: MigrationResult, agent: str, project_dir: str, index: int, entry: Any,
+                     rels: list[str], used_paths: set[str], *, gitlab_url: str, source: str,
+                     config_project: str | None) -> None:
+    where = f"gitops.manifest_projects[{index}]"
+    if not isinstance(entry, dict):
+        _Report(result, agent, f"#{index}")(where, entry, "entry is not a mapping; skipped")
+        return
+    raw_id = entry.get("id")
+    project_id = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
+    label = project_id or f"#{index}"
+    report = _Report(result, agent, label)
+    unknown = sorted(str(k) for k in entry if k not in _MANIFEST_KEYS)
+    if unknown:
+        report(f"{where}", unknown, f"unknown key(s) {', '.join(unknown)} ignored (GitLab rejected them)")
+    for removed in ("resource_inclusions", "resource_exclusions"):
+        if entry.get(removed) is not None:
+            report(f"{where}.{removed}", "…", "removed in GitLab 14.0; not migrated")
+
+    # --- which project, and is it this repository?
+    if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+        project_id = str(raw_id)
+        label = project_id
+        report = _Report(result, agent, label)
+    local = False
+    if project_id is None:
+        local = True
+        if config_project:
+            path = config_project
+        else:
+            path = "TODO-agent-config-project"
+            report(f"{where}.id", raw_id, "no `id`: the agent used its configuration project; its GitLab path is "
+                   f"unknown here, so the URL holds `{path}` (give the project path, e.g. `group/project`)")
+    else:
+        path = project_id.strip().strip("/")
+        if path.endswith(".git"):
+            path = path[:-4]
+        if re.fullmatch(r"[0-9]+", path):
+            report(f"{where}.id", raw_id, "a numeric project ID: Flux needs the project's path in the URL; "
+                   "replace it with `group/project`")
+        elif "/" not in path or path.endswith((".yaml", ".yml")):
+            report(f"{where}.id", raw_id, "does not look like a project path (`group/project`); check the URL")
+        local = config_project is not None and path == config_project.strip("/")
+
+    slug = _slug(path.rsplit("/", 1)[-1] if "/" in path else path)
+    base = f"{OUTPUT_DIR}/{_slug(agent)}/{slug}"
+    if f"{base}.yaml" in used_paths:
+        slug = f"{slug}-{index}"
+        base = f"{OUTPUT_DIR}/{_slug(agent)}/{slug}"
+    used_paths.add(f"{base}.yaml")
+    name = _name(agent, slug)
+
+    # --- ref
+    ref_raw = entry.get("ref")
+    ref: dict[str, str] = {}
+    if isinstance(ref_raw, dict):
+        for key in ("branch", "tag", "commit"):
+            if _str(ref_raw.get(key)):
+                ref[key] = ref_raw[key]
+        if len(ref) > 1:
+            report(f"{where}.ref", ref_raw, "more than one of branch/tag/commit (GitLab wanted exactly one); "
+                   "Flux uses commit over tag over branch")
+    elif ref_raw is not None:
+        report(f"{where}.ref", ref_raw, "`ref` is not a mapping; ignored")
+    if not ref:
+        ref = {"branch": DEFAULT_BRANCH_GUESS}
+        report(f"{where}.ref", None, f"the agent used the project's default branch; `branch: {DEFAULT_BRANCH_GUESS}` "
+               "is a guess (Flux's own default would be `master`): set the real default branch")
+
+    # --- durations, flags
+    reconcile = _duration(entry.get("reconcile_timeout"), f"{where}.reconcile_timeout", report)
+    # The agent's default (1h) is not written: without `wait` Flux's timeout only bounds the apply, and
+    # Flux's default (the interval) keeps a slow apply from overlapping the next run (our INT003).
+    timeout = reconcile if reconcile not in (None, DEFAULT_TIMEOUT) else None
+    if timeout is not None and _ns(timeout) > _ns(KUSTOMIZATION_INTERVAL):
+        report(f"{where}.reconcile_timeout", entry.get("reconcile_timeout"),
+               f"carried over as `timeout: {timeout}`, longer than the Kustomization's interval "
+               f"{KUSTOMIZATION_INTERVAL}: raise the interval or shorten the timeout")
+    prune_timeout = _duration(entry.get("prune_timeout"), f"{where}.prune_timeout", report)
+    if prune_timeout is not None and prune_timeout != (timeout or DEFAULT_TIMEOUT):
+        report(f"{where}.prune_timeout", entry.get("prune_timeout"),
+               "Flux has one `timeout` for apply, health checks and pruning; it is "
+               f"{timeout or 'the interval (' + KUSTOMIZATION_INTERVAL + ')'}, not the agent's prune timeout "
+               f"{prune_timeout}")
+    prune = entry.get("prune")
+    if not isinstance(prune, bool):
+        if prune is not None:
+            report(f"{where}.prune", prune, "not a boolean; Flux's `prune` is set to the agent default true")
+        prune = True
+    namespace = entry.get("default_namespace")
+    if not _str(namespace):
+        namespace = "default"
+    report(f"{where}.default_namespace", namespace,
+           f"mapped to `targetNamespace: {namespace}`, which sets the namespace of EVERY namespaced object; "
+           "the agent only filled in missing namespaces. Remove targetNamespace if the manifests name "
+           "their own namespaces")
+
+    dry_run = entry.get("dry_run_strategy")
+    if dry_run not in (None, "", "none"):
+        report(f"{where}.dry_run_strategy", dry_run,
+               "no Flux equivalent: Flux always runs a server-side dry-run and then applies; to only preview, "
+               "use `flux diff kustomization` or `spec.suspend: true`")
+    propagation = entry.get("prune_propagation_policy")
+    if propagation not in (None, "", "background"):
+        report(f"{where}.prune_propagation_policy", propagation or "foreground",
+               "no Flux equivalent: Flux garbage-collects pruned objects with background propagation "
+               "(`spec.deletionPolicy` controls what happens when the Kustomization itself is deleted, not pruning)"
+               + ("; to keep objects, label them `kustomize.toolkit.fluxcd.io/prune: disabled`"
+                  if propagation == "orphan" else ""))
+    inventory = entry.get("inventory_policy")
+    if inventory != "adopt_all":
+        report(f"{where}.inventory_policy", inventory or "must_match",
+               "no Flux equivalent: Flux applies over existing objects whoever created them (like adopt_all); "
+               "the agent's inventory ConfigMap in the default namespace is not read by Flux and can be deleted "
+               "once Flux owns the objects")
+
+    # --- file selection
+    globs, glob_problems = _globs(entry.get("paths"))
+    for problem in glob_problems:
+        report(f"{where}.paths", *problem)
+    kustomization_dir = None
+    if local:
+        prefix = f"{project_dir}/" if project_dir else ""
+        in_project = [r[len(prefix):] for r in rels if r.startswith(prefix)]
+        matched = [p for p in select_files(globs, in_project) if not p.startswith(f"{OUTPUT_DIR}/")]
+        if matched:
+            kustomization_dir = base
+            depth = base.count("/") + 1
+            resources = ["../" * depth + p for p in matched]
+            result.outputs[f"{prefix}{base}/kustomization.yaml"] = dump(
+                {"apiVersion": _KUSTOMIZE_API, "kind": "Kustomization", "resources": resources})
+            report(f"{where}.paths", globs, f"the project is this repository: {len(matched)} matched file(s) "
+                   f"listed in {base}/kustomization.yaml; regenerate it when files are added")
+        else:
+            report(f"{where}.paths", globs, "the project is this repository but no loaded file matches these "
+                   "globs: create a kustomization.yaml listing the files and point the Kustomization's "
+                   "`path` at its folder")
+    else:
+        report(f"{where}.paths", globs, "the manifests live in another project: Flux applies every manifest under "
+               "`path` (or the kustomization.yaml there); create a kustomization.yaml in that project listing "
+               f"the files these globs match (doublestar, leading `/` stripped, dot folders skipped)")
+
+    # --- objects
+    host = urlparse(gitlab_url).hostname or "gitlab.com"
+    if source == "oci":
+        tag = ref.get("tag") or ref.get("branch") or "latest"
+        src_kind = "OCIRepository"
+        src_spec: dict[str, Any] = {"interval": SOURCE_INTERVAL, "url": f"oci://registry.{host}/{path.lower()}",
+                                    "ref": {"tag": _slug(tag) if tag != "latest" else tag}}
+        report(f"{where}.id", path, f"OCI source: the agent read Git; a CI job must push the manifests with "
+               f"`flux push artifact oci://registry.{host}/{path.lower()}:<tag>`; the registry may need a "
+               "`secretRef` (docker-registry Secret) for private projects"
+               + ("; a commit ref has no tag, `latest` is used" if "commit" in ref and tag == "latest" else ""))
+    else:
+        src_kind = "GitRepository"
+        src_spec = {"interval": SOURCE_INTERVAL, "url": f"{gitlab_url}/{path}.git", "ref": ref}
+    src = {"apiVersion": _GIT_API, "kind": src_kind,
+           "metadata": {"name": name, "namespace": NAMESPACE}, "spec": src_spec}
+    ks_spec: dict[str, Any] = {
+        "interval": KUSTOMIZATION_INTERVAL,
+        "path": f"./{kustomization_dir}" if kustomization_dir else "./",
+        "prune": prune,
+        "sourceRef": {"kind": src_kind, "name": name},
+        "targetNamespace": namespace,
+    }
+    if timeout is not None:
+        ks_spec["timeout"] = timeout
+    ks = {"apiVersion": _KS_API, "kind": "Kustomization", "metadata": {"name": name, "namespace": NAMESPACE},
+          "spec": ks_spec}
+    header = (f"# Migrated from the GitLab agent `{agent}` ({where}, project {path}).\n"
+              f"# Review the migration report before applying.\n")
+    prefix = f"{project_dir}/" if project_dir else ""
+    result.outputs[f"{prefix}{base}.yaml"] = header + dump(src) + "---\n" + dump(ks)
+
+
+def _globs(paths: Any) -> tuple[list[str], list[tuple[Any, str]]]:
+    problems: list[tuple[Any, str]] = []
+    globs: list[str] = []
+    if paths is not None and not isinstance(paths, list):
+        problems.append((paths, f"`paths` is not a list; the default `{DEFAULT_GLOB}` is used"))
+        paths = []
+    for item in paths or []:
+        glob = item.get("glob") if isinstance(item, dict) else None
+        if not isinstance(glob, str) or not glob:
+            problems.append((item, "entry without a `glob` string; ignored"))
+            continue
+        globs.append(glob)
+        if re.search(r"\{[^}]*,\s|\s[,}]", glob):
+            problems.append((glob, "spaces inside `{...}` are part of the alternatives (`{yaml, yml}` matches "
+                             "`x. yml`, not `x.yml`): the agent never matched those files"))
+        if any(p.startswith(".") and p not in (".", "..") for p in glob.lstrip("/").split("/")[:-1]):
+            problems.append((glob, "names a folder starting with `.`: the agent skipped such folders, so this "
+                             "glob matched nothing"))
+    if not globs:
+        globs = [DEFAULT_GLOB]
+    return globs, problems
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def render_report(result: MigrationResult) -> str:
+    """The report as text, grouped by agent and project."""
+    if not result.report:
+        return "Nothing needs attention.\n"
+    lines: list[str] = []
+    current = None
+    for item in result.report:
+        key = (item["agent"], item["project"])
+        if key != current:
+            current = key
+            if lines:
+                lines.append("")
+            lines.append(f"agent {item['agent']}" + (f", project {item['project']}" if item["project"] else ""))
+        value = item["value"]
+        shown = "" if value is None else f" = {json.dumps(value, ensure_ascii=False, default=str)}"
+        lines.append(f"  {item['field']}{shown}: {item['message']}")
+    files = "\n".join(f"  {p}" for p in result.outputs)
+    return "\n".join(lines) + ("\n\nwritten:\n" + files if files else "") + "\n"
+
+
+def report_json(result: MigrationResult) -> str:
+    return json.dumps({"outputs": sorted(result.outputs), "report": result.report}, indent=2,
+                      ensure_ascii=False, default=str) + "\n"
