@@ -283,9 +283,14 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
               help="Drop fields equal to their schema default, or write every default out.")
 @click.option("--flux-version", type=click.Choice(FLUX_VERSIONS), help="Flux release to migrate apiVersions to.")
 @click.option("--force", is_flag=True, help="Compile even when the repository has error-level findings.")
+@click.option("--migrate", is_flag=True,
+              help="Also turn legacy gitops.manifest_projects of agent configs into Flux objects, with a report.")
+@click.option("--source", "migrate_source", type=click.Choice(["git", "oci"]), default="git", show_default=True,
+              help="With --migrate: the kind of Flux source to create.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, config_path, isolated) -> None:
+def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
+                    config_path, isolated) -> None:
     """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout)."""
     from gitops_lint.config import ConfigError
     from gitops_lint.diagnostics import Severity
@@ -319,6 +324,13 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
         fail(str(exc))
     for rel, line, message in compiled.errors:
         click.echo(f"{rel}:{line}: error {message}", err=True)
+    if migrate:
+        from gitops_lint.compile.legacy import migrate_agents, render_report
+
+        migration = migrate_agents(ctx.files, ctx.model, gitlab_url=config.gitlab_url or "https://gitlab.com",
+                                   source=migrate_source)
+        compiled.outputs.update(migration.outputs)
+        click.echo(render_report(migration), err=True, nl=False)
     if out_dir is None:
         click.echo(stream(compiled.outputs), nl=False)
     elif check_only or show_diff:

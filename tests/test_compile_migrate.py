@@ -231,3 +231,16 @@ def test_migrate_real_agent_configs(config: Path, tmp_path: Path) -> None:
 def test_corpus_is_present_or_skipped() -> None:
     shared_path("corpus", "_agent_configs")
     assert _corpus_configs()
+
+
+def test_compile_migrate_command(tmp_path) -> None:
+    from tests.conftest import write_tree
+    from tests.test_cli import run
+
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": (
+        "gitops:\n  manifest_projects:\n    - id: acme/manifests\n      paths:\n        - glob: '/prod/**/*.yaml'\n")})
+    out = run(["compile", "--force", "--migrate", "-o", "out", "."], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "agent prod, project acme/manifests" in out.stderr
+    text = (tmp_path / "out/flux/migrated/prod/manifests.yaml").read_text()
+    assert "kind: GitRepository" in text and "url: https://gitlab.com/acme/manifests.git" in text
