@@ -313,19 +313,14 @@ def _pattern_message(where: str, instance: Any, pattern: str) -> str:
 
 
 def _type_name(value: Any) -> str:
+    """The JSON type of a value, in the words `_expected_type` uses."""
     if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "null"
+        kind = "boolean"
+    elif isinstance(value, int):
+        kind = "integer"
+    else:
+        kind = {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "null")
+    return _expected_type(kind)
 
 
 def _expected_type(expected: Any) -> str:
