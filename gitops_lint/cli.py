@@ -287,10 +287,15 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
               help="Also turn legacy gitops.manifest_projects of agent configs into Flux objects, with a report.")
 @click.option("--source", "migrate_source", type=click.Choice(["git", "oci"]), default="git", show_default=True,
               help="With --migrate: the kind of Flux source to create.")
+@click.option("--substitute", is_flag=True,
+              help="Replace ${VAR} with its value from the applying Kustomization's postBuild.substitute, "
+                   "where that value is certain.")
+@click.option("--with-agent-objects", is_flag=True,
+              help="Add the Receiver and Secret the GitLab agent creates for each GitRepository on its instance.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
-                    config_path, isolated) -> None:
+                    substitute, with_agent_objects, config_path, isolated) -> None:
     """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout)."""
     from gitops_lint.config import ConfigError
     from gitops_lint.diagnostics import Severity
@@ -314,23 +319,27 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
         for d in errors[:20]:
             click.echo(f"{d.path}:{d.span.line}:{d.span.column}: error {d.rule} {d.message}", err=True)
         fail(f"{len(errors)} error-level finding(s): fix them first (gitops-lint check), or compile with --force")
-    from gitops_lint.compile import CompileError, check_tree, compile_repo, diff_tree, stream, write_tree
+    from gitops_lint.compile import CompileError, check_tree, compile_context, diff_tree, stream, write_tree
 
     ctx = result.context
-    try:
-        compiled = compile_repo(ctx.files, ctx.model, flux_version=flux_version or config.flux_version or "2.9",
-                                defaults=defaults)
-    except ValueError as exc:
-        fail(str(exc))
-    for rel, line, message in compiled.errors:
-        click.echo(f"{rel}:{line}: error {message}", err=True)
+    generated = {}
     if migrate:
         from gitops_lint.compile.legacy import migrate_agents, render_report
 
         migration = migrate_agents(ctx.files, ctx.model, gitlab_url=config.gitlab_url or "https://gitlab.com",
                                    source=migrate_source)
-        compiled.outputs.update(migration.outputs)
+        generated = migration.documents
         click.echo(render_report(migration), err=True, nl=False)
+    try:
+        compiled = compile_context(ctx, flux_version=flux_version or config.flux_version or "2.9",
+                                   defaults=defaults, substitute=substitute, with_agent_objects=with_agent_objects,
+                                   generated=generated)
+    except ValueError as exc:
+        fail(str(exc))
+    for rel, line, message in compiled.warnings:
+        click.echo(f"{rel}:{line}: warning {message}", err=True)
+    for rel, line, message in compiled.errors:
+        click.echo(f"{rel}:{line}: error {message}", err=True)
     if out_dir is None:
         click.echo(stream(compiled.outputs), nl=False)
     elif check_only or show_diff:

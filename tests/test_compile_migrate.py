@@ -21,6 +21,15 @@ GOLDEN = Path(__file__).parent / "golden" / "compile" / "migrate"
 UPDATE = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
 
 
+def _texts(result) -> dict[str, str]:
+    """The migrated documents as `compile` writes them."""
+    from gitops_lint.compile import compile_repo
+
+    compiled = compile_repo([], build_model([]), generated=result.documents)
+    assert not compiled.errors
+    return compiled.outputs
+
+
 def golden(name: str, actual: str) -> None:
     path = GOLDEN / name
     if UPDATE or not path.exists():
@@ -128,7 +137,7 @@ def _small_repo():
 def test_migrate_small_config_golden() -> None:
     sources, model = _small_repo()
     result = migrate_agents(sources, model, config_project="group/app")
-    text = "".join(f"### {path}\n{body}" for path, body in result.outputs.items())
+    text = "".join(f"### {path}\n{body}" for path, body in _texts(result).items())
     golden("small.yaml", text)
     golden("small.report.txt", render_report(result))
     golden("small.report.json", report_json(result))
@@ -137,9 +146,9 @@ def test_migrate_small_config_golden() -> None:
     assert ("#0", "prune_propagation_policy") in fields
     assert ("#0", "inventory_policy") in fields
     assert ("#0", "prune_timeout") in fields
-    kustomization = yaml.safe_load(result.outputs["flux/migrated/prod/app/kustomization.yaml"])
+    kustomization = yaml.safe_load(_texts(result)["flux/migrated/prod/app/kustomization.yaml"])
     assert kustomization["resources"] == ["../../../../manifests/app.yaml", "../../../../manifests/sub/more.yml"]
-    docs = list(yaml.safe_load_all(result.outputs["flux/migrated/prod/infra.yaml"]))
+    docs = list(yaml.safe_load_all(_texts(result)["flux/migrated/prod/infra.yaml"]))
     assert docs[0]["spec"]["ref"] == {"tag": "v1.2.0"}
     assert docs[1]["spec"]["prune"] is False
     assert "timeout" not in docs[1]["spec"]  # the agent default 1h is not written
@@ -151,8 +160,8 @@ def test_migrate_is_deterministic_and_lints_clean(tmp_path: Path) -> None:
     sources, model = _small_repo()
     first = migrate_agents(sources, model, config_project="group/app")
     second = migrate_agents(list(reversed(sources)), model, config_project="group/app")
-    assert first.outputs == second.outputs and first.report == second.report
-    _assert_lints_clean(tmp_path, first.outputs, extra={"manifests/app.yaml": MANIFEST,
+    assert _texts(first) == _texts(second) and first.report == second.report
+    _assert_lints_clean(tmp_path, _texts(first), extra={"manifests/app.yaml": MANIFEST,
                                                         "manifests/sub/more.yml": MANIFEST})
 
 
@@ -169,7 +178,7 @@ def test_oci_source() -> None:
     sources, model = _small_repo()
     result = migrate_agents(sources, model, source="oci", gitlab_url="https://gitlab.example.com/",
                             config_project="group/app")
-    docs = list(yaml.safe_load_all(result.outputs["flux/migrated/prod/infra.yaml"]))
+    docs = list(yaml.safe_load_all(_texts(result)["flux/migrated/prod/infra.yaml"]))
     assert docs[0]["kind"] == "OCIRepository"
     assert docs[0]["spec"]["url"] == "oci://registry.gitlab.example.com/group/infra"
     assert docs[1]["spec"]["sourceRef"] == {"kind": "OCIRepository", "name": docs[0]["metadata"]["name"]}
@@ -222,10 +231,10 @@ def test_migrate_real_agent_configs(config: Path, tmp_path: Path) -> None:
     source = load_text(config.read_text(encoding="utf-8"), config.name)
     model = build_model([source], agent_configs=lambda rel: True)
     result = migrate_agents([source], model)
-    assert result.outputs or result.report
+    assert result.documents or result.report
     render_report(result)
     json.loads(report_json(result))
-    _assert_lints_clean(tmp_path, result.outputs)
+    _assert_lints_clean(tmp_path, _texts(result))
 
 
 def test_corpus_is_present_or_skipped() -> None:

@@ -230,7 +230,7 @@ def agent_flux_components(ctx: Context) -> Iterator[Finding]:
             "reconciliation on push"), key=True)
 
 
-def _project_path(url: str | None) -> str | None:
+def project_path(url: str | None) -> str | None:
     """The agent's own derivation: the URL path without leading slashes and one trailing `.git`."""
     if not url or "${" in url:
         return None
@@ -249,11 +249,11 @@ def private_project_no_push(ctx: Context, config_project: str = "", public_proje
     public = {str(p).strip("/") for p in public_projects or ()}
     for agent, repositories in agent_watches(ctx):
         own = config_project.strip("/") or next(
-            (_project_path(r.spec.url) for r in repositories if r.name == "flux-system"), None)
+            (project_path(r.spec.url) for r in repositories if r.name == "flux-system"), None)
         if not own:
             return  # nothing says which project holds the agent: not judged
         for repo in repositories:
-            project = _project_path(repo.spec.url)
+            project = project_path(repo.spec.url)
             if project and project != own and project not in public:
                 yield at(repo, ("spec", "url"), (
                     f"{project} is not the agent's configuration project ({own}) nor listed as public: GitLab lets "

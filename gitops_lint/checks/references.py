@@ -183,6 +183,7 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
     import fnmatch
 
     from gitops_lint.graph import archived
+    from gitops_lint.model.kubernetes import is_generated
     from gitops_lint.model.kustomize import KustomizeFile
 
     patterns = [str(p).rstrip("/") for p in (entry_points or ["clusters/*", "*/clusters/*"])]
@@ -198,7 +199,8 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
     reported: set[str] = set()
     for obj in ctx.graph.objects:
         rel = obj.path
-        if rel in applied or rel in reported or archived(rel) or isinstance(obj, KustomizeFile):
+        if (rel in applied or rel in reported or archived(rel) or isinstance(obj, KustomizeFile)
+                or is_generated(obj.doc.data)):  # `compile --with-agent-objects` output: shown, never applied
             continue
         reported.add(rel)
         yield at(obj, ("kind",), (

@@ -11,8 +11,14 @@ the same relative path, its documents separated by `---`, each preceded by
   (`migrate.plan`; what blocks it becomes an error and the object keeps its version);
 * Flux duration fields in Go's `Duration.String()` form (`10m` -> `10m0s`);
 * schema defaults of the written version filled in (`explicit`) or dropped (`omit`);
-* comments dropped; `${VAR}` substitutions kept as written;
-* SOPS-encrypted documents copied byte for byte (their MAC covers what they say).
+* comments dropped; `${VAR}` substitutions kept as written unless asked;
+* SOPS-encrypted documents copied byte for byte (their MAC covers what they say);
+* with `variables` (`--substitute`), `${VAR}` replaced where its value is certain
+  (`substitute.py`).
+
+Objects no input file holds (`generated`: legacy migration, the agent's objects)
+are normalized the same way; their header carries a note, `# Source: <path>:<line>
+(<note>)`, naming what they were made from.
 
 Files kustomize reads as input rather than as resources (patch files, generator
 `files:`/`envs:`, `helmCharts` values files, ...), and files a kustomization names
@@ -26,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from gitops_lint.compile.agent_objects import GeneratedDocument
 from gitops_lint.compile.emit import dump
 from gitops_lint.compile.migrate import plan
 from gitops_lint.compile.normalize import (
@@ -35,22 +42,27 @@ from gitops_lint.compile.normalize import (
     sorted_deep,
     with_namespace,
 )
+from gitops_lint.compile.substitute import Variables, substitute_document
 from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree, stream, write_tree
 from gitops_lint.model import Model
+from gitops_lint.model.kubernetes import is_generated
 from gitops_lint.yaml.loader import ALIAS_LIMIT, ENCODING, SYNTAX, TAB_INDENT, Document, SourceFile
 
 __all__ = [
     "MARKER",
     "CompileError",
     "CompileResult",
+    "GeneratedDocument",
+    "Variables",
     "check_tree",
+    "compile_context",
     "compile_repo",
     "diff_tree",
     "stream",
     "write_tree",
 ]
 
-HEADER_RE = re.compile(r"^# Source: (?P<path>\S.*):(?P<line>[0-9]+)$")
+HEADER_RE = re.compile(r"^# Source: (?P<path>\S.*?):(?P<line>[0-9]+)(?: \((?P<note>[^\r\n]*)\))?$")
 _MARKER_LINE_RE = re.compile(r"^(---|\.\.\.)(\s|$)")
 #: Line breaks as YAML (and so the loader's line numbers) count them.
 _LINE_RE = re.compile(r"[^\r\n\x85\u2028\u2029]*(?:\r\n|[\r\n\x85\u2028\u2029]|$)")
@@ -64,29 +76,64 @@ class CompileResult:
     outputs: dict[str, str] = field(default_factory=dict)
     #: (relative path, line, message): objects that could not be compiled as asked, files that could not be read.
     errors: list[tuple[str, int, str]] = field(default_factory=list)
+    #: (relative path, line, message): what was compiled, but not as fully as asked (`${VAR}` left as written).
+    warnings: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "2.9",
-                 defaults: str = "omit") -> CompileResult:
-    """Compile the loaded files (with their model) for Flux `flux_version`; no I/O."""
+                 defaults: str = "omit", variables: dict[str, list[Variables]] | None = None,
+                 generated: dict[str, list[GeneratedDocument]] | None = None) -> CompileResult:
+    """Compile the loaded files (with their model) for Flux `flux_version`; no I/O.
+
+    `variables`: per file, the post-build variables of each Kustomization that applies
+    it (`--substitute`); `generated`: output path -> objects no input file holds.
+    """
     from gitops_lint.schema_index import flux_releases
 
     if defaults not in DEFAULT_MODES:
         raise ValueError(f"defaults must be one of {', '.join(DEFAULT_MODES)}, not {defaults!r}")
     if flux_version not in flux_releases():
         raise ValueError(f"unknown Flux version {flux_version!r} (supported: {', '.join(flux_releases())})")
-    compiler = _Compiler(files, model, flux_version, defaults)
-    result = CompileResult()
+    compiler = _Compiler(files, model, flux_version, defaults, variables or {}, result := CompileResult())
     for source in sorted(files, key=lambda f: f.rel):
-        text = compiler.file(source, result.errors)
+        text = compiler.file(source)
         if text is not None:
             result.outputs[source.rel] = text
+    for rel, docs in sorted((generated or {}).items()):
+        if rel in result.outputs and rel not in compiler.regenerable:
+            result.errors.append((docs[0].source, docs[0].line, f"not written: {rel} is already an output file"))
+            continue
+        result.outputs[rel] = "---\n".join(
+            f"# Source: {d.source}:{d.line} ({d.note})\n" + dump(compiler.normalize(d.data, d.source, d.line))
+            for d in docs)
+    result.outputs = dict(sorted(result.outputs.items()))
     result.errors.sort(key=lambda e: (e[0], e[1], e[2]))
+    result.warnings.sort(key=lambda e: (e[0], e[1], e[2]))
     return result
 
 
+def compile_context(ctx: object, *, flux_version: str = "2.9", defaults: str = "omit", substitute: bool = False,
+                    with_agent_objects: bool = False,
+                    generated: dict[str, list[GeneratedDocument]] | None = None) -> CompileResult:
+    """`compile_repo` on a linted repository (`checks.Context`), with what the options ask for."""
+    from gitops_lint.checks.flux import agent_watches
+    from gitops_lint.compile.agent_objects import agent_objects
+    from gitops_lint.compile.substitute import variables_by_file
+    from gitops_lint.graph import inherited_namespaces
+
+    generated = dict(generated or {})
+    if with_agent_objects:
+        namespaces = inherited_namespaces(ctx.model, ctx.files)
+        for rel, docs in agent_objects(agent_watches(ctx), namespaces).items():
+            generated[rel] = [*generated.get(rel, []), *docs]
+    variables = variables_by_file(ctx.paths) if substitute else None
+    return compile_repo(ctx.files, ctx.model, flux_version=flux_version, defaults=defaults, variables=variables,
+                        generated=generated)
+
+
 class _Compiler:
-    def __init__(self, files: list[SourceFile], model: Model, release: str, defaults: str):
+    def __init__(self, files: list[SourceFile], model: Model, release: str, defaults: str,
+                 variables: dict[str, list[Variables]], result: CompileResult):
         # The graph layer's resolution of kustomize `namespace:` (the same one references use).
         from gitops_lint.graph import inherited_namespaces
         from gitops_lint.model.agent import AgentConfig
@@ -94,13 +141,16 @@ class _Compiler:
         from gitops_lint.schema_index import flux_kinds
 
         self.model, self.release, self.defaults = model, release, defaults
+        self.variables, self.result = variables, result
+        #: Output files every document of which an earlier compile generated: generating them again replaces them.
+        self.regenerable: set[str] = set()
         self.namespaces = inherited_namespaces(model, files)
         self.resources, inputs = kustomize_files(model)
         self.inputs = inputs | model.patch_files
         self.flux_kinds = flux_kinds()
         self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
 
-    def file(self, source: SourceFile, errors: list) -> str | None:
+    def file(self, source: SourceFile) -> str | None:
         copyable = bool(source.text) and source.skipped in (None, "template")
         if source.rel in self.inputs and copyable:
             return source.text  # kustomize's input, not objects: its bytes are what kustomize reads
@@ -109,48 +159,67 @@ class _Compiler:
             return source.text if source.rel in self.resources and copyable else None
         broken = next((p for p in source.problems if p.code in _INCOMPLETE), None)
         if broken is not None:
-            errors.append((source.rel, broken.span.line, f"file not compiled: {broken.message}"))
+            self.result.errors.append((source.rel, broken.span.line, f"file not compiled: {broken.message}"))
             return None
         parts = []
+        notes = []
         lines = _LINE_RE.findall(source.text)
         start = 0
         for doc in source.documents:
+            if is_generated(doc.data):
+                continue  # written by an earlier compile --with-agent-objects: made again from its source, or not
             span = doc.span
             lead = lines[start : span.line - 1]
             end = span.end_line - 1 if span.end_column == 1 else span.end_line
             body = "".join(lines[span.line - 1 : end])[span.column - 1 :]
             start = max(end, span.line)
             header, comments = _header(lead)
+            notes.append(header is not None and HEADER_RE.match(header).group("note") is not None)
             header = header or f"# Source: {source.rel}:{span.line}"
             if doc.sops:
                 # Byte for byte, leading comments included: SOPS may have encrypted them too.
                 text = "".join(comments) + body
                 text += "" if text.endswith("\n") else "\n"
             else:
-                text = dump(self.data(doc, errors))
+                text = dump(self.data(doc))
             parts.append(f"{header}\n{text}")
-        return "---\n".join(parts)
+        if parts and all(notes):
+            self.regenerable.add(source.rel)
+        return "---\n".join(parts) if parts else None
 
-    def data(self, doc: Document, errors: list) -> object:
+    def data(self, doc: Document) -> object:
         data = doc.data
         obj = self.model.object_of(doc)
         if not isinstance(data, dict) or obj is None or isinstance(obj, self.AgentConfig):
             return sorted_deep(data)
         if not isinstance(obj, self.KubernetesObject):
             return ordered_object(data)  # a kustomization.yaml
+        variables = self.variables.get(doc.file.rel)
+        if variables:
+            substitution = substitute_document(doc, data, variables)
+            data = substitution.data
+            for path, reason in substitution.notes:
+                self.result.warnings.append((doc.file.rel, doc.locate(path).line, f"left as written: {reason}"))
         data = with_namespace(data, self.namespaces.get(id(obj)))
+        return self.normalize(data, doc.file.rel, doc.locate, ref=obj.ref)
+
+    def normalize(self, data: dict, rel: str, where: object, *, ref: str | None = None) -> dict:
+        """A Kubernetes object's data in canonical form; `where` is the line of the object, or a
+        function from a data path to a Span (for pointing at what blocks a migration)."""
         api_version, kind = data.get("apiVersion"), data.get("kind")
-        group, _, version = api_version.rpartition("/")
-        if (group, kind) in self.flux_kinds:
-            migration = plan(data, group, kind, version, self.release)
-            if migration.blockers:
-                path, _ = migration.blockers[0]
-                reasons = "; ".join(reason for _, reason in migration.blockers)
-                errors.append((doc.file.rel, doc.locate(path).line,
-                               f"{obj.ref}: cannot migrate {api_version} to {group}/{migration.target}: {reasons}"))
-            data = {**data, "apiVersion": migration.api_version}
-            if migration.schema is not None:
-                data = apply_object_schema(data, migration.schema, self.defaults)
+        if isinstance(api_version, str) and isinstance(kind, str):
+            group, _, version = api_version.rpartition("/")
+            if (group, kind) in self.flux_kinds:
+                migration = plan(data, group, kind, version, self.release)
+                if migration.blockers:
+                    path, _ = migration.blockers[0]
+                    reasons = "; ".join(reason for _, reason in migration.blockers)
+                    line = where(path).line if callable(where) else where
+                    self.result.errors.append((rel, line, f"{ref or kind}: cannot migrate {api_version} to "
+                                                          f"{group}/{migration.target}: {reasons}"))
+                data = {**data, "apiVersion": migration.api_version}
+                if migration.schema is not None:
+                    data = apply_object_schema(data, migration.schema, self.defaults)
         return ordered_object(data)
 
 

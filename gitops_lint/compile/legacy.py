@@ -1,9 +1,10 @@
 """`gitops-lint compile --migrate`: legacy GitLab agent GitOps (`gitops.manifest_projects`) -> Flux.
 
 GitLab removed the agent's pull-based GitOps module in 17.0; Flux is its successor.
-`migrate_agents` is pure (files and model in, texts and a report out). Per agent
-config and per manifest project it writes one file
-`flux/migrated/<agent>/<slug>.yaml` holding:
+`migrate_agents` is pure (files and model in, documents and a report out); the
+compiler writes the documents in its canonical form, each with a header naming the
+agent config line it comes from. Per agent config and per manifest project it
+writes one file `flux/migrated/<agent>/<slug>.yaml` holding:
 
 * a source, named `<agent>-<slug>` in `flux-system`: a `source.toolkit.fluxcd.io/v1`
   GitRepository (`url: <gitlab_url>/<project>.git`, `interval: 5m0s` because kas polled
@@ -53,7 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from gitops_lint.compile.emit import dump
+from gitops_lint.compile.agent_objects import GeneratedDocument
 from gitops_lint.durations import DurationError, format_go_duration, parse_proto_duration
 
 __all__ = [
@@ -85,8 +86,8 @@ _MANIFEST_KEYS = {"id", "ref", "default_namespace", "paths", "reconcile_timeout"
 
 @dataclass(slots=True)
 class MigrationResult:
-    #: Relative path -> YAML text, sorted by path.
-    outputs: dict[str, str] = field(default_factory=dict)
+    #: Relative output path -> the documents of that file, sorted by path.
+    documents: dict[str, list[GeneratedDocument]] = field(default_factory=dict)
     #: Items {agent, project, field, value, message}: what has no Flux equivalent or needs a decision.
     report: list[dict] = field(default_factory=list)
 
@@ -328,15 +329,16 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
             report("gitops.manifest_projects", projects, "`manifest_projects` is not a list; nothing to migrate")
             continue
         for index, entry in enumerate(projects):
-            _migrate_project(result, name, project_dir, index, entry, rels, used_paths,
+            line = agent.doc.locate(("gitops", "manifest_projects", index)).line
+            _migrate_project(result, name, project_dir, index, entry, rels, used_paths, (agent.path, line),
                              gitlab_url=gitlab_url, source=source, config_project=config_project)
-    result.outputs = dict(sorted(result.outputs.items()))
+    result.documents = dict(sorted(result.documents.items()))
     return result
 
 
 def _migrate_project(result: MigrationResult, agent: str, project_dir: str, index: int, entry: Any,
-                     rels: list[str], used_paths: set[str], *, gitlab_url: str, source: str,
-                     config_project: str | None) -> None:
+                     rels: list[str], used_paths: set[str], origin: tuple[str, int], *, gitlab_url: str,
+                     source: str, config_project: str | None) -> None:
     where = f"gitops.manifest_projects[{index}]"
     if not isinstance(entry, dict):
         _Report(result, agent, f"#{index}")(where, entry, "entry is not a mapping; skipped")
@@ -462,8 +464,9 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
             kustomization_dir = base
             depth = base.count("/") + 1
             resources = ["../" * depth + p for p in matched]
-            result.outputs[f"{prefix}{base}/kustomization.yaml"] = dump(
-                {"apiVersion": _KUSTOMIZE_API, "kind": "Kustomization", "resources": resources})
+            kustomization = {"apiVersion": _KUSTOMIZE_API, "kind": "Kustomization", "resources": resources}
+            result.documents[f"{prefix}{base}/kustomization.yaml"] = [
+                GeneratedDocument(*origin, f"migrated: the files {where}.paths selects", kustomization)]
             report(f"{where}.paths", globs, f"the project is this repository: {len(matched)} matched file(s) "
                    f"listed in {base}/kustomization.yaml; regenerate it when files are added")
         else:
@@ -502,10 +505,10 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
         ks_spec["timeout"] = timeout
     ks = {"apiVersion": _KS_API, "kind": "Kustomization", "metadata": {"name": name, "namespace": NAMESPACE},
           "spec": ks_spec}
-    header = (f"# Migrated from the GitLab agent `{agent}` ({where}, project {path}).\n"
-              f"# Review the migration report before applying.\n")
+    note = f"migrated from {where} of the GitLab agent `{agent}`, project {path}; review the migration report"
     prefix = f"{project_dir}/" if project_dir else ""
-    result.outputs[f"{prefix}{base}.yaml"] = header + dump(src) + "---\n" + dump(ks)
+    result.documents[f"{prefix}{base}.yaml"] = [GeneratedDocument(*origin, note, src),
+                                                GeneratedDocument(*origin, note, ks)]
 
 
 def _globs(paths: Any) -> tuple[list[str], list[tuple[Any, str]]]:
@@ -550,10 +553,10 @@ def render_report(result: MigrationResult) -> str:
         value = item["value"]
         shown = "" if value is None else f" = {json.dumps(value, ensure_ascii=False, default=str)}"
         lines.append(f"  {item['field']}{shown}: {item['message']}")
-    files = "\n".join(f"  {p}" for p in result.outputs)
+    files = "\n".join(f"  {p}" for p in result.documents)
     return "\n".join(lines) + ("\n\nwritten:\n" + files if files else "") + "\n"
 
 
 def report_json(result: MigrationResult) -> str:
-    return json.dumps({"outputs": sorted(result.outputs), "report": result.report}, indent=2,
+    return json.dumps({"outputs": sorted(result.documents), "report": result.report}, indent=2,
                       ensure_ascii=False, default=str) + "\n"

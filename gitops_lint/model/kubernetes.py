@@ -8,6 +8,11 @@ from pydantic import Field
 
 from gitops_lint.model.base import Located, Model
 
+#: Marks the objects `compile --with-agent-objects` writes: what the GitLab agent creates in the
+#: cluster, shown for review; Flux does not apply them and compiling again drops and remakes them.
+GENERATED_ANNOTATION = "gitops-lint/generated"
+GENERATED_BY_AGENT = "gitlab-agent"
+
 
 class ObjectMeta(Model):
     name: str | None = None
@@ -51,6 +56,13 @@ class KubernetesObject(Located):
             parts.append(self.namespace)
         parts.append(self.name or self.metadata.generateName or "?")
         return "/".join(parts)
+
+
+def is_generated(data: object) -> bool:
+    """Whether an object's data carries our `GENERATED_ANNOTATION` (works on plain loaded data)."""
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return isinstance(annotations, dict) and annotations.get(GENERATED_ANNOTATION) == GENERATED_BY_AGENT
 
 
 def api_group(api_version: str | None) -> str:

@@ -1,0 +1,187 @@
+"""`compile --substitute`: Flux post-build variables resolved where their value is certain.
+
+kustomize-controller substitutes `${...}` expressions in every object a
+Kustomization builds, with the variables of its `spec.postBuild` (the inline
+`substitute` map overriding `substituteFrom`), and only when it has at least
+one variable. We replace an expression only when its value is the same under
+every Kustomization that applies the file and is known from the repository:
+
+* `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}`, `${VAR-default}`
+  (drone/envsubst's forms Flux documents); other operators stay as written;
+* a variable missing from `substitute` is unknown when `substituteFrom` is set
+  (its value is in a ConfigMap or Secret of the cluster); without it, the default
+  applies, and an expression with no default stays as written with a warning
+  (Flux would write an empty string, which is rarely what was meant);
+* `$${VAR}` is Flux's escape for a literal `${VAR}`: kept as written, so the output
+  still means the same when Flux builds it;
+* objects labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are left alone.
+
+As in Flux, which substitutes the YAML text of each object, a plain (unquoted)
+scalar that was exactly one expression takes the type of its value (`replicas:
+${REPLICAS}` with `REPLICAS: "3"` becomes the number 3); a quoted one stays a string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from gitops_lint.yaml.loader import Document
+from gitops_lint.yaml.positions import DataPath
+
+#: `$$` (an escaped dollar) or one `${...}` expression.
+_TOKEN_RE = re.compile(r"\$\$|\$\{([^{}]*)\}")
+_EXPRESSION_RE = re.compile(r"^(?P<name>[_A-Za-z][_A-Za-z0-9]*)(?:(?P<op>:?[=-])(?P<default>.*))?$", re.S)
+DISABLED_KEY = "kustomize.toolkit.fluxcd.io/substitute"
+
+
+@dataclass(frozen=True, slots=True)
+class Variables:
+    """One Kustomization's post-build variables as far as the repository tells them."""
+
+    #: Who sets them (`Kustomization/ns/name`), for messages.
+    owner: str
+    values: dict[str, str]
+    #: `substituteFrom` is set: a variable not in `values` may still have a value.
+    open_ended: bool
+    #: The Kustomization has no post-build variables: Flux leaves every expression as written.
+    literal: bool = False
+
+
+@dataclass(slots=True)
+class Substitution:
+    data: Any
+    #: (path, message): expressions left as written, and why.
+    notes: list[tuple[DataPath, str]] = field(default_factory=list)
+
+
+def variables_of(kustomization: Any) -> Variables:
+    """The post-build variables of a Flux Kustomization (`literal` when it substitutes nothing)."""
+    spec = kustomization.doc.data.get("spec") if isinstance(kustomization.doc.data, dict) else None
+    post_build = spec.get("postBuild") if isinstance(spec, dict) else None
+    if not isinstance(post_build, dict):
+        return Variables(kustomization.ref, {}, False, literal=True)
+    inline = post_build.get("substitute")
+    values = {str(k): _text(v) for k, v in inline.items()} if isinstance(inline, dict) else {}
+    open_ended = bool(post_build.get("substituteFrom"))
+    if not values and not open_ended:
+        return Variables(kustomization.ref, {}, False, literal=True)
+    return Variables(kustomization.ref, values, open_ended)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+class _Unknown(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _evaluate(expression: str, variables: Variables) -> str:
+    if variables.literal:
+        return f"${{{expression}}}"
+    match = _EXPRESSION_RE.match(expression)
+    if match is None:
+        raise _Unknown(f"${{{expression}}} uses an operator gitops-lint does not evaluate")
+    name, op, default = match.group("name"), match.group("op"), match.group("default")
+    if name in variables.values:
+        value = variables.values[name]
+        if op is not None and op.startswith(":") and value == "":
+            return default
+        return value
+    if variables.open_ended:
+        raise _Unknown(f"${{{name}}} may be set by substituteFrom of {variables.owner}")
+    if op is not None:
+        return default
+    raise _Unknown(f"${{{name}}} is not set by {variables.owner} (Flux would substitute an empty string)")
+
+
+def _substitute_text(text: str, variables: list[Variables]) -> str:
+    """`text` with every expression replaced; _Unknown when any one cannot be."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$$"
+        results = {_evaluate(match.group(1), v) for v in variables}
+        if len(results) > 1:
+            owners = ", ".join(v.owner + (" (no postBuild variables)" if v.literal else "") for v in variables)
+            raise _Unknown(f"{match.group(0)} has different values under {owners}")
+        return results.pop()
+
+    return _TOKEN_RE.sub(replace, text)
+
+
+def substitute_document(doc: Document, data: Any, variables: list[Variables]) -> Substitution:
+    """`data` (the document's, possibly normalized already) with the known expressions replaced."""
+    result = Substitution(data)
+    if all(v.literal for v in variables) or _disabled(data):
+        return result
+    lines = doc.file.text.splitlines()
+
+    def plain(path: DataPath) -> bool:
+        span = doc.locate(path)
+        if span.line - 1 >= len(lines):
+            return False
+        line = lines[span.line - 1]
+        return span.column - 1 < len(line) and line[span.column - 1] not in "\"'"
+
+    def walk(value: Any, path: DataPath) -> Any:
+        if isinstance(value, dict):
+            return {walk_key(k, path): walk(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(value)]
+        if isinstance(value, str) and "${" in value:
+            try:
+                text = _substitute_text(value, variables)
+            except _Unknown as exc:
+                result.notes.append((path, exc.reason))
+                return value
+            whole = _TOKEN_RE.fullmatch(value) is not None and value != "$$"
+            return _typed(text) if whole and plain(path) else text
+        return value
+
+    def walk_key(key: Any, path: DataPath) -> Any:
+        if isinstance(key, str) and "${" in key:
+            try:
+                return _substitute_text(key, variables)
+            except _Unknown as exc:
+                result.notes.append((path, exc.reason))
+        return key
+
+    result.data = walk(data, ())
+    return result
+
+
+def _disabled(data: Any) -> bool:
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    if not isinstance(metadata, dict):
+        return False
+    return any(isinstance(m, dict) and m.get(DISABLED_KEY) == "disabled"
+               for m in (metadata.get("labels"), metadata.get("annotations")))
+
+
+def _typed(text: str) -> Any:
+    """What a plain scalar `text` reads as under YAML 1.1 (numbers, booleans, null), else the string."""
+    if not text or "\n" in text or text != text.strip():
+        return text
+    try:
+        value = yaml.load(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)
+    except yaml.YAMLError:
+        return text
+    return value if value is None or isinstance(value, (bool, int, float)) else text
+
+
+def variables_by_file(resolutions: list[Any]) -> dict[str, list[Variables]]:
+    """Per file a Flux Kustomization applies (`graph.resolve_paths`), the variables of each one applying it."""
+    out: dict[str, list[Variables]] = {}
+    for resolution in sorted(resolutions, key=lambda r: (r.kustomization.path, r.kustomization.doc.span.line)):
+        variables = variables_of(resolution.kustomization)
+        for rel in dict.fromkeys(resolution.files):
+            out.setdefault(rel, []).append(variables)
+    return out

@@ -1,0 +1,229 @@
+"""`compile --with-agent-objects` and `compile --substitute`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gitops_lint.checks.flux import agent_object_name
+from gitops_lint.compile import compile_context, write_tree
+from gitops_lint.diagnostics import Severity
+from gitops_lint.engine import LintOptions, lint
+from tests.conftest import PROJECT, write_tree as write_files
+from tests.test_compile import golden
+
+
+def compiled(repo: Path, **options):
+    result = lint(LintOptions(paths=["."], cwd=repo))
+    assert not result.internal_errors
+    return compile_context(result.context, **options)
+
+
+def documents(text: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all(text) if d is not None]
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """examples/ as a repository of its own: its agent configs are at the root, so GitLab reads them."""
+    return Path(shutil.copytree(PROJECT / "examples", tmp_path / "examples"))
+
+
+# --------------------------------------------------------------------------- agent objects
+
+AGENT = "flux:\n  webhook_receiver_url: http://webhook-receiver.flux-system.svc.cluster.local\n"
+
+
+def git_repository(name: str, url: str, namespace: str | None = "flux-system") -> str:
+    ns = f"\n  namespace: {namespace}" if namespace else ""
+    return (f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: {name}{ns}\n"
+            f"spec:\n  interval: 10m\n  url: {url}\n  ref:\n    branch: main\n")
+
+
+def test_agent_objects_golden(examples: Path) -> None:
+    result = compiled(examples, with_agent_objects=True)
+    assert result.errors == []
+    golden("examples-agent-objects.yaml", result.outputs[".gitlab/agents/production/agent-objects.yaml"])
+    # The `.yml` config is one GitLab never reads: that agent creates nothing.
+    assert ".gitlab/agents/Staging/agent-objects.yaml" not in result.outputs
+    without = compiled(examples)
+    assert set(result.outputs) - set(without.outputs) == {".gitlab/agents/production/agent-objects.yaml"}
+
+
+def test_agent_objects_follow_the_agent(tmp_path: Path) -> None:
+    long_name = "a" * 55 + "-bcdefgh"  # `gitlab-` + 63 characters: cut at 63 ends in `-`, so `-x`
+    write_files(tmp_path, {
+        ".gitlab/agents/prod/config.yaml": AGENT,
+        "clusters/prod/sources.yaml": "---\n".join([
+            git_repository("apps", "https://gitlab.com/acme/apps.git"),
+            git_repository(long_name, "ssh://git@gitlab.com/acme/deep/group/repo"),
+            git_repository("github", "https://github.com/acme/other.git"),
+            git_repository("templated", "https://${HOST}/acme/x.git"),
+        ]),
+        "clusters/prod/kustomization.yaml": "resources:\n  - sources.yaml\n",
+    })
+    result = compiled(tmp_path, with_agent_objects=True)
+    docs = documents(result.outputs[".gitlab/agents/prod/agent-objects.yaml"])
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [
+        ("Secret", "gitlab-receiver-apps"), ("Receiver", "gitlab-apps"),
+        ("Secret", f"gitlab-receiver-{long_name}"), ("Receiver", agent_object_name(long_name, 63)),
+    ]
+    assert agent_object_name(long_name, 63) == "gitlab-" + long_name[:54] + "-x"
+    secret, receiver = docs[0], docs[1]
+    assert secret["data"] == {"token": ""} and secret["metadata"]["namespace"] == "flux-system"
+    assert receiver["spec"] == {"interval": "5m0s", "type": "generic", "secretRef": {"name": "gitlab-receiver-apps"},
+                                "resources": [{"kind": "GitRepository", "name": "apps", "namespace": "flux-system"}]}
+    annotations = receiver["metadata"]["annotations"]
+    assert annotations["agent.gitlab.com/project"] == "acme/apps"
+    assert annotations["app.kubernetes.io/managed-by"] == "gitlab" and annotations["gitops-lint/generated"]
+    assert documents(result.outputs[".gitlab/agents/prod/agent-objects.yaml"])[3]["metadata"]["annotations"][
+        "agent.gitlab.com/project"] == "acme/deep/group/repo"
+    text = result.outputs[".gitlab/agents/prod/agent-objects.yaml"]
+    assert text.startswith("# Source: clusters/prod/sources.yaml:1 (generated: the GitLab agent `prod` creates this "
+                           "for GitRepository flux-system/apps)\n")
+
+
+def test_agent_objects_use_the_inherited_namespace(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        ".gitlab/agents/prod/config.yaml": AGENT,
+        "clusters/prod/source.yaml": git_repository("apps", "https://gitlab.com/acme/apps.git", namespace=None),
+        "clusters/prod/kustomization.yaml": "namespace: team-a\nresources:\n  - source.yaml\n",
+    })
+    docs = documents(compiled(tmp_path, with_agent_objects=True).outputs[".gitlab/agents/prod/agent-objects.yaml"])
+    assert {d["metadata"]["namespace"] for d in docs} == {"team-a"}
+    assert docs[1]["spec"]["resources"][0]["namespace"] == "team-a"
+
+
+def test_no_agent_no_objects(tmp_path: Path) -> None:
+    write_files(tmp_path, {"clusters/prod/source.yaml": git_repository("apps", "https://gitlab.com/acme/apps.git")})
+    result = compiled(tmp_path, with_agent_objects=True)
+    assert not [rel for rel in result.outputs if rel.endswith("agent-objects.yaml")]
+
+
+def test_agent_objects_are_remade_not_compiled_again(examples: Path, tmp_path: Path) -> None:
+    first = compiled(examples, with_agent_objects=True, substitute=True)
+    out = tmp_path / "out"
+    write_tree(first.outputs, out)
+    again = compiled(out, with_agent_objects=True, substitute=True)
+    assert again.outputs == first.outputs
+    # Without the option the generated objects are dropped, so the rest is exactly a plain compile.
+    write_tree(compiled(examples, with_agent_objects=True).outputs, tmp_path / "agents")
+    assert compiled(tmp_path / "agents").outputs == compiled(examples).outputs
+    # Our own check on the output: no error that the input does not have, and the objects raise nothing.
+    before = {(d.rule, d.path) for d in lint(LintOptions(paths=["."], cwd=examples)).diagnostics
+              if d.severity >= Severity.ERROR}
+    findings = lint(LintOptions(paths=["."], cwd=out)).diagnostics
+    assert {(d.rule, d.path) for d in findings if d.severity >= Severity.ERROR} <= before
+    assert not [d for d in findings if d.path.endswith("agent-objects.yaml")]
+
+
+# --------------------------------------------------------------------------- substitution
+
+
+def kustomization(name: str, path: str, post_build: str = "") -> str:
+    return (f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n"
+            f"  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n"
+            f"  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{post_build}")
+
+
+BOOTSTRAP = git_repository("flux-system", "https://github.com/acme/fleet.git")
+
+APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: apps
+  labels:
+    env: ${ENV}
+spec:
+  replicas: ${REPLICAS}
+  revisionHistoryLimit: "${REPLICAS}"
+  template:
+    spec:
+      containers:
+        - name: app
+          image: "registry.example.com/app:${TAG:=latest}"
+          args: ["--domain=${DOMAIN:-example.com}", "--literal=$${KEEP}", "--missing=${MISSING}"]
+"""
+
+
+def substituted(tmp_path: Path, post_build: str, extra: dict[str, str] | None = None):
+    write_files(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": kustomization("apps", "./apps", post_build),
+        "apps/app.yaml": APP,
+        **(extra or {}),
+    })
+    return compiled(tmp_path, substitute=True)
+
+
+def test_substitute_from_post_build(tmp_path: Path) -> None:
+    result = substituted(tmp_path, "  postBuild:\n    substitute:\n      ENV: prod\n      REPLICAS: '3'\n"
+                                   "      DOMAIN: ''\n")
+    app = documents(result.outputs["apps/app.yaml"])[0]
+    assert app["metadata"]["labels"] == {"env": "prod"}
+    assert app["spec"]["replicas"] == 3  # plain in the source: Flux's text substitution makes it a number
+    assert app["spec"]["revisionHistoryLimit"] == "3"  # quoted: stays a string
+    container = app["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "registry.example.com/app:latest"
+    # `:-` treats an empty value as unset; `$$` escapes stay; an unknown variable stays, with a warning.
+    assert container["args"] == ["--domain=example.com", "--literal=$${KEEP}", "--missing=${MISSING}"]
+    assert [(rel, line) for rel, line, _ in result.warnings] == [("apps/app.yaml", 16)]
+    assert "${MISSING} is not set by Kustomization/flux-system/apps" in result.warnings[0][2]
+    assert not result.errors
+    # Without --substitute everything stays as written.
+    plain = documents(compiled(tmp_path).outputs["apps/app.yaml"])[0]
+    assert plain["spec"]["replicas"] == "${REPLICAS}"
+
+
+def test_substitute_from_unknown_sources_is_left_alone(tmp_path: Path) -> None:
+    result = substituted(tmp_path, "  postBuild:\n    substitute:\n      ENV: prod\n    substituteFrom:\n"
+                                   "      - kind: ConfigMap\n        name: cluster-vars\n")
+    app = documents(result.outputs["apps/app.yaml"])[0]
+    assert app["metadata"]["labels"] == {"env": "prod"}
+    assert app["spec"]["replicas"] == "${REPLICAS}"
+    assert app["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example.com/app:${TAG:=latest}"
+    assert all("substituteFrom" in message for _, _, message in result.warnings)
+
+
+def test_no_post_build_no_substitution(tmp_path: Path) -> None:
+    result = substituted(tmp_path, "")
+    assert documents(result.outputs["apps/app.yaml"])[0]["spec"]["replicas"] == "${REPLICAS}"
+    assert result.warnings == []
+
+
+def test_disabled_objects_are_left_alone(tmp_path: Path) -> None:
+    app = APP.replace("  labels:\n", "  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n  labels:\n")
+    result = substituted(tmp_path, "  postBuild:\n    substitute:\n      ENV: prod\n", {"apps/app.yaml": app})
+    assert documents(result.outputs["apps/app.yaml"])[0]["metadata"]["labels"] == {"env": "${ENV}"}
+
+
+def test_one_file_two_clusters(tmp_path: Path) -> None:
+    """A base applied by two Kustomizations: what they agree on is replaced, the rest stays."""
+    result = substituted(tmp_path, "  postBuild:\n    substitute:\n      ENV: prod\n      REPLICAS: '3'\n", {
+        "clusters/staging/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/staging/apps.yaml": kustomization("apps", "./apps", "  postBuild:\n    substitute:\n"
+                                                    "      ENV: staging\n      REPLICAS: '3'\n"),
+    })
+    app = documents(result.outputs["apps/app.yaml"])[0]
+    assert app["metadata"]["labels"] == {"env": "${ENV}"}
+    assert app["spec"]["replicas"] == 3
+    env = [m for rel, line, m in result.warnings if line == 7]
+    assert env and "different values" in env[0]
+
+
+def test_substituted_durations_are_normalized(tmp_path: Path) -> None:
+    child = kustomization("child", "./apps", "").replace("interval: 10m", "interval: ${INTERVAL}")
+    write_files(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/infra.yaml": kustomization("infra", "./infra", "  postBuild:\n    substitute:\n"
+                                                  "      INTERVAL: 90m\n"),
+        "infra/child.yaml": child,
+        "apps/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: b\n",
+    })
+    result = compiled(tmp_path, substitute=True)
+    assert documents(result.outputs["infra/child.yaml"])[0]["spec"]["interval"] == "1h30m0s"
