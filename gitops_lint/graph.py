@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from gitops_lint.model import Model
 from gitops_lint.model.base import Located
-from gitops_lint.model.kubernetes import KubernetesObject
+from gitops_lint.model.kubernetes import DNS1123_LABEL, KubernetesObject
 from gitops_lint.model.kustomize import KustomizeFile
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import DataPath
@@ -298,8 +298,10 @@ def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str
                     namespaces.setdefault(id(obj), namespace)
 
     for directory, kustomize in sorted(kustomize_by_dir.items()):
-        if isinstance(kustomize.namespace, str) and kustomize.namespace and "${" not in kustomize.namespace:
-            assign(directory, kustomize.namespace, set())
+        namespace = kustomize.namespace
+        # Only a real namespace name: `${NS}` is Flux's to fill in, `$NS` a CI job's (envsubst before apply).
+        if isinstance(namespace, str) and len(namespace) <= 63 and DNS1123_LABEL.match(namespace):
+            assign(directory, namespace, set())
     return namespaces
 
 

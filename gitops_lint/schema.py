@@ -77,8 +77,11 @@ class SchemaValidator:
             import fastjsonschema
 
             # Same keywords in draft-07, which fastjsonschema implements; x-kubernetes-* are ignored.
+            # use_default=False: by default its validators write schema defaults into the instance, which is
+            # the loaded document every later rule and `compile` read.
             try:
-                self.fast = fastjsonschema.compile({**self.schema, "$schema": "http://json-schema.org/draft-07/schema#"})
+                self.fast = fastjsonschema.compile({**self.schema, "$schema": "http://json-schema.org/draft-07/schema#"},
+                                                   use_default=False)
             except fastjsonschema.JsonSchemaDefinitionException:
                 self.fast = False
         if not self.fast:

@@ -181,9 +181,10 @@ def test_skipped_and_broken_files() -> None:
         ".gitlab-ci.yml": "stages: [test]\n",
         "broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkey: [unclosed\n",
     })
-    assert result.outputs == {}
+    # Only the broken file is written, as it is: a kustomization naming it still finds it.
+    assert result.outputs == {"broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkey: [unclosed\n"}
     assert [(rel, line) for rel, line, _ in result.errors] == [("broken.yaml", 6)]
-    assert "not compiled" in result.errors[0][2]
+    assert "not compiled, copied as it is" in result.errors[0][2]
 
 
 def test_kustomize_inputs_copied_unchanged() -> None:

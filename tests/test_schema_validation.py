@@ -173,4 +173,6 @@ def test_compiled_fast_path_agrees_with_jsonschema() -> None:
     for _ in range(schema_module.FAST_AFTER + 1):
         assert validator.violations(good) == []
     assert validator.fast  # compiled by now
+    # Validating never changes the object (fastjsonschema would fill in defaults such as spec.timeout).
+    assert good["spec"] == {"interval": "10m", "url": "https://gitlab.com/a/b.git"}
     assert validator.violations(bad) == before and len(before) == 2

@@ -8,7 +8,7 @@ from typing import Iterator
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding
 from gitops_lint.model.agent import AgentConfig
-from gitops_lint.model.kubernetes import KubernetesObject
+from gitops_lint.model.kubernetes import DNS1123_LABEL, DNS1123_SUBDOMAIN, KubernetesObject
 from gitops_lint.yaml.positions import format_path
 
 #: API groups whose objects always need metadata.name (Flux's own).
@@ -64,8 +64,6 @@ def _finding(doc, path, message) -> Finding:
 
 
 #: Kubernetes' validation.go patterns (domain reference, regex index).
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 #: Kinds whose names Kubernetes validates as DNS-1123 subdomains (Flux's own, and the objects Flux reads).
 SUBDOMAIN_NAMED = frozenset({"Secret", "ConfigMap"})

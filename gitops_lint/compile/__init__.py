@@ -23,8 +23,9 @@ are normalized the same way; their header carries a note, `# Source: <path>:<lin
 Files kustomize reads as input rather than as resources (patch files, generator
 `files:`/`envs:`, `helmCharts` values files, ...), and files a kustomization names
 as resources that hold no object (bootstrap placeholders), are copied unchanged so
-every kustomization still builds. Other files with no object (Helm values, CI files,
-templates, unparseable files) are left out.
+every kustomization still builds. Files that cannot be read whole (a syntax error) are
+copied unchanged too, and reported. Other files with no object (Helm values, CI files,
+templates) are left out.
 """
 
 from __future__ import annotations
@@ -159,8 +160,10 @@ class _Compiler:
             return source.text if source.rel in self.resources and copyable else None
         broken = next((p for p in source.problems if p.code in _INCOMPLETE), None)
         if broken is not None:
-            self.result.errors.append((source.rel, broken.span.line, f"file not compiled: {broken.message}"))
-            return None
+            # Copied as it is, so every kustomization naming it still finds it (and `check` still reports it).
+            self.result.errors.append((source.rel, broken.span.line, f"file not compiled, copied as it is: "
+                                                                     f"{broken.message}"))
+            return source.text if copyable else None
         parts = []
         notes = []
         lines = _LINE_RE.findall(source.text)

@@ -114,7 +114,8 @@ def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
     explicit: every property with a schema `default` is filled in where its parent
     mapping exists (and, as the API server does, inside the defaults it fills in).
     omit: every property equal to its default is dropped (compared before and after
-    its own children are normalized, so the result is stable when compiled again).
+    its own children are normalized, so the result is stable when compiled again),
+    unless the schema requires it.
     """
     if not isinstance(schema, dict):
         return value
@@ -123,12 +124,14 @@ def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
         if properties is None and not isinstance(schema.get("additionalProperties"), dict):
             return value  # free-form (HelmRelease values, x-kubernetes-preserve-unknown-fields)
         properties = properties or {}
+        required = schema.get("required") or ()
         extra = schema.get("additionalProperties")
         out = {}
         for key, item in value.items():
             sub = properties.get(key, extra if isinstance(extra, dict) else None)
             out[key] = apply_schema(item, sub, defaults) if sub is not None else item
-            if defaults == "omit" and isinstance(sub, dict) and "default" in sub and key in properties:
+            if (defaults == "omit" and isinstance(sub, dict) and "default" in sub and key in properties
+                    and key not in required):  # a required field stays, default or not (OCIRepository verify.provider)
                 default = apply_schema(copy.deepcopy(sub["default"]), sub, defaults)
                 if same(item, sub["default"]) or same(out[key], default):
                     del out[key]

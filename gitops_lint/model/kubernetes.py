@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from pydantic import Field
 
 from gitops_lint.model.base import Located, Model
+
+#: Kubernetes' name formats (namespaces and most names are labels; Secrets, ConfigMaps and CRs subdomains).
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 #: Marks the objects `compile --with-agent-objects` writes: what the GitLab agent creates in the
 #: cluster, shown for review; Flux does not apply them and compiling again drops and remakes them.
