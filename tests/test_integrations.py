@@ -68,10 +68,11 @@ def test_pre_commit_try_repo_clean_and_broken(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- GitLab CI component
 
 
-def test_ci_component_validates_against_gitlab_ci_schema(tmp_path: Path) -> None:
+@pytest.mark.parametrize("template", ["gitops-lint.yml", "gitops-lint-compile.yml"])
+def test_ci_component_validates_against_gitlab_ci_schema(tmp_path: Path, template: str) -> None:
     if shutil.which("check-jsonschema") is None and not _module("check_jsonschema"):
         pytest.skip("check-jsonschema is not installed")
-    text = (PROJECT / "templates/gitops-lint.yml").read_text()
+    text = (PROJECT / "templates" / template).read_text()
     header, job = text.split("\n---\n")
     for name, part in (("header.yml", header), ("job.yml", job)):
         (tmp_path / name).write_text(part)
@@ -98,6 +99,37 @@ def test_ci_component_reports_and_rules() -> None:
     assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions  # the widget compares with it
     script = " ".join(definition["script"])
     assert "--report gitlab=gl-code-quality-report.json" in script and "--report junit=gitops-lint-junit.xml" in script
+
+
+def test_compile_component_fails_on_a_stale_output(tmp_path: Path) -> None:
+    """The compile job's own script, run as GitLab would: up to date passes, stale fails with the diff."""
+    import yaml
+
+    header, job = yaml.safe_load_all((PROJECT / "templates/gitops-lint-compile.yml").read_text())
+    (definition,) = job.values()
+    assert "output" in header["spec"]["inputs"] and definition["artifacts"]["paths"] == ["gitops-lint-compile.diff"]
+    inputs = {name: spec.get("default", "") for name, spec in header["spec"]["inputs"].items()}
+    inputs.update({"output": "deploy", "extra-args": "--force"})  # the demo has deliberate errors
+    script = [line for line in definition["script"] if "pip install" not in line]
+    for name, value in inputs.items():
+        script = [line.replace(f"$[[ inputs.{name} ]]", str(value)) for line in script]
+    repo = Path(shutil.copytree(PROJECT / "examples", tmp_path / "repo"))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def job_run() -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", "-ec", "\n".join(script)], cwd=repo, capture_output=True, text=True,
+                              env=env, timeout=300)
+
+    assert run(["compile", "--force", "-o", "deploy", "."], repo).returncode == 0
+    fresh = job_run()
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    release = repo / "apps/podinfo/release.yaml"
+    release.write_text(release.read_text().replace("replicaCount: 2", "replicaCount: 3"))
+    stale = job_run()
+    assert stale.returncode == 1
+    assert "stale: apps/podinfo/release.yaml" in stale.stderr
+    assert "-    replicaCount: 2\n+    replicaCount: 3" in stale.stdout  # the diff, printed by the job
+    assert "+    replicaCount: 3" in (repo / "gitops-lint-compile.diff").read_text()
 
 
 def _module(name: str) -> bool:
