@@ -407,6 +407,43 @@ def test_emitted_yaml_round_trips(value) -> None:
     assert not loaded.problems and loaded.documents[0].data == {"value": value}
 
 
+_TRICKY = ["a\nb", "a\n", "a\n\n", "\n", " a\nb", "a \nb\n", "it's", 'say "x"', "it's \\ 'x'", "- x", "#x",
+           "a: b", "a #b", "?", "-", "'", "yes", "~", "null", "1.0", "0o17", "0x1F", "2024-01-01", "é", "tab\tx",
+           "\x00", "a\r\nb", "\u2028", "---", "...", "--- x\ny", "x\n---\ny", "\ufeff", "", " ", "a ", "<<", "=",
+           "*a", "&a", "!a", "%a", "@a", "`a", "|", ">", "[a]", "{a}", "a,b", "a\tb\nc", "\\", "日本語", "🙂"]
+_emit_text = st.text(max_size=10) | st.sampled_from(_TRICKY)
+_emit_keys = st.text(max_size=8) | st.sampled_from(_TRICKY) | st.integers(-3, 300) | st.booleans()
+_emit_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+                          st.floats(allow_nan=True, allow_infinity=True), _emit_text)
+_emit_values = st.recursive(_emit_scalars, lambda c: st.lists(c, max_size=3)
+                            | st.dictionaries(_emit_keys, c, max_size=3), max_leaves=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(_emit_keys, _emit_values, min_size=1, max_size=4) | st.lists(_emit_values, min_size=1,
+                                                                                     max_size=3))
+def test_fast_writer_matches_ruamel(data) -> None:
+    """The direct writer is byte for byte ruamel's output, or it hands the document to ruamel."""
+    from gitops_lint.compile.emit import dump_with_ruamel
+
+    assert dump(data) == dump_with_ruamel(data)
+
+
+@pytest.mark.parametrize("name", ["bjw-s+home-ops", "onedr0p+home-ops", "dimMaryanto93+gitlab-devops-automation"])
+def test_fast_writer_matches_ruamel_on_corpus(name: str) -> None:
+    from gitops_lint.compile.emit import dump_with_ruamel
+    from gitops_lint.compile.normalize import sorted_deep
+
+    repo = shared_path("corpus", name)
+    checked = 0
+    for path in sorted(repo.rglob("*.y*ml")):
+        for doc in load_text(path.read_text(encoding="utf-8", errors="replace"), str(path)).documents:
+            data = sorted_deep(doc.data)
+            assert dump(data) == dump_with_ruamel(data), f"{path}:{doc.span.line}"
+            checked += 1
+    assert checked > 100
+
+
 # --------------------------------------------------------------------------- the output folder
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.emitter import Emitter
+from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
 from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.tag import Tag
 from yaml.nodes import ScalarNode
@@ -147,6 +148,21 @@ def _dumper() -> YAML:
 
 def dump(data: Any) -> str:
     """One YAML document (no `---`), ending in a newline."""
+    if data and type(data) in (dict, list):
+        lines: list[str] = []
+        try:
+            if type(data) is dict:
+                _write_mapping(data, 0, lines)
+            else:
+                _write_sequence(data, 2, lines)  # ruamel indents a top-level list too
+            return "".join(lines)
+        except _Unusual:
+            pass
+    return dump_with_ruamel(data)
+
+
+def dump_with_ruamel(data: Any) -> str:
+    """`dump` by ruamel.yaml's emitter: the reference `dump`'s fast writer is tested against."""
     out = io.StringIO()
     _dumper().dump(data, out)
     text = out.getvalue()
@@ -154,3 +170,172 @@ def dump(data: Any) -> str:
     if text.endswith("\n...\n"):
         text = text[: -len("...\n")]
     return text
+
+
+# --------------------------------------------------------------------------- the fast writer
+#
+# ruamel's emitter is general (flow styles, comments, anchors, line folding) and costs ~98% of
+# a compile. Documents that are mappings of plain data take this direct writer instead; it
+# reproduces ruamel's output for the cases it accepts byte for byte (tests compare the two on
+# every corpus document and on generated data) and hands everything else to ruamel: keys that
+# need quotes, strings that need escapes, multi-line strings in lists or starting with a space
+# or line break, lists directly inside lists, and types other than the YAML core ones.
+
+
+class _Unusual(Exception):
+    """Something the fast writer leaves to ruamel."""
+
+
+_analysis_emitter: Emitter | None = None
+_RUAMEL_STR = "tag:yaml.org,2002:str"
+_scalar_cache: dict[str, str] = {}
+_key_cache: dict[str, str] = {}
+
+
+def _analysis(text: str) -> Any:
+    global _analysis_emitter
+    if _analysis_emitter is None:
+        _analysis_emitter = _Emitter(io.StringIO(), allow_unicode=True)  # as the dumper's
+        _analysis_emitter.use_version = None  # read by analyze_scalar (a dumper's serializer has it; as in ours)
+    return _analysis_emitter.analyze_scalar(text)
+
+
+def _ruamel_reads_as_str(text: str) -> bool:
+    """Whether ruamel's own resolver (YAML 1.2) reads the plain scalar `text` as a string."""
+    resolver = _dumper().resolver
+    return str(resolver.resolve(RuamelScalarNode, text, (True, False))) == _RUAMEL_STR
+
+
+def _single_line_str(text: str) -> str:
+    """A one-line string as ruamel writes it outside a key: plain, or single quoted."""
+    cached = _scalar_cache.get(text)
+    if cached is not None:
+        return cached
+    if "\n" in text or _NEEDS_ESCAPES.search(text):
+        raise _Unusual
+    analysis = _analysis(text)
+    if not _plain_reads_as_other(text) and _ruamel_reads_as_str(text) and analysis.allow_block_plain \
+            and not analysis.empty:
+        out = text
+    elif "'" in text and analysis.allow_double_quoted and not _plain_reads_as_other(text):
+        # ruamel's choice here; with no character that needs an escape, only `\\` and `"` are escaped
+        out = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    elif analysis.allow_single_quoted:
+        out = "'" + text.replace("'", "''") + "'"
+    else:
+        raise _Unusual
+    if len(_scalar_cache) < 200_000:
+        _scalar_cache[text] = out
+    return out
+
+
+def _key(key: Any) -> str:
+    if type(key) is int:
+        return str(key)
+    if type(key) is bool:
+        return "true" if key else "false"  # `on:` of a CI workflow, read as YAML 1.1
+    if not isinstance(key, str):
+        raise _Unusual
+    cached = _key_cache.get(key)
+    if cached is not None:
+        return cached
+    analysis = _analysis(key) if key else None
+    if (analysis is None or analysis.multiline or not analysis.allow_block_plain or _NEEDS_ESCAPES.search(key)
+            or _plain_reads_as_other(key) or not _ruamel_reads_as_str(key) or len(key) > 128):
+        raise _Unusual  # quoted (or long, which YAML writes as a complex `? ` key)
+    if len(_key_cache) < 100_000:
+        _key_cache[key] = key
+    return key
+
+
+def _scalar(value: Any) -> str:
+    """A one-line scalar that is not a string."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is float:
+        node = _Representer().represent_float(value)
+        return node.value
+    raise _Unusual
+
+
+def _literal(text: str, indent: int, head: str, lines: list[str]) -> None:
+    """`head` followed by a literal block scalar whose lines sit at `indent`."""
+    if text[0] in " \n":
+        raise _Unusual  # needs an indentation indicator
+    if text[-1] != "\n":
+        hints = "-"
+    elif len(text) == 1 or text[-2] == "\n":
+        hints = "+"
+    else:
+        hints = ""
+    lines.append(f"{head}|{hints}\n")
+    pad = " " * indent
+    body = text[:-1] if text.endswith("\n") else text
+    trailing = len(text) - len(text.rstrip("\n"))
+    parts = body.rstrip("\n").split("\n") if trailing else body.split("\n")
+    for part in parts:
+        lines.append(f"{pad}{part}\n" if part else "\n")
+    lines.append("\n" * max(trailing - 1, 0))
+
+
+def _write_value(head: str, value: Any, indent: int, lines: list[str]) -> None:
+    """`head` is `key:` at its indentation; the value follows on the line or below it."""
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            lines.append(f"{head} {{}}\n")
+            return
+        lines.append(f"{head}\n")
+        _write_mapping(value, indent + 2, lines)
+    elif kind is list:
+        if not value:
+            lines.append(f"{head} []\n")
+            return
+        lines.append(f"{head}\n")
+        _write_sequence(value, indent + 2, lines)
+    elif kind is str:
+        if "\n" in value:
+            if _NEEDS_ESCAPES.search(value):
+                raise _Unusual
+            _literal(value, indent + 2, f"{head} ", lines)
+        else:
+            lines.append(f"{head} {_single_line_str(value)}\n")
+    else:
+        lines.append(f"{head} {_scalar(value)}\n")
+
+
+def _write_mapping(mapping: dict, indent: int, lines: list[str], first_prefix: str | None = None) -> None:
+    pad = " " * indent
+    for key, value in mapping.items():
+        prefix = pad if first_prefix is None else first_prefix
+        first_prefix = None
+        _write_value(f"{prefix}{_key(key)}:", value, indent, lines)
+
+
+def _write_sequence(items: list, indent: int, lines: list[str]) -> None:
+    dash = " " * indent + "- "
+    for item in items:
+        kind = type(item)
+        if kind is dict:
+            if item:
+                _write_mapping(item, indent + 2, lines, first_prefix=dash)
+            else:
+                lines.append(f"{dash}{{}}\n")
+        elif kind is list:
+            if item:
+                raise _Unusual
+            lines.append(f"{dash}[]\n")
+        elif kind is str:
+            if "\n" in item:
+                if _NEEDS_ESCAPES.search(item):
+                    raise _Unusual
+                _literal(item, indent + 2, dash, lines)
+            else:
+                lines.append(f"{dash}{_single_line_str(item)}\n")
+        else:
+            lines.append(f"{dash}{_scalar(item)}\n")
