@@ -308,9 +308,13 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
         config, root = resolve_config(paths, config_path, isolated)
         out_dir = None if out == "-" else (cwd / out).resolve()
         base = config.path.parent.resolve() if config.path is not None else root
+        # Never compile our own output: DIR, and any earlier output (a folder with our marker), are left out.
+        from gitops_lint.compile.tree import compiled_folders
+
+        skipped = compiled_folders(base)
         if out_dir is not None and base in out_dir.parents:
-            # never compile our own output: DIR inside the repository is left out of discovery
-            config.exclude = [*config.exclude, "/" + out_dir.relative_to(base).as_posix() + "/"]
+            skipped.append(out_dir.relative_to(base).as_posix())
+        config.exclude = [*config.exclude, *(f"/{rel}/" for rel in skipped)]
         result = lint(LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version))
     except (ConfigError, UsageError, DiscoveryError) as exc:
         fail(str(exc))

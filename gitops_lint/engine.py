@@ -19,7 +19,7 @@ from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.secrets import redact
 from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base
-from gitops_lint.yaml.loader import SourceFile, load_file, parse_source, read_source
+from gitops_lint.yaml.loader import SourceFile, load_file, read_source
 
 SUPPRESSION_RULE = "SUP001"
 #: Rules whose check is part of the engine rather than a module of `checks/`.

@@ -20,7 +20,8 @@ import pytest
 
 from benchmarks.compile_corpus import CORPUS, KUSTOMIZE, VARIANTS, examine
 from gitops_lint.compile import write_tree
-from tests.conftest import PROJECT, shared_path, write_tree as write_files
+from tests.conftest import PROJECT, shared_path
+from tests.conftest import write_tree as write_files
 from tests.test_compile_options import compiled
 
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None,
@@ -81,9 +82,9 @@ def test_kustomize_builds_migrated_kustomizations(tmp_path: Path) -> None:
         "manifests/app.yaml": MANIFEST,
         "manifests/sub/more.yml": MANIFEST.replace("name: app", "name: more"),
     })
+    from gitops_lint.compile import compile_context
     from gitops_lint.compile.legacy import migrate_agents
     from gitops_lint.engine import LintOptions, lint
-    from gitops_lint.compile import compile_context
 
     context = lint(LintOptions(paths=["."], cwd=tmp_path / "repo")).context
     migration = migrate_agents(context.files, context.model, config_project="group/app")

@@ -253,3 +253,16 @@ def test_compile_migrate_command(tmp_path) -> None:
     assert "agent prod, project acme/manifests" in out.stderr
     text = (tmp_path / "out/flux/migrated/prod/manifests.yaml").read_text()
     assert "kind: GitRepository" in text and "url: https://gitlab.com/acme/manifests.git" in text
+    # `-o -`: the migrated objects are in the stream, with the header naming the agent config line.
+    streamed = run(["compile", "--force", "--migrate", "-o", "-", "."], tmp_path)
+    assert streamed.returncode == 0, streamed.stderr
+    assert ("# Source: .gitlab/agents/prod/config.yaml:1 (migrated from gitops.manifest_projects[0] of the GitLab "
+            "agent `prod`, project acme/manifests; review the migration report)\n") in streamed.stdout
+    assert streamed.stdout.count("kind: Kustomization") == 1
+    # Compiling the output again, with or without --migrate, changes nothing (and from the repository root,
+    # the earlier output `out/` is not read again: it holds our marker).
+    again = run(["compile", "--force", "--migrate", "-o", "-", "."], tmp_path / "out")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == streamed.stdout
+    kept = run(["compile", "--force", "-o", "-", "."], tmp_path / "out")
+    assert kept.stdout.count("# Source: .gitlab/agents/prod/config.yaml:1 (migrated") == 2

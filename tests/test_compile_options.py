@@ -12,7 +12,8 @@ from gitops_lint.checks.flux import agent_object_name
 from gitops_lint.compile import compile_context, write_tree
 from gitops_lint.diagnostics import Severity
 from gitops_lint.engine import LintOptions, lint
-from tests.conftest import PROJECT, write_tree as write_files
+from tests.conftest import PROJECT
+from tests.conftest import write_tree as write_files
 from tests.test_compile import golden
 
 
@@ -227,3 +228,53 @@ def test_substituted_durations_are_normalized(tmp_path: Path) -> None:
     })
     result = compiled(tmp_path, substitute=True)
     assert documents(result.outputs["infra/child.yaml"])[0]["spec"]["interval"] == "1h30m0s"
+
+
+def test_namespace_from_target_namespace(tmp_path: Path) -> None:
+    """Objects without a namespace land in the applying Kustomizations' targetNamespace, when they agree."""
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+    write_files(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": kustomization("apps", "./apps", "  targetNamespace: team-a\n"),
+        "clusters/prod/shared.yaml": kustomization("shared", "./shared", "  targetNamespace: team-a\n"),
+        "clusters/staging/shared.yaml": kustomization("shared", "./shared", "  targetNamespace: team-b\n"),
+        "apps/kustomization.yaml": "namespace: ignored\nresources:\n  - cm.yaml\n  - named.yaml\n",
+        "apps/cm.yaml": config_map.format(name="a"),
+        "apps/named.yaml": config_map.format(name="b") + "  namespace: own\n",
+        "shared/cm.yaml": config_map.format(name="c"),
+    })
+    result = compiled(tmp_path)
+    assert documents(result.outputs["apps/cm.yaml"])[0]["metadata"]["namespace"] == "team-a"
+    assert documents(result.outputs["apps/named.yaml"])[0]["metadata"]["namespace"] == "own"  # kept as written
+    assert "namespace" not in documents(result.outputs["shared/cm.yaml"])[0]["metadata"]  # team-a or team-b
+
+
+def test_compile_command_options(examples: Path) -> None:
+    from tests.test_cli import run
+
+    out = run(["compile", "--force", "--substitute", "--with-agent-objects", "-o", "out", "."], examples)
+    assert out.returncode == 0, out.stderr
+    assert (examples / "out/.gitlab/agents/production/agent-objects.yaml").is_file()
+    assert "host: podinfo.production.example.com" in (examples / "out/apps/podinfo/release.yaml").read_text()
+    # The same options find the output up to date; without them, it is stale.
+    same = run(["compile", "--force", "--substitute", "--with-agent-objects", "-o", "out", "--check", "."], examples)
+    assert same.returncode == 0, same.stderr
+    plain = run(["compile", "--force", "-o", "out", "--check", "."], examples)
+    assert plain.returncode == 1
+    assert "extra: .gitlab/agents/production/agent-objects.yaml" in plain.stderr
+    assert "stale: apps/podinfo/release.yaml" in plain.stderr
+
+
+def test_compile_command_warns_about_unresolved_variables(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    write_files(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": kustomization("apps", "./apps", "  postBuild:\n    substitute:\n      ENV: a\n"),
+        "apps/app.yaml": APP,
+    })
+    out = run(["compile", "--force", "--substitute", "-o", "-", "."], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "apps/app.yaml:9: warning left as written: ${REPLICAS} is not set by Kustomization/flux-system/apps" \
+        in out.stderr
+    assert "env: a" in out.stdout

@@ -61,7 +61,7 @@ def test_redact_plain_and_base64() -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_no_format_contains_a_token(tmp_path: Path, fmt: str) -> None:
     write_tree(tmp_path, FILES)
-    out = run(["check", "--format", fmt, "--statistics", "--report", f"json=r.json", "--write-baseline" if fmt == "json"
+    out = run(["check", "--format", fmt, "--statistics", "--report", "json=r.json", "--write-baseline" if fmt == "json"
                else "--color=always", *(["b.json"] if fmt == "json" else []), "."], tmp_path)
     outputs = [out.stdout, out.stderr]
     for name in ("r.json", "b.json"):

@@ -6,7 +6,9 @@ the same relative path, its documents separated by `---`, each preceded by
 `# Source: <path>:<line>`. Per object:
 
 * keys in Kubernetes' conventional order (`normalize.ordered_object`), deeper keys sorted;
-* `metadata.namespace` made explicit where a kustomize file's `namespace:` sets it;
+* `metadata.namespace` made explicit where Flux would set it: the `spec.targetNamespace`
+  of the Flux Kustomizations applying the file (when they agree), else the `namespace:`
+  of the kustomize file including it;
 * Flux apiVersions moved to the target release's storage version when nothing blocks it
   (`migrate.plan`; what blocks it becomes an error and the object keeps its version);
 * Flux duration fields in Go's `Duration.String()` form (`10m` -> `10m0s`);
@@ -30,7 +32,6 @@ templates) are left out.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from gitops_lint.compile.agent_objects import GeneratedDocument
@@ -43,6 +44,7 @@ from gitops_lint.compile.normalize import (
     sorted_deep,
     with_namespace,
 )
+from gitops_lint.compile.origin import HEADER_RE, LINE_RE, header_of
 from gitops_lint.compile.substitute import Variables, substitute_document
 from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree, stream, write_tree
 from gitops_lint.model import Model
@@ -63,10 +65,6 @@ __all__ = [
     "write_tree",
 ]
 
-HEADER_RE = re.compile(r"^# Source: (?P<path>\S.*?):(?P<line>[0-9]+)(?: \((?P<note>[^\r\n]*)\))?$")
-_MARKER_LINE_RE = re.compile(r"^(---|\.\.\.)(\s|$)")
-#: Line breaks as YAML (and so the loader's line numbers) count them.
-_LINE_RE = re.compile(r"[^\r\n\x85\u2028\u2029]*(?:\r\n|[\r\n\x85\u2028\u2029]|$)")
 #: Load problems after which a file's documents are incomplete: compiling the rest would drop objects silently.
 _INCOMPLETE = frozenset({SYNTAX, TAB_INDENT, ALIAS_LIMIT, ENCODING})
 
@@ -83,11 +81,13 @@ class CompileResult:
 
 def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "2.9",
                  defaults: str = "omit", variables: dict[str, list[Variables]] | None = None,
-                 generated: dict[str, list[GeneratedDocument]] | None = None) -> CompileResult:
+                 generated: dict[str, list[GeneratedDocument]] | None = None,
+                 target_namespaces: dict[str, str] | None = None) -> CompileResult:
     """Compile the loaded files (with their model) for Flux `flux_version`; no I/O.
 
     `variables`: per file, the post-build variables of each Kustomization that applies
-    it (`--substitute`); `generated`: output path -> objects no input file holds.
+    it (`--substitute`); `generated`: output path -> objects no input file holds;
+    `target_namespaces`: per file, the `targetNamespace` every Kustomization applying it sets.
     """
     from gitops_lint.schema_index import flux_releases
 
@@ -96,6 +96,7 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
     if flux_version not in flux_releases():
         raise ValueError(f"unknown Flux version {flux_version!r} (supported: {', '.join(flux_releases())})")
     compiler = _Compiler(files, model, flux_version, defaults, variables or {}, result := CompileResult())
+    compiler.target_namespaces = target_namespaces or {}
     for source in sorted(files, key=lambda f: f.rel):
         text = compiler.file(source)
         if text is not None:
@@ -129,7 +130,21 @@ def compile_context(ctx: object, *, flux_version: str = "2.9", defaults: str = "
             generated[rel] = [*generated.get(rel, []), *docs]
     variables = variables_by_file(ctx.paths) if substitute else None
     return compile_repo(ctx.files, ctx.model, flux_version=flux_version, defaults=defaults, variables=variables,
-                        generated=generated)
+                        generated=generated, target_namespaces=target_namespaces(ctx.paths))
+
+
+def target_namespaces(resolutions: list) -> dict[str, str]:
+    """Per file, the `spec.targetNamespace` of the Flux Kustomizations applying it, when they all set the same."""
+    from gitops_lint.model.kubernetes import DNS1123_LABEL
+
+    seen: dict[str, set] = {}
+    for resolution in resolutions:
+        namespace = getattr(resolution.kustomization.spec, "targetNamespace", None)
+        if not (isinstance(namespace, str) and len(namespace) <= 63 and DNS1123_LABEL.match(namespace)):
+            namespace = None  # none, or `${NS}` that only Flux knows
+        for rel in resolution.files:
+            seen.setdefault(rel, set()).add(namespace)
+    return {rel: next(iter(values)) for rel, values in sorted(seen.items()) if len(values) == 1 and None not in values}
 
 
 class _Compiler:
@@ -143,6 +158,7 @@ class _Compiler:
 
         self.model, self.release, self.defaults = model, release, defaults
         self.variables, self.result = variables, result
+        self.target_namespaces: dict[str, str] = {}
         #: Output files every document of which an earlier compile generated: generating them again replaces them.
         self.regenerable: set[str] = set()
         self.namespaces = inherited_namespaces(model, files)
@@ -166,7 +182,7 @@ class _Compiler:
             return source.text if copyable else None
         parts = []
         notes = []
-        lines = _LINE_RE.findall(source.text)
+        lines = LINE_RE.findall(source.text)
         start = 0
         for doc in source.documents:
             if is_generated(doc.data):
@@ -176,7 +192,7 @@ class _Compiler:
             end = span.end_line - 1 if span.end_column == 1 else span.end_line
             body = "".join(lines[span.line - 1 : end])[span.column - 1 :]
             start = max(end, span.line)
-            header, comments = _header(lead)
+            header, comments = header_of(lead)
             notes.append(header is not None and HEADER_RE.match(header).group("note") is not None)
             header = header or f"# Source: {source.rel}:{span.line}"
             if doc.sops:
@@ -203,7 +219,7 @@ class _Compiler:
             data = substitution.data
             for path, reason in substitution.notes:
                 self.result.warnings.append((doc.file.rel, doc.locate(path).line, f"left as written: {reason}"))
-        data = with_namespace(data, self.namespaces.get(id(obj)))
+        data = with_namespace(data, self.target_namespaces.get(doc.file.rel) or self.namespaces.get(id(obj)))
         return self.normalize(data, doc.file.rel, doc.locate, ref=obj.ref)
 
     def normalize(self, data: dict, rel: str, where: object, *, ref: str | None = None) -> dict:
@@ -224,20 +240,6 @@ class _Compiler:
                 if migration.schema is not None:
                     data = apply_object_schema(data, migration.schema, self.defaults)
         return ordered_object(data)
-
-
-def _header(lead: list[str]) -> tuple[str | None, list[str]]:
-    """Our `# Source:` header when the lines before a document start with one, and the comments after it."""
-    for index in range(len(lead) - 1, -1, -1):
-        if _MARKER_LINE_RE.match(lead[index]):
-            lead = lead[index + 1 :]
-            break
-    rest = list(lead)
-    while rest and not rest[0].strip():
-        rest.pop(0)
-    if rest and (match := HEADER_RE.match(rest[0].rstrip("\r\n\x85\u2028\u2029"))):
-        return match.group(0), rest[1:]
-    return None, rest
 
 
 def kustomize_files(model: Model) -> tuple[set[str], set[str]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_lint.checks.flux import agent_object_name, project_path
+from gitops_lint.compile.origin import document_origin
 from gitops_lint.model.kubernetes import GENERATED_ANNOTATION, GENERATED_BY_AGENT, is_generated
 
 FILE_NAME = "agent-objects.yaml"
@@ -83,6 +84,6 @@ def _objects(agent: str, repo: Any, namespace: str | None, project: str | None) 
                 "metadata": metadata(receiver_name, receiver_annotations),
                 "spec": {"type": "generic", "interval": RECEIVER_INTERVAL, "resources": [resource],
                          "secretRef": {"name": secret_name}}}
-    line = repo.doc.span.line
+    origin = document_origin(repo.doc)
     note = f"generated: the GitLab agent `{agent}` creates this for {target}"
-    return [GeneratedDocument(repo.path, line, note, secret), GeneratedDocument(repo.path, line, note, receiver)]
+    return [GeneratedDocument(*origin, note, secret), GeneratedDocument(*origin, note, receiver)]

@@ -55,6 +55,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from gitops_lint.compile.agent_objects import GeneratedDocument
+from gitops_lint.compile.origin import document_origin
 from gitops_lint.durations import DurationError, format_go_duration, parse_proto_duration
 
 __all__ = [
@@ -329,8 +330,7 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
             report("gitops.manifest_projects", projects, "`manifest_projects` is not a list; nothing to migrate")
             continue
         for index, entry in enumerate(projects):
-            line = agent.doc.locate(("gitops", "manifest_projects", index)).line
-            _migrate_project(result, name, project_dir, index, entry, rels, used_paths, (agent.path, line),
+            _migrate_project(result, name, project_dir, index, entry, rels, used_paths, document_origin(agent.doc),
                              gitlab_url=gitlab_url, source=source, config_project=config_project)
     result.documents = dict(sorted(result.documents.items()))
     return result
@@ -476,7 +476,7 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
     else:
         report(f"{where}.paths", globs, "the manifests live in another project: Flux applies every manifest under "
                "`path` (or the kustomization.yaml there); create a kustomization.yaml in that project listing "
-               f"the files these globs match (doublestar, leading `/` stripped, dot folders skipped)")
+               "the files these globs match (doublestar, leading `/` stripped, dot folders skipped)")
 
     # --- objects
     host = urlparse(gitlab_url).hostname or "gitlab.com"

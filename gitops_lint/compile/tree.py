@@ -24,6 +24,17 @@ class CompileError(Exception):
     """The output folder cannot be written as asked (exit code 2)."""
 
 
+def compiled_folders(root: Path) -> list[str]:
+    """Folders below `root` (not `root` itself) that hold our marker: earlier output, never compiled again."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in (".git", "node_modules"))
+        if MARKER in files and Path(folder) != Path(root):
+            found.append(Path(folder).relative_to(root).as_posix())
+            dirs[:] = []
+    return found
+
+
 def safe_rel(rel: str) -> str:
     """`rel` when it names a file strictly inside the output folder; CompileError otherwise."""
     parts = rel.split("/")
