@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 
 from gitops_lint.checks.flux import agent_object_name
@@ -278,3 +281,26 @@ def test_compile_command_warns_about_unresolved_variables(tmp_path: Path) -> Non
     assert "apps/app.yaml:9: warning left as written: ${REPLICAS} is not set by Kustomization/flux-system/apps" \
         in out.stderr
     assert "env: a" in out.stdout
+
+
+_PIECES = ["a", " ", "${A}", "${B:=d}", "${C:-x}", "${D-y}", "$$", "$$${A}", "$", "{", "}", "${", "${A", "x}", "${A^}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join),
+       st.dictionaries(st.sampled_from("ABC"), st.text(st.characters(exclude_characters="${}"), max_size=4)))
+def test_substitution_properties(text: str, values: dict) -> None:
+    from gitops_lint.compile.substitute import Unknown, Variables, substitute_text
+
+    variables = [Variables("Kustomization/ns/k", values, False)]
+    try:
+        once = substitute_text(text, variables)
+    except Unknown:
+        return  # left as written by the caller
+    assert substitute_text(once, variables) == once  # idempotent
+    escapes = [t for t in re.findall(r"\$\$|\$\{[^{}]*\}", text) if t == "$$"]
+    assert once.count("$$") >= len(escapes)  # `$$` escapes stay (values hold no `$`)
+    if "${" not in text:
+        assert once == text
+    # Under a Kustomization without variables, nothing changes.
+    assert substitute_text(text, [Variables("k", {}, False, literal=True)]) == text

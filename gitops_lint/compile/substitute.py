@@ -35,6 +35,7 @@ from gitops_lint.yaml.positions import DataPath
 #: `$$` (an escaped dollar) or one `${...}` expression.
 _TOKEN_RE = re.compile(r"\$\$|\$\{([^{}]*)\}")
 _EXPRESSION_RE = re.compile(r"^(?P<name>[_A-Za-z][_A-Za-z0-9]*)(?:(?P<op>:?[=-])(?P<default>.*))?$", re.S)
+_NESTED_RE = re.compile(r"\$\{[^}]*\$\{")
 DISABLED_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 
 
@@ -78,7 +79,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-class _Unknown(Exception):
+class Unknown(Exception):
+    """An expression whose value the repository does not tell."""
+
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
@@ -88,7 +91,7 @@ def _evaluate(expression: str, variables: Variables) -> str:
         return f"${{{expression}}}"
     match = _EXPRESSION_RE.match(expression)
     if match is None:
-        raise _Unknown(f"${{{expression}}} uses an operator gitops-lint does not evaluate")
+        raise Unknown(f"${{{expression}}} uses an operator gitops-lint does not evaluate")
     name, op, default = match.group("name"), match.group("op"), match.group("default")
     if name in variables.values:
         value = variables.values[name]
@@ -96,14 +99,16 @@ def _evaluate(expression: str, variables: Variables) -> str:
             return default
         return value
     if variables.open_ended:
-        raise _Unknown(f"${{{name}}} may be set by substituteFrom of {variables.owner}")
+        raise Unknown(f"${{{name}}} may be set by substituteFrom of {variables.owner}")
     if op is not None:
         return default
-    raise _Unknown(f"${{{name}}} is not set by {variables.owner} (Flux would substitute an empty string)")
+    raise Unknown(f"${{{name}}} is not set by {variables.owner} (Flux would substitute an empty string)")
 
 
-def _substitute_text(text: str, variables: list[Variables]) -> str:
-    """`text` with every expression replaced; _Unknown when any one cannot be."""
+def substitute_text(text: str, variables: list[Variables]) -> str:
+    """`text` with every expression replaced; `Unknown` when any one cannot be."""
+    if _NESTED_RE.search(text.replace("$$", "")):
+        raise Unknown("nested ${...} expressions are not evaluated")
 
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
@@ -111,7 +116,7 @@ def _substitute_text(text: str, variables: list[Variables]) -> str:
         results = {_evaluate(match.group(1), v) for v in variables}
         if len(results) > 1:
             owners = ", ".join(v.owner + (" (no postBuild variables)" if v.literal else "") for v in variables)
-            raise _Unknown(f"{match.group(0)} has different values under {owners}")
+            raise Unknown(f"{match.group(0)} has different values under {owners}")
         return results.pop()
 
     return _TOKEN_RE.sub(replace, text)
@@ -138,8 +143,8 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
             return [walk(v, (*path, i)) for i, v in enumerate(value)]
         if isinstance(value, str) and "${" in value:
             try:
-                text = _substitute_text(value, variables)
-            except _Unknown as exc:
+                text = substitute_text(value, variables)
+            except Unknown as exc:
                 result.notes.append((path, exc.reason))
                 return value
             whole = _TOKEN_RE.fullmatch(value) is not None and value != "$$"
@@ -149,8 +154,8 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
     def walk_key(key: Any, path: DataPath) -> Any:
         if isinstance(key, str) and "${" in key:
             try:
-                return _substitute_text(key, variables)
-            except _Unknown as exc:
+                return substitute_text(key, variables)
+            except Unknown as exc:
                 result.notes.append((path, exc.reason))
         return key
 
