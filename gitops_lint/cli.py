@@ -287,6 +287,8 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
               help="Also turn legacy gitops.manifest_projects of agent configs into Flux objects, with a report.")
 @click.option("--source", "migrate_source", type=click.Choice(["git", "oci"]), default="git", show_default=True,
               help="With --migrate: the kind of Flux source to create.")
+@click.option("--migration-report", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="With --migrate: also write the migration report as JSON to FILE.")
 @click.option("--substitute", is_flag=True,
               help="Replace ${VAR} with its value from the applying Kustomization's postBuild.substitute, "
                    "where that value is certain.")
@@ -295,7 +297,7 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
-                    substitute, with_agent_objects, config_path, isolated) -> None:
+                    migration_report, substitute, with_agent_objects, config_path, isolated) -> None:
     """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout)."""
     from gitops_lint.config import ConfigError
     from gitops_lint.diagnostics import Severity
@@ -304,6 +306,8 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
 
     paths = list(paths) or ["."]
     cwd = Path.cwd()
+    if migration_report is not None and not migrate:
+        fail("--migration-report needs --migrate")
     try:
         config, root = resolve_config(paths, config_path, isolated)
         out_dir = None if out == "-" else (cwd / out).resolve()
@@ -328,12 +332,17 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     ctx = result.context
     generated = {}
     if migrate:
-        from gitops_lint.compile.legacy import migrate_agents, render_report
+        from gitops_lint.compile.legacy import migrate_agents, render_report, report_json
 
         migration = migrate_agents(ctx.files, ctx.model, gitlab_url=config.gitlab_url or "https://gitlab.com",
                                    source=migrate_source)
         generated = migration.documents
         click.echo(render_report(migration), err=True, nl=False)
+        if migration_report is not None:
+            try:
+                write_atomically(migration_report, report_json(migration))
+            except OSError as exc:
+                fail(f"cannot write {migration_report}: {exc}")
     try:
         compiled = compile_context(ctx, flux_version=flux_version or config.flux_version or "2.9",
                                    defaults=defaults, substitute=substitute, with_agent_objects=with_agent_objects,

@@ -248,9 +248,13 @@ def test_compile_migrate_command(tmp_path) -> None:
 
     write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": (
         "gitops:\n  manifest_projects:\n    - id: acme/manifests\n      paths:\n        - glob: '/prod/**/*.yaml'\n")})
-    out = run(["compile", "--force", "--migrate", "-o", "out", "."], tmp_path)
+    out = run(["compile", "--force", "--migrate", "--migration-report", "report.json", "-o", "out", "."], tmp_path)
     assert out.returncode == 0, out.stderr
     assert "agent prod, project acme/manifests" in out.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["outputs"] == ["flux/migrated/prod/manifests.yaml"]
+    assert {item["field"] for item in report["report"]} >= {"gitops.manifest_projects[0].inventory_policy"}
+    assert run(["compile", "--migration-report", "r.json", "-o", "-", "."], tmp_path).returncode == 2
     text = (tmp_path / "out/flux/migrated/prod/manifests.yaml").read_text()
     assert "kind: GitRepository" in text and "url: https://gitlab.com/acme/manifests.git" in text
     # `-o -`: the migrated objects are in the stream, with the header naming the agent config line.
