@@ -283,30 +283,29 @@ def _literal(text: str, indent: int, head: str, lines: list[str]) -> None:
     lines.append("\n" * max(trailing - 1, 0))
 
 
+def _write_scalar(prefix: str, value: Any, block_indent: int, lines: list[str]) -> None:
+    """`prefix` (`key: ` or `- `) and a scalar; a multi-line string as a literal block at `block_indent`."""
+    if type(value) is not str:
+        lines.append(f"{prefix}{_scalar(value)}\n")
+    elif "\n" not in value:
+        lines.append(f"{prefix}{_single_line_str(value)}\n")
+    elif _NEEDS_ESCAPES.search(value):
+        raise _Unusual
+    else:
+        _literal(value, block_indent, prefix, lines)
+
+
 def _write_value(head: str, value: Any, indent: int, lines: list[str]) -> None:
     """`head` is `key:` at its indentation; the value follows on the line or below it."""
     kind = type(value)
-    if kind is dict:
+    if kind is dict or kind is list:
         if not value:
-            lines.append(f"{head} {{}}\n")
-            return
-        lines.append(f"{head}\n")
-        _write_mapping(value, indent + 2, lines)
-    elif kind is list:
-        if not value:
-            lines.append(f"{head} []\n")
-            return
-        lines.append(f"{head}\n")
-        _write_sequence(value, indent + 2, lines)
-    elif kind is str:
-        if "\n" in value:
-            if _NEEDS_ESCAPES.search(value):
-                raise _Unusual
-            _literal(value, indent + 2, f"{head} ", lines)
+            lines.append(f"{head} {'{}' if kind is dict else '[]'}\n")
         else:
-            lines.append(f"{head} {_single_line_str(value)}\n")
+            lines.append(f"{head}\n")
+            (_write_mapping if kind is dict else _write_sequence)(value, indent + 2, lines)
     else:
-        lines.append(f"{head} {_scalar(value)}\n")
+        _write_scalar(f"{head} ", value, indent + 2, lines)
 
 
 def _write_mapping(mapping: dict, indent: int, lines: list[str], first_prefix: str | None = None) -> None:
@@ -330,12 +329,5 @@ def _write_sequence(items: list, indent: int, lines: list[str]) -> None:
             if item:
                 raise _Unusual
             lines.append(f"{dash}[]\n")
-        elif kind is str:
-            if "\n" in item:
-                if _NEEDS_ESCAPES.search(item):
-                    raise _Unusual
-                _literal(item, indent + 2, dash, lines)
-            else:
-                lines.append(f"{dash}{_single_line_str(item)}\n")
         else:
-            lines.append(f"{dash}{_scalar(item)}\n")
+            _write_scalar(dash, item, indent + 2, lines)
