@@ -304,3 +304,13 @@ def test_substitution_properties(text: str, values: dict) -> None:
         assert once == text
     # Under a Kustomization without variables, nothing changes.
     assert substitute_text(text, [Variables("k", {}, False, literal=True)]) == text
+
+
+def test_agent_objects_without_a_flux_section(tmp_path: Path) -> None:
+    """The agent's Flux module runs whether or not its config has a `flux:` section."""
+    write_files(tmp_path, {
+        ".gitlab/agents/prod/config.yaml": "ci_access:\n  projects:\n    - id: acme/apps\n",
+        "clusters/prod/source.yaml": git_repository("apps", "https://gitlab.com/acme/apps.git"),
+    })
+    docs = documents(compiled(tmp_path, with_agent_objects=True).outputs[".gitlab/agents/prod/agent-objects.yaml"])
+    assert [d["kind"] for d in docs] == ["Secret", "Receiver"]

@@ -58,12 +58,17 @@ def _host(url: str | None) -> str | None:
         return None
 
 
-def agent_watches(ctx: Context) -> list[tuple[AgentConfig, list[GitRepository]]]:
-    """Each agent with the Flux module, and the GitRepositories on its GitLab instance it reconciles on push."""
+def agent_watches(ctx: Context, *, configured_only: bool = True) -> list[tuple[AgentConfig, list[GitRepository]]]:
+    """Each agent with the Flux module, and the GitRepositories on its GitLab instance it reconciles on push.
+
+    The module runs in every agent (16.1+) of a cluster with Flux's CRDs; `configured_only` keeps
+    the agents whose config has a `flux:` section, a sign that the cluster runs Flux at all.
+    """
     hosts = gitlab_hosts(ctx)
     repositories = [r for r in ctx.model.of_type(GitRepository) if _host(r.spec.url) in hosts]
     return [(agent, repositories) for agent in ctx.model.of_type(AgentConfig)
-            if agent.flux is not None and (agent.location is None or agent.location.ignored_because is None)]
+            if (agent.flux is not None or not configured_only)
+            and (agent.location is None or agent.location.ignored_because is None)]
 
 
 def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:

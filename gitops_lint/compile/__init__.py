@@ -126,7 +126,8 @@ def compile_context(ctx: object, *, flux_version: str = "2.9", defaults: str = "
     generated = dict(generated or {})
     if with_agent_objects:
         namespaces = inherited_namespaces(ctx.model, ctx.files)
-        for rel, docs in agent_objects(agent_watches(ctx), namespaces).items():
+        # Every agent GitLab reads: the Flux module needs no `flux:` section to run.
+        for rel, docs in agent_objects(agent_watches(ctx, configured_only=False), namespaces).items():
             generated[rel] = [*generated.get(rel, []), *docs]
     variables = variables_by_file(ctx.paths) if substitute else None
     return compile_repo(ctx.files, ctx.model, flux_version=flux_version, defaults=defaults, variables=variables,
