@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Speed figures for `gitops-lint check`: files/s, documents/s, MB/s, peak RSS, cold start.
+"""Speed figures for `gitops-lint check` and `compile`: files/s, documents/s, MB/s, peak RSS, cold start.
 
 Prints figures; asserts nothing (these machines are shared and noisy).
 
@@ -68,6 +68,16 @@ def lint_figures(label: str, folder: Path) -> None:
     )
 
 
+def compile_figures(label: str, folder: Path) -> None:
+    """`compile --force -o -` (the whole repository, written to a stream): lint, normalize, emit."""
+    argv = [sys.executable, "-m", "gitops_lint", "compile", "--force", "--isolated", "-o", "-", str(folder)]
+    elapsed, rss, out = run_measured(argv, cwd=folder)
+    megabytes = tree_bytes(folder) / 1e6
+    documents = out.count("\n# Source: ") + out.startswith("# Source: ")
+    print(f"{'compile ' + label:<28} {documents:>7} docs out {megabytes:7.1f} MB in {elapsed:7.2f} s  "
+          f"{documents / elapsed:8.0f} docs/s {megabytes / elapsed:6.2f} MB/s  peak {rss:5d} MiB")
+
+
 def cold_start(repeats: int = 7) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         one = Path(tmp) / "app.yaml"
@@ -104,6 +114,7 @@ def main() -> None:
                 subprocess.run([sys.executable, str(GENERATOR), str(repo), "--docs", str(size),
                                 "--defects", str(args.defects)], check=True, stdout=subprocess.DEVNULL)
                 lint_figures(f"synthetic {size} docs", repo)
+                compile_figures(f"synthetic {size} docs", repo)
     else:
         print(f"({GENERATOR} not found: synthetic repositories skipped)")
     corpora = args.corpus or [p for p in (SHARED / "corpus",) if p.exists()]
@@ -112,6 +123,7 @@ def main() -> None:
         big = corpus / "sulibot+home-ops"
         if big.is_dir():
             lint_figures("corpus sulibot+home-ops", big)
+            compile_figures("sulibot+home-ops", big)
     if shutil.which("git") is None:
         print("(git not found: discovery walked the trees)")
 
