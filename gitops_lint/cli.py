@@ -308,6 +308,8 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     cwd = Path.cwd()
     if migration_report is not None and not migrate:
         fail("--migration-report needs --migrate")
+    if out == "-" and (check_only or show_diff):
+        fail("--check and --diff compare with an output folder: name one with -o DIR, not -o -")
     try:
         config, root = resolve_config(paths, config_path, isolated)
         out_dir = None if out == "-" else (cwd / out).resolve()
@@ -326,7 +328,10 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     if errors and not force:
         for d in errors[:20]:
             click.echo(f"{d.path}:{d.span.line}:{d.span.column}: error {d.rule} {d.message}", err=True)
-        fail(f"{len(errors)} error-level finding(s): fix them first (gitops-lint check), or compile with --force")
+        # A finding, not a usage error: exit 1, as `check` would.
+        click.echo(f"gitops-lint: {len(errors)} error-level finding(s): fix them first (gitops-lint check), "
+                   "or compile with --force", err=True)
+        sys.exit(EXIT_FINDINGS)
     from gitops_lint.compile import CompileError, check_tree, compile_context, diff_tree, stream, write_tree
 
     ctx = result.context
@@ -346,19 +351,24 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     try:
         compiled = compile_context(ctx, flux_version=flux_version or config.flux_version or "2.9",
                                    defaults=defaults, substitute=substitute, with_agent_objects=with_agent_objects,
-                                   generated=generated)
+                                   generated=generated, root=result.root)
     except ValueError as exc:
         fail(str(exc))
+    from gitops_lint.secrets import redact
+
     for rel, line, message in compiled.warnings:
-        click.echo(f"{rel}:{line}: warning {message}", err=True)
+        click.echo(redact(f"{rel}:{line}: warning {message}"), err=True)
     for rel, line, message in compiled.errors:
-        click.echo(f"{rel}:{line}: error {message}", err=True)
+        click.echo(redact(f"{rel}:{line}: error {message}"), err=True)
     if out_dir is None:
         click.echo(stream(compiled.outputs), nl=False)
     elif check_only or show_diff:
-        if show_diff:
-            click.echo(diff_tree(compiled.outputs, out_dir), nl=False)
-        stale = check_tree(compiled.outputs, out_dir)
+        try:
+            if show_diff:
+                click.echo(diff_tree(compiled.outputs, out_dir), nl=False)
+            stale = check_tree(compiled.outputs, out_dir)
+        except (CompileError, OSError) as exc:
+            fail(str(exc))
         if check_only:
             for line in stale:
                 click.echo(line, err=True)

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitops_lint.compile import MARKER, CompileError, check_tree, compile_repo, diff_tree, stream, write_tree
+from gitops_lint.compile import repository_reader
 from gitops_lint.compile import tree as tree_module
 from gitops_lint.compile.emit import dump
 from gitops_lint.discover import discover
@@ -202,6 +203,55 @@ def test_kustomize_inputs_copied_unchanged() -> None:
     assert result.outputs["app/values.yaml"] == values
     assert result.outputs["app/placeholder.yaml"] == "# written by flux bootstrap\n"
     assert stream(result.outputs).count("# Source: ") == 1  # only the kustomization: copies are no objects
+
+
+def test_broken_files_without_objects_are_copied_and_reported(tmp_path: Path) -> None:
+    # A syntax error, tab indentation, bytes that are no UTF-8, a merge conflict: what the file holds past the
+    # problem is unknown, so it is copied as it is and reported, even when the readable part holds no object.
+    repo = write_files(tmp_path / "repo", {
+        "syntax.yaml": "# comment\nkey: [unclosed\n",
+        "tabs.yaml": "a:\n\tb: 1\n",
+        "conflict.yaml": "<<<<<<< HEAD\na: 1\n=======\na: 2\n>>>>>>> branch\n",
+    })
+    (repo / "latin1.yaml").write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n")
+    result = compile_dir(repo, read=repository_reader(repo))
+    assert result.outputs["latin1.yaml"] == (repo / "latin1.yaml").read_bytes()
+    for rel in ("syntax.yaml", "tabs.yaml", "conflict.yaml"):
+        assert result.outputs[rel] in ((repo / rel).read_text(), (repo / rel).read_bytes())
+    assert sorted(rel for rel, _, message in result.errors if "not compiled, copied as it is" in message) == [
+        "conflict.yaml", "latin1.yaml", "syntax.yaml", "tabs.yaml"]
+
+
+def test_non_yaml_kustomize_inputs_copied_from_disk(tmp_path: Path) -> None:
+    repo = write_files(tmp_path / "repo", {
+        "app/kustomization.yaml": ("resources: [cm.yaml, extra.json, ../outside-folder]\n"
+                                   "configMapGenerator:\n  - name: env\n    envs: [app.env]\n"
+                                   "    files: [conf=settings.properties]\n"
+                                   "secretGenerator:\n  - name: tls\n    files: [cert.der]\n"),
+        "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        "app/extra.json": '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}}\n',
+        "app/app.env": "A=1\n",
+        "app/settings.properties": "\ufeffkey=value\n",
+        "outside-folder/kustomization.yaml": "resources: []\n",
+    })
+    (repo / "app/cert.der").write_bytes(bytes(range(256)))
+    result = compile_dir(repo, read=repository_reader(repo))
+    for rel in ("app/extra.json", "app/app.env", "app/settings.properties", "app/cert.der"):
+        assert result.outputs[rel] == (repo / rel).read_bytes(), rel  # byte order mark and binary included
+    # Nothing outside the repository is ever copied in, through `..` or a symbolic link.
+    (tmp_path / "escape.txt").write_text("not in the repository")
+    (repo / "app/link.txt").symlink_to(tmp_path / "escape.txt")
+    read = repository_reader(repo)
+    assert read("app/link.txt") is None and read("../escape.txt") is None and read("app") is None
+    out = tmp_path / "out"
+    write_tree(result.outputs, out)
+    assert (out / "app/cert.der").read_bytes() == bytes(range(256))
+    assert check_tree(result.outputs, out) == []
+    (out / "app/cert.der").write_bytes(b"\xff\xfe")
+    assert "Binary files a/app/cert.der and b/app/cert.der differ\n" in diff_tree(result.outputs, out)
+    if shutil.which("kubectl"):
+        built = subprocess.run(["kubectl", "kustomize", str(out / "app")], capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
 
 
 def test_existing_header_is_kept() -> None:
@@ -526,6 +576,64 @@ def test_check_and_diff_tree(tmp_path: Path) -> None:
     assert check_tree(outputs, out) == ["stale: a.yaml", "missing: c.yaml", "extra: extra.yaml"]  # diff wrote nothing
 
 
+def test_check_and_diff_read_only_our_folders(tmp_path: Path) -> None:
+    # `-o ~/.ssh --diff` must not print someone's private key.
+    foreign = write_files(tmp_path / "foreign", {"id_rsa": "-----BEGIN PRIVATE KEY-----\n"})
+    for compare in (check_tree, diff_tree):
+        with pytest.raises(CompileError, match="refusing to compare with it"):
+            compare({"a.yaml": "a: 1\n"}, foreign)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CompileError, match="not a folder"):
+        diff_tree({"a.yaml": "a: 1\n"}, tmp_path / "file")
+    assert check_tree({"a.yaml": "a: 1\n"}, tmp_path / "new") == ["missing: a.yaml"]
+
+
+SECRET = """\
+# Source: s.yaml:1
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: apps
+stringData:
+  password: {password}
+  user: admin
+  cert: |
+    -----BEGIN CERTIFICATE-----
+    {cert}
+type: Opaque
+---
+# Source: s.yaml:12
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  token: glpat-{token}
+"""
+
+
+def test_diff_masks_secret_values(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree({"s.yaml": SECRET.format(password="hunter2", cert="AAAA", token="a" * 20)}, out)
+    diff = diff_tree({"s.yaml": SECRET.format(password="correct-horse", cert="AAAA", token="b" * 20)}, out)
+    for secret in ("hunter2", "correct-horse", "AAAA", "a" * 20, "b" * 20):
+        assert secret not in diff
+    # Which keys changed stays visible, as in `kubectl diff`.
+    assert "-  password: *** (before)\n+  password: *** (after)\n" in diff
+    assert "   user: ***\n" in diff and "   cert: ***\n" in diff
+    assert "glpat-[redacted, 26 characters]" in diff
+
+
+def test_output_folder_follows_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_tree({"a/b.yaml": "b\n"}, tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+
+
 def test_stream_is_one_yaml_stream(examples: Path) -> None:
     result = compile_dir(examples)
     text = stream(result.outputs)
@@ -543,7 +651,7 @@ def test_compile_command_end_to_end(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(PROJECT / "examples", repo)
     refused = run(["compile", "-o", "out", "."], repo)
-    assert refused.returncode == 2 and "error-level finding" in refused.stderr  # the demo has deliberate errors
+    assert refused.returncode == 1 and "error-level finding" in refused.stderr  # the demo has deliberate errors
     assert not (repo / "out").exists()
     assert run(["compile", "--force", "-o", "out", "."], repo).returncode == 0
     assert (repo / "out" / "clusters/production/apps.yaml").is_file()
@@ -557,6 +665,13 @@ def test_compile_command_end_to_end(tmp_path: Path) -> None:
     assert diff.returncode == 1 and "+  interval: 2h0m0s" in diff.stdout
     streamed = run(["compile", "--force", "-o", "-", "."], repo)
     assert streamed.returncode == 0 and "# Source: clusters/production/infrastructure.yaml:1" in streamed.stdout
+    # Usage errors: a stream has nothing to compare with; a file, or someone else's folder, is no output folder.
+    assert run(["compile", "--force", "-o", "-", "--check", "."], repo).returncode == 2
+    (repo / "notes.txt").write_text("mine")
+    for args in (["-o", "notes.txt", "--check"], ["-o", "clusters", "--diff"]):
+        refused = run(["compile", "--force", *args, "."], repo)
+        assert refused.returncode == 2 and "refusing to compare with it" in refused.stderr, refused.stderr
+        assert "kind:" not in refused.stdout
 
 
 OLD_VERSIONS = {

@@ -25,14 +25,19 @@ are normalized the same way; their header carries a note, `# Source: <path>:<lin
 Files kustomize reads as input rather than as resources (patch files, generator
 `files:`/`envs:`, `helmCharts` values files, ...), and files a kustomization names
 as resources that hold no object (bootstrap placeholders), are copied unchanged so
-every kustomization still builds. Files that cannot be read whole (a syntax error) are
+every kustomization still builds; so are the files kustomize reads that are no YAML
+(`.env`, `.properties`, JSON, certificates), read from disk through `read`. Files that
+cannot be read whole (a syntax error, bytes that are not UTF-8, a merge conflict) are
 copied unchanged too, and reported. Other files with no object (Helm values, CI files,
 templates) are left out.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gitops_lint.compile.agent_objects import GeneratedDocument
 from gitops_lint.compile.emit import dump
@@ -49,7 +54,18 @@ from gitops_lint.compile.substitute import Variables, substitute_document
 from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree, stream, write_tree
 from gitops_lint.model import Model
 from gitops_lint.model.kubernetes import is_generated
-from gitops_lint.yaml.loader import ALIAS_LIMIT, ENCODING, SYNTAX, TAB_INDENT, Document, SourceFile
+from gitops_lint.yaml.loader import (
+    ALIAS_LIMIT,
+    BINARY,
+    CONFLICT_MARKER,
+    ENCODING,
+    SYNTAX,
+    TAB_INDENT,
+    TEMPLATE,
+    UNREADABLE,
+    Document,
+    SourceFile,
+)
 
 __all__ = [
     "MARKER",
@@ -66,13 +82,16 @@ __all__ = [
 ]
 
 #: Load problems after which a file's documents are incomplete: compiling the rest would drop objects silently.
-_INCOMPLETE = frozenset({SYNTAX, TAB_INDENT, ALIAS_LIMIT, ENCODING})
+_INCOMPLETE = frozenset({SYNTAX, TAB_INDENT, ALIAS_LIMIT, ENCODING, BINARY, CONFLICT_MARKER, UNREADABLE})
+
+#: A file's bytes by its relative path (None when there is no such regular file in the repository).
+Reader = Callable[[str], "bytes | None"]
 
 
 @dataclass(slots=True)
 class CompileResult:
-    #: Relative path -> text of the file to write, sorted by path.
-    outputs: dict[str, str] = field(default_factory=dict)
+    #: Relative path -> what to write, sorted by path: text, or bytes copied as they are.
+    outputs: dict[str, str | bytes] = field(default_factory=dict)
     #: (relative path, line, message): objects that could not be compiled as asked, files that could not be read.
     errors: list[tuple[str, int, str]] = field(default_factory=list)
     #: (relative path, line, message): what was compiled, but not as fully as asked (`${VAR}` left as written).
@@ -82,12 +101,13 @@ class CompileResult:
 def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "2.9",
                  defaults: str = "omit", variables: dict[str, list[Variables]] | None = None,
                  generated: dict[str, list[GeneratedDocument]] | None = None,
-                 target_namespaces: dict[str, str] | None = None) -> CompileResult:
-    """Compile the loaded files (with their model) for Flux `flux_version`; no I/O.
+                 target_namespaces: dict[str, str] | None = None, read: Reader | None = None) -> CompileResult:
+    """Compile the loaded files (with their model) for Flux `flux_version`; no I/O but `read`.
 
     `variables`: per file, the post-build variables of each Kustomization that applies
     it (`--substitute`); `generated`: output path -> objects no input file holds;
-    `target_namespaces`: per file, the `targetNamespace` every Kustomization applying it sets.
+    `target_namespaces`: per file, the `targetNamespace` every Kustomization applying it sets;
+    `read`: the bytes of a repository file, for what must be copied but was not loaded as text.
     """
     from gitops_lint.schema_index import flux_releases
 
@@ -97,10 +117,17 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
         raise ValueError(f"unknown Flux version {flux_version!r} (supported: {', '.join(flux_releases())})")
     compiler = _Compiler(files, model, flux_version, defaults, variables or {}, result := CompileResult())
     compiler.target_namespaces = target_namespaces or {}
+    compiler.read = read or (lambda rel: None)
     for source in sorted(files, key=lambda f: f.rel):
         text = compiler.file(source)
         if text is not None:
             result.outputs[source.rel] = text
+    # What kustomize reads that discovery never loaded (`.env`, `.properties`, JSON, binary generator files).
+    loaded = {source.rel for source in files}
+    for rel in sorted((compiler.inputs | compiler.resources) - loaded):
+        data = compiler.read(rel)
+        if data is not None:
+            result.outputs[rel] = data
     for rel, docs in sorted((generated or {}).items()):
         if rel in result.outputs and rel not in compiler.regenerable:
             result.errors.append((docs[0].source, docs[0].line, f"not written: {rel} is already an output file"))
@@ -115,9 +142,9 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
 
 
 def compile_context(ctx: object, *, flux_version: str = "2.9", defaults: str = "omit", substitute: bool = False,
-                    with_agent_objects: bool = False,
-                    generated: dict[str, list[GeneratedDocument]] | None = None) -> CompileResult:
-    """`compile_repo` on a linted repository (`checks.Context`), with what the options ask for."""
+                    with_agent_objects: bool = False, generated: dict[str, list[GeneratedDocument]] | None = None,
+                    root: Path | None = None) -> CompileResult:
+    """`compile_repo` on a linted repository (`checks.Context`) found at `root`, with what the options ask for."""
     from gitops_lint.checks.flux import agent_watches
     from gitops_lint.compile.agent_objects import agent_objects
     from gitops_lint.compile.substitute import variables_by_file
@@ -131,7 +158,25 @@ def compile_context(ctx: object, *, flux_version: str = "2.9", defaults: str = "
             generated[rel] = [*generated.get(rel, []), *docs]
     variables = variables_by_file(ctx.paths) if substitute else None
     return compile_repo(ctx.files, ctx.model, flux_version=flux_version, defaults=defaults, variables=variables,
-                        generated=generated, target_namespaces=target_namespaces(ctx.paths))
+                        generated=generated, target_namespaces=target_namespaces(ctx.paths),
+                        read=repository_reader(root) if root is not None else None)
+
+
+def repository_reader(root: Path) -> Reader:
+    """The bytes of a regular file inside `root`, by relative path; None for folders, missing files
+    and anything a symbolic link leads outside `root` to (never copied into the output)."""
+    real_root = Path(os.path.realpath(root))
+
+    def read(rel: str) -> bytes | None:
+        path = Path(os.path.realpath(real_root / rel))
+        if real_root not in path.parents or not path.is_file():
+            return None
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    return read
 
 
 def target_namespaces(resolutions: list) -> dict[str, str]:
@@ -168,19 +213,20 @@ class _Compiler:
         self.flux_kinds = flux_kinds()
         self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
 
-    def file(self, source: SourceFile) -> str | None:
-        copyable = bool(source.text) and source.skipped in (None, "template")
-        if source.rel in self.inputs and copyable:
-            return source.text  # kustomize's input, not objects: its bytes are what kustomize reads
+    def file(self, source: SourceFile) -> str | bytes | None:
+        if source.rel in self.inputs:
+            return self.verbatim(source)  # kustomize's input, not objects: its bytes are what kustomize reads
+        broken = next((p for p in source.problems if p.code in _INCOMPLETE), None)
+        if broken is not None and source.skipped not in ("template", TEMPLATE):
+            # Copied as it is, so every kustomization naming it still finds it (and `check` still reports it):
+            # what it holds past the problem is unknown, so leaving it out could drop objects silently.
+            copy = self.verbatim(source)
+            done = "copied as it is" if copy is not None else "left out"
+            self.result.errors.append((source.rel, broken.span.line, f"file not compiled, {done}: {broken.message}"))
+            return copy
         if source.skipped or not any(self.model.object_of(d) is not None for d in source.documents):
             # No objects (a placeholder, comments only): copied only so that the kustomization naming it builds.
-            return source.text if source.rel in self.resources and copyable else None
-        broken = next((p for p in source.problems if p.code in _INCOMPLETE), None)
-        if broken is not None:
-            # Copied as it is, so every kustomization naming it still finds it (and `check` still reports it).
-            self.result.errors.append((source.rel, broken.span.line, f"file not compiled, copied as it is: "
-                                                                     f"{broken.message}"))
-            return source.text if copyable else None
+            return self.verbatim(source) if source.rel in self.resources else None
         parts = []
         notes = []
         lines = LINE_RE.findall(source.text)
@@ -206,6 +252,13 @@ class _Compiler:
         if parts and all(notes):
             self.regenerable.add(source.rel)
         return "---\n".join(parts) if parts else None
+
+    def verbatim(self, source: SourceFile) -> str | bytes | None:
+        """The file as it is: its bytes on disk (a byte order mark, UTF-16 kept), else the text it was read as."""
+        data = self.read(source.rel)
+        if data is None and source.text and source.skipped in (None, "template", TEMPLATE, CONFLICT_MARKER):
+            return source.text
+        return data
 
     def data(self, doc: Document) -> object:
         data = doc.data

@@ -16,6 +16,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gitops_lint.compile.mask import mask_secrets
+from gitops_lint.secrets import redact
+
 MARKER = ".gitops-lint-compiled"
 _MARKER_TEXT = "Written by `gitops-lint compile`; the whole folder is replaced on the next run.\n"
 
@@ -44,21 +47,25 @@ def safe_rel(rel: str) -> str:
     return rel
 
 
-def _check_target(out_dir: Path) -> bool:
-    """Whether `out_dir` exists (and may be replaced); CompileError when it is not ours to replace."""
+def _check_target(out_dir: Path, action: str = "replace") -> bool:
+    """Whether `out_dir` exists (and may be replaced); CompileError when it is not ours to `action`."""
     if out_dir.is_symlink():
-        raise CompileError(f"{out_dir} is a symbolic link: refusing to replace it (name a real folder)")
+        raise CompileError(f"{out_dir} is a symbolic link: refusing to {action} it (name a real folder)")
     if not out_dir.exists():
         return False
     if not out_dir.is_dir():
-        raise CompileError(f"{out_dir} exists and is not a folder: refusing to replace it")
+        raise CompileError(f"{out_dir} exists and is not a folder: refusing to {action} it")
     if not (out_dir / MARKER).is_file() and any(out_dir.iterdir()):
         raise CompileError(f"{out_dir} is not empty and was not written by gitops-lint compile (no {MARKER} "
-                           "file in it): refusing to replace it; name a new or empty folder")
+                           f"file in it): refusing to {action} it; name a new or empty folder")
     return True
 
 
-def write_tree(outputs: dict[str, str], out_dir: Path) -> None:
+def _bytes(output: str | bytes) -> bytes:
+    return output if isinstance(output, bytes) else output.encode("utf-8")
+
+
+def write_tree(outputs: dict[str, str | bytes], out_dir: Path) -> None:
     """Replace `out_dir` with exactly `outputs` (plus the marker), atomically."""
     out_dir = Path(os.path.abspath(out_dir))
     for rel in outputs:
@@ -67,11 +74,13 @@ def write_tree(outputs: dict[str, str], out_dir: Path) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
+        # mkdtemp makes it private (0700); the output is a folder like any other, so the umask decides.
+        os.chmod(staging, 0o777 & ~_umask())
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         for rel in sorted(outputs):
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(outputs[rel].encode("utf-8"))
+            target.write_bytes(_bytes(outputs[rel]))
         if not exists:
             os.rename(staging, out_dir)
         elif not _exchange(staging, out_dir):
@@ -89,6 +98,12 @@ def write_tree(outputs: dict[str, str], out_dir: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)  # after a swap, the old tree
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -118,8 +133,13 @@ def _existing(out_dir: Path) -> dict[str, bytes]:
     return found
 
 
-def check_tree(outputs: dict[str, str], out_dir: Path) -> list[str]:
-    """`stale: path`, `missing: path`, `extra: path` lines, sorted by path; empty when up to date."""
+def check_tree(outputs: dict[str, str | bytes], out_dir: Path) -> list[str]:
+    """`stale: path`, `missing: path`, `extra: path` lines, sorted by path; empty when up to date.
+
+    Like writing, it reads only a folder we wrote (or an empty or missing one): comparing with
+    someone else's folder would print their files (CompileError).
+    """
+    _check_target(Path(out_dir), "compare with")
     existing = _existing(Path(out_dir))
     lines = []
     for rel in sorted(set(outputs) | set(existing)):
@@ -127,38 +147,52 @@ def check_tree(outputs: dict[str, str], out_dir: Path) -> list[str]:
             lines.append(f"missing: {safe_rel(rel)}")
         elif rel not in outputs:
             lines.append(f"extra: {rel}")
-        elif existing[rel] != outputs[rel].encode("utf-8"):
+        elif existing[rel] != _bytes(outputs[rel]):
             lines.append(f"stale: {rel}")
     return lines
 
 
-def diff_tree(outputs: dict[str, str], out_dir: Path) -> str:
-    """A unified diff (`a/` the folder as it is, `b/` as it would be written), files sorted by path."""
+def diff_tree(outputs: dict[str, str | bytes], out_dir: Path) -> str:
+    """A unified diff (`a/` the folder as it is, `b/` as it would be written), files sorted by path;
+    CompileError for a folder we did not write, as for `check_tree`. Secret values are masked
+    (`mask.py`) and GitLab tokens redacted: a diff ends up in CI logs."""
+    _check_target(Path(out_dir), "compare with")
     existing = _existing(Path(out_dir))
     chunks = []
     for rel in sorted(set(outputs) | set(existing)):
-        new = outputs[safe_rel(rel)].encode("utf-8") if rel in outputs else None
+        new = _bytes(outputs[safe_rel(rel)]) if rel in outputs else None
         old = existing.get(rel)
         if old == new:
             continue
-        before = _text(old).splitlines(keepends=True) if old is not None else []
-        after = _text(new).splitlines(keepends=True) if new is not None else []
-        diff = difflib.unified_diff(before, after, fromfile=f"a/{rel}" if old is not None else "/dev/null",
-                                    tofile=f"b/{rel}" if new is not None else "/dev/null")
+        before, after = _text(old), _text(new)
+        fromfile = f"a/{rel}" if old is not None else "/dev/null"
+        tofile = f"b/{rel}" if new is not None else "/dev/null"
+        if before is None or after is None:
+            chunks.append(f"Binary files {fromfile} and {tofile} differ\n")  # as git diff says it
+            continue
+        before, after = mask_secrets(before, after)
+        diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                    fromfile=fromfile, tofile=tofile)
         for line in diff:
             chunks.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(chunks)
+    return redact("".join(chunks))
 
 
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
+def _text(data: bytes | None) -> str | None:
+    """The text of a file's bytes ("" for no file); None when they are no UTF-8 text (printed as binary)."""
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
-def stream(outputs: dict[str, str]) -> str:
+def stream(outputs: dict[str, str | bytes]) -> str:
     """All compiled documents as one YAML stream (`-o -`), files in path order.
 
     Files copied unchanged for kustomize (patches, generator inputs) are no objects
     and are left out; compiled files are recognised by their leading header.
     """
-    texts = [outputs[rel] for rel in sorted(outputs) if outputs[rel].startswith("# Source: ")]
+    texts = [text for _, text in sorted(outputs.items()) if isinstance(text, str) and text.startswith("# Source: ")]
     return "---\n".join(texts)
