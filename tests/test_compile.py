@@ -176,6 +176,17 @@ def test_yaml_11_lookalikes_stay_strings() -> None:
     assert load_text(out).documents[0].data == load_text(text).documents[0].data
 
 
+def test_strings_a_go_decoder_would_retype_are_quoted() -> None:
+    # `y`/`n` are booleans to go-yaml v2 (kubectl), `1e3` a float and `0o17` an int to go-yaml v3 (kustomize),
+    # `12:30` an int to YAML 1.1: as strings they must stay strings to every reader.
+    text = ('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: "y"\n  b: "N"\n  c: "1e3"\n'
+            '  d: "0o17"\n  e: "12:30"\n  f: 12:30\n  g: yes-please\n')
+    out = compile_texts({"cm.yaml": text}).outputs["cm.yaml"]
+    for line in ("a: 'y'", "b: 'N'", "c: '1e3'", "d: '0o17'", "e: '12:30'", "f: '12:30'", "g: yes-please"):
+        assert f"\n  {line}\n" in out, line
+    assert load_text(out).documents[0].data == load_text(text).documents[0].data
+
+
 def test_skipped_and_broken_files() -> None:
     result = compile_texts({
         "values.yaml": "replicaCount: 2\n",

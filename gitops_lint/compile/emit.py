@@ -7,8 +7,9 @@ The style:
   (`containers:` / `  - name: app`), as `kubectl` users and most repos write it;
 * no line wrapping (the width is unbounded);
 * strings are plain unless they must be quoted: anything YAML 1.1 would read as
-  something else (`yes`, `on`, `1.0`, `~`, `2024-01-01`, `0x1F`, `<<`) is single
-  quoted, because our loader, the Kubernetes YAML decoder and Flux all read YAML 1.1;
+  something else (`yes`, `on`, `1.0`, `~`, `2024-01-01`, `0x1F`, `<<`, `12:30`) is
+  single quoted, and so is what a Go decoder would (`y`, `n`, `1e3`, `0o17`): our
+  loader reads YAML 1.1, `kubectl` go-yaml v2, kustomize go-yaml v3;
   multi-line strings are literal blocks (`|`) when that keeps them exact;
   strings with control characters or line breaks other than `\n` are double
   quoted with escapes;
@@ -45,9 +46,16 @@ _NEEDS_ESCAPES = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufdcf\ufdf0-\ufef
                             "\U00010000-\U0010ffff]|[\u2028\u2029]")
 
 
+#: Plain scalars some YAML reader of a Kubernetes object takes for something other than a string, though
+#: YAML 1.1 reads them as strings: `y`/`n` (booleans to go-yaml v2, what `kubectl` uses), `1e3` (a float to
+#: go-yaml), `0o17` (an int to YAML 1.2, go-yaml v3, what kustomize uses).
+_AMBIGUOUS = re.compile(r"[yYnN]|0o[0-7]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
 def _plain_reads_as_other(text: str) -> bool:
-    """Whether a plain scalar `text` would not come back as a string under YAML 1.1 (PyYAML's rules)."""
-    return _resolver.resolve(ScalarNode, text, (True, False)) != _STR
+    """Whether a plain scalar `text` could be read back as something other than a string: by YAML 1.1
+    (PyYAML's rules, our loader's base) or by one of the Go decoders (`_AMBIGUOUS`). Such strings are quoted."""
+    return _resolver.resolve(ScalarNode, text, (True, False)) != _STR or _AMBIGUOUS.fullmatch(text) is not None
 
 
 class _Representer(SafeRepresenter):

@@ -258,6 +258,21 @@ def _compose_all(text: str) -> tuple[list[_nodes.Node | None], Exception | None]
     return nodes, None
 
 
+#: A float to the Go YAML decoders Kubernetes uses (go-yaml v2 and v3) that YAML 1.1 reads as a string:
+#: an exponent without a point (`1e3`).
+GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
+def kubernetes_tag(value: str, yaml11_tag: str) -> str:
+    """The tag of a plain scalar as Kubernetes' decoders see it, from YAML 1.1's: base 60 (`12:30`,
+    an int to YAML 1.1) is a string to go-yaml, and `1e3` is a float."""
+    if yaml11_tag in (_INT, _FLOAT) and ":" in value:
+        return _STR
+    if yaml11_tag == _STR and GO_FLOAT.fullmatch(value) and any(c.isdigit() for c in value):
+        return _FLOAT
+    return yaml11_tag
+
+
 class _CachingResolver(Resolver):
     """PyYAML's YAML 1.1 resolver, memoised: keys and values repeat endlessly in manifests.
 
@@ -274,7 +289,7 @@ class _CachingResolver(Resolver):
                 return _STR
             tag = self._plain_tags.get(value)
             if tag is None:
-                tag = Resolver.resolve(self, kind, value, implicit)
+                tag = kubernetes_tag(value, Resolver.resolve(self, kind, value, implicit))
                 if len(self._plain_tags) < self._MAX_CACHED:
                     self._plain_tags[value] = tag
             return tag
