@@ -220,6 +220,50 @@ def test_one_file_two_clusters(tmp_path: Path) -> None:
     assert env and "different values" in env[0]
 
 
+STYLES = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: styles
+  namespace: apps
+data:
+  plain: ${N}
+  anchored: &n ${N}
+  alias: *n
+  tagged: !!str ${N}
+  folded: >-
+    ${N}
+  literal: |
+    ${N}
+  quoted: &q "${N}"
+"""
+
+
+def test_only_plain_untagged_scalars_change_type(tmp_path: Path) -> None:
+    # Flux substitutes YAML text: only a plain scalar is read again as a number; quotes, blocks and tags keep
+    # a string. An alias is the anchored node: it reads as that node does.
+    result = substituted(tmp_path, "  postBuild:\n    substitute:\n      N: '3'\n", {"apps/styles.yaml": STYLES})
+    data = documents(result.outputs["apps/styles.yaml"])[0]["data"]
+    assert data == {"plain": 3, "anchored": 3, "alias": 3, "tagged": "3", "folded": "3", "literal": "3\n",
+                    "quoted": "3"}
+
+
+def test_values_with_dollars_stay_unresolved(tmp_path: Path) -> None:
+    # Flux substitutes the built output again: `${OTHER}` or `$$` in a value would be read twice.
+    post_build = ("  postBuild:\n    substitute:\n      ENV: ${OTHER}\n      REPLICAS: 'a$$b'\n"
+                  "      OTHER: x\n      TAG: v1\n")
+    result = substituted(tmp_path, post_build)
+    app = documents(result.outputs["apps/app.yaml"])[0]
+    assert app["metadata"]["labels"] == {"env": "${ENV}"} and app["spec"]["replicas"] == "${REPLICAS}"
+    assert app["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example.com/app:v1"
+    assert sum("which Flux would substitute again" in message for _, _, message in result.warnings) == 3
+    # ... and so compiling the output again changes nothing.
+    out = tmp_path / "out"
+    write_tree(result.outputs, out)
+    again = compiled(out, substitute=True)
+    assert again.outputs["apps/app.yaml"] == result.outputs["apps/app.yaml"]
+
+
 def test_substituted_durations_are_normalized(tmp_path: Path) -> None:
     child = kustomization("child", "./apps", "").replace("interval: 10m", "interval: ${INTERVAL}")
     write_files(tmp_path, {

@@ -16,9 +16,14 @@ every Kustomization that applies the file and is known from the repository:
   still means the same when Flux builds it;
 * objects labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are left alone.
 
-As in Flux, which substitutes the YAML text of each object, a plain (unquoted)
-scalar that was exactly one expression takes the type of its value (`replicas:
-${REPLICAS}` with `REPLICAS: "3"` becomes the number 3); a quoted one stays a string.
+As in Flux, which substitutes the YAML text of each object, a plain (unquoted,
+untagged) scalar that was exactly one expression takes the type of its value
+(`replicas: ${REPLICAS}` with `REPLICAS: "3"` becomes the number 3, `yes` a
+boolean); a quoted, block or tagged one stays a string.
+
+A value holding `$` stays unresolved: Flux substitutes the compiled output again
+when it builds it, so `${OTHER}` or `$$` in a value would not mean what it says,
+and compiling twice would not give the same bytes.
 """
 
 from __future__ import annotations
@@ -27,9 +32,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from gitops_lint.yaml.loader import Document
+from gitops_lint.yaml.loader import Document, load_text
 from gitops_lint.yaml.positions import DataPath
 
 #: `$$` (an escaped dollar) or one `${...}` expression.
@@ -117,7 +120,11 @@ def substitute_text(text: str, variables: list[Variables]) -> str:
         if len(results) > 1:
             owners = ", ".join(v.owner + (" (no postBuild variables)" if v.literal else "") for v in variables)
             raise Unknown(f"{match.group(0)} has different values under {owners}")
-        return results.pop()
+        value = results.pop()
+        if "$" in value and value != match.group(0):
+            # Flux substitutes the built output again: `$` in a value would be read a second time there.
+            raise Unknown(f"{match.group(0)}: its value holds `$`, which Flux would substitute again")
+        return value
 
     return _TOKEN_RE.sub(replace, text)
 
@@ -131,10 +138,7 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
 
     def plain(path: DataPath) -> bool:
         span = doc.locate(path)
-        if span.line - 1 >= len(lines):
-            return False
-        line = lines[span.line - 1]
-        return span.column - 1 < len(line) and line[span.column - 1] not in "\"'"
+        return span.line - 1 < len(lines) and _is_plain(lines[span.line - 1][span.column - 1 :])
 
     def walk(value: Any, path: DataPath) -> Any:
         if isinstance(value, dict):
@@ -163,6 +167,23 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
     return result
 
 
+#: A node's properties (`&anchor`, `!tag`), which come before its scalar.
+_PROPERTIES_RE = re.compile(r"(?:(?:&\S+|!\S*)[ \t]+)+")
+
+
+def _is_plain(text: str) -> bool:
+    """Whether the scalar starting `text` is plain and untagged: only then does its value's type change.
+
+    Quoted and block scalars stay strings; a tag (`!!str`) decides the type itself.
+    """
+    properties = _PROPERTIES_RE.match(text)
+    if properties is not None:
+        if "!" in properties.group(0):
+            return False
+        text = text[properties.end() :]
+    return bool(text) and text[0] not in "\"'|>*"
+
+
 def _disabled(data: Any) -> bool:
     metadata = data.get("metadata") if isinstance(data, dict) else None
     if not isinstance(metadata, dict):
@@ -172,13 +193,13 @@ def _disabled(data: Any) -> bool:
 
 
 def _typed(text: str) -> Any:
-    """What a plain scalar `text` reads as under YAML 1.1 (numbers, booleans, null), else the string."""
+    """What a plain scalar `text` reads as (numbers, booleans, null; as our loader reads them), else the string."""
     if not text or "\n" in text or text != text.strip():
         return text
-    try:
-        value = yaml.load(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)
-    except yaml.YAMLError:
+    source = load_text(f"- {text}\n")
+    if source.problems or len(source.documents) != 1 or not isinstance(source.documents[0].data, list):
         return text
+    (value,) = source.documents[0].data or [text]
     return value if value is None or isinstance(value, (bool, int, float)) else text
 
 
