@@ -270,3 +270,21 @@ def test_compile_migrate_command(tmp_path) -> None:
     assert again.stdout == streamed.stdout
     kept = run(["compile", "--force", "-o", "-", "."], tmp_path / "out")
     assert kept.stdout.count("# Source: .gitlab/agents/prod/config.yaml:1 (migrated") == 2
+
+
+def test_migrate_with_agent_objects_is_idempotent(tmp_path) -> None:
+    # The GitRepositories the migration makes are watched by the agent like any other: the first run writes
+    # their Receiver and Secret, as compiling that output again does.
+    from tests.conftest import write_tree
+    from tests.test_cli import run
+
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": (
+        "gitops:\n  manifest_projects:\n    - id: acme/manifests\n      paths:\n        - glob: '/prod/**/*.yaml'\n")})
+    args = ["compile", "--force", "--migrate", "--with-agent-objects", "-o", "-", "."]
+    first = run(args, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "name: gitlab-prod-manifests\n" in first.stdout and "name: gitlab-receiver-prod-manifests\n" in first.stdout
+    assert run(["compile", "--force", "--migrate", "--with-agent-objects", "-o", "out", "."], tmp_path).returncode == 0
+    again = run(args, tmp_path / "out")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout

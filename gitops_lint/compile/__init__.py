@@ -154,7 +154,8 @@ def compile_context(ctx: object, *, flux_version: str = "2.9", defaults: str = "
     if with_agent_objects:
         namespaces = inherited_namespaces(ctx.model, ctx.files)
         # Every agent GitLab reads: the Flux module needs no `flux:` section to run.
-        for rel, docs in agent_objects(agent_watches(ctx, configured_only=False), namespaces).items():
+        watches = agent_watches(_with_generated(ctx, generated), configured_only=False)
+        for rel, docs in agent_objects(watches, namespaces).items():
             generated[rel] = [*generated.get(rel, []), *docs]
     variables = variables_by_file(ctx.paths) if substitute else None
     return compile_repo(ctx.files, ctx.model, flux_version=flux_version, defaults=defaults, variables=variables,
@@ -177,6 +178,24 @@ def repository_reader(root: Path) -> Reader:
             return None
 
     return read
+
+
+def _with_generated(ctx: object, generated: dict[str, list[GeneratedDocument]]) -> object:
+    """`ctx` with the objects of `generated` (the GitRepositories `--migrate` makes) as if they were files:
+    the agent watches them as any other, and the output compiled again holds them as files."""
+    loaded = {source.rel for source in ctx.files}
+    # A file already there is an earlier output of the same migration (or in the way of it): it is in the model.
+    generated = {rel: docs for rel, docs in generated.items() if rel not in loaded}
+    if not generated:
+        return ctx
+    from gitops_lint.checks import Context
+    from gitops_lint.model import Model, build_model
+    from gitops_lint.yaml.loader import load_text
+
+    files = [load_text("---\n".join(f"# Source: {d.source}:{d.line} ({d.note})\n" + dump(d.data) for d in docs), rel)
+             for rel, docs in sorted(generated.items())]
+    model = Model(objects=[*ctx.model.objects, *build_model(files).objects])
+    return Context(files=[*ctx.files, *files], model=model, settings=ctx.settings)
 
 
 def target_namespaces(resolutions: list) -> dict[str, str]:
