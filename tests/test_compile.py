@@ -310,6 +310,18 @@ def test_migration_blocked_by_removed_field() -> None:
     assert data["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1beta2" and data["spec"]["validation"] == "client"
 
 
+def test_durations_canonical_on_objects_kept_at_an_old_version() -> None:
+    # v1beta1 CRDs give their durations no pattern (metav1.Duration): they are canonical all the same.
+    text = ("apiVersion: kustomize.toolkit.fluxcd.io/v1beta1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+            "  namespace: flux-system\nspec:\n  interval: 10m\n  retryInterval: 90s\n  timeout: 1h\n"
+            "  path: ./apps\n  prune: true\n  validation: client\n"
+            "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
+    result = compile_texts({"ks.yaml": text}, flux_version="2.3")
+    assert result.errors and "cannot migrate" in result.errors[0][2]
+    spec = load_text(result.outputs["ks.yaml"]).documents[0].data["spec"]
+    assert (spec["interval"], spec["retryInterval"], spec["timeout"]) == ("10m0s", "1m30s", "1h0m0s")
+
+
 def test_migration_follows_target_release() -> None:
     hr = ("apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata: {name: a, namespace: b}\n"
           "spec:\n  interval: 5m\n  chart:\n    spec: {chart: c, sourceRef: {kind: HelmRepository, name: r}}\n")

@@ -14,6 +14,7 @@ from typing import Any
 from gitops_lint.durations import (
     FLUX_DURATION_RE,
     FLUX_TIMEOUT_NO_HOURS_RE,
+    GO_DURATION_RE,
     DurationError,
     format_go_duration,
     parse_go_duration,
@@ -28,6 +29,10 @@ METADATA_KEYS = ("name", "namespace", "labels", "annotations")
 #: The CRD patterns of Flux duration fields (with and without hours) -> the compiled pattern.
 _DURATION_PATTERNS = {FLUX_DURATION_RE.pattern: FLUX_DURATION_RE,
                       FLUX_TIMEOUT_NO_HOURS_RE.pattern: FLUX_TIMEOUT_NO_HOURS_RE}
+
+#: Duration fields of old Flux APIs (the v1beta1 kinds) whose CRDs give no pattern: they are
+#: `metav1.Duration`, which Go's `time.ParseDuration` reads, so any Go duration is accepted.
+_UNPATTERNED_DURATIONS = frozenset({"interval", "timeout", "retryInterval"})
 
 #: Kinds kustomize's namespace transformer leaves alone (its built-in list of cluster-scoped
 #: kinds; a custom resource of a kind it does not know gets the namespace, so it does here too).
@@ -129,7 +134,11 @@ def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
         out = {}
         for key, item in value.items():
             sub = properties.get(key, extra if isinstance(extra, dict) else None)
-            out[key] = apply_schema(item, sub, defaults) if sub is not None else item
+            if (isinstance(item, str) and key in _UNPATTERNED_DURATIONS and key in properties
+                    and sub.get("type") == "string" and "pattern" not in sub):
+                out[key] = canonical_duration(item, GO_DURATION_RE)
+            else:
+                out[key] = apply_schema(item, sub, defaults) if sub is not None else item
             if (defaults == "omit" and isinstance(sub, dict) and "default" in sub and key in properties
                     and key not in required):  # a required field stays, default or not (OCIRepository verify.provider)
                 default = apply_schema(copy.deepcopy(sub["default"]), sub, defaults)
