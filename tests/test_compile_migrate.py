@@ -130,6 +130,9 @@ def _small_repo():
         "manifests/sub/more.yml": MANIFEST.replace("name: app", "name: more"),
         "manifests/.hidden/skip.yaml": MANIFEST,
         "manifests/readme.txt": "x",
+        # Matched by the glob, but no kustomize resource: a kustomization file, a values file.
+        "manifests/kustomization.yaml": "resources: [app.yaml]\n",
+        "manifests/values.yaml": "replicaCount: 2\n",
         "other/x.yaml": MANIFEST,
     })
 

@@ -288,12 +288,16 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
     repository's GitLab path (`group/project`), when known.
     """
     from gitops_lint.model.agent import AgentConfig
+    from gitops_lint.model.kubernetes import KubernetesObject
 
     if source not in ("git", "oci"):
         raise ValueError(f"source must be 'git' or 'oci', not {source!r}")
     gitlab_url = gitlab_url.rstrip("/")
     result = MigrationResult()
-    rels = sorted({f.rel for f in files})
+    # Only files holding Kubernetes objects can be kustomize resources (a kustomization.yaml, a values
+    # file or an agent config a glob also matches cannot; the agent applied only objects too).
+    holding_objects = {obj.path for obj in model.of_type(KubernetesObject)}
+    rels = sorted({f.rel for f in files if f.rel in holding_objects})
     agents = sorted(model.of_type(AgentConfig), key=lambda a: (a.agent_name or "", a.path))
     used_paths: set[str] = set()
     for agent in agents:
