@@ -52,12 +52,12 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def resolve_config(paths: list[str], config_path: Path | None, isolated: bool):
+def resolve_config(paths: list[str], config_path: Path | None, isolated: bool, cwd: Path | None = None):
     """The configuration for a run on `paths`: --config, else the nearest file upwards (to the git root)."""
     from gitops_lint.config import find_config, load_config
     from gitops_lint.discover import DiscoveryError, find_root
 
-    cwd = Path.cwd()
+    cwd = cwd or Path.cwd()
     for p in paths:
         if not Path(p).exists():
             raise DiscoveryError(f"path does not exist: {p}")
@@ -305,14 +305,17 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     from gitops_lint.engine import LintOptions, UsageError, lint
 
     paths = list(paths) or ["."]
-    cwd = Path.cwd()
     if migration_report is not None and not migrate:
         fail("--migration-report needs --migrate")
     if out == "-" and (check_only or show_diff):
         fail("--check and --diff compare with an output folder: name one with -o DIR, not -o -")
+    out_dir = None if out == "-" else (Path.cwd() / out).resolve()
+    cwd = _compile_root(paths)
+    if cwd is not None:
+        paths = ["."]
+    cwd = cwd or Path.cwd()
     try:
-        config, root = resolve_config(paths, config_path, isolated)
-        out_dir = None if out == "-" else (cwd / out).resolve()
+        config, root = resolve_config(paths, config_path, isolated, cwd)
         base = config.path.parent.resolve() if config.path is not None else root
         # Never compile our own output: DIR, and any earlier output (a folder with our marker), are left out.
         from gitops_lint.compile.tree import compiled_folders
@@ -381,6 +384,17 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
             fail(str(exc))
         click.echo(f"gitops-lint: wrote {len(compiled.outputs)} file(s) to {out}", err=True)
     sys.exit(EXIT_FINDINGS if compiled.errors else EXIT_CLEAN)
+
+
+def _compile_root(paths: list[str]) -> Path | None:
+    """The folder to compile as the repository root, when that is not the git work tree: a single folder
+    named outside git. Its Kustomizations' paths are relative to it, so the output's layout must be too."""
+    from gitops_lint.discover import git_root
+
+    if len(paths) != 1 or not Path(paths[0]).is_dir():
+        return None
+    folder = Path(paths[0]).resolve()
+    return folder if git_root(folder) is None else None
 
 
 @main.command("rules")

@@ -688,6 +688,10 @@ def test_compile_command_end_to_end(tmp_path: Path) -> None:
     assert diff.returncode == 1 and "+  interval: 2h0m0s" in diff.stdout
     streamed = run(["compile", "--force", "-o", "-", "."], repo)
     assert streamed.returncode == 0 and "# Source: clusters/production/infrastructure.yaml:1" in streamed.stdout
+    # Named from its parent outside git, the folder is the root: the layout is the repository's, not `repo/...`.
+    assert run(["compile", "--force", "-o", "parent-out", "repo"], tmp_path).returncode == 0
+    assert (tmp_path / "parent-out/clusters/production/apps.yaml").is_file()
+    assert not (tmp_path / "parent-out/repo").exists()
     # Usage errors: a stream has nothing to compare with; a file, or someone else's folder, is no output folder.
     assert run(["compile", "--force", "-o", "-", "--check", "."], repo).returncode == 2
     (repo / "notes.txt").write_text("mine")
