@@ -10,7 +10,8 @@ The style:
   something else (`yes`, `on`, `1.0`, `~`, `2024-01-01`, `0x1F`, `<<`, `12:30`) is
   single quoted, and so is what a Go decoder would (`y`, `n`, `1e3`, `0o17`): our
   loader reads YAML 1.1, `kubectl` go-yaml v2, kustomize go-yaml v3;
-  multi-line strings are literal blocks (`|`) when that keeps them exact;
+  multi-line strings are literal blocks (`|`) when that keeps them exact and
+  libyaml can read them back (no line starting with a tab);
   strings with control characters or line breaks other than `\n` are double
   quoted with escapes;
 * `null` is written `null`, floats always with a point (`1.0e+16`) so YAML 1.1
@@ -46,6 +47,10 @@ _NEEDS_ESCAPES = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufdcf\ufdf0-\ufef
                             "\U00010000-\U0010ffff]|[\u2028\u2029]")
 
 
+#: A line that starts with a tab: libyaml (and go-yaml, its port) refuses a literal block whose first line
+#: does ("found a tab character where an indentation space is expected"), so such text is double quoted.
+_TAB_LINE = re.compile(r"(?:^|\n)\t")
+
 #: Plain scalars some YAML reader of a Kubernetes object takes for something other than a string, though
 #: YAML 1.1 reads them as strings: `y`/`n` (booleans to go-yaml v2, what `kubectl` uses), `1e3` (a float to
 #: go-yaml), `0o17` (an int to YAML 1.2, go-yaml v3, what kustomize uses).
@@ -80,7 +85,7 @@ class _Representer(SafeRepresenter):
 
     def represent_str(self, data: str) -> Any:
         style = None
-        if _NEEDS_ESCAPES.search(data):
+        if _NEEDS_ESCAPES.search(data) or ("\n" in data and _TAB_LINE.search(data)):
             style = '"'
         elif "\n" in data:
             style = "|"  # the emitter falls back to double quotes when a block cannot hold the text exactly
@@ -297,7 +302,7 @@ def _write_scalar(prefix: str, value: Any, block_indent: int, lines: list[str]) 
         lines.append(f"{prefix}{_scalar(value)}\n")
     elif "\n" not in value:
         lines.append(f"{prefix}{_single_line_str(value)}\n")
-    elif _NEEDS_ESCAPES.search(value):
+    elif _NEEDS_ESCAPES.search(value) or _TAB_LINE.search(value):
         raise _Unusual
     else:
         _literal(value, block_indent, prefix, lines)
