@@ -46,6 +46,9 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private; a report is a file like any other
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -323,7 +326,8 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
         skipped = compiled_folders(base)
         if out_dir is not None and base in out_dir.parents:
             skipped.append(out_dir.relative_to(base).as_posix())
-        config.exclude = [*config.exclude, *(f"/{rel}/" for rel in skipped)]
+        # gitignore-style patterns: a folder named `out[1]` must match itself, not `out1`.
+        config.exclude = [*config.exclude, *("/" + re.sub(r"([\\*?\[\]!#])", r"\\\1", rel) + "/" for rel in skipped)]
         result = lint(LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version))
     except (ConfigError, UsageError, DiscoveryError) as exc:
         fail(str(exc))
@@ -341,11 +345,12 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     generated = {}
     if migrate:
         from gitops_lint.compile.legacy import migrate_agents, render_report, report_json
+        from gitops_lint.secrets import redact as redact_text
 
         migration = migrate_agents(ctx.files, ctx.model, gitlab_url=config.gitlab_url or "https://gitlab.com",
                                    source=migrate_source)
         generated = migration.documents
-        click.echo(render_report(migration), err=True, nl=False)
+        click.echo(redact_text(render_report(migration)), err=True, nl=False)
         if migration_report is not None:
             try:
                 write_atomically(migration_report, report_json(migration))

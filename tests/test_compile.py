@@ -180,9 +180,10 @@ def test_strings_a_go_decoder_would_retype_are_quoted() -> None:
     # `y`/`n` are booleans to go-yaml v2 (kubectl), `1e3` a float and `0o17` an int to go-yaml v3 (kustomize),
     # `12:30` an int to YAML 1.1: as strings they must stay strings to every reader.
     text = ('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: "y"\n  b: "N"\n  c: "1e3"\n'
-            '  d: "0o17"\n  e: "12:30"\n  f: 12:30\n  g: yes-please\n')
+            '  d: "0o17"\n  e: "12:30"\n  f: 12:30\n  g: yes-please\n  h: "0X1F"\n  i: "0B1_0"\n')
     out = compile_texts({"cm.yaml": text}).outputs["cm.yaml"]
-    for line in ("a: 'y'", "b: 'N'", "c: '1e3'", "d: '0o17'", "e: '12:30'", "f: '12:30'", "g: yes-please"):
+    for line in ("a: 'y'", "b: 'N'", "c: '1e3'", "d: '0o17'", "e: '12:30'", "f: '12:30'", "g: yes-please",
+                 "h: '0X1F'", "i: '0B1_0'"):
         assert f"\n  {line}\n" in out, line
     assert load_text(out).documents[0].data == load_text(text).documents[0].data
 
@@ -320,6 +321,14 @@ def test_durations_canonical_on_objects_kept_at_an_old_version() -> None:
     assert result.errors and "cannot migrate" in result.errors[0][2]
     spec = load_text(result.outputs["ks.yaml"]).documents[0].data["spec"]
     assert (spec["interval"], spec["retryInterval"], spec["timeout"]) == ("10m0s", "1m30s", "1h0m0s")
+    # Defaults of such fields too: written canonical (explicit), and recognised as defaults (omit).
+    repo = ("apiVersion: source.toolkit.fluxcd.io/v1beta1\nkind: GitRepository\nmetadata:\n  name: a\n"
+            "  namespace: flux-system\nspec:\n  gitImplementation: libgit2\n  interval: 1m\n  timeout: 1m\n"
+            "  url: https://example.com/a.git\n")
+    explicit = compile_texts({"r.yaml": repo}, flux_version="2.3", defaults="explicit").outputs["r.yaml"]
+    assert "  timeout: 1m0s\n" in explicit
+    assert compile_texts({"r.yaml": explicit}, flux_version="2.3", defaults="explicit").outputs["r.yaml"] == explicit
+    assert "timeout" not in compile_texts({"r.yaml": repo}, flux_version="2.3").outputs["r.yaml"]
 
 
 def test_migration_follows_target_release() -> None:
@@ -555,7 +564,7 @@ def test_write_tree_refuses_foreign_folders(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("rel", ["../escape.yaml", "/etc/passwd", "a/../../b.yaml", "a//b.yaml", "./a.yaml", MARKER,
-                                 "C:/x.yaml", "a\\..\\b.yaml"])
+                                 *(("C:/x.yaml", "a\\..\\b.yaml") if os.name == "nt" else ())])
 def test_write_tree_never_writes_outside(tmp_path: Path, rel: str) -> None:
     out = tmp_path / "sub" / "out"
     with pytest.raises(CompileError, match="refusing to write"):
@@ -599,6 +608,22 @@ def test_check_and_diff_tree(tmp_path: Path) -> None:
     assert "-a: 2\n+a: 1\n" in diff and "--- /dev/null\n+++ b/c.yaml\n" in diff
     assert "--- a/extra.yaml\n+++ /dev/null\n" in diff
     assert check_tree(outputs, out) == ["stale: a.yaml", "missing: c.yaml", "extra: extra.yaml"]  # diff wrote nothing
+
+
+def test_odd_file_names(tmp_path: Path) -> None:
+    # Legal names on Linux: a backslash, a drive-like `c:`, a line break, bytes that are not UTF-8.
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\n"
+    repo = write_files(tmp_path / "repo", {"a\\b.yaml": cm, "c:d.yaml": cm, "line\nbreak.yaml": cm})
+    (repo / os.fsdecode(b"caf\xe9.yaml")).write_text(cm)
+    result = compile_dir(repo)
+    assert not result.errors and len(result.outputs) == 4
+    for text in result.outputs.values():
+        assert text.startswith("# Source: ") and not load_text(text).problems  # the header stays one line
+    assert result.outputs["line\nbreak.yaml"].startswith("# Source: line\\nbreak.yaml:1\n")
+    out = tmp_path / "out"
+    write_tree(result.outputs, out)
+    assert check_tree(result.outputs, out) == []
+    assert (out / os.fsdecode(b"caf\xe9.yaml")).is_file()
 
 
 def test_check_and_diff_read_only_our_folders(tmp_path: Path) -> None:

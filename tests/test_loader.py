@@ -171,8 +171,10 @@ def test_unreadable_broken_symlink(tmp_path: Path) -> None:
 def test_plain_scalars_read_as_kubernetes_reads_them() -> None:
     # YAML 1.1 reads `12:30` as the base-60 int 750; go-yaml (kubectl, kustomize) reads a string.
     # `1e3` is a string to YAML 1.1 and a float to go-yaml.
-    data = load_text("a: 12:30\nb: 1:30.5\nc: 1e3\nd: -2E-2\ne: '1e3'\nf: 017\ng: 1.5\n").documents[0].data
-    assert data == {"a": "12:30", "b": "1:30.5", "c": 1000.0, "d": -0.02, "e": "1e3", "f": 15, "g": 1.5}
+    data = load_text("a: 12:30\nb: 1:30.5\nc: 1e3\nd: -2E-2\ne: '1e3'\nf: 017\ng: 1.5\nh: 0o17\ni: 0X1F\n"
+                     "j: 0B101\nk: 0x1f\n").documents[0].data
+    assert data == {"a": "12:30", "b": "1:30.5", "c": 1000.0, "d": -0.02, "e": "1e3", "f": 15, "g": 1.5, "h": 15,
+                    "i": 31, "j": 5, "k": 31}
 
 
 # --------------------------------------------------------------------------- properties
@@ -183,7 +185,7 @@ scalars = st.one_of(
     st.booleans(),
     # Less what PyYAML writes plain but Kubernetes' decoders (and so our loader) read as a float (`0E0`).
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20).filter(
-        lambda text: not loader.GO_FLOAT.fullmatch(text)),
+        lambda text: not (loader.GO_FLOAT.fullmatch(text) or loader.GO_PREFIXED_INT.fullmatch(text))),
 )
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_", min_size=1, max_size=10)
 trees = st.recursive(

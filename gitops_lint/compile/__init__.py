@@ -49,7 +49,7 @@ from gitops_lint.compile.normalize import (
     sorted_deep,
     with_namespace,
 )
-from gitops_lint.compile.origin import HEADER_RE, LINE_RE, header_of
+from gitops_lint.compile.origin import HEADER_RE, LINE_RE, header, header_of
 from gitops_lint.compile.substitute import Variables, substitute_document
 from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree, stream, write_tree
 from gitops_lint.model import Model
@@ -133,7 +133,7 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
             result.errors.append((docs[0].source, docs[0].line, f"not written: {rel} is already an output file"))
             continue
         result.outputs[rel] = "---\n".join(
-            f"# Source: {d.source}:{d.line} ({d.note})\n" + dump(compiler.normalize(d.data, d.source, d.line))
+            header(d.source, d.line, d.note) + "\n" + dump(compiler.normalize(d.data, d.source, d.line))
             for d in docs)
     result.outputs = dict(sorted(result.outputs.items()))
     result.errors.sort(key=lambda e: (e[0], e[1], e[2]))
@@ -192,7 +192,7 @@ def _with_generated(ctx: object, generated: dict[str, list[GeneratedDocument]]) 
     from gitops_lint.model import Model, build_model
     from gitops_lint.yaml.loader import load_text
 
-    files = [load_text("---\n".join(f"# Source: {d.source}:{d.line} ({d.note})\n" + dump(d.data) for d in docs), rel)
+    files = [load_text("---\n".join(header(d.source, d.line, d.note) + "\n" + dump(d.data) for d in docs), rel)
              for rel, docs in sorted(generated.items())]
     model = Model(objects=[*ctx.model.objects, *build_model(files).objects])
     return Context(files=[*ctx.files, *files], model=model, settings=ctx.settings)
@@ -258,16 +258,16 @@ class _Compiler:
             end = span.end_line - 1 if span.end_column == 1 else span.end_line
             body = "".join(lines[span.line - 1 : end])[span.column - 1 :]
             start = max(end, span.line)
-            header, comments = header_of(lead)
-            notes.append(header is not None and HEADER_RE.match(header).group("note") is not None)
-            header = header or f"# Source: {source.rel}:{span.line}"
+            kept, comments = header_of(lead)
+            notes.append(kept is not None and HEADER_RE.match(kept).group("note") is not None)
+            line = kept or header(source.rel, span.line)
             if doc.sops:
                 # Byte for byte, leading comments included: SOPS may have encrypted them too.
                 text = "".join(comments) + body
                 text += "" if text.endswith("\n") else "\n"
             else:
                 text = dump(self.data(doc))
-            parts.append(f"{header}\n{text}")
+            parts.append(f"{line}\n{text}")
         if parts and all(notes):
             self.regenerable.add(source.rel)
         return "---\n".join(parts) if parts else None

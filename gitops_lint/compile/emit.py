@@ -53,8 +53,9 @@ _TAB_LINE = re.compile(r"(?:^|\n)\t")
 
 #: Plain scalars some YAML reader of a Kubernetes object takes for something other than a string, though
 #: YAML 1.1 reads them as strings: `y`/`n` (booleans to go-yaml v2, what `kubectl` uses), `1e3` (a float to
-#: go-yaml), `0o17` (an int to YAML 1.2, go-yaml v3, what kustomize uses).
-_AMBIGUOUS = re.compile(r"[yYnN]|0o[0-7]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+#: go-yaml), `0o17`, `0X1F`, `0B101` (ints to Go's ParseInt, which go-yaml v2 uses; v3 reads `0o17` too).
+_AMBIGUOUS = re.compile(r"[yYnN]|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                        r"|[-+]?0[xXbBoO][0-9a-fA-F_]+")
 
 
 def _plain_reads_as_other(text: str) -> bool:

@@ -240,6 +240,10 @@ class _Report:
                                    "value": value, "message": message})
 
 
+#: What an OCI registry accepts as a tag (the distribution spec); other refs (`feature/x`) become slugs.
+_OCI_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
 def _slug(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug or "project"
@@ -488,7 +492,7 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
         tag = ref.get("tag") or ref.get("branch") or "latest"
         src_kind = "OCIRepository"
         src_spec: dict[str, Any] = {"interval": SOURCE_INTERVAL, "url": f"oci://registry.{host}/{path.lower()}",
-                                    "ref": {"tag": _slug(tag) if tag != "latest" else tag}}
+                                    "ref": {"tag": tag if _OCI_TAG.fullmatch(tag) else _slug(tag)}}
         report(f"{where}.id", path, f"OCI source: the agent read Git; a CI job must push the manifests with "
                f"`flux push artifact oci://registry.{host}/{path.lower()}:<tag>`; the registry may need a "
                "`secretRef` (docker-registry Secret) for private projects"

@@ -134,20 +134,16 @@ def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
         out = {}
         for key, item in value.items():
             sub = properties.get(key, extra if isinstance(extra, dict) else None)
-            if (isinstance(item, str) and key in _UNPATTERNED_DURATIONS and key in properties
-                    and sub.get("type") == "string" and "pattern" not in sub):
-                out[key] = canonical_duration(item, GO_DURATION_RE)
-            else:
-                out[key] = apply_schema(item, sub, defaults) if sub is not None else item
+            out[key] = _field(key, item, sub, defaults) if sub is not None else item
             if (defaults == "omit" and isinstance(sub, dict) and "default" in sub and key in properties
                     and key not in required):  # a required field stays, default or not (OCIRepository verify.provider)
-                default = apply_schema(copy.deepcopy(sub["default"]), sub, defaults)
+                default = _field(key, copy.deepcopy(sub["default"]), sub, defaults)
                 if same(item, sub["default"]) or same(out[key], default):
                     del out[key]
         if defaults == "explicit":
             for key, sub in properties.items():
                 if key not in out and isinstance(sub, dict) and "default" in sub:
-                    out[key] = apply_schema(copy.deepcopy(sub["default"]), sub, defaults)
+                    out[key] = _field(key, copy.deepcopy(sub["default"]), sub, defaults)
         return out
     if isinstance(value, list):
         items = schema.get("items")
@@ -157,6 +153,14 @@ def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
         if pattern is not None:
             return canonical_duration(value, pattern)
     return value
+
+
+def _field(key: Any, value: Any, schema: Any, defaults: str) -> Any:
+    """`apply_schema` on the value of property `key`; an old API's unpatterned duration by its name."""
+    if (isinstance(value, str) and key in _UNPATTERNED_DURATIONS and isinstance(schema, dict)
+            and schema.get("type") == "string" and "pattern" not in schema):
+        return canonical_duration(value, GO_DURATION_RE)
+    return apply_schema(value, schema, defaults)
 
 
 def apply_object_schema(data: dict, schema: dict, defaults: str) -> dict:

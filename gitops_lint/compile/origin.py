@@ -18,6 +18,13 @@ _MARKER_LINE_RE = re.compile(r"^(---|\.\.\.)(\s|$)")
 LINE_RE = re.compile(r"[^\r\n\x85\u2028\u2029]*(?:\r\n|[\r\n\x85\u2028\u2029]|$)")
 
 
+def header(path: str, line: int, note: str | None = None) -> str:
+    """The header line (no line break) for a document from `path`:`line`; characters that cannot stand in
+    a one-line comment (line breaks, controls, bytes of a file name that are not UTF-8) are escaped."""
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in path)
+    return f"# Source: {shown}:{line}" + (f" ({note})" if note else "")
+
+
 def header_of(lead: list[str]) -> tuple[str | None, list[str]]:
     """Our header when the lines before a document start with one, and the comment lines after it."""
     for index in range(len(lead) - 1, -1, -1):

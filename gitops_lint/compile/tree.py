@@ -41,7 +41,8 @@ def compiled_folders(root: Path) -> list[str]:
 def safe_rel(rel: str) -> str:
     """`rel` when it names a file strictly inside the output folder; CompileError otherwise."""
     parts = rel.split("/")
-    if (not rel or rel.startswith("/") or "\\" in rel or "\0" in rel or (len(rel) > 1 and rel[1] == ":")
+    windows = os.name == "nt" and ("\\" in rel or (len(rel) > 1 and rel[1] == ":"))  # legal names elsewhere
+    if (not rel or rel.startswith("/") or windows or "\0" in rel
             or any(p in ("", ".", "..") for p in parts) or rel == MARKER):
         raise CompileError(f"refusing to write {rel!r}: not a relative path inside the output folder")
     return rel
@@ -62,7 +63,7 @@ def _check_target(out_dir: Path, action: str = "replace") -> bool:
 
 
 def _bytes(output: str | bytes) -> bytes:
-    return output if isinstance(output, bytes) else output.encode("utf-8")
+    return output if isinstance(output, bytes) else output.encode("utf-8", errors="surrogateescape")
 
 
 def write_tree(outputs: dict[str, str | bytes], out_dir: Path) -> None:

@@ -263,13 +263,19 @@ def _compose_all(text: str) -> tuple[list[_nodes.Node | None], Exception | None]
 GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 
 
+#: Ints to Go's `strconv.ParseInt(s, 0, 64)` (go-yaml v2) that YAML 1.1 reads as strings: `0o17`, `0X1F`, `0B1`.
+GO_PREFIXED_INT = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)")
+
+
 def kubernetes_tag(value: str, yaml11_tag: str) -> str:
     """The tag of a plain scalar as Kubernetes' decoders see it, from YAML 1.1's: base 60 (`12:30`,
-    an int to YAML 1.1) is a string to go-yaml, and `1e3` is a float."""
+    an int to YAML 1.1) is a string to go-yaml, `1e3` is a float, `0o17` and `0X1F` are ints."""
     if yaml11_tag in (_INT, _FLOAT) and ":" in value:
         return _STR
     if yaml11_tag == _STR and GO_FLOAT.fullmatch(value) and any(c.isdigit() for c in value):
         return _FLOAT
+    if yaml11_tag == _STR and GO_PREFIXED_INT.fullmatch(value):
+        return _INT
     return yaml11_tag
 
 
@@ -400,6 +406,11 @@ def _scalar(node: _nodes.ScalarNode) -> Any:
         return _BOOL_VALUES.get(value.lower(), value)
     if tag == _NULL:
         return None
+    if tag == _INT and GO_PREFIXED_INT.fullmatch(value):
+        try:
+            return int(value.replace("_", ""), 0)
+        except ValueError:
+            return value
     if tag in (_INT, _FLOAT):
         try:
             return _safe_constructor.construct_object(node, deep=True)
