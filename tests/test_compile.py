@@ -168,6 +168,36 @@ def test_namespace_from_kustomize_file() -> None:
     assert "namespace" not in load_text(result.outputs["elsewhere.yaml"]).documents[0].data["metadata"]
 
 
+def test_namespace_only_where_every_build_agrees(tmp_path: Path) -> None:
+    base = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\n")
+    rbac = ("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: runner}\n---\n"
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb}\n"
+            "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\n"
+            "subjects:\n  - {kind: ServiceAccount, name: runner, namespace: default}\n")
+    texts = {
+        "base/kustomization.yaml": "resources: [cm.yaml]\n",
+        "base/cm.yaml": base,
+        "overlays/dev/kustomization.yaml": "namespace: dev\nresources: [../../base]\n",
+        "overlays/prod/kustomization.yaml": "namespace: prod\nresources: [../../base]\n",
+        "mon/kustomization.yaml": "namespace: mon\nresources: [rbac.yaml]\n",
+        "mon/rbac.yaml": rbac,
+    }
+    result = compile_texts(texts)
+    # A base built to `dev`, `prod` and (alone) to no namespace keeps none.
+    assert "namespace" not in load_text(result.outputs["base/cm.yaml"]).documents[0].data["metadata"]
+    # The subject follows the ServiceAccount only while its namespace is the file's: it stays implicit.
+    sa, rb = (d.data for d in load_text(result.outputs["mon/rbac.yaml"]).documents)
+    assert sa["metadata"] == {"name": "runner"} and rb["metadata"] == {"name": "rb", "namespace": "mon"}
+    if shutil.which("kubectl"):
+        out = tmp_path / "out"
+        write_tree(result.outputs, out)
+        src = write_files(tmp_path / "src", texts)
+        for folder in ("base", "overlays/dev", "mon"):
+            built = [subprocess.run(["kubectl", "kustomize", str(root / folder)], capture_output=True, text=True,
+                                    check=True).stdout for root in (src, out)]
+            assert built[0] == built[1], folder
+
+
 def test_yaml_11_lookalikes_stay_strings() -> None:
     text = ('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: "yes"\n  b: "on"\n  c: "1.0"\n'
             '  d: "~"\n  e: "2024-01-01"\n  f: "0x1F"\n  g: "line one\\nline two\\n"\n  h: "null"\n')

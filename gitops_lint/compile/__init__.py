@@ -8,7 +8,8 @@ the same relative path, its documents separated by `---`, each preceded by
 * keys in Kubernetes' conventional order (`normalize.ordered_object`), deeper keys sorted;
 * `metadata.namespace` made explicit where Flux would set it: the `spec.targetNamespace`
   of the Flux Kustomizations applying the file (when they agree), else the `namespace:`
-  of the kustomize file including it;
+  every kustomize build including it gives it (`kustomize_namespaces`); never on the
+  kinds other objects name with a namespace (`NAMED_WITH_NAMESPACE`);
 * Flux apiVersions moved to the target release's storage version when nothing blocks it
   (`migrate.plan`; what blocks it becomes an error and the object keeps its version);
 * Flux duration fields in Go's `Duration.String()` form (`10m` -> `10m0s`);
@@ -215,8 +216,6 @@ def target_namespaces(resolutions: list) -> dict[str, str]:
 class _Compiler:
     def __init__(self, files: list[SourceFile], model: Model, release: str, defaults: str,
                  variables: dict[str, list[Variables]], result: CompileResult):
-        # The graph layer's resolution of kustomize `namespace:` (the same one references use).
-        from gitops_lint.graph import inherited_namespaces
         from gitops_lint.model.agent import AgentConfig
         from gitops_lint.model.kubernetes import KubernetesObject
         from gitops_lint.schema_index import flux_kinds
@@ -226,7 +225,7 @@ class _Compiler:
         self.target_namespaces: dict[str, str] = {}
         #: Output files every document of which an earlier compile generated: generating them again replaces them.
         self.regenerable: set[str] = set()
-        self.namespaces = inherited_namespaces(model, files)
+        self.namespaces = kustomize_namespaces(model)
         self.resources, inputs = kustomize_files(model)
         self.inputs = inputs | model.patch_files
         self.flux_kinds = flux_kinds()
@@ -292,7 +291,8 @@ class _Compiler:
             data = substitution.data
             for path, reason in substitution.notes:
                 self.result.warnings.append((doc.file.rel, doc.locate(path).line, f"left as written: {reason}"))
-        data = with_namespace(data, self.target_namespaces.get(doc.file.rel) or self.namespaces.get(id(obj)))
+        if data.get("kind") not in NAMED_WITH_NAMESPACE:
+            data = with_namespace(data, self.target_namespaces.get(doc.file.rel) or self.namespaces.get(doc.file.rel))
         return self.normalize(data, doc.file.rel, doc.locate, ref=obj.ref)
 
     def normalize(self, data: dict, rel: str, where: object, *, ref: str | None = None) -> dict:
@@ -313,6 +313,52 @@ class _Compiler:
                 if migration.schema is not None:
                     data = apply_object_schema(data, migration.schema, self.defaults)
         return ordered_object(data)
+
+
+#: Kinds other objects name together with a namespace field (RBAC subjects name ServiceAccounts, webhooks
+#: and APIServices name Services). kustomize moves such a reference along with the object only while the
+#: object's namespace is the one its file gave it: writing the inferred namespace out would cut the link.
+NAMED_WITH_NAMESPACE = frozenset({"ServiceAccount", "Service"})
+
+
+def kustomize_namespaces(model: Model) -> dict[str, str]:
+    """Per file, the namespace kustomize gives its objects, where every build including it agrees.
+
+    Each kustomize file is a build of its own (`kubectl kustomize base` as well as the overlays on
+    it); in each, the outermost `namespace:` on the way to a file wins. A file built to different
+    namespaces (a base shared by overlays), or to none in some build, gets none.
+    """
+    from gitops_lint.graph import join_path
+    from gitops_lint.model.kubernetes import DNS1123_LABEL
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    by_dir = {k.path.rpartition("/")[0]: k for k in model.of_type(KustomizeFile)}
+    seen: dict[str, set[str | None]] = {}
+
+    def namespace_of(kustomize: KustomizeFile) -> str | None:
+        value = kustomize.namespace
+        # Only a real namespace name: `${NS}` is Flux's to fill in.
+        return value if isinstance(value, str) and len(value) <= 63 and DNS1123_LABEL.match(value) else None
+
+    def visit(directory: str, outer: str | None, path: set[str]) -> None:
+        kustomize = by_dir[directory]
+        namespace = outer or namespace_of(kustomize)
+        for entry in [*kustomize.resources, *(getattr(kustomize, "bases", None) or [])]:
+            if not isinstance(entry, str) or "://" in entry:
+                continue
+            target = join_path(directory, entry)
+            if target is None:
+                continue
+            if target in by_dir:
+                if target not in path:
+                    visit(target, namespace, path | {target})
+            else:
+                seen.setdefault(target, set()).add(namespace)
+
+    for directory in sorted(by_dir):
+        visit(directory, None, {directory})
+    return {rel: next(iter(values)) for rel, values in sorted(seen.items())
+            if len(values) == 1 and None not in values}
 
 
 def kustomize_files(model: Model) -> tuple[set[str], set[str]]:
