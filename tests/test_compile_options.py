@@ -170,8 +170,8 @@ def test_substitute_from_post_build(tmp_path: Path) -> None:
                                    "      DOMAIN: ''\n")
     app = documents(result.outputs["apps/app.yaml"])[0]
     assert app["metadata"]["labels"] == {"env": "prod"}
-    assert app["spec"]["replicas"] == 3  # plain in the source: Flux's text substitution makes it a number
-    assert app["spec"]["revisionHistoryLimit"] == "3"  # quoted: stays a string
+    assert app["spec"]["replicas"] == 3  # Flux's text substitution makes it a number
+    assert app["spec"]["revisionHistoryLimit"] == 3  # quoted or not (kustomize writes it plain; flux2#4154)
     container = app["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry.example.com/app:latest"
     # `:-` treats an empty value as unset; `$$` escapes stay; an unknown variable stays, with a warning.
@@ -239,13 +239,33 @@ data:
 """
 
 
-def test_only_plain_untagged_scalars_change_type(tmp_path: Path) -> None:
-    # Flux substitutes YAML text: only a plain scalar is read again as a number; quotes, blocks and tags keep
-    # a string. An alias is the anchored node: it reads as that node does.
+def test_substituted_values_read_as_flux_reads_them(tmp_path: Path) -> None:
+    # Flux substitutes the text kustomize writes, where every one-line string that can be plain is plain,
+    # and reads the result as YAML: quotes and tags in the source do not keep a string; blocks do.
     result = substituted(tmp_path, "  postBuild:\n    substitute:\n      N: '3'\n", {"apps/styles.yaml": STYLES})
     data = documents(result.outputs["apps/styles.yaml"])[0]["data"]
-    assert data == {"plain": 3, "anchored": 3, "alias": 3, "tagged": "3", "folded": "3", "literal": "3\n",
-                    "quoted": "3"}
+    assert data == {"plain": 3, "anchored": 3, "alias": 3, "tagged": 3, "folded": 3, "literal": "3\n",
+                    "quoted": 3}
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("yes", True), ("y", True), ("0o17", 15), ("' padded '", "padded"), ("''", None), ("a #b", "a"),
+    ('"a\\nb"', "ab"), ("word", "word"),
+])
+def test_substituted_values_reread(tmp_path: Path, value: str, expected: object) -> None:
+    result = substituted(tmp_path, f"  postBuild:\n    substitute:\n      V: {value}\n",
+                         {"apps/v.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v, namespace: a}\n"
+                                         "data:\n  v: \"${V}\"\n  w: \"x-${V}\"\n"})
+    data = documents(result.outputs["apps/v.yaml"])[0]["data"]
+    assert data["v"] == expected
+
+
+def test_substituted_structure_stays_as_written(tmp_path: Path) -> None:
+    result = substituted(tmp_path, "  postBuild:\n    substitute:\n      V: 'a: b'\n",
+                         {"apps/v.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v, namespace: a}\n"
+                                         "data:\n  v: ${V}\n"})
+    assert documents(result.outputs["apps/v.yaml"])[0]["data"]["v"] == "${V}"
+    assert any("would not read back as one value" in message for _, _, message in result.warnings)
 
 
 def test_values_with_dollars_stay_unresolved(tmp_path: Path) -> None:

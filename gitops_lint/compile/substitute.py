@@ -16,10 +16,13 @@ every Kustomization that applies the file and is known from the repository:
   still means the same when Flux builds it;
 * objects labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are left alone.
 
-As in Flux, which substitutes the YAML text of each object, a plain (unquoted,
-untagged) scalar that was exactly one expression takes the type of its value
-(`replicas: ${REPLICAS}` with `REPLICAS: "3"` becomes the number 3, `yes` a
-boolean); a quoted, block or tagged one stays a string.
+As in Flux, which substitutes the YAML text kustomize writes and parses the result
+again (fluxcd/flux2#4154): a one-line string is written plain whenever it can be,
+whatever quotes it had in the source, so what it becomes is read as YAML. `${N}`
+with `N: "3"` becomes the number 3, `yes` a boolean, an empty value null, `a #b`
+just `a`, quoted or not; multi-line strings (written as blocks) stay strings.
+Where the result would read as a list or mapping, or not at all, the expression
+stays as written with a warning. Line breaks in values are dropped, as Flux does.
 
 A value holding `$` stays unresolved: Flux substitutes the compiled output again
 when it builds it, so `${OTHER}` or `$$` in a value would not mean what it says,
@@ -69,7 +72,8 @@ def variables_of(kustomization: Any) -> Variables:
     if not isinstance(post_build, dict):
         return Variables(kustomization.ref, {}, False, literal=True)
     inline = post_build.get("substitute")
-    values = {str(k): _text(v) for k, v in inline.items()} if isinstance(inline, dict) else {}
+    # Flux drops line breaks from values: a value never splits the line it lands on.
+    values = {str(k): _text(v).replace("\n", "") for k, v in inline.items()} if isinstance(inline, dict) else {}
     open_ended = bool(post_build.get("substituteFrom"))
     if not values and not open_ended:
         return Variables(kustomization.ref, {}, False, literal=True)
@@ -134,12 +138,6 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
     result = Substitution(data)
     if all(v.literal for v in variables) or _disabled(data):
         return result
-    lines = doc.file.text.splitlines()
-
-    def plain(path: DataPath) -> bool:
-        span = doc.locate(path)
-        return span.line - 1 < len(lines) and _is_plain(lines[span.line - 1][span.column - 1 :])
-
     def walk(value: Any, path: DataPath) -> Any:
         if isinstance(value, dict):
             return {walk_key(k, path): walk(v, (*path, k)) for k, v in value.items()}
@@ -151,8 +149,13 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
             except Unknown as exc:
                 result.notes.append((path, exc.reason))
                 return value
-            whole = _TOKEN_RE.fullmatch(value) is not None and value != "$$"
-            return _typed(text) if whole and plain(path) else text
+            if "\n" in value or not written_plain(value):
+                return text  # a block, or quoted even in kustomize's output: a string
+            try:
+                return read_plain(text)
+            except Unknown as exc:
+                result.notes.append((path, exc.reason))
+                return value
         return value
 
     def walk_key(key: Any, path: DataPath) -> Any:
@@ -167,23 +170,6 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
     return result
 
 
-#: A node's properties (`&anchor`, `!tag`), which come before its scalar.
-_PROPERTIES_RE = re.compile(r"(?:(?:&\S+|!\S*)[ \t]+)+")
-
-
-def _is_plain(text: str) -> bool:
-    """Whether the scalar starting `text` is plain and untagged: only then does its value's type change.
-
-    Quoted and block scalars stay strings; a tag (`!!str`) decides the type itself.
-    """
-    properties = _PROPERTIES_RE.match(text)
-    if properties is not None:
-        if "!" in properties.group(0):
-            return False
-        text = text[properties.end() :]
-    return bool(text) and text[0] not in "\"'|>*"
-
-
 def _disabled(data: Any) -> bool:
     metadata = data.get("metadata") if isinstance(data, dict) else None
     if not isinstance(metadata, dict):
@@ -192,15 +178,27 @@ def _disabled(data: Any) -> bool:
                for m in (metadata.get("labels"), metadata.get("annotations")))
 
 
-def _typed(text: str) -> Any:
-    """What a plain scalar `text` reads as (numbers, booleans, null; as our loader reads them), else the string."""
-    if not text or "\n" in text or text != text.strip():
-        return text
+def written_plain(text: str) -> bool:
+    """Whether a one-line string is written without quotes (by kustomize's writer, as by ours)."""
+    from gitops_lint.compile.emit import dump
+
+    return dump({"k": text}) == f"k: {text}\n"
+
+
+#: Booleans to go-yaml v2 (which reads Flux's substituted text) that YAML 1.1 reads as strings.
+_GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
+
+
+def read_plain(text: str) -> Any:
+    """What `text`, written as a plain scalar, reads as (number, boolean, null or string); `Unknown`
+    when it would read as a list or mapping, or not at all."""
+    if text.strip() in _GO_BOOLEANS:
+        return _GO_BOOLEANS[text.strip()]
     source = load_text(f"- {text}\n")
-    if source.problems or len(source.documents) != 1 or not isinstance(source.documents[0].data, list):
-        return text
-    (value,) = source.documents[0].data or [text]
-    return value if value is None or isinstance(value, (bool, int, float)) else text
+    data = source.documents[0].data if len(source.documents) == 1 and not source.problems else None
+    if not (isinstance(data, list) and len(data) == 1) or isinstance(data[0], (dict, list)):
+        raise Unknown(f"{text!r} would not read back as one value once substituted")
+    return data[0]
 
 
 def variables_by_file(resolutions: list[Any]) -> dict[str, list[Variables]]:
