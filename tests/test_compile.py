@@ -705,6 +705,20 @@ def test_diff_masks_secret_values(tmp_path: Path) -> None:
     assert "glpat-[redacted, 26 characters]" in diff
 
 
+def test_diff_does_not_show_copied_secrets(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    old = {"app/db.env": "DB_PASSWORD=hunter2\n", "app/patch.yaml": "kind: Secret\nstringData: {a: hunter2}\n",
+           "app/cm-patch.yaml": "kind: ConfigMap\ndata: {a: one}\n",
+           "list.yaml": "# Source: list.yaml:1\nkind: List\nitems:\n  - kind: Secret\n    stringData: {a: hunter2}\n"}
+    write_tree(old, out)
+    new = {rel: text.replace("hunter2", "swordfish").replace("one", "two") for rel, text in old.items()}
+    diff = diff_tree(new, out)
+    assert "hunter2" not in diff and "swordfish" not in diff
+    for rel in ("app/db.env", "app/patch.yaml", "list.yaml"):
+        assert f"Files a/{rel} and b/{rel} differ (not shown" in diff
+    assert "-data: {a: one}\n+data: {a: two}\n" in diff  # copied YAML without a Secret is shown
+
+
 def test_output_folder_follows_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:

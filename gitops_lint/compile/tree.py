@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import difflib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -171,12 +172,30 @@ def diff_tree(outputs: dict[str, str | bytes], out_dir: Path) -> str:
         if before is None or after is None:
             chunks.append(f"Binary files {fromfile} and {tofile} differ\n")  # as git diff says it
             continue
+        if not (_maskable(rel, before) and _maskable(rel, after)):
+            chunks.append(f"Files {fromfile} and {tofile} differ (not shown: it may hold secret values)\n")
+            continue
         before, after = mask_secrets(before, after)
         diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                     fromfile=fromfile, tofile=tofile)
         for line in diff:
             chunks.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return redact("".join(chunks))
+
+
+#: A Secret nested in another document (a `List`'s items): not in the layout `mask_secrets` reads.
+_NESTED_SECRET = re.compile(r"^[ -]+kind: Secret\s*$", re.M)
+
+
+def _maskable(rel: str, text: str) -> bool:
+    """Whether a diff of this file can be shown with its Secret values masked: compiled documents whose
+    Secrets are top-level, and copied YAML with no Secret. Copied `.env`, `.properties` and other
+    generator inputs (secretGenerator reads them), and copied Secrets or patches of them, cannot."""
+    if not text:
+        return True
+    if not text.startswith("# Source: "):
+        return rel.endswith((".yaml", ".yml", ".json")) and "Secret" not in text
+    return not _NESTED_SECRET.search(text)
 
 
 def _text(data: bytes | None) -> str | None:
