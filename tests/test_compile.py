@@ -296,6 +296,17 @@ def test_non_yaml_kustomize_inputs_copied_from_disk(tmp_path: Path) -> None:
         assert built.returncode == 0, built.stderr
 
 
+def test_folded_scalars_with_indented_lines_are_kept_as_written(tmp_path: Path) -> None:
+    # go-yaml reads `second\n\n  more` where libyaml (and the spec) read `second\n  more`: no rewrite is safe.
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: >-\n    first\n    second\n"
+            "      more indented\n    back\n  y: >\n    plain folding\n    is fine\n")
+    result = compile_texts({"cm.yaml": text, "other.yaml": text.replace("      more indented\n", "")})
+    assert result.outputs["cm.yaml"] == "# Source: cm.yaml:1\n" + text
+    assert [(rel, line) for rel, line, _ in result.warnings] == [("cm.yaml", 6)]
+    assert "'y': |\n    plain folding is fine\n" in result.outputs["other.yaml"]  # `y`: a boolean to go-yaml v2
+    assert compile_texts({"cm.yaml": result.outputs["cm.yaml"]}).outputs["cm.yaml"] == result.outputs["cm.yaml"]
+
+
 def test_existing_header_is_kept() -> None:
     text = "# Source: clusters/prod/apps.yaml:7\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
     out = compile_texts({"out/apps.yaml": text}).outputs["out/apps.yaml"]

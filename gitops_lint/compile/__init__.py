@@ -36,6 +36,7 @@ templates) are left out.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,7 +261,13 @@ class _Compiler:
             kept, comments = header_of(lead)
             notes.append(kept is not None and HEADER_RE.match(kept).group("note") is not None)
             line = kept or header(source.rel, span.line)
-            if doc.sops:
+            folded = None if doc.sops else folded_with_indented_lines(body)
+            if folded is not None:
+                self.result.warnings.append((source.rel, span.line + folded, (
+                    "document kept as written: a folded block scalar (`>`) with more-indented lines, which "
+                    "go-yaml (Flux, kustomize) reads with more line breaks than other YAML readers; "
+                    "a literal block (`|`) means the same to all")))
+            if doc.sops or folded is not None:
                 # Byte for byte, leading comments included: SOPS may have encrypted them too.
                 text = "".join(comments) + body
                 text += "" if text.endswith("\n") else "\n"
@@ -313,6 +320,36 @@ class _Compiler:
                 if migration.schema is not None:
                     data = apply_object_schema(data, migration.schema, self.defaults)
         return ordered_object(data)
+
+
+_FOLDED_RE = re.compile(r"(?:^|[:-])[ \t]+(?:[&!]\S*[ \t]+)*>[-+0-9]*[ \t]*(?:#.*)?$")
+
+
+def folded_with_indented_lines(text: str) -> int | None:
+    """The line offset in `text` of a folded block scalar holding a more-indented line, else None.
+
+    go-yaml folds such a scalar differently from libyaml and the YAML spec (an extra line break
+    before each more-indented run), so no rewrite of it keeps what Flux deploys.
+    """
+    if ">" not in text:
+        return None
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if not _FOLDED_RE.search(line.rstrip("\r")):
+            continue
+        parent = len(line) - len(line.lstrip(" "))
+        indent = None
+        for content in lines[index + 1 :]:
+            if not content.strip():
+                continue
+            width = len(content) - len(content.lstrip(" "))
+            if width <= parent:
+                break
+            if indent is None:
+                indent = width
+            elif width > indent:
+                return index
+    return None
 
 
 #: Kinds other objects name together with a namespace field (RBAC subjects name ServiceAccounts, webhooks
