@@ -285,12 +285,7 @@ def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str
         kustomize = kustomize_by_dir.get(directory)
         if kustomize is None:
             return
-        for entry in [*kustomize.resources, *(getattr(kustomize, "bases", None) or [])]:
-            if not isinstance(entry, str) or "://" in entry:
-                continue
-            target = join_path(directory, entry)
-            if target is None:
-                continue
+        for target in included_paths(kustomize, directory):
             if target in kustomize_by_dir:
                 assign(target, namespace, seen)
             for obj in by_file.get(target, ()):
@@ -303,6 +298,15 @@ def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str
         if isinstance(namespace, str) and len(namespace) <= 63 and DNS1123_LABEL.match(namespace):
             assign(directory, namespace, set())
     return namespaces
+
+
+def included_paths(kustomize: KustomizeFile, directory: str) -> Iterator[str]:
+    """The files and folders a kustomize file in `directory` includes (`resources`, `bases`), local ones only."""
+    for entry in [*kustomize.resources, *(getattr(kustomize, "bases", None) or [])]:
+        if isinstance(entry, str) and "://" not in entry:
+            target = join_path(directory, entry)
+            if target is not None:
+                yield target
 
 
 def join_path(directory: str, entry: str, *, clamp: bool = False, floor: str = "") -> str | None:

@@ -365,7 +365,7 @@ def kustomize_namespaces(model: Model) -> dict[str, str]:
     it); in each, the outermost `namespace:` on the way to a file wins. A file built to different
     namespaces (a base shared by overlays), or to none in some build, gets none.
     """
-    from gitops_lint.graph import join_path
+    from gitops_lint.graph import included_paths
     from gitops_lint.model.kubernetes import DNS1123_LABEL
     from gitops_lint.model.kustomize import KustomizeFile
 
@@ -380,12 +380,7 @@ def kustomize_namespaces(model: Model) -> dict[str, str]:
     def visit(directory: str, outer: str | None, path: set[str]) -> None:
         kustomize = by_dir[directory]
         namespace = outer or namespace_of(kustomize)
-        for entry in [*kustomize.resources, *(getattr(kustomize, "bases", None) or [])]:
-            if not isinstance(entry, str) or "://" in entry:
-                continue
-            target = join_path(directory, entry)
-            if target is None:
-                continue
+        for target in included_paths(kustomize, directory):
             if target in by_dir:
                 if target not in path:
                     visit(target, namespace, path | {target})
