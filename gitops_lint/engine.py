@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
-from gitops_lint.secrets import redact
+from gitops_lint.secrets import mask_lines, mask_message, redact
 from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base
 from gitops_lint.yaml.loader import SourceFile, load_file, read_source
 
@@ -368,12 +368,18 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
         if key in config.severity:
             severity = Severity.parse(config.severity[key])
     lines = source.source_lines(finding.span) if source is not None and source.text else ()
-    # Whatever a check wrote, no token reaches an output: messages and code frames are redacted here.
+    message = finding.message
+    # Whatever a check wrote, no secret reaches an output: a Secret's values are masked in the
+    # code frame, and in the message of a finding about them; tokens are redacted everywhere.
+    if lines and source.secret_values:
+        span = finding.span
+        lines = mask_lines(lines, max(span.line, 1), [s for s, _ in source.secret_values])
+        message = mask_message(message, [v for s, v in source.secret_values if s[0] <= span.end_line and span.line <= s[2]])
     return Diagnostic(
         rule=rule.id,
         name=rule.name,
         severity=severity,
-        message=redact(finding.message),
+        message=redact(message),
         path=finding.path,
         span=finding.span,
         object=finding.object,

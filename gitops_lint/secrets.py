@@ -11,7 +11,10 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator, Sequence
+
+from gitops_lint.diagnostics import show_value
+from gitops_lint.yaml.positions import MapPos, SeqPos
 
 #: (kind, regex) in the order GitLab's secret-detection patterns list them.
 TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -97,3 +100,74 @@ def redact(text: str) -> str:
         for start, end, token in sorted(find_base64_tokens(text), key=lambda r: -r[0]):
             text = text[:start] + f"[base64 of {token.redacted}]" + text[end:]
     return text
+
+
+# --------------------------------------------------------------------------- Secret values
+
+#: A value's place in its file, as the position tree stores it: (line, column, end line, end column).
+ValueSpan = tuple[int, int, int, int]
+
+
+def secret_values(documents: Sequence[Any]) -> list[tuple[ValueSpan, Any]]:
+    """Every value a user keeps secret in these documents, with its span.
+
+    Those are the values under a Secret's `data` and `stringData` (a Secret
+    patch included) and the `literals` of a kustomize `secretGenerator`.
+    SOPS-encrypted documents hold only ciphertext and are left alone.
+    """
+    found: list[tuple[ValueSpan, Any]] = []
+    for doc in documents:
+        data, pos = doc.data, doc.pos
+        if doc.sops or not isinstance(data, dict) or not isinstance(pos, MapPos):
+            continue
+        if data.get("kind") == "Secret":
+            for section in ("data", "stringData"):
+                values, entry = data.get(section), pos.entries.get(section)
+                if isinstance(values, dict) and entry is not None and isinstance(entry[1], MapPos):
+                    for key, (_, tree) in entry[1].entries.items():
+                        found.append((_raw(tree), values.get(key)))
+        generators, entry = data.get("secretGenerator"), pos.entries.get("secretGenerator")
+        if isinstance(generators, list) and entry is not None and isinstance(entry[1], SeqPos):
+            for generator, tree in zip(generators, entry[1].items):
+                literals = generator.get("literals") if isinstance(generator, dict) else None
+                literal_entry = tree.entries.get("literals") if isinstance(tree, MapPos) else None
+                if isinstance(literals, list) and literal_entry is not None and isinstance(literal_entry[1], SeqPos):
+                    found += [(_raw(t), v) for v, t in zip(literals, literal_entry[1].items)]
+    return found
+
+
+def _raw(tree: Any) -> ValueSpan:
+    return tree if isinstance(tree, tuple) else tree.span
+
+
+def mask_lines(lines: Sequence[str], first_line: int, spans: Sequence[ValueSpan]) -> tuple[str, ...]:
+    """Source lines `first_line`, ... with every character inside `spans` shown as `*`.
+
+    Same-length masking keeps a code frame's underline under the right columns.
+    """
+    out = []
+    for number, line in enumerate(lines, first_line):
+        chars = list(line)
+        for start_line, start_col, end_line, end_col in spans:
+            if not start_line <= number <= end_line:
+                continue
+            start = start_col - 1 if number == start_line else len(line) - len(line.lstrip())
+            end = end_col - 1 if number == end_line else len(line)
+            for i in range(max(start, 0), min(end, len(chars))):
+                if not chars[i].isspace():
+                    chars[i] = "*"
+        out.append("".join(chars))
+    return tuple(out)
+
+
+def mask_message(message: str, values: Sequence[Any]) -> str:
+    """`message` with each of `values` (as text, or as a message quotes it) replaced by `***`."""
+    texts: set[str] = set()
+    for value in values:
+        if isinstance(value, (dict, list)) or value is None:
+            continue
+        texts.add(str(value).lower() if isinstance(value, bool) else str(value))
+        texts.add(show_value(value).strip('"'))
+    for text in sorted((t for t in texts if t.strip()), key=len, reverse=True):
+        message = re.sub(rf"(?<![\w-]){re.escape(text)}(?![\w-])", "***", message)
+    return message

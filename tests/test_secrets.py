@@ -75,3 +75,74 @@ def test_no_format_contains_a_token(tmp_path: Path, fmt: str) -> None:
         assert encoded[8:30] not in everything, (fmt, token)
     if fmt in ("text", "json"):
         assert "TOK001" in everything and re.search(r"glpat-\[redacted, \d+ characters\]", everything)
+
+
+SECRET_FILES = {
+    "secret.yaml": """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: apps
+stringData:
+  port: 54321
+  password: hunter2-very-secret  # gitops-lint: ignore[NOPE001]
+  pin: [4711, 0815]
+""",
+    "kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [secret.yaml]
+""",
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_format_shows_a_secret_value(tmp_path: Path, fmt: str) -> None:
+    """Findings on a Secret's values (and code frames of lines holding them) mask the values."""
+    write_tree(tmp_path, SECRET_FILES)
+    out = run(["check", "--format", fmt, "."], tmp_path)
+    assert out.returncode == 1, out.stderr
+    for value in ("54321", "hunter2", "4711", "0815"):
+        assert value not in out.stdout + out.stderr, (fmt, value)
+    if fmt == "text":
+        assert 'stringData.port: *** is not a string (quote it: "***")' in out.stdout
+        # Same-length masking keeps the underline under the value.
+        assert " 7 |   port: *****\n   |         ^^^^^\n" in out.stdout
+        assert "password: *******************  # gitops-lint: ignore[NOPE001]" in out.stdout
+
+
+def test_secret_values_found_in_secrets_patches_and_generators() -> None:
+    from gitops_lint.secrets import mask_lines, mask_message, secret_values
+    from gitops_lint.yaml.loader import load_text
+
+    text = """\
+kind: Secret
+metadata: {name: a}
+data:
+  cert: |
+    line-one
+    line-two
+---
+secretGenerator:
+  - name: gen
+    literals: [user=admin, password=s3cret]
+---
+kind: ConfigMap
+data: {plain: visible}
+---
+kind: Secret
+sops: {mac: x}
+data: {enc: "ENC[AES256_GCM,data:abc]"}
+"""
+    source = load_text(text)
+    values = secret_values(source.documents)
+    assert [v for _, v in values] == ["line-one\nline-two\n", "user=admin", "password=s3cret"]
+    masked = mask_lines(source.lines, 1, [s for s, _ in values])
+    assert masked[3:6] == ("  cert: *", "    ********", "    ********")
+    assert masked[9] == "    literals: [**********, ***************]"
+    assert "visible" in masked[12] and "ENC[AES256_GCM" in masked[16]
+    assert mask_message('literals[1]: "password=s3cret" has no key', ["password=s3cret"]) == (
+        'literals[1]: "***" has no key')
+    # Whole words only: a short value does not eat into other text.
+    assert mask_message("port 10 of x1: 1 is not a string", [1]) == "port 10 of x1: *** is not a string"

@@ -22,6 +22,7 @@ from yaml import nodes as _nodes
 from yaml.resolver import Resolver
 
 from gitops_lint.diagnostics import Span
+from gitops_lint.secrets import secret_values
 from gitops_lint.yaml.positions import DataPath, MapPos, PosTree, SeqPos, format_path, span_of, walk
 
 # The loader problems each map to one rule of the catalogue (rules/YAML*.yaml).
@@ -112,12 +113,20 @@ class SourceFile:
     #: Why the file was not read as YAML at all (binary, template, ...), if it was not.
     skipped: str | None = None
     _lines: list[str] | None = None
+    _secret_values: list | None = None
 
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
             self._lines = self.text.splitlines()
         return self._lines
+
+    @property
+    def secret_values(self) -> list:
+        """(span, value) of each value this file keeps secret: see `secrets.secret_values`."""
+        if self._secret_values is None:
+            self._secret_values = secret_values(self.documents)
+        return self._secret_values
 
     def source_lines(self, span: Span, limit: int = 3) -> tuple[str, ...]:
         lines = self.lines
