@@ -70,7 +70,7 @@ def agent_path(rel: str) -> AgentPath | None:
     return AgentPath(name, reason, project_dir)
 
 
-O = TypeVar("O", bound=Located)
+ObjectT = TypeVar("ObjectT", bound=Located)
 
 
 @dataclass(slots=True)
@@ -83,7 +83,7 @@ class Model:
     #: Files that kustomize files use as patches: partial objects, not objects of their own.
     patch_files: set[str] = field(default_factory=set)
 
-    def of_type(self, cls: type[O]) -> Iterator[O]:
+    def of_type(self, cls: type[ObjectT]) -> Iterator[ObjectT]:
         return (o for o in self.objects if isinstance(o, cls))
 
     def object_of(self, doc: Document) -> Located | None:
