@@ -296,6 +296,41 @@ def test_non_yaml_kustomize_inputs_copied_from_disk(tmp_path: Path) -> None:
         assert built.returncode == 0, built.stderr
 
 
+def test_files_named_by_plugin_configs_are_copied(tmp_path: Path) -> None:
+    """Builtin generator and transformer configs name files relative to the kustomization listing them."""
+    repo = write_files(tmp_path / "repo", {
+        "app/kustomization.yaml": ("resources: [deploy.yaml]\ntransformers: [json.yaml, smp.yaml]\n"
+                                   "generators: [config/gen.yaml]\n"),
+        "app/deploy.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+                            "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+                            "    spec: {containers: [{name: web, image: nginx}]}\n"),
+        "app/json.yaml": ("apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: j}\npath: patches/op.yaml\n"
+                          "target: {kind: Deployment}\n"),
+        "app/patches/op.yaml": "- op: add\n  path: /metadata/labels\n  value: {team: a}\n",
+        "app/smp.yaml": "apiVersion: builtin\nkind: PatchStrategicMergeTransformer\nmetadata: {name: s}\npaths: [replicas.yaml]\n",
+        # A partial object: a patch, never reported or compiled as an object of its own.
+        "app/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n",
+        "app/config/gen.yaml": ("apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata: {name: settings}\n"
+                                "files: [conf=app.properties]\nenvs: [extra.env]\n"),
+        "app/app.properties": "a=b\n",
+        "app/extra.env": "C=d\n",
+    })
+    files = load_sources(discover(["."], cwd=repo).files)
+    assert build_model(files).patch_files == {"app/patches/op.yaml", "app/replicas.yaml"}
+    result = compile_dir(repo, read=repository_reader(repo))
+    for rel in ("app/patches/op.yaml", "app/replicas.yaml", "app/app.properties", "app/extra.env"):
+        assert result.outputs[rel] == (repo / rel).read_bytes(), rel
+    assert result.errors == []
+    if shutil.which("kubectl"):
+        out = tmp_path / "out"
+        write_tree(result.outputs, out)
+        built = [subprocess.run(["kubectl", "kustomize", str(folder / "app")], capture_output=True, text=True)
+                 for folder in (repo, out)]
+        assert built[0].returncode == 0 and "team: a" in built[0].stdout and "replicas: 3" in built[0].stdout
+        assert built[1].returncode == 0, built[1].stderr
+        assert built[1].stdout == built[0].stdout
+
+
 def test_folded_scalars_with_indented_lines_are_kept_as_written(tmp_path: Path) -> None:
     # go-yaml reads `second\n\n  more` where libyaml (and the spec) read `second\n  more`: no rewrite is safe.
     text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: >-\n    first\n    second\n"

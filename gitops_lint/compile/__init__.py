@@ -228,7 +228,7 @@ class _Compiler:
         self.regenerable: set[str] = set()
         self.namespaces = kustomize_namespaces(model)
         self.resources, inputs = kustomize_files(model)
-        self.inputs = inputs | model.patch_files
+        self.inputs = inputs
         self.flux_kinds = flux_kinds()
         self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
 
@@ -395,37 +395,14 @@ def kustomize_namespaces(model: Model) -> dict[str, str]:
 
 def kustomize_files(model: Model) -> tuple[set[str], set[str]]:
     """Files kustomize files name: as resources (or components, crds), and as other input
-    (patches, generator sources, ...)."""
-    from gitops_lint.graph import join_path
-    from gitops_lint.model.kustomize import KustomizeFile
+    (patches, generator sources, values files, ..., of the kustomization or of a plugin config it lists)."""
+    from gitops_lint.model.kustomize import INPUT, PATCH, RESOURCE, file_references
 
     resources: set[str] = set()
-    out: set[str] = set()
-    for kustomize in model.of_type(KustomizeFile):
-        folder = kustomize.path.rpartition("/")[0]
-        data = kustomize.doc.data if isinstance(kustomize.doc.data, dict) else {}
-        entries: list = [*_list(data.get("configurations")), *_list(data.get("patchesStrategicMerge"))]
-        for key in ("patches", "patchesJson6902", "replacements"):
-            entries += [item.get("path") for item in _list(data.get(key)) if isinstance(item, dict)]
-        for key in ("configMapGenerator", "secretGenerator"):
-            for generator in _list(data.get(key)):
-                if isinstance(generator, dict):
-                    files = [f.partition("=")[2] or f for f in _list(generator.get("files")) if isinstance(f, str)]
-                    entries += files + _list(generator.get("envs")) + [generator.get("env")]
-        entries += [chart.get("valuesFile") for chart in _list(data.get("helmCharts")) if isinstance(chart, dict)]
-        openapi = data.get("openapi")
-        if isinstance(openapi, dict):
-            entries.append(openapi.get("path"))
-        named = [*_list(data.get("resources")), *_list(data.get("bases")), *_list(data.get("components")),
-                 *_list(data.get("crds"))]
-        for entry_list, found in ((entries, out), (named, resources)):
-            for entry in entry_list:
-                if isinstance(entry, str) and entry and "\n" not in entry and "://" not in entry:
-                    target = join_path(folder, entry)
-                    if target:
-                        found.add(target)
-    return resources, out
-
-
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
+    inputs: set[str] = set()
+    for ref in file_references(model.objects):
+        if ref.target and ref.role == RESOURCE:
+            resources.add(ref.target)
+        elif ref.target and ref.role in (INPUT, PATCH):
+            inputs.add(ref.target)
+    return resources, inputs

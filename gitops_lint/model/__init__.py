@@ -9,7 +9,6 @@ still look at them.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -158,15 +157,6 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
 
 
 def _patch_files(model: Model) -> set[str]:
-    from gitops_lint.model.kustomize import KustomizeFile
+    from gitops_lint.model.kustomize import PATCH, file_references
 
-    out: set[str] = set()
-    for kustomize in model.of_type(KustomizeFile):
-        folder = kustomize.path.rpartition("/")[0]
-        entries = [p.path for p in kustomize.patches]
-        entries += list(kustomize.patchesStrategicMerge or ())
-        entries += [p.get("path") for p in kustomize.patchesJson6902 or () if isinstance(p, dict)]
-        for entry in entries:
-            if isinstance(entry, str) and "\n" not in entry:  # patchesStrategicMerge may also hold inline patches
-                out.add(posixpath.normpath(posixpath.join(folder, entry)))
-    return out
+    return {ref.target for ref in file_references(model.objects) if ref.role == PATCH and ref.target}

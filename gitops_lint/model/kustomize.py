@@ -7,6 +7,9 @@ is the rules' business. File lists are `list[str]`; the rest is kept as data.
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -70,3 +73,124 @@ class KustomizeFile(Located):
     @property
     def ref(self) -> str:
         return f"{self.display_kind}/{self.doc.file.rel}"
+
+
+# --------------------------------------------------------------------------- the files a kustomization names
+
+#: What kustomize does with a file a kustomization names.
+RESOURCE = "resource"  # built as objects: resources, bases, components, crds
+PLUGIN = "plugin"  # a generator, transformer or validator config: an object kustomize runs
+PATCH = "patch"  # a partial object or a JSON6902 patch, applied to others
+INPUT = "input"  # read as data: generator sources, values files, replacements, configurations
+
+#: The files a builtin plugin's config names, relative to the kustomization that lists the config.
+_PLUGIN_FILE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "PatchTransformer": (("path", PATCH),),
+    "PatchJson6902Transformer": (("path", PATCH),),
+    "PatchStrategicMergeTransformer": (("paths", PATCH),),
+    "ConfigMapGenerator": (("files", INPUT), ("envs", INPUT), ("env", INPUT)),
+    "SecretGenerator": (("files", INPUT), ("envs", INPUT), ("env", INPUT)),
+    "HelmChartInflationGenerator": (("valuesFile", INPUT), ("additionalValuesFiles", INPUT)),
+    "ReplacementTransformer": (("replacements", INPUT),),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileReference:
+    """One file (or folder) a kustomization names, and where it names it."""
+
+    #: The object whose document holds the entry: the kustomization, or a plugin config it lists.
+    owner: Located
+    field: tuple[str | int, ...]
+    entry: str
+    #: Relative to the repository root, normalised; None when the entry climbs out of it.
+    target: str | None
+    role: str
+
+
+def file_references(objects: Iterable[Located]) -> list[FileReference]:
+    """Every local file the kustomizations among `objects` name, with what kustomize does with it.
+
+    One walk for every consumer: the model (which files are patches), `compile`
+    (which files to copy as they are) and the reference rules. Remote entries
+    (URLs) and inline patches are no files and are skipped.
+    """
+    objects = list(objects)
+    by_path: dict[str, list[Located]] = {}
+    for obj in objects:
+        by_path.setdefault(obj.path, []).append(obj)
+    out: list[FileReference] = []
+    for kustomize in objects:
+        if not isinstance(kustomize, KustomizeFile):
+            continue
+        folder = kustomize.path.rpartition("/")[0]
+        data = kustomize.doc.data if isinstance(kustomize.doc.data, dict) else {}
+        for key, field, role in _entries(data):
+            _add(out, kustomize, folder, (key, *field), _at(data, (key, *field)), role)
+        for key in ("generators", "transformers", "validators"):
+            for position, entry in enumerate(_list(data.get(key))):
+                if not _add(out, kustomize, folder, (key, position), entry, PLUGIN):
+                    continue
+                for config in by_path.get(out[-1].target or "", ()):
+                    config_data = config.doc.data if isinstance(config.doc.data, dict) else {}
+                    for name, role in _PLUGIN_FILE_FIELDS.get(str(config_data.get("kind")), ()):
+                        for field in _file_fields(config_data, name):
+                            _add(out, config, folder, field, _at(config_data, field), role)
+    return out
+
+
+def _entries(data: dict) -> Iterator[tuple[str, tuple, str]]:
+    """(key, path below it, role) of each entry of a kustomization that may name a file."""
+    for key in ("resources", "bases", "components", "crds"):
+        yield from ((key, (i,), RESOURCE) for i in range(len(_list(data.get(key)))))
+    for i in range(len(_list(data.get("patchesStrategicMerge")))):
+        yield "patchesStrategicMerge", (i,), PATCH
+    for key in ("patches", "patchesJson6902"):
+        yield from ((key, (i, "path"), PATCH) for i, item in enumerate(_list(data.get(key))) if isinstance(item, dict))
+    for i, item in enumerate(_list(data.get("replacements"))):
+        if isinstance(item, dict):
+            yield "replacements", (i, "path"), INPUT
+    yield from ((("configurations", (i,), INPUT)) for i in range(len(_list(data.get("configurations")))))
+    for key in ("configMapGenerator", "secretGenerator", "helmCharts"):
+        for i, item in enumerate(_list(data.get(key))):
+            if isinstance(item, dict):
+                fields = ("valuesFile", "additionalValuesFiles") if key == "helmCharts" else ("files", "envs", "env")
+                yield from ((key, (i, *f), INPUT) for name in fields for f in _file_fields(item, name))
+    if isinstance(data.get("openapi"), dict):
+        yield "openapi", ("path",), INPUT
+
+
+def _file_fields(data: dict, name: str) -> list[tuple]:
+    """Paths into `data` of the file names its field `name` holds: a string, or a list of them (or of
+    `replacements` entries, whose `path` is the file)."""
+    value = data.get(name)
+    if isinstance(value, list):
+        return [(name, i, "path") if isinstance(v, dict) else (name, i) for i, v in enumerate(value)]
+    return [(name,)] if value is not None else []
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for item in path:
+        if isinstance(data, dict):
+            data = data.get(item)
+        elif isinstance(data, list) and isinstance(item, int) and item < len(data):
+            data = data[item]
+        else:
+            return None
+    return data
+
+
+def _add(out: list[FileReference], owner: Located, folder: str, field: tuple, entry: Any, role: str) -> bool:
+    if not isinstance(entry, str) or not entry or "\n" in entry or "://" in entry:
+        return False
+    if "files" in field and "=" in entry:
+        entry = entry.partition("=")[2] or entry  # `key=path`
+    target = posixpath.normpath(posixpath.join(folder, entry)) if folder else posixpath.normpath(entry)
+    if target == ".." or target.startswith("../") or target.startswith("/"):
+        target = None  # type: ignore[assignment]
+    out.append(FileReference(owner, field, entry, "" if target == "." else target, role))
+    return True
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
