@@ -91,27 +91,28 @@ def kustomization_path(ctx: Context) -> Iterator[Finding]:
 
 
 def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
-    """kustomization.yaml entries (resources, components) that name no file or folder in the repository."""
+    """Files and folders a kustomization names (resources, patches, plugin configs and what those
+    name) that are not in the repository: kustomize fails the build on each."""
     if not ctx.settings.get("whole_repo"):
         return
-    from gitops_lint.graph import join_path
-    from gitops_lint.model.kustomize import KustomizeFile
+    from gitops_lint.model.kustomize import RESOURCE, KustomizeFile, file_references
+    from gitops_lint.yaml.positions import format_path
 
     index = ctx.file_index
-    for kustomize in ctx.model.of_type(KustomizeFile):
-        if archived(kustomize.path):
+    for ref in file_references(ctx.model.objects):
+        if archived(ref.owner.path) or "${" in ref.entry:
             continue
-        folder = kustomize.path.rsplit("/", 1)[0] if "/" in kustomize.path else ""
-        for key in ("resources", "components"):
-            for position, entry in enumerate(getattr(kustomize, key) or ()):
-                if not isinstance(entry, str) or "://" in entry or "${" in entry:
-                    continue
-                target = join_path(folder, entry)
-                if target is None:
-                    yield at(kustomize, (key, position), f"{key} entry {entry!r} leaves the repository")
-                elif not index.exists(target) and (entry.endswith((".yaml", ".yml"))
-                                                   or "." not in entry.rsplit("/", 1)[-1]):
-                    yield at(kustomize, (key, position), f"{key} entry {entry!r} names no file or folder")
+        where = format_path(ref.field)
+        if ref.target is None:
+            yield at(ref.owner, ref.field, f"{where} entry {ref.entry!r} leaves the repository")
+            continue
+        # Only YAML files and folders are known to discovery: an `.env` or a certificate may exist unseen.
+        name = ref.entry.rsplit("/", 1)[-1]
+        judged = name.endswith((".yaml", ".yml")) or (ref.role == RESOURCE and "." not in name)
+        if judged and not index.exists(ref.target):
+            # A plugin config's paths are resolved from the kustomization listing it, not from its own folder.
+            relative = "" if isinstance(ref.owner, KustomizeFile) else " (relative to the kustomization listing it)"
+            yield at(ref.owner, ref.field, f"{where} entry {ref.entry!r} names no file or folder{relative}")
 
 
 def remote_resource(ctx: Context) -> Iterator[Finding]:
