@@ -153,6 +153,33 @@ spec:
         compile_texts({"a.yaml": text}, defaults="sometimes")
 
 
+def test_defaults_omit_keeps_fields_patches_need(tmp_path: Path) -> None:
+    """An overlay's JSON6902 patch that replaces or tests a default field needs it in the base."""
+    repo = write_files(tmp_path / "repo", {
+        "base/kustomization.yaml": "resources: [repo.yaml, ks.yaml]\n",
+        "base/repo.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+                           "metadata: {name: apps, namespace: flux-system}\n"
+                           "spec: {interval: 5m, timeout: 60s, url: https://gitlab.com/a/b.git}\n"),
+        "base/ks.yaml": ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+                         "metadata: {name: apps, namespace: flux-system}\nspec:\n  interval: 10m\n  path: ./base\n"
+                         "  prune: true\n  force: false\n  sourceRef: {kind: GitRepository, name: apps}\n"
+                         "  postBuild: {substituteFrom: [{kind: ConfigMap, name: vars, optional: false}]}\n"),
+        "prod/kustomization.yaml": ("resources: [../base]\npatches:\n  - target: {kind: GitRepository}\n"
+                                    "    patch: |\n      - op: replace\n        path: /spec/timeout\n"
+                                    "        value: 2m\n  - path: force.yaml\n    target: {kind: Kustomization}\n"),
+        "prod/force.yaml": "- op: test\n  path: /spec/force\n  value: false\n",
+    })
+    result = compile_dir(repo)
+    base = {rel: load_text(result.outputs[rel]).documents[0].data["spec"] for rel in ("base/repo.yaml", "base/ks.yaml")}
+    assert base["base/repo.yaml"]["timeout"] == "1m0s" and base["base/ks.yaml"]["force"] is False
+    assert base["base/ks.yaml"]["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap", "name": "vars"}]  # no patch
+    if shutil.which("kubectl"):
+        out = tmp_path / "out"
+        write_tree(result.outputs, out)
+        built = subprocess.run(["kubectl", "kustomize", str(out / "prod")], capture_output=True, text=True)
+        assert built.returncode == 0 and "timeout: 2m\n" in built.stdout, built.stderr
+
+
 def test_namespace_from_kustomize_file() -> None:
     result = compile_texts({
         "app/kustomization.yaml": "namespace: apps\nresources: [objects.yaml]\n",

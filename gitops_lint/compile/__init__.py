@@ -67,6 +67,7 @@ from gitops_lint.yaml.loader import (
     UNREADABLE,
     Document,
     SourceFile,
+    load_text,
 )
 
 __all__ = [
@@ -192,7 +193,6 @@ def _with_generated(ctx: object, generated: dict[str, list[GeneratedDocument]]) 
         return ctx
     from gitops_lint.checks import Context
     from gitops_lint.model import Model, build_model
-    from gitops_lint.yaml.loader import load_text
 
     files = [load_text("---\n".join(header(d.source, d.line, d.note) + "\n" + dump(d.data) for d in docs), rel)
              for rel, docs in sorted(generated.items())]
@@ -229,6 +229,7 @@ class _Compiler:
         self.namespaces = kustomize_namespaces(model)
         self.resources, inputs = kustomize_files(model)
         self.inputs = inputs
+        self.patched = patched_fields(files, model) if defaults == "omit" else frozenset()
         self.flux_kinds = flux_kinds()
         self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
 
@@ -318,7 +319,7 @@ class _Compiler:
                                                           f"{group}/{migration.target}: {reasons}"))
                 data = {**data, "apiVersion": migration.api_version}
                 if migration.schema is not None:
-                    data = apply_object_schema(data, migration.schema, self.defaults)
+                    data = apply_object_schema(data, migration.schema, self.defaults, self.patched)
         return ordered_object(data)
 
 
@@ -391,6 +392,68 @@ def kustomize_namespaces(model: Model) -> dict[str, str]:
         visit(directory, None, {directory})
     return {rel: next(iter(values)) for rel, values in sorted(seen.items())
             if len(values) == 1 and None not in values}
+
+
+#: JSON6902 operations, and the pointer of each that must name an existing field.
+_EXISTING = {"remove": "path", "replace": "path", "test": "path", "move": "from", "copy": "from"}
+#: Kinds whose `patch`/`jsonOp` strings (or `patchesJson6902[].patch` lists) patch objects of the repository.
+_PATCHING_KINDS = {"Kustomization", "PatchTransformer", "PatchJson6902Transformer"}
+
+
+def patched_fields(files: list[SourceFile], model: Model) -> frozenset[tuple[str, ...]]:
+    """Fields JSON6902 patches need to exist, as paths from an object's root.
+
+    `--defaults omit` keeps these even when they equal their default: an overlay
+    that replaces a base's `spec.timeout: 60s` fails to build once it is gone.
+    Which objects a patch targets is not resolved; keeping a default that some
+    patch names, in any object, costs a line and is stable when compiled again.
+    """
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    operations: list = []
+    for source in files:
+        if source.rel in model.patch_files:
+            operations += [op for doc in source.documents if isinstance(doc.data, list) for op in doc.data]
+    for obj in model.objects:
+        data = obj.doc.data
+        if isinstance(data, dict) and (data.get("kind") in _PATCHING_KINDS or isinstance(obj, KustomizeFile)):
+            for patch in _inline_patches(data):
+                if isinstance(patch, list):
+                    operations += patch
+                elif isinstance(patch, str):
+                    operations += [op for doc in load_text(patch).documents if isinstance(doc.data, list)
+                                   for op in doc.data]
+    needed: set[tuple[str, ...]] = set()
+    for op in operations:
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+            continue
+        pointer = _pointer(op["path"])
+        if op.get("op") in _EXISTING:
+            source = op.get(_EXISTING[op["op"]])
+            if isinstance(source, str):
+                needed.add(_pointer(source))
+        needed.add(pointer[:-1])  # every operation writes or reads below an existing parent
+    needed.discard(())
+    return frozenset(needed)
+
+
+def _inline_patches(data: object) -> list:
+    """The `patch` and `jsonOp` values anywhere in a kustomization, Flux Kustomization or patch transformer."""
+    found: list = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found += [node[key] for key in ("patch", "jsonOp") if key in node]
+            stack += [v for k, v in node.items() if k not in ("patch", "jsonOp")]
+        elif isinstance(node, list):
+            stack += node
+    return found
+
+
+def _pointer(text: str) -> tuple[str, ...]:
+    """A JSON pointer (`/spec/a~1b`) as a path of keys (`("spec", "a/b")`)."""
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in text.split("/")[1:])
 
 
 def kustomize_files(model: Model) -> tuple[set[str], set[str]]:

@@ -113,14 +113,16 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
+def apply_schema(value: Any, schema: Any, defaults: str, path: tuple[str, ...] = (),
+                 kept: frozenset[tuple[str, ...]] = frozenset()) -> Any:
     """`value` with canonical durations and defaults made explicit or omitted, per `schema`.
 
     explicit: every property with a schema `default` is filled in where its parent
     mapping exists (and, as the API server does, inside the defaults it fills in).
     omit: every property equal to its default is dropped (compared before and after
     its own children are normalized, so the result is stable when compiled again),
-    unless the schema requires it.
+    unless the schema requires it or a patch needs it there: `kept` holds the paths
+    (from the object's root, as strings) that JSON6902 patches remove, replace or test.
     """
     if not isinstance(schema, dict):
         return value
@@ -134,20 +136,24 @@ def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
         out = {}
         for key, item in value.items():
             sub = properties.get(key, extra if isinstance(extra, dict) else None)
-            out[key] = _field(key, item, sub, defaults) if sub is not None else item
+            here = (*path, str(key))
+            out[key] = _field(key, item, sub, defaults, here, kept) if sub is not None else item
             if (defaults == "omit" and isinstance(sub, dict) and "default" in sub and key in properties
-                    and key not in required):  # a required field stays, default or not (OCIRepository verify.provider)
-                default = _field(key, copy.deepcopy(sub["default"]), sub, defaults)
+                    and key not in required  # a required field stays, default or not (OCIRepository verify.provider)
+                    and not _needed(here, kept)):
+                default = _field(key, copy.deepcopy(sub["default"]), sub, defaults, here)
                 if same(item, sub["default"]) or same(out[key], default):
                     del out[key]
         if defaults == "explicit":
             for key, sub in properties.items():
                 if key not in out and isinstance(sub, dict) and "default" in sub:
-                    out[key] = _field(key, copy.deepcopy(sub["default"]), sub, defaults)
+                    out[key] = _field(key, copy.deepcopy(sub["default"]), sub, defaults, (*path, str(key)))
         return out
     if isinstance(value, list):
         items = schema.get("items")
-        return [apply_schema(v, items, defaults) for v in value] if isinstance(items, dict) else value
+        if not isinstance(items, dict):
+            return value
+        return [apply_schema(v, items, defaults, (*path, str(i)), kept) for i, v in enumerate(value)]
     if isinstance(value, str):
         pattern = _DURATION_PATTERNS.get(schema.get("pattern"))
         if pattern is not None:
@@ -155,15 +161,22 @@ def apply_schema(value: Any, schema: Any, defaults: str) -> Any:
     return value
 
 
-def _field(key: Any, value: Any, schema: Any, defaults: str) -> Any:
+def _needed(path: tuple[str, ...], kept: frozenset[tuple[str, ...]]) -> bool:
+    """A patch needs the field at `path`: it names it, or something below it."""
+    return bool(kept) and any(k[: len(path)] == path for k in kept)
+
+
+def _field(key: Any, value: Any, schema: Any, defaults: str, path: tuple[str, ...],
+           kept: frozenset[tuple[str, ...]] = frozenset()) -> Any:
     """`apply_schema` on the value of property `key`; an old API's unpatterned duration by its name."""
     if (isinstance(value, str) and key in _UNPATTERNED_DURATIONS and isinstance(schema, dict)
             and schema.get("type") == "string" and "pattern" not in schema):
         return canonical_duration(value, GO_DURATION_RE)
-    return apply_schema(value, schema, defaults)
+    return apply_schema(value, schema, defaults, path, kept)
 
 
-def apply_object_schema(data: dict, schema: dict, defaults: str) -> dict:
+def apply_object_schema(data: dict, schema: dict, defaults: str,
+                        kept: frozenset[tuple[str, ...]] = frozenset()) -> dict:
     """`apply_schema` on an object's own fields: metadata is Kubernetes', and status is not ours to write."""
     properties = schema.get("properties") or {}
     out = {}
@@ -172,7 +185,7 @@ def apply_object_schema(data: dict, schema: dict, defaults: str) -> dict:
         if key in ("apiVersion", "kind", "metadata", "status") or not isinstance(sub, dict):
             out[key] = value
         else:
-            out[key] = apply_schema(value, sub, defaults)
+            out[key] = apply_schema(value, sub, defaults, (str(key),), kept)
     return out
 
 
