@@ -328,7 +328,8 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
             skipped.append(out_dir.relative_to(base).as_posix())
         # gitignore-style patterns: a folder named `out[1]` must match itself, not `out1`.
         config.exclude = [*config.exclude, *("/" + re.sub(r"([\\*?\[\]!#])", r"\\\1", rel) + "/" for rel in skipped)]
-        result = lint(LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version))
+        result = lint(LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version,
+                                  compiled_folders=tuple(base / rel for rel in skipped)))
     except (ConfigError, UsageError, DiscoveryError) as exc:
         fail(str(exc))
     errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]

@@ -86,6 +86,8 @@ class LintOptions:
     changed_since: str | None = None
     #: Called as progress(done, total) while files load (the CLI draws it on a terminal's stderr).
     progress: Any = None
+    #: Folders holding `compile` output, left out of the lint: Flux paths into them are not judged.
+    compiled_folders: tuple[Path, ...] = ()
 
 
 def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
@@ -346,7 +348,8 @@ def path_settings(root: Path, config: Config, options: LintOptions) -> dict:
     given = [(cwd / p).resolve() for p in options.paths]
     whole = options.repo_context or any(p == source_root or p in source_root.parents for p in given)
     prefix = source_root.relative_to(root).as_posix()
-    return {"source_root": "" if prefix == "." else prefix, "whole_repo": whole}
+    compiled = [folder.relative_to(root).as_posix() for folder in options.compiled_folders if root in folder.parents]
+    return {"source_root": "" if prefix == "." else prefix, "whole_repo": whole, "compiled_folders": compiled}
 
 
 def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:

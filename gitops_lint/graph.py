@@ -18,7 +18,7 @@ matches a reference from any namespace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from gitops_lint.model import Model
 from gitops_lint.model.base import Located
@@ -388,7 +388,8 @@ class PathResolution:
 LOCAL_SOURCES = frozenset({("GitRepository", "flux-system")})
 
 
-def resolve_paths(model: Model, index: "FileIndex", source_root: str = "") -> list[PathResolution]:
+def resolve_paths(model: Model, index: "FileIndex", source_root: str = "",
+                  compiled_folders: Iterable[str] = ()) -> list[PathResolution]:
     from gitops_lint.model.flux.kustomize import Kustomization
 
     out = []
@@ -408,6 +409,11 @@ def resolve_paths(model: Model, index: "FileIndex", source_root: str = "") -> li
             result.skipped = f"the path is inside {source_key[0]}/{source_key[1]}, not (known to be) this repository"
         else:
             folder = join_path(source_root, raw.strip(), clamp=True, floor=source_root)
+            compiled = next((c for c in compiled_folders if folder == c or folder.startswith(c + "/")), None)
+            if compiled is not None:
+                result.skipped = f"the path is inside {compiled}/, compile's own output, which compile does not read"
+                out.append(result)
+                continue
             result.escapes = join_path(source_root, raw.strip(), floor=source_root) is None
             result.folder = folder
             result.files = index.applied_files(folder)

@@ -845,6 +845,32 @@ def test_compile_command_end_to_end(tmp_path: Path) -> None:
         assert "kind:" not in refused.stdout
 
 
+def test_flux_paths_into_the_committed_output_are_not_judged(tmp_path: Path) -> None:
+    """A repository may commit its compiled output and point Flux at it: compile does not read that
+    folder, so the path is not held against the repository (no REF005 refusal)."""
+    from tests.test_cli import run
+
+    repo = write_files(tmp_path / "repo", {
+        "apps/kustomization.yaml": "resources: [cm.yaml]\n",
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: apps}\n",
+        "clusters/prod/sync.yaml": (
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            "metadata: {name: apps, namespace: flux-system}\nspec:\n  interval: 10m\n  path: ./compiled/apps\n"
+            "  prune: true\n  sourceRef: {kind: GitRepository, name: flux-system}\n"),
+    })
+    first = run(["compile", "-o", "compiled", "."], repo)
+    assert first.returncode == 0, first.stderr
+    assert (repo / "compiled/apps/cm.yaml").is_file()
+    assert run(["compile", "-o", "compiled", "--check", "."], repo).returncode == 0
+    # `check` reads the whole repository, output included: the path exists now.
+    assert run(["check", "--select", "REF005", "."], repo).returncode == 0
+    # A path into a folder that is no compile output is still judged.
+    (repo / "clusters/prod/sync.yaml").write_text(
+        (repo / "clusters/prod/sync.yaml").read_text().replace("./compiled/apps", "./missing/apps"))
+    refused = run(["compile", "-o", "compiled", "."], repo)
+    assert refused.returncode == 1 and "REF005" in refused.stderr
+
+
 OLD_VERSIONS = {
     "ks.yaml": KUSTOMIZATION_V1BETA2,
     "sources.yaml": """\

@@ -48,7 +48,8 @@ class Context:
         """Where each Flux Kustomization's spec.path leads in this repository."""
         from gitops_lint.graph import resolve_paths
 
-        return resolve_paths(self.model, self.file_index, self.settings.get("source_root", ""))
+        return resolve_paths(self.model, self.file_index, self.settings.get("source_root", ""),
+                             self.settings.get("compiled_folders", ()))
 
 
 def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Finding:
