@@ -12,7 +12,7 @@ import functools
 import os
 import stat
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
@@ -43,6 +43,8 @@ class Discovery:
     root: Path
     files: list[Candidate]
     in_git: bool
+    #: Candidate files the configuration's `exclude` left out: not linted, but in the repository.
+    excluded: list[str] = field(default_factory=list)
 
 
 def git_root(start: Path) -> Path | None:
@@ -100,6 +102,7 @@ def discover(
     excluded = _exclude_matcher(excludes, root, exclude_base)
     seen: set[str] = set()
     files: list[Candidate] = []
+    left_out: list[str] = []
     chart_dirs = _ChartDirs(root)
     folders = _Folders(root)
     for p in given:
@@ -120,6 +123,7 @@ def discover(
             if not explicit and not is_candidate(rel):
                 continue
             if excluded is not None and excluded(rel):
+                left_out.append(rel)
                 continue
             if not folders.is_file_in_root(rel):
                 continue
@@ -127,7 +131,7 @@ def discover(
             absolute = root / rel
             files.append(Candidate(absolute, rel, _template_reason(absolute, rel, chart_dirs)))
     files.sort(key=lambda c: c.rel)
-    return Discovery(root=root, files=files, in_git=in_git)
+    return Discovery(root=root, files=files, in_git=in_git, excluded=sorted(set(left_out)))
 
 
 def relative_to_base(rel: str, root: Path, base: Path | None) -> str:

@@ -254,6 +254,7 @@ def build_context(files: list[SourceFile], discovery: Discovery, options: LintOp
         "flux_version": options.flux_version or config.flux_version,
         "gitlab_version": config.gitlab_version,
         "gitlab_url": config.gitlab_url,
+        "excluded_files": discovery.excluded,
         **path_settings(discovery.root, config, options),
     }
     return Context(files=files, model=model, settings=settings)

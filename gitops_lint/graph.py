@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator
 from gitops_lint.model import Model
 from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import DNS1123_LABEL, KubernetesObject
-from gitops_lint.model.kustomize import KustomizeFile
+from gitops_lint.model.kustomize import KustomizeFile, is_remote
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import DataPath
 
@@ -303,7 +303,7 @@ def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str
 def included_paths(kustomize: KustomizeFile, directory: str) -> Iterator[str]:
     """The files and folders a kustomize file in `directory` includes (`resources`, `bases`), local ones only."""
     for entry in [*kustomize.resources, *(getattr(kustomize, "bases", None) or [])]:
-        if isinstance(entry, str) and "://" not in entry:
+        if isinstance(entry, str) and not is_remote(entry):
             target = join_path(directory, entry)
             if target is not None:
                 yield target
@@ -448,8 +448,11 @@ def _substitute(text: str, ks: Any) -> str | None:
 class FileIndex:
     """Answers questions about the repository's folders from the list of files discovery found."""
 
-    def __init__(self, rels: list[str], model: Model):
+    def __init__(self, rels: list[str], model: Model, excluded: Iterable[str] = ()):
         self.files = set(rels)
+        #: Files (and their folders) the configuration's `exclude` keeps out of the lint: they exist all the same.
+        self.excluded = set(excluded)
+        self.excluded |= {rel.rsplit("/", i)[0] for rel in self.excluded for i in range(1, rel.count("/") + 1)}
         #: Sorted, so the files below a folder are one contiguous slice (found by bisection).
         self.sorted_files = sorted(self.files)
         self.dirs: set[str] = {""}
@@ -474,7 +477,7 @@ class FileIndex:
         return self.sorted_files[start:end]
 
     def exists(self, rel: str) -> bool:
-        return rel in self.files or rel in self.dirs
+        return rel in self.files or rel in self.dirs or rel in self.excluded
 
     def applied_files(self, folder: str) -> list[str]:
         seen: set[str] = set()
@@ -495,7 +498,7 @@ class FileIndex:
         for key in ("resources", "components", "bases"):
             entries = getattr(kustomize, key, None) or []
             for entry in entries:
-                if not isinstance(entry, str) or "://" in entry or entry.startswith(("github.com/", "git@")):
+                if not isinstance(entry, str) or is_remote(entry):
                     continue
                 target = join_path(folder, entry)
                 if target is None:

@@ -154,9 +154,9 @@ spec:
 
 
 def test_defaults_omit_keeps_fields_patches_need(tmp_path: Path) -> None:
-    """An overlay's JSON6902 patch that replaces or tests a default field needs it in the base."""
+    """Overlay patches and replacements that read a default field need it in the base."""
     repo = write_files(tmp_path / "repo", {
-        "base/kustomization.yaml": "resources: [repo.yaml, ks.yaml]\n",
+        "base/kustomization.yaml": "resources: [repo.yaml, ks.yaml, oci.yaml, release.yaml]\n",
         "base/repo.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
                            "metadata: {name: apps, namespace: flux-system}\n"
                            "spec: {interval: 5m, timeout: 60s, url: https://gitlab.com/a/b.git}\n"),
@@ -164,20 +164,57 @@ def test_defaults_omit_keeps_fields_patches_need(tmp_path: Path) -> None:
                          "metadata: {name: apps, namespace: flux-system}\nspec:\n  interval: 10m\n  path: ./base\n"
                          "  prune: true\n  force: false\n  sourceRef: {kind: GitRepository, name: apps}\n"
                          "  postBuild: {substituteFrom: [{kind: ConfigMap, name: vars, optional: false}]}\n"),
-        "prod/kustomization.yaml": ("resources: [../base]\npatches:\n  - target: {kind: GitRepository}\n"
-                                    "    patch: |\n      - op: replace\n        path: /spec/timeout\n"
-                                    "        value: 2m\n  - path: force.yaml\n    target: {kind: Kustomization}\n"),
+        "base/oci.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\n"
+                          "metadata: {name: charts, namespace: flux-system}\n"
+                          "spec: {interval: 5m, provider: generic, url: oci://ghcr.io/a/b}\n"),
+        "base/release.yaml": ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+                              "metadata: {name: app, namespace: flux-system}\nspec:\n  interval: 5m\n"
+                              "  chart:\n    spec: {chart: app, reconcileStrategy: ChartVersion,"
+                              " sourceRef: {kind: HelmRepository, name: charts}}\n"),
+        "prod/kustomization.yaml": """\
+resources: [../base, strategy.yaml]
+patches:
+  - target: {kind: GitRepository}
+    patch: |
+      - op: replace
+        path: /spec/timeout
+        value: 2m
+  - path: force.yaml
+    target: {kind: Kustomization}
+  - path: provider.json
+    target: {kind: OCIRepository}
+replacements:
+  - source: {kind: HelmRelease, fieldPath: spec.chart.spec.reconcileStrategy}
+    targets: [{select: {kind: ConfigMap}, fieldPaths: [data.strategy]}]
+""",
         "prod/force.yaml": "- op: test\n  path: /spec/force\n  value: false\n",
+        # Not YAML by name: discovery never loads it, compile reads it.
+        "prod/provider.json": '[{"op": "remove", "path": "/spec/provider"}]\n',
+        "prod/strategy.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: strategy}\ndata: {strategy: none}\n",
     })
-    result = compile_dir(repo)
-    base = {rel: load_text(result.outputs[rel]).documents[0].data["spec"] for rel in ("base/repo.yaml", "base/ks.yaml")}
-    assert base["base/repo.yaml"]["timeout"] == "1m0s" and base["base/ks.yaml"]["force"] is False
-    assert base["base/ks.yaml"]["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap", "name": "vars"}]  # no patch
+    result = compile_dir(repo, read=repository_reader(repo))
+    spec = {rel: load_text(result.outputs[f"base/{rel}"]).documents[0].data["spec"]
+            for rel in ("repo.yaml", "ks.yaml", "oci.yaml", "release.yaml")}
+    assert spec["repo.yaml"]["timeout"] == "1m0s" and spec["ks.yaml"]["force"] is False
+    assert spec["oci.yaml"]["provider"] == "generic"
+    assert spec["release.yaml"]["chart"]["spec"]["reconcileStrategy"] == "ChartVersion"
+    assert spec["ks.yaml"]["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap", "name": "vars"}]  # no patch
     if shutil.which("kubectl"):
         out = tmp_path / "out"
         write_tree(result.outputs, out)
         built = subprocess.run(["kubectl", "kustomize", str(out / "prod")], capture_output=True, text=True)
-        assert built.returncode == 0 and "timeout: 2m\n" in built.stdout, built.stderr
+        assert built.returncode == 0, built.stderr
+        assert "timeout: 2m\n" in built.stdout and "strategy: ChartVersion\n" in built.stdout
+
+
+def test_malformed_patches_are_no_crash() -> None:
+    result = compile_texts({
+        "kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - patch: |\n      - op: [remove]\n        path: /a\n"
+                               "      - {op: {x: 1}, path: /b, from: 3}\n      - [nested]\n      - op: remove\n"
+                               "  - patch: '{not yaml'\nreplacements:\n  - source: 5\n    targets: [7, {fieldPaths: x}]\n"),
+        "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    })
+    assert set(result.outputs) == {"kustomization.yaml", "cm.yaml"}
 
 
 def test_namespace_from_kustomize_file() -> None:

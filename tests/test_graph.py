@@ -122,3 +122,18 @@ def test_receiver_wildcards_resolve_by_namespace_and_labels(tmp_path: Path) -> N
     ctx = context(tmp_path, {"r.yaml": receiver, "a.yaml": labelled, "b.yaml": gitrepo("other", "flux-system"),
                              "c.yaml": gitrepo("web2", "elsewhere")})
     assert targets(ctx) == {"Receiver/flux-system/r resources": ["GitRepository/flux-system/web"]}
+
+
+def test_kustomize_entries_into_excluded_folders_exist(tmp_path: Path) -> None:
+    """A file the configuration's `exclude` keeps out of the lint is still in the repository: no REF006."""
+    write_tree(tmp_path, {
+        ".gitops-lint.yaml": "exclude: [vendor/]\n",
+        "app/kustomization.yaml": ("resources: [../vendor/cm.yaml, ../vendor/base, ../vendor/gone.yaml]\n"
+                                   "patches: [{path: ../vendor/p.yaml}]\n"),
+        "vendor/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        "vendor/p.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: y}\n",
+        "vendor/base/kustomization.yaml": "resources: []\n",
+    })
+    out = run(["check", "--select", "REF006", "--format", "json", "."], tmp_path)
+    found = [d["message"] for d in json.loads(out.stdout)["diagnostics"]]
+    assert found == ["resources[2] entry '../vendor/gone.yaml' names no file or folder"], found

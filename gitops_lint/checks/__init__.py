@@ -41,7 +41,7 @@ class Context:
         """The repository's files and folders, as discovery found them."""
         from gitops_lint.graph import FileIndex
 
-        return FileIndex([f.rel for f in self.files], self.model)
+        return FileIndex([f.rel for f in self.files], self.model, self.settings.get("excluded_files", ()))
 
     @cached_property
     def paths(self) -> list["PathResolution"]:

@@ -116,11 +116,11 @@ def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
 
 
 def remote_resource(ctx: Context) -> Iterator[Finding]:
-    from gitops_lint.model.kustomize import KustomizeFile
+    from gitops_lint.model.kustomize import KustomizeFile, is_remote
 
     for kustomize in ctx.model.of_type(KustomizeFile):
         for position, entry in enumerate(kustomize.resources or ()):
-            if isinstance(entry, str) and ("://" in entry or entry.startswith(("github.com/", "git@"))):
+            if isinstance(entry, str) and is_remote(entry):
                 yield at(kustomize, ("resources", position), (
                     f"remote resource {entry!r}: fetched at build time, so not checked here and not pinned unless "
                     "it names a tag or commit"))

@@ -118,9 +118,9 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
         raise ValueError(f"defaults must be one of {', '.join(DEFAULT_MODES)}, not {defaults!r}")
     if flux_version not in flux_releases():
         raise ValueError(f"unknown Flux version {flux_version!r} (supported: {', '.join(flux_releases())})")
-    compiler = _Compiler(files, model, flux_version, defaults, variables or {}, result := CompileResult())
+    compiler = _Compiler(files, model, flux_version, defaults, variables or {}, result := CompileResult(),
+                         read or (lambda rel: None))
     compiler.target_namespaces = target_namespaces or {}
-    compiler.read = read or (lambda rel: None)
     for source in sorted(files, key=lambda f: f.rel):
         text = compiler.file(source)
         if text is not None:
@@ -216,20 +216,20 @@ def target_namespaces(resolutions: list) -> dict[str, str]:
 
 class _Compiler:
     def __init__(self, files: list[SourceFile], model: Model, release: str, defaults: str,
-                 variables: dict[str, list[Variables]], result: CompileResult):
+                 variables: dict[str, list[Variables]], result: CompileResult, read: Reader):
         from gitops_lint.model.agent import AgentConfig
         from gitops_lint.model.kubernetes import KubernetesObject
         from gitops_lint.schema_index import flux_kinds
 
         self.model, self.release, self.defaults = model, release, defaults
-        self.variables, self.result = variables, result
+        self.variables, self.result, self.read = variables, result, read
         self.target_namespaces: dict[str, str] = {}
         #: Output files every document of which an earlier compile generated: generating them again replaces them.
         self.regenerable: set[str] = set()
         self.namespaces = kustomize_namespaces(model)
         self.resources, inputs = kustomize_files(model)
         self.inputs = inputs
-        self.patched = patched_fields(files, model) if defaults == "omit" else frozenset()
+        self.patched = patched_fields(files, model, read) if defaults == "omit" else frozenset()
         self.flux_kinds = flux_kinds()
         self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
 
@@ -397,54 +397,69 @@ def kustomize_namespaces(model: Model) -> dict[str, str]:
 #: JSON6902 operations, and the pointer of each that must name an existing field.
 _EXISTING = {"remove": "path", "replace": "path", "test": "path", "move": "from", "copy": "from"}
 #: Kinds whose `patch`/`jsonOp` strings (or `patchesJson6902[].patch` lists) patch objects of the repository.
-_PATCHING_KINDS = {"Kustomization", "PatchTransformer", "PatchJson6902Transformer"}
+_PATCHING_KINDS = {"Kustomization", "PatchTransformer", "PatchJson6902Transformer", "ReplacementTransformer"}
 
 
-def patched_fields(files: list[SourceFile], model: Model) -> frozenset[tuple[str, ...]]:
-    """Fields JSON6902 patches need to exist, as paths from an object's root.
+def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> frozenset[tuple[str, ...]]:
+    """Fields that patches and replacements need to exist, as paths from an object's root.
 
     `--defaults omit` keeps these even when they equal their default: an overlay
-    that replaces a base's `spec.timeout: 60s` fails to build once it is gone.
-    Which objects a patch targets is not resolved; keeping a default that some
-    patch names, in any object, costs a line and is stable when compiled again.
+    that replaces a base's `spec.timeout: 60s`, or a replacement that copies it,
+    fails to build once it is gone. Which objects a patch targets is not resolved;
+    keeping a default that some patch names, in any object, costs a line and is
+    stable when compiled again.
     """
-    from gitops_lint.model.kustomize import KustomizeFile
+    from gitops_lint.model.kustomize import INPUT, PATCH, KustomizeFile, file_references
 
-    operations: list = []
-    for source in files:
-        if source.rel in model.patch_files:
-            operations += [op for doc in source.documents if isinstance(doc.data, list) for op in doc.data]
+    loaded = {source.rel: source for source in files}
+
+    def documents(rel: str) -> list:
+        """The data of each document of a patch or replacements file, loaded or read now (`.json`)."""
+        source = loaded.get(rel)
+        if source is None:
+            raw = read(rel)
+            text = raw.decode("utf-8", "replace") if raw is not None else ""
+            source = loaded[rel] = load_text(text, rel)
+        return [doc.data for doc in source.documents]
+
+    items: list = []  # JSON6902 operations and replacements, as found
+    for ref in file_references(model.objects):
+        if ref.target and (ref.role == PATCH or (ref.role == INPUT and "replacements" in ref.field)):
+            items += [item for data in documents(ref.target) for item in (data if isinstance(data, list) else [data])]
     for obj in model.objects:
         data = obj.doc.data
         if isinstance(data, dict) and (data.get("kind") in _PATCHING_KINDS or isinstance(obj, KustomizeFile)):
             for patch in _inline_patches(data):
-                if isinstance(patch, list):
-                    operations += patch
-                elif isinstance(patch, str):
-                    operations += [op for doc in load_text(patch).documents if isinstance(doc.data, list)
-                                   for op in doc.data]
+                if isinstance(patch, str):
+                    patch = [item for doc in load_text(patch).documents for item in _list(doc.data)]
+                items += _list(patch)
     needed: set[tuple[str, ...]] = set()
-    for op in operations:
-        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
-            continue
-        pointer = _pointer(op["path"])
-        if op.get("op") in _EXISTING:
-            source = op.get(_EXISTING[op["op"]])
-            if isinstance(source, str):
-                needed.add(_pointer(source))
-        needed.add(pointer[:-1])  # every operation writes or reads below an existing parent
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("path"), str):  # a JSON6902 operation
+            kind = item.get("op")
+            if isinstance(kind, str) and kind in _EXISTING and isinstance(item.get(_EXISTING[kind]), str):
+                needed.add(_pointer(item[_EXISTING[kind]]))
+            needed.add(_pointer(item["path"])[:-1])  # every operation writes or reads below an existing parent
+        elif isinstance(item, dict) and "source" in item:  # a replacement: it reads its source, writes its targets
+            source = item["source"]
+            paths = [source.get("fieldPath")] if isinstance(source, dict) else []
+            for target in _list(item.get("targets")):
+                paths += _list(target.get("fieldPaths")) if isinstance(target, dict) else []
+            needed.update(_field_path(path) for path in paths if isinstance(path, str))
     needed.discard(())
     return frozenset(needed)
 
 
 def _inline_patches(data: object) -> list:
-    """The `patch` and `jsonOp` values anywhere in a kustomization, Flux Kustomization or patch transformer."""
+    """The `patch`/`jsonOp` values and inline `replacements` anywhere in a kustomization, Flux
+    Kustomization or patch transformer."""
     found: list = []
     stack = [data]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             found += [node[key] for key in ("patch", "jsonOp") if key in node]
+            found += [[r for r in _list(node.get("replacements")) if isinstance(r, dict) and "source" in r]]
             stack += [v for k, v in node.items() if k not in ("patch", "jsonOp")]
         elif isinstance(node, list):
             stack += node
@@ -454,6 +469,20 @@ def _inline_patches(data: object) -> list:
 def _pointer(text: str) -> tuple[str, ...]:
     """A JSON pointer (`/spec/a~1b`) as a path of keys (`("spec", "a/b")`)."""
     return tuple(part.replace("~1", "/").replace("~0", "~") for part in text.split("/")[1:])
+
+
+def _field_path(text: str) -> tuple[str, ...]:
+    """A kustomize field path (`spec.timeout`) as keys, up to its first selector (`[name=app]`)."""
+    keys: list[str] = []
+    for part in text.split("."):
+        if not part or "[" in part:
+            break
+        keys.append(part)
+    return tuple(keys)
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
 
 
 def kustomize_files(model: Model) -> tuple[set[str], set[str]]:

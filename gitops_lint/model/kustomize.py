@@ -95,6 +95,15 @@ _PLUGIN_FILE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+#: Prefixes of the remote entries kustomize fetches without a scheme (`github.com/org/repo//base?ref=v1`).
+_REMOTE_PREFIXES = ("github.com/", "gitlab.com/", "bitbucket.org/", "git@", "git::")
+
+
+def is_remote(entry: str) -> bool:
+    """A kustomization entry kustomize fetches (a URL or a Git repository) rather than reads from disk."""
+    return "://" in entry or entry.startswith(_REMOTE_PREFIXES)
+
+
 @dataclass(frozen=True, slots=True)
 class FileReference:
     """One file (or folder) a kustomization names, and where it names it."""
@@ -181,7 +190,7 @@ def _at(data: Any, path: tuple) -> Any:
 
 
 def _add(out: list[FileReference], owner: Located, folder: str, field: tuple, entry: Any, role: str) -> bool:
-    if not isinstance(entry, str) or not entry or "\n" in entry or "://" in entry:
+    if not isinstance(entry, str) or not entry or "\n" in entry or is_remote(entry):
         return False
     if "files" in field and "=" in entry:
         entry = entry.partition("=")[2] or entry  # `key=path`
