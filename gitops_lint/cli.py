@@ -374,7 +374,7 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     elif check_only or show_diff:
         try:
             if show_diff:
-                click.echo(diff_tree(compiled.outputs, out_dir), nl=False)
+                click.echo(diff_tree(compiled.outputs, out_dir, compiled.secret_files), nl=False)
             stale = check_tree(compiled.outputs, out_dir)
         except (CompileError, OSError) as exc:
             fail(str(exc))

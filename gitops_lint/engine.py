@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
-from gitops_lint.secrets import mask_lines, mask_message, redact
+from gitops_lint.secrets import mask_finding, redact
 from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base
 from gitops_lint.yaml.loader import SourceFile, load_file, read_source
 
@@ -250,6 +250,8 @@ def build_context(files: list[SourceFile], discovery: Discovery, options: LintOp
 
     config = options.config
     model = build_model(files, _agent_config_matcher(config, discovery.root))
+    for source in files:
+        source.all_secret = source.rel in model.secret_files
     settings = {
         "flux_version": options.flux_version or config.flux_version,
         "gitlab_version": config.gitlab_version,
@@ -375,10 +377,8 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
     message = finding.message
     # Whatever a check wrote, no secret reaches an output: a Secret's values are masked in the
     # code frame, and in the message of a finding about them; tokens are redacted everywhere.
-    if lines and source.secret_values:
-        span = finding.span
-        lines = mask_lines(lines, max(span.line, 1), [s for s, _ in source.secret_values])
-        message = mask_message(message, [v for s, v in source.secret_values if s[0] <= span.end_line and span.line <= s[2]])
+    if lines:
+        lines, message = mask_finding(source, finding.span, lines, message)
     return Diagnostic(
         rule=rule.id,
         name=rule.name,

@@ -122,18 +122,28 @@ def secret_values(documents: Sequence[Any]) -> list[tuple[ValueSpan, Any]]:
             continue
         if data.get("kind") == "Secret":
             for section in ("data", "stringData"):
-                values, entry = data.get(section), pos.entries.get(section)
-                if isinstance(values, dict) and entry is not None and isinstance(entry[1], MapPos):
-                    for key, (_, tree) in entry[1].entries.items():
-                        found.append((_raw(tree), values.get(key)))
+                if section in pos.entries:
+                    found += _values(data[section], pos.entries[section][1], MapPos)
         generators, entry = data.get("secretGenerator"), pos.entries.get("secretGenerator")
         if isinstance(generators, list) and entry is not None and isinstance(entry[1], SeqPos):
             for generator, tree in zip(generators, entry[1].items):
-                literals = generator.get("literals") if isinstance(generator, dict) else None
-                literal_entry = tree.entries.get("literals") if isinstance(tree, MapPos) else None
-                if isinstance(literals, list) and literal_entry is not None and isinstance(literal_entry[1], SeqPos):
-                    found += [(_raw(t), v) for v, t in zip(literals, literal_entry[1].items)]
+                if isinstance(generator, dict) and isinstance(tree, MapPos) and "literals" in tree.entries:
+                    found += _values(generator["literals"], tree.entries["literals"][1], SeqPos)
     return found
+
+
+#: Stands for the value of a whole block section: every line of it shows its keys, not its values.
+SECTION = object()
+
+
+def _values(value: Any, tree: Any, shape: type) -> list[tuple[ValueSpan, Any]]:
+    """Each entry of a section in the shape it should have (a mapping, a list), else the section whole."""
+    if isinstance(tree, MapPos) and shape is MapPos and isinstance(value, dict):
+        # The section too: a key given twice keeps only its last position, and the first value is no less secret.
+        return [(tree.span, SECTION), *((_raw(t), value.get(k)) for k, (_, t) in tree.entries.items())]
+    if isinstance(tree, SeqPos) and shape is SeqPos and isinstance(value, list):
+        return [(_raw(t), v) for v, t in zip(value, tree.items)]
+    return [(_raw(tree), value)]
 
 
 def _raw(tree: Any) -> ValueSpan:
@@ -158,6 +168,51 @@ def mask_lines(lines: Sequence[str], first_line: int, spans: Sequence[ValueSpan]
                     chars[i] = "*"
         out.append("".join(chars))
     return tuple(out)
+
+
+#: A file that holds a Secret or a secretGenerator, as its text says (for files that did not parse).
+_SECRET_TEXT = re.compile(r"^\s*(?:-\s+)?kind:\s*[\"']?Secret[\"']?\s*(?:#.*)?$|^\s*secretGenerator:", re.M)
+#: The part of a line that names a value (`- key:` / `KEY=`), kept when the value is masked.
+_COMMENT = re.compile(r"(?:^|\s)#.*$")
+_KEY_PART = re.compile(r"^\s*(?:-\s+)*(?:[^\s:=#][^:=]*?(?::(?=\s|$)|=))?")
+
+
+def mask_finding(source: Any, span: Any, lines: Sequence[str], message: str) -> tuple[tuple[str, ...], str]:
+    """The code frame and message of a finding in `source`, with the file's secret values masked.
+
+    Where the file parsed, the values are known by position (`secret_values`). A
+    file whose values are all secret (a secretGenerator's input) or that did not
+    parse yet holds a Secret has every value on the frame's lines masked: there
+    is no telling which of them are secret.
+    """
+    first = max(span.line, 1)
+    if source.all_secret or (source.incomplete and _SECRET_TEXT.search(source.text)):
+        return tuple(mask_values(line) for line in lines), message
+    values = source.secret_values
+    if not values:
+        return tuple(lines), message
+    near = [v for s, v in values if s[0] <= span.end_line and span.line <= s[2] and v is not SECTION]
+    regions = [s for s, v in values if v is SECTION]
+    lines = tuple(mask_values(line) if any(_whole_line_in(s, n, line) for s in regions) else line
+                  for n, line in enumerate(lines, first))
+    return mask_lines(lines, first, [s for s, v in values if v is not SECTION]), mask_message(message, near)
+
+
+def _whole_line_in(span: ValueSpan, number: int, line: str) -> bool:
+    """Line `number` lies inside `span` from its first character (a block section's line, not the
+    line that opens a flow mapping after its key)."""
+    start_line, start_col, end_line, end_col = span
+    if number == start_line:
+        return start_col <= len(line) - len(line.lstrip()) + 1
+    return start_line < number < end_line or (number == end_line and end_col > 1)
+
+
+def mask_values(line: str) -> str:
+    """`line` with all but its key (`key:`, `- `, `KEY=`) and a trailing comment shown as `*`."""
+    keep = _KEY_PART.match(line).end()  # type: ignore[union-attr]
+    comment = _COMMENT.search(line, keep)
+    end = comment.start() if comment else len(line)
+    return line[:keep] + re.sub(r"\S", "*", line[keep:end]) + line[end:]
 
 
 def mask_message(message: str, values: Sequence[Any]) -> str:

@@ -829,6 +829,21 @@ def test_diff_does_not_show_copied_secrets(tmp_path: Path) -> None:
     assert "-data: {a: one}\n+data: {a: two}\n" in diff  # copied YAML without a Secret is shown
 
 
+def test_diff_does_not_show_what_a_secret_generator_reads(tmp_path: Path) -> None:
+    repo = write_files(tmp_path / "repo", {
+        "app/kustomization.yaml": "secretGenerator:\n  - name: db\n    files: [db.yaml]\n",
+        "app/db.yaml": "password: hunter-old\n",
+    })
+    first = compile_dir(repo)
+    assert first.secret_files == {"app/db.yaml"}
+    write_tree(first.outputs, tmp_path / "out")
+    (repo / "app/db.yaml").write_text("password: hunter-new\n")
+    second = compile_dir(repo)
+    diff = diff_tree(second.outputs, tmp_path / "out", second.secret_files)
+    assert "hunter" not in diff
+    assert "Files a/app/db.yaml and b/app/db.yaml differ (not shown" in diff
+
+
 def test_output_folder_follows_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:

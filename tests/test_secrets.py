@@ -113,7 +113,7 @@ def test_no_format_shows_a_secret_value(tmp_path: Path, fmt: str) -> None:
 
 
 def test_secret_values_found_in_secrets_patches_and_generators() -> None:
-    from gitops_lint.secrets import mask_lines, mask_message, secret_values
+    from gitops_lint.secrets import SECTION, mask_lines, mask_message, mask_values, secret_values
     from gitops_lint.yaml.loader import load_text
 
     text = """\
@@ -136,7 +136,7 @@ sops: {mac: x}
 data: {enc: "ENC[AES256_GCM,data:abc]"}
 """
     source = load_text(text)
-    values = secret_values(source.documents)
+    values = [(span, v) for span, v in secret_values(source.documents) if v is not SECTION]
     assert [v for _, v in values] == ["line-one\nline-two\n", "user=admin", "password=s3cret"]
     masked = mask_lines(source.lines, 1, [s for s, _ in values])
     assert masked[3:6] == ("  cert: *", "    ********", "    ********")
@@ -146,3 +146,33 @@ data: {enc: "ENC[AES256_GCM,data:abc]"}
         'literals[1]: "***" has no key')
     # Whole words only: a short value does not eat into other text.
     assert mask_message("port 10 of x1: 1 is not a string", [1]) == "port 10 of x1: *** is not a string"
+    # Line by line, for files that did not parse or whose every value is secret: keys and comments stay.
+    assert mask_values("  - password: hunter2  # rotated") == "  - password: *******  # rotated"
+    assert mask_values("API_KEY=abc123") == "API_KEY=******"
+    assert mask_values("    -----BEGIN KEY-----") == "    ********** ********"
+
+
+SECRET_SHAPES = {
+    # Not parsed: a value YAML cannot read. The frame still shows where, without the value.
+    "syntax/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData:\n  password: @dm1nS3cret\n",
+    # Sections of the wrong shape, a key given twice (its first position is lost to the data), a flow mapping.
+    "string/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: \"password=hunter06\"\n",
+    "list/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData:\n  - password: hunter05\n",
+    "twice/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData:\n  1: 98765416\n  true: 9876541\n",
+    "flow/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {pin: 4242, x: y}\n",
+    # What a secretGenerator reads is secret through and through.
+    "gen/kustomization.yaml": "secretGenerator:\n  - name: db\n    files: [db.yaml]\n",
+    "gen/db.yaml": "password: hunter-old\npassword: hunter-new\n",
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_secret_values_of_every_shape_are_masked(tmp_path: Path, fmt: str) -> None:
+    write_tree(tmp_path, SECRET_SHAPES)
+    out = run(["check", "--format", fmt, "."], tmp_path)
+    assert out.returncode == 1, out.stderr
+    for value in ("dm1nS3cret", "hunter06", "hunter05", "98765416", "9876541", "4242", "hunter-old", "hunter-new"):
+        assert value not in out.stdout + out.stderr, (fmt, value)
+    if fmt == "text":
+        assert " 5 |   password: ***********\n" in out.stdout  # the syntax error's frame
+        assert "stringData: {pin: ****, x: *}" in out.stdout  # keys of a flow mapping stay readable

@@ -57,14 +57,9 @@ from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree
 from gitops_lint.model import Model
 from gitops_lint.model.kubernetes import is_generated
 from gitops_lint.yaml.loader import (
-    ALIAS_LIMIT,
-    BINARY,
     CONFLICT_MARKER,
-    ENCODING,
-    SYNTAX,
-    TAB_INDENT,
+    INCOMPLETE,
     TEMPLATE,
-    UNREADABLE,
     Document,
     SourceFile,
     load_text,
@@ -85,7 +80,6 @@ __all__ = [
 ]
 
 #: Load problems after which a file's documents are incomplete: compiling the rest would drop objects silently.
-_INCOMPLETE = frozenset({SYNTAX, TAB_INDENT, ALIAS_LIMIT, ENCODING, BINARY, CONFLICT_MARKER, UNREADABLE})
 
 #: A file's bytes by its relative path (None when there is no such regular file in the repository).
 Reader = Callable[[str], "bytes | None"]
@@ -99,6 +93,8 @@ class CompileResult:
     errors: list[tuple[str, int, str]] = field(default_factory=list)
     #: (relative path, line, message): what was compiled, but not as fully as asked (`${VAR}` left as written).
     warnings: list[tuple[str, int, str]] = field(default_factory=list)
+    #: Outputs copied for a secretGenerator: every value in them is secret (`--diff` never shows them).
+    secret_files: frozenset[str] = frozenset()
 
 
 def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "2.9",
@@ -227,8 +223,7 @@ class _Compiler:
         #: Output files every document of which an earlier compile generated: generating them again replaces them.
         self.regenerable: set[str] = set()
         self.namespaces = kustomize_namespaces(model)
-        self.resources, inputs = kustomize_files(model)
-        self.inputs = inputs
+        self.resources, self.inputs, result.secret_files = kustomize_files(model)
         self.patched = patched_fields(files, model, read) if defaults == "omit" else frozenset()
         self.flux_kinds = flux_kinds()
         self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
@@ -236,7 +231,7 @@ class _Compiler:
     def file(self, source: SourceFile) -> str | bytes | None:
         if source.rel in self.inputs:
             return self.verbatim(source)  # kustomize's input, not objects: its bytes are what kustomize reads
-        broken = next((p for p in source.problems if p.code in _INCOMPLETE), None)
+        broken = next((p for p in source.problems if p.code in INCOMPLETE), None)
         if broken is not None and source.skipped not in ("template", TEMPLATE):
             # Copied as it is, so every kustomization naming it still finds it (and `check` still reports it):
             # what it holds past the problem is unknown, so leaving it out could drop objects silently.
@@ -485,16 +480,20 @@ def _list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def kustomize_files(model: Model) -> tuple[set[str], set[str]]:
-    """Files kustomize files name: as resources (or components, crds), and as other input
-    (patches, generator sources, values files, ..., of the kustomization or of a plugin config it lists)."""
+def kustomize_files(model: Model) -> tuple[set[str], set[str], frozenset[str]]:
+    """Files kustomize files name: as resources (or components, crds); as other input (patches,
+    generator sources, values files, ..., of the kustomization or of a plugin config it lists);
+    and, among those, what secretGenerators read."""
     from gitops_lint.model.kustomize import INPUT, PATCH, RESOURCE, file_references
 
     resources: set[str] = set()
     inputs: set[str] = set()
+    secret: set[str] = set()
     for ref in file_references(model.objects):
         if ref.target and ref.role == RESOURCE:
             resources.add(ref.target)
         elif ref.target and ref.role in (INPUT, PATCH):
             inputs.add(ref.target)
-    return resources, inputs
+            if ref.secret:
+                secret.add(ref.target)
+    return resources, inputs, frozenset(secret)

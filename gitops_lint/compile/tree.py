@@ -157,10 +157,11 @@ def check_tree(outputs: dict[str, str | bytes], out_dir: Path) -> list[str]:
     return lines
 
 
-def diff_tree(outputs: dict[str, str | bytes], out_dir: Path) -> str:
+def diff_tree(outputs: dict[str, str | bytes], out_dir: Path, secret_files: frozenset[str] = frozenset()) -> str:
     """A unified diff (`a/` the folder as it is, `b/` as it would be written), files sorted by path;
     CompileError for a folder we did not write, as for `check_tree`. Secret values are masked
-    (`mask.py`) and GitLab tokens redacted: a diff ends up in CI logs."""
+    (`mask.py`), GitLab tokens redacted and `secret_files` (secretGenerator inputs) only named:
+    a diff ends up in CI logs."""
     _check_target(Path(out_dir), "compare with")
     existing = _existing(Path(out_dir))
     chunks = []
@@ -175,7 +176,7 @@ def diff_tree(outputs: dict[str, str | bytes], out_dir: Path) -> str:
         if before is None or after is None:
             chunks.append(f"Binary files {fromfile} and {tofile} differ\n")  # as git diff says it
             continue
-        if not (_maskable(rel, before) and _maskable(rel, after)):
+        if rel in secret_files or not (_maskable(rel, before) and _maskable(rel, after)):
             chunks.append(f"Files {fromfile} and {tofile} differ (not shown: it may hold secret values)\n")
             continue
         before, after = mask_secrets(before, after)

@@ -81,6 +81,8 @@ class Model:
     by_doc: dict[int, Located] = field(default_factory=dict)
     #: Files that kustomize files use as patches: partial objects, not objects of their own.
     patch_files: set[str] = field(default_factory=set)
+    #: Files a secretGenerator reads: every value in them is secret.
+    secret_files: set[str] = field(default_factory=set)
 
     def of_type(self, cls: type[ObjectT]) -> Iterator[ObjectT]:
         return (o for o in self.objects if isinstance(o, cls))
@@ -152,11 +154,9 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
                 add(*build_lenient(table.get((group, kind), KubernetesObject), doc))
             else:
                 model.other_documents.append(doc)
-    model.patch_files = _patch_files(model)
-    return model
-
-
-def _patch_files(model: Model) -> set[str]:
     from gitops_lint.model.kustomize import PATCH, file_references
 
-    return {ref.target for ref in file_references(model.objects) if ref.role == PATCH and ref.target}
+    references = [ref for ref in file_references(model.objects) if ref.target]
+    model.patch_files = {ref.target for ref in references if ref.role == PATCH}  # type: ignore[misc]
+    model.secret_files = {ref.target for ref in references if ref.secret}  # type: ignore[misc]
+    return model

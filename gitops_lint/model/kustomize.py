@@ -115,6 +115,8 @@ class FileReference:
     #: Relative to the repository root, normalised; None when the entry climbs out of it.
     target: str | None
     role: str
+    #: A secretGenerator reads it: every value in it is secret.
+    secret: bool = False
 
 
 def file_references(objects: Iterable[Located]) -> list[FileReference]:
@@ -135,16 +137,17 @@ def file_references(objects: Iterable[Located]) -> list[FileReference]:
         folder = kustomize.path.rpartition("/")[0]
         data = kustomize.doc.data if isinstance(kustomize.doc.data, dict) else {}
         for key, field, role in _entries(data):
-            _add(out, kustomize, folder, (key, *field), _at(data, (key, *field)), role)
+            _add(out, kustomize, folder, (key, *field), _at(data, (key, *field)), role, key == "secretGenerator")
         for key in ("generators", "transformers", "validators"):
             for position, entry in enumerate(_list(data.get(key))):
                 if not _add(out, kustomize, folder, (key, position), entry, PLUGIN):
                     continue
                 for config in by_path.get(out[-1].target or "", ()):
                     config_data = config.doc.data if isinstance(config.doc.data, dict) else {}
-                    for name, role in _PLUGIN_FILE_FIELDS.get(str(config_data.get("kind")), ()):
+                    kind = str(config_data.get("kind"))
+                    for name, role in _PLUGIN_FILE_FIELDS.get(kind, ()):
                         for field in _file_fields(config_data, name):
-                            _add(out, config, folder, field, _at(config_data, field), role)
+                            _add(out, config, folder, field, _at(config_data, field), role, kind == "SecretGenerator")
     return out
 
 
@@ -189,7 +192,8 @@ def _at(data: Any, path: tuple) -> Any:
     return data
 
 
-def _add(out: list[FileReference], owner: Located, folder: str, field: tuple, entry: Any, role: str) -> bool:
+def _add(out: list[FileReference], owner: Located, folder: str, field: tuple, entry: Any, role: str,
+         secret: bool = False) -> bool:
     if not isinstance(entry, str) or not entry or "\n" in entry or is_remote(entry):
         return False
     if "files" in field and "=" in entry:
@@ -197,7 +201,7 @@ def _add(out: list[FileReference], owner: Located, folder: str, field: tuple, en
     target = posixpath.normpath(posixpath.join(folder, entry)) if folder else posixpath.normpath(entry)
     if target == ".." or target.startswith("../") or target.startswith("/"):
         target = None  # type: ignore[assignment]
-    out.append(FileReference(owner, field, entry, "" if target == "." else target, role))
+    out.append(FileReference(owner, field, entry, "" if target == "." else target, role, secret))
     return True
 
 

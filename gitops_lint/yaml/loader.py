@@ -35,6 +35,8 @@ BINARY = "binary-file"
 ALIAS_LIMIT = "alias-expansion-limit"
 TEMPLATE = "template-skipped"
 UNREADABLE = "unreadable-file"
+#: Problems after which a file's documents are not all there (or not there at all).
+INCOMPLETE = frozenset({SYNTAX, TAB_INDENT, ALIAS_LIMIT, ENCODING, BINARY, CONFLICT_MARKER, UNREADABLE})
 
 #: Nesting deeper than this is no configuration file; it would only exhaust the stack.
 MAX_DEPTH = 400
@@ -112,6 +114,8 @@ class SourceFile:
     problems: list[LoadProblem] = field(default_factory=list)
     #: Why the file was not read as YAML at all (binary, template, ...), if it was not.
     skipped: str | None = None
+    #: Every value in it is secret: a secretGenerator reads it (set once the model knows).
+    all_secret: bool = False
     _lines: list[str] | None = None
     _secret_values: list | None = None
 
@@ -120,6 +124,11 @@ class SourceFile:
         if self._lines is None:
             self._lines = self.text.splitlines()
         return self._lines
+
+    @property
+    def incomplete(self) -> bool:
+        """A problem stopped the parse: its documents are not all there."""
+        return any(p.code in INCOMPLETE for p in self.problems)
 
     @property
     def secret_values(self) -> list:
