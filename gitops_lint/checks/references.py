@@ -95,11 +95,11 @@ def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
     name) that are not in the repository: kustomize fails the build on each."""
     if not ctx.settings.get("whole_repo"):
         return
-    from gitops_lint.model.kustomize import RESOURCE, KustomizeFile, file_references
+    from gitops_lint.model.kustomize import RESOURCE, KustomizeFile
     from gitops_lint.yaml.positions import format_path
 
     index = ctx.file_index
-    for ref in file_references(ctx.model.objects):
+    for ref in ctx.model.file_references:
         if archived(ref.owner.path) or "${" in ref.entry:
             continue
         where = format_path(ref.field)

@@ -56,6 +56,7 @@ from gitops_lint.compile.substitute import Variables, substitute_document
 from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree, stream, write_tree
 from gitops_lint.model import Model
 from gitops_lint.model.kubernetes import is_generated
+from gitops_lint.model.kustomize import as_list
 from gitops_lint.yaml.loader import (
     CONFLICT_MARKER,
     INCOMPLETE,
@@ -404,7 +405,7 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
     keeping a default that some patch names, in any object, costs a line and is
     stable when compiled again.
     """
-    from gitops_lint.model.kustomize import INPUT, PATCH, KustomizeFile, file_references
+    from gitops_lint.model.kustomize import INPUT, PATCH, KustomizeFile
 
     loaded = {source.rel: source for source in files}
 
@@ -418,7 +419,7 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
         return [doc.data for doc in source.documents]
 
     items: list = []  # JSON6902 operations and replacements, as found
-    for ref in file_references(model.objects):
+    for ref in model.file_references:
         if ref.target and (ref.role == PATCH or (ref.role == INPUT and "replacements" in ref.field)):
             items += [item for data in documents(ref.target) for item in (data if isinstance(data, list) else [data])]
     for obj in model.objects:
@@ -426,8 +427,8 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
         if isinstance(data, dict) and (data.get("kind") in _PATCHING_KINDS or isinstance(obj, KustomizeFile)):
             for patch in _inline_patches(data):
                 if isinstance(patch, str):
-                    patch = [item for doc in load_text(patch).documents for item in _list(doc.data)]
-                items += _list(patch)
+                    patch = [item for doc in load_text(patch).documents for item in as_list(doc.data)]
+                items += as_list(patch)
     needed: set[tuple[str, ...]] = set()
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("path"), str):  # a JSON6902 operation
@@ -438,8 +439,8 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
         elif isinstance(item, dict) and "source" in item:  # a replacement: it reads its source, writes its targets
             source = item["source"]
             paths = [source.get("fieldPath")] if isinstance(source, dict) else []
-            for target in _list(item.get("targets")):
-                paths += _list(target.get("fieldPaths")) if isinstance(target, dict) else []
+            for target in as_list(item.get("targets")):
+                paths += as_list(target.get("fieldPaths")) if isinstance(target, dict) else []
             needed.update(_field_path(path) for path in paths if isinstance(path, str))
     needed.discard(())
     return frozenset(needed)
@@ -454,7 +455,7 @@ def _inline_patches(data: object) -> list:
         node = stack.pop()
         if isinstance(node, dict):
             found += [node[key] for key in ("patch", "jsonOp") if key in node]
-            found += [[r for r in _list(node.get("replacements")) if isinstance(r, dict) and "source" in r]]
+            found += [[r for r in as_list(node.get("replacements")) if isinstance(r, dict) and "source" in r]]
             stack += [v for k, v in node.items() if k not in ("patch", "jsonOp")]
         elif isinstance(node, list):
             stack += node
@@ -476,20 +477,17 @@ def _field_path(text: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
 
 def kustomize_files(model: Model) -> tuple[set[str], set[str], frozenset[str]]:
     """Files kustomize files name: as resources (or components, crds); as other input (patches,
     generator sources, values files, ..., of the kustomization or of a plugin config it lists);
     and, among those, what secretGenerators read."""
-    from gitops_lint.model.kustomize import INPUT, PATCH, RESOURCE, file_references
+    from gitops_lint.model.kustomize import INPUT, PATCH, RESOURCE
 
     resources: set[str] = set()
     inputs: set[str] = set()
     secret: set[str] = set()
-    for ref in file_references(model.objects):
+    for ref in model.file_references:
         if ref.target and ref.role == RESOURCE:
             resources.add(ref.target)
         elif ref.target and ref.role in (INPUT, PATCH):

@@ -79,13 +79,32 @@ class Model:
     other_documents: list[Document] = field(default_factory=list)
     problems: list[ModelProblem] = field(default_factory=list)
     by_doc: dict[int, Located] = field(default_factory=dict)
-    #: Files that kustomize files use as patches: partial objects, not objects of their own.
-    patch_files: set[str] = field(default_factory=set)
-    #: Files a secretGenerator reads: every value in them is secret.
-    secret_files: set[str] = field(default_factory=set)
+    _references: list | None = None
 
     def of_type(self, cls: type[ObjectT]) -> Iterator[ObjectT]:
         return (o for o in self.objects if isinstance(o, cls))
+
+    @property
+    def file_references(self) -> list:
+        """Every local file the kustomizations name, once (`kustomize.file_references`): the model,
+        compile and the reference rules all read it."""
+        if self._references is None:
+            from gitops_lint.model.kustomize import file_references
+
+            self._references = file_references(self.objects)
+        return self._references
+
+    @property
+    def patch_files(self) -> set[str]:
+        """Files that kustomize files use as patches: partial objects, not objects of their own."""
+        from gitops_lint.model.kustomize import PATCH
+
+        return {ref.target for ref in self.file_references if ref.role == PATCH and ref.target}
+
+    @property
+    def secret_files(self) -> set[str]:
+        """Files a secretGenerator reads: every value in them is secret."""
+        return {ref.target for ref in self.file_references if ref.secret and ref.target}
 
     def object_of(self, doc: Document) -> Located | None:
         return self.by_doc.get(id(doc))
@@ -154,9 +173,4 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
                 add(*build_lenient(table.get((group, kind), KubernetesObject), doc))
             else:
                 model.other_documents.append(doc)
-    from gitops_lint.model.kustomize import PATCH, file_references
-
-    references = [ref for ref in file_references(model.objects) if ref.target]
-    model.patch_files = {ref.target for ref in references if ref.role == PATCH}  # type: ignore[misc]
-    model.secret_files = {ref.target for ref in references if ref.secret}  # type: ignore[misc]
     return model

@@ -139,7 +139,7 @@ def file_references(objects: Iterable[Located]) -> list[FileReference]:
         for key, field, role in _entries(data):
             _add(out, kustomize, folder, (key, *field), _at(data, (key, *field)), role, key == "secretGenerator")
         for key in ("generators", "transformers", "validators"):
-            for position, entry in enumerate(_list(data.get(key))):
+            for position, entry in enumerate(as_list(data.get(key))):
                 if not _add(out, kustomize, folder, (key, position), entry, PLUGIN):
                     continue
                 for config in by_path.get(out[-1].target or "", ()):
@@ -154,17 +154,17 @@ def file_references(objects: Iterable[Located]) -> list[FileReference]:
 def _entries(data: dict) -> Iterator[tuple[str, tuple, str]]:
     """(key, path below it, role) of each entry of a kustomization that may name a file."""
     for key in ("resources", "bases", "components", "crds"):
-        yield from ((key, (i,), RESOURCE) for i in range(len(_list(data.get(key)))))
-    for i in range(len(_list(data.get("patchesStrategicMerge")))):
+        yield from ((key, (i,), RESOURCE) for i in range(len(as_list(data.get(key)))))
+    for i in range(len(as_list(data.get("patchesStrategicMerge")))):
         yield "patchesStrategicMerge", (i,), PATCH
     for key in ("patches", "patchesJson6902"):
-        yield from ((key, (i, "path"), PATCH) for i, item in enumerate(_list(data.get(key))) if isinstance(item, dict))
-    for i, item in enumerate(_list(data.get("replacements"))):
+        yield from ((key, (i, "path"), PATCH) for i, item in enumerate(as_list(data.get(key))) if isinstance(item, dict))
+    for i, item in enumerate(as_list(data.get("replacements"))):
         if isinstance(item, dict):
             yield "replacements", (i, "path"), INPUT
-    yield from ((("configurations", (i,), INPUT)) for i in range(len(_list(data.get("configurations")))))
+    yield from ((("configurations", (i,), INPUT)) for i in range(len(as_list(data.get("configurations")))))
     for key in ("configMapGenerator", "secretGenerator", "helmCharts"):
-        for i, item in enumerate(_list(data.get(key))):
+        for i, item in enumerate(as_list(data.get(key))):
             if isinstance(item, dict):
                 fields = ("valuesFile", "additionalValuesFiles") if key == "helmCharts" else ("files", "envs", "env")
                 yield from ((key, (i, *f), INPUT) for name in fields for f in _file_fields(item, name))
@@ -205,5 +205,6 @@ def _add(out: list[FileReference], owner: Located, folder: str, field: tuple, en
     return True
 
 
-def _list(value: Any) -> list:
+def as_list(value: Any) -> list:
+    """`value` when it is a list, else an empty one: kustomize files may hold anything where a list belongs."""
     return value if isinstance(value, list) else []
