@@ -1,0 +1,552 @@
+"""Flux's view of the repository: what each Flux Kustomization fed by this repository really applies.
+
+Entry points are where a cluster starts reading the repository:
+
+* a Flux Kustomization whose `spec.path` applies its own file (what `flux bootstrap`
+  commits as `gotk-sync.yaml`), wherever it lives;
+* a `FluxInstance`'s `spec.sync`, and the values of a HelmRelease of the
+  `flux-instance` chart (`values.instance.sync`): the Flux Operator creates the
+  source and the Kustomization (named `sync.name`, by default `flux-system`, in
+  the instance's namespace);
+* when neither is committed, the folders `flux bootstrap --path` points at by
+  convention (`clusters/<name>`), as the sync Kustomization would read them.
+
+From there, every Flux Kustomization an applied folder holds is followed when
+its source is one of the entry points' sources (this repository), transitively.
+Each is computed as kustomize-controller does: `kustomize build` of its path (a
+folder without a kustomization file gets the one Flux generates), then Flux's
+own steps: `spec.components`, `spec.patches`, `namePrefix`/`nameSuffix`,
+`targetNamespace`, `commonMetadata`, generated names' hashes, and post-build
+substitution. A repository with no entry point has no view: rules then judge it
+file by file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from gitops_lint.model import Model
+from gitops_lint.model.base import Located
+from gitops_lint.model.kubernetes import KubernetesObject
+from gitops_lint.model.kustomize import FILE_NAMES
+from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resource, add_name_affixes, finish,
+                                        merged_map, set_namespace, _join)
+from gitops_lint.view.substitute import Variables, substitute
+from gitops_lint.yaml.loader import SourceFile
+
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+OPERATOR_GROUP = "fluxcd.controlplane.io"
+SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
+#: What source-controller leaves out of every Git artifact (its default ignore list), as far as manifests go.
+_ARTIFACT_IGNORED_NAMES = frozenset({".sops.yaml", ".flux.yaml", ".goreleaser.yml", ".gitlab-ci.yml",
+                                     ".travis.yml", "appveyor.yml", ".drone.yml", "cloudbuild.yaml",
+                                     "codeship-services.yml", "codeship-steps.yml"})
+_ARTIFACT_IGNORED_DIRS = frozenset({".git", ".github", ".circleci"})
+
+
+@dataclass(slots=True, eq=False)
+class Applied:
+    """One Flux Kustomization as kustomize-controller runs it."""
+
+    #: The Kustomization as the cluster gets it (overlay patches, targetNamespace and substitution applied).
+    kustomization: Resource
+    #: The sync objects' creator (`FluxInstance/flux-system/flux`), for a Kustomization the Flux Operator makes.
+    made_by: str | None = None
+    #: Folder `spec.path` leads to, relative to the repository root; None when not judged.
+    folder: str | None = None
+    #: Why the path is not followed (another source, a `${VAR}` with no known value, ...).
+    skipped: str | None = None
+    #: The path climbs above the source root, which Flux clamps.
+    escapes: bool = False
+    resources: list[Resource] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    problems: list[BuildProblem] = field(default_factory=list)
+    complete: bool = True
+    #: The post-build variables Flux substitutes in what it applies.
+    variables: Variables = field(default_factory=Variables)
+    #: The object that makes a Kustomization the repository does not hold (a FluxInstance), for findings.
+    holder: Located | None = None
+    #: The folder of this repository that its source's artifact holds (its paths start there).
+    root: str = ""
+
+    @property
+    def key(self) -> str:
+        r = self.kustomization
+        return "/".join(p for p in ("Kustomization", r.namespace, r.name) if p)
+
+    @property
+    def source(self) -> tuple[str, str | None, str | None]:
+        """(kind, namespace, name) of its sourceRef."""
+        spec = self.kustomization.data.get("spec")
+        ref = spec.get("sourceRef") if isinstance(spec, dict) else None
+        ref = ref if isinstance(ref, dict) else {}
+        kind = ref.get("kind") if isinstance(ref.get("kind"), str) else "GitRepository"
+        namespace = ref.get("namespace") if isinstance(ref.get("namespace"), str) else self.kustomization.namespace
+        return kind, namespace, ref.get("name") if isinstance(ref.get("name"), str) else None
+
+
+@dataclass(slots=True)
+class FluxView:
+    """Every Flux Kustomization this repository feeds, and what each applies."""
+
+    applied: list[Applied] = field(default_factory=list)
+    #: Sources (kind, name) whose artifact is (a folder of) this repository -> that folder.
+    local_sources: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    #: Objects the Flux Operator creates (kind, namespace, name) -> by whom.
+    provided: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
+    #: How the entry points were found (`self-applying Kustomization`, `FluxInstance`, `clusters/<name>`).
+    entry_kind: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """The repository has an entry point: rules judge what Flux applies, not files."""
+        return bool(self.applied)
+
+    @property
+    def applied_files(self) -> set[str]:
+        out: set[str] = set()
+        for applied in self.applied:
+            out.update(applied.files)
+        return out
+
+    @property
+    def substituted_files(self) -> set[str]:
+        """Files some Kustomization applies with post-build variables: `${...}` there is filled in."""
+        return {f for a in self.applied if not a.variables.literal for f in a.files}
+
+    def resources(self) -> list[Resource]:
+        """Every effective object once (one object applied twice the same way is one)."""
+        seen: set[tuple] = set()
+        out = []
+        for applied in self.applied:
+            for resource in applied.resources:
+                key = (id(resource.doc), resource.generator, resource.identity)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(resource)
+        return out
+
+
+def build_view(model: Model, files: list[SourceFile], root: Path | None = None, source_root: str = "",
+               compiled_folders: Iterable[str] = ()) -> FluxView:
+    """Flux's view of the repository (an inactive view when it has no entry point)."""
+    read = _reader(root)
+    kustomizer = Kustomizer(model.objects, files, read)
+    patch_files = model.patch_files
+    view = FluxView()
+    entries = _entry_points(model, kustomizer, source_root, patch_files, view)
+    if not entries:
+        return view
+    compiled = tuple(compiled_folders)
+    # Two rounds: the first finds the ConfigMaps and Secrets that `substituteFrom` reads; the second
+    # substitutes with them, which may reveal paths the first could not follow.
+    values: dict[tuple[str, str | None, str], dict[str, str] | None] = {}
+    for _ in range(2):
+        view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
+        values = _variable_sources(view)
+    return view
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_files: set[str],
+                  view: FluxView) -> list[Applied]:
+    entries: list[Applied] = []
+    for obj in model.objects:
+        if not isinstance(obj, KubernetesObject) or obj.path in patch_files or _hidden(obj.path):
+            continue
+        data = obj.doc.data
+        if obj.group == OPERATOR_GROUP and obj.kind == "FluxInstance":
+            sync = _get(data, ("spec", "sync"))
+            made_by = f"FluxInstance {obj.ref}"
+            namespace = obj.namespace or "flux-system"
+        elif obj.group.startswith("helm.toolkit.fluxcd.io") and obj.kind == "HelmRelease" and _instance_chart(data):
+            sync = _get(data, ("spec", "values", "instance", "sync")) or _values_file_sync(model, obj)
+            made_by = f"HelmRelease {obj.ref} (flux-instance chart)"
+            namespace = str(_get(data, ("spec", "targetNamespace")) or obj.namespace or "flux-system")
+        else:
+            continue
+        entry = _operator_sync(obj, sync, namespace, made_by, view)
+        if entry is not None:
+            entry.root = _root_holding(kustomizer, entry, source_root)
+            entries.append(entry)
+    if entries:
+        view.entry_kind = "Flux Operator sync"
+    for obj in model.objects:
+        if not (isinstance(obj, KubernetesObject) and obj.group == KUSTOMIZE_GROUP and obj.kind == "Kustomization"):
+            continue
+        if obj.path in patch_files or _hidden(obj.path):
+            continue
+        for root in _candidate_roots(obj, source_root):
+            applied = Applied(Resource(obj.doc.data, obj, obj.doc), root=root)
+            _resolve_path(applied)
+            if applied.folder is None or not (obj.path.startswith(applied.folder + "/") or not applied.folder):
+                continue
+            build = _flux_build(kustomizer, applied.folder)
+            if any(r.doc is obj.doc for r in build.resources):
+                entries.append(applied)
+                view.entry_kind = view.entry_kind or "self-applying Kustomization"
+                break
+    if not entries:
+        # `flux bootstrap --path=X` commits X/flux-system/gotk-*.yaml; without them, `clusters/<name>` by convention
+        folders = sorted({rel.rpartition("/")[0].rpartition("/")[0] for rel in kustomizer.sources
+                          if rel.rpartition("/")[0].rpartition("/")[2] == "flux-system"
+                          and rel.rpartition("/")[2] in ("gotk-sync.yaml", "gotk-components.yaml")})
+        kind = "flux-system/gotk-*.yaml of flux bootstrap"
+        if not folders:
+            folders = [d for d in sorted(kustomizer.dirs) if len(d.split("/")) >= 2
+                       and d.split("/")[-2] in ("clusters", "cluster") and not _hidden(d + "/x")
+                       and _first_object_below(model, d) is not None]
+            kind = "the convention clusters/<name>"
+        for folder in folders:
+            holder = _first_object_below(model, folder)
+            if holder is None or _hidden(folder + "/x"):
+                continue
+            data = {"apiVersion": f"{KUSTOMIZE_GROUP}/v1", "kind": "Kustomization",
+                    "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                    "spec": {"path": "./" + folder, "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}
+            entries.append(Applied(Resource(data, None, holder.doc), made_by=f"{kind} (bootstrap path ./{folder})",
+                                   holder=holder, root=""))
+        if entries:
+            view.entry_kind = kind
+    for entry in entries:
+        kind, namespace, name = entry.source
+        view.local_sources.setdefault((kind, name), entry.root)
+        if entry.made_by and name:
+            view.provided.setdefault((kind, namespace, name), entry.made_by)
+            view.provided.setdefault(("Kustomization", entry.kustomization.namespace, entry.kustomization.name or ""),
+                                     entry.made_by)
+    return entries
+
+
+def _candidate_roots(obj: KubernetesObject, source_root: str) -> list[str]:
+    """Folders that may be the root of the source a Kustomization reads (nearest first): those from which
+    its `spec.path` leads to a folder holding its own file (a repository kept inside another: `repos/x/`)."""
+    spec = obj.doc.data.get("spec") if isinstance(obj.doc.data, dict) else None
+    raw = spec.get("path") if isinstance(spec, dict) else None
+    if not isinstance(raw, str) or "${" in raw:
+        return []
+    path = _clamp("", raw.strip())
+    folder = obj.path.rpartition("/")[0]
+    roots = []
+    ancestors = [folder] + [folder.rsplit("/", i)[0] for i in range(1, folder.count("/") + 1)] + [""]
+    for ancestor in dict.fromkeys(ancestors):
+        if not path:
+            continue
+        if ancestor == path:
+            roots.append("")
+        elif ancestor.endswith("/" + path):
+            roots.append(ancestor[: -len(path) - 1])
+    if not path:
+        roots.append(source_root)
+    if source_root in roots:
+        roots.remove(source_root)
+        roots.insert(0, source_root)
+    return roots
+
+
+def _root_holding(kustomizer: Kustomizer, entry: Applied, source_root: str) -> str:
+    """The folder a sync's `path` is relative to: the source root when the path is there, else the one
+    folder that holds it (an artifact built from a sub-folder, `oci://.../manifests` of `kubernetes/`)."""
+    spec = entry.kustomization.data.get("spec", {})
+    path = _clamp("", str(spec.get("path") or "./").strip())
+    if not path or _clamp(source_root, path) in kustomizer.dirs:
+        return source_root
+    candidates = sorted((d[: -len(path) - 1] for d in kustomizer.dirs if d.endswith("/" + path)), key=len)
+    return candidates[0] if candidates else source_root
+
+
+def _values_file_sync(model: Model, release: KubernetesObject) -> Any:
+    """`instance.sync` from a values file beside a flux-instance HelmRelease (read through `valuesFrom`
+    of a generated ConfigMap, as the operator's own examples do)."""
+    folder = release.path.rpartition("/")[0]
+    prefix = folder + "/" if folder else ""
+    for doc in model.other_documents:
+        if doc.file.rel.startswith(prefix):
+            sync = _get(doc.data, ("instance", "sync"))
+            if isinstance(sync, dict):
+                return sync
+    return None
+
+
+def _operator_sync(obj: KubernetesObject, sync: Any, namespace: str, made_by: str, view: FluxView) -> Applied | None:
+    if not isinstance(sync, dict):
+        return None
+    kind = sync.get("kind") if isinstance(sync.get("kind"), str) else "GitRepository"
+    name = sync.get("name") if isinstance(sync.get("name"), str) else "flux-system"
+    path = sync.get("path") if isinstance(sync.get("path"), str) else "./"
+    data = {"apiVersion": f"{KUSTOMIZE_GROUP}/v1", "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"path": path, "prune": True, "sourceRef": {"kind": kind, "name": name}}}
+    view.provided[(kind, namespace, name)] = made_by
+    view.provided[("Kustomization", namespace, name)] = made_by
+    return Applied(Resource(data, None, obj.doc, transforms=(f"made by {made_by}",)), made_by=made_by, holder=obj)
+
+
+def _instance_chart(data: Any) -> bool:
+    chart = _get(data, ("spec", "chart", "spec", "chart"))
+    if isinstance(chart, str) and chart.rstrip("/").rpartition("/")[2] == "flux-instance":
+        return True
+    ref = _get(data, ("spec", "chartRef", "name"))
+    return isinstance(ref, str) and "flux-instance" in ref
+
+
+def _first_object_below(model: Model, folder: str) -> Located | None:
+    prefix = folder + "/"
+    return next((o for o in model.objects if isinstance(o, KubernetesObject) and o.path.startswith(prefix)
+                 and o.group == KUSTOMIZE_GROUP), None)
+
+
+# --------------------------------------------------------------------------- following Kustomizations
+
+
+def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, source_root: str,
+            compiled: tuple[str, ...], values: dict) -> list[Applied]:
+    out: list[Applied] = []
+    seen: set[tuple] = set()
+    queue = [Applied(e.kustomization, e.made_by, holder=e.holder, root=e.root) for e in entries]
+    while queue:
+        applied = queue.pop(0)
+        key = (applied.key, id(applied.kustomization.doc))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(applied)
+        applied.variables = _variables(applied.kustomization, values)
+        _resolve_path(applied)
+        if applied.folder is None:
+            continue
+        if applied.source[0::2] not in view.local_sources:
+            applied.skipped = (f"the path is inside {applied.source[0]}/{applied.source[2]}, not (known to be) "
+                               "this repository")
+            applied.folder = None
+            continue
+        inside = next((c for c in compiled if applied.folder == c or applied.folder.startswith(c + "/")), None)
+        if inside is not None:
+            applied.skipped = f"the path is inside {inside}/, compile's own output, which compile does not read"
+            applied.folder = None
+            continue
+        build = _flux_build(kustomizer, applied.folder)
+        applied.files = list(dict.fromkeys(build.files))
+        applied.problems = list(build.problems)
+        applied.complete = build.complete
+        applied.resources = _flux_steps(applied, build, kustomizer)
+        for resource in applied.resources:
+            if resource.group == KUSTOMIZE_GROUP and resource.kind == "Kustomization" and resource.name:
+                child = Applied(resource)
+                source = child.source[0::2]
+                child.root = applied.root if source == applied.source[0::2] else view.local_sources.get(source, "")
+                queue.append(child)
+    return out
+
+
+def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
+    """`kustomize build` of a Kustomization's path, with the kustomization Flux generates where none is."""
+    if folder in kustomizer.kustomize_by_dir:
+        build = kustomizer.build(folder)
+        return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete)
+    build = Build(folder)
+    if folder not in kustomizer.dirs:
+        return build
+    skip_below: list[str] = []
+    prefix = folder + "/" if folder else ""
+    for rel in sorted(kustomizer.sources):
+        if not rel.startswith(prefix) or any(rel.startswith(s) for s in skip_below):
+            continue
+        inner = rel[len(prefix):].split("/")
+        if any(part in _ARTIFACT_IGNORED_DIRS for part in inner[:-1]) or inner[-1] in _ARTIFACT_IGNORED_NAMES:
+            continue
+        # A subfolder holding a kustomization file is one resource, built by kustomize, not walked into.
+        sub = next(("/".join(inner[:i]) for i in range(1, len(inner))
+                    if f"{prefix}{'/'.join(inner[:i])}" in kustomizer.kustomize_by_dir), None)
+        if sub is not None:
+            target = prefix + sub
+            skip_below.append(target + "/")
+            nested = kustomizer.build(target)
+            build.files.extend(nested.files)
+            build.resources.extend(nested.resources)
+            build.problems.extend(nested.problems)
+            build.complete = build.complete and nested.complete
+            continue
+        if not rel.endswith((".yaml", ".yml")) or inner[-1] in FILE_NAMES:
+            continue
+        source = kustomizer.sources[rel]
+        if source.skipped:
+            build.complete = False
+            continue
+        build.files.append(rel)
+        build.resources.extend(kustomizer.objects_of_file(rel))
+    return build
+
+
+def _flux_steps(applied: Applied, build: Build, kustomizer: Kustomizer) -> list[Resource]:
+    spec = applied.kustomization.data.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    owner = applied.key
+    patches = spec.get("patches")
+    if isinstance(patches, list) and patches:
+        from gitops_lint.view.kustomize import _parse
+
+        for index, entry in enumerate(patches):
+            if isinstance(entry, dict) and isinstance(entry.get("patch"), str):
+                target = entry.get("target") if isinstance(entry.get("target"), dict) else None
+                for patch in _parse(entry["patch"]):
+                    kustomizer._apply(build, patch, target, _owner(applied), ("spec", "patches", index))
+    prefix = spec.get("namePrefix") if isinstance(spec.get("namePrefix"), str) else ""
+    suffix = spec.get("nameSuffix") if isinstance(spec.get("nameSuffix"), str) else ""
+    if prefix or suffix:
+        add_name_affixes(build, prefix, suffix, f"name prefix/suffix of {owner}")
+    target_namespace = spec.get("targetNamespace")
+    if isinstance(target_namespace, str) and target_namespace and "${" not in target_namespace:
+        set_namespace(build, target_namespace, f"targetNamespace of {owner}")
+    common = spec.get("commonMetadata") if isinstance(spec.get("commonMetadata"), dict) else {}
+    for key in ("labels", "annotations"):
+        if isinstance(common.get(key), dict) and common[key]:
+            build.resources = [r.changed(merged_map(r.data, key, common[key]), f"commonMetadata of {owner}")
+                               for r in build.resources]
+    resources = finish(build)
+    if applied.variables.literal:
+        return resources
+    out = []
+    for resource in resources:
+        data, _ = substitute(resource.data, applied.variables)
+        out.append(resource if data is resource.data else resource.changed(data, f"postBuild of {owner}"))
+    return out
+
+
+def _owner(applied: Applied) -> Located:
+    resource = applied.kustomization
+    owner = resource.origin if resource.origin is not None else applied.holder
+    assert owner is not None, "every Applied has an origin or a holder"
+    return owner
+
+
+def _resolve_path(applied: Applied) -> None:
+    spec = applied.kustomization.data.get("spec")
+    raw = spec.get("path") if isinstance(spec, dict) else None
+    raw = raw if isinstance(raw, str) else "./"
+    if "${" in raw:
+        applied.skipped = "the path holds a ${VAR} substitution with no known value"
+        applied.folder = None
+        return
+    clamped = _clamp(applied.root, raw.strip())
+    applied.escapes = _join(applied.root, raw.strip()) is None
+    applied.folder = clamped
+    applied.skipped = None
+
+
+def _clamp(root: str, entry: str) -> str:
+    """Flux's secure join: a path climbing above the source root stops there."""
+    parts = [p for p in root.split("/") if p and p != "."]
+    floor = len(parts)
+    for part in entry.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if len(parts) > floor:
+                parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+# --------------------------------------------------------------------------- post-build variables
+
+
+def _variables(kustomization: Resource, values: dict) -> Variables:
+    spec = kustomization.data.get("spec")
+    post_build = spec.get("postBuild") if isinstance(spec, dict) else None
+    if not isinstance(post_build, dict):
+        return Variables()
+    inline = post_build.get("substitute")
+    variables = Variables(literal=False)
+    for ref in post_build.get("substituteFrom") or ():
+        if not isinstance(ref, dict):
+            variables.open_ended = True
+            continue
+        found = values.get((str(ref.get("kind")), kustomization.namespace, str(ref.get("name"))))
+        if found is None:
+            if not ref.get("optional"):
+                variables.open_ended = True
+            continue
+        variables.values.update(found)
+    if isinstance(inline, dict):
+        variables.values.update({str(k): _text(v).replace("\n", "") for k, v in inline.items()})
+    if not variables.values and not variables.open_ended:
+        return Variables()
+    return variables
+
+
+def _variable_sources(view: FluxView) -> dict[tuple[str, str | None, str], dict[str, str] | None]:
+    """ConfigMaps and Secrets the view applies: what `substituteFrom` can read (None: values unknown)."""
+    import base64
+
+    out: dict[tuple[str, str | None, str], dict[str, str] | None] = {}
+    for resource in view.resources():
+        if resource.group != "" or resource.kind not in ("ConfigMap", "Secret") or not resource.name:
+            continue
+        data = resource.data
+        if "sops" in data:
+            out[(resource.kind, resource.namespace, resource.name)] = None
+            continue
+        values: dict[str, str] = {}
+        raw = data.get("data") if isinstance(data.get("data"), dict) else {}
+        for key, value in raw.items():
+            if resource.kind == "Secret":
+                try:
+                    values[str(key)] = base64.b64decode(str(value), validate=True).decode()
+                except (ValueError, UnicodeDecodeError):
+                    continue
+            else:
+                values[str(key)] = _text(value)
+        if isinstance(data.get("stringData"), dict):
+            values.update({str(k): _text(v) for k, v in data["stringData"].items()})
+        if any("${" in v for v in values.values()):
+            values = {k: v for k, v in values.items() if "${" not in v}
+        out[(resource.kind, resource.namespace, resource.name)] = values
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _reader(root: Path | None) -> Callable[[str], bytes | None]:
+    """Reads a repository file that discovery did not load (generator inputs), never outside the root."""
+    if root is None:
+        return lambda rel: None
+    resolved_root = root.resolve()
+
+    def read(rel: str) -> bytes | None:
+        path = (root / rel)
+        try:
+            real = path.resolve()
+            if resolved_root not in real.parents:
+                return None
+            return real.read_bytes() if real.is_file() else None
+        except OSError:
+            return None
+
+    return read
+
+
+def _hidden(rel: str) -> bool:
+    """Files in hidden folders (`.archive/`) are parked, not applied; `.gitlab/` holds live configuration."""
+    return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for item in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(item)
+    return data

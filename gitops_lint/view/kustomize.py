@@ -1,0 +1,777 @@
+"""kustomize build semantics over the typed model: which objects a folder builds to, with what identity.
+
+This is what kustomize-controller runs for every Flux Kustomization, done on
+the objects the model already holds (no file is read twice) and limited to what
+rules judge: identities (group, kind, namespace, name), the fields patches and
+transformers change, and where each object came from.
+
+Order follows kustomize's `accumulateTarget`: resources (files, and folders
+built recursively), then components (each one accumulates onto what is there
+and transforms all of it), then the kustomization's own generators, then its
+builtin transformers in kustomize's fixed order: strategic-merge patches,
+`patches`, namespace, name prefix and suffix, labels, annotations, JSON 6902
+patches. Names of generated ConfigMaps and Secrets get their content hash last,
+over the final content, as kustomize does at the end of the top-level build.
+
+Not modelled (the build is then marked incomplete where it matters): remote
+resources, `helmCharts` (Flux never enables Helm in kustomize), plugin
+`generators`/`transformers`, `replacements`, `images` and `replicas` (they
+never touch an identity or a Flux field rules read).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Iterator
+
+from gitops_lint.model.base import Located
+from gitops_lint.model.kubernetes import KubernetesObject, api_group
+from gitops_lint.model.kustomize import FILE_NAMES, KustomizeFile, is_remote
+from gitops_lint.yaml.loader import Document, SourceFile
+
+#: Kinds kustomize's namespace transformer leaves alone (the cluster-scoped kinds of its built-in
+#: schema, kustomize 5.5: a kind it does not know, MutatingAdmissionPolicy included, gets the namespace).
+CLUSTER_SCOPED = frozenset({
+    "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
+    "CSIDriver", "CSINode", "CustomResourceDefinition", "FlowSchema", "IngressClass",
+    "MutatingWebhookConfiguration", "Namespace",
+    "Node", "PersistentVolume", "PodSecurityPolicy", "PriorityClass", "PriorityLevelConfiguration",
+    "RuntimeClass", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "StorageClass", "SubjectAccessReview",
+    "TokenReview", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration", "VolumeAttachment",
+})
+#: Kinds whose names kustomize never prefixes or suffixes.
+_NAME_FIXED = frozenset({"CustomResourceDefinition", "Namespace", "APIService"})
+#: API groups whose list fields kustomize merges by key in strategic-merge patches (built-in types);
+#: lists of custom resources are replaced whole, as JSON merge patches do.
+_BUILTIN_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling",
+                             "rbac.authorization.k8s.io", "storage.k8s.io"})
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Resource:
+    """One object as a build produces it: its data after transforms, and where it came from."""
+
+    data: dict
+    #: The model object it came from; None for what a generator made.
+    origin: KubernetesObject | None
+    #: The document it came from (for a generated object: the kustomization's), for positions.
+    doc: Document
+    #: Data path of the generator entry in `doc` that made it (generated objects only).
+    generator: tuple = ()
+    #: What changed it on the way, in order (`namespace from apps/kustomization.yaml`, ...).
+    transforms: tuple[str, ...] = ()
+    #: A generated ConfigMap or Secret whose name gets kustomize's content hash.
+    needs_hash: bool = False
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind") or "")
+
+    @property
+    def group(self) -> str:
+        return api_group(self.data.get("apiVersion") if isinstance(self.data.get("apiVersion"), str) else None)
+
+    @property
+    def metadata(self) -> dict:
+        metadata = self.data.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
+    def name(self) -> str | None:
+        name = self.metadata.get("name")
+        return name if isinstance(name, str) else None
+
+    @property
+    def namespace(self) -> str | None:
+        namespace = self.metadata.get("namespace")
+        return namespace if isinstance(namespace, str) and namespace else None
+
+    @property
+    def path(self) -> str:
+        return self.doc.file.rel
+
+    @property
+    def identity(self) -> tuple[str, str, str | None, str | None]:
+        """(group, kind, namespace, name): what kustomize and the API server tell objects apart by."""
+        return (self.group, self.kind, self.namespace, self.name)
+
+    def changed(self, data: dict, transform: str) -> "Resource":
+        return replace(self, data=data, transforms=(*self.transforms, transform))
+
+
+@dataclass(frozen=True, slots=True)
+class BuildProblem:
+    """Something kustomize would refuse, or that the view could not follow."""
+
+    owner: Located
+    field: tuple
+    message: str
+    #: kustomize (or Flux) fails the build on it; otherwise the view only could not follow it.
+    fatal: bool = True
+
+
+@dataclass(slots=True)
+class Build:
+    """What one folder builds to."""
+
+    folder: str
+    resources: list[Resource] = field(default_factory=list)
+    #: Every repository file the build reads (kustomization files, manifests, patches), in order.
+    files: list[str] = field(default_factory=list)
+    problems: list[BuildProblem] = field(default_factory=list)
+    #: Something was not followed (remote resources, plugins): the object set may be larger.
+    complete: bool = True
+
+
+# --------------------------------------------------------------------------- copy-on-write helpers
+
+
+def with_metadata(data: dict, key: str, value: Any) -> dict:
+    """`data` with `metadata[key] = value`, copying only the two mappings on the way."""
+    metadata = data.get("metadata")
+    metadata = dict(metadata) if isinstance(metadata, dict) else {}
+    metadata[key] = value
+    out = dict(data)
+    out["metadata"] = metadata
+    return out
+
+
+def merged_map(data: dict, key: str, values: dict) -> dict:
+    """`data` with `values` added to `metadata[key]` (labels, annotations)."""
+    current = data.get("metadata", {}).get(key) if isinstance(data.get("metadata"), dict) else None
+    merged = dict(current) if isinstance(current, dict) else {}
+    merged.update({str(k): _label_text(v) for k, v in values.items()})
+    return with_metadata(data, key, merged)
+
+
+def _label_text(value: Any) -> str:
+    """kustomize writes label and annotation values as strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+class Kustomizer:
+    """Builds folders of one repository; results are memoized per folder (transforms never mutate them)."""
+
+    def __init__(self, objects: Iterable[Located], files: Iterable[SourceFile],
+                 read: Callable[[str], bytes | None] = lambda rel: None):
+        self.by_file: dict[str, list[Located]] = {}
+        self.kustomize_by_dir: dict[str, KustomizeFile] = {}
+        for obj in objects:
+            self.by_file.setdefault(obj.path, []).append(obj)
+            if isinstance(obj, KustomizeFile) and obj.path.rpartition("/")[2] in FILE_NAMES:
+                folder = obj.path.rpartition("/")[0]
+                current = self.kustomize_by_dir.get(folder)
+                # kustomize's order of preference when a folder has more than one
+                if current is None or FILE_NAMES.index(obj.path.rpartition("/")[2]) < \
+                        FILE_NAMES.index(current.path.rpartition("/")[2]):
+                    self.kustomize_by_dir[folder] = obj
+        self.sources: dict[str, SourceFile] = {f.rel: f for f in files}
+        self.dirs: set[str] = {""}
+        for rel in self.sources:
+            parts = rel.split("/")
+            for i in range(1, len(parts)):
+                self.dirs.add("/".join(parts[:i]))
+        self.read = read
+        self._memo: dict[str, Build] = {}
+
+    # ------------------------------------------------------------------ entry points
+
+    def build(self, folder: str) -> Build:
+        """What `kustomize build folder` gives, before name hashes; an error when it has no kustomization."""
+        if folder in self._memo:
+            return self._memo[folder]
+        self._memo[folder] = Build(folder, complete=False)  # a folder that includes itself: kustomize's cycle error
+        kustomization = self.kustomize_by_dir.get(folder)
+        build = Build(folder)
+        if kustomization is None:
+            build.complete = False
+        else:
+            build.files.append(kustomization.path)
+            self._accumulate(kustomization, build)
+        self._memo[folder] = build
+        return build
+
+    def objects_of_file(self, rel: str, owner: Located | None = None, field_path: tuple = (),
+                        build: Build | None = None) -> list[Resource]:
+        """The objects of one manifest file, as kustomize reads a resource file."""
+        out: list[Resource] = []
+        source = self.sources.get(rel)
+        by_doc = {id(o.doc): o for o in self.by_file.get(rel, ())}
+        for doc in source.documents if source is not None else ():
+            data = doc.data
+            if data is None:
+                continue
+            obj = by_doc.get(id(doc))
+            if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+                if build is not None and owner is not None:
+                    build.problems.append(BuildProblem(owner, field_path, f"{rel} holds a document that is not a "
+                                                       "Kubernetes object (no kind): kustomize refuses the build"))
+                continue
+            if data.get("kind") == "List" and isinstance(data.get("items"), list):
+                out.extend(Resource(item, None, doc) for item in data["items"] if isinstance(item, dict))
+                continue
+            out.append(Resource(data, obj if isinstance(obj, KubernetesObject) else None, doc))
+        return out
+
+    # ------------------------------------------------------------------ one kustomization
+
+    def _accumulate(self, kustomization: KustomizeFile, build: Build) -> None:
+        folder = kustomization.path.rpartition("/")[0]
+        data = kustomization.doc.data if isinstance(kustomization.doc.data, dict) else {}
+        for key in ("resources", "bases"):
+            for index, entry in enumerate(_as_list(data.get(key))):
+                self._resource(kustomization, folder, (key, index), entry, build)
+        for index, entry in enumerate(_as_list(data.get("components"))):
+            self._component(kustomization, folder, ("components", index), entry, build)
+        self._generators(kustomization, folder, data, build)
+        for key in ("generators", "transformers", "helmCharts"):
+            if data.get(key):
+                build.complete = False
+        self._transform(kustomization, folder, data, build)
+
+    def _resource(self, owner: KustomizeFile, folder: str, where: tuple, entry: Any, build: Build) -> None:
+        if not isinstance(entry, str) or not entry.strip():
+            return
+        if is_remote(entry):
+            build.complete = False
+            return
+        target = _join(folder, entry)
+        if target is None:
+            build.problems.append(BuildProblem(owner, where, f"{entry!r} leaves the repository"))
+            return
+        if target in self.sources:
+            build.files.append(target)
+            build.resources.extend(self.objects_of_file(target, owner, where, build))
+        elif target in self.kustomize_by_dir:
+            sub = self.build(target)
+            build.files.extend(sub.files)
+            build.resources.extend(sub.resources)
+            build.problems.extend(sub.problems)
+            build.complete = build.complete and sub.complete
+        elif target in self.dirs:
+            build.problems.append(BuildProblem(owner, where, f"folder {entry!r} has no kustomization.yaml: kustomize "
+                                               "refuses the build"))
+        else:
+            build.complete = False  # missing: REF006 reports it
+
+    def _component(self, owner: KustomizeFile, folder: str, where: tuple, entry: Any, build: Build) -> None:
+        if not isinstance(entry, str) or is_remote(entry):
+            build.complete = False
+            return
+        target = _join(folder, entry)
+        component = self.kustomize_by_dir.get(target or "")
+        if component is None:
+            build.complete = False
+            return
+        build.files.append(component.path)
+        self._accumulate(component, build)
+
+    # ------------------------------------------------------------------ generators
+
+    def _generators(self, owner: KustomizeFile, folder: str, data: dict, build: Build) -> None:
+        options = data.get("generatorOptions") if isinstance(data.get("generatorOptions"), dict) else {}
+        namespace = data.get("namespace") if isinstance(data.get("namespace"), str) else None
+        for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            for index, entry in enumerate(_as_list(data.get(key))):
+                if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                    continue
+                made = self._generate(owner, folder, kind, entry, options, namespace, (key, index), build)
+                behavior = entry.get("behavior") or "create"
+                if behavior in ("merge", "replace"):
+                    self._merge_generated(made, behavior, build)
+                else:
+                    build.resources.append(made)
+
+    def _generate(self, owner: KustomizeFile, folder: str, kind: str, entry: dict, options: dict,
+                  namespace: str | None, where: tuple, build: Build) -> Resource:
+        values: dict[str, bytes] = {}
+        for literal in _as_list(entry.get("literals")):
+            if isinstance(literal, str) and "=" in literal:
+                key, _, value = literal.partition("=")
+                values[key.strip()] = _unquote(value).encode()
+        for env in [*_as_list(entry.get("envs")), *_as_list(entry.get("env"))]:
+            text = self._read(folder, env)
+            if text is None:
+                build.complete = False
+                continue
+            for line in text.decode("utf-8", "replace").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#") and "=" in line:
+                    key, _, value = line.partition("=")
+                    values[key.strip()] = value.encode()
+        for item in _as_list(entry.get("files")):
+            if not isinstance(item, str):
+                continue
+            key, _, path = item.partition("=") if "=" in item else (posixpath.basename(item), "", item)
+            content = self._read(folder, path)
+            if content is None:
+                build.complete = False
+                continue
+            values[key] = content
+        merged_options = {**options, **(entry.get("options") if isinstance(entry.get("options"), dict) else {})}
+        metadata: dict[str, Any] = {"name": entry["name"]}
+        own_namespace = entry.get("namespace") if isinstance(entry.get("namespace"), str) else namespace
+        if own_namespace:
+            metadata["namespace"] = own_namespace
+        for key in ("labels", "annotations"):
+            if isinstance(merged_options.get(key), dict):
+                metadata[key] = {str(k): _label_text(v) for k, v in merged_options[key].items()}
+        obj: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": metadata}
+        if kind == "Secret":
+            obj["type"] = entry.get("type") if isinstance(entry.get("type"), str) else "Opaque"
+            if values:
+                obj["data"] = {k: _kyaml_base64(v) for k, v in values.items()}
+        else:
+            text, binary = {}, {}
+            for key, value in values.items():
+                try:
+                    text[key] = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    binary[key] = _kyaml_base64(value)
+            if text:
+                obj["data"] = text
+            if binary:
+                obj["binaryData"] = binary
+        if merged_options.get("immutable") is True:
+            obj["immutable"] = True
+        needs_hash = merged_options.get("disableNameSuffixHash") is not True
+        return Resource(obj, None, owner.doc, generator=where, transforms=(f"generated by {owner.path}",),
+                        needs_hash=needs_hash)
+
+    def _merge_generated(self, made: Resource, behavior: str, build: Build) -> None:
+        for index, existing in enumerate(build.resources):
+            if existing.kind == made.kind and existing.name == made.name and \
+                    (made.namespace is None or existing.namespace in (None, made.namespace)):
+                data = dict(existing.data)
+                for key in ("data", "binaryData"):
+                    if behavior == "replace":
+                        data.pop(key, None)
+                    if key in made.data:
+                        data[key] = {**(data.get(key) or {}), **made.data[key]} if behavior == "merge" \
+                            else made.data[key]
+                build.resources[index] = replace(existing.changed(data, f"{behavior} by {made.path}"),
+                                                 needs_hash=existing.needs_hash and made.needs_hash)
+                return
+        build.resources.append(made)  # kustomize refuses this; REF rules judge generators, the view keeps going
+
+    def _read(self, folder: str, entry: Any) -> bytes | None:
+        if not isinstance(entry, str):
+            return None
+        target = _join(folder, entry.strip())
+        if target is None:
+            return None
+        content = self.read(target)  # the bytes kustomize hashes, not the decoded text
+        source = self.sources.get(target)
+        if content is None and source is not None and source.text:
+            return source.text.encode()
+        return content
+
+    # ------------------------------------------------------------------ transformers
+
+    def _transform(self, owner: KustomizeFile, folder: str, data: dict, build: Build) -> None:
+        for index, entry in enumerate(_as_list(data.get("patchesStrategicMerge"))):
+            for patch in self._patch_documents(folder, entry, build):
+                if isinstance(patch, dict):
+                    self._apply(build, patch, None, owner, ("patchesStrategicMerge", index))
+        for index, entry in enumerate(_as_list(data.get("patches"))):
+            if not isinstance(entry, dict):
+                continue
+            content = entry.get("patch") if isinstance(entry.get("patch"), str) else None
+            patches = self._patch_documents(folder, entry.get("path"), build) if content is None \
+                else _parse(content)
+            target = entry.get("target") if isinstance(entry.get("target"), dict) else None
+            options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
+            for patch in patches:
+                self._apply(build, patch, target, owner, ("patches", index), options)
+        namespace = data.get("namespace")
+        if isinstance(namespace, str) and namespace:
+            set_namespace(build, namespace, f"namespace from {owner.path}")
+        prefix = data.get("namePrefix") if isinstance(data.get("namePrefix"), str) else ""
+        suffix = data.get("nameSuffix") if isinstance(data.get("nameSuffix"), str) else ""
+        if prefix or suffix:
+            add_name_affixes(build, prefix, suffix, f"name prefix/suffix from {owner.path}")
+        labels: dict = {}
+        if isinstance(data.get("commonLabels"), dict):
+            labels.update(data["commonLabels"])
+        for entry in _as_list(data.get("labels")):
+            if isinstance(entry, dict) and isinstance(entry.get("pairs"), dict):
+                labels.update(entry["pairs"])
+        if labels:
+            build.resources = [r.changed(merged_map(r.data, "labels", labels), f"labels from {owner.path}")
+                               for r in build.resources]
+        if isinstance(data.get("commonAnnotations"), dict) and data["commonAnnotations"]:
+            annotations = data["commonAnnotations"]
+            build.resources = [r.changed(merged_map(r.data, "annotations", annotations),
+                                         f"annotations from {owner.path}") for r in build.resources]
+        for index, entry in enumerate(_as_list(data.get("patchesJson6902"))):
+            if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
+                continue
+            content = entry.get("patch") if isinstance(entry.get("patch"), str) else None
+            patches = self._patch_documents(folder, entry.get("path"), build) if content is None \
+                else _parse(content)
+            for patch in patches:
+                self._apply(build, patch, entry["target"], owner, ("patchesJson6902", index))
+
+    def _patch_documents(self, folder: str, entry: Any, build: Build) -> list[Any]:
+        if not isinstance(entry, str):
+            return []
+        if "\n" in entry or entry.lstrip().startswith(("{", "[")):
+            return _parse(entry)  # an inline patch written where a path may stand
+        target = _join(folder, entry.strip())
+        source = self.sources.get(target or "")
+        if source is None:
+            text = self.read(target) if target else None
+            if text is None:
+                build.complete = False
+                return []
+            return _parse(text.decode("utf-8", "replace"))
+        build.files.append(source.rel)
+        return [doc.data for doc in source.documents if doc.data is not None]
+
+    def _apply(self, build: Build, patch: Any, target: dict | None, owner: KustomizeFile, where: tuple,
+               options: dict | None = None) -> None:
+        """One patch (strategic merge when a mapping, JSON 6902 when a list) on the objects it selects."""
+        if isinstance(patch, dict) and target is None:
+            meta = patch.get("metadata") if isinstance(patch.get("metadata"), dict) else {}
+            target = {"kind": patch.get("kind"), "name": meta.get("name")}
+            if isinstance(meta.get("namespace"), str):
+                target["namespace"] = meta["namespace"]
+            if isinstance(patch.get("apiVersion"), str):
+                target["group"] = api_group(patch["apiVersion"])
+            exact = True
+        else:
+            exact = False
+        if target is None:
+            return
+        matched = False
+        out = []
+        what = f"patch from {owner.path}"
+        for resource in build.resources:
+            if not selects(target, resource, exact=exact):
+                out.append(resource)
+                continue
+            matched = True
+            if isinstance(patch, list):
+                data = json6902(resource.data, patch)
+                if data is None:
+                    build.problems.append(BuildProblem(owner, where, f"a JSON 6902 patch does not apply to "
+                                                       f"{resource.kind}/{resource.name}", fatal=False))
+                    out.append(resource)
+                    continue
+            elif isinstance(patch, dict):
+                if patch.get("$patch") == "delete":
+                    continue
+                data = strategic_merge(resource.data, _without_identity(patch) if not exact else patch,
+                                       resource.group in _BUILTIN_GROUPS)
+                if not (options or {}).get("allowNameChange"):
+                    data = with_metadata(data, "name", resource.data.get("metadata", {}).get("name")) \
+                        if isinstance(resource.data.get("metadata"), dict) else data
+            else:
+                out.append(resource)
+                continue
+            out.append(resource.changed(data, what))
+        build.resources = out
+        if not matched and exact:
+            build.problems.append(BuildProblem(owner, where, (
+                f"the patch names {target.get('kind')}/{target.get('name')}, which this build does not hold: "
+                "kustomize refuses the build"), fatal=False))
+
+
+# --------------------------------------------------------------------------- transforms shared with Flux's steps
+
+
+def set_namespace(build: Build, namespace: str, what: str) -> None:
+    """kustomize's namespace transformer: every namespaced object (kinds it does not know included) gets
+    the namespace, and a Namespace object is renamed to it (kubectl kustomize shows both)."""
+    out = []
+    for r in build.resources:
+        if r.kind == "Namespace" and r.group == "" and r.name != namespace:
+            r = r.changed(with_metadata(r.data, "name", namespace), what)
+        elif r.kind not in CLUSTER_SCOPED and r.namespace != namespace:
+            r = r.changed(with_metadata(r.data, "namespace", namespace), what)
+        out.append(r)
+    build.resources = out
+
+
+def add_name_affixes(build: Build, prefix: str, suffix: str, what: str) -> None:
+    build.resources = [r if r.kind in _NAME_FIXED or r.name is None
+                       else r.changed(with_metadata(r.data, "name", f"{prefix}{r.name}{suffix}"), what)
+                       for r in build.resources]
+
+
+def finish(build: Build) -> list[Resource]:
+    """The objects of a top-level build: generated names get kustomize's content hash."""
+    return [hashed(r) if r.needs_hash else r for r in build.resources]
+
+
+def hashed(resource: Resource) -> Resource:
+    """kustomize's name hash: sha256 of the JSON of kind, type, data (name left out: kustomize's lookup
+    of `metadata/name` finds nothing), first ten hex digits with 0, 1, 3, a, e replaced."""
+    data = resource.data
+    encoded: dict[str, Any] = {"kind": resource.kind, "name": "", "data": data.get("data") or ""}
+    if resource.kind == "Secret":
+        encoded["type"] = data.get("type") or ""
+        if isinstance(data.get("stringData"), dict):
+            encoded["stringData"] = data["stringData"]
+    elif isinstance(data.get("binaryData"), dict):
+        encoded["binaryData"] = data["binaryData"]
+    text = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Go's encoding/json escapes these three for HTML safety, and the hash sees its bytes
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10].translate(_HASH_LETTERS)
+    return replace(resource, data=with_metadata(data, "name", f"{resource.name}-{digest}"), needs_hash=False,
+                   transforms=(*resource.transforms, "content hash"))
+
+
+_HASH_LETTERS = str.maketrans("013ae", "ghkmt")
+
+
+# --------------------------------------------------------------------------- selection and patches
+
+
+def selects(target: dict, resource: Resource, *, exact: bool = False) -> bool:
+    """kustomize's patch target: group, version, kind, name, namespace (anchored regexes), and selectors."""
+    def matches(pattern: Any, value: str | None) -> bool:
+        if pattern is None or pattern == "":
+            return True
+        if not isinstance(pattern, str):
+            return False
+        if exact:
+            return pattern == (value or "")
+        try:
+            return re.fullmatch(pattern, value or "") is not None
+        except re.error:
+            return pattern == value
+
+    version = str(resource.data.get("apiVersion") or "").rpartition("/")[2]
+    if not (matches(target.get("group"), resource.group) and matches(target.get("version"), version)
+            and matches(target.get("kind"), resource.kind) and matches(target.get("name"), resource.name)):
+        return False
+    if target.get("namespace") not in (None, "") and not matches(target["namespace"], resource.namespace or ""):
+        if not (exact and target["namespace"] == "default" and resource.namespace is None):
+            return False
+    metadata = resource.metadata
+    for key, meta in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
+        if isinstance(target.get(key), str) and not label_selector_matches(target[key], metadata.get(meta)):
+            return False
+    return True
+
+
+_SELECTOR_RE = re.compile(r"\s*(!?)([^\s=!,()]+)\s*(?:(==|=|!=)\s*([^\s,()]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*")
+
+
+def label_selector_matches(selector: str, labels: Any) -> bool:
+    """Kubernetes' label selector text (`a=b,c!=d,e in (x,y),!f,g`) against a labels mapping."""
+    labels = {str(k): _label_text(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    for term in _split_terms(selector):
+        match = _SELECTOR_RE.fullmatch(term)
+        if match is None:
+            return False
+        negate, key, op, value, set_op, values = match.groups()
+        if op in ("=", "=="):
+            ok = labels.get(key) == value
+        elif op == "!=":
+            ok = labels.get(key) != value
+        elif set_op:
+            members = {v.strip() for v in values.split(",")}
+            ok = (labels.get(key) in members) if set_op == "in" else (labels.get(key) not in members)
+        else:
+            ok = key in labels
+        if bool(negate) == ok:
+            return False
+    return True
+
+
+def _split_terms(selector: str) -> Iterator[str]:
+    depth, start = 0, 0
+    for index, char in enumerate(selector):
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            yield selector[start:index]
+            start = index + 1
+    if selector[start:].strip():
+        yield selector[start:]
+
+
+def strategic_merge(base: Any, patch: Any, builtin: bool) -> Any:
+    """A strategic-merge patch, as far as identities and Flux fields need it: mappings merge, `null`
+    deletes, `$patch: replace|delete` are honoured; lists of named items merge by name in built-in
+    types and are replaced in custom resources (JSON merge semantics)."""
+    if not isinstance(patch, dict) or not isinstance(base, dict):
+        return patch
+    if patch.get("$patch") == "replace":
+        return {k: v for k, v in patch.items() if k != "$patch"}
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(key, str) and key.startswith("$"):
+            continue
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and value.get("$patch") == "delete":
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = strategic_merge(out[key], value, builtin)
+        elif isinstance(value, list) and isinstance(out.get(key), list) and builtin and _named(value) \
+                and _named(out[key]):
+            out[key] = _merge_named(out[key], value, builtin)
+        else:
+            out[key] = value
+    return out
+
+
+def _named(items: list) -> bool:
+    return all(isinstance(i, dict) and "name" in i for i in items)
+
+
+def _merge_named(base: list, patch: list, builtin: bool) -> list:
+    out = list(base)
+    for item in patch:
+        index = next((i for i, b in enumerate(out) if b.get("name") == item.get("name")), None)
+        if item.get("$patch") == "delete":
+            if index is not None:
+                out.pop(index)
+        elif index is None:
+            out.append(item)
+        else:
+            out[index] = strategic_merge(out[index], item, builtin)
+    return out
+
+
+def _without_identity(patch: dict) -> dict:
+    """A patch applied through a target: its own kind and name do not rename the objects it selects."""
+    out = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind")}
+    if isinstance(out.get("metadata"), dict):
+        out["metadata"] = {k: v for k, v in out["metadata"].items() if k not in ("name", "namespace")}
+    return out
+
+
+def json6902(data: Any, operations: list) -> Any | None:
+    """JSON patch (RFC 6902) operations applied to a copy; None when one does not apply."""
+    import copy
+
+    doc = copy.deepcopy(data)
+    for op in operations:
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+            return None
+        kind = op.get("op")
+        try:
+            if kind in ("add", "replace"):
+                doc = _pointer_set(doc, op["path"], copy.deepcopy(op.get("value")), insert=kind == "add")
+            elif kind == "remove":
+                doc = _pointer_remove(doc, op["path"])
+            elif kind in ("move", "copy"):
+                value = _pointer_get(doc, str(op.get("from")))
+                if kind == "move":
+                    doc = _pointer_remove(doc, str(op.get("from")))
+                doc = _pointer_set(doc, op["path"], copy.deepcopy(value), insert=True)
+            elif kind == "test":
+                if _pointer_get(doc, op["path"]) != op.get("value"):
+                    return None
+            else:
+                return None
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return doc
+
+
+def _tokens(pointer: str) -> list[str]:
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise ValueError(pointer)
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+
+
+def _pointer_get(doc: Any, pointer: str) -> Any:
+    for token in _tokens(pointer):
+        doc = doc[int(token)] if isinstance(doc, list) else doc[token]
+    return doc
+
+
+def _pointer_set(doc: Any, pointer: str, value: Any, *, insert: bool) -> Any:
+    tokens = _tokens(pointer)
+    if not tokens:
+        return value
+    parent = _pointer_get(doc, "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens[:-1])) \
+        if len(tokens) > 1 else doc
+    last = tokens[-1]
+    if isinstance(parent, list):
+        if last == "-":
+            parent.append(value)
+        elif insert:
+            parent.insert(int(last), value)
+        else:
+            parent[int(last)] = value
+    elif isinstance(parent, dict):
+        if not insert and last not in parent:
+            raise KeyError(last)
+        parent[last] = value
+    else:
+        raise TypeError(pointer)
+    return doc
+
+
+def _pointer_remove(doc: Any, pointer: str) -> Any:
+    tokens = _tokens(pointer)
+    parent = _pointer_get(doc, "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens[:-1])) \
+        if len(tokens) > 1 else doc
+    if isinstance(parent, list):
+        parent.pop(int(tokens[-1]))
+    else:
+        del parent[tokens[-1]]
+    return doc
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _parse(text: str) -> list[Any]:
+    from gitops_lint.yaml.loader import load_text
+
+    return [doc.data for doc in load_text(text, "<patch>").documents if doc.data is not None]
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _kyaml_base64(value: bytes) -> str:
+    """base64 as kustomize's kyaml writes generated data: lines of 70 characters, each ending in a line
+    break once there is more than one (the content hash sees these bytes)."""
+    encoded = base64.b64encode(value).decode()
+    if len(encoded) // 70 + 1 == 1:
+        return encoded
+    return "".join(encoded[i:i + 70] + "\n" for i in range(0, len(encoded), 70))
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def _join(folder: str, entry: str) -> str | None:
+    """`entry` relative to `folder`, normalised; None when it climbs above the root."""
+    parts = [p for p in folder.split("/") if p and p != "."]
+    for part in entry.strip().split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)

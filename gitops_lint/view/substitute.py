@@ -1,0 +1,120 @@
+"""Flux's post-build substitution as the view needs it: `${...}` replaced where the value is known.
+
+kustomize-controller substitutes the text of every object a Kustomization
+builds when `spec.postBuild` sets variables (`substitute`, `substituteFrom`),
+then reads that text again as YAML. Here each string holding an expression is
+replaced when every variable in it is known; a one-line result is read again as
+a plain YAML scalar would be (`${SUSPEND:=false}` becomes the boolean false),
+which is what the API server then receives. A variable whose value the
+repository does not tell (a ConfigMap or Secret not committed, SOPS-encrypted
+values) leaves its expression as written: unknown, never an error by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+#: `$$` (an escaped dollar) or one `${...}` expression.
+TOKEN_RE = re.compile(r"\$\$|\$\{([^{}]*)\}")
+#: drone/envsubst's forms that Flux documents: `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `=`, `-`.
+EXPRESSION_RE = re.compile(r"^(?P<name>[_A-Za-z][_A-Za-z0-9]*)(?:(?P<op>:?[=-])(?P<default>.*))?$", re.S)
+DISABLED_KEY = "kustomize.toolkit.fluxcd.io/substitute"
+
+
+@dataclass(slots=True)
+class Variables:
+    """What one Kustomization substitutes, as far as the repository tells."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    #: Some variables come from ConfigMaps or Secrets whose values are not known here.
+    open_ended: bool = False
+    #: No `postBuild` variables at all: Flux substitutes nothing.
+    literal: bool = True
+
+
+class Unknown(Exception):
+    """An expression whose value the repository does not tell."""
+
+
+def evaluate(expression: str, variables: Variables) -> str:
+    match = EXPRESSION_RE.match(expression)
+    if match is None:
+        raise Unknown(expression)
+    name, op, default = match.group("name"), match.group("op"), match.group("default")
+    if name in variables.values:
+        value = variables.values[name]
+        if op is not None and op.startswith(":") and value == "":
+            return default
+        return value
+    if variables.open_ended:
+        raise Unknown(name)
+    if op is not None:
+        return default
+    raise Unknown(name)  # Flux writes an empty string; judged as unknown rather than guessed
+
+
+def substitute_text(text: str, variables: Variables) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        return evaluate(match.group(1), variables)
+
+    return TOKEN_RE.sub(replace, text)
+
+
+def disabled(data: Any) -> bool:
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    if not isinstance(metadata, dict):
+        return False
+    return any(isinstance(m, dict) and m.get(DISABLED_KEY) == "disabled"
+               for m in (metadata.get("labels"), metadata.get("annotations")))
+
+
+def substitute(data: Any, variables: Variables) -> tuple[Any, bool]:
+    """(`data` with known expressions replaced, whether any stayed unknown); unchanged parts are shared."""
+    if variables.literal or disabled(data):
+        return data, False
+    unknown = False
+
+    def walk(value: Any) -> Any:
+        nonlocal unknown
+        if isinstance(value, dict):
+            out = {}
+            changed = False
+            for k, v in value.items():
+                new = walk(v)
+                changed = changed or new is not v
+                out[k] = new
+            return out if changed else value
+        if isinstance(value, list):
+            items = [walk(v) for v in value]
+            return items if any(a is not b for a, b in zip(items, value)) else value
+        if isinstance(value, str) and "${" in value:
+            try:
+                text = substitute_text(value, variables)
+            except Unknown:
+                unknown = True
+                return value
+            return text if "\n" in value else read_plain(text)
+        return value
+
+    return walk(data), unknown
+
+
+_GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
+
+
+def read_plain(text: str) -> Any:
+    """What a one-line text reads as once Flux parses the substituted YAML again (number, boolean,
+    null or string); text that would read as a list or mapping stays a string."""
+    if text.strip() in _GO_BOOLEANS:
+        return _GO_BOOLEANS[text.strip()]
+    from gitops_lint.yaml.loader import load_text
+
+    source = load_text(f"- {text}\n")
+    data = source.documents[0].data if len(source.documents) == 1 and not source.problems else None
+    if not (isinstance(data, list) and len(data) == 1) or isinstance(data[0], (dict, list)):
+        return text
+    return data[0]
