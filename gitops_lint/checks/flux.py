@@ -72,11 +72,14 @@ def agent_watches(ctx: Context, *, configured_only: bool = True) -> list[tuple[A
 
 
 def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:
+    """Advice (info): `prune: false`, often deliberate (CRDs, the CNI, storage, Flux itself), sometimes an oversight."""
     for ks in ctx.model.of_type(Kustomization):
         if ks.spec.prune is False:
             yield at(ks, ("spec", "prune"), (
-                "prune: false: objects removed from Git stay in the cluster and drift; set prune: true (opt single "
-                "objects out with the annotation kustomize.toolkit.fluxcd.io/prune: disabled)"))
+                "prune: false: objects removed from Git (or left when this Kustomization is deleted) stay in the "
+                "cluster; right for what must outlive its manifests (CRDs, the CNI, volumes, Flux itself), otherwise "
+                "set prune: true and opt single objects out with the annotation "
+                "kustomize.toolkit.fluxcd.io/prune: disabled"))
 
 
 def receiver_name_collision(ctx: Context) -> Iterator[Finding]:
@@ -169,15 +172,30 @@ def gitlab_provider(ctx: Context) -> Iterator[Finding]:
         address = provider.spec.address
         if isinstance(address, str) and "${" not in address:
             parts = urlsplit(address)
-            segments = [s for s in parts.path.split("/") if s]
-            if parts.scheme not in ("http", "https") or len(segments) < 2:
+            if parts.scheme not in ("http", "https") or not _gitlab_project_id(parts.path):
                 yield at(provider, ("spec", "address"), (
                     f"address {address!r} is not a project URL: write the project's web address, e.g. "
-                    "https://gitlab.com/group/project"))
+                    "https://gitlab.com/group/project, or the instance URL and the project's numeric ID, e.g. "
+                    "https://gitlab.com/83"))
         elif address is None and provider.spec.secretRef is not None and not _secret_has(ctx, provider, "address"):
             yield at(provider, ("spec",), (
                 f"Provider of type {kind} has no address (neither in spec nor in its Secret): set the project's URL, "
                 "e.g. https://gitlab.com/group/project"))
+
+
+def _gitlab_project_id(path: str) -> str | None:
+    """The project notification-controller sends to GitLab's API for an address path; None when there is none.
+
+    Flux takes the whole URL path, without its leading slashes and one trailing
+    `.git`, as the project ID of GitLab's API (`/projects/:id`), which accepts a
+    full project path (`group/project`, at least two segments: a single name is
+    a user or a group) or the project's numeric ID (`83`).
+    """
+    project = path.lstrip("/").removesuffix(".git")
+    segments = [s for s in project.split("/") if s]
+    if len(segments) >= 2 or (len(segments) == 1 and segments[0].isascii() and segments[0].isdigit()):
+        return project
+    return None
 
 
 def _secret_has(ctx: Context, obj, key: str) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from gitops_lint.model.base import Located, Model
 
@@ -19,12 +19,33 @@ GENERATED_ANNOTATION = "gitops-lint/generated"
 GENERATED_BY_AGENT = "gitlab-agent"
 
 
+def kustomize_string(value: Any) -> Any:
+    """A label or annotation value as kustomize writes it: YAML booleans and numbers become strings.
+
+    Flux builds every Kustomization with kustomize, which emits all values of
+    `metadata.labels` and `metadata.annotations` as strings (kustomize PR 3469,
+    "Always quote non-string values in labels and annotations"): `true` reaches
+    the API server as "true" and `1` as "1". (`kubectl apply` on the raw file
+    would reject them; gitops-lint judges what Flux applies.) Null, mappings
+    and lists are left as they are, for the type check to judge.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+#: A `metadata.labels`/`metadata.annotations` value: a string, or a scalar kustomize turns into one.
+MetadataValue = Annotated[str | None, BeforeValidator(kustomize_string)]
+
+
 class ObjectMeta(Model):
     name: str | None = None
     generateName: str | None = None
     namespace: str | None = None
-    labels: dict[str, str | None] = Field(default_factory=dict)
-    annotations: dict[str, str | None] = Field(default_factory=dict)
+    labels: dict[str, MetadataValue] = Field(default_factory=dict)
+    annotations: dict[str, MetadataValue] = Field(default_factory=dict)
 
 
 class KubernetesObject(Located):

@@ -1,0 +1,265 @@
+"""Flux's view of a repository: each pattern that made working repositories look broken, in miniature.
+
+Every repository here reconciles in a real cluster; each test pins that
+gitops-lint judges what Flux applies (and not the files as they lie), and that
+the mistakes Flux does fail on are still found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitops_lint.diagnostics import Severity
+from gitops_lint.engine import LintOptions, lint
+from tests.conftest import write_tree
+
+BOOTSTRAP = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  ref: {branch: main}
+  url: https://github.com/example/fleet
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/prod
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+
+def flux_ks(name: str, path: str, extra: str = "", source: str = "flux-system") -> str:
+    return (f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n"
+            f"  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n"
+            f"  sourceRef:\n    kind: GitRepository\n    name: {source}\n{extra}")
+
+
+def helm_release(name: str, repo: str, namespace_line: str = "", extra: str = "") -> str:
+    return (f"apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {name}\n"
+            f"{namespace_line}spec:\n  interval: 10m\n  chart:\n    spec:\n      chart: {name}\n"
+            f"      sourceRef:\n        kind: HelmRepository\n        name: {repo}\n{extra}")
+
+
+def helm_repository(name: str, namespace_line: str = "") -> str:
+    return (f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: {name}\n"
+            f"{namespace_line}spec:\n  interval: 1h\n  url: https://charts.example.com\n")
+
+
+def run(root: Path):
+    result = lint(LintOptions(paths=["."], cwd=root))
+    assert not result.internal_errors, result.internal_errors
+    return result
+
+
+def found(result, rule: str, severity: Severity | None = None) -> list:
+    return [d for d in result.diagnostics if d.rule == rule and (severity is None or d.severity is severity)]
+
+
+def errors(result) -> list:
+    return [(d.rule, d.path, d.span.line) for d in result.diagnostics if d.severity is Severity.ERROR]
+
+
+# --------------------------------------------------------------------------- 1. Flux Operator
+
+
+def test_flux_instance_sync_objects_exist_for_references(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-instance.yaml": (
+            "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+            "  namespace: flux-system\nspec:\n  distribution:\n    version: 2.x\n    registry: ghcr.io/fluxcd\n"
+            "  sync:\n    kind: GitRepository\n    url: https://github.com/example/fleet\n    ref: refs/heads/main\n"
+            "    path: clusters/prod\n    name: fleet\n"),
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", source="fleet"),
+        "apps/kustomization.yaml": "resources: [app.yaml]\n",
+        "apps/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\n",
+    })
+    result = run(tmp_path)
+    assert not found(result, "REF001"), found(result, "REF001")  # GitRepository/flux-system/fleet is the operator's
+    assert not found(result, "REF010")  # apps/ is applied through the operator's sync Kustomization
+
+
+def test_flux_instance_chart_values_in_a_values_file(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "bootstrap/flux-instance/values.yaml": (
+            "instance:\n  sync:\n    kind: GitRepository\n    url: https://github.com/example/fleet\n"
+            "    ref: refs/heads/main\n    path: kubernetes/flux\n"),
+        "bootstrap/flux-instance/helmrelease.yaml": helm_release("flux-instance", "controlplane",
+                                                                 "  namespace: flux-system\n"),
+        "bootstrap/flux-instance/repo.yaml": helm_repository("controlplane", "  namespace: flux-system\n"),
+        "kubernetes/flux/apps.yaml": flux_ks("apps", "./kubernetes/apps"),
+        "kubernetes/apps/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n",
+    })
+    result = run(tmp_path)
+    assert not found(result, "REF001")
+    assert [d.path for d in found(result, "REF010")] == ["bootstrap/flux-instance/helmrelease.yaml",
+                                                         "bootstrap/flux-instance/repo.yaml"]
+
+
+# --------------------------------------------------------------------------- 2. disabled apps
+
+
+DISABLED_APPS = {
+    "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+    "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+    # No kustomization.yaml in apps/: Flux generates one; the subfolder with its own is one resource.
+    "apps/media/kustomization.yaml": "resources:\n  - ./jellyfin\n  # - ./plex (disabled)\n",
+    "apps/media/jellyfin/kustomization.yaml": "resources: [release.yaml]\n",
+    "apps/media/jellyfin/release.yaml": helm_release("jellyfin", "charts", "  namespace: media\n"),
+    "apps/media/plex/kustomization.yaml": "resources: [release.yaml, ../jellyfin/release.yaml]\n",
+    "apps/media/plex/release.yaml": helm_release("plex", "missing-repo", "  namespace: media\n"),
+    "apps/repos.yaml": helm_repository("charts", "  namespace: media\n"),
+}
+
+
+def test_disabled_app_is_not_judged_and_named_once(tmp_path: Path) -> None:
+    write_tree(tmp_path, DISABLED_APPS)
+    result = run(tmp_path)
+    # plex is commented out: its dangling chart source and the duplicate jellyfin it lists are no errors
+    assert errors(result) == []
+    assert [d.path for d in found(result, "REF010", Severity.INFO)] == [
+        "apps/media/plex/kustomization.yaml", "apps/media/plex/release.yaml"]
+
+
+def test_the_same_mistake_in_an_applied_app_is_still_an_error(tmp_path: Path) -> None:
+    files = dict(DISABLED_APPS)
+    files["apps/media/kustomization.yaml"] = "resources:\n  - ./jellyfin\n  - ./plex\n"
+    write_tree(tmp_path, files)
+    result = run(tmp_path)
+    assert ("REF001", "apps/media/plex/release.yaml", 13) in errors(result)
+    assert any(rule == "REF008" for rule, _, _ in errors(result))  # jellyfin twice in one build
+
+
+def test_a_file_that_is_no_object_in_a_generated_kustomization_fails_flux(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n",
+        "apps/values.yaml": "replicaCount: 2\n",
+    })
+    result = run(tmp_path)
+    (finding,) = found(result, "REF012")
+    assert (finding.path, finding.span.line) == ("apps/values.yaml", 1)
+    assert "Kustomization/flux-system/apps" in finding.message
+
+
+# --------------------------------------------------------------------------- 3. overlay patches on Flux objects
+
+
+def test_overlay_patch_on_spec_path_is_followed(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [flux-system/gotk-sync.yaml, ../base]\n"
+            "patches:\n  - target: {kind: Kustomization, name: apps}\n    patch: |\n"
+            "      - op: replace\n        path: /spec/path\n        value: ./apps/prod\n"),
+        "clusters/base/kustomization.yaml": "resources: [apps.yaml]\n",
+        "clusters/base/apps.yaml": flux_ks("apps", "./apps/placeholder"),
+        "apps/prod/kustomization.yaml": "resources: [release.yaml]\n",
+        "apps/prod/release.yaml": helm_release("web", "nowhere", "  namespace: web\n"),
+    })
+    result = run(tmp_path)
+    assert not found(result, "REF005")  # ./apps/placeholder is never used: the overlay replaces it
+    # what the patched path applies is judged: its dangling chart source is found
+    assert ("REF001", "apps/prod/release.yaml", 13) in errors(result)
+
+
+# --------------------------------------------------------------------------- 4. targetNamespace
+
+
+def test_target_namespace_places_every_object(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", "  targetNamespace: web\n"),
+        # written for namespace `default`; Flux applies both in `web`
+        "apps/web/release.yaml": helm_release("web", "charts", "  namespace: default\n"),
+        "apps/web/repo.yaml": helm_repository("charts", "  namespace: web\n"),
+    })
+    result = run(tmp_path)
+    assert not found(result, "REF001"), [d.message for d in found(result, "REF001")]
+
+
+# --------------------------------------------------------------------------- 6. post-build substitution
+
+
+def test_substituted_variables_in_typed_fields_are_no_type_errors(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web",
+                                          "  postBuild:\n    substitute:\n      HISTORY: '5'\n"),
+        "apps/web/release.yaml": helm_release("web", "charts", "  namespace: web\n",
+                                              "  suspend: ${SUSPEND:=false}\n  maxHistory: ${HISTORY}\n"),
+        "apps/web/repo.yaml": helm_repository("charts", "  namespace: web\n"),
+    })
+    result = run(tmp_path)
+    assert not found(result, "TYP001"), [d.message for d in found(result, "TYP001")]
+
+
+def test_variables_without_post_build_are_still_type_errors(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web"),
+        "apps/web/release.yaml": helm_release("web", "charts", "  namespace: web\n",
+                                              "  suspend: ${SUSPEND:=false}\n"),
+        "apps/web/repo.yaml": helm_repository("charts", "  namespace: web\n"),
+    })
+    result = run(tmp_path)
+    assert [d.span.line for d in found(result, "TYP001")] == [14]  # nothing substitutes it: a string for a bool
+
+
+def test_view_follows_substitute_from_a_committed_config_map(tmp_path: Path) -> None:
+    from gitops_lint.engine import load_context
+
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/vars.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n"
+                                    "  namespace: flux-system\ndata:\n  APP_PATH: ./apps/web\n"),
+        "clusters/prod/apps.yaml": flux_ks("apps", "./clusters/apps", (
+            "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n")),
+        # the parent's post-build variables fill in the child's path
+        "clusters/apps/web.yaml": flux_ks("web", "${APP_PATH}", "  postBuild:\n    substitute:\n      NS: web\n"),
+        "apps/web/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NS}\n",
+    })
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    # `${APP_PATH}` is known once the ConfigMap the first round found is read (second round)
+    web = next(a for a in ctx.view.applied if a.key == "Kustomization/flux-system/web")
+    assert web.folder == "apps/web"
+    assert [r.name for r in web.resources] == ["web"]
+    assert web.resources[0].transforms == ("postBuild of Kustomization/flux-system/web",)
+
+
+# --------------------------------------------------------------------------- no entry point
+
+
+def test_without_an_entry_point_files_are_judged_one_by_one(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "manifests/release.yaml": helm_release("web", "nowhere", "  namespace: web\n"),
+    })
+    result = run(tmp_path)
+    assert ("REF001", "manifests/release.yaml", 13) in errors(result)
+    assert not found(result, "REF010")
+
+
+def test_graph_json_draws_what_flux_applies(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from gitops_lint.cli import main
+
+    write_tree(tmp_path, DISABLED_APPS)
+    out = CliRunner().invoke(main, ["graph", str(tmp_path), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    edges = [(e["source"], e["target"], e["relation"]) for e in json.loads(out.output)["links"]]
+    assert ("Kustomization/flux-system/apps", "HelmRelease/media/jellyfin", "applies") in edges
+    assert not [e for e in edges if e[1] == "HelmRelease/media/plex" and e[2] == "applies"]

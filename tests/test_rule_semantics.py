@@ -1,0 +1,238 @@
+"""What a rule means, pinned on tiny repositories: findings only where Flux or GitLab really lose something.
+
+Issue 14: FLX004 (numeric GitLab project IDs), FLX001 (deliberate `prune: false`),
+INT003 (long timeouts), TYP001 (label and annotation values kustomize stringifies).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gitops_lint.catalogue import load_catalogue
+from gitops_lint.cli import main
+from gitops_lint.diagnostics import Severity
+from gitops_lint.engine import LintOptions, lint
+from gitops_lint.model.base import build_lenient
+from gitops_lint.model.kubernetes import KubernetesObject
+from gitops_lint.yaml.loader import load_text
+from tests.conftest import write_tree
+
+CATALOGUE = load_catalogue()
+
+
+def findings(tmp_path: Path, files: dict[str, str], rule: str) -> list:
+    write_tree(tmp_path, files)
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[rule]))
+    assert not result.internal_errors, result.internal_errors
+    return [d for d in result.diagnostics if d.rule == rule]
+
+
+# --- FLX004: a gitlab Provider's address -------------------------------------------------------------------
+
+def provider(address: str, kind: str = "gitlab") -> str:
+    return f"""\
+apiVersion: notification.toolkit.fluxcd.io/v1beta3
+kind: Provider
+metadata:
+  name: gitlab-status
+  namespace: flux-system
+spec:
+  type: {kind}
+  address: {address}
+  secretRef:
+    name: gitlab-token
+"""
+
+
+def test_flx004_accepts_a_numeric_project_id(tmp_path: Path) -> None:
+    # notification-controller sends the address path to GitLab's API as the project ID: a number is a project.
+    files = {"a.yaml": provider("https://gitlab.example.com/83"),
+             "b.yaml": provider("https://gitlab.example.com/4242", "gitlabmergerequestcomment"),
+             "c.yaml": provider("https://gitlab.com/acme/fleet")}
+    assert findings(tmp_path, files, "FLX004") == []
+
+
+def test_flx004_still_rejects_addresses_that_name_no_project(tmp_path: Path) -> None:
+    files = {"a.yaml": provider("https://gitlab.example.com"),
+             "b.yaml": provider("https://gitlab.example.com/acme"),  # a group or user, not a project
+             "c.yaml": provider("https://gitlab.example.com/83x")}
+    found = findings(tmp_path, files, "FLX004")
+    assert sorted(d.path for d in found) == ["a.yaml", "b.yaml", "c.yaml"]
+    assert all(d.span.line == 8 and "numeric ID" in d.message for d in found)
+
+
+# --- FLX001: prune: false ------------------------------------------------------------------------------------
+
+def kustomization(name: str, path: str, prune: str) -> str:
+    return f"""\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+spec:
+  interval: 1h
+  path: {path}
+  prune: {prune}
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+
+def test_flx001_is_advice_not_a_warning(tmp_path: Path) -> None:
+    # CRDs, the CNI, storage and Flux itself are kept from deletion on purpose in working repositories:
+    # the finding stays (a reminder), but at info, so it neither fails a --fail-on warning gate nor counts as one.
+    assert CATALOGUE.get("FLX001").severity is Severity.INFO
+    files = {"crds.yaml": kustomization("gateway-api-crds", "./crds", "false"),
+             "cilium.yaml": kustomization("cilium", "./kube-system/cilium", "false"),
+             "apps.yaml": kustomization("apps", "./apps", "false"),
+             "pruned.yaml": kustomization("infra", "./infra", "true")}
+    found = findings(tmp_path, files, "FLX001")
+    assert sorted(d.path for d in found) == ["apps.yaml", "cilium.yaml", "crds.yaml"]
+    assert all(d.severity is Severity.INFO and d.span.line == 9 for d in found)
+    assert "CRDs" in found[0].message and "prune: disabled" in found[0].message
+
+
+def test_flx001_summary_counts_no_warning(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"crds.yaml": kustomization("crds", "./crds", "false")})
+    out = CliRunner().invoke(main, ["check", "--format", "json", "--select", "FLX001", str(tmp_path)])
+    payload = json.loads(out.output)
+    assert [d["severity"] for d in payload["diagnostics"]] == ["info"]
+    assert payload["summary"]["warnings"] == 0 and payload["summary"]["infos"] == 1
+
+
+# --- INT003: timeout and retryInterval against interval ------------------------------------------------------
+
+def timed_kustomization(interval: str, extra: str) -> str:
+    return f"""\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: istio
+  namespace: flux-system
+spec:
+  interval: {interval}
+{extra}  prune: true
+  path: ./istio
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+
+HELMRELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: paperless
+  namespace: apps
+spec:
+  interval: 10m
+  timeout: 30m
+  chart:
+    spec:
+      chart: paperless
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+"""
+
+GITREPOSITORY = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: app
+  namespace: flux-system
+spec:
+  interval: 30s
+  timeout: 2m
+  url: https://example.com/acme/app.git
+"""
+
+
+def test_int003_allows_a_timeout_longer_than_the_interval(tmp_path: Path) -> None:
+    # A controller never overlaps two reconciles of one object: a long timeout (slow Helm installs) delays nothing.
+    files = {"ks.yaml": timed_kustomization("10m", "  timeout: 15m\n"),
+             "hr.yaml": HELMRELEASE,
+             "git.yaml": GITREPOSITORY}
+    assert findings(tmp_path, files, "INT003") == []
+
+
+def test_int003_keeps_a_retry_interval_longer_than_the_interval(tmp_path: Path) -> None:
+    files = {"late.yaml": timed_kustomization("5m", "  timeout: 15m\n  retryInterval: 10m\n"),
+             "fine.yaml": timed_kustomization("5m", "  retryInterval: 1m\n")}
+    found = findings(tmp_path, files, "INT003")
+    assert [(d.path, d.span.line) for d in found] == [("late.yaml", 9)]
+    assert found[0].message.startswith("retryInterval 10m is longer than interval 5m")
+    assert CATALOGUE.get("INT003").severity is Severity.WARNING
+
+
+# --- TYP001: label and annotation values, as kustomize writes them ----------------------------------------
+
+INGRESS_CLASS = """\
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+  labels:
+    tier: 1
+    ratio: 1.5
+    enabled: false
+  annotations:
+    ingressclass.kubernetes.io/is-default-class: true
+    priority: 10
+    unset: null
+spec:
+  controller: k8s.io/ingress-nginx
+"""
+
+
+def test_typ001_ignores_scalar_label_and_annotation_values(tmp_path: Path) -> None:
+    # Flux always builds with kustomize, which writes these as "1", "1.5", "false", "true", "10".
+    labelled_kustomization = kustomization("apps", "./apps", "true").replace(
+        "  namespace: flux-system\n", "  namespace: flux-system\n  labels:\n    critical: true\n"
+        "  annotations:\n    kustomize.toolkit.fluxcd.io/ssa: 1\n")
+    files = {"class.yaml": INGRESS_CLASS, "ks.yaml": labelled_kustomization}
+    assert findings(tmp_path, files, "TYP001") == []
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, select=["SCH", "TYP001", "K8S003"]))
+    assert [d for d in result.diagnostics if d.path == "class.yaml" or "metadata" in d.message] == []
+
+
+def test_typ001_model_holds_the_strings_kustomize_writes() -> None:
+    doc = load_text(INGRESS_CLASS, "class.yaml").documents[0]
+    obj, problems = build_lenient(KubernetesObject, doc)
+    assert problems == []
+    assert obj.metadata.labels == {"tier": "1", "ratio": "1.5", "enabled": "false"}
+    assert obj.metadata.annotations == {"ingressclass.kubernetes.io/is-default-class": "true", "priority": "10",
+                                        "unset": None}
+
+
+def test_typ001_still_reports_structures_in_labels_and_other_string_fields(tmp_path: Path) -> None:
+    text = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: default
+  labels:
+    nested: {a: b}
+  annotations:
+    listed: [1, 2]
+data:
+  enabled: true
+"""
+    found = findings(tmp_path, {"cm.yaml": text}, "TYP001")
+    assert sorted((d.span.line, d.message.split(":")[0]) for d in found) == [
+        (7, "metadata.labels.nested"), (9, "metadata.annotations.listed"), (11, "data.enabled")]
+
+
+def test_commonmetadata_of_a_flux_kustomization_is_not_stringified(tmp_path: Path) -> None:
+    # kustomize rewrites metadata only: spec.commonMetadata goes to the API server as written, which refuses it.
+    text = kustomization("apps", "./apps", "true") + "  commonMetadata:\n    labels:\n      team: 5\n"
+    write_tree(tmp_path, {"ks.yaml": text})
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, select=["SCH001", "TYP001"]))
+    assert [(d.rule, d.span.line) for d in result.diagnostics] == [("SCH001", 15)]
