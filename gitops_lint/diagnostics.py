@@ -74,6 +74,9 @@ class Finding:
     anchor: str = ""
     #: A rule whose check serves several rules (the loader's problems) names it here.
     rule: str | None = None
+    #: This finding's severity when it differs from the rule's (e.g. by target GitLab release); a
+    #: `severity` override in the user's configuration still wins.
+    severity: Severity | None = None
 
 
 @dataclass(slots=True)

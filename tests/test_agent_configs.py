@@ -23,7 +23,7 @@ VERDICTS = {
     'FemiFX+fastapi-k3s-gitops+staging.yaml': [],
     'GutsButcher+webapp-deploy+test.yaml': [('AGT003', 1), ('TYP001', 3)],
     'Hijerboa+SeniorDesign+k8s.yaml': [('AGT003', 1)],
-    'Jonathan-molieres+fileforge+prod.yaml': [],
+    'Jonathan-molieres+fileforge+prod.yaml': [('AGT009', 3)],  # `- id:` without a value: an empty id
     'KG-khangelani+babelapha+gitlab-k8s-agent.yaml': [],
     'Mareo+infrastructure+kubernetes-agent.yaml': [],
     'MariemBS20+projet-Devops-Photo-sharing-app+k8s-agent.yaml': [],

@@ -7,7 +7,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from gitops_lint.checks import Context, at
-from gitops_lint.diagnostics import Finding
+from gitops_lint.diagnostics import Finding, Severity, show_value
 from gitops_lint.model.agent import AgentConfig
 from gitops_lint.model.kubernetes import KubernetesObject
 
@@ -30,19 +30,48 @@ def gitlab_version(ctx: Context) -> tuple[int, int] | None:
 
 
 def legacy_gitops(ctx: Context) -> Iterator[Finding]:
+    """The `gitops` section: a warning while GitLab still runs it (16.2-16.11), an error once it is gone (17.0;
+    also without `gitlab-version`, which means the newest GitLab)."""
     version = gitlab_version(ctx)
+    if version is not None and version < GITOPS_DEPRECATED:
+        return
+    removed = version is None or version >= GITOPS_REMOVED
     for agent in ctx.model.of_type(AgentConfig):
-        if agent.gitops is None or (version is not None and version < GITOPS_DEPRECATED):
-            continue
-        count = len(agent.gitops.manifest_projects)
-        what = f"{count} manifest project{'s' if count != 1 else ''}"
-        if version is None or version >= GITOPS_REMOVED:
+        data = agent.doc.data
+        if data.get("gitops") is None:
+            continue  # absent, or null: unset for GitLab
+        what = _gitops_contents(data["gitops"])
+        if removed:
             message = (f"the `gitops` section ({what}) was removed in GitLab 17.0: the agent no longer applies "
                        "these manifests; move them to Flux")
         else:
             message = (f"the `gitops` section ({what}) is deprecated since GitLab 16.2 and removed in 17.0; "
                        "move these manifests to Flux before upgrading")
-        yield at(agent, ("gitops",), message, key=True)
+        finding = at(agent, ("gitops",), message, key=True)
+        if not removed:
+            finding.severity = Severity.WARNING  # still works until 17.0; the rule's error is for 17.0 and later
+        yield finding
+
+
+def _gitops_contents(section: object) -> str:
+    """What a `gitops` section holds, in a few words, as written (the typed model drops a malformed list)."""
+    if not isinstance(section, dict):
+        return f"{_a_value(section)}, not a mapping"
+    projects = section.get("manifest_projects")
+    if projects is None and (others := [f"`{key}`" for key in section if key != "manifest_projects"]):
+        return f"no `manifest_projects`, only {', '.join(others)}"
+    if projects is None or projects == []:
+        return "no manifest projects"
+    if isinstance(projects, list):
+        return f"{len(projects)} manifest project{'s' if len(projects) != 1 else ''}"
+    return f"`manifest_projects` is {_a_value(projects)}, not a list"
+
+
+def _a_value(value: object) -> str:
+    """`a mapping`, `a list`, `the string "x"`, `the value 3`."""
+    if isinstance(value, (dict, list)):
+        return show_value(value)
+    return f"the {'string' if isinstance(value, str) else 'value'} {show_value(value)}"
 
 
 def inventory_adopt_all(ctx: Context) -> Iterator[Finding]:

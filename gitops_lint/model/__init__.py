@@ -50,8 +50,11 @@ def agent_path(rel: str) -> AgentPath | None:
     parts = inner.split("/")
     if len(parts) == 1:
         stem = parts[0].rsplit(".", 1)[0]
+        # `prod.yaml` names its agent; `config.yaml` names none, so the folder is the agent's registered name.
+        folder = "<agent-name>" if stem == "config" or not AGENT_NAME_RE.match(stem) else stem
         return AgentPath(stem, f"GitLab reads `.gitlab/agents/<agent-name>/config.yaml`; a file directly in "
-                               f"`.gitlab/agents/` is ignored (move it to `.gitlab/agents/{stem}/config.yaml`)", project_dir)
+                               f"`.gitlab/agents/` is ignored (move it to `.gitlab/agents/{folder}/config.yaml`)",
+                         project_dir)
     name, filename = parts[0], parts[-1]
     reasons = []
     if len(parts) > 2:
@@ -148,6 +151,9 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
 
     for source in files:
         location = agent_path(source.rel)
+        # At `.gitlab/agents/<name>/config.yaml` GitLab reads the first document as the agent's config,
+        # whatever it holds: a kubeconfig committed there is rejected for its `apiVersion` key.
+        gitlab_reads = location is not None and location.ignored_because is None
         if location is None and agent_configs is not None and agent_configs(source.rel):
             stem = source.rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             location = AgentPath(stem, None, "")
@@ -157,9 +163,9 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
             if not isinstance(data, dict):
                 continue
             is_k8s = isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
-            if location is not None and position == 0 and not is_k8s and (
+            if location is not None and position == 0 and (gitlab_reads or not is_k8s and (
                 filename.startswith("config.") or AGENT_TOP_LEVEL_KEYS & data.keys() or not data
-            ):
+            )):
                 agent, problems = build_lenient(AgentConfig, doc)
                 agent.agent_name = location.name
                 agent.location = location
