@@ -175,6 +175,9 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
         fail(f"internal error: {type(exc).__name__}: {exc} (set GITOPS_LINT_DEBUG=1 for a traceback)")
 
     summary = result.summary.to_json()
+    flux_versions = (getattr(result.context, "settings", None) or {}).get("flux_versions")
+    if flux_versions is not None:
+        summary["flux_version"] = flux_versions.to_json()  # which Flux release judged the files, and why
     stream = sys.stdout
     main_report = ReportInput(result.diagnostics, summary, result.catalogue,
                               color=fmt == "text" and output is None and use_color(color, stream), quiet=quiet)
@@ -358,8 +361,7 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
             except OSError as exc:
                 fail(f"cannot write {migration_report}: {exc}")
     try:
-        compiled = compile_context(ctx, flux_version=flux_version or config.flux_version or "2.9",
-                                   defaults=defaults, substitute=substitute, with_agent_objects=with_agent_objects,
+        compiled = compile_context(ctx, defaults=defaults, substitute=substitute, with_agent_objects=with_agent_objects,
                                    generated=generated, root=result.root)
     except ValueError as exc:
         fail(str(exc))

@@ -67,7 +67,9 @@ def test_examples_json_golden_matches_the_contract() -> None:
     payload = json.loads(out.stdout)
     assert set(payload) == {"tool", "diagnostics", "summary"}
     assert payload["tool"] == {"name": "gitops-lint", "version": __version__}
-    assert set(payload["summary"]) == {"files", "documents", "objects", "errors", "warnings", "infos"}
+    assert set(payload["summary"]) == {"files", "documents", "objects", "errors", "warnings", "infos",
+                                       "flux_version"}
+    assert payload["summary"]["flux_version"]["release"] == "2.9"
     keys = {"rule", "name", "severity", "message", "path", "line", "column", "end_line", "end_column", "object",
             "fingerprint"}
     for d in payload["diagnostics"]:

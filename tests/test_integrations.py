@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,24 @@ def test_ci_component_reports_and_rules() -> None:
     assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions  # the widget compares with it
     script = " ".join(definition["script"])
     assert "--report gitlab=gl-code-quality-report.json" in script and "--report junit=gitops-lint-junit.xml" in script
+
+
+@pytest.mark.parametrize("template", ["gitops-lint.yml", "gitops-lint-compile.yml"])
+def test_ci_components_force_no_flux_release_by_default(template: str) -> None:
+    """Empty by default: the repository's own Flux version applies; `--flux-version` only when the input is set."""
+    import yaml
+
+    header, job = yaml.safe_load_all((PROJECT / "templates" / template).read_text())
+    assert header["spec"]["inputs"]["flux-version"]["default"] == ""
+    (definition,) = job.values()
+    assert definition["variables"]["GITOPS_LINT_FLUX_VERSION"] == "$[[ inputs.flux-version ]]"
+    (command,) = [line for line in definition["script"] if line.startswith("gitops-lint")]
+    command = re.sub(r"\$\[\[ inputs\.[a-z-]+ \]\]", "x", command.split(" > ")[0])  # inputs filled in
+    echo = "printf '<%s>' " + command.split(" ", 2)[2]  # the arguments after `gitops-lint check|compile`
+    for value, expected in (("", ""), ("2.6", "<--flux-version><2.6>")):
+        out = subprocess.run(["bash", "-c", echo], capture_output=True, text=True, check=True,
+                             env={**os.environ, "GITOPS_LINT_FLUX_VERSION": value})
+        assert ("<--flux-version>" in out.stdout) == bool(expected) and expected in out.stdout, out.stdout
 
 
 def test_compile_component_fails_on_a_stale_output(tmp_path: Path) -> None:

@@ -256,6 +256,26 @@ def test_clean_repository(tmp_path: Path) -> None:
     assert (tmp_path / "d.txt").read_text() == ""
 
 
+# -- the Flux version in the summaries ----------------------------------------------------------------------
+
+def test_text_and_json_summaries_carry_the_flux_version(catalogue) -> None:
+    flux = {"release": "2.8", "declared": "v2.8.1", "source": "clusters/a/flux-system/gotk-components.yaml:3 "
+            "(# Flux Version header)", "clusters": [{"folder": "clusters/b", "release": "2.4", "declared": "v2.4.0",
+                                                   "source": "clusters/b/flux-system/gotk-components.yaml:3"}]}
+    summary = {**SUMMARY, "flux_version": flux}
+    text = renderer("text")(ReportInput(_diagnostics(), summary, catalogue)).splitlines()
+    assert text[-1] == ("Checked against Flux 2.8 (v2.8.1 from clusters/a/flux-system/gotk-components.yaml:3 "
+                        "(# Flux Version header)); Flux 2.4 under clusters/b/.")
+    assert text[-2].startswith("Found 2 errors")
+    assert json.loads(renderer("json")(ReportInput([], summary, catalogue)))["summary"]["flux_version"] == flux
+    default = {**SUMMARY, "flux_version": {"release": "2.9", "declared": "2.9", "source": "default: newest supported"}}
+    assert renderer("text")(ReportInput([], default, catalogue)).splitlines()[-1] == (
+        "Checked against Flux 2.9 (default: newest supported).")
+    # without one (an older caller), nothing is added; quiet output has no summary at all
+    assert renderer("text")(ReportInput([], SUMMARY, catalogue)).splitlines()[-1].startswith("Found 2 errors")
+    assert "Checked against" not in renderer("text")(ReportInput(_diagnostics(), summary, catalogue, quiet=True))
+
+
 # -- JUnit --------------------------------------------------------------------------------------------------
 
 def _check_junit(data: bytes) -> ET.Element:

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding
 from gitops_lint.model.agent import AgentConfig
 from gitops_lint.model.kubernetes import KubernetesObject
 
+if TYPE_CHECKING:
+    from gitops_lint.view.version import FluxVersion
+
 DEFAULT_FLUX_RELEASE = "2.9"
 
 
-def flux_release(ctx: Context) -> str:
-    return str(ctx.settings.get("flux_version") or DEFAULT_FLUX_RELEASE)
+def flux_version(ctx: Context, path: str | None = None) -> "FluxVersion":
+    """The Flux version that judges the file `path` (the repository-wide one without a path).
+
+    `ctx.settings["flux_versions"]` (see `view.version`) knows each cluster's declared version;
+    a context built without it falls back to `settings["flux_version"]`, else the newest release.
+    """
+    from gitops_lint.view.version import CLI, DEFAULT, FluxVersion
+
+    versions = ctx.settings.get("flux_versions")
+    if versions is not None:
+        return versions.repository if path is None else versions.for_path(path)
+    given = ctx.settings.get("flux_version")
+    return FluxVersion(str(given), str(given), CLI) if given else FluxVersion(
+        DEFAULT_FLUX_RELEASE, DEFAULT_FLUX_RELEASE, DEFAULT)
+
+
+def flux_release(ctx: Context, path: str | None = None) -> str:
+    """The release (e.g. "2.6") whose schemas judge the file `path` (the repository-wide one without a path)."""
+    return flux_version(ctx, path).release
 
 
 def _release_key(release: str) -> tuple[int, ...]:
@@ -48,24 +68,74 @@ def _violations(ctx: Context):
     if "flux-violations" in memo:
         return memo["flux-violations"]
     from gitops_lint.schema_index import flux_schema
+    from gitops_lint.view.version import uses_flux_operator
 
-    release = flux_release(ctx)
     typed = {}
     for problem in ctx.model.problems:
         typed.setdefault(id(problem.doc), set()).add(problem.path)
     patched = patched_fields(ctx)
+    operator = uses_flux_operator(ctx.model)
     out = []
     for obj in _flux_objects(ctx):
-        schema = flux_schema(release, obj.group, obj.kind or "", obj.version)
+        schema = flux_schema(flux_release(ctx, obj.path), obj.group, obj.kind or "", obj.version)
         if schema is None:
             continue  # not served by this release: the api-version rules speak
+        if operator and (obj.group, obj.kind) in _OPERATOR_KIND_FIELDS:
+            schema = _with_operator_kinds(ctx, schema, obj.kind or "")
         validator = _validator(ctx, schema)
         for violation in validator.violations(obj.doc.data, skip_types=frozenset(typed.get(id(obj.doc), ()))):
             if violation.missing and violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
                 continue  # a patch in the repository sets it before the object reaches the API server
-            out.append((obj, violation))
+            out.append((obj, _explain_operator_kind(obj, violation)))
     memo["flux-violations"] = out
     return out
+
+
+#: Where Alerts and Receivers name the kinds of other objects: the Flux Operator adds its own kinds there.
+_OPERATOR_KIND_FIELDS = {
+    ("notification.toolkit.fluxcd.io", "Alert"): "eventSources",
+    ("notification.toolkit.fluxcd.io", "Receiver"): "resources",
+}
+
+
+def _with_operator_kinds(ctx: Context, schema: dict, kind: str) -> dict:
+    """A copy of an Alert or Receiver schema whose `kind` enum (eventSources, resources) also lists the
+    Flux Operator's kinds (FluxInstance, ResourceSet, ...): the CRDs the operator installs accept them."""
+    import copy
+
+    from gitops_lint.view.version import OPERATOR_KINDS
+
+    cache = ctx.memo.setdefault("operator-schemas", {})
+    if id(schema) not in cache:
+        patched = copy.deepcopy(schema)
+        field = _OPERATOR_KIND_FIELDS[("notification.toolkit.fluxcd.io", kind)]
+        node = patched
+        for key in ("properties", "spec", "properties", field, "items", "properties", "kind"):
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get("enum"), list):
+            node["enum"] = [*node["enum"], *(k for k in OPERATOR_KINDS if k not in node["enum"])]
+        cache[id(schema)] = (schema, patched)  # the original is kept alive: its id stays unique
+    return cache[id(schema)][1]
+
+
+def _explain_operator_kind(obj: KubernetesObject, violation):
+    """An operator kind refused where no Flux Operator is installed: say why it is valid elsewhere."""
+    from dataclasses import replace
+
+    from gitops_lint.view.version import OPERATOR_KINDS
+
+    field = _OPERATOR_KIND_FIELDS.get((obj.group, obj.kind))
+    path = violation.path
+    if (field and len(path) == 4 and path[:2] == ("spec", field) and isinstance(path[2], int)
+            and path[3] == "kind" and isinstance(obj.doc.data, dict)):
+        items = (obj.doc.data.get("spec") or {}).get(field)
+        value = items[path[2]].get("kind") if isinstance(items, list) and len(items) > path[2] and isinstance(
+            items[path[2]], dict) else None
+        if value in OPERATOR_KINDS:
+            return replace(violation, message=(
+                f"{violation.message} ({value} is a Flux Operator kind: the Flux Operator's CRDs accept it, "
+                "and this repository installs no Flux Operator)"))
+    return violation
 
 
 def patched_fields(ctx: Context) -> dict[str, set[tuple]]:
@@ -136,37 +206,72 @@ def flux_schema_violations(ctx: Context, kind: str) -> Iterator[Finding]:
             yield at(obj, violation.path, violation.message, key=violation.at_key)
 
 
+def _source_note(version: "FluxVersion") -> str:
+    """` (Flux 2.6: v2.6.0 in clusters/staging/flux-system/gotk-components.yaml:3 (# Flux Version header))`."""
+    return f" (Flux {version.release}: {version.describe})"
+
+
+def _gone_fields(ctx: Context, obj: KubernetesObject, release: str, target: str | None) -> str:
+    """`, and change what v1 no longer has: spec.validation` when `target` lacks fields the object sets."""
+    from gitops_lint.schema import MISSPELLED, UNKNOWN
+    from gitops_lint.schema_index import flux_schema
+
+    schema = flux_schema(release, obj.group, obj.kind or "", target) if target else None
+    if schema is None:
+        return ""
+    gone = [v for v in _validator(ctx, schema).violations(obj.doc.data) if v.kind in (UNKNOWN, MISSPELLED)]
+    if not gone:
+        return ""
+    fields = ", ".join(sorted({".".join(str(p) for p in v.path) for v in gone}))
+    return f", and change what {target} no longer has: {fields}"
+
+
 def api_version_deprecated(ctx: Context) -> Iterator[Finding]:
+    """Served by the repository's own Flux release, but deprecated there or removed by a later release.
+
+    The storage version of that release is left alone even when a later release removes it: there
+    is nothing to move to before upgrading (the upgrade itself is judged when the version changes).
+    """
     from gitops_lint.schema_index import flux_index, flux_versions, lifecycle
 
-    release = flux_release(ctx)
     for obj in _flux_objects(ctx):
-        info = flux_versions(release, obj.group, obj.kind or "").get(obj.version)
-        if not info or not info.get("served") or not info.get("deprecated"):
+        version = flux_version(ctx, obj.path)
+        release, kind = version.release, obj.kind or ""
+        info = flux_versions(release, obj.group, kind).get(obj.version)
+        if not info or not info.get("served"):
             continue
-        storage = (flux_index(release).get(f"{obj.group}/{obj.kind}") or {}).get("storage_version")
-        removed = lifecycle(obj.group, obj.kind or "", obj.version).get("removed_in")
+        storage = (flux_index(release).get(f"{obj.group}/{kind}") or {}).get("storage_version")
+        removed = lifecycle(obj.group, kind, obj.version).get("removed_in")
+        if not info.get("deprecated") and not (removed and storage and obj.version != storage):
+            continue
+        state = "is deprecated in" if info.get("deprecated") else "is served by"
         when = f", and Flux {removed} no longer serves it" if removed else ""
+        advice = f"use {obj.group}/{storage}" if storage else "move to a newer version"
+        if storage and version.predates_release:
+            advice += f" (after upgrading from Flux {version.declared}, which may not serve it yet)"
         yield at(obj, ("apiVersion",), (
-            f"{obj.apiVersion} is deprecated in Flux {release}{when}: use {obj.group}/{storage}"))
+            f"{obj.apiVersion} {kind} {state} Flux {release}{when}: {advice}"
+            f"{_gone_fields(ctx, obj, release, storage)}{_source_note(version)}"))
 
 
 def api_version_not_served(ctx: Context) -> Iterator[Finding]:
-    from gitops_lint.schema_index import flux_index, flux_schema, flux_versions, lifecycle
+    """Not served by the repository's own Flux release: removed before it, newer than it, or no version at all."""
+    from gitops_lint.schema_index import flux_index, flux_versions, lifecycle
 
-    release = flux_release(ctx)
     for obj in _flux_objects(ctx):
-        kind = obj.kind or ""
+        version = flux_version(ctx, obj.path)
+        release, kind = version.release, obj.kind or ""
         versions = flux_versions(release, obj.group, kind)
         info = versions.get(obj.version)
         if info and info.get("served"):
             continue
+        note = _source_note(version)
         storage = (flux_index(release).get(f"{obj.group}/{kind}") or {}).get("storage_version")
         history = lifecycle(obj.group, kind, obj.version)
         if history.get("first_served") and _release_key(history["first_served"]) > _release_key(release):
             yield at(obj, ("apiVersion",), (
                 f"{obj.apiVersion} {kind} arrives only in Flux {history['first_served']}; the target is Flux "
-                f"{release} (--flux-version)"))
+                f"{release}{note}"))
             continue
         if not history:
             known = sorted(versions)
@@ -174,21 +279,13 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
             hint = f" (did you mean {obj.group}/{close[0]}?)" if close else ""
             yield at(obj, ("apiVersion",), (
                 f"{obj.apiVersion} is no version of {kind}; Flux {release} serves "
-                f"{', '.join(f'{obj.group}/{v}' for v in known if versions[v].get('served'))}{hint}"))
+                f"{', '.join(f'{obj.group}/{v}' for v in known if versions[v].get('served'))}{hint}{note}"))
             continue
         removed = history.get("removed_in") or (info or {}).get("removed_in")
-        message = (f"{obj.apiVersion} {kind} is not served by Flux {release}"
-                   f"{f' (removed in {removed})' if removed else ''}: the API server refuses it; "
-                   f"use {obj.group}/{storage}")
-        target = flux_schema(release, obj.group, kind, storage) if storage else None
-        if target is not None:
-            from gitops_lint.schema import MISSPELLED, UNKNOWN
-
-            gone = [v for v in _validator(ctx, target).violations(obj.doc.data) if v.kind in (UNKNOWN, MISSPELLED)]
-            if gone:
-                fields = ", ".join(sorted({".".join(str(p) for p in v.path) for v in gone}))
-                message += f", and change what {storage} no longer has: {fields}"
-        yield at(obj, ("apiVersion",), message)
+        yield at(obj, ("apiVersion",), (
+            f"{obj.apiVersion} {kind} is not served by Flux {release}"
+            f"{f' (removed in {removed})' if removed else ''}: the API server refuses it; "
+            f"use {obj.group}/{storage}{_gone_fields(ctx, obj, release, storage)}{note}"))
 
 
 def agent_config_schema(ctx: Context) -> Iterator[Finding]:
@@ -206,5 +303,79 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
         typed.setdefault(id(problem.doc), set()).add(problem.path)
     for agent in ctx.model.of_type(AgentConfig):
         skip = frozenset(typed.get(id(agent.doc), ()))
-        for violation in validator.violations(agent.doc.data, skip_types=skip, gitlab_version=version):
-            yield at(agent, violation.path, violation.message, key=violation.at_key)
+        data, emptied = _as_gitlab_reads(schema, agent.doc.data, ())
+        violations = validator.violations(data, skip_types=skip, gitlab_version=version)
+        violations += _below_removed_but_parsed(schema, data, (), version)
+        for violation in violations:
+            if violation.path in emptied:  # point at the key: there may be no value to underline
+                yield at(agent, violation.path, violation.message + " (a key without a value, or null, is empty "
+                         "for GitLab)", key=True)
+            else:
+                yield at(agent, violation.path, violation.message, key=violation.at_key)
+
+
+#: What an unset proto3 field without presence reads as, by its schema type.
+_ZERO_VALUES = {"string": "", "array": []}
+
+
+def _as_gitlab_reads(schema, instance, path: tuple):
+    """`instance` with each null member the schema types without `null` replaced by its empty value.
+
+    protojson treats null as unset, and an unset proto3 string or list is empty: `id:` (null) is the
+    id "" and fails GitLab's 1-character minimum just as `id: ""` does. The schema marks those fields by
+    leaving `null` out of their type (optional members allow it). Returns the instance (a copy where
+    something changed) and the paths replaced.
+    """
+    emptied: set[tuple] = set()
+    if not isinstance(schema, dict):
+        return instance, emptied
+    if isinstance(instance, dict):
+        properties = schema.get("properties") or {}
+        out = None
+        for key, value in instance.items():
+            sub = properties.get(key)
+            if not isinstance(sub, dict):
+                continue
+            if value is None and isinstance(sub.get("type"), str) and sub["type"] in _ZERO_VALUES:
+                new = type(_ZERO_VALUES[sub["type"]])()
+                emptied.add(path + (key,))
+            else:
+                new, below = _as_gitlab_reads(sub, value, path + (key,))
+                emptied |= below
+            if new is not value:
+                out = out if out is not None else dict(instance)
+                out[key] = new
+        return (instance if out is None else out), emptied
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        items = []
+        for index, item in enumerate(instance):
+            new, below = _as_gitlab_reads(schema["items"], item, path + (index,))
+            items.append(new)
+            emptied |= below
+        return (items if emptied else instance), emptied
+    return instance, emptied
+
+
+def _below_removed_but_parsed(schema, instance, path: tuple, version):
+    """Removed keys inside a section GitLab removed but still parses (`x-gitlab-removed-effect` other than
+    `rejected`, e.g. the legacy `gitops`, which AGT003 reports). The lifecycle walk stops at such a
+    section, yet a key removed long before it (`resource_inclusions`, 14.0) is still an unknown field."""
+    from gitops_lint.schema import _lifecycle, _version
+
+    out = []
+    if not isinstance(schema, dict):
+        return out
+    if isinstance(instance, dict):
+        properties = schema.get("properties") or {}
+        for key, value in instance.items():
+            sub = properties.get(key)
+            if not isinstance(sub, dict):
+                continue
+            removed = _version(sub.get("x-gitlab-removed"))
+            if removed and sub.get("x-gitlab-removed-effect", "rejected") != "rejected":
+                out.extend(_lifecycle(sub, value, path + (key,), version))
+            out.extend(_below_removed_but_parsed(sub, value, path + (key,), version))
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(instance):
+            out.extend(_below_removed_but_parsed(schema["items"], item, path + (index,), version))
+    return out

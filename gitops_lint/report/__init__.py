@@ -12,7 +12,8 @@ from gitops_lint.diagnostics import Diagnostic, Span
 @dataclass(slots=True)
 class ReportInput:
     diagnostics: list[Diagnostic]
-    #: The JSON contract's summary (files, documents, objects, errors, warnings, infos).
+    #: The JSON contract's summary (files, documents, objects, errors, warnings, infos), and
+    #: `flux_version` ({release, declared, source[, clusters]}) when the run knows it.
     summary: dict
     catalogue: Catalogue
     color: bool = False

@@ -25,6 +25,8 @@ def render(report: ReportInput) -> str:
             out.extend(_frame(d, paint))
     if not report.quiet:
         out.append(_summary_line(report.summary))
+        if flux := report.summary.get("flux_version"):
+            out.append(_flux_line(flux))
     return "\n".join(out) + "\n" if out else ""
 
 
@@ -56,6 +58,15 @@ def _summary_line(summary: dict) -> str:
         f"{summary['objects']} object{'s' if summary['objects'] != 1 else ''}"
     )
     return f"Found {found} in {scope}." if found else f"All clear: {scope} checked."
+
+
+def _flux_line(flux: dict) -> str:
+    """`Checked against Flux 2.4 (v2.4.0 from clusters/prod/flux-system/gotk-components.yaml:3 ...).`"""
+    declared, release, source = flux.get("declared"), flux.get("release"), flux.get("source")
+    line = f"Checked against Flux {release} ({f'{declared} from ' if declared and declared != release else ''}{source})"
+    for cluster in flux.get("clusters") or ():
+        line += f"; Flux {cluster.get('release')} under {cluster.get('folder') or '.'}/"
+    return line + "."
 
 
 def _painter(color: bool):
