@@ -27,16 +27,24 @@ SHARED = PROJECT.parent / "shared"
 GENERATOR = SHARED / "bench" / "gen_repo.py"
 
 
-def run_measured(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MiB and stdout of one child process."""
+def run_measured(argv: list[str], cwd: Path | None = None, phases: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MiB and stdout of one child process; `phases` gets its seconds per phase
+    (discover, load, model, view, rules, ...) from GITOPS_LINT_TIMINGS when given."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "GITOPS_LINT_TIMINGS": "1"} if phases is not None else None
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
+        err.seek(0)
+        for line in err.read().decode("utf-8", "replace").splitlines():
+            if phases is not None and line.startswith("timings: "):
+                for item in line[len("timings: "):].split(", "):
+                    name, _, seconds = item.rpartition(" ")
+                    phases[name] = float(seconds.rstrip("s"))
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}")
     return elapsed, usage.ru_maxrss // 1024, text
@@ -57,14 +65,17 @@ def tree_bytes(folder: Path) -> int:
 
 def lint_figures(label: str, folder: Path) -> None:
     argv = [sys.executable, "-m", "gitops_lint", "check", "--format", "json", "--exit-zero", "--isolated", str(folder)]
-    elapsed, rss, out = run_measured(argv, cwd=folder)
+    phases: dict[str, float] = {}
+    elapsed, rss, out = run_measured(argv, cwd=folder, phases=phases)
     summary = json.loads(out)["summary"]
     megabytes = tree_bytes(folder) / 1e6
+    # Flux's view (what each Kustomization applies) as a share of the whole check
+    view = f"  view {phases['view']:.2f} s ({phases['view'] / elapsed:.0%})" if "view" in phases else ""
     print(
         f"{label:<28} {summary['files']:>7} files {summary['documents']:>7} docs {megabytes:7.1f} MB "
         f"{elapsed:7.2f} s  {summary['files'] / elapsed:8.0f} files/s {summary['documents'] / elapsed:8.0f} docs/s "
         f"{megabytes / elapsed:6.2f} MB/s  peak {rss:5d} MiB  "
-        f"({summary['errors']} errors, {summary['warnings']} warnings, {summary['infos']} infos)"
+        f"({summary['errors']} errors, {summary['warnings']} warnings, {summary['infos']} infos){view}"
     )
 
 

@@ -18,7 +18,13 @@ from gitops_lint.diagnostics import Severity
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]{0,4}[A-Z][0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED_KEYS = ("id", "name", "severity", "summary", "rationale", "fix", "check", "examples")
-ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default"}
+ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default", "scope"}
+#: What a rule judges. `applied`: objects as Flux applies them, so a file no Flux Kustomization applies
+#: gets none of its findings (where the repository has a Flux entry point). `file`: files as Git and
+#: GitLab see them, applied or not (syntax, agent configs, committed tokens, suppressions).
+SCOPES = ("applied", "file")
+#: Families whose rules judge files unless they say otherwise.
+_FILE_FAMILIES = frozenset({"YAML", "AGT", "TOK", "SUP"})
 
 
 class CatalogueError(Exception):
@@ -54,6 +60,8 @@ class Rule:
     source: str
     #: Opt-in rules (advice not every team wants) run only when selected by id, name or ALL.
     enabled_by_default: bool = True
+    #: `applied` or `file` (see SCOPES).
+    scope: str = "applied"
 
     @property
     def family(self) -> str:
@@ -105,6 +113,10 @@ def _parse_rule(path: Path) -> Rule:
     except ValueError as exc:
         raise CatalogueError(f"{path}: {exc}") from None
     examples = tuple(_parse_examples(path, data["examples"]))
+    family = rule_id.rstrip("0123456789")
+    scope = str(data.get("scope") or ("file" if family in _FILE_FAMILIES else "applied"))
+    if scope not in SCOPES:
+        raise CatalogueError(f"{path}: scope {scope!r} is not one of {', '.join(SCOPES)}")
     return Rule(
         id=rule_id,
         name=name,
@@ -119,6 +131,7 @@ def _parse_rule(path: Path) -> Rule:
         examples=examples,
         source=str(path),
         enabled_by_default=bool(data.get("enabled_by_default", True)),
+        scope=scope,
     )
 
 

@@ -247,13 +247,19 @@ def build_context(files: list[SourceFile], discovery: Discovery, options: LintOp
     """The typed model of the loaded files, and the run-wide settings rules read: what every command shares."""
     from gitops_lint.checks import Context
     from gitops_lint.model import build_model
+    from gitops_lint.schema_index import flux_releases
+    from gitops_lint.view.version import detect
 
     config = options.config
     model = build_model(files, _agent_config_matcher(config, discovery.root))
     for source in files:
         source.all_secret = source.rel in model.secret_files
+    # --flux-version beats the config's flux-version, which beats what the repository declares.
+    flux_versions = detect(model, flux_releases(), cli=options.flux_version, config=config.flux_version)
     settings = {
-        "flux_version": options.flux_version or config.flux_version,
+        "flux_version": flux_versions.repository.release,
+        #: view.version.FluxVersions: the release (and where it came from) for each file.
+        "flux_versions": flux_versions,
         "gitlab_version": config.gitlab_version,
         "gitlab_url": config.gitlab_url,
         "excluded_files": discovery.excluded,
@@ -281,6 +287,8 @@ def lint_files(
     clock = time.perf_counter()
     ctx = build_context(files, discovery, options)
     modelled = time.perf_counter()
+    ctx.view  # noqa: B018 - Flux's view, computed here so its cost shows as a phase of its own
+    viewed = time.perf_counter()
     config = options.config
     model = ctx.model
     by_rel = {f.rel: f for f in files}
@@ -308,6 +316,7 @@ def lint_files(
         finally:
             per_rule[rule.id] = time.perf_counter() - started
     checked = time.perf_counter()
+    diagnostics = _outside_flux(diagnostics, ctx, catalogue)
     diagnostics = _apply_path_ignores(diagnostics, config, catalogue, discovery.root)
     active_ids = {r.id for r in rules}
     diagnostics = _apply_suppressions(diagnostics, files, catalogue, active_ids, config)
@@ -321,9 +330,26 @@ def lint_files(
     ))
     explicit_files = [p for p in options.paths if not Path(options.cwd or ".", p).is_dir()]
     all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
-    timings = {"model": modelled - clock, "rules": checked - modelled, "suppressions": time.perf_counter() - checked,
+    timings = {"model": modelled - clock, "view": viewed - modelled, "rules": checked - viewed, "suppressions": time.perf_counter() - checked,
                **{f"rule {rule_id}": seconds for rule_id, seconds in per_rule.items()}}
     return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings, ctx)
+
+
+def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue) -> list[Diagnostic]:
+    """Findings of rules that judge applied objects, on files no Flux Kustomization applies, are dropped:
+    Flux never applies those objects, so nothing fails (REF010 names each such file once, as info)."""
+    if not ctx.view.active:
+        return diagnostics
+    unapplied = ctx.view.unapplied_files(ctx.model)
+    if not unapplied:
+        return diagnostics
+    kept = []
+    for d in diagnostics:
+        rule = catalogue.get(d.rule)
+        if d.path in unapplied and rule is not None and rule.scope == "applied":
+            continue
+        kept.append(d)
+    return kept
 
 
 def _agent_config_matcher(config: Config, root: Path):
@@ -352,7 +378,8 @@ def path_settings(root: Path, config: Config, options: LintOptions) -> dict:
     whole = options.repo_context or any(p == source_root or p in source_root.parents for p in given)
     prefix = source_root.relative_to(root).as_posix()
     compiled = [folder.relative_to(root).as_posix() for folder in options.compiled_folders if root in folder.parents]
-    return {"source_root": "" if prefix == "." else prefix, "whole_repo": whole, "compiled_folders": compiled}
+    return {"source_root": "" if prefix == "." else prefix, "whole_repo": whole, "compiled_folders": compiled,
+            "root": root}
 
 
 def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:
@@ -369,7 +396,7 @@ def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:
 
 
 def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config: Config) -> Diagnostic:
-    severity = rule.severity
+    severity = rule.severity if finding.severity is None else finding.severity
     for key in (rule.id, rule.name):
         if key in config.severity:
             severity = Severity.parse(config.severity[key])

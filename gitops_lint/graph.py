@@ -136,7 +136,7 @@ class Reference:
 
     @property
     def optional(self) -> bool:
-        data = _get(self.source.doc.data, self.path)
+        data = _get(self.source.doc.data, self.path)  # the reference as written (patches rarely touch it)
         return isinstance(data, dict) and data.get("optional") is True
 
 
@@ -152,10 +152,15 @@ class Graph:
     namespaces: dict[int, str | None]
     #: (kind, namespace, name) of objects created outside Git by objects in the repository, and by what.
     provided: dict[tuple[str, str | None, str], str]
+    #: Data of each object id() as Flux applies it (Flux's view); absent: the document's own data.
+    datas: dict[int, Any] = field(default_factory=dict)
     _nx: Any = None
 
     def namespace_of(self, obj: KubernetesObject) -> str | None:
         return self.namespaces.get(id(obj), obj.namespace)
+
+    def data_of(self, obj: KubernetesObject) -> Any:
+        return self.datas.get(id(obj), obj.doc.data)
 
     def key(self, obj: KubernetesObject) -> str:
         namespace = self.namespace_of(obj)
@@ -196,20 +201,44 @@ def archived(rel: str) -> bool:
     return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])
 
 
-def build_graph(model: Model, files: list[SourceFile]) -> Graph:
+def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Graph:
+    """The graph of what Flux applies (Flux's view, when the repository has an entry point), else of every
+    object in the repository. Objects no Kustomization applies stay findable as targets, but their own
+    references are not judged: nothing applies them."""
     patches = model.patch_files
-    objects = [o for o in model.objects
-               if isinstance(o, KubernetesObject) and o.kind and o.name and o.path not in patches]
+    raw = [o for o in model.objects
+           if isinstance(o, KubernetesObject) and o.kind and o.name and o.path not in patches]
     namespaces = inherited_namespaces(model, files)
+    datas: dict[int, Any] = {}
+    sources = raw
+    objects = raw
+    if view is not None and view.active:
+        applied: list[KubernetesObject] = []
+        origins: set[int] = set()
+        for resource in view.resources():
+            obj = view.typed(resource)
+            if obj is None or not obj.kind or not obj.name:
+                continue
+            applied.append(obj)
+            namespaces[id(obj)] = resource.namespace
+            datas[id(obj)] = resource.data
+            if resource.origin is not None:
+                origins.add(id(resource.origin))
+        applied_files = view.applied_files
+        sources = applied
+        objects = applied + [o for o in raw if id(o) not in origins and o.path not in applied_files]
     by_kind_name: dict[tuple[str, str], list[KubernetesObject]] = {}
     for obj in objects:
         by_kind_name.setdefault((obj.kind, obj.name), []).append(obj)  # type: ignore[arg-type]
-    graph = Graph(objects, [], by_kind_name, namespaces, _provided_outside_git(model, namespaces))
-    for obj in objects:
+    provided = _provided_outside_git(model, namespaces)
+    if view is not None:
+        provided.update(view.provided)
+    graph = Graph(objects, [], by_kind_name, namespaces, provided, datas)
+    for obj in sources:
         if archived(obj.path):
             continue
         for spec in REFERENCES.get((obj.group, obj.kind or ""), ()):
-            for path, value in _walk(obj.doc.data, spec.path):
+            for path, value in _walk(graph.data_of(obj), spec.path):
                 ref = _reference(graph, obj, spec, path, value)
                 if ref is not None:
                     graph.references.append(ref)
@@ -381,6 +410,8 @@ class PathResolution:
     escapes: bool = False
     #: Files the Kustomization applies (kustomization.yaml resources, or every manifest below the folder).
     files: list[str] = field(default_factory=list)
+    #: The Kustomization's data as the cluster gets it (Flux's view: patched, substituted); None: as written.
+    data: Any = None
 
 
 #: Sources whose artifact is this repository: the bootstrap GitRepository. Paths into any other source
@@ -389,9 +420,11 @@ LOCAL_SOURCES = frozenset({("GitRepository", "flux-system")})
 
 
 def resolve_paths(model: Model, index: "FileIndex", source_root: str = "",
-                  compiled_folders: Iterable[str] = ()) -> list[PathResolution]:
+                  compiled_folders: Iterable[str] = (), view: Any = None) -> list[PathResolution]:
     from gitops_lint.model.flux.kustomize import Kustomization
 
+    if view is not None and view.active:
+        return _view_paths(view)
     out = []
     patches = model.patch_files
     for ks in model.of_type(Kustomization):
@@ -418,6 +451,25 @@ def resolve_paths(model: Model, index: "FileIndex", source_root: str = "",
             result.folder = folder
             result.files = index.applied_files(folder)
         out.append(result)
+    return out
+
+
+def _view_paths(view: Any) -> list[PathResolution]:
+    """Paths as Flux's view followed them: each Kustomization as the cluster gets it (overlay patches,
+    substitution), and the files its build reads. Kustomizations the Flux Operator makes have no
+    object in the repository to point at, and are left out."""
+    out = []
+    seen: set[int] = set()
+    for applied in view.applied:
+        resource = applied.kustomization
+        if resource.origin is None:
+            continue
+        obj = view.typed(resource)
+        if obj is None or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        out.append(PathResolution(obj, applied.folder, applied.skipped, applied.escapes, list(applied.files),
+                                  resource.data))
     return out
 
 

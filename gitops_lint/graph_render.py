@@ -48,7 +48,19 @@ def build_view(ctx: "Context", focus: str | None = None) -> View:
     for obj in graph.objects:
         by_file.setdefault(obj.path, []).append(obj)
     edges: set[tuple[str, str, str]] = set()
-    for resolution in paths:
+    if ctx.view.active:
+        # what each Kustomization applies, object by object, as Flux's view computed it
+        for applied in ctx.view.applied:
+            kustomization = ctx.view.typed(applied.kustomization)
+            if kustomization is None:
+                continue
+            source = graph.key(kustomization)
+            view.nodes.setdefault(source, kustomization)
+            for resource in applied.resources:
+                obj = ctx.view.typed(resource)
+                if obj is not None and obj.kind and obj.name and resource.doc is not applied.kustomization.doc:
+                    edges.add((source, graph.key(obj), "applies"))
+    for resolution in paths if not ctx.view.active else ():
         source = graph.key(resolution.kustomization)
         for rel in resolution.files:
             for obj in by_file.get(rel, ()):

@@ -18,6 +18,7 @@ from gitops_lint.yaml.positions import DataPath, MapPos, SeqPos, format_path, wa
 
 if TYPE_CHECKING:
     from gitops_lint.graph import FileIndex, Graph, PathResolution
+    from gitops_lint.view.flux import FluxView
 
 
 @dataclass
@@ -30,11 +31,22 @@ class Context:
     memo: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
+    def view(self) -> "FluxView":
+        """Flux's view: what each Flux Kustomization fed by this repository applies (inactive without an
+        entry point, or when only part of the repository was read)."""
+        from gitops_lint.view.flux import FluxView, build_view
+
+        if not self.settings.get("whole_repo", True):
+            return FluxView()
+        return build_view(self.model, self.files, self.settings.get("root"), self.settings.get("source_root", ""),
+                          self.settings.get("compiled_folders", ()))
+
+    @cached_property
     def graph(self) -> "Graph":
         """The dependency graph, built the first time a rule asks for it."""
         from gitops_lint.graph import build_graph
 
-        return build_graph(self.model, self.files)
+        return build_graph(self.model, self.files, self.view)
 
     @cached_property
     def file_index(self) -> "FileIndex":
@@ -49,7 +61,7 @@ class Context:
         from gitops_lint.graph import resolve_paths
 
         return resolve_paths(self.model, self.file_index, self.settings.get("source_root", ""),
-                             self.settings.get("compiled_folders", ()))
+                             self.settings.get("compiled_folders", ()), self.view)
 
 
 def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Finding:

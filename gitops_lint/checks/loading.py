@@ -17,8 +17,11 @@ def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
 
 
 def model_problems(ctx: Context) -> Iterator[Finding]:
+    substituted = ctx.view.substituted_files if ctx.view.active else set()
     for problem in ctx.model.problems:
         doc = problem.doc
+        if doc.file.rel in substituted and _holds_variable(doc.data, problem.path):
+            continue  # `${VAR:=false}` in a typed field: Flux substitutes it before the API server sees it
         yield Finding(
             problem.message,
             doc.file.rel,
@@ -26,3 +29,12 @@ def model_problems(ctx: Context) -> Iterator[Finding]:
             object=problem.object,
             anchor=format_path(problem.path),
         )
+
+
+def _holds_variable(data, path) -> bool:
+    for item in path:
+        try:
+            data = data[item]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(data, str) and "${" in data

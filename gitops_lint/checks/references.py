@@ -6,7 +6,7 @@ import difflib
 from typing import Iterator
 
 from gitops_lint.checks import Context, at
-from gitops_lint.diagnostics import Finding
+from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.graph import Reference, archived
 
 SECRET_LIKE = frozenset({"Secret", "ConfigMap"})
@@ -30,8 +30,14 @@ def dangling_reference(ctx: Context) -> Iterator[Finding]:
         candidates = ctx.graph.names_of_kind(ref.kind or "")
         close = difflib.get_close_matches(ref.name or "", candidates, n=1, cutoff=0.75)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        yield at(ref.source, ref.path + (("name",) if ref.source.doc.has(ref.path + ("name",)) else ()), (
+        finding = at(ref.source, ref.path + (("name",) if ref.source.doc.has(ref.path + ("name",)) else ()), (
             f"{ref.spec.relation} names {_where(ref)}, which is defined nowhere in this repository{hint}"))
+        if ref.spec.wildcard:
+            # An Alert's event source or a Receiver's resource that does not exist fails nothing: the Alert
+            # hears nothing from it, the Receiver has nothing to wake. Worth a look, not a failure.
+            finding.message += f"; {ref.source.kind} stays ready, it only never hears from or wakes that object"
+            finding.severity = Severity.WARNING
+        yield finding
 
 
 def missing_secret(ctx: Context) -> Iterator[Finding]:
@@ -139,6 +145,9 @@ def duplicate_object(ctx: Context) -> Iterator[Finding]:
     """The same Kind/namespace/name twice in what one Flux Kustomization applies: kustomize refuses the build."""
     if not ctx.settings.get("whole_repo"):
         return
+    if ctx.view.active:
+        yield from _duplicates_in_view(ctx)
+        return
     graph = ctx.graph
     by_file: dict[str, list] = {}
     for obj in graph.objects:
@@ -159,13 +168,35 @@ def duplicate_object(ctx: Context) -> Iterator[Finding]:
                         "'may not add resource with an already registered id'"))
 
 
+def _duplicates_in_view(ctx: Context) -> Iterator[Finding]:
+    """kustomize's resource id is (group, kind, namespace, name) after every transform of the build."""
+    view = ctx.view
+    reported: set[int] = set()
+    for applied in view.applied:
+        seen: dict[tuple, object] = {}
+        for resource in applied.resources:
+            if resource.name is None:
+                continue
+            first = seen.setdefault(resource.identity, resource)
+            obj = view.typed(resource)
+            if first is resource or obj is None or id(resource.doc) in reported or resource.origin is None:
+                continue
+            reported.add(id(resource.doc))
+            key = "/".join(p for p in (resource.kind, resource.namespace, resource.name) if p)
+            yield at(obj, ("metadata", "name"), (
+                f"{key} is defined twice in what {applied.key} applies (first in {first.path}:"
+                f"{first.doc.span.line}): kustomize refuses the build with 'may not add resource with an "
+                "already registered id'"))
+
+
 def depends_on_suspended(ctx: Context) -> Iterator[Finding]:
     """dependsOn an object that is suspended: it never becomes ready, so the dependent never reconciles."""
     for ref in ctx.graph.references:
         if ref.spec.relation != "dependsOn":
             continue
         for target in ref.targets:
-            spec = target.doc.data.get("spec") if isinstance(target.doc.data, dict) else None
+            data = ctx.graph.data_of(target)
+            spec = data.get("spec") if isinstance(data, dict) else None
             if isinstance(spec, dict) and spec.get("suspend") is True:
                 yield at(ref.source, ref.path + ("name",), (
                     f"dependsOn {ctx.graph.key(target)}, which is suspended (spec.suspend: true): it never becomes "
@@ -180,6 +211,9 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
     applied, as are the paths of the Flux Kustomizations found anywhere.
     """
     if not ctx.settings.get("whole_repo"):
+        return
+    if ctx.view.active:
+        yield from _unapplied_in_view(ctx)
         return
     import fnmatch
 
@@ -210,6 +244,26 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
             "entry_points)"))
 
 
+def _unapplied_in_view(ctx: Context) -> Iterator[Finding]:
+    """Each file of objects no followed Flux Kustomization applies, once; its findings are not reported."""
+    from gitops_lint.model.kubernetes import is_generated
+
+    view = ctx.view
+    unapplied = view.unapplied_files(ctx.model)
+    unfollowed = [a for a in view.applied if a.skipped]
+    caveat = (f"; {len(unfollowed)} Kustomization(s) read sources gitops-lint cannot follow (another repository, "
+              "an OCI artifact, a ${VAR} path), which may apply it") if unfollowed else ""
+    reported: set[str] = set()
+    for obj in ctx.model.objects:
+        rel = obj.path
+        if rel not in unapplied or rel in reported or archived(rel) or is_generated(obj.doc.data):
+            continue
+        reported.add(rel)
+        yield at(obj, ("kind",) if obj.doc.has(("kind",)) else (), (
+            f"no Flux Kustomization this repository feeds applies {rel} (entry points: {view.entry_kind}), so "
+            f"its objects are not judged{caveat}"))
+
+
 def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator[Finding]:
     """References into another namespace, where Flux refuses them.
 
@@ -230,7 +284,7 @@ def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator
                 "--no-cross-namespace-refs=true (rule option), so Flux refuses it; keep the object in one namespace"))
         elif ref.spec.relation == "imageRepositoryRef":
             for target in ref.targets:
-                access = (target.doc.data.get("spec") or {}).get("accessFrom")
+                access = (graph.data_of(target).get("spec") or {}).get("accessFrom")
                 if not _admits(access, ref.source):
                     yield at(ref.source, path, (
                         f"imageRepositoryRef names {graph.key(target)} in another namespace, whose spec.accessFrom "
@@ -250,3 +304,31 @@ def _admits(access, obj) -> bool:
         if labels == {} or labels is None or labels.get("kubernetes.io/metadata.name") in (obj.namespace, None):
             return True
     return False
+
+
+def build_fails(ctx: Context) -> Iterator[Finding]:
+    """What makes kustomize-controller fail a whole Kustomization: a document that is no Kubernetes object
+    in what its path builds, a folder resource without a kustomization file."""
+    from gitops_lint.diagnostics import Span
+
+    if not ctx.settings.get("whole_repo") or not ctx.view.active:
+        return
+    failing: dict[tuple, list[str]] = {}
+    where: dict[tuple, object] = {}
+    for applied in ctx.view.applied:
+        for problem in applied.problems:
+            if not problem.fatal:
+                continue
+            key = (id(problem.doc) if problem.doc is not None else id(problem.owner), problem.field, problem.message)
+            failing.setdefault(key, []).append(applied.key)
+            where[key] = problem
+    for key, kustomizations in failing.items():
+        problem = where[key]
+        names = ", ".join(sorted(set(kustomizations)))
+        message = f"{problem.message}; Flux fails {names} on it, and applies none of its objects"
+        if problem.doc is not None:
+            span = problem.doc.span
+            yield Finding(message, problem.doc.file.rel, Span(span.line, span.column, span.line, span.column + 1),
+                          anchor=f"document {problem.doc.index}")
+        else:
+            yield at(problem.owner, problem.field, message)

@@ -141,10 +141,16 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
     return result
 
 
-def compile_context(ctx: object, *, flux_version: str = "2.9", defaults: str = "omit", substitute: bool = False,
-                    with_agent_objects: bool = False, generated: dict[str, list[GeneratedDocument]] | None = None,
+def compile_context(ctx: object, *, flux_version: str | None = None, defaults: str = "omit",
+                    substitute: bool = False, with_agent_objects: bool = False,
+                    generated: dict[str, list[GeneratedDocument]] | None = None,
                     root: Path | None = None) -> CompileResult:
-    """`compile_repo` on a linted repository (`checks.Context`) found at `root`, with what the options ask for."""
+    """`compile_repo` on a linted repository (`checks.Context`) found at `root`, with what the options ask for.
+
+    Without `flux_version`, apiVersions go to the release the repository runs (`--flux-version`, the
+    configuration, or what it declares), never to a newer one whose apiVersions its cluster does not serve.
+    """
+    flux_version = flux_version or ctx.settings.get("flux_version") or "2.9"
     from gitops_lint.checks.flux import agent_watches
     from gitops_lint.compile.agent_objects import agent_objects
     from gitops_lint.compile.substitute import variables_by_file
@@ -278,7 +284,8 @@ class _Compiler:
     def verbatim(self, source: SourceFile) -> str | bytes | None:
         """The file as it is: its bytes on disk (a byte order mark, UTF-16 kept), else the text it was read as."""
         data = self.read(source.rel)
-        if data is None and source.text and source.skipped in (None, "template", TEMPLATE, CONFLICT_MARKER):
+        # an empty file is content too: a generator's empty input must still be there for kustomize
+        if data is None and source.skipped in (None, "template", TEMPLATE, CONFLICT_MARKER):
             return source.text
         return data
 

@@ -11,6 +11,7 @@ import copy
 import re
 from typing import Any
 
+from gitops_lint.view.kustomize import CLUSTER_SCOPED  # kustomize's own list: one place for it
 from gitops_lint.durations import (
     FLUX_DURATION_RE,
     FLUX_TIMEOUT_NO_HOURS_RE,
@@ -34,17 +35,6 @@ _DURATION_PATTERNS = {FLUX_DURATION_RE.pattern: FLUX_DURATION_RE,
 #: `metav1.Duration`, which Go's `time.ParseDuration` reads, so any Go duration is accepted.
 _UNPATTERNED_DURATIONS = frozenset({"interval", "timeout", "retryInterval"})
 
-#: Kinds kustomize's namespace transformer leaves alone (its built-in list of cluster-scoped
-#: kinds; a custom resource of a kind it does not know gets the namespace, so it does here too).
-CLUSTER_SCOPED = frozenset({
-    "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
-    "CSIDriver", "CSINode", "CustomResourceDefinition", "FlowSchema", "IngressClass",
-    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration", "Namespace",
-    "Node", "PersistentVolume", "PodSecurityPolicy", "PriorityClass", "PriorityLevelConfiguration",
-    "RuntimeClass", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "StorageClass", "SubjectAccessReview",
-    "TokenReview", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "ValidatingWebhookConfiguration", "VolumeAttachment",
-})
 
 
 # --------------------------------------------------------------------------- key order

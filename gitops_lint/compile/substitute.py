@@ -65,9 +65,11 @@ class Substitution:
     notes: list[tuple[DataPath, str]] = field(default_factory=list)
 
 
-def variables_of(kustomization: Any) -> Variables:
-    """The post-build variables of a Flux Kustomization (`literal` when it substitutes nothing)."""
-    spec = kustomization.doc.data.get("spec") if isinstance(kustomization.doc.data, dict) else None
+def variables_of(kustomization: Any, data: Any = None) -> Variables:
+    """The post-build variables of a Flux Kustomization (`literal` when it substitutes nothing), from `data`
+    (the Kustomization as the cluster gets it, its own variables substituted by its parent) or as written."""
+    data = kustomization.doc.data if data is None else data
+    spec = data.get("spec") if isinstance(data, dict) else None
     post_build = spec.get("postBuild") if isinstance(spec, dict) else None
     if not isinstance(post_build, dict):
         return Variables(kustomization.ref, {}, False, literal=True)
@@ -205,7 +207,7 @@ def variables_by_file(resolutions: list[Any]) -> dict[str, list[Variables]]:
     """Per file a Flux Kustomization applies (`graph.resolve_paths`), the variables of each one applying it."""
     out: dict[str, list[Variables]] = {}
     for resolution in sorted(resolutions, key=lambda r: (r.kustomization.path, r.kustomization.doc.span.line)):
-        variables = variables_of(resolution.kustomization)
+        variables = variables_of(resolution.kustomization, resolution.data)
         for rel in dict.fromkeys(resolution.files):
             out.setdefault(rel, []).append(variables)
     return out

@@ -71,6 +71,8 @@ class Applied:
     holder: Located | None = None
     #: The folder of this repository that its source's artifact holds (its paths start there).
     root: str = ""
+    #: Which entry point (cluster) it was reached from.
+    cluster: int = 0
 
     @property
     def key(self) -> str:
@@ -95,10 +97,14 @@ class FluxView:
     applied: list[Applied] = field(default_factory=list)
     #: Sources (kind, name) whose artifact is (a folder of) this repository -> that folder.
     local_sources: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    #: ExternalArtifacts assembled from this repository: name -> (folder in the artifact, repository folder).
+    artifacts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: Objects the Flux Operator creates (kind, namespace, name) -> by whom.
     provided: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
     #: How the entry points were found (`self-applying Kustomization`, `FluxInstance`, `clusters/<name>`).
     entry_kind: str | None = None
+    _typed: dict[int, KubernetesObject | None] = field(default_factory=dict)
+    _files: set[str] | None = None
 
     @property
     def active(self) -> bool:
@@ -107,15 +113,33 @@ class FluxView:
 
     @property
     def applied_files(self) -> set[str]:
-        out: set[str] = set()
-        for applied in self.applied:
-            out.update(applied.files)
-        return out
+        if self._files is None:
+            self._files = {rel for applied in self.applied for rel in applied.files}
+        return self._files
+
+    def unapplied_files(self, model: Model) -> set[str]:
+        """Files holding Kubernetes objects or kustomization files that no followed Kustomization reads
+        (patch files and agent configs are neither)."""
+        from gitops_lint.model.kustomize import KustomizeFile
+
+        applied = self.applied_files
+        patches = model.patch_files
+        return {o.path for o in model.objects if isinstance(o, (KubernetesObject, KustomizeFile))
+                and o.path not in applied and o.path not in patches}
 
     @property
     def substituted_files(self) -> set[str]:
         """Files some Kustomization applies with post-build variables: `${...}` there is filled in."""
         return {f for a in self.applied if not a.variables.literal for f in a.files}
+
+    def typed(self, resource: Resource) -> KubernetesObject | None:
+        """The typed object rules read for an effective object: its model object when Flux applies it as
+        written, a copy with the metadata Flux gives it, or one built from the effective data. It keeps
+        the origin's document, so findings point at the line a user edits."""
+        key = id(resource)
+        if key not in self._typed:
+            self._typed[key] = _typed(resource)
+        return self._typed[key]
 
     def resources(self) -> list[Resource]:
         """Every effective object once (one object applied twice the same way is one)."""
@@ -141,13 +165,40 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     if not entries:
         return view
     compiled = tuple(compiled_folders)
+    view.artifacts = _artifacts(model, view)
     # Two rounds: the first finds the ConfigMaps and Secrets that `substituteFrom` reads; the second
     # substitutes with them, which may reveal paths the first could not follow.
     values: dict[tuple[str, str | None, str], dict[str, str] | None] = {}
     for _ in range(2):
         view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
+        view._files = None
         values = _variable_sources(view)
     return view
+
+
+def _typed(resource: Resource) -> KubernetesObject | None:
+    from gitops_lint.model import _Registry
+    from gitops_lint.model.base import build_lenient
+
+    origin = resource.origin
+    data = resource.data
+    if origin is not None:
+        if data is origin.doc.data:
+            return origin
+        raw = origin.doc.data
+        if isinstance(raw, dict) and all(data.get(k) is v for k, v in raw.items() if k != "metadata") \
+                and len(data) == len(raw):
+            metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+            update = {k: metadata.get(k) for k in ("name", "namespace")}
+            for key in ("labels", "annotations"):
+                if isinstance(metadata.get(key), dict):
+                    update[key] = {str(k): v if v is None else str(v) for k, v in metadata[key].items()}
+            return origin.model_copy(update={"metadata": origin.metadata.model_copy(update=update)})
+        return build_lenient(type(origin), origin.doc, data=data)[0]
+    if not isinstance(data.get("kind"), str):
+        return None
+    cls = _Registry.table().get((resource.group, resource.kind), KubernetesObject)
+    return build_lenient(cls, resource.doc, data=data)[0]
 
 
 # --------------------------------------------------------------------------- entry points
@@ -174,6 +225,18 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
         if entry is not None:
             entry.root = _root_holding(kustomizer, entry, source_root)
             entries.append(entry)
+    if not entries:
+        # flux-instance chart values kept in a values file (read through `valuesFrom`, or a ResourceSet
+        # that wraps the HelmRelease): the shape `instance.sync.{kind,url,path}` is the chart's own.
+        for doc in model.other_documents:
+            sync = _get(doc.data, ("instance", "sync"))
+            if isinstance(sync, dict) and isinstance(sync.get("path"), str) and ("url" in sync or "kind" in sync):
+                made_by = f"flux-instance chart values in {doc.file.rel}"
+                holder = _first_object_below(model, doc.file.rel.rpartition("/")[0], any_kind=True)
+                entry = _operator_sync(holder, sync, "flux-system", made_by, view) if holder is not None else None
+                if entry is not None:
+                    entry.root = _root_holding(kustomizer, entry, source_root)
+                    entries.append(entry)
     if entries:
         view.entry_kind = "Flux Operator sync"
     for obj in model.objects:
@@ -183,8 +246,15 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
             continue
         for root in _candidate_roots(obj, source_root):
             applied = Applied(Resource(obj.doc.data, obj, obj.doc), root=root)
+            if applied.source[0] == "ExternalArtifact":
+                break  # assembled by an ArtifactGenerator: never the repository as it is
+            if root != source_root and obj.path.rpartition("/")[0].rpartition("/")[2] != "flux-system":
+                continue  # a repository kept in a sub-folder is recognised by its bootstrap layout only
             _resolve_path(applied)
-            if applied.folder is None or not (obj.path.startswith(applied.folder + "/") or not applied.folder):
+            # The path must hold the Kustomization's own file; the repository root (`./`) only when a
+            # kustomization file there lists it: a `./` path usually reads another source's artifact.
+            if applied.folder is None or not (obj.path.startswith(applied.folder + "/")
+                                              or (not applied.folder and "" in kustomizer.kustomize_by_dir)):
                 continue
             build = _flux_build(kustomizer, applied.folder)
             if any(r.doc is obj.doc for r in build.resources):
@@ -216,6 +286,10 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
     for entry in entries:
         kind, namespace, name = entry.source
         view.local_sources.setdefault((kind, name), entry.root)
+        if entry.kustomization.origin is None and entry.holder is not None and not entry.made_by.startswith(
+                ("FluxInstance", "HelmRelease", "flux-instance")):
+            # bootstrap by convention: the cluster's own source is `flux-system`, Git or OCI
+            view.local_sources.setdefault(("OCIRepository", name), entry.root)
         if entry.made_by and name:
             view.provided.setdefault((kind, namespace, name), entry.made_by)
             view.provided.setdefault(("Kustomization", entry.kustomization.namespace, entry.kustomization.name or ""),
@@ -295,10 +369,10 @@ def _instance_chart(data: Any) -> bool:
     return isinstance(ref, str) and "flux-instance" in ref
 
 
-def _first_object_below(model: Model, folder: str) -> Located | None:
-    prefix = folder + "/"
+def _first_object_below(model: Model, folder: str, any_kind: bool = False) -> KubernetesObject | None:
+    prefix = folder + "/" if folder else ""
     return next((o for o in model.objects if isinstance(o, KubernetesObject) and o.path.startswith(prefix)
-                 and o.group == KUSTOMIZE_GROUP), None)
+                 and (any_kind or o.group == KUSTOMIZE_GROUP)), None)
 
 
 # --------------------------------------------------------------------------- following Kustomizations
@@ -308,10 +382,13 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             compiled: tuple[str, ...], values: dict) -> list[Applied]:
     out: list[Applied] = []
     seen: set[tuple] = set()
-    queue = [Applied(e.kustomization, e.made_by, holder=e.holder, root=e.root) for e in entries]
+    queue = [Applied(e.kustomization, e.made_by, holder=e.holder, root=e.root, cluster=index)
+             for index, e in enumerate(entries)]
     while queue:
         applied = queue.pop(0)
-        key = (applied.key, id(applied.kustomization.doc))
+        # Each entry point is a cluster of its own: a base Kustomization two clusters share (patched
+        # differently by each overlay) is followed once per cluster.
+        key = (applied.cluster, applied.key, id(applied.kustomization.doc))
         if key in seen:
             continue
         seen.add(key)
@@ -320,7 +397,11 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
         _resolve_path(applied)
         if applied.folder is None:
             continue
-        if applied.source[0::2] not in view.local_sources:
+        if applied.source[0] == "ExternalArtifact" and applied.source[2] in view.artifacts:
+            _artifact_path(applied, view.artifacts[applied.source[2]])
+            if applied.folder is None:
+                continue
+        elif applied.source[0::2] not in view.local_sources:
             applied.skipped = (f"the path is inside {applied.source[0]}/{applied.source[2]}, not (known to be) "
                                "this repository")
             applied.folder = None
@@ -337,11 +418,63 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
         applied.resources = _flux_steps(applied, build, kustomizer)
         for resource in applied.resources:
             if resource.group == KUSTOMIZE_GROUP and resource.kind == "Kustomization" and resource.name:
-                child = Applied(resource)
+                child = Applied(resource, cluster=applied.cluster)
                 source = child.source[0::2]
                 child.root = applied.root if source == applied.source[0::2] else view.local_sources.get(source, "")
                 queue.append(child)
     return out
+
+
+def _artifacts(model: Model, view: FluxView) -> dict[str, list[tuple[str, str]]]:
+    """ExternalArtifacts that an ArtifactGenerator assembles from this repository's sources: artifact name ->
+    (folder inside the artifact, folder of the repository copied there), from each `copy` entry."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for obj in model.objects:
+        if not (isinstance(obj, KubernetesObject) and obj.kind == "ArtifactGenerator"
+                and obj.group == "source.extensions.fluxcd.io") or _hidden(obj.path):
+            continue
+        roots = {}
+        for source in _get(obj.doc.data, ("spec", "sources")) or ():
+            if isinstance(source, dict) and (source.get("kind"), source.get("name")) in view.local_sources:
+                roots[str(source.get("alias"))] = view.local_sources[(source.get("kind"), source.get("name"))]
+        for artifact in _get(obj.doc.data, ("spec", "artifacts")) or ():
+            if not isinstance(artifact, dict) or not isinstance(artifact.get("name"), str):
+                continue
+            for copy in artifact.get("copy") or ():
+                if not isinstance(copy, dict) or not isinstance(copy.get("from"), str):
+                    continue
+                alias, _, inner = copy["from"].lstrip("@").partition("/")
+                target = str(copy.get("to") or "@artifact/").lstrip("@").partition("/")[2]
+                if alias in roots:
+                    out.setdefault(artifact["name"], []).append(
+                        (_glob_free(target), _clamp(roots[alias], _glob_free(inner))))
+    return out
+
+
+def _glob_free(path: str) -> str:
+    """The folder part of a copy pattern, before any glob (`apps/**` -> `apps`)."""
+    parts = []
+    for part in path.split("/"):
+        if any(c in part for c in "*?[{"):
+            break
+        parts.append(part)
+    return _clamp("", "/".join(parts))
+
+
+def _artifact_path(applied: Applied, copies: list[tuple[str, str]]) -> None:
+    spec = applied.kustomization.data.get("spec", {})
+    path = _clamp("", str(spec.get("path") or "./").strip())
+    best = None
+    for inside, folder in copies:
+        if not inside or path == inside or path.startswith(inside + "/"):
+            if best is None or len(inside) > len(best[0]):
+                best = (inside, folder)
+    if best is None:
+        applied.folder = None
+        applied.skipped = f"the path {path!r} is in no folder the ArtifactGenerator copies from this repository"
+        return
+    rest = path[len(best[0]):].lstrip("/")
+    applied.folder = _clamp(best[1], rest)
 
 
 def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
@@ -354,9 +487,9 @@ def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
         return build
     skip_below: list[str] = []
     prefix = folder + "/" if folder else ""
-    for rel in sorted(kustomizer.sources):
-        if not rel.startswith(prefix) or any(rel.startswith(s) for s in skip_below):
-            continue
+    for rel in kustomizer.below(folder):
+        if skip_below and rel.startswith(skip_below[-1]):
+            continue  # sorted: the files below a skipped subfolder come together
         inner = rel[len(prefix):].split("/")
         if any(part in _ARTIFACT_IGNORED_DIRS for part in inner[:-1]) or inner[-1] in _ARTIFACT_IGNORED_NAMES:
             continue
@@ -379,7 +512,7 @@ def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
             build.complete = False
             continue
         build.files.append(rel)
-        build.resources.extend(kustomizer.objects_of_file(rel))
+        build.resources.extend(kustomizer.objects_of_file(rel, build=build))
     return build
 
 
@@ -413,6 +546,9 @@ def _flux_steps(applied: Applied, build: Build, kustomizer: Kustomizer) -> list[
         return resources
     out = []
     for resource in resources:
+        if "${" not in resource.doc.file.text and not any(t.startswith("patch") for t in resource.transforms):
+            out.append(resource)  # nothing to substitute: neither its file nor a patch holds an expression
+            continue
         data, _ = substitute(resource.data, applied.variables)
         out.append(resource if data is resource.data else resource.changed(data, f"postBuild of {owner}"))
     return out

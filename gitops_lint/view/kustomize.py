@@ -22,6 +22,7 @@ never touch an identity or a Flux field rules read).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import posixpath
@@ -107,13 +108,15 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class BuildProblem:
-    """Something kustomize would refuse, or that the view could not follow."""
+    """Something kustomize would refuse, or that the view could not follow: at a field of `owner`, or
+    (with no owner) at a whole document."""
 
-    owner: Located
+    owner: Located | None
     field: tuple
     message: str
     #: kustomize (or Flux) fails the build on it; otherwise the view only could not follow it.
     fatal: bool = True
+    doc: Document | None = None
 
 
 @dataclass(slots=True)
@@ -184,6 +187,18 @@ class Kustomizer:
                 self.dirs.add("/".join(parts[:i]))
         self.read = read
         self._memo: dict[str, Build] = {}
+        #: Sorted, so the files below a folder are one contiguous slice (found by bisection).
+        self._sorted = sorted(self.sources)
+
+    def below(self, folder: str) -> list[str]:
+        """Every file under `folder`, sorted."""
+        import bisect
+
+        if not folder:
+            return self._sorted
+        prefix = folder + "/"
+        start = bisect.bisect_left(self._sorted, prefix)
+        return self._sorted[start:bisect.bisect_left(self._sorted, prefix[:-1] + "0")]  # "0" sorts after "/"
 
     # ------------------------------------------------------------------ entry points
 
@@ -202,9 +217,9 @@ class Kustomizer:
         self._memo[folder] = build
         return build
 
-    def objects_of_file(self, rel: str, owner: Located | None = None, field_path: tuple = (),
-                        build: Build | None = None) -> list[Resource]:
-        """The objects of one manifest file, as kustomize reads a resource file."""
+    def objects_of_file(self, rel: str, build: Build | None = None) -> list[Resource]:
+        """The objects of one manifest file, as kustomize reads a resource file (what it refuses goes to
+        `build.problems`)."""
         out: list[Resource] = []
         source = self.sources.get(rel)
         by_doc = {id(o.doc): o for o in self.by_file.get(rel, ())}
@@ -213,13 +228,18 @@ class Kustomizer:
             if data is None:
                 continue
             obj = by_doc.get(id(doc))
-            if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
-                if build is not None and owner is not None:
-                    build.problems.append(BuildProblem(owner, field_path, f"{rel} holds a document that is not a "
-                                                       "Kubernetes object (no kind): kustomize refuses the build"))
-                continue
-            if data.get("kind") == "List" and isinstance(data.get("items"), list):
+            if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
                 out.extend(Resource(item, None, doc) for item in data["items"] if isinstance(item, dict))
+                continue
+            name = data.get("metadata", {}).get("name") if isinstance(data, dict) and \
+                isinstance(data.get("metadata"), dict) else None
+            if not isinstance(data, dict) or not data.get("kind") or not name:
+                if build is not None:
+                    what = ("is not a mapping" if not isinstance(data, dict) else
+                            "has no kind" if not data.get("kind") else "has no metadata.name")
+                    build.problems.append(BuildProblem(None, (), f"this document {what}, so it is no Kubernetes "
+                                                       "object: kustomize refuses to build what includes it",
+                                                       doc=doc))
                 continue
             out.append(Resource(data, obj if isinstance(obj, KubernetesObject) else None, doc))
         return out
@@ -252,7 +272,7 @@ class Kustomizer:
             return
         if target in self.sources:
             build.files.append(target)
-            build.resources.extend(self.objects_of_file(target, owner, where, build))
+            build.resources.extend(self.objects_of_file(target, build))
         elif target in self.kustomize_by_dir:
             sub = self.build(target)
             build.files.extend(sub.files)
@@ -737,10 +757,17 @@ def _pointer_remove(doc: Any, pointer: str) -> Any:
 # --------------------------------------------------------------------------- small helpers
 
 
-def _parse(text: str) -> list[Any]:
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> tuple[Any, ...]:
     from gitops_lint.yaml.loader import load_text
 
-    return [doc.data for doc in load_text(text, "<patch>").documents if doc.data is not None]
+    return tuple(doc.data for doc in load_text(text, "<patch>").documents if doc.data is not None)
+
+
+def _parse(text: str) -> list[Any]:
+    """The documents of an inline patch; the same text (a patch many Kustomizations share) is read once.
+    Patches are never mutated: merges build new containers and JSON patches copy what they insert."""
+    return list(_parse_cached(text))
 
 
 def _as_list(value: Any) -> list:

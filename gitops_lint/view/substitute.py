@@ -12,6 +12,7 @@ values) leaves its expression as written: unknown, never an error by itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,7 @@ def substitute(data: Any, variables: Variables) -> tuple[Any, bool]:
 _GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
 
 
+@functools.lru_cache(maxsize=8192)
 def read_plain(text: str) -> Any:
     """What a one-line text reads as once Flux parses the substituted YAML again (number, boolean,
     null or string); text that would read as a list or mapping stays a string."""
