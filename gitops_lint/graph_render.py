@@ -31,6 +31,8 @@ class View:
     nodes: dict[str, KubernetesObject] = field(default_factory=dict)
     #: (source, target, relation), sorted and without repeats.
     edges: list[tuple[str, str, str]] = field(default_factory=list)
+    #: What Flux's view changed on the way to each node (`targetNamespace of Kustomization/...`, patches).
+    transforms: dict[str, list[str]] = field(default_factory=dict)
 
     def children(self, key: str, relation: str | None = None) -> list[str]:
         return [t for s, t, r in self.edges if s == key and (relation is None or r == relation)]
@@ -60,6 +62,8 @@ def build_view(ctx: "Context", focus: str | None = None) -> View:
                 obj = ctx.view.typed(resource)
                 if obj is not None and obj.kind and obj.name and resource.doc is not applied.kustomization.doc:
                     edges.add((source, graph.key(obj), "applies"))
+                    done = view.transforms.setdefault(graph.key(obj), [])
+                    done.extend(t for t in resource.transforms if t not in done)
     for resolution in paths if not ctx.view.active else ():
         source = graph.key(resolution.kustomization)
         for rel in resolution.files:
@@ -89,7 +93,8 @@ def _focus(view: View, focus: str) -> View:
         raise KeyError(focus)
     keep = {focus} | networkx.descendants(graph, focus) | networkx.ancestors(graph, focus)
     return View({k: v for k, v in view.nodes.items() if k in keep},
-                [e for e in view.edges if e[0] in keep and e[1] in keep])
+                [e for e in view.edges if e[0] in keep and e[1] in keep],
+                {k: v for k, v in view.transforms.items() if k in keep})
 
 
 # --------------------------------------------------------------------------- tree
@@ -212,7 +217,7 @@ def render_json(view: View) -> str:
         kind, _, rest = key.partition("/")
         namespace = rest.split("/")[0] if key.count("/") == 2 else None
         nodes.append({"id": key, "kind": kind, "namespace": namespace, "name": rest.rpartition("/")[2],
-                      "path": obj.path, "line": obj.doc.span.line})
+                      "path": obj.path, "line": obj.doc.span.line, "transforms": view.transforms.get(key, [])})
     links = [{"source": s, "target": t, "relation": r} for s, t, r in view.edges]
     return json.dumps({"directed": True, "multigraph": True, "nodes": nodes, "links": links}, indent=2) + "\n"
 
