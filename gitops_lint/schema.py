@@ -222,7 +222,10 @@ def _lifecycle(schema: Any, instance: Any, path: DataPath, version: tuple[int, i
             removed, since = _version(sub.get("x-gitlab-removed")), _version(sub.get("x-gitlab-since"))
             where = format_path(path + (key,))
             if removed and sub.get("x-gitlab-removed-effect", "rejected") != "rejected":
-                continue  # still parsed, just without effect: a rule of its own says so (legacy `gitops`)
+                # still parsed, just without effect: a rule of its own says so (legacy `gitops`); a key removed
+                # long before it (`resource_inclusions`, 14.0) is still rejected inside it
+                yield from _lifecycle(sub, value, path + (key,), version)
+                continue
             if removed and (version is None or version >= removed):
                 hint = f"; {sub['x-gitlab-replacement']}" if sub.get("x-gitlab-replacement") else ""
                 yield Violation(SCHEMA, path + (key,), f"{where} was removed in GitLab {sub['x-gitlab-removed']}: "

@@ -305,7 +305,6 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
         skip = frozenset(typed.get(id(agent.doc), ()))
         data, emptied = _as_gitlab_reads(schema, agent.doc.data, ())
         violations = validator.violations(data, skip_types=skip, gitlab_version=version)
-        violations += _below_removed_but_parsed(schema, data, (), version)
         for violation in violations:
             if violation.path in emptied:  # point at the key: there may be no value to underline
                 yield at(agent, violation.path, violation.message + " (a key without a value, or null, is empty "
@@ -354,28 +353,3 @@ def _as_gitlab_reads(schema, instance, path: tuple):
             emptied |= below
         return (items if emptied else instance), emptied
     return instance, emptied
-
-
-def _below_removed_but_parsed(schema, instance, path: tuple, version):
-    """Removed keys inside a section GitLab removed but still parses (`x-gitlab-removed-effect` other than
-    `rejected`, e.g. the legacy `gitops`, which AGT003 reports). The lifecycle walk stops at such a
-    section, yet a key removed long before it (`resource_inclusions`, 14.0) is still an unknown field."""
-    from gitops_lint.schema import _lifecycle, _version
-
-    out = []
-    if not isinstance(schema, dict):
-        return out
-    if isinstance(instance, dict):
-        properties = schema.get("properties") or {}
-        for key, value in instance.items():
-            sub = properties.get(key)
-            if not isinstance(sub, dict):
-                continue
-            removed = _version(sub.get("x-gitlab-removed"))
-            if removed and sub.get("x-gitlab-removed-effect", "rejected") != "rejected":
-                out.extend(_lifecycle(sub, value, path + (key,), version))
-            out.extend(_below_removed_but_parsed(sub, value, path + (key,), version))
-    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
-        for index, item in enumerate(instance):
-            out.extend(_below_removed_but_parsed(schema["items"], item, path + (index,), version))
-    return out

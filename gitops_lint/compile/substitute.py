@@ -38,11 +38,10 @@ from typing import Any
 from gitops_lint.yaml.loader import Document, load_text
 from gitops_lint.yaml.positions import DataPath
 
-#: `$$` (an escaped dollar) or one `${...}` expression.
-_TOKEN_RE = re.compile(r"\$\$|\$\{([^{}]*)\}")
-_EXPRESSION_RE = re.compile(r"^(?P<name>[_A-Za-z][_A-Za-z0-9]*)(?:(?P<op>:?[=-])(?P<default>.*))?$", re.S)
+from gitops_lint.view import substitute as view_substitute
+from gitops_lint.view.substitute import TOKEN_RE as _TOKEN_RE
+
 _NESTED_RE = re.compile(r"\$\{[^}]*\$\{")
-DISABLED_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,22 +95,18 @@ class Unknown(Exception):
 
 
 def _evaluate(expression: str, variables: Variables) -> str:
+    """The view's evaluation (one rule for what an expression means), with the reason compile reports."""
     if variables.literal:
         return f"${{{expression}}}"
-    match = _EXPRESSION_RE.match(expression)
-    if match is None:
-        raise Unknown(f"${{{expression}}} uses an operator gitops-lint does not evaluate")
-    name, op, default = match.group("name"), match.group("op"), match.group("default")
-    if name in variables.values:
-        value = variables.values[name]
-        if op is not None and op.startswith(":") and value == "":
-            return default
-        return value
-    if variables.open_ended:
-        raise Unknown(f"${{{name}}} may be set by substituteFrom of {variables.owner}")
-    if op is not None:
-        return default
-    raise Unknown(f"${{{name}}} is not set by {variables.owner} (Flux would substitute an empty string)")
+    try:
+        return view_substitute.evaluate(expression, variables)
+    except view_substitute.Unknown as exc:
+        if exc.name is None:
+            raise Unknown(f"${{{expression}}} uses an operator gitops-lint does not evaluate") from None
+        if exc.maybe_set:
+            raise Unknown(f"${{{exc.name}}} may be set by substituteFrom of {variables.owner}") from None
+        raise Unknown(f"${{{exc.name}}} is not set by {variables.owner} (Flux would substitute an empty "
+                      "string)") from None
 
 
 def substitute_text(text: str, variables: list[Variables]) -> str:
@@ -138,7 +133,7 @@ def substitute_text(text: str, variables: list[Variables]) -> str:
 def substitute_document(doc: Document, data: Any, variables: list[Variables]) -> Substitution:
     """`data` (the document's, possibly normalized already) with the known expressions replaced."""
     result = Substitution(data)
-    if all(v.literal for v in variables) or _disabled(data):
+    if all(v.literal for v in variables) or view_substitute.disabled(data):
         return result
     def walk(value: Any, path: DataPath) -> Any:
         if isinstance(value, dict):
@@ -170,14 +165,6 @@ def substitute_document(doc: Document, data: Any, variables: list[Variables]) ->
 
     result.data = walk(data, ())
     return result
-
-
-def _disabled(data: Any) -> bool:
-    metadata = data.get("metadata") if isinstance(data, dict) else None
-    if not isinstance(metadata, dict):
-        return False
-    return any(isinstance(m, dict) and m.get(DISABLED_KEY) == "disabled"
-               for m in (metadata.get("labels"), metadata.get("annotations")))
 
 
 def written_plain(text: str) -> bool:

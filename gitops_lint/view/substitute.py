@@ -36,13 +36,19 @@ class Variables:
 
 
 class Unknown(Exception):
-    """An expression whose value the repository does not tell."""
+    """An expression whose value the repository does not tell: `name` is the variable (None when the
+    expression uses an operator not evaluated here), `maybe_set` when substituteFrom may hold it."""
+
+    def __init__(self, name: str | None, maybe_set: bool = False) -> None:
+        super().__init__(name)
+        self.name, self.maybe_set = name, maybe_set
 
 
-def evaluate(expression: str, variables: Variables) -> str:
+def evaluate(expression: str, variables: Any) -> str:
+    """One `${...}` expression (without `${` and `}`) with `variables` (`.values`, `.open_ended`)."""
     match = EXPRESSION_RE.match(expression)
     if match is None:
-        raise Unknown(expression)
+        raise Unknown(None)
     name, op, default = match.group("name"), match.group("op"), match.group("default")
     if name in variables.values:
         value = variables.values[name]
@@ -50,7 +56,7 @@ def evaluate(expression: str, variables: Variables) -> str:
             return default
         return value
     if variables.open_ended:
-        raise Unknown(name)
+        raise Unknown(name, maybe_set=True)
     if op is not None:
         return default
     raise Unknown(name)  # Flux writes an empty string; judged as unknown rather than guessed
