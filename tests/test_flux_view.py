@@ -189,6 +189,27 @@ def test_target_namespace_places_every_object(tmp_path: Path) -> None:
     assert not found(result, "REF001"), [d.message for d in found(result, "REF001")]
 
 
+def test_flux_components_and_patches_are_applied_before_the_namespace(tmp_path: Path) -> None:
+    from gitops_lint.engine import load_context
+
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", (
+            "  targetNamespace: web\n  components: [../../components/monitoring]\n"
+            "  patches:\n    - target: {kind: ConfigMap}\n      patch: |\n"
+            "        - op: replace\n          path: /metadata/name\n          value: renamed\n")),
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+        "components/monitoring/kustomization.yaml": ("apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+                                                     "kind: Component\nresources: [sa.yaml]\n"),
+        "components/monitoring/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: scraper\n",
+    })
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    web = next(a for a in ctx.view.applied if a.key == "Kustomization/flux-system/web")
+    assert sorted(r.identity for r in web.resources) == [("", "ConfigMap", "web", "renamed"),
+                                                         ("", "ServiceAccount", "web", "scraper")]
+    assert "components/monitoring/sa.yaml" in web.files
+
+
 # --------------------------------------------------------------------------- 6. post-build substitution
 
 

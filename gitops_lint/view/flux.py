@@ -412,10 +412,10 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             applied.folder = None
             continue
         build = _flux_build(kustomizer, applied.folder)
+        applied.resources = _flux_steps(applied, build, kustomizer)  # may read more files (components)
         applied.files = list(dict.fromkeys(build.files))
         applied.problems = list(build.problems)
         applied.complete = build.complete
-        applied.resources = _flux_steps(applied, build, kustomizer)
         for resource in applied.resources:
             if resource.group == KUSTOMIZE_GROUP and resource.kind == "Kustomization" and resource.name:
                 child = Applied(resource, cluster=applied.cluster)
@@ -520,6 +520,9 @@ def _flux_steps(applied: Applied, build: Build, kustomizer: Kustomizer) -> list[
     spec = applied.kustomization.data.get("spec")
     spec = spec if isinstance(spec, dict) else {}
     owner = applied.key
+    # Flux's generated kustomization lists `spec.components` (relative to the path) after the resources
+    for entry in spec.get("components") or () if isinstance(spec.get("components"), list) else ():
+        kustomizer.component(applied.folder or "", entry, build)
     patches = spec.get("patches")
     if isinstance(patches, list) and patches:
         from gitops_lint.view.kustomize import _parse

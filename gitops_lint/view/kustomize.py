@@ -252,8 +252,8 @@ class Kustomizer:
         for key in ("resources", "bases"):
             for index, entry in enumerate(_as_list(data.get(key))):
                 self._resource(kustomization, folder, (key, index), entry, build)
-        for index, entry in enumerate(_as_list(data.get("components"))):
-            self._component(kustomization, folder, ("components", index), entry, build)
+        for entry in _as_list(data.get("components")):
+            self.component(folder, entry, build)
         self._generators(kustomization, folder, data, build)
         for key in ("generators", "transformers", "helmCharts"):
             if data.get(key):
@@ -285,7 +285,9 @@ class Kustomizer:
         else:
             build.complete = False  # missing: REF006 reports it
 
-    def _component(self, owner: KustomizeFile, folder: str, where: tuple, entry: Any, build: Build) -> None:
+    def component(self, folder: str, entry: Any, build: Build) -> None:
+        """Accumulate the component `entry` (relative to `folder`) onto `build`: its resources are added and
+        its transformers run on everything there (also Flux's `spec.components`)."""
         if not isinstance(entry, str) or is_remote(entry):
             build.complete = False
             return
