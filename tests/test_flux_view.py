@@ -284,3 +284,28 @@ def test_graph_json_draws_what_flux_applies(tmp_path: Path) -> None:
     edges = [(e["source"], e["target"], e["relation"]) for e in json.loads(out.output)["links"]]
     assert ("Kustomization/flux-system/apps", "HelmRelease/media/jellyfin", "applies") in edges
     assert not [e for e in edges if e[1] == "HelmRelease/media/plex" and e[2] == "applies"]
+
+
+def test_compile_follows_the_patched_path(tmp_path: Path) -> None:
+    """compile takes namespaces from the Kustomizations the view follows: the overlay's patched path."""
+    import yaml
+
+    from gitops_lint.compile import compile_context
+
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [flux-system/gotk-sync.yaml, ../base]\n"
+            "patches:\n  - target: {kind: Kustomization, name: apps}\n    patch: |\n"
+            "      - op: replace\n        path: /spec/path\n        value: ./apps/prod\n"),
+        "clusters/base/kustomization.yaml": "resources: [apps.yaml]\n",
+        "clusters/base/apps.yaml": flux_ks("apps", "./apps/staging", "  targetNamespace: shop\n"),
+        "apps/prod/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+        "apps/staging/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    })
+    result = lint(LintOptions(paths=["."], cwd=tmp_path))
+    outputs = compile_context(result.context).outputs
+    prod = [d for d in yaml.safe_load_all(outputs["apps/prod/cm.yaml"]) if d]
+    staging = [d for d in yaml.safe_load_all(outputs["apps/staging/cm.yaml"]) if d]
+    assert prod[0]["metadata"]["namespace"] == "shop"  # what the cluster applies, in targetNamespace
+    assert "namespace" not in staging[0]["metadata"]  # the unpatched base path is applied by nothing
