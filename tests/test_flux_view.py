@@ -106,6 +106,22 @@ def test_flux_instance_chart_values_in_a_values_file(tmp_path: Path) -> None:
                                                          "bootstrap/flux-instance/repo.yaml"]
 
 
+def test_a_second_source_for_the_same_repository_is_followed(tmp_path: Path) -> None:
+    """A GitRepository of another name with the bootstrap source's URL reads this repository too."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/fleet.yaml": (
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet-main\n"
+            "  namespace: flux-system\nspec:\n  interval: 5m\n  ref: {branch: main}\n"
+            "  url: ssh://git@github.com/example/fleet.git\n"),
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", source="fleet-main"),
+        "apps/release.yaml": helm_release("web", "nowhere", "  namespace: web\n"),
+    })
+    result = run(tmp_path)
+    assert ("REF001", "apps/release.yaml", 13) in errors(result)  # judged: apps/ is applied
+    assert not found(result, "REF010")
+
+
 # --------------------------------------------------------------------------- 2. disabled apps
 
 

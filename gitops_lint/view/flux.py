@@ -294,7 +294,39 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
             view.provided.setdefault((kind, namespace, name), entry.made_by)
             view.provided.setdefault(("Kustomization", entry.kustomization.namespace, entry.kustomization.name or ""),
                                      entry.made_by)
+    _same_url_sources(model, view, entries)
     return entries
+
+
+def _same_url_sources(model: Model, view: FluxView, entries: list[Applied]) -> None:
+    """Sources of another name that read the same repository as an entry point's (same URL) are local too:
+    their Kustomizations are followed rather than left unjudged."""
+    urls: dict[str, str] = {}
+    sources = [o for o in model.objects if isinstance(o, KubernetesObject) and o.group == SOURCE_GROUP
+               and o.kind in ("GitRepository", "OCIRepository") and o.name]
+    for obj in sources:
+        url = _normal_url(_get(obj.doc.data, ("spec", "url")))
+        if url and (obj.kind, obj.name) in view.local_sources:
+            urls.setdefault(url, view.local_sources[(obj.kind, obj.name)])
+    for entry in entries:  # the operator's sync names its URL
+        url = _normal_url(_get(entry.holder.doc.data, ("spec", "sync", "url"))) if entry.holder is not None else None
+        if url:
+            urls.setdefault(url, entry.root)
+    for obj in sources:
+        url = _normal_url(_get(obj.doc.data, ("spec", "url")))
+        if url in urls:
+            view.local_sources.setdefault((obj.kind, obj.name), urls[url])
+
+
+def _normal_url(url: Any) -> str | None:
+    """A repository URL without scheme, user, `.git` and trailing `/`: `ssh://git@host/a/b.git` and
+    `https://host/a/b` name one repository."""
+    if not isinstance(url, str) or "${" in url or "://" not in url:
+        return None
+    rest = url.split("://", 1)[1].split("@", 1)[-1].rstrip("/")
+    rest = rest[:-4] if rest.endswith(".git") else rest
+    host, _, path = rest.partition("/")
+    return f"{host.split(':')[0].lower()}/{path}"
 
 
 def _candidate_roots(obj: KubernetesObject, source_root: str) -> list[str]:
