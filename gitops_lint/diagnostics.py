@@ -9,20 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import Any
 
-
-class Span(NamedTuple):
-    """1-based line and column; the end column is exclusive (as in SARIF and LSP)."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-    @classmethod
-    def point(cls, line: int, column: int = 1) -> "Span":
-        return cls(line, column, line, column + 1)
+from gitops_lint.yaml.positions import Span  # where positions live; every stage names spans by it
 
 
 def show_value(value: Any) -> str:

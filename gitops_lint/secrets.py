@@ -177,6 +177,13 @@ _COMMENT = re.compile(r"(?:^|\s)#.*$")
 _KEY_PART = re.compile(r"^\s*(?:-\s+)*(?:[^\s:=#][^:=]*?(?::(?=\s|$)|=))?")
 
 
+def file_secret_values(source: Any) -> list[tuple[ValueSpan, Any]]:
+    """`secret_values` of a loaded file, computed once and kept on it."""
+    if source._secret_values is None:
+        source._secret_values = secret_values(source.documents)
+    return source._secret_values
+
+
 def mask_finding(source: Any, span: Any, lines: Sequence[str], message: str) -> tuple[tuple[str, ...], str]:
     """The code frame and message of a finding in `source`, with the file's secret values masked.
 
@@ -188,7 +195,7 @@ def mask_finding(source: Any, span: Any, lines: Sequence[str], message: str) -> 
     first = max(span.line, 1)
     if source.all_secret or (source.incomplete and _SECRET_TEXT.search(source.text)):
         return tuple(mask_values(line) for line in lines), message
-    values = source.secret_values
+    values = file_secret_values(source)
     if not values:
         return tuple(lines), message
     near = [v for s, v in values if s[0] <= span.end_line and span.line <= s[2] and v is not SECTION]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,7 @@ from yaml import composer as _composer
 from yaml import nodes as _nodes
 from yaml.resolver import Resolver
 
-from gitops_lint.diagnostics import Span
-from gitops_lint.secrets import secret_values
-from gitops_lint.yaml.positions import DataPath, MapPos, PosTree, SeqPos, format_path, span_of, walk
+from gitops_lint.yaml.positions import DataPath, MapPos, PosTree, SeqPos, Span, format_path, span_of, walk
 
 # The loader problems each map to one rule of the catalogue (rules/YAML*.yaml).
 SYNTAX = "syntax-error"
@@ -117,6 +116,7 @@ class SourceFile:
     #: Every value in it is secret: a secretGenerator reads it (set once the model knows).
     all_secret: bool = False
     _lines: list[str] | None = None
+    #: (span, value) of each value this file keeps secret, once `secrets.file_secret_values` asked.
     _secret_values: list | None = None
 
     @property
@@ -129,13 +129,6 @@ class SourceFile:
     def incomplete(self) -> bool:
         """A problem stopped the parse: its documents are not all there."""
         return any(p.code in INCOMPLETE for p in self.problems)
-
-    @property
-    def secret_values(self) -> list:
-        """(span, value) of each value this file keeps secret: see `secrets.secret_values`."""
-        if self._secret_values is None:
-            self._secret_values = secret_values(self.documents)
-        return self._secret_values
 
     def source_lines(self, span: Span, limit: int = 3) -> tuple[str, ...]:
         lines = self.lines
@@ -228,10 +221,7 @@ def parse_source(source: SourceFile, *, template_hint: bool = False) -> None:
         )
         source.skipped = CONFLICT_MARKER
         return
-    nodes, error = _compose_all(text)
-    for index, node in enumerate(nodes):
-        if node is not None:
-            _add_document(source, index, node)
+    error = _compose_and_build(source)
     if isinstance(error, yaml.reader.ReaderError):
         # A character YAML forbids (control characters): a problem of the text, not the syntax.
         offset = max(min(error.position, len(text)), 0)
@@ -249,31 +239,49 @@ def parse_source(source: SourceFile, *, template_hint: bool = False) -> None:
         )
 
 
-def _compose_all(text: str) -> tuple[list[_nodes.Node | None], Exception | None]:
-    """Every document's root node up to the first error, and that error."""
-    nodes: list[_nodes.Node | None] = []
+def _compose_and_build(source: SourceFile) -> Exception | None:
+    """Compose the documents one at a time, building each into data and positions
+    before the next is composed, up to the first error, which is returned.
+
+    One document's nodes are alive at a time: composing them all first (as
+    `yaml.compose_all` into a list would) keeps every node of a large file,
+    with two marks each, at once, several times the memory of what is built.
+    """
+    documents, problems = len(source.documents), len(source.problems)
+    loader = _FastLoader(source.text)
     try:
-        for node in yaml.compose_all(text, Loader=_FastLoader):
-            nodes.append(node)
-        return nodes, None
+        _build_each(source, loader)
+        return None
     except _composer.ComposerError as exc:
         if "duplicate anchor" not in str(exc):
-            return nodes, exc
+            return exc
     except (yaml.YAMLError, RecursionError) as exc:
-        return nodes, exc
-    # Re-used anchor names are legal YAML 1.2 (the later one wins) but
-    # libyaml's composer refuses them: compose this file again in Python,
-    # still on libyaml's events.
-    nodes = []
-    loader = _AnchorReuseLoader(text)
-    try:
-        while loader.check_node():
-            nodes.append(loader.get_node())
-    except (yaml.YAMLError, RecursionError) as exc:
-        return nodes, exc
+        return exc
     finally:
         loader.dispose()
-    return nodes, None
+    # Re-used anchor names are legal YAML 1.2 (the later one wins) but
+    # libyaml's composer refuses them: compose this file again in Python,
+    # still on libyaml's events, and build its documents afresh.
+    del source.documents[documents:], source.problems[problems:]
+    loader = _AnchorReuseLoader(source.text)
+    try:
+        _build_each(source, loader)
+    except (yaml.YAMLError, RecursionError) as exc:
+        return exc
+    finally:
+        loader.dispose()
+    return None
+
+
+def _build_each(source: SourceFile, loader: Any) -> None:
+    index = 0
+    strings: dict[str, str] = {}
+    while loader.check_node():
+        node = loader.get_node()
+        if node is not None:
+            _add_document(source, index, node, strings)
+        node = None  # the nodes go before the next document is composed
+        index += 1
 
 
 #: A float to the Go YAML decoders Kubernetes uses (go-yaml v2 and v3) that YAML 1.1 reads as a string:
@@ -394,8 +402,8 @@ def _raw_span(node: _nodes.Node) -> tuple[int, int, int, int]:
     return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def _add_document(source: SourceFile, index: int, node: _nodes.Node) -> None:
-    builder = _Builder(source, budget=ALIAS_BUDGET_BASE + 4 * len(source.text))
+def _add_document(source: SourceFile, index: int, node: _nodes.Node, strings: dict[str, str]) -> None:
+    builder = _Builder(source, ALIAS_BUDGET_BASE + 4 * len(source.text), strings)
     try:
         data, pos = builder.build(node, 0)
     except _BudgetExceeded as exc:
@@ -449,10 +457,12 @@ class _Builder:
     the common case, are handled inline without a call of their own.
     """
 
-    def __init__(self, source: SourceFile, budget: int):
+    def __init__(self, source: SourceFile, budget: int, strings: dict[str, str]):
         self.source = source
         self.budget = budget
         self.active: set[int] = set()
+        #: The file's distinct key strings, shared by all its documents.
+        self.strings = strings
 
     def build(self, node: _nodes.Node, depth: int) -> tuple[Any, PosTree]:
         self.budget -= 1
@@ -460,7 +470,12 @@ class _Builder:
             raise _BudgetExceeded("aliases expand to too many nodes (a 'billion laughs' document?): document skipped", _span(node))
         if node.__class__ is _ScalarNode:
             start, end = node.start_mark, node.end_mark
-            value = node.value if node.tag == _STR else _scalar(node)
+            if node.tag == _STR:
+                value = node.value
+                if len(value) < 64:  # names, kinds, images: repeated across documents
+                    value = self.strings.setdefault(value, value)
+            else:
+                value = _scalar(node)
             return value, (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         if depth > MAX_DEPTH:
             raise _BudgetExceeded(f"nesting deeper than {MAX_DEPTH} levels: document skipped", _span(node))
@@ -470,29 +485,41 @@ class _Builder:
         self.active.add(key)
         try:
             if node.__class__ is _SequenceNode:
-                seq_pos = SeqPos(_raw_span(node))
+                spans = list(_raw_span(node))
                 items = []
-                positions = seq_pos.items
+                kids: list[PosTree | None] = []
+                nested = False
                 build = self.build
                 for child in node.value:
                     value, child_pos = build(child, depth + 1)
                     items.append(value)
-                    positions.append(child_pos)
-                return items, seq_pos
+                    if child_pos.__class__ is tuple:
+                        spans += child_pos
+                        kids.append(None)
+                    else:
+                        spans += child_pos.span
+                        kids.append(child_pos)
+                        nested = True
+                return items, SeqPos(array("I", spans).tobytes(), tuple(kids) if nested else None)
             return self._mapping(node, depth)
         finally:
             self.active.discard(key)
 
     def _mapping(self, node: _nodes.MappingNode, depth: int) -> tuple[dict, MapPos]:
-        map_pos = MapPos(_raw_span(node))
-        entries = map_pos.entries
+        # Built as flat lists (see positions.py), packed into a MapPos at the end.
+        spans = list(_raw_span(node))
+        keys: list[Any] = []
+        kids: list[PosTree | None] = []
         data: dict[Any, Any] = {}
         merges: list[_nodes.Node] = []
         build = self.build
+        strings = self.strings
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _STR and key_node.__class__ is _ScalarNode:
                 key = key_node.value
+                # One string object per distinct key of the file, not one per occurrence.
+                key = strings.setdefault(key, key)
             elif tag == _MERGE:
                 merges.append(value_node)
                 continue
@@ -501,13 +528,22 @@ class _Builder:
             start, end = key_node.start_mark, key_node.end_mark
             key_span = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
             value, value_pos = build(value_node, depth + 1)
-            if key in entries:
-                self._duplicate(key, entries[key][0], key_span)
+            kid = None if value_pos.__class__ is tuple else value_pos
+            if key in data:
+                at = keys.index(key)
+                self._duplicate(key, tuple(spans[4 + 8 * at : 8 + 8 * at]), key_span)
+                spans[4 + 8 * at : 12 + 8 * at] = (*key_span, *(value_pos if kid is None else kid.span))
+                kids[at] = kid
+            else:
+                keys.append(key)
+                spans += key_span
+                spans += value_pos if kid is None else kid.span
+                kids.append(kid)
             data[key] = value
-            entries[key] = (key_span, value_pos)
         for merge in merges:
-            self._merge(merge, data, map_pos, depth)
-        return data, map_pos
+            self._merge(merge, data, spans, keys, kids, depth)
+        has_kids = any(kid is not None for kid in kids)
+        return data, MapPos(array("I", spans).tobytes(), tuple(keys), tuple(kids) if has_kids else None)
 
     def _duplicate(self, key: Any, first: tuple, second: tuple) -> None:
         self.source.problems.append(
@@ -519,7 +555,7 @@ class _Builder:
             )
         )
 
-    def _merge(self, value_node: _nodes.Node, data: dict, map_pos: MapPos, depth: int) -> None:
+    def _merge(self, value_node: _nodes.Node, data: dict, spans: list, keys: list, kids: list, depth: int) -> None:
         """`<<: *a` or `<<: [*a, *b]`: keys already present win, earlier sources beat later ones."""
         sources = value_node.value if isinstance(value_node, _nodes.SequenceNode) else [value_node]
         for source_node in sources:
@@ -529,10 +565,13 @@ class _Builder:
                 )
                 continue
             merged, merged_pos = self.build(source_node, depth + 1)
-            for key, value in merged.items():
+            for i, (key, value) in enumerate(merged.items()):
                 if key not in data:
                     data[key] = value
-                    map_pos.entries[key] = merged_pos.entries[key]
+                    keys.append(key)
+                    at = 4 + 8 * i
+                    spans += merged_pos.spans()[at : at + 8]
+                    kids.append(merged_pos._kids[i] if merged_pos._kids is not None else None)
 
     def _key(self, node: _nodes.Node, depth: int) -> Any:
         if isinstance(node, _nodes.ScalarNode):

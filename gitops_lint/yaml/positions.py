@@ -8,9 +8,21 @@ the exact key or value it came from.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from array import array
+from typing import Any, Iterable, NamedTuple
 
-from gitops_lint.diagnostics import Span
+
+class Span(NamedTuple):
+    """1-based line and column; the end column is exclusive (as in SARIF and LSP)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @classmethod
+    def point(cls, line: int, column: int = 1) -> "Span":
+        return cls(line, column, line, column + 1)
 
 PathItem = str | int
 DataPath = tuple[PathItem, ...]
@@ -20,23 +32,85 @@ DataPath = tuple[PathItem, ...]
 #: (the loader makes one per node); `span_of` turns it into a `Span`.
 RawSpan = tuple[int, int, int, int]
 
+# A position tree is kept for every node of every document a run loads, so it is
+# stored compactly: a mapping or a list keeps its spans as unsigned ints in one
+# `array` (its own span, then per entry the key's span and the value's span, or
+# per item the item's span), its keys in a tuple and its nested trees (None
+# where the value is a scalar) in another. That is about 40 bytes per entry
+# where a dict of tuples of tuples of ints took 300. `entries`, `items` and
+# `span` build the familiar dict, list and tuples when asked (rarely: for a
+# finding's location, or a Secret's values).
+
+#: Bytes of one packed span: four native unsigned ints, as `array("I")` and `memoryview.cast("I")` store them.
+_SPAN_BYTES = 4 * array("I").itemsize
+
 
 class MapPos:
     """Positions of a mapping: its own span, and per key the key's span and the value's tree."""
 
-    __slots__ = ("span", "entries")
+    __slots__ = ("_spans", "_keys", "_kids")
 
-    def __init__(self, span: RawSpan):
-        self.span = span
-        self.entries: dict[Any, tuple[RawSpan, "PosTree"]] = {}
+    def __init__(self, spans: bytes, keys: tuple, kids: tuple | None):
+        self._spans, self._keys, self._kids = spans, keys, kids
+
+    @property
+    def span(self) -> RawSpan:
+        return tuple(self.spans()[0:4])  # type: ignore[return-value]
+
+    def spans(self) -> memoryview:
+        """The packed spans as ints: own span, then per entry key span and value span."""
+        return memoryview(self._spans).cast("I")
+
+    @property
+    def entries(self) -> dict[Any, tuple[RawSpan, "PosTree"]]:
+        """Per key, in the order of the file: (the key's span, the value's tree). A new dict at each call."""
+        return {key: self._entry(i) for i, key in enumerate(self._keys)}
+
+    def get(self, key: Any) -> tuple[RawSpan, "PosTree"] | None:
+        """`entries.get(key)` without building `entries`."""
+        try:
+            i = self._keys.index(key)
+        except ValueError:
+            return None
+        return self._entry(i)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._keys
+
+    def _entry(self, i: int) -> tuple[RawSpan, "PosTree"]:
+        spans, at = self.spans(), 4 + 8 * i
+        kid = self._kids[i] if self._kids is not None else None
+        return tuple(spans[at : at + 4]), (kid if kid is not None else tuple(spans[at + 4 : at + 8]))  # type: ignore[return-value]
 
 
 class SeqPos:
-    __slots__ = ("span", "items")
+    __slots__ = ("_spans", "_kids")
 
-    def __init__(self, span: RawSpan):
-        self.span = span
-        self.items: list["PosTree"] = []
+    def __init__(self, spans: bytes, kids: tuple | None):
+        self._spans, self._kids = spans, kids
+
+    @property
+    def span(self) -> RawSpan:
+        return tuple(self.spans()[0:4])  # type: ignore[return-value]
+
+    def spans(self) -> memoryview:
+        """The packed spans as ints: own span, then each item's span."""
+        return memoryview(self._spans).cast("I")
+
+    @property
+    def items(self) -> list["PosTree"]:
+        """Each item's tree, in order. A new list at each call."""
+        return [self._item(i) for i in range(len(self))]
+
+    def __len__(self) -> int:
+        return len(self._spans) // _SPAN_BYTES - 1
+
+    def _item(self, i: int) -> "PosTree":
+        kid = self._kids[i] if self._kids is not None else None
+        if kid is not None:
+            return kid
+        at = 4 + 4 * i
+        return tuple(self.spans()[at : at + 4])  # type: ignore[return-value]
 
 
 PosTree = MapPos | SeqPos | RawSpan
@@ -55,10 +129,11 @@ def walk(tree: PosTree, path: Iterable[PathItem]) -> tuple[PosTree, Span | None,
     key_span: RawSpan | None = None
     found = True
     for item in path:
-        if isinstance(tree, MapPos) and item in tree.entries:
-            key_span, tree = tree.entries[item]
-        elif isinstance(tree, SeqPos) and isinstance(item, int) and -len(tree.items) <= item < len(tree.items):
-            key_span, tree = None, tree.items[item]
+        entry = tree.get(item) if isinstance(tree, MapPos) else None
+        if entry is not None:
+            key_span, tree = entry
+        elif isinstance(tree, SeqPos) and isinstance(item, int) and -len(tree) <= item < len(tree):
+            key_span, tree = None, tree._item(item % len(tree))
         else:
             found = False
             break
