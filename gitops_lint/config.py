@@ -96,7 +96,7 @@ def load_config(path: Path | None) -> Config:
 
 
 def config_schema() -> dict:
-    from gitops_lint.catalogue import schemas_dir
+    from gitops_lint.data import schemas_dir
 
     return json.loads((schemas_dir() / "config.schema.json").read_text(encoding="utf-8"))
 

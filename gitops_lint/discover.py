@@ -4,12 +4,25 @@ In a git work tree the files are the ones git tracks plus untracked ones that
 are not ignored (what the user sees as "the repo"); elsewhere the tree is walked
 honouring every `.gitignore` on the way. Symlinks are followed only while they
 stay inside the root, and a directory is never entered twice.
+
+Nothing is left out without a word: a folder that cannot be listed and a folder
+holding `gitops-lint compile` output (it carries the compile marker file) are
+recorded as `Discovery.problems`, which the engine reports; a path named on the
+command line that cannot be checked (a FIFO, a device, a symlink out of the
+root) is left out and recorded in `Discovery.refused`, a `DiscoveryError` for
+the engine to raise (`Discovery.check_named`).
+
+File names are the OS's bytes, decoded with `os.fsdecode` (undecodable bytes kept
+as surrogate escapes) so every file can still be opened; `printable` makes the
+one name every report prints from it.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import re
 import stat
 import subprocess
 from dataclasses import dataclass, field
@@ -23,10 +36,38 @@ VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", "CVS", ".jj", ".p
 YAML_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_NAMES = frozenset({"kustomization", "Kustomization"})
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tpl", ".gotmpl", ".tmpl")
+#: The file `gitops-lint compile` writes into every output folder (`compile.tree.MARKER`; discovery
+#: sits below compile, so the name is repeated here and a test keeps the two equal).
+COMPILE_MARKER = ".gitops-lint-compiled"
+#: Problem codes of `DiscoveryProblem`: the rules that report them (YAML009, YAML010) select by code.
+UNREADABLE = "unreadable-file"
+COMPILED_OUTPUT = "compiled-output-skipped"
 
 
 class DiscoveryError(Exception):
-    """A path the user named does not exist: a usage error (exit 2)."""
+    """A path the user named does not exist or cannot be checked: a usage error (exit 2)."""
+
+
+def printable(name: str) -> str:
+    """`name` as every report prints it: the one escaping rule for file names.
+
+    A byte that is not UTF-8 (kept by `os.fsdecode` as a surrogate escape) becomes `\\xNN`, and a
+    character that is not printable (a newline, an escape sequence) its Python escape (`\\n`,
+    `\\x1b`, `\\u200b`); every other character stays as it is. The result is valid UTF-8 with no
+    control characters, so each report format (text, JSON, SARIF, GitLab, JUnit, GitHub) can carry it.
+    """
+    if name.isprintable():
+        return name
+    out = []
+    for char in name:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +77,19 @@ class Candidate:
     rel: str
     #: Why this file is a template rather than YAML (a Helm chart's templates/, a .j2 file), if it is.
     template: str | None = None
+    #: Why it cannot be read, when discovery already knows (a symlink loop); the loader is not asked.
+    unreadable: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryProblem:
+    """Something under the named paths that is not checked, and why: reported, never silent."""
+
+    #: Where to report it, relative to the root (printable): the folder, or the marker file in it.
+    rel: str
+    #: UNREADABLE or COMPILED_OUTPUT.
+    code: str
+    message: str
 
 
 @dataclass(slots=True)
@@ -45,6 +99,17 @@ class Discovery:
     in_git: bool
     #: Candidate files the configuration's `exclude` left out: not linted, but in the repository.
     excluded: list[str] = field(default_factory=list)
+    #: Folders that could not be listed, and folders of compile output left out.
+    problems: list[DiscoveryProblem] = field(default_factory=list)
+    #: Folders (relative to the root) holding `gitops-lint compile` output, left out.
+    compiled: list[str] = field(default_factory=list)
+    #: Paths named on the command line that cannot be checked, each with why (see `check_named`).
+    refused: list[str] = field(default_factory=list)
+
+    def check_named(self) -> None:
+        """DiscoveryError (exit 2) when a path the user named cannot be checked: never "All clear"."""
+        if self.refused:
+            raise DiscoveryError("cannot check " + "; ".join(self.refused))
 
 
 def git_root(start: Path) -> Path | None:
@@ -103,35 +168,93 @@ def discover(
     seen: set[str] = set()
     files: list[Candidate] = []
     left_out: list[str] = []
+    refused: list[str] = []
     chart_dirs = _ChartDirs(root)
     folders = _Folders(root)
+    unlisted: dict[str, str] = {}  # folder rel -> why it could not be listed
+    compiled: set[str] = set()
     for p in given:
         located = _located(p)
         if p.is_dir():
             if not _inside(root, located):
-                continue  # a symlinked folder pointing out of the root is not followed
+                refused.append(f"{printable(str(p))}: a symlink to a folder outside the root {printable(str(root))}"
+                               ": not followed")
+                continue
             directory = located.resolve()
-            listing = _git_files(root, directory) if in_git else None
-            rels = listing if listing is not None else _walk(root, directory)
+            listing = _git_files(root, directory, unlisted) if in_git else None
+            rels = listing if listing is not None else list(_walk(root, directory, unlisted))
+            rels = _without_compiled(rels, _rel(root, directory) or "", compiled, excluded)
             explicit = False
         else:
             rels = [_rel(root, located)]
             explicit = True
         for rel in rels:
+            if explicit and rel is None:
+                refused.append(f"{printable(str(p))}: outside the root {printable(str(root))}: not checked")
+                continue
             if rel is None or rel in seen:
                 continue
             if not explicit and not is_candidate(rel):
                 continue
             if excluded is not None and excluded(rel):
-                left_out.append(rel)
+                left_out.append(printable(rel))
                 continue
             if not folders.is_file_in_root(rel):
+                if explicit:
+                    refused.append(f"{printable(str(p))}: {_not_checked_because(root / rel, root)}")
                 continue
             seen.add(rel)
             absolute = root / rel
-            files.append(Candidate(absolute, rel, _template_reason(absolute, rel, chart_dirs)))
+            files.append(Candidate(absolute, printable(rel), _template_reason(absolute, rel, chart_dirs),
+                                   folders.unreadable.get(rel)))
+    unlisted.update(folders.unlisted)
+    problems = [DiscoveryProblem(printable(rel) or ".", UNREADABLE, f"cannot read folder: {reason}; "
+                                 "nothing in it was checked") for rel, reason in sorted(unlisted.items())]
+    problems += [DiscoveryProblem(printable(f"{rel}/{COMPILE_MARKER}"), COMPILED_OUTPUT,
+                                  f"folder {printable(rel)}/ holds `gitops-lint compile` output (it has the "
+                                  f"{COMPILE_MARKER} marker): not checked as source")
+                 for rel in sorted(compiled)]
     files.sort(key=lambda c: c.rel)
-    return Discovery(root=root, files=files, in_git=in_git, excluded=sorted(set(left_out)))
+    return Discovery(root=root, files=files, in_git=in_git, excluded=sorted(set(left_out)), problems=problems,
+                     compiled=sorted(compiled), refused=refused)
+
+
+def _without_compiled(rels: Iterable[str | None], named: str, compiled: set[str],
+                      excluded: Callable[[str], bool] | None) -> list[str | None]:
+    """`rels` without the files of folders below `named` that hold compile output (added to `compiled`).
+
+    A folder named on the command line is checked even when it is compile output: that is asked for.
+    A folder the configuration excludes is left out without a word (`compile` excludes its own output).
+    """
+    rels = list(rels)
+    suffix = "/" + COMPILE_MARKER
+    found = {rel[: -len(suffix)] for rel in rels if rel and rel.endswith(suffix)}
+    found = {f for f in found if f != named and (not named or f.startswith(named + "/"))}
+    if not found:
+        return rels
+    outermost = {f for f in found if not any(f.startswith(other + "/") for other in found)}
+
+    def inside(rel: str) -> str | None:
+        return next((f for f in outermost if rel.startswith(f + "/")), None)
+
+    kept = [rel for rel in rels if rel is None or inside(rel) is None]
+    compiled.update(f for f in outermost
+                    if excluded is None or not (excluded(f + "/") or excluded(f + suffix)))
+    return kept
+
+
+def _not_checked_because(path: Path, root: Path) -> str:
+    """Why a file named on the command line is not read: what it is instead of a regular file."""
+    try:
+        if path.is_symlink() and not _inside(root, path):
+            return f"a symlink to {printable(os.readlink(path))}, outside the root {printable(str(root))}: not followed"
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+    what = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"{what}, not a regular file: not read"
 
 
 def relative_to_base(rel: str, root: Path, base: Path | None) -> str:
@@ -189,6 +312,10 @@ class _Folders:
     def __init__(self, root: Path):
         self.root = root
         self.entries: dict[str, dict[str, os.DirEntry]] = {}
+        #: Folders that could not be listed (rel -> reason): their files were not checked.
+        self.unlisted: dict[str, str] = {}
+        #: Files discovery already knows cannot be read (rel -> reason): symlink loops.
+        self.unreadable: dict[str, str] = {}
 
     def is_file_in_root(self, rel: str) -> bool:
         """A file, or a symlink that stays inside the root to a file or to nothing (the loader reports it)."""
@@ -198,8 +325,10 @@ class _Folders:
             try:
                 with os.scandir(self.root / folder) as listing:
                     entries = {entry.name: entry for entry in listing}
-            except OSError:
+            except OSError as exc:
                 entries = {}
+                if not isinstance(exc, FileNotFoundError):  # a folder of deleted tracked files is no problem
+                    self.unlisted[folder] = exc.strerror or str(exc)
             self.entries[folder] = entries
         entry = entries.get(name)
         if entry is None:
@@ -211,7 +340,10 @@ class _Folders:
             return False
         try:
             return stat.S_ISREG(os.stat(path).st_mode)
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                self.unreadable[rel] = (f"cannot read file: symlink loop (it links to {printable(os.readlink(path))}"
+                                        ", which leads back to it)")
             return True  # broken or looping: kept, to be reported as unreadable
 
 
@@ -226,7 +358,7 @@ def _exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> 
     return lambda rel: spec.match_file(rebase(rel))
 
 
-def _git_files(root: Path, directory: Path) -> list[str] | None:
+def _git_files(root: Path, directory: Path, unlisted: dict[str, str]) -> list[str] | None:
     """Tracked plus untracked-not-ignored files under `directory`, relative to the root."""
     rel_dir = _rel(root, directory)
     if rel_dir is None:
@@ -237,17 +369,23 @@ def _git_files(root: Path, directory: Path) -> list[str] | None:
             # (git >= 2.31): the caller drops the repeated names of unmerged files anyway.
             ["git", "--literal-pathspecs", "-C", str(root), "ls-files", "-z", "--cached", "--others",
              "--exclude-standard", "--", rel_dir or "."],
-            capture_output=True, timeout=120, check=False,
+            capture_output=True, timeout=120, check=False, env={**os.environ, "LC_ALL": "C"},
         )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
+    # git skips a folder it cannot open with a warning, and lists nothing of its untracked files.
+    for match in _GIT_UNOPENED_RE.finditer(out.stderr.decode("utf-8", "surrogateescape")):
+        unlisted[match.group(1).rstrip("/")] = match.group(2).strip()
     names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
     return [n for n in names if n and not (set(n.split("/")) & VCS_DIRS)]
 
 
-def _walk(root: Path, directory: Path) -> Iterator[str]:
+_GIT_UNOPENED_RE = re.compile(r"could not open directory '(.+)': (.+)")
+
+
+def _walk(root: Path, directory: Path, unlisted: dict[str, str]) -> Iterator[str]:
     """Walk without git: honour .gitignore files, follow symlinks only inside the root, never loop."""
     inherited = _inherited_ignores(root, directory)
     if inherited is None:
@@ -267,8 +405,10 @@ def _walk(root: Path, directory: Path) -> Iterator[str]:
         if spec is not None:
             ignores = ignores + [(rel_dir, spec)]
         try:
-            entries = sorted(os.scandir(current), key=lambda e: e.name)
-        except OSError:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            unlisted[rel_dir] = exc.strerror or str(exc)
             continue
         for entry in entries:
             if entry.name in VCS_DIRS:

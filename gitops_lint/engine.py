@@ -5,8 +5,11 @@ Everything the CLI prints comes out of `LintResult`; nothing here prints or exit
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import gc
 import hashlib
+import os
 import re
 import time
 import traceback
@@ -18,8 +21,8 @@ from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogu
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.secrets import mask_finding, redact
-from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base
-from gitops_lint.yaml.loader import SourceFile, load_file, read_source
+from gitops_lint.discover import UNREADABLE, Candidate, Discovery, discover, relative_to_base
+from gitops_lint.yaml.loader import LoadProblem, SourceFile, load_file, read_source
 
 SUPPRESSION_RULE = "SUP001"
 #: Rules whose check is part of the engine rather than a module of `checks/`.
@@ -124,13 +127,74 @@ def load_sources(candidates: Iterable[Candidate], progress=None) -> list[SourceF
     for index, candidate in enumerate(candidates):
         if progress is not None and index % 500 == 0:
             progress(index, len(candidates))
-        if candidate.template:
+        if candidate.unreadable:  # discovery knows already (a symlink loop): nothing to open
+            source = SourceFile(path=candidate.path, rel=candidate.rel, skipped=UNREADABLE)
+            source.problems.append(LoadProblem(UNREADABLE, candidate.unreadable, Span.point(1)))
+        elif candidate.template:
             source = read_source(candidate.path, candidate.rel)
             source.skipped = source.skipped or "template"
         else:
             source = load_file(candidate.path, candidate.rel)
         files.append(source)
     return files
+
+
+def discovery_sources(discovery: Discovery) -> list[SourceFile]:
+    """What discovery left out, and why, as records the loading rules report: a folder that could not be
+    listed (YAML009), a folder of compile output (YAML010). They hold no document and are no file read."""
+    out = []
+    for problem in discovery.problems:
+        source = SourceFile(path=discovery.root / problem.rel, rel=problem.rel, skipped=problem.code)
+        source.problems.append(LoadProblem(problem.code, problem.message, Span.point(1)))
+        out.append(source)
+    return out
+
+
+def _with_compiled_folders(options: LintOptions, discovery: Discovery) -> LintOptions:
+    """`options` knowing the compile output folders discovery left out: Flux paths into them are not judged.
+
+    A named symlink loop (a file, reported by YAML009) is left out of its paths: they only tell which
+    named folders cover the repository, and resolving a loop raises (Python < 3.13)."""
+    cwd = options.cwd or Path.cwd()
+    paths = [p for p in options.paths if not _is_symlink_loop(Path(cwd, p))]
+    if not discovery.compiled and len(paths) == len(options.paths):
+        return options
+    found = tuple(discovery.root / rel for rel in discovery.compiled)
+    return dataclasses.replace(options, paths=paths, compiled_folders=(*options.compiled_folders, *found))
+
+
+#: A document that is no mapping: TYP001 says so for every file that expects objects, REF012 (which names
+#: the Flux Kustomization that fails on it) for those Flux builds. One finding per document is enough.
+_SAME_DOCUMENT = ("TYP001", "REF012")
+
+
+def _one_finding_per_document(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    built = {(d.path, d.span.line, d.span.column) for d in diagnostics if d.rule == _SAME_DOCUMENT[1]}
+    if not built:
+        return diagnostics
+    return [d for d in diagnostics if d.rule != _SAME_DOCUMENT[0] or (d.path, d.span.line, d.span.column) not in built]
+
+
+def _is_symlink_loop(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _check_config_selectors(catalogue: Catalogue, config: Config) -> None:
+    """An unknown rule selector in the configuration file is a configuration error naming the file."""
+    if config.path is None:
+        return
+    lists = {"select": config.select or [], "extend-select": config.extend_select, "ignore": config.ignore,
+             "severity": list(config.severity),
+             **{f"per-path-ignores {glob!r}": keys for glob, keys in config.per_path_ignores.items()}}
+    for key, selectors in lists.items():
+        try:
+            catalogue.select(selectors)
+        except CatalogueError as exc:
+            raise ConfigError(f"config {config.path}: {exc} (in {key})") from None
 
 
 def lint(options: LintOptions) -> LintResult:
@@ -150,13 +214,15 @@ def _lint(options: LintOptions) -> LintResult:
     try:
         catalogue = load_catalogue(options.config.custom_rules)
     except CatalogueError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError(f"config {options.config.path}: {exc}" if options.config.path else str(exc)) from None
+    _check_config_selectors(catalogue, options.config)
     rules = active_rules(catalogue, options)
     params = {rule.id: rule_params(rule, options.config) for rule in rules}
     config = options.config
     clock = time.perf_counter()
     exclude_base = config.path.parent if config.path else None
     discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude, exclude_base=exclude_base)
+    discovery.check_named()
     scope: Scope | None = None
     if options.repo_context:
         named = {c.rel for c in discovery.files}
@@ -175,12 +241,17 @@ def _lint(options: LintOptions) -> LintResult:
         old = _objects_at(discovery.root, revision, before)
         scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
     discovered = time.perf_counter()
-    files = load_sources(discovery.files, options.progress)
+    left_out = discovery_sources(discovery)
+    files = load_sources(discovery.files, options.progress) + left_out
     loaded = time.perf_counter()
-    result = lint_files(files, discovery, catalogue, rules, params, options)
+    result = lint_files(files, discovery, catalogue, rules, params, _with_compiled_folders(options, discovery))
     if scope is not None:
         result.diagnostics = scope.select(result)
-        result.summary = summarize(result.diagnostics, result.summary)
+    result.diagnostics = _one_finding_per_document(result.diagnostics)
+    result.summary = summarize(result.diagnostics, result.summary)
+    # Folders reported as left out are no file read: a run that read nothing still says so (exit 2).
+    result.summary.files -= len(left_out)
+    result.summary.skipped -= len(left_out)
     result.timings = {"discover": discovered - clock, "load": loaded - discovered, **result.timings}
     return result
 
@@ -273,7 +344,9 @@ def load_context(options: LintOptions):
     config = options.config
     discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude,
                          exclude_base=config.path.parent if config.path else None)
-    return build_context(load_sources(discovery.files, options.progress), discovery, options)
+    discovery.check_named()
+    return build_context(load_sources(discovery.files, options.progress), discovery,
+                         _with_compiled_folders(options, discovery))
 
 
 def lint_files(

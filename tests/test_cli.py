@@ -12,10 +12,9 @@ from click.testing import CliRunner
 
 from gitops_lint import __version__
 from gitops_lint.cli import main
-from tests.conftest import PROJECT, write_tree
+from tests.conftest import PROJECT, write_tree, assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
-UPDATE = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
 
 GITREPO = """\
 apiVersion: source.toolkit.fluxcd.io/v1
@@ -36,10 +35,7 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if UPDATE or not path.exists():
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} changed (GITOPS_LINT_UPDATE_GOLDEN=1 rewrites it)"
+    assert_golden(name, actual)
 
 
 def test_version() -> None:
@@ -211,8 +207,9 @@ def test_never_a_traceback_on_hostile_files(tmp_path: Path) -> None:
     out = run(["check", "--format", "json", "."], tmp_path)
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
     rules = sorted({d["rule"] for d in json.loads(out.stdout)["diagnostics"]})
-    # the extensionless kustomization names a missing a.yaml: a real finding among the hostile files
-    assert rules == ["REF006", "YAML003", "YAML004", "YAML005", "YAML006", "YAML007"]
+    # real findings among the hostile files: the extensionless kustomization names a missing a.yaml, and
+    # the agent config is a list where GitLab expects a mapping (TYP001)
+    assert rules == ["REF006", "TYP001", "YAML003", "YAML004", "YAML005", "YAML006", "YAML007"]
 
 
 def test_custom_rules_from_the_users_repository(tmp_path: Path) -> None:

@@ -149,6 +149,8 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
             problem.object = obj.ref
         model.problems.extend(problems)
 
+    files = list(files)
+    agent_files: set[str] = set()
     for source in files:
         location = agent_path(source.rel)
         # At `.gitlab/agents/<name>/config.yaml` GitLab reads the first document as the agent's config,
@@ -158,9 +160,15 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
             stem = source.rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             location = AgentPath(stem, None, "")
         filename = source.rel.rsplit("/", 1)[-1]
+        if location is not None:
+            agent_files.add(source.rel)
         for position, doc in enumerate(source.documents):
             data = doc.data
             if not isinstance(data, dict):
+                if location is not None and position == 0 and data is not None:
+                    # GitLab reads the first document as the agent's config, and only a mapping will do.
+                    model.problems.append(ModelProblem(doc, (), f"the agent config is {_shape(data)}: GitLab "
+                                                       "expects a mapping of settings (flux:, ci_access:, ...)"))
                 continue
             is_k8s = isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
             if location is not None and position == 0 and (gitlab_reads or not is_k8s and (
@@ -179,4 +187,43 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
                 add(*build_lenient(table.get((group, kind), KubernetesObject), doc))
             else:
                 model.other_documents.append(doc)
+    model.problems.extend(_misshapen_documents((f for f in files if f.rel not in agent_files), model))
     return model
+
+
+def _shape(data: object) -> str:
+    """What a document that is no mapping is, in a user's words."""
+    if isinstance(data, list):
+        return "a list"
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}.get(type(data), "a value")
+    return f"a scalar ({kind})"
+
+
+def _misshapen_documents(files: Iterable[SourceFile], model: Model) -> Iterator[ModelProblem]:
+    """A document that is a list or a scalar where a Kubernetes object is expected: in a file whose other
+    documents are Kubernetes objects, a kustomization file, or a file a kustomization builds as a resource
+    (kustomize refuses each of them). Other YAML files (CI files, Helm values, Ansible) may be lists;
+    agent configs (only their first document counts) are judged where they are built."""
+    from gitops_lint.model.kustomize import PLUGIN, RESOURCE
+
+    built = {ref.target for ref in model.file_references if ref.role in (RESOURCE, PLUGIN) and ref.target}
+    by_file: dict[str, list[Located]] = {}
+    for obj in model.objects:
+        by_file.setdefault(obj.path, []).append(obj)
+    for source in files:
+        shaped = [doc for doc in source.documents if doc.data is not None and not isinstance(doc.data, dict)]
+        if not shaped:
+            continue
+        objects = by_file.get(source.rel, [])
+        filename = source.rel.rsplit("/", 1)[-1]
+        if source.rel in built:
+            why = "a kustomization builds this file as a resource"
+        elif filename in KUSTOMIZATION_FILE_NAMES:
+            why = "kustomize reads this file as a Kustomization"
+        elif objects:
+            why = "the file's other documents are Kubernetes objects"
+        else:
+            continue
+        for doc in shaped:
+            yield ModelProblem(doc, (), f"the document is {_shape(doc.data)}, where a Kubernetes object (a "
+                                        f"mapping with apiVersion and kind) is expected: {why}")

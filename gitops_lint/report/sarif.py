@@ -85,5 +85,6 @@ def _result(d: Diagnostic, rule_index: int) -> dict:
 
 
 def _uri(path: str) -> str:
-    """A relative URI reference: forward slashes, and percent-escapes for spaces and the like."""
-    return quote(path.replace("\\", "/"), safe="/-._~!$&'()*+,;=@")
+    """A relative URI reference: percent-escapes for spaces and the like. Paths already use `/`; a
+    backslash is part of a name (an escaped byte of a name that is not UTF-8: `\\xe9` -> `%5Cxe9`)."""
+    return quote(path, safe="/-._~!$&'()*+,;=@")
