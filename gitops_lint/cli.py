@@ -15,9 +15,11 @@ import click
 
 from gitops_lint import __version__
 from gitops_lint.report import FORMATS as REPORT_FORMATS
+from gitops_lint.schema_index import flux_releases
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FLUX_VERSIONS = ("2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9")
+#: The Flux releases schemas ship for (one list: the schemas folder's).
+FLUX_VERSIONS = flux_releases()
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -141,7 +143,7 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
         if changed_since is None:
             click.echo("gitops-lint: CI_MERGE_REQUEST_DIFF_BASE_SHA is not set: checking every file", err=True)
     try:
-        config, _ = resolve_config(paths, config_path, isolated)
+        config, _ = resolve_config(_resolvable(paths), config_path, isolated)
         if gitlab_version:
             if not re.fullmatch(r"[0-9]+\.[0-9]+", gitlab_version):
                 raise UsageError(f"--gitlab-version {gitlab_version!r}: use MAJOR.MINOR, e.g. 17.5")
@@ -174,6 +176,11 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (set GITOPS_LINT_DEBUG=1 for a traceback)")
 
+    # Nothing read: exit 2, and no "All clear" on stdout; what discovery reported (an unreadable
+    # folder, compile output left out) is still shown, it says why.
+    nothing_read = result.summary.files == 0 and not result.all_excluded and not result.internal_errors
+    if nothing_read and not result.diagnostics:
+        fail("no YAML files found to check in " + _named(paths))
     summary = result.summary.to_json()
     flux_versions = (getattr(result.context, "settings", None) or {}).get("flux_versions")
     if flux_versions is not None:
@@ -208,11 +215,24 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
         click.echo(f"gitops-lint: {message}", err=True)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
-    if result.summary.files == 0 and not result.all_excluded:
-        fail("no YAML files found to check in " + ", ".join(paths))
+    if nothing_read:
+        fail("no YAML file could be read in " + _named(paths) + " (see the findings above)")
     threshold = Severity.parse(fail_on or options.config.fail_on)
     failing = any(d.severity >= threshold for d in result.diagnostics)
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+
+
+def _resolvable(paths: list[str]) -> list[str]:
+    """`paths` for finding the configuration: a broken or looping symlink stands for its folder (same
+    configuration, same root), so discovery gets to report it (YAML009) instead of "does not exist"."""
+    return [os.path.dirname(p) or "." if os.path.islink(p) and not os.path.exists(p) else p for p in paths]
+
+
+def _named(paths: list[str]) -> str:
+    """The paths the user named, as `check`'s messages print them."""
+    from gitops_lint.discover import printable
+
+    return ", ".join(printable(p) for p in paths)
 
 
 def _progress():
@@ -273,8 +293,17 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
         text = RENDERERS[fmt](view)
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted()
+    except Exception as exc:  # noqa: BLE001 - the user gets a message and exit 2, never a traceback
+        _internal_error(exc)
     if output is not None:
-        write_atomically(output, text)
+        try:
+            write_atomically(output, text)
+        except KeyboardInterrupt:  # the temporary file is gone; the target is the old one or the new one
+            _interrupted()
+        except OSError as exc:  # an unwritable folder, a full disk: name the file asked for, not a temporary one
+            fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
         click.echo(text, nl=False)
 
@@ -305,6 +334,24 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
 def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
                     migration_report, substitute, with_agent_objects, config_path, isolated) -> None:
     """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout)."""
+    try:
+        _compile(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
+                 migration_report, substitute, with_agent_objects, config_path, isolated)
+    except KeyboardInterrupt:
+        _interrupted()
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it: never 1, which means findings
+
+
+def _interrupted() -> "NoReturn":  # noqa: F821
+    """Ctrl-C (SIGINT): what could be cleaned up was, on the way out; say so and exit 130, not click's 1."""
+    click.echo("\ngitops-lint: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
+             migration_report, substitute, with_agent_objects, config_path, isolated) -> None:
     from gitops_lint.config import ConfigError
     from gitops_lint.diagnostics import Severity
     from gitops_lint.discover import DiscoveryError
@@ -335,7 +382,20 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
                                   compiled_folders=tuple(base / rel for rel in skipped)))
     except (ConfigError, UsageError, DiscoveryError) as exc:
         fail(str(exc))
-    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    except Exception as exc:  # noqa: BLE001 - the user gets a message and exit 2, never a traceback
+        _internal_error(exc)
+    ctx = result.context
+    migration = None
+    if migrate:
+        from gitops_lint.compile.legacy import migrate_agents
+
+        migration = migrate_agents(ctx.files, ctx.model, gitlab_url=config.gitlab_url or "https://gitlab.com",
+                                   source=migrate_source)
+    # The removed `gitops` section (AGT003) is what `--migrate` exists to fix: where the migration replaces
+    # the whole section, that finding does not refuse the run.
+    resolved = migration.replaced if migration is not None else frozenset()
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR
+              and not (d.rule == "AGT003" and d.path in resolved)]
     if errors and not force:
         for d in errors[:20]:
             click.echo(f"{d.path}:{d.span.line}:{d.span.column}: error {d.rule} {d.message}", err=True)
@@ -345,26 +405,25 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
         sys.exit(EXIT_FINDINGS)
     from gitops_lint.compile import CompileError, check_tree, compile_context, diff_tree, stream, write_tree
 
-    ctx = result.context
     generated = {}
-    if migrate:
-        from gitops_lint.compile.legacy import migrate_agents, render_report, report_json
+    if migration is not None:
+        from gitops_lint.compile.legacy import render_report, report_json
         from gitops_lint.secrets import redact as redact_text
 
-        migration = migrate_agents(ctx.files, ctx.model, gitlab_url=config.gitlab_url or "https://gitlab.com",
-                                   source=migrate_source)
         generated = migration.documents
         click.echo(redact_text(render_report(migration)), err=True, nl=False)
         if migration_report is not None:
             try:
                 write_atomically(migration_report, report_json(migration))
             except OSError as exc:
-                fail(f"cannot write {migration_report}: {exc}")
+                fail(f"cannot write {migration_report}: {exc.strerror or exc}")
     try:
         compiled = compile_context(ctx, defaults=defaults, substitute=substitute, with_agent_objects=with_agent_objects,
-                                   generated=generated, root=result.root)
+                                   generated=generated, root=result.root, without_gitops=resolved)
     except ValueError as exc:
         fail(str(exc))
+    except Exception as exc:  # noqa: BLE001
+        _internal_error(exc)
     from gitops_lint.secrets import redact
 
     for rel, line, message in compiled.warnings:
@@ -376,22 +435,36 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
     elif check_only or show_diff:
         try:
             if show_diff:
-                click.echo(diff_tree(compiled.outputs, out_dir, compiled.secret_files), nl=False)
-            stale = check_tree(compiled.outputs, out_dir)
-        except (CompileError, OSError) as exc:
+                click.echo(diff_tree(compiled.outputs, out_dir, compiled.secret_files, shown=out), nl=False)
+            stale = check_tree(compiled.outputs, out_dir, shown=out)
+        except CompileError as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot read {out}: {exc.strerror or exc}")
         if check_only:
             for line in stale:
                 click.echo(line, err=True)
         if stale:
             sys.exit(EXIT_FINDINGS)
     else:
+        def waiting() -> None:
+            click.echo(f"gitops-lint: another run is writing beside {out}; waiting for it to finish", err=True)
+
         try:
-            write_tree(compiled.outputs, out_dir)
-        except (CompileError, OSError) as exc:
+            write_tree(compiled.outputs, out_dir, shown=out, waiting=waiting)
+        except CompileError as exc:
             fail(str(exc))
+        except OSError as exc:  # CompileError names the folder; anything else still must not be a traceback
+            fail(f"cannot write {out}: {exc.strerror or exc}")
         click.echo(f"gitops-lint: wrote {len(compiled.outputs)} file(s) to {out}", err=True)
     sys.exit(EXIT_FINDINGS if compiled.errors else EXIT_CLEAN)
+
+
+def _internal_error(exc: Exception) -> "NoReturn":  # noqa: F821
+    """A bug of ours in `compile` or `graph`: a message and exit 2, never a traceback (unless asked for)."""
+    if os.environ.get("GITOPS_LINT_DEBUG"):
+        raise exc
+    fail(f"internal error: {type(exc).__name__}: {exc} (set GITOPS_LINT_DEBUG=1 for a traceback)")
 
 
 def _compile_root(paths: list[str]) -> Path | None:

@@ -40,7 +40,7 @@ class View:
 
 def build_view(ctx: "Context", focus: str | None = None) -> View:
     """Objects, what each Flux Kustomization applies, every resolved reference, and what each agent watches."""
-    from gitops_lint.checks.flux import agent_watches
+    from gitops_lint.model.gitlab import agent_watches
 
     graph, paths = ctx.graph, ctx.paths
     view = View()
@@ -73,7 +73,7 @@ def build_view(ctx: "Context", focus: str | None = None) -> View:
     for ref in graph.references:
         for target in ref.targets:
             edges.add((graph.key(ref.source), graph.key(target), ref.spec.relation))
-    for agent, repositories in agent_watches(ctx):
+    for agent, repositories in agent_watches(ctx.model, ctx.settings.get("gitlab_url")):
         view.nodes[agent.ref] = agent
         edges.update((agent.ref, graph.key(repo), "watches") for repo in repositories)
     view.edges = sorted(edges)
@@ -92,8 +92,15 @@ def _focus(view: View, focus: str) -> View:
     if focus not in graph:
         raise KeyError(focus)
     keep = {focus} | networkx.descendants(graph, focus) | networkx.ancestors(graph, focus)
-    return View({k: v for k, v in view.nodes.items() if k in keep},
-                [e for e in view.edges if e[0] in keep and e[1] in keep],
+    # What focus reaches is applied by something, most often by a Kustomization it does not reach (the
+    # HelmRepository a HelmRelease names): the Kustomizations applying each kept object, up to the entry
+    # point, stay with their `applies` edges, or the tree would call that object "not applied".
+    applies = networkx.DiGraph((s, t) for s, t, r in view.edges if r == "applies")
+    appliers = set().union(*(networkx.ancestors(applies, k) for k in keep if k in applies)) - keep
+    edges = [e for e in view.edges if (e[0] in keep and e[1] in keep)
+             or (e[2] == "applies" and e[0] in appliers and e[1] in keep | appliers)]
+    keep |= appliers
+    return View({k: v for k, v in view.nodes.items() if k in keep}, edges,
                 {k: v for k, v in view.transforms.items() if k in keep})
 
 

@@ -98,19 +98,22 @@ class CompileResult:
     secret_files: frozenset[str] = frozenset()
 
 
-def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "2.9",
+def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str | None = None,
                  defaults: str = "omit", variables: dict[str, list[Variables]] | None = None,
                  generated: dict[str, list[GeneratedDocument]] | None = None,
-                 target_namespaces: dict[str, str] | None = None, read: Reader | None = None) -> CompileResult:
+                 target_namespaces: dict[str, str] | None = None, read: Reader | None = None,
+                 without_gitops: frozenset[str] = frozenset()) -> CompileResult:
     """Compile the loaded files (with their model) for Flux `flux_version`; no I/O but `read`.
 
     `variables`: per file, the post-build variables of each Kustomization that applies
     it (`--substitute`); `generated`: output path -> objects no input file holds;
     `target_namespaces`: per file, the `targetNamespace` every Kustomization applying it sets;
-    `read`: the bytes of a repository file, for what must be copied but was not loaded as text.
+    `read`: the bytes of a repository file, for what must be copied but was not loaded as text;
+    `without_gitops`: agent configs whose legacy `gitops` section a migration replaced (left out).
     """
-    from gitops_lint.schema_index import flux_releases
+    from gitops_lint.schema_index import flux_releases, newest_flux_release
 
+    flux_version = flux_version or newest_flux_release()
     if defaults not in DEFAULT_MODES:
         raise ValueError(f"defaults must be one of {', '.join(DEFAULT_MODES)}, not {defaults!r}")
     if flux_version not in flux_releases():
@@ -118,10 +121,11 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
     compiler = _Compiler(files, model, flux_version, defaults, variables or {}, result := CompileResult(),
                          read or (lambda rel: None))
     compiler.target_namespaces = target_namespaces or {}
+    compiler.without_gitops = without_gitops
     for source in sorted(files, key=lambda f: f.rel):
         text = compiler.file(source)
         if text is not None:
-            result.outputs[source.rel] = text
+            result.outputs[output_name(source)] = text
     # What kustomize reads that discovery never loaded (`.env`, `.properties`, JSON, binary generator files).
     loaded = {source.rel for source in files}
     for rel in sorted((compiler.inputs | compiler.resources) - loaded):
@@ -144,14 +148,14 @@ def compile_repo(files: list[SourceFile], model: Model, *, flux_version: str = "
 def compile_context(ctx: object, *, flux_version: str | None = None, defaults: str = "omit",
                     substitute: bool = False, with_agent_objects: bool = False,
                     generated: dict[str, list[GeneratedDocument]] | None = None,
-                    root: Path | None = None) -> CompileResult:
+                    root: Path | None = None, without_gitops: frozenset[str] = frozenset()) -> CompileResult:
     """`compile_repo` on a linted repository (`checks.Context`) found at `root`, with what the options ask for.
 
     Without `flux_version`, apiVersions go to the release the repository runs (`--flux-version`, the
     configuration, or what it declares), never to a newer one whose apiVersions its cluster does not serve.
     """
-    flux_version = flux_version or ctx.settings.get("flux_version") or "2.9"
-    from gitops_lint.checks.flux import agent_watches
+    flux_version = flux_version or ctx.settings.get("flux_version")
+    from gitops_lint.model.gitlab import agent_watches
     from gitops_lint.compile.agent_objects import agent_objects
     from gitops_lint.compile.substitute import variables_by_file
     from gitops_lint.graph import inherited_namespaces
@@ -160,13 +164,29 @@ def compile_context(ctx: object, *, flux_version: str | None = None, defaults: s
     if with_agent_objects:
         namespaces = inherited_namespaces(ctx.model, ctx.files)
         # Every agent GitLab reads: the Flux module needs no `flux:` section to run.
-        watches = agent_watches(_with_generated(ctx, generated), configured_only=False)
+        watches = agent_watches(_with_generated(ctx, generated), ctx.settings.get("gitlab_url"),
+                                configured_only=False)
         for rel, docs in agent_objects(watches, namespaces).items():
             generated[rel] = [*generated.get(rel, []), *docs]
     variables = variables_by_file(ctx.paths) if substitute else None
     return compile_repo(ctx.files, ctx.model, flux_version=flux_version, defaults=defaults, variables=variables,
                         generated=generated, target_namespaces=target_namespaces(ctx.paths),
-                        read=repository_reader(root) if root is not None else None)
+                        read=repository_reader(root) if root is not None else None, without_gitops=without_gitops)
+
+
+def output_name(source: SourceFile) -> str:
+    """The relative path to write `source`'s output under: its own name, byte for byte.
+
+    `source.rel` is the name reports print, where bytes that are no UTF-8 and unprintable characters
+    are escaped (`discover.printable`: `caf\\xe9.yaml`); the output keeps the file's real name
+    (`os.fsdecode`'s surrogates, written back as the original bytes), which its path still holds.
+    """
+    from gitops_lint.discover import printable
+
+    depth = source.rel.count("/") + 1
+    parts = Path(source.path).parts if source.path else ()
+    real = "/".join(parts[-depth:]) if len(parts) >= depth else source.rel
+    return real if real != source.rel and printable(real) == source.rel else source.rel
 
 
 def repository_reader(root: Path) -> Reader:
@@ -186,21 +206,19 @@ def repository_reader(root: Path) -> Reader:
     return read
 
 
-def _with_generated(ctx: object, generated: dict[str, list[GeneratedDocument]]) -> object:
-    """`ctx` with the objects of `generated` (the GitRepositories `--migrate` makes) as if they were files:
-    the agent watches them as any other, and the output compiled again holds them as files."""
+def _with_generated(ctx: object, generated: dict[str, list[GeneratedDocument]]) -> Model:
+    """The model of `ctx` with the objects of `generated` (the GitRepositories `--migrate` makes) as if they
+    were files: the agent watches them as any other, and the output compiled again holds them as files."""
     loaded = {source.rel for source in ctx.files}
     # A file already there is an earlier output of the same migration (or in the way of it): it is in the model.
     generated = {rel: docs for rel, docs in generated.items() if rel not in loaded}
     if not generated:
-        return ctx
-    from gitops_lint.checks import Context
-    from gitops_lint.model import Model, build_model
+        return ctx.model
+    from gitops_lint.model import build_model
 
     files = [load_text("---\n".join(header(d.source, d.line, d.note) + "\n" + dump(d.data) for d in docs), rel)
              for rel, docs in sorted(generated.items())]
-    model = Model(objects=[*ctx.model.objects, *build_model(files).objects])
-    return Context(files=[*ctx.files, *files], model=model, settings=ctx.settings)
+    return Model(objects=[*ctx.model.objects, *build_model(files).objects])
 
 
 def target_namespaces(resolutions: list) -> dict[str, str]:
@@ -227,6 +245,7 @@ class _Compiler:
         self.model, self.release, self.defaults = model, release, defaults
         self.variables, self.result, self.read = variables, result, read
         self.target_namespaces: dict[str, str] = {}
+        self.without_gitops: frozenset[str] = frozenset()
         #: Output files every document of which an earlier compile generated: generating them again replaces them.
         self.regenerable: set[str] = set()
         self.namespaces = kustomize_namespaces(model)
@@ -278,12 +297,12 @@ class _Compiler:
                 text = dump(self.data(doc))
             parts.append(f"{line}\n{text}")
         if parts and all(notes):
-            self.regenerable.add(source.rel)
+            self.regenerable.add(output_name(source))
         return "---\n".join(parts) if parts else None
 
     def verbatim(self, source: SourceFile) -> str | bytes | None:
         """The file as it is: its bytes on disk (a byte order mark, UTF-16 kept), else the text it was read as."""
-        data = self.read(source.rel)
+        data = self.read(output_name(source))
         # an empty file is content too: a generator's empty input must still be there for kustomize
         if data is None and source.skipped in (None, "template", TEMPLATE, CONFLICT_MARKER):
             return source.text
@@ -292,6 +311,8 @@ class _Compiler:
     def data(self, doc: Document) -> object:
         data = doc.data
         obj = self.model.object_of(doc)
+        if isinstance(data, dict) and isinstance(obj, self.AgentConfig) and doc.file.rel in self.without_gitops:
+            data = {key: value for key, value in data.items() if key != "gitops"}  # what `--migrate` replaced
         if not isinstance(data, dict) or obj is None or isinstance(obj, self.AgentConfig):
             return sorted_deep(data)
         if not isinstance(obj, self.KubernetesObject):

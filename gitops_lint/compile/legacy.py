@@ -91,6 +91,9 @@ class MigrationResult:
     documents: dict[str, list[GeneratedDocument]] = field(default_factory=dict)
     #: Items {agent, project, field, value, message}: what has no Flux equivalent or needs a decision.
     report: list[dict] = field(default_factory=list)
+    #: Agent configs (relative paths) whose whole `gitops` section the documents replace: the compiled
+    #: config leaves it out, and the removed-section finding (AGT003) on them is resolved by the migration.
+    replaced: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------- doublestar v2 globs
@@ -304,6 +307,7 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
     rels = sorted({f.rel for f in files if f.rel in holding_objects})
     agents = sorted(model.of_type(AgentConfig), key=lambda a: (a.agent_name or "", a.path))
     used_paths: set[str] = set()
+    replaced: set[str] = set()
     for agent in agents:
         raw = agent.doc.data if agent.doc is not None else None
         if not isinstance(raw, dict) or "gitops" not in raw:
@@ -313,6 +317,8 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
         gitops = raw["gitops"]
         report = _Report(result, name, "")
         if gitops is None:
+            replaced.add(agent.path)
+            report("gitops", None, "an empty section: the compiled agent config leaves it out")
             continue
         if not isinstance(gitops, dict):
             report("gitops", gitops, "`gitops` is not a mapping; nothing to migrate")
@@ -337,10 +343,15 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
         elif not isinstance(projects, list):
             report("gitops.manifest_projects", projects, "`manifest_projects` is not a list; nothing to migrate")
             continue
+        if gitops.get("charts") is None:  # else part of it is not migrated: the section stays, and so does AGT003
+            replaced.add(agent.path)
+            report("gitops", None, "replaced by the Flux objects this migration writes: the compiled agent config leaves the "
+                   "section out; delete it from the source config once Flux applies the manifests")
         for index, entry in enumerate(projects):
             _migrate_project(result, name, project_dir, index, entry, rels, used_paths, document_origin(agent.doc),
                              gitlab_url=gitlab_url, source=source, config_project=config_project)
     result.documents = dict(sorted(result.documents.items()))
+    result.replaced = frozenset(replaced)
     return result
 
 
@@ -566,5 +577,11 @@ def render_report(result: MigrationResult) -> str:
 
 
 def report_json(result: MigrationResult) -> str:
-    return json.dumps({"outputs": sorted(result.documents), "report": result.report}, indent=2,
-                      ensure_ascii=False, default=str) + "\n"
+    text = json.dumps({"outputs": sorted(result.documents), "report": result.report}, indent=2,
+                      ensure_ascii=False, default=str)
+    # A file name's bytes that are not UTF-8 (os.fsdecode's surrogates) as JSON escapes: valid UTF-8 JSON
+    # that reads back to the same name.
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
