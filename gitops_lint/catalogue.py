@@ -75,21 +75,13 @@ class Rule:
             raise CatalogueError(f"{self.source}: check {self.check!r} cannot be loaded: {exc}") from None
 
 
-def _data_dir(name: str) -> Path:
-    """`rules/` and `schemas/` ship inside the wheel; in a source checkout they sit beside the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise CatalogueError(f"data folder {name!r} not found beside {here}")
-
-
 def builtin_rules_dir() -> Path:
-    return _data_dir("rules")
+    from gitops_lint.data import DataFolderMissing, rules_dir
 
-
-def schemas_dir() -> Path:
-    return _data_dir("schemas")
+    try:
+        return rules_dir()
+    except DataFolderMissing as exc:
+        raise CatalogueError(str(exc)) from None
 
 
 def _parse_rule(path: Path) -> Rule:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from gitops_lint.catalogue import schemas_dir
+from gitops_lint.data import schemas_dir
 
 
 @lru_cache(maxsize=None)
@@ -39,6 +39,11 @@ def flux_releases() -> tuple[str, ...]:
     """The Flux releases with schemas, oldest first (e.g. `("2.3", ..., "2.9")`)."""
     data = _flux("lifecycle.json") or {}
     return tuple(data.get("releases") or ())
+
+
+def newest_flux_release() -> str:
+    """The default release to judge and compile for when nothing says otherwise: the newest with schemas."""
+    return flux_releases()[-1]
 
 
 @lru_cache(maxsize=None)

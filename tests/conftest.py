@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,19 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             target.write_text(content, encoding="utf-8", newline="")
     return root
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE_GOLDEN = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """`actual` equals the golden file `tests/golden/<name>`. Golden files are written only when
+    GITOPS_LINT_UPDATE_GOLDEN is set: a missing one fails, so a test can never pass by writing its answer."""
+    path = GOLDEN / name
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="")
+    if not path.exists():
+        pytest.fail(f"golden file {path} is missing: run with GITOPS_LINT_UPDATE_GOLDEN=1 and review it")
+    assert actual == path.read_text(encoding="utf-8"), f"{name} changed (GITOPS_LINT_UPDATE_GOLDEN=1 rewrites it)"

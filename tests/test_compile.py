@@ -21,18 +21,13 @@ from gitops_lint.discover import discover
 from gitops_lint.engine import load_sources
 from gitops_lint.model import build_model
 from gitops_lint.yaml.loader import load_text
-from tests.conftest import PROJECT, shared_path, write_tree as write_files
+from tests.conftest import PROJECT, shared_path, write_tree as write_files, assert_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "compile"
-UPDATE = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
 
 
 def golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if UPDATE or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8", newline="")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} changed (GITOPS_LINT_UPDATE_GOLDEN=1 rewrites it)"
+    assert_golden("compile/" + name, actual)
 
 
 def compile_dir(path: Path, **options):

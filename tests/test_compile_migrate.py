@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -15,10 +14,9 @@ from gitops_lint.diagnostics import Severity
 from gitops_lint.engine import LintOptions, lint
 from gitops_lint.model import build_model
 from gitops_lint.yaml.loader import load_text
-from tests.conftest import shared_path
+from tests.conftest import shared_path, assert_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "compile" / "migrate"
-UPDATE = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
 
 
 def _texts(result) -> dict[str, str]:
@@ -31,11 +29,7 @@ def _texts(result) -> dict[str, str]:
 
 
 def golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if UPDATE or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} changed (GITOPS_LINT_UPDATE_GOLDEN=1 rewrites it)"
+    assert_golden("compile/migrate/" + name, actual)
 
 
 # --------------------------------------------------------------------------- globs

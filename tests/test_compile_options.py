@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 import yaml
 
-from gitops_lint.checks.flux import agent_object_name
+from gitops_lint.model.gitlab import agent_object_name
 from gitops_lint.compile import compile_context, write_tree
 from gitops_lint.diagnostics import Severity
 from gitops_lint.engine import LintOptions, lint

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 from urllib.parse import urlsplit
 
@@ -11,64 +10,18 @@ from gitops_lint.diagnostics import Finding
 from gitops_lint.model.agent import AgentConfig
 from gitops_lint.model.flux.kustomize import Kustomization
 from gitops_lint.model.flux.notification import Receiver
+from gitops_lint.model import gitlab
 from gitops_lint.model.flux.source import GitRepository
-
-_ALNUM = re.compile(r"[A-Za-z0-9]")
-
-
-def agent_object_name(name: str, limit: int) -> str:
-    """The agent's `objectWithPrefix`: `gitlab-<name>` cut to `limit`, ending in `-x` if cut at a non-alphanumeric."""
-    result = "gitlab-" + name
-    if len(result) > limit:
-        result = result[:limit]
-        if not _ALNUM.match(result[-1]):
-            result = result[:-2] + "-x"
-    return result
-
+from gitops_lint.model.gitlab import agent_object_name, project_path, url_host
 
 def gitlab_hosts(ctx: Context) -> set[str]:
-    """Host names of the GitLab instance the agents belong to.
-
-    From `gitlab-url` in the configuration; without it, when the repository
-    holds an agent config, the hosts of GitRepository URLs that name GitLab
-    (gitlab.com, gitlab.example.com).
-    """
-    configured = ctx.settings.get("gitlab_url")
-    if configured:
-        host = urlsplit(str(configured)).hostname
-        return {host} if host else set()
-    if not any(True for _ in ctx.model.of_type(AgentConfig)):
-        return set()
-    hosts = set()
-    for repo in ctx.model.of_type(GitRepository):
-        host = _host(repo.spec.url)
-        if host and "gitlab" in host.split("."):
-            hosts.add(host)
-        elif host and host.startswith("gitlab."):
-            hosts.add(host)
-    return hosts
+    """Host names of the GitLab instance the agents belong to (`model.gitlab.gitlab_hosts`)."""
+    return gitlab.gitlab_hosts(ctx.model, ctx.settings.get("gitlab_url"))
 
 
-def _host(url: str | None) -> str | None:
-    if not url or "${" in url:
-        return None
-    try:
-        return urlsplit(url).hostname
-    except ValueError:
-        return None
-
-
-def agent_watches(ctx: Context, *, configured_only: bool = True) -> list[tuple[AgentConfig, list[GitRepository]]]:
-    """Each agent with the Flux module, and the GitRepositories on its GitLab instance it reconciles on push.
-
-    The module runs in every agent (16.1+) of a cluster with Flux's CRDs; `configured_only` keeps
-    the agents whose config has a `flux:` section, a sign that the cluster runs Flux at all.
-    """
-    hosts = gitlab_hosts(ctx)
-    repositories = [r for r in ctx.model.of_type(GitRepository) if _host(r.spec.url) in hosts]
-    return [(agent, repositories) for agent in ctx.model.of_type(AgentConfig)
-            if (agent.flux is not None or not configured_only)
-            and (agent.location is None or agent.location.ignored_because is None)]
+def agent_watches(ctx: Context, *, configured_only: bool = True) -> list:
+    """Each agent with the Flux module and the GitRepositories it reconciles on push (`model.gitlab`)."""
+    return gitlab.agent_watches(ctx.model, ctx.settings.get("gitlab_url"), configured_only=configured_only)
 
 
 def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:
@@ -89,7 +42,7 @@ def receiver_name_collision(ctx: Context) -> Iterator[Finding]:
         return
     agent_names: dict[tuple[str | None, str], GitRepository] = {}
     for repo in ctx.model.of_type(GitRepository):
-        if repo.name and _host(repo.spec.url) in hosts:
+        if repo.name and url_host(repo.spec.url) in hosts:
             agent_names[(repo.namespace, agent_object_name(repo.name, 63))] = repo
     for receiver in ctx.model.of_type(Receiver):
         repo = agent_names.get((receiver.namespace, receiver.name or ""))
@@ -251,14 +204,6 @@ def agent_flux_components(ctx: Context) -> Iterator[Finding]:
             f"the agent's Flux module needs {' and '.join(missing)} (its GitRepository and Receiver v1 APIs), but "
             f"the Flux install in {anchor.path} has no {', '.join(missing)}: no GitRepository gets instant "
             "reconciliation on push"), key=True)
-
-
-def project_path(url: str | None) -> str | None:
-    """The agent's own derivation: the URL path without leading slashes and one trailing `.git`."""
-    if not url or "${" in url:
-        return None
-    path = urlsplit(url).path.lstrip("/")
-    return path[:-4] if path.endswith(".git") else path
 
 
 def private_project_no_push(ctx: Context, config_project: str = "", public_projects: list | None = None

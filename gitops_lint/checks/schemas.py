@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Iterator
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding
 from gitops_lint.model.agent import AgentConfig
+from gitops_lint.schema_index import newest_flux_release
 from gitops_lint.model.kubernetes import KubernetesObject
 
 if TYPE_CHECKING:
     from gitops_lint.view.version import FluxVersion
-
-DEFAULT_FLUX_RELEASE = "2.9"
-
 
 def flux_version(ctx: Context, path: str | None = None) -> "FluxVersion":
     """The Flux version that judges the file `path` (the repository-wide one without a path).
@@ -29,7 +27,7 @@ def flux_version(ctx: Context, path: str | None = None) -> "FluxVersion":
         return versions.repository if path is None else versions.for_path(path)
     given = ctx.settings.get("flux_version")
     return FluxVersion(str(given), str(given), CLI) if given else FluxVersion(
-        DEFAULT_FLUX_RELEASE, DEFAULT_FLUX_RELEASE, DEFAULT)
+        newest_flux_release(), newest_flux_release(), DEFAULT)
 
 
 def flux_release(ctx: Context, path: str | None = None) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_lint.checks.flux import agent_object_name, project_path
+from gitops_lint.model.gitlab import agent_object_name, project_path
 from gitops_lint.compile.origin import document_origin
 from gitops_lint.model.kubernetes import GENERATED_ANNOTATION, GENERATED_BY_AGENT, is_generated
 
@@ -41,7 +41,7 @@ class GeneratedDocument:
 def agent_objects(watches: list[tuple[Any, list[Any]]], namespaces: dict[int, str]
                   ) -> dict[str, list[GeneratedDocument]]:
     """Output path -> documents, for each agent with the Flux module and the GitRepositories it watches
-    (`checks.flux.agent_watches`); `namespaces` holds the namespace kustomize gives objects without one."""
+    (`model.gitlab.agent_watches`); `namespaces` holds the namespace kustomize gives objects without one."""
     from gitops_lint.graph import archived
 
     out: dict[str, list[GeneratedDocument]] = {}
