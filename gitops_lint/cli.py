@@ -15,9 +15,9 @@ import click
 
 from gitops_lint import __version__
 from gitops_lint.report import FORMATS as REPORT_FORMATS
+from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INTERRUPTED
 from gitops_lint.schema_index import flux_releases
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: The Flux releases schemas ship for (one list: the schemas folder's).
 FLUX_VERSIONS = flux_releases()
 
@@ -127,12 +127,12 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
           fail_on, exit_zero, color, quiet, statistics, repo_context, changed_since, baseline_path,
           write_baseline_path) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
-    from gitops_lint.baseline import BaselineError, apply_baseline, read_baseline, render_baseline
+    from gitops_lint.baseline import BaselineError, render_baseline
     from gitops_lint.catalogue import CatalogueError
     from gitops_lint.config import ConfigError
     from gitops_lint.diagnostics import Severity
     from gitops_lint.discover import DiscoveryError
-    from gitops_lint.engine import LintOptions, UsageError, lint, summarize
+    from gitops_lint.engine import LintOptions, UsageError, lint
     from gitops_lint.report import ReportInput, renderer
 
     report_targets = _parse_reports(reports)
@@ -152,6 +152,7 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
             paths=paths, config=config, select=_split(select) or None, extend_select=_split(extend_select),
             ignore=_split(ignore), flux_version=flux_version, cwd=cwd, repo_context=repo_context,
             changed_since=changed_since, progress=_progress() if not quiet else None,
+            baseline=None if write_baseline_path is not None else baseline_path,
         )
         result = lint(options)
         if options.progress is not None:
@@ -160,13 +161,7 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
             write_atomically(write_baseline_path, render_baseline(result.diagnostics))
             click.echo(f"gitops-lint: wrote {len(result.diagnostics)} finding(s) to {write_baseline_path}", err=True)
             sys.exit(EXIT_CLEAN)
-        stale: list[dict] = []
-        if baseline_path is not None:
-            applied = apply_baseline(result.diagnostics, read_baseline(baseline_path))
-            result.diagnostics = applied.kept
-            result.summary = summarize(applied.kept, result.summary)
-            if not (repo_context or changed_since):  # out-of-scope entries are not known to be fixed
-                stale = applied.stale
+        stale = result.stale_baseline
     except (ConfigError, UsageError, DiscoveryError, CatalogueError, BaselineError) as exc:
         fail(str(exc))
     except OSError as exc:
@@ -178,11 +173,11 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
 
     # Nothing read: exit 2, and no "All clear" on stdout; what discovery reported (an unreadable
     # folder, compile output left out) is still shown, it says why.
-    nothing_read = result.summary.files == 0 and not result.all_excluded and not result.internal_errors
+    nothing_read = result.nothing_read
     if nothing_read and not result.diagnostics:
         fail("no YAML files found to check in " + _named(paths))
     summary = result.summary.to_json()
-    flux_versions = (getattr(result.context, "settings", None) or {}).get("flux_versions")
+    flux_versions = result.context.settings.flux_versions if result.context is not None else None
     if flux_versions is not None:
         summary["flux_version"] = flux_versions.to_json()  # which Flux release judged the files, and why
     stream = sys.stdout
@@ -213,13 +208,9 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
         click.echo("timings: " + ", ".join(f"{k} {v:.3f}s" for k, v in result.timings.items()), err=True)
     for message in result.internal_errors:
         click.echo(f"gitops-lint: {message}", err=True)
-    if result.internal_errors:
-        sys.exit(EXIT_ERROR)
     if nothing_read:
         fail("no YAML file could be read in " + _named(paths) + " (see the findings above)")
-    threshold = Severity.parse(fail_on or options.config.fail_on)
-    failing = any(d.severity >= threshold for d in result.diagnostics)
-    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN)
+    sys.exit(result.exit_code(Severity.parse(fail_on or options.config.fail_on), exit_zero))
 
 
 def _resolvable(paths: list[str]) -> list[str]:
@@ -341,7 +332,6 @@ def compile_command(paths, out, check_only, show_diff, defaults, flux_version, f
         _interrupted()
 
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it: never 1, which means findings
 
 
 def _interrupted() -> "NoReturn":  # noqa: F821

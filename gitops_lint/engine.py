@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
+from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from gitops_lint.secrets import mask_finding, redact
 from gitops_lint.discover import UNREADABLE, Candidate, Discovery, discover, relative_to_base
 from gitops_lint.yaml.loader import LoadProblem, SourceFile, load_file, read_source
@@ -72,6 +73,20 @@ class LintResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: The checks' context (model, graph) of the run, for scoping findings to a change.
     context: Any = None
+    #: Baseline entries that matched no finding (fixed findings); empty when the run was scoped to a change.
+    stale_baseline: list[dict] = field(default_factory=list)
+
+    @property
+    def nothing_read(self) -> bool:
+        """No file could be read (and the configuration did not exclude them all): never exit 0."""
+        return self.summary.files == 0 and not self.all_excluded and not self.internal_errors
+
+    def exit_code(self, fail_on: Severity, exit_zero: bool = False) -> int:
+        """0 clean, 1 findings at or above `fail_on` (0 with `exit_zero`), 2 a bug of ours or nothing read."""
+        if self.internal_errors or self.nothing_read:
+            return EXIT_ERROR
+        failing = any(d.severity >= fail_on for d in self.diagnostics)
+        return EXIT_FINDINGS if failing and not exit_zero else EXIT_CLEAN
 
 
 @dataclass(slots=True)
@@ -91,6 +106,8 @@ class LintOptions:
     progress: Any = None
     #: Folders holding `compile` output, left out of the lint: Flux paths into them are not judged.
     compiled_folders: tuple[Path, ...] = ()
+    #: Findings of this baseline file are accepted: only new ones are reported.
+    baseline: Path | None = None
 
 
 def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
@@ -248,6 +265,13 @@ def _lint(options: LintOptions) -> LintResult:
     if scope is not None:
         result.diagnostics = scope.select(result)
     result.diagnostics = _one_finding_per_document(result.diagnostics)
+    if options.baseline is not None:
+        from gitops_lint.baseline import apply_baseline, read_baseline
+
+        applied = apply_baseline(result.diagnostics, read_baseline(options.baseline))
+        result.diagnostics = applied.kept
+        if scope is None:  # out-of-scope entries of a scoped run are not known to be fixed
+            result.stale_baseline = applied.stale
     result.summary = summarize(result.diagnostics, result.summary)
     # Folders reported as left out are no file read: a run that read nothing still says so (exit 2).
     result.summary.files -= len(left_out)
@@ -316,7 +340,7 @@ def _objects_at(root: Path, revision: str, rels: list[str]) -> set[tuple[str, st
 
 def build_context(files: list[SourceFile], discovery: Discovery, options: LintOptions):
     """The typed model of the loaded files, and the run-wide settings rules read: what every command shares."""
-    from gitops_lint.checks import Context
+    from gitops_lint.project import Project, Settings
     from gitops_lint.model import build_model
     from gitops_lint.schema_index import flux_releases
     from gitops_lint.view.version import detect
@@ -327,16 +351,15 @@ def build_context(files: list[SourceFile], discovery: Discovery, options: LintOp
         source.all_secret = source.rel in model.secret_files
     # --flux-version beats the config's flux-version, which beats what the repository declares.
     flux_versions = detect(model, flux_releases(), cli=options.flux_version, config=config.flux_version)
-    settings = {
-        "flux_version": flux_versions.repository.release,
-        #: view.version.FluxVersions: the release (and where it came from) for each file.
-        "flux_versions": flux_versions,
-        "gitlab_version": config.gitlab_version,
-        "gitlab_url": config.gitlab_url,
-        "excluded_files": discovery.excluded,
+    settings = Settings(
+        flux_version=flux_versions.repository.release,
+        flux_versions=flux_versions,
+        gitlab_version=config.gitlab_version,
+        gitlab_url=config.gitlab_url,
+        excluded_files=frozenset(discovery.excluded),
         **path_settings(discovery.root, config, options),
-    }
-    return Context(files=files, model=model, settings=settings)
+    )
+    return Project(files=files, model=model, settings=settings)
 
 
 def load_context(options: LintOptions):
@@ -451,7 +474,7 @@ def path_settings(root: Path, config: Config, options: LintOptions) -> dict:
     whole = options.repo_context or any(p == source_root or p in source_root.parents for p in given)
     prefix = source_root.relative_to(root).as_posix()
     compiled = [folder.relative_to(root).as_posix() for folder in options.compiled_folders if root in folder.parents]
-    return {"source_root": "" if prefix == "." else prefix, "whole_repo": whole, "compiled_folders": compiled,
+    return {"source_root": "" if prefix == "." else prefix, "whole_repo": whole, "compiled_folders": tuple(compiled),
             "root": root}
 
 

@@ -73,7 +73,7 @@ def build_view(ctx: "Context", focus: str | None = None) -> View:
     for ref in graph.references:
         for target in ref.targets:
             edges.add((graph.key(ref.source), graph.key(target), ref.spec.relation))
-    for agent, repositories in agent_watches(ctx.model, ctx.settings.get("gitlab_url")):
+    for agent, repositories in agent_watches(ctx.model, ctx.settings.gitlab_url):
         view.nodes[agent.ref] = agent
         edges.update((agent.ref, graph.key(repo), "watches") for repo in repositories)
     view.edges = sorted(edges)

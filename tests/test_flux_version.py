@@ -66,7 +66,7 @@ def test_old_bootstrap_header_makes_a_removed_version_a_warning(tmp_path: Path) 
     assert (rule, severity, path) == ("SCH005", "warning", "clusters/prod/apps/podinfo.yaml")
     assert "Flux 2.7 no longer serves it" in message and "use helm.toolkit.fluxcd.io/v2" in message
     assert "v2.1.1 in clusters/prod/flux-system/gotk-components.yaml:3 (# Flux Version header)" in message
-    version = result.context.settings["flux_versions"].repository
+    version = result.context.settings.flux_versions.repository
     assert (version.release, version.declared) == ("2.3", "v2.1.1")  # older than 2.3: the oldest we have
     assert version.predates_release and "the oldest release gitops-lint knows" in version.label
 
@@ -77,7 +77,7 @@ def test_the_header_is_found_only_in_gotk_components(tmp_path: Path) -> None:
         "clusters/prod/apps/podinfo.yaml": helmrelease("v2beta1"),
     })
     assert [(r, s) for r, s, _, _ in found(result)] == [("SCH006", "error")]
-    assert result.context.settings["flux_versions"].repository.source == DEFAULT
+    assert result.context.settings.flux_versions.repository.source == DEFAULT
 
 
 def test_without_the_header_the_flux_labels_of_gotk_components_tell(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_without_the_header_the_flux_labels_of_gotk_components_tell(tmp_path: Pa
                  "    app.kubernetes.io/part-of: flux\n    app.kubernetes.io/version: v2.4.0\n")
     result = lint_tree(tmp_path, {"clusters/prod/flux-system/gotk-components.yaml": namespace,
                                   "clusters/prod/podinfo.yaml": helmrelease("v2beta2")})
-    version = result.context.settings["flux_versions"].repository
+    version = result.context.settings.flux_versions.repository
     assert (version.release, version.declared) == ("2.4", "v2.4.0")
     assert version.source == "clusters/prod/flux-system/gotk-components.yaml:7 (app.kubernetes.io/version label)"
     assert [(r, s) for r, s, _, _ in found(result)] == [("SCH005", "warning")]
@@ -110,7 +110,7 @@ def test_a_version_the_repository_release_does_not_serve_stays_an_error(tmp_path
 def test_flux_instance_range_means_the_newest_matching_release(tmp_path: Path) -> None:
     result = lint_tree(tmp_path, {"clusters/prod/flux.yaml": flux_instance("2.x"),
                                   "clusters/prod/podinfo.yaml": helmrelease("v2beta2")})
-    version = result.context.settings["flux_versions"].repository
+    version = result.context.settings.flux_versions.repository
     assert (version.release, version.declared) == ("2.9", "2.x")
     assert version.source == "FluxInstance/flux-system/flux spec.distribution.version (clusters/prod/flux.yaml:8)"
     assert [(r, s) for r, s, _, _ in found(result)] == [("SCH006", "error")]
@@ -128,12 +128,12 @@ def test_flux_instance_chart_values_beat_the_bootstrap_header(tmp_path: Path) ->
              "        version: \">=2.3.0 <2.6.0\"\n")
     result = lint_tree(tmp_path, {"clusters/prod/flux-system/gotk-components.yaml": gotk("v2.8.0"),
                                   "clusters/prod/flux-system/flux-instance.yaml": chart})
-    version = result.context.settings["flux_versions"].repository
+    version = result.context.settings.flux_versions.repository
     assert (version.release, version.declared) == ("2.5", ">=2.3.0 <2.6.0")
     assert version.source.startswith("HelmRelease/flux-system/flux-instance spec.values.instance.distribution")
     # without a version in its values the chart's default applies: 2.x
     result = lint_tree(tmp_path, {"clusters/prod/flux-system/flux-instance.yaml": chart.rsplit("  values:", 1)[0]})
-    version = result.context.settings["flux_versions"].repository
+    version = result.context.settings.flux_versions.repository
     assert (version.release, version.declared) == ("2.9", "2.x") and "chart default" in version.source
 
 
@@ -144,7 +144,7 @@ def test_flux_manifests_artifact_tag(tmp_path: Path) -> None:
               "  ref:\n    tag: v2.4.0\n")
     result = lint_tree(tmp_path, {"kubernetes/flux/config/flux.yaml": source,
                                   "kubernetes/apps/podinfo.yaml": helmrelease("v2beta2")})
-    version = result.context.settings["flux_versions"].repository
+    version = result.context.settings.flux_versions.repository
     assert (version.release, version.declared) == ("2.4", "v2.4.0")
     assert version.source == ("OCIRepository/flux-system/flux-manifests spec.ref.tag "
                               "(kubernetes/flux/config/flux.yaml:10)")
@@ -169,14 +169,14 @@ def test_cli_beats_config_beats_detected(tmp_path: Path) -> None:
              "clusters/prod/podinfo.yaml": helmrelease("v2beta2")}
     detected = lint_tree(tmp_path, files)
     assert [(r, s) for r, s, _, _ in found(detected)] == [("SCH005", "warning")]  # 2.4 serves v2beta2
-    assert detected.context.settings["flux_version"] == "2.4"
+    assert detected.context.settings.flux_version == "2.4"
     configured = lint_tree(tmp_path, files, config=Config(flux_version="2.8"))
-    version = configured.context.settings["flux_versions"].repository
+    version = configured.context.settings.flux_versions.repository
     assert (version.release, version.source) == ("2.8", CONFIG)
     assert [(r, s) for r, s, _, _ in found(configured)] == [("SCH006", "error")]
     assert "(Flux 2.8: config flux-version)" in found(configured)[0][3]
     given = lint_tree(tmp_path, files, flux="2.6", config=Config(flux_version="2.8"))
-    version = given.context.settings["flux_versions"].repository
+    version = given.context.settings.flux_versions.repository
     assert (version.release, version.source) == ("2.6", CLI)
     assert [(r, s) for r, s, _, _ in found(given)] == [("SCH005", "warning")]
     assert "(Flux 2.6: --flux-version)" in found(given)[0][3]
@@ -198,7 +198,7 @@ def test_each_cluster_is_judged_by_its_own_release(tmp_path: Path) -> None:
         ("clusters/new/podinfo.yaml", "SCH006", "error"),
         ("clusters/old/podinfo.yaml", "SCH005", "warning"),
     ]
-    versions = result.context.settings["flux_versions"]
+    versions = result.context.settings.flux_versions
     assert versions.repository.release == "2.8"
     assert versions.for_path("clusters/old/apps/x.yaml").release == "2.4"
     assert versions.for_path("clusters/older/x.yaml").release == "2.8"  # a folder, not a string prefix

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gitops_lint.checks import Context
+from gitops_lint.project import Settings
 from gitops_lint.engine import load_sources
 from gitops_lint.discover import discover
 from gitops_lint.graph_render import MERMAID_BLOCK_LIMIT, build_view, render_mermaid
@@ -20,7 +21,7 @@ from tests.test_cli import golden, run
 def context(tmp_path: Path, files: dict[str, str]) -> Context:
     write_tree(tmp_path, files)
     sources = load_sources(discover(["."], cwd=tmp_path).files)
-    return Context(files=sources, model=build_model(sources), settings={"whole_repo": True, "source_root": ""})
+    return Context(files=sources, model=build_model(sources), settings=Settings(whole_repo=True, source_root=""))
 
 
 def ks(name: str, namespace: str | None, source: str, source_ns: str | None = None, depends: str = "") -> str:

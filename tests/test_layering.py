@@ -19,6 +19,7 @@ LAYERS: list[set[str]] = [
     {"engine", "compile", "diff", "fix", "report", "config", "graph_render", "baseline"},
     {"catalogue"},  # the rule catalogue: what engine, config and reports know of rules
     {"checks"},
+    {"project"},  # the project every stage reads: files, model, settings, view, graph
     {"secrets"},  # masking and redaction, over loaded documents
     {"graph", "schema", "schema_index", "cel"},
     {"view"},
@@ -26,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"diagnostics", "durations"},  # shared value types and Go duration facts
     {"yaml"},
     {"discover"},
-    {"data"},  # where the packaged data folders are
+    {"data", "exits"},  # where the packaged data folders are; the exit codes
     {"__init__"},
 ]
 NEVER = {("compile", "checks"), ("diff", "checks"), ("fix", "checks")}

@@ -22,7 +22,7 @@ GITOPS_DEPRECATED, GITOPS_REMOVED = (16, 2), (17, 0)
 
 def gitlab_version(ctx: Context) -> tuple[int, int] | None:
     """The GitLab release to judge against; None means the newest."""
-    text = ctx.settings.get("gitlab_version")
+    text = ctx.settings.gitlab_version
     if not text:
         return None
     major, _, minor = str(text).partition(".")

@@ -16,12 +16,12 @@ from gitops_lint.model.gitlab import agent_object_name, project_path, url_host
 
 def gitlab_hosts(ctx: Context) -> set[str]:
     """Host names of the GitLab instance the agents belong to (`model.gitlab.gitlab_hosts`)."""
-    return gitlab.gitlab_hosts(ctx.model, ctx.settings.get("gitlab_url"))
+    return gitlab.gitlab_hosts(ctx.model, ctx.settings.gitlab_url)
 
 
 def agent_watches(ctx: Context, *, configured_only: bool = True) -> list:
     """Each agent with the Flux module and the GitRepositories it reconciles on push (`model.gitlab`)."""
-    return gitlab.agent_watches(ctx.model, ctx.settings.get("gitlab_url"), configured_only=configured_only)
+    return gitlab.agent_watches(ctx.model, ctx.settings.gitlab_url, configured_only=configured_only)
 
 
 def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:
@@ -89,7 +89,7 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
             keys = _secret_keys(secret)
             if not keys:
                 continue  # data filled in some other way (a generator, a patch): nothing to judge
-            where = f"Secret {graph.key(secret)} ({secret.path})"
+            where = f"{graph.key(secret)} ({secret.path})"
             if scheme == "ssh":
                 missing = [k for k in ("identity", "known_hosts") if k not in keys]
                 if missing:

@@ -81,7 +81,7 @@ def _rotate(cycle: list[str]) -> list[str]:
 
 def kustomization_path(ctx: Context) -> Iterator[Finding]:
     """spec.path of a Flux Kustomization that escapes the repository, does not exist, or holds no manifests."""
-    if not ctx.settings.get("whole_repo"):
+    if not ctx.settings.whole_repo:
         return
     for resolution in ctx.paths:
         ks = resolution.kustomization
@@ -99,7 +99,7 @@ def kustomization_path(ctx: Context) -> Iterator[Finding]:
 def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
     """Files and folders a kustomization names (resources, patches, plugin configs and what those
     name) that are not in the repository: kustomize fails the build on each."""
-    if not ctx.settings.get("whole_repo"):
+    if not ctx.settings.whole_repo:
         return
     from gitops_lint.model.kustomize import RESOURCE, KustomizeFile
     from gitops_lint.yaml.positions import format_path
@@ -143,7 +143,7 @@ def _applied_by(ctx: Context) -> dict[str, list]:
 
 def duplicate_object(ctx: Context) -> Iterator[Finding]:
     """The same Kind/namespace/name twice in what one Flux Kustomization applies: kustomize refuses the build."""
-    if not ctx.settings.get("whole_repo"):
+    if not ctx.settings.whole_repo:
         return
     if ctx.view.active:
         yield from _duplicates_in_view(ctx)
@@ -210,7 +210,7 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
     by convention `clusters/<name>/` at any depth: everything below it is
     applied, as are the paths of the Flux Kustomizations found anywhere.
     """
-    if not ctx.settings.get("whole_repo"):
+    if not ctx.settings.whole_repo:
         return
     if ctx.view.active:
         yield from _unapplied_in_view(ctx)
@@ -222,7 +222,7 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
     from gitops_lint.model.kustomize import KustomizeFile
 
     patterns = [str(p).rstrip("/") for p in (entry_points or ["clusters/*", "*/clusters/*"])]
-    source_root = ctx.settings.get("source_root", "")
+    source_root = ctx.settings.source_root
     index = ctx.file_index
     applied = set(_applied_by(ctx))
     if not applied:
@@ -311,7 +311,7 @@ def build_fails(ctx: Context) -> Iterator[Finding]:
     in what its path builds, a folder resource without a kustomization file."""
     from gitops_lint.diagnostics import Span
 
-    if not ctx.settings.get("whole_repo") or not ctx.view.active:
+    if not ctx.settings.whole_repo or not ctx.view.active:
         return
     failing: dict[tuple, list[str]] = {}
     where: dict[tuple, object] = {}

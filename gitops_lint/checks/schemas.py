@@ -17,15 +17,15 @@ if TYPE_CHECKING:
 def flux_version(ctx: Context, path: str | None = None) -> "FluxVersion":
     """The Flux version that judges the file `path` (the repository-wide one without a path).
 
-    `ctx.settings["flux_versions"]` (see `view.version`) knows each cluster's declared version;
-    a context built without it falls back to `settings["flux_version"]`, else the newest release.
+    `ctx.settings.flux_versions` (see `view.version`) knows each cluster's declared version;
+    a context built without it falls back to `settings.flux_version`, else the newest release.
     """
     from gitops_lint.view.version import CLI, DEFAULT, FluxVersion
 
-    versions = ctx.settings.get("flux_versions")
+    versions = ctx.settings.flux_versions
     if versions is not None:
         return versions.repository if path is None else versions.for_path(path)
-    given = ctx.settings.get("flux_version")
+    given = ctx.settings.flux_version
     return FluxVersion(str(given), str(given), CLI) if given else FluxVersion(
         newest_flux_release(), newest_flux_release(), DEFAULT)
 
@@ -43,7 +43,7 @@ def _validator(ctx: Context, schema: dict, closed: bool = False):
     """One SchemaValidator per schema for the whole run (jsonschema compiles lazily and keeps it)."""
     from gitops_lint.schema import SchemaValidator
 
-    cache = ctx.memo.setdefault("schema-validators", {})
+    cache = ctx.schema_validators
     key = (id(schema), closed)
     if key not in cache:
         cache[key] = SchemaValidator(schema, closed=closed)
@@ -62,9 +62,8 @@ def _flux_objects(ctx: Context) -> Iterator[KubernetesObject]:
 
 def _violations(ctx: Context):
     """(object, violation) for every served Flux object, computed once for the four schema rules."""
-    memo = ctx.memo
-    if "flux-violations" in memo:
-        return memo["flux-violations"]
+    if ctx.flux_violations is not None:
+        return ctx.flux_violations
     from gitops_lint.schema_index import flux_schema
     from gitops_lint.view.version import uses_flux_operator
 
@@ -85,7 +84,7 @@ def _violations(ctx: Context):
             if violation.missing and violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
                 continue  # a patch in the repository sets it before the object reaches the API server
             out.append((obj, _explain_operator_kind(obj, violation)))
-    memo["flux-violations"] = out
+    ctx.flux_violations = out
     return out
 
 
@@ -103,7 +102,7 @@ def _with_operator_kinds(ctx: Context, schema: dict, kind: str) -> dict:
 
     from gitops_lint.view.version import OPERATOR_KINDS
 
-    cache = ctx.memo.setdefault("operator-schemas", {})
+    cache = ctx.operator_schemas
     if id(schema) not in cache:
         patched = copy.deepcopy(schema)
         field = _OPERATOR_KIND_FIELDS[("notification.toolkit.fluxcd.io", kind)]

@@ -154,7 +154,7 @@ def compile_context(ctx: object, *, flux_version: str | None = None, defaults: s
     Without `flux_version`, apiVersions go to the release the repository runs (`--flux-version`, the
     configuration, or what it declares), never to a newer one whose apiVersions its cluster does not serve.
     """
-    flux_version = flux_version or ctx.settings.get("flux_version")
+    flux_version = flux_version or ctx.settings.flux_version
     from gitops_lint.model.gitlab import agent_watches
     from gitops_lint.compile.agent_objects import agent_objects
     from gitops_lint.compile.substitute import variables_by_file
@@ -164,7 +164,7 @@ def compile_context(ctx: object, *, flux_version: str | None = None, defaults: s
     if with_agent_objects:
         namespaces = inherited_namespaces(ctx.model, ctx.files)
         # Every agent GitLab reads: the Flux module needs no `flux:` section to run.
-        watches = agent_watches(_with_generated(ctx, generated), ctx.settings.get("gitlab_url"),
+        watches = agent_watches(_with_generated(ctx, generated), ctx.settings.gitlab_url,
                                 configured_only=False)
         for rel, docs in agent_objects(watches, namespaces).items():
             generated[rel] = [*generated.get(rel, []), *docs]

@@ -1,0 +1,91 @@
+"""The project a run looks at: its loaded files, their typed model, the run's settings, and what is
+derived from them once (Flux's view, the dependency graph, where Kustomization paths lead).
+
+Every consumer reads the same object: the rules (`checks/`), `graph` and `compile`. It sits below
+them, so none of them imports another to get at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitops_lint.model import Model
+from gitops_lint.yaml.loader import SourceFile
+
+if TYPE_CHECKING:
+    from gitops_lint.graph import FileIndex, Graph, PathResolution
+    from gitops_lint.view.flux import FluxView
+    from gitops_lint.view.version import FluxVersions
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the configuration and the command line say, and where the repository starts."""
+
+    #: The repository-wide Flux release (`--flux-version`, config, declared, or the newest).
+    flux_version: str | None = None
+    #: The release (and where it came from) for each file: `view.version.FluxVersions`.
+    flux_versions: "FluxVersions | None" = None
+    #: The target GitLab release, `MAJOR.MINOR` (None: the current one).
+    gitlab_version: str | None = None
+    #: The GitLab instance the agents belong to.
+    gitlab_url: str | None = None
+    #: Files the configuration's `exclude` keeps out of the lint: they exist all the same.
+    excluded_files: frozenset[str] = frozenset()
+    #: Where Flux paths start, relative to the root ("" for the root itself).
+    source_root: str = ""
+    #: Every file below the source root was read (not one file of a pre-commit run).
+    whole_repo: bool = True
+    #: Folders holding `compile` output: Flux paths into them are not judged.
+    compiled_folders: tuple[str, ...] = ()
+    #: The repository root on disk (for files discovery did not load, like generator inputs).
+    root: Path | None = None
+
+
+@dataclass
+class Project:
+    files: list[SourceFile]
+    model: Model
+    settings: Settings = field(default_factory=Settings)
+    #: Schema validators compiled once per run: (id(schema), closed) -> validator.
+    schema_validators: dict[tuple[int, bool], Any] = field(default_factory=dict)
+    #: Alert/Receiver schemas widened by the Flux Operator's kinds: id(schema) -> (schema, widened).
+    operator_schemas: dict[int, tuple[dict, dict]] = field(default_factory=dict)
+    #: (object, violation) of every served Flux object, shared by the four schema rules.
+    flux_violations: list | None = None
+
+    @cached_property
+    def view(self) -> "FluxView":
+        """Flux's view: what each Flux Kustomization fed by this repository applies (inactive without an
+        entry point, or when only part of the repository was read)."""
+        from gitops_lint.view.flux import FluxView, build_view
+
+        if not self.settings.whole_repo:
+            return FluxView()
+        return build_view(self.model, self.files, self.settings.root, self.settings.source_root,
+                          self.settings.compiled_folders)
+
+    @cached_property
+    def graph(self) -> "Graph":
+        """The dependency graph, built the first time something asks for it."""
+        from gitops_lint.graph import build_graph
+
+        return build_graph(self.model, self.files, self.view)
+
+    @cached_property
+    def file_index(self) -> "FileIndex":
+        """The repository's files and folders, as discovery found them."""
+        from gitops_lint.graph import FileIndex
+
+        return FileIndex([f.rel for f in self.files], self.model, self.settings.excluded_files)
+
+    @cached_property
+    def paths(self) -> list["PathResolution"]:
+        """Where each Flux Kustomization's spec.path leads in this repository."""
+        from gitops_lint.graph import resolve_paths
+
+        return resolve_paths(self.model, self.file_index, self.settings.source_root,
+                             self.settings.compiled_folders, self.view)
