@@ -342,10 +342,10 @@ def _interrupted() -> "NoReturn":  # noqa: F821
 
 def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
              migration_report, substitute, with_agent_objects, config_path, isolated) -> None:
+    from gitops_lint.compile.run import CompileRequest, compile_project
     from gitops_lint.config import ConfigError
-    from gitops_lint.diagnostics import Severity
     from gitops_lint.discover import DiscoveryError
-    from gitops_lint.engine import LintOptions, UsageError, lint
+    from gitops_lint.engine import UsageError
 
     paths = list(paths) or ["."]
     if migration_report is not None and not migrate:
@@ -358,64 +358,35 @@ def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, m
         paths = ["."]
     cwd = cwd or Path.cwd()
     try:
-        config, root = resolve_config(paths, config_path, isolated, cwd)
-        base = config.path.parent.resolve() if config.path is not None else root
-        # Never compile our own output: DIR, and any earlier output (a folder with our marker), are left out.
-        from gitops_lint.compile.tree import compiled_folders
-
-        skipped = compiled_folders(base)
-        if out_dir is not None and base in out_dir.parents:
-            skipped.append(out_dir.relative_to(base).as_posix())
-        # gitignore-style patterns: a folder named `out[1]` must match itself, not `out1`.
-        config.exclude = [*config.exclude, *("/" + re.sub(r"([\\*?\[\]!#])", r"\\\1", rel) + "/" for rel in skipped)]
-        result = lint(LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version,
-                                  compiled_folders=tuple(base / rel for rel in skipped)))
-    except (ConfigError, UsageError, DiscoveryError) as exc:
+        config, _ = resolve_config(paths, config_path, isolated, cwd)
+        outcome = compile_project(CompileRequest(
+            paths=paths, config=config, cwd=cwd, out_dir=out_dir, defaults=defaults, flux_version=flux_version,
+            force=force, migrate=migrate, migrate_source=migrate_source, substitute=substitute,
+            with_agent_objects=with_agent_objects))
+    except (ConfigError, UsageError, DiscoveryError, ValueError) as exc:
         fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - the user gets a message and exit 2, never a traceback
         _internal_error(exc)
-    ctx = result.context
-    migration = None
-    if migrate:
-        from gitops_lint.compile.legacy import migrate_agents
-
-        migration = migrate_agents(ctx.files, ctx.model, gitlab_url=config.gitlab_url or "https://gitlab.com",
-                                   source=migrate_source)
-    # The removed `gitops` section (AGT003) is what `--migrate` exists to fix: where the migration replaces
-    # the whole section, that finding does not refuse the run.
-    resolved = migration.replaced if migration is not None else frozenset()
-    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR
-              and not (d.rule == "AGT003" and d.path in resolved)]
-    if errors and not force:
-        for d in errors[:20]:
+    if outcome.refused:
+        for d in outcome.refused[:20]:
             click.echo(f"{d.path}:{d.span.line}:{d.span.column}: error {d.rule} {d.message}", err=True)
         # A finding, not a usage error: exit 1, as `check` would.
-        click.echo(f"gitops-lint: {len(errors)} error-level finding(s): fix them first (gitops-lint check), "
+        click.echo(f"gitops-lint: {len(outcome.refused)} error-level finding(s): fix them first (gitops-lint check), "
                    "or compile with --force", err=True)
         sys.exit(EXIT_FINDINGS)
-    from gitops_lint.compile import CompileError, check_tree, compile_context, diff_tree, stream, write_tree
-
-    generated = {}
-    if migration is not None:
-        from gitops_lint.compile.legacy import render_report, report_json
-        from gitops_lint.secrets import redact as redact_text
-
-        generated = migration.documents
-        click.echo(redact_text(render_report(migration)), err=True, nl=False)
-        if migration_report is not None:
-            try:
-                write_atomically(migration_report, report_json(migration))
-            except OSError as exc:
-                fail(f"cannot write {migration_report}: {exc.strerror or exc}")
-    try:
-        compiled = compile_context(ctx, defaults=defaults, substitute=substitute, with_agent_objects=with_agent_objects,
-                                   generated=generated, root=result.root, without_gitops=resolved)
-    except ValueError as exc:
-        fail(str(exc))
-    except Exception as exc:  # noqa: BLE001
-        _internal_error(exc)
+    from gitops_lint.compile import CompileError, check_tree, diff_tree, stream, write_tree
     from gitops_lint.secrets import redact
 
+    if outcome.migration is not None:
+        from gitops_lint.compile.legacy import render_report, report_json
+
+        click.echo(redact(render_report(outcome.migration)), err=True, nl=False)
+        if migration_report is not None:
+            try:
+                write_atomically(migration_report, report_json(outcome.migration))
+            except OSError as exc:
+                fail(f"cannot write {migration_report}: {exc.strerror or exc}")
+    compiled = outcome.compiled
     for rel, line, message in compiled.warnings:
         click.echo(redact(f"{rel}:{line}: warning {message}"), err=True)
     for rel, line, message in compiled.errors:
