@@ -45,21 +45,28 @@ RawSpan = tuple[int, int, int, int]
 _SPAN_BYTES = 4 * array("I").itemsize
 
 
-class MapPos:
-    """Positions of a mapping: its own span, and per key the key's span and the value's tree."""
+class _Packed:
+    """What mappings and lists share: spans packed as unsigned ints, own span first."""
 
-    __slots__ = ("_spans", "_keys", "_kids")
-
-    def __init__(self, spans: bytes, keys: tuple, kids: tuple | None):
-        self._spans, self._keys, self._kids = spans, keys, kids
+    __slots__ = ("_spans", "_kids")
 
     @property
     def span(self) -> RawSpan:
         return tuple(self.spans()[0:4])  # type: ignore[return-value]
 
     def spans(self) -> memoryview:
-        """The packed spans as ints: own span, then per entry key span and value span."""
+        """The packed spans as ints: own span, then per entry key span and value span (a mapping) or each
+        item's span (a list)."""
         return memoryview(self._spans).cast("I")
+
+
+class MapPos(_Packed):
+    """Positions of a mapping: its own span, and per key the key's span and the value's tree."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, spans: bytes, keys: tuple, kids: tuple | None):
+        self._spans, self._keys, self._kids = spans, keys, kids
 
     @property
     def entries(self) -> dict[Any, tuple[RawSpan, "PosTree"]]:
@@ -83,19 +90,13 @@ class MapPos:
         return tuple(spans[at : at + 4]), (kid if kid is not None else tuple(spans[at + 4 : at + 8]))  # type: ignore[return-value]
 
 
-class SeqPos:
-    __slots__ = ("_spans", "_kids")
+class SeqPos(_Packed):
+    """Positions of a list: its own span, and each item's tree."""
+
+    __slots__ = ()
 
     def __init__(self, spans: bytes, kids: tuple | None):
         self._spans, self._kids = spans, kids
-
-    @property
-    def span(self) -> RawSpan:
-        return tuple(self.spans()[0:4])  # type: ignore[return-value]
-
-    def spans(self) -> memoryview:
-        """The packed spans as ints: own span, then each item's span."""
-        return memoryview(self._spans).cast("I")
 
     @property
     def items(self) -> list["PosTree"]:
