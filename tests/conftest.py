@@ -32,10 +32,11 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_GOLDEN = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
 
 
-def assert_golden(name: str, actual: str) -> None:
-    """`actual` equals the golden file `tests/golden/<name>`. Golden files are written only when
-    GITOPS_LINT_UPDATE_GOLDEN is set: a missing one fails, so a test can never pass by writing its answer."""
-    path = GOLDEN / name
+def assert_golden(name: str, actual: str, *, folder: Path = GOLDEN) -> None:
+    """`actual` equals the golden file `tests/golden/<name>` (`<folder>/<name>` when given, e.g. the rule
+    snapshots). Golden files are written only when GITOPS_LINT_UPDATE_GOLDEN is set: a missing one fails,
+    so a test can never pass by writing its answer."""
+    path = folder / name
     if UPDATE_GOLDEN:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual, encoding="utf-8", newline="")

@@ -90,7 +90,8 @@ def object_names(ctx: Context) -> Iterator[Finding]:
                 what = "DNS-1123 label" if label else "DNS-1123 subdomain"
                 yield at(obj, ("metadata", "name"), (
                     f"{obj.kind} name {name!r} is not a valid {what} (lowercase letters, digits, '-'"
-                    f"{'' if label else ' and .'}, starting and ending with a letter or digit, at most {limit} "
+                    + ("" if label else " and '.'")
+                    + f", starting and ending with a letter or digit, at most {limit} "
                     "characters): the API server rejects it"))
         namespace = obj.metadata.namespace
         if isinstance(namespace, str) and "${" not in namespace and (len(namespace) > 63
