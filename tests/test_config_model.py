@@ -1,0 +1,229 @@
+"""`.gitops-lint.yaml` is one pydantic model: it validates the file, is the typed `Config`, and generates the schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from gitops_lint.config import Config, ConfigError, config_keys, config_schema, load_config, parse_config
+from tests.conftest import PROJECT, write_tree
+
+SCHEMA_FILE = PROJECT / "schemas" / "config.schema.json"
+
+
+def _generator():
+    sys.path.insert(0, str(PROJECT / "scripts"))
+    try:
+        import generate_config_schema
+    finally:
+        sys.path.remove(str(PROJECT / "scripts"))
+    return generate_config_schema
+
+
+def _load(tmp_path: Path, text: str) -> Config:
+    config = tmp_path / ".gitops-lint.yaml"
+    config.write_text(text, encoding="utf-8")
+    return load_config(config)
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    message = str(caught.value)
+    prefix = str(tmp_path / ".gitops-lint.yaml")
+    assert message.startswith(prefix), message
+    return message[len(prefix):]
+
+
+# --------------------------------------------------------------------------- the schema is generated
+
+
+def test_the_committed_schema_is_the_generated_one() -> None:
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == _generator().render(), \
+        "run scripts/generate_config_schema.py and commit schemas/config.schema.json"
+
+
+def test_the_generator_check_mode(tmp_path: Path) -> None:
+    generator = _generator()
+    out = tmp_path / "config.schema.json"
+    assert generator.main(["--out", str(out), "--check"]) == 1
+    assert generator.main(["--out", str(out)]) == 0
+    assert generator.main(["--out", str(out), "--check"]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == config_schema()
+
+
+def test_the_schema_is_useful_to_editors() -> None:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] and ".gitops-lint.yaml" in schema["description"]
+    assert schema["additionalProperties"] is False
+    assert list(schema["properties"]) == config_keys()
+    for key, prop in schema["properties"].items():
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", key), key  # kebab-case, as in the file
+        assert len(prop.get("description", "")) > 20, f"{key}: no useful description"
+    # `path` is where the file was found, not a key of the file
+    assert "path" not in schema["properties"]
+
+
+def test_every_attribute_the_code_reads_is_a_field() -> None:
+    """Attribute names the rest of the code uses (cli.py, engine.py, tests) stay those of the old dataclass."""
+    assert set(Config.model_fields) == {
+        "path", "select", "extend_select", "ignore", "per_path_ignores", "severity", "exclude", "fail_on",
+        "flux_version", "gitlab_version", "gitlab_url", "rule_options", "custom_rules", "agent_configs"}
+
+
+VALID = [
+    "",
+    "select: [ALL]\nignore: [AGT002]\n",
+    "extend-select: [FLX]\nper-path-ignores: {'vendor/**': [ALL]}\n",
+    "severity: {duplicate-key: warning, AGT001: info}\nfail-on: warning\n",
+    "exclude: ['ansible/**', '**/charts/**']\nagent-configs: ['deploy/*.yaml']\n",
+    "flux-version: '2.10'\ngitlab-version: '17.8'\ngitlab-url: https://gitlab.example.com\n",
+    "rule-options: {FLX001: {max: 3}, duplicate-key: {}}\ncustom-rules: [lint-rules/]\n",
+]
+INVALID = [
+    "ignroe: [YAML001]\n",
+    "custom_rules: [x]\n",  # attribute names are not keys of the file
+    "path: elsewhere\n",
+    "select: AGT001\n",
+    "select: ['']\n",
+    "severity: {duplicate-key: warn}\n",
+    "fail-on: fatal\n",
+    "flux-version: 2.10\n",
+    "flux-version: '3.1'\n",
+    "gitlab-version: '17'\n",
+    "gitlab-url: gitlab.com\n",
+    "exclude: [a, 3]\n",
+    "per-path-ignores: {vendor: ALL}\n",
+    "rule-options: {FLX001: 3}\n",
+    "custom-rules: ['']\n",
+    "agent-configs: [~]\n",
+    "select:\n",
+    "- select\n",
+]
+
+
+@pytest.mark.parametrize("text", VALID + INVALID)
+def test_the_model_and_the_schema_judge_alike(tmp_path: Path, text: str) -> None:
+    data = yaml.safe_load(text) or {}
+    schema_says = not list(jsonschema.Draft202012Validator(config_schema()).iter_errors(data))
+    try:
+        parse_config(data, tmp_path / ".gitops-lint.yaml")
+        model_says = True
+    except ConfigError:
+        model_says = False
+    assert model_says == schema_says == (text in VALID)
+
+
+def test_the_shipped_configurations_are_valid(tmp_path: Path) -> None:
+    load_config(PROJECT / "examples" / ".gitops-lint.yaml")
+    load_config(PROJECT / ".gitops-lint.yaml")
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration"):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "README's Configuration section has no YAML example"
+    config = _load(tmp_path, block.group(1))
+    assert config.select == ["ALL"] and config.severity == {"duplicate-key": "warning"}
+
+
+# --------------------------------------------------------------------------- the typed object
+
+
+def test_keys_are_kebab_case_in_the_file_and_snake_case_in_code(tmp_path: Path) -> None:
+    config = _load(tmp_path, "extend-select: [FLX]\nper-path-ignores: {'a/**': [ALL]}\nfail-on: info\n"
+                             "flux-version: '2.8'\ngitlab-url: https://gitlab.example.com\n"
+                             "custom-rules: [lint-rules, /abs/rules]\nagent-configs: ['*.yaml']\n")
+    assert config.path == tmp_path / ".gitops-lint.yaml"
+    assert config.extend_select == ["FLX"] and config.per_path_ignores == {"a/**": ["ALL"]}
+    assert config.fail_on == "info" and config.flux_version == "2.8"
+    assert config.gitlab_url == "https://gitlab.example.com" and config.agent_configs == ["*.yaml"]
+    # custom rule folders are relative to the configuration file's folder
+    assert config.custom_rules == [tmp_path / "lint-rules", Path("/abs/rules")]
+    assert config.select is None and config.ignore == [] and config.rule_options == {}
+
+
+def test_defaults_and_construction_by_attribute_name() -> None:
+    default = load_config(None)
+    assert default == Config() and default.path is None and default.fail_on == "error"
+    assert default.select is None and default.exclude == [] and default.custom_rules == []
+    made = Config(custom_rules=[Path("rules")], agent_configs=["*.yaml"], severity={"AGT001": "info"})
+    assert made.custom_rules == [Path("rules")] and made.severity == {"AGT001": "info"}
+    # the CLI and compile adjust a loaded configuration in place
+    default.gitlab_version = "17.8"
+    default.exclude = [*default.exclude, "/out/"]
+    assert default.gitlab_version == "17.8" and default.exclude == ["/out/"]
+    assert Config().exclude == [], "defaults are not shared between configurations"
+    default.ignore.append("AGT001")
+    default.severity["AGT001"] = "info"
+    assert load_config(None).ignore == [] and Config().severity == {}
+
+
+def test_an_empty_file_is_the_defaults(tmp_path: Path) -> None:
+    config = _load(tmp_path, "# nothing yet\n")
+    assert config.model_dump() == Config().model_dump() and config.path is not None
+
+
+# --------------------------------------------------------------------------- errors name the file, line and key
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("select: [ALL]\nignroe: [YAML001]\n", ":2:1: unknown configuration key 'ignroe' (did you mean 'ignore'?)"),
+    ("custom_rules: [x]\n", ":1:1: unknown configuration key 'custom_rules' (did you mean 'custom-rules'?)"),
+    ("bogus: 1\n", ":1:1: unknown configuration key 'bogus' (known keys: select, extend-select, ignore, "),
+    ("path: x\n", ":1:1: unknown configuration key 'path' (known keys: "),
+    ("select: AGT001\n", ":1:9: select: 'AGT001': Input should be a valid list"),
+    ("severity:\n  duplicate-key: warn\n",
+     ":2:18: severity.duplicate-key: 'warn': Input should be 'error', 'warning' or 'info'"),
+    ("exclude:\n  - a\n  - 3\n", ":3:5: exclude.1: 3: Input should be a valid string"),
+    ("flux-version: 2.10\n", ":1:15: flux-version: 2.1: Input should be a valid string (quote it"),
+    ("flux-version: '3.1'\n", r":1:15: flux-version: '3.1': String should match pattern '^2\.[0-9]+$' "
+                              "(for example '2.9')"),
+    ("custom-rules: [ok, '']\n", ":1:20: custom-rules.1: a folder path must not be empty"),
+    ("per-path-ignores:\n  '': [ALL]\n", ":2:3: per-path-ignores.'': key '': String should have at least 1"),
+    ("select: 3\nexclude: [1]\n", ":1:9: select: 3: Input should be a valid list"),  # the first in the file
+    ("exclude: [1]\nselect: 3\n", ":1:11: exclude.0: 1: Input should be a valid string"),
+    ("fail-on:\n", ":1:1: fail-on: no value given (remove the key to use the default)"),
+    ("- select\n", ":1:1: the configuration must be a mapping of settings"),
+    ("select: [ALL\n", ":2:1: invalid YAML: "),
+])
+def test_error_messages(tmp_path: Path, text: str, expected: str) -> None:
+    assert _error(tmp_path, text).startswith(expected)
+
+
+def test_unreadable_configuration(tmp_path: Path) -> None:
+    (tmp_path / "latin1.yaml").write_bytes(b"select: [\xff]\n")
+    for name in ("latin1.yaml", "missing.yaml"):
+        with pytest.raises(ConfigError, match=rf"^{re.escape(str(tmp_path / name))}: cannot read configuration"):
+            load_config(tmp_path / name)
+
+
+def test_the_command_line_reports_the_line_and_exits_2(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+                          ".gitops-lint.yaml": "select: [ALL]\nignroe: [YAML001]\n"})
+    env = {k: v for k, v in os.environ.items() if k != "GITOPS_LINT_CONFIG"}
+    out = subprocess.run([sys.executable, "-m", "gitops_lint", "check", "."], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 2, out.stderr
+    assert ".gitops-lint.yaml:2:1: unknown configuration key 'ignroe' (did you mean 'ignore'?)" in out.stderr
+
+
+# --------------------------------------------------------------------------- startup stays cheap
+
+
+def test_a_run_without_a_configuration_file_never_builds_the_validator() -> None:
+    code = ("from gitops_lint.config import Config, load_config\n"
+            "c = load_config(None); c.gitlab_version = '17.8'; c.exclude = [*c.exclude, 'x/']\n"
+            "assert c.fail_on == 'error' and c.path is None\n"
+            "print(Config.__pydantic_complete__)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
