@@ -77,8 +77,8 @@ def interval_too_long(ctx: Context, max_interval: str = "24h") -> Iterator[Findi
         receiver = ("; a Receiver wakes it on push, but push events are best-effort and the interval is the safety "
                     "net" if id(obj) in covered else "; no Receiver in this repository wakes it")
         yield at(obj, ("spec", "interval"), (
-            f"interval {obj.spec.interval}: drift and missed changes are corrected only every "
-            f"{format_go_duration(interval)}{receiver}; keep it at most {max_interval}"))
+            f"interval {obj.spec.interval}: drift and missed changes are corrected only that often"
+            f"{receiver}; keep it at most {max_interval}"))
 
 
 def timeout_exceeds_interval(ctx: Context) -> Iterator[Finding]:
