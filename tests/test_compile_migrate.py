@@ -285,3 +285,30 @@ def test_migrate_with_agent_objects_is_idempotent(tmp_path) -> None:
     again = run(args, tmp_path / "out")
     assert again.returncode == 0, again.stderr
     assert again.stdout == first.stdout
+
+
+def test_entries_keep_their_index_next_to_malformed_ones() -> None:
+    # Entries are read through the typed ManifestProjectCF one by one: a malformed neighbour (not a mapping,
+    # values of the wrong type) neither shifts the index the report gives nor takes the others down.
+    sources, model = _load({".gitlab/agents/a/config.yaml": (
+        "gitops:\n  manifest_projects:\n  - 3\n  - id: g/one\n    prune: 'yes'\n    ref: {branch: 5, tag: v1}\n"
+        "    paths: [3, {glob: 5}, {glob: '/m/*.yaml'}]\n  - null\n  - id: g/two\n    prune: false\n")})
+    result = migrate_agents(sources, model)
+    assert sorted(result.documents) == ["flux/migrated/a/one.yaml", "flux/migrated/a/two.yaml"]
+    by_field = {(item["project"], item["field"]): item for item in result.report}
+    assert by_field[("#0", "gitops.manifest_projects[0]")]["value"] == 3
+    assert by_field[("#2", "gitops.manifest_projects[2]")]["message"] == "entry is not a mapping; skipped"
+    assert by_field[("g/one", "gitops.manifest_projects[1].prune")]["value"] == "yes"
+    assert [item["value"] for item in result.report if item["field"] == "gitops.manifest_projects[1].paths"][:3] == [
+        3, {"glob": 5}, ["/m/*.yaml"]]
+    one = result.documents["flux/migrated/a/one.yaml"]
+    assert one[0].data["spec"]["ref"] == {"tag": "v1"} and one[1].data["spec"]["prune"] is True
+    assert result.documents["flux/migrated/a/two.yaml"][1].data["spec"]["prune"] is False
+
+
+def test_numeric_id_labels_every_item_of_its_project() -> None:
+    # Fixed: the items reported before the numeric `id` was read went under `#0`, the rest under the ID.
+    sources, model = _load({".gitlab/agents/a/config.yaml": (
+        "gitops:\n  manifest_projects:\n  - id: 123\n    extra: 1\n    resource_inclusions: []\n")})
+    result = migrate_agents(sources, model)
+    assert {item["project"] for item in result.report if item["field"] != "gitops"} == {"123"}

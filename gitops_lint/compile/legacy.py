@@ -51,12 +51,18 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 from urllib.parse import urlparse
+
+from pydantic import ValidationError
+from wcmatch import glob as wcglob
 
 from gitops_lint.compile.agent_objects import GeneratedDocument
 from gitops_lint.compile.origin import document_origin
-from gitops_lint.durations import DurationError, format_go_duration, parse_proto_duration
+from gitops_lint.durations import DurationError, format_go_duration, parse_go_duration, parse_proto_duration
+from gitops_lint.model.agent import AgentConfig, GitopsCF, GitRefCF, ManifestProjectCF, PathCF
+from gitops_lint.model.base import Model
 
 __all__ = [
     "DEFAULT_GLOB",
@@ -80,9 +86,6 @@ DEFAULT_BRANCH_GUESS = "main"
 _GIT_API = "source.toolkit.fluxcd.io/v1"
 _KS_API = "kustomize.toolkit.fluxcd.io/v1"
 _KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
-_MANIFEST_KEYS = {"id", "ref", "default_namespace", "paths", "reconcile_timeout", "dry_run_strategy", "prune",
-                  "prune_timeout", "prune_propagation_policy", "inventory_policy", "resource_inclusions",
-                  "resource_exclusions"}
 
 
 @dataclass(slots=True)
@@ -149,20 +152,26 @@ def _split_alternatives(body: str) -> list[str]:
     return parts
 
 
-def _segment_regex(segment: str) -> re.Pattern[str]:
-    """One path segment (no `/`, braces expanded): `*`, `?`, `[...]`/`[!...]`/`[^...]`, `\\x`."""
-    out, i, n = [], 0, len(segment)
+#: doublestar v2 as kas used it, in wcmatch's terms: `**` as a whole segment spans folders (GLOBSTAR),
+#: `*` also matches names starting with `.` (DOTGLOB; dot folders are skipped before matching), case
+#: matters on every OS (CASE). No BRACE: bracex follows bash (`{a}` stays literal, `{1..3}` is a
+#: sequence) where doublestar expands `{a}` and knows no sequences, so `brace_expand` does that part.
+#: No NEGATE or EXTGLOB: `!` and `@(...)` are literal, as in doublestar.
+_WCMATCH_FLAGS = wcglob.GLOBSTAR | wcglob.DOTGLOB | wcglob.CASE
+
+_STARS_ONLY = frozenset({"*", "**"})
+
+
+def _unclosed_class(segment: str) -> bool:
+    """Whether a `[` in `segment` has no closing `]` (doublestar: ErrBadPattern, so the glob matches nothing;
+    wcmatch would read the `[` literally)."""
+    i, n = 0, len(segment)
     while i < n:
         c = segment[i]
-        if c == "\\" and i + 1 < n:
-            out.append(re.escape(segment[i + 1]))
+        if c == "\\":
             i += 2
             continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
+        if c == "[":
             j = i + 1
             if j < n and segment[j] in "!^":
                 j += 1
@@ -170,33 +179,50 @@ def _segment_regex(segment: str) -> re.Pattern[str]:
                 j += 1
             while j < n and segment[j] != "]":
                 j += 1
-            if j >= n:  # unclosed: doublestar reports ErrBadPattern; it then matches nothing
-                return re.compile(r"(?!)")
-            body = segment[i + 1 : j]
-            negate = body[:1] in ("!", "^")
-            if negate:
-                body = body[1:]
-            body = body.replace("\\", "\\\\").replace("]", "\\]") if body else body
-            out.append(f"[{'^' if negate else ''}{body}]")
+            if j >= n:
+                return True
             i = j
-        else:
-            out.append(re.escape(c))
         i += 1
-    return re.compile("".join(out), re.DOTALL)
+    return False
 
 
-def _match_segments(pattern: list[str], path: list[str]) -> bool:
-    if not pattern:
-        return not path
-    head = pattern[0]
-    if head == "**":
-        rest = pattern[1:]
-        if not rest:
-            return True
-        return any(_match_segments(rest, path[k:]) for k in range(len(path) + 1))
-    if not path:
-        return False
-    return bool(_segment_regex(head).fullmatch(path[0])) and _match_segments(pattern[1:], path[1:])
+def _normalized(alternative: str) -> list[str]:
+    """One brace-free alternative as wcmatch patterns with doublestar's meaning; [] when it matches nothing.
+
+    * `a//b` and a trailing `/` name no file;
+    * a run of whole segments that are only `*` and `**` means "at least as many folders as it has `*`",
+      so it is rewritten as those `*` then one `**` (`**/*/**/*` -> `*/*/**`): the same paths, without the
+      backtracking that a regex of many `**` does on long paths;
+    * a trailing `/**` also matches zero folders (`a/**` matches `a`), which GLOBSTAR does not.
+    """
+    segments = alternative.split("/")
+    if "" in segments or any(_unclosed_class(s) for s in segments):
+        return []
+    out: list[str] = []
+    i = 0
+    while i < len(segments):
+        if segments[i] not in _STARS_ONLY:
+            out.append(segments[i])
+            i += 1
+            continue
+        j = i
+        while j < len(segments) and segments[j] in _STARS_ONLY:
+            j += 1
+        run = segments[i:j]
+        out.extend(["*"] * run.count("*") + (["**"] if "**" in run else []))
+        i = j
+    patterns = ["/".join(out)]
+    if len(out) > 1 and out[-1] == "**":
+        patterns.append("/".join(out[:-1]))
+    return patterns
+
+
+@lru_cache(maxsize=256)
+def _matcher(pattern: str) -> Any:
+    """The compiled wcmatch matcher of a doublestar glob (leading `/` already stripped); None if it
+    matches nothing."""
+    patterns = [p for alternative in brace_expand(pattern) for p in _normalized(alternative)]
+    return wcglob.compile(patterns, flags=_WCMATCH_FLAGS) if patterns else None
 
 
 def glob_match(pattern: str, path: str, *, skip_dot_dirs: bool = True) -> bool:
@@ -206,24 +232,14 @@ def glob_match(pattern: str, path: str, *, skip_dot_dirs: bool = True) -> bool:
     segment matches zero or more folders; `*`, `?` and `[...]` stay within one segment (a
     `**` inside a longer segment acts as `*`); `{a,b}` alternatives may nest. With
     `skip_dot_dirs`, files below a folder whose name starts with `.` never match (kas did not
-    descend into them), even when the pattern names that folder.
+    descend into them), even when the pattern names that folder. Matching is wcmatch's
+    (`_WCMATCH_FLAGS`), after `brace_expand` and `_normalized`.
     """
-    pattern = pattern.lstrip("/")
     path = path.lstrip("/")
-    parts = path.split("/")
-    if skip_dot_dirs and any(p.startswith(".") for p in parts[:-1]):
+    if skip_dot_dirs and any(p.startswith(".") for p in path.split("/")[:-1]):
         return False
-    for alternative in brace_expand(pattern):
-        segments = [s for s in alternative.split("/")]
-        # `a//b` and a trailing `/` name no file; collapse `**/**`.
-        collapsed: list[str] = []
-        for s in segments:
-            if s == "**" and collapsed and collapsed[-1] == "**":
-                continue
-            collapsed.append(s)
-        if _match_segments(collapsed, parts):
-            return True
-    return False
+    matcher = _matcher(pattern.lstrip("/"))
+    return matcher is not None and matcher.match(path)
 
 
 def select_files(globs: list[str], paths: list[str]) -> list[str]:
@@ -277,13 +293,7 @@ def _duration(value: Any, field_: str, report: _Report) -> str | None:
 
 
 def _ns(go_duration: str) -> int:
-    from gitops_lint.durations import parse_go_duration
-
     return parse_go_duration(go_duration)
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", source: str = "git",
@@ -294,7 +304,6 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
     selects when a manifest project is this repository); `config_project` is this
     repository's GitLab path (`group/project`), when known.
     """
-    from gitops_lint.model.agent import AgentConfig
     from gitops_lint.model.kubernetes import KubernetesObject
 
     if source not in ("git", "oci"):
@@ -309,94 +318,167 @@ def migrate_agents(files, model, *, gitlab_url: str = "https://gitlab.com", sour
     used_paths: set[str] = set()
     replaced: set[str] = set()
     for agent in agents:
-        raw = agent.doc.data if agent.doc is not None else None
-        if not isinstance(raw, dict) or "gitops" not in raw:
-            continue
         name = agent.agent_name or "agent"
+        section = _read_section(agent, _Report(result, name, ""))
+        if section is None:
+            continue
+        if section.replaced:
+            replaced.add(agent.path)
         project_dir = agent.location.project_dir if agent.location is not None else ""
-        gitops = raw["gitops"]
-        report = _Report(result, name, "")
-        if gitops is None:
-            replaced.add(agent.path)
-            report("gitops", None, "an empty section: the compiled agent config leaves it out")
-            continue
-        if not isinstance(gitops, dict):
-            report("gitops", gitops, "`gitops` is not a mapping; nothing to migrate")
-            continue
-        unknown = sorted(str(k) for k in gitops if k not in ("manifest_projects", "charts"))
-        if gitops.get("charts") is not None:
-            report("gitops.charts", "…", "experimental Helm charts (removed in 2023) are not migrated; "
-                   "write a HelmRelease for each")
-        projects = gitops.get("manifest_projects")
-        if projects is None:
-            if unknown:
-                report("gitops", unknown, f"no `manifest_projects` (unknown key(s) {', '.join(unknown)}: a typo?); "
-                       "nothing to migrate")
-            continue
-        if unknown:
-            report("gitops", unknown, f"unknown key(s) {', '.join(unknown)} ignored")
-        if isinstance(projects, dict):
-            projects = [projects]
-            report("gitops.manifest_projects", "mapping",
-                   "`manifest_projects` is a mapping, not a list (a `- ` is missing): GitLab rejected this "
-                   "config; it is migrated as a one-project list")
-        elif not isinstance(projects, list):
-            report("gitops.manifest_projects", projects, "`manifest_projects` is not a list; nothing to migrate")
-            continue
-        if gitops.get("charts") is None:  # else part of it is not migrated: the section stays, and so does AGT003
-            replaced.add(agent.path)
-            report("gitops", None, "replaced by the Flux objects this migration writes: the compiled agent config leaves the "
-                   "section out; delete it from the source config once Flux applies the manifests")
-        for index, entry in enumerate(projects):
-            _migrate_project(result, name, project_dir, index, entry, rels, used_paths, document_origin(agent.doc),
+        origin = document_origin(agent.doc)
+        for index, entry in section.entries:
+            if entry is None:
+                _Report(result, name, f"#{index}")(f"gitops.manifest_projects[{index}]", section.raw[index],
+                                                  "entry is not a mapping; skipped")
+                continue
+            _migrate_project(result, name, project_dir, index, entry, rels, used_paths, origin,
                              gitlab_url=gitlab_url, source=source, config_project=config_project)
     result.documents = dict(sorted(result.documents.items()))
     result.replaced = frozenset(replaced)
     return result
 
 
-def _migrate_project(result: MigrationResult, agent: str, project_dir: str, index: int, entry: Any,
+# --------------------------------------------------------------------------- reading the typed section
+
+
+M = TypeVar("M", bound=Model)
+
+
+def _typed(cls: type[M], data: dict) -> tuple[M, dict[Any, Any]]:
+    """`data` as the typed `cls`, one key at a time: the object built from the keys the model takes, and
+    {key: value} of those it refuses (a wrong type; a key that is not a string).
+
+    Key by key rather than through `build_lenient`, so that a refused value is known by its key (the
+    report shows it) and never takes a neighbour with it.
+    """
+    taken: dict[str, Any] = {}
+    refused: dict[Any, Any] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            refused[key] = value
+            continue
+        try:
+            cls.model_validate({key: value})
+        except ValidationError:
+            refused[key] = value
+        else:
+            taken[key] = value
+    return cls.model_validate(taken), refused
+
+
+@dataclass(slots=True)
+class _Project:
+    """One `manifest_projects` entry: the typed fields, what the model refused, and the typed `paths`."""
+
+    fields: ManifestProjectCF
+    refused: dict[Any, Any]
+    #: Each `paths` item: typed when it is a mapping with a `glob` string, else the value as written.
+    paths: list[PathCF | Any] | None
+
+    def value(self, name: str) -> Any:
+        """The typed value of field `name`, or the value the model refused there (for the report)."""
+        return self.refused.get(name, getattr(self.fields, name))
+
+    @property
+    def unknown(self) -> list[str]:
+        keys = [*(self.fields.model_extra or {}), *(k for k in self.refused if k not in ManifestProjectCF.model_fields)]
+        return sorted(str(k) for k in keys)
+
+
+@dataclass(slots=True)
+class _Section:
+    """What of an agent's `gitops` section the migration reads."""
+
+    #: (index in the file's list, the entry; None when it is not a mapping).
+    entries: list[tuple[int, _Project | None]]
+    #: The list as written (a mapping read as a one-project list), to show an entry that is no mapping.
+    raw: list[Any]
+    #: Whether the documents replace the whole section (the compiled config leaves it out).
+    replaced: bool
+
+
+def _read_project(data: dict) -> _Project:
+    paths_raw = data.get("paths")
+    fields, refused = _typed(ManifestProjectCF, {k: v for k, v in data.items() if k != "paths"})
+    paths: list[PathCF | Any] | None = None
+    if isinstance(paths_raw, list):
+        paths = [_path_item(item) for item in paths_raw]
+    elif paths_raw is not None:  # `paths:` with no value is no list, but means the default, as for GitLab
+        refused["paths"] = paths_raw
+    return _Project(fields, refused, paths)
+
+
+def _path_item(item: Any) -> PathCF | Any:
+    """A `paths` item, typed; as written when the model refuses it (shown in the report)."""
+    if not isinstance(item, dict):
+        return item
+    typed, refused = _typed(PathCF, item)
+    return item if refused else typed
+
+
+def _read_section(agent: AgentConfig, report: _Report) -> _Section | None:
+    """The agent's `gitops` section through the typed models (`GitopsCF`, `ManifestProjectCF`, `PathCF`),
+    reporting what cannot be migrated; None when there is nothing to migrate.
+
+    Read from the document rather than from `agent.gitops`: lenient building drops a whole entry that is
+    not a mapping, which would shift the index of every later entry (the report names entries by index).
+    """
+    raw = agent.doc.data if agent.doc is not None else None
+    if not isinstance(raw, dict) or "gitops" not in raw:
+        return None
+    gitops_raw = raw["gitops"]
+    if gitops_raw is None:
+        report("gitops", None, "an empty section: the compiled agent config leaves it out")
+        return _Section([], [], replaced=True)
+    if not isinstance(gitops_raw, dict):
+        report("gitops", gitops_raw, "`gitops` is not a mapping; nothing to migrate")
+        return None
+    projects = gitops_raw.get("manifest_projects")
+    gitops, refused = _typed(GitopsCF, {k: v for k, v in gitops_raw.items() if k != "manifest_projects"})
+    unknown = sorted(str(k) for k in [*(gitops.model_extra or {}), *(k for k in refused if k != "charts")])
+    has_charts = gitops.charts is not None or refused.get("charts") is not None
+    if has_charts:
+        report("gitops.charts", "…", "experimental Helm charts (removed in 2023) are not migrated; "
+               "write a HelmRelease for each")
+    if projects is None:
+        if unknown:
+            report("gitops", unknown, f"no `manifest_projects` (unknown key(s) {', '.join(unknown)}: a typo?); "
+                   "nothing to migrate")
+        return None
+    if unknown:
+        report("gitops", unknown, f"unknown key(s) {', '.join(unknown)} ignored")
+    if isinstance(projects, dict):
+        projects = [projects]
+        report("gitops.manifest_projects", "mapping",
+               "`manifest_projects` is a mapping, not a list (a `- ` is missing): GitLab rejected this "
+               "config; it is migrated as a one-project list")
+    elif not isinstance(projects, list):
+        report("gitops.manifest_projects", projects, "`manifest_projects` is not a list; nothing to migrate")
+        return None
+    if not has_charts:  # else part of it is not migrated: the section stays, and so does AGT003
+        report("gitops", None, "replaced by the Flux objects this migration writes: the compiled agent config leaves the "
+               "section out; delete it from the source config once Flux applies the manifests")
+    entries = [(i, _read_project(e) if isinstance(e, dict) else None) for i, e in enumerate(projects)]
+    return _Section(entries, projects, replaced=not has_charts)
+
+
+# --------------------------------------------------------------------------- one manifest project
+
+
+def _migrate_project(result: MigrationResult, agent: str, project_dir: str, index: int, entry: _Project,
                      rels: list[str], used_paths: set[str], origin: tuple[str, int], *, gitlab_url: str,
                      source: str, config_project: str | None) -> None:
     where = f"gitops.manifest_projects[{index}]"
-    if not isinstance(entry, dict):
-        _Report(result, agent, f"#{index}")(where, entry, "entry is not a mapping; skipped")
-        return
-    raw_id = entry.get("id")
-    project_id = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
-    label = project_id or f"#{index}"
-    report = _Report(result, agent, label)
-    unknown = sorted(str(k) for k in entry if k not in _MANIFEST_KEYS)
+    path, local, label, id_problem = _project_path(entry, config_project)
+    report = _Report(result, agent, label or f"#{index}")
+    unknown = entry.unknown
     if unknown:
         report(f"{where}", unknown, f"unknown key(s) {', '.join(unknown)} ignored (GitLab rejected them)")
     for removed in ("resource_inclusions", "resource_exclusions"):
-        if entry.get(removed) is not None:
+        if entry.value(removed) is not None:
             report(f"{where}.{removed}", "…", "removed in GitLab 14.0; not migrated")
-
-    # --- which project, and is it this repository?
-    if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
-        project_id = str(raw_id)
-        label = project_id
-        report = _Report(result, agent, label)
-    local = False
-    if project_id is None:
-        local = True
-        if config_project:
-            path = config_project
-        else:
-            path = "TODO-agent-config-project"
-            report(f"{where}.id", raw_id, "no `id`: the agent used its configuration project; its GitLab path is "
-                   f"unknown here, so the URL holds `{path}` (give the project path, e.g. `group/project`)")
-    else:
-        path = project_id.strip().strip("/")
-        if path.endswith(".git"):
-            path = path[:-4]
-        if re.fullmatch(r"[0-9]+", path):
-            report(f"{where}.id", raw_id, "a numeric project ID: Flux needs the project's path in the URL; "
-                   "replace it with `group/project`")
-        elif "/" not in path or path.endswith((".yaml", ".yml")):
-            report(f"{where}.id", raw_id, "does not look like a project path (`group/project`); check the URL")
-        local = config_project is not None and path == config_project.strip("/")
+    if id_problem is not None:
+        report(f"{where}.id", entry.value("id"), id_problem)
 
     slug = _slug(path.rsplit("/", 1)[-1] if "/" in path else path)
     base = f"{OUTPUT_DIR}/{_slug(agent)}/{slug}"
@@ -406,98 +488,148 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
     used_paths.add(f"{base}.yaml")
     name = _name(agent, slug)
 
-    # --- ref
-    ref_raw = entry.get("ref")
-    ref: dict[str, str] = {}
-    if isinstance(ref_raw, dict):
-        for key in ("branch", "tag", "commit"):
-            if _str(ref_raw.get(key)):
-                ref[key] = ref_raw[key]
-        if len(ref) > 1:
-            report(f"{where}.ref", ref_raw, "more than one of branch/tag/commit (GitLab wanted exactly one); "
-                   "Flux uses commit over tag over branch")
-    elif ref_raw is not None:
-        report(f"{where}.ref", ref_raw, "`ref` is not a mapping; ignored")
-    if not ref:
-        ref = {"branch": DEFAULT_BRANCH_GUESS}
-        report(f"{where}.ref", None, f"the agent used the project's default branch; `branch: {DEFAULT_BRANCH_GUESS}` "
-               "is a guess (Flux's own default would be `master`): set the real default branch")
-
-    # --- durations, flags
-    reconcile = _duration(entry.get("reconcile_timeout"), f"{where}.reconcile_timeout", report)
-    # The agent's default (1h) is not written: without `wait` Flux's timeout only bounds the apply, and
-    # Flux's default (the interval) keeps a slow apply from overlapping the next run (our INT003).
-    timeout = reconcile if reconcile not in (None, DEFAULT_TIMEOUT) else None
-    if timeout is not None and _ns(timeout) > _ns(KUSTOMIZATION_INTERVAL):
-        report(f"{where}.reconcile_timeout", entry.get("reconcile_timeout"),
-               f"carried over as `timeout: {timeout}`, longer than the Kustomization's interval "
-               f"{KUSTOMIZATION_INTERVAL}: raise the interval or shorten the timeout")
-    prune_timeout = _duration(entry.get("prune_timeout"), f"{where}.prune_timeout", report)
-    if prune_timeout is not None and prune_timeout != (timeout or DEFAULT_TIMEOUT):
-        report(f"{where}.prune_timeout", entry.get("prune_timeout"),
-               "Flux has one `timeout` for apply, health checks and pruning; it is "
-               f"{timeout or 'the interval (' + KUSTOMIZATION_INTERVAL + ')'}, not the agent's prune timeout "
-               f"{prune_timeout}")
-    prune = entry.get("prune")
-    if not isinstance(prune, bool):
-        if prune is not None:
-            report(f"{where}.prune", prune, "not a boolean; Flux's `prune` is set to the agent default true")
+    ref = _ref(entry, where, report)
+    timeout = _timeout(entry, where, report)
+    prune = entry.fields.prune
+    if prune is None:
+        if entry.value("prune") is not None:
+            report(f"{where}.prune", entry.value("prune"), "not a boolean; Flux's `prune` is set to the agent default true")
         prune = True
-    namespace = entry.get("default_namespace")
-    if not _str(namespace):
-        namespace = "default"
+    namespace = entry.fields.default_namespace or "default"
     report(f"{where}.default_namespace", namespace,
            f"mapped to `targetNamespace: {namespace}`, which sets the namespace of EVERY namespaced object; "
            "the agent only filled in missing namespaces. Remove targetNamespace if the manifests name "
            "their own namespaces")
+    _report_unmapped(entry, where, report)
+    prefix = f"{project_dir}/" if project_dir else ""
+    kustomization_dir = _select_files(result, entry, where, report, local, prefix, base, rels, origin)
+    src, ks = _flux_objects(name, path, ref, prune, namespace, timeout, kustomization_dir, where, report,
+                            gitlab_url=gitlab_url, source=source)
+    note = f"migrated from {where} of the GitLab agent `{agent}`, project {path}; review the migration report"
+    result.documents[f"{prefix}{base}.yaml"] = [GeneratedDocument(*origin, note, src),
+                                                GeneratedDocument(*origin, note, ks)]
 
-    dry_run = entry.get("dry_run_strategy")
+
+def _project_path(entry: _Project, config_project: str | None) -> tuple[str, bool, str | None, str | None]:
+    """The project's GitLab path, whether it is this repository, its label in the report (None: by index)
+    and what is wrong with its `id`."""
+    raw_id = entry.value("id")
+    project_id = entry.fields.id if entry.fields.id and entry.fields.id.strip() else None
+    if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+        project_id = str(raw_id)  # refused by the model (not a string), but the agent took a number
+    if project_id is None:
+        if config_project:
+            return config_project, True, None, None
+        path = "TODO-agent-config-project"
+        return path, True, None, ("no `id`: the agent used its configuration project; its GitLab path is "
+                                  f"unknown here, so the URL holds `{path}` (give the project path, e.g. "
+                                  "`group/project`)")
+    path = project_id.strip().strip("/")
+    if path.endswith(".git"):
+        path = path[:-4]
+    problem = None
+    if re.fullmatch(r"[0-9]+", path):
+        problem = "a numeric project ID: Flux needs the project's path in the URL; replace it with `group/project`"
+    elif "/" not in path or path.endswith((".yaml", ".yml")):
+        problem = "does not look like a project path (`group/project`); check the URL"
+    return path, config_project is not None and path == config_project.strip("/"), project_id, problem
+
+
+def _ref(entry: _Project, where: str, report: _Report) -> dict[str, str]:
+    """`ref` as Flux writes it: the set one of branch/tag/commit, or the default-branch guess (reported)."""
+    ref: dict[str, str] = {}
+    typed, refused = entry.fields.ref, entry.refused.get("ref")
+    if isinstance(refused, dict):  # a mapping with a value that is no string: the other keys still count
+        typed = _typed(GitRefCF, refused)[0]
+    if typed is not None:
+        ref = {key: getattr(typed, key) for key in ("branch", "tag", "commit") if getattr(typed, key)}
+        if len(ref) > 1:
+            report(f"{where}.ref", refused or typed.model_dump(exclude_unset=True),
+                   "more than one of branch/tag/commit (GitLab wanted exactly one); Flux uses commit over tag "
+                   "over branch")
+    elif refused is not None:
+        report(f"{where}.ref", refused, "`ref` is not a mapping; ignored")
+    if not ref:
+        ref = {"branch": DEFAULT_BRANCH_GUESS}
+        report(f"{where}.ref", None, f"the agent used the project's default branch; `branch: {DEFAULT_BRANCH_GUESS}` "
+               "is a guess (Flux's own default would be `master`): set the real default branch")
+    return ref
+
+
+def _timeout(entry: _Project, where: str, report: _Report) -> str | None:
+    """The Kustomization's `timeout`: a non-default `reconcile_timeout`; the prune timeout is reported."""
+    reconcile = _duration(entry.value("reconcile_timeout"), f"{where}.reconcile_timeout", report)
+    # The agent's default (1h) is not written: without `wait` Flux's timeout only bounds the apply, and
+    # Flux's default (the interval) keeps a slow apply from overlapping the next run (our INT003).
+    timeout = reconcile if reconcile not in (None, DEFAULT_TIMEOUT) else None
+    if timeout is not None and _ns(timeout) > _ns(KUSTOMIZATION_INTERVAL):
+        report(f"{where}.reconcile_timeout", entry.value("reconcile_timeout"),
+               f"carried over as `timeout: {timeout}`, longer than the Kustomization's interval "
+               f"{KUSTOMIZATION_INTERVAL}: raise the interval or shorten the timeout")
+    prune_timeout = _duration(entry.value("prune_timeout"), f"{where}.prune_timeout", report)
+    if prune_timeout is not None and prune_timeout != (timeout or DEFAULT_TIMEOUT):
+        report(f"{where}.prune_timeout", entry.value("prune_timeout"),
+               "Flux has one `timeout` for apply, health checks and pruning; it is "
+               f"{timeout or 'the interval (' + KUSTOMIZATION_INTERVAL + ')'}, not the agent's prune timeout "
+               f"{prune_timeout}")
+    return timeout
+
+
+def _report_unmapped(entry: _Project, where: str, report: _Report) -> None:
+    """Settings with no Flux equivalent, when they ask for something other than what Flux does."""
+    dry_run = entry.value("dry_run_strategy")
     if dry_run not in (None, "", "none"):
         report(f"{where}.dry_run_strategy", dry_run,
                "no Flux equivalent: Flux always runs a server-side dry-run and then applies; to only preview, "
                "use `flux diff kustomization` or `spec.suspend: true`")
-    propagation = entry.get("prune_propagation_policy")
+    propagation = entry.value("prune_propagation_policy")
     if propagation not in (None, "", "background"):
         report(f"{where}.prune_propagation_policy", propagation or "foreground",
                "no Flux equivalent: Flux garbage-collects pruned objects with background propagation "
                "(`spec.deletionPolicy` controls what happens when the Kustomization itself is deleted, not pruning)"
                + ("; to keep objects, label them `kustomize.toolkit.fluxcd.io/prune: disabled`"
                   if propagation == "orphan" else ""))
-    inventory = entry.get("inventory_policy")
+    inventory = entry.value("inventory_policy")
     if inventory != "adopt_all":
         report(f"{where}.inventory_policy", inventory or "must_match",
                "no Flux equivalent: Flux applies over existing objects whoever created them (like adopt_all); "
                "the agent's inventory ConfigMap in the default namespace is not read by Flux and can be deleted "
                "once Flux owns the objects")
 
-    # --- file selection
-    globs, glob_problems = _globs(entry.get("paths"))
+
+def _select_files(result: MigrationResult, entry: _Project, where: str, report: _Report, local: bool, prefix: str,
+                  base: str, rels: list[str], origin: tuple[str, int]) -> str | None:
+    """The folder of the generated kustomization.yaml listing the files the globs select (this repository
+    only), or None (`path: ./`); what the user must do is reported."""
+    globs, glob_problems = _globs(entry)
     for problem in glob_problems:
         report(f"{where}.paths", *problem)
-    kustomization_dir = None
-    if local:
-        prefix = f"{project_dir}/" if project_dir else ""
-        in_project = [r[len(prefix):] for r in rels if r.startswith(prefix)]
-        matched = [p for p in select_files(globs, in_project) if not p.startswith(f"{OUTPUT_DIR}/")]
-        if matched:
-            kustomization_dir = base
-            depth = base.count("/") + 1
-            resources = ["../" * depth + p for p in matched]
-            kustomization = {"apiVersion": _KUSTOMIZE_API, "kind": "Kustomization", "resources": resources}
-            result.documents[f"{prefix}{base}/kustomization.yaml"] = [
-                GeneratedDocument(*origin, f"migrated: the files {where}.paths selects", kustomization)]
-            report(f"{where}.paths", globs, f"the project is this repository: {len(matched)} matched file(s) "
-                   f"listed in {base}/kustomization.yaml; regenerate it when files are added")
-        else:
-            report(f"{where}.paths", globs, "the project is this repository but no loaded file matches these "
-                   "globs: create a kustomization.yaml listing the files and point the Kustomization's "
-                   "`path` at its folder")
-    else:
+    if not local:
         report(f"{where}.paths", globs, "the manifests live in another project: Flux applies every manifest under "
                "`path` (or the kustomization.yaml there); create a kustomization.yaml in that project listing "
                "the files these globs match (doublestar, leading `/` stripped, dot folders skipped)")
+        return None
+    in_project = [r[len(prefix):] for r in rels if r.startswith(prefix)]
+    matched = [p for p in select_files(globs, in_project) if not p.startswith(f"{OUTPUT_DIR}/")]
+    if not matched:
+        report(f"{where}.paths", globs, "the project is this repository but no loaded file matches these "
+               "globs: create a kustomization.yaml listing the files and point the Kustomization's "
+               "`path` at its folder")
+        return None
+    depth = base.count("/") + 1
+    resources = ["../" * depth + p for p in matched]
+    kustomization = {"apiVersion": _KUSTOMIZE_API, "kind": "Kustomization", "resources": resources}
+    result.documents[f"{prefix}{base}/kustomization.yaml"] = [
+        GeneratedDocument(*origin, f"migrated: the files {where}.paths selects", kustomization)]
+    report(f"{where}.paths", globs, f"the project is this repository: {len(matched)} matched file(s) "
+           f"listed in {base}/kustomization.yaml; regenerate it when files are added")
+    return base
 
-    # --- objects
+
+def _flux_objects(name: str, path: str, ref: dict[str, str], prune: bool, namespace: str, timeout: str | None,
+                  kustomization_dir: str | None, where: str, report: _Report, *, gitlab_url: str,
+                  source: str) -> tuple[dict, dict]:
+    """The source (GitRepository or OCIRepository) and the Kustomization applying it."""
     host = urlparse(gitlab_url).hostname or "gitlab.com"
     if source == "oci":
         tag = ref.get("tag") or ref.get("branch") or "latest"
@@ -524,22 +656,19 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
         ks_spec["timeout"] = timeout
     ks = {"apiVersion": _KS_API, "kind": "Kustomization", "metadata": {"name": name, "namespace": NAMESPACE},
           "spec": ks_spec}
-    note = f"migrated from {where} of the GitLab agent `{agent}`, project {path}; review the migration report"
-    prefix = f"{project_dir}/" if project_dir else ""
-    result.documents[f"{prefix}{base}.yaml"] = [GeneratedDocument(*origin, note, src),
-                                                GeneratedDocument(*origin, note, ks)]
+    return src, ks
 
 
-def _globs(paths: Any) -> tuple[list[str], list[tuple[Any, str]]]:
+def _globs(entry: _Project) -> tuple[list[str], list[tuple[Any, str]]]:
     problems: list[tuple[Any, str]] = []
     globs: list[str] = []
-    if paths is not None and not isinstance(paths, list):
-        problems.append((paths, f"`paths` is not a list; the default `{DEFAULT_GLOB}` is used"))
-        paths = []
-    for item in paths or []:
-        glob = item.get("glob") if isinstance(item, dict) else None
-        if not isinstance(glob, str) or not glob:
-            problems.append((item, "entry without a `glob` string; ignored"))
+    if "paths" in entry.refused:
+        problems.append((entry.refused["paths"], f"`paths` is not a list; the default `{DEFAULT_GLOB}` is used"))
+    for item in entry.paths or []:
+        glob = item.glob if isinstance(item, PathCF) else None
+        if not glob:
+            problems.append((item.model_dump(exclude_unset=True) if isinstance(item, PathCF) else item,
+                             "entry without a `glob` string; ignored"))
             continue
         globs.append(glob)
         if re.search(r"\{[^}]*,\s|\s[,}]", glob):
