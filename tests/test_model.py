@@ -557,3 +557,19 @@ def test_wrong_containers_are_one_problem_each(text, path):
     repo, problems = build(GitRepository, "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n" + text)
     assert [p.path for p in problems] == [path]
     assert repo.spec is not None and repo.kind == "GitRepository"
+
+
+def test_problems_in_a_list_name_the_items_as_they_stand_in_the_file() -> None:
+    """Dropping a failing item shifts the later ones: each problem still names the item in the file."""
+    from gitops_lint.model import build_model
+    from gitops_lint.yaml.loader import load_text
+
+    text = ("gitops:\n  manifest_projects:\n  - 3\n  - id: a/b\n    prune: 7\n  - null\n"
+            "  - id: c/d\n    ref: main\n")
+    source = load_text(text, ".gitlab/agents/x/config.yaml")
+    problems = build_model([source]).problems
+    assert [(p.path, source.documents[0].locate(p.path).line) for p in problems] == [
+        (("gitops", "manifest_projects", 0), 3),
+        (("gitops", "manifest_projects", 1, "prune"), 5),
+        (("gitops", "manifest_projects", 3, "ref"), 8),
+    ]

@@ -78,25 +78,33 @@ def build_lenient(cls: type[M], doc: Document, data: Any | None = None) -> tuple
     """
     data = doc.data if data is None else data
     problems: list[ModelProblem] = []
+    # List items dropped so far, by the list's path in the document: later rounds see shifted indices,
+    # and each problem must still name the item as it stands in the file.
+    gone: dict[DataPath, list[int]] = {}
     for _ in range(_MAX_ROUNDS):
         try:
             obj = cls.model_validate(data)
             break
         except ValidationError as exc:
-            removed = False
-            seen: set[DataPath] = set()
+            failing: dict[DataPath, DataPath] = {}  # path in `data` -> path in the document
             for error in exc.errors(include_url=False):
                 path = _data_path(error["loc"], data)
                 if error["loc"] and error["loc"][-1] == "[key]":
                     error = {**error, "type": "invalid_key"}
-                if not path or path in seen:
+                if not path or path in failing:
                     continue  # one problem per value, however many union members refused it
-                seen.add(path)
+                failing[path] = _in_document(path, gone)
                 # `null` means "not set" to Kubernetes and to protobuf JSON alike: no problem, just drop it.
                 if error.get("input") is not None or error["type"] == "invalid_key":
-                    problems.append(ModelProblem(doc, path, _message(path, error)))
+                    problems.append(ModelProblem(doc, failing[path], _message(failing[path], error)))
+            removed = False
+            # Deepest and last first, so each removal leaves the paths still to remove where they were.
+            for path in sorted(failing, key=_removal_order, reverse=True):
                 data, did = _without(data, path)
                 removed = removed or did
+                if did and isinstance(path[-1], int):
+                    original = failing[path]
+                    gone.setdefault(original[:-1], []).append(original[-1])
             if not removed:
                 obj = cls.model_construct()
                 break
@@ -104,6 +112,25 @@ def build_lenient(cls: type[M], doc: Document, data: Any | None = None) -> tuple
         obj = cls.model_construct()
     obj._doc = doc
     return obj, problems
+
+
+def _removal_order(path: DataPath) -> tuple:
+    return tuple((0, step) if isinstance(step, int) else (1, str(step)) for step in path)
+
+
+def _in_document(path: DataPath, gone: dict[DataPath, list[int]]) -> DataPath:
+    """`path` in data that lost list items (`gone`: original indices per list) as a path in the document."""
+    out: list[str | int] = []
+    for step in path:
+        if isinstance(step, int):
+            index = step
+            for dropped in sorted(gone.get(tuple(out), ())):
+                if dropped <= index:
+                    index += 1
+            out.append(index)
+        else:
+            out.append(step)
+    return tuple(out)
 
 
 def _data_path(loc: tuple, data: Any) -> DataPath:
