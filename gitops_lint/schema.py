@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from gitops_lint.diagnostics import show_value
+from gitops_lint.model.gitlab import gitlab_release
 from gitops_lint.yaml.positions import DataPath, format_path
 
 #: Kinds of violation, each reported by its own rule.
@@ -202,13 +203,6 @@ def _matches_pattern_properties(schema: dict, key: str) -> bool:
     return any(re.search(p, key) for p in (schema.get("patternProperties") or {}))
 
 
-def _version(text: Any) -> tuple[int, int] | None:
-    if not isinstance(text, str) or "." not in text:
-        return None
-    major, _, minor = text.partition(".")
-    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
-
-
 def _lifecycle(schema: Any, instance: Any, path: DataPath, version: tuple[int, int] | None) -> Iterator[Violation]:
     """Keys GitLab removed (`x-gitlab-removed`) or added after the target release (`x-gitlab-since`)."""
     if not isinstance(schema, dict):
@@ -219,7 +213,7 @@ def _lifecycle(schema: Any, instance: Any, path: DataPath, version: tuple[int, i
             sub = properties.get(key)
             if not isinstance(sub, dict):
                 continue
-            removed, since = _version(sub.get("x-gitlab-removed")), _version(sub.get("x-gitlab-since"))
+            removed, since = gitlab_release(sub.get("x-gitlab-removed")), gitlab_release(sub.get("x-gitlab-since"))
             where = format_path(path + (key,))
             if removed and sub.get("x-gitlab-removed-effect", "rejected") != "rejected":
                 # still parsed, just without effect: a rule of its own says so (legacy `gitops`); a key removed

@@ -22,11 +22,9 @@ GITOPS_DEPRECATED, GITOPS_REMOVED = (16, 2), (17, 0)
 
 def gitlab_version(ctx: Context) -> tuple[int, int] | None:
     """The GitLab release to judge against; None means the newest."""
-    text = ctx.settings.gitlab_version
-    if not text:
-        return None
-    major, _, minor = str(text).partition(".")
-    return int(major), int(minor or 0)
+    from gitops_lint.model.gitlab import gitlab_release
+
+    return gitlab_release(ctx.settings.gitlab_version)
 
 
 def legacy_gitops(ctx: Context) -> Iterator[Finding]:

@@ -17,6 +17,15 @@ from gitops_lint.model.flux.source import GitRepository
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
+def gitlab_release(text: object) -> tuple[int, int] | None:
+    """`MAJOR.MINOR` (a target GitLab release, or a schema's `x-gitlab-since`) as a comparable pair; None
+    when there is none or it is no such text."""
+    if not isinstance(text, str) or "." not in text:
+        return None
+    major, _, minor = text.partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
+
+
 def agent_object_name(name: str, limit: int) -> str:
     """The agent's `objectWithPrefix`: `gitlab-<name>` cut to `limit`, ending in `-x` if cut at a non-alphanumeric."""
     result = "gitlab-" + name
