@@ -499,3 +499,21 @@ def _template_reason(path: Path, rel: str, charts: _ChartDirs) -> str | None:
         if parts[i] == "templates" and charts.is_chart(Path(*parts[:i])):
             return "a Helm chart template"
     return None
+
+
+def repository_reader(root: Path):
+    """The bytes of a regular file inside `root`, by relative path; None for folders, missing files and
+    anything a symbolic link leads outside `root` to. For what discovery does not load (generator inputs,
+    `.json` patches): the view, the schema rules and compile all read through it."""
+    real_root = Path(os.path.realpath(root))
+
+    def read(rel: str) -> bytes | None:
+        path = Path(os.path.realpath(real_root / rel))
+        if real_root not in path.parents or not path.is_file():
+            return None
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    return read

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from gitops_lint.engine import LintOptions, load_context
-from gitops_lint.view.flux import _reader
+from gitops_lint.discover import repository_reader
 from gitops_lint.view.kustomize import Kustomizer, finish, label_selector_matches
 from tests.conftest import shared_path, write_tree
 
@@ -26,7 +26,7 @@ KUBECTL = shutil.which("kubectl")
 
 def build(root: Path, folder: str) -> list[tuple]:
     ctx = load_context(LintOptions(paths=["."], cwd=root))
-    kustomizer = Kustomizer(ctx.model.objects, ctx.files, _reader(root))
+    kustomizer = Kustomizer(ctx.model.objects, ctx.files, repository_reader(root))
     return sorted((r.identity for r in finish(kustomizer.build(folder))), key=repr)
 
 
@@ -144,7 +144,7 @@ def test_every_corpus_kustomization_builds_to_what_kustomize_builds() -> None:
     agreed, refused, differing = 0, 0, []
     for repo in sorted(p for p in corpus.iterdir() if p.is_dir() and not p.name.startswith("_")):
         ctx = load_context(LintOptions(paths=["."], cwd=repo))
-        kustomizer = Kustomizer(ctx.model.objects, ctx.files, _reader(repo))
+        kustomizer = Kustomizer(ctx.model.objects, ctx.files, repository_reader(repo))
         folders = sorted(kustomizer.kustomize_by_dir)
         with ThreadPoolExecutor(4) as pool:
             expected = list(pool.map(lambda folder: kustomize(repo / folder), folders))

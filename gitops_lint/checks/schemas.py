@@ -143,36 +143,14 @@ def patched_fields(ctx: Context) -> dict[str, set[tuple]]:
     Kustomization's `spec.patches`, or a kustomize `patches` entry). A field a
     patch sets is not missing.
     """
-    import yaml
+    from gitops_lint.discover import repository_reader
+    from gitops_lint.model.kustomize import repository_patches
 
-    from gitops_lint.graph import join_path
-    from gitops_lint.model.flux.kustomize import Kustomization
-    from gitops_lint.model.kustomize import KustomizeFile
-
-    texts: list[tuple[str | None, str]] = []  # (target kind, patch text)
-    for ks in ctx.model.of_type(Kustomization):
-        for patch in ks.spec.patches:
-            if isinstance(patch.patch, str):
-                texts.append((patch.target.kind if patch.target else None, patch.patch))
-    by_rel = {f.rel: f for f in ctx.files}
-    for kustomize in ctx.model.of_type(KustomizeFile):
-        folder = kustomize.path.rpartition("/")[0]
-        for patch in kustomize.patches:
-            target = patch.target.get("kind") if isinstance(patch.target, dict) else getattr(patch.target, "kind", None)
-            if isinstance(patch.patch, str):
-                texts.append((target, patch.patch))
-            elif isinstance(patch.path, str) and (rel := join_path(folder, patch.path)) in by_rel:
-                texts.append((target, by_rel[rel].text))
     patched: dict[str, set[tuple]] = {}
-    for kind, text in texts:
-        try:
-            documents = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
-        except yaml.YAMLError:
-            continue
-        for document in documents:
-            own_kind = kind or (document.get("kind") if isinstance(document, dict) else None)
-            if not own_kind:
-                continue
+    root = ctx.settings.root
+    for kind, document in repository_patches(ctx.model, ctx.files, repository_reader(root) if root else None):
+        own_kind = kind or (document.get("kind") if isinstance(document, dict) else None)
+        if own_kind:
             patched.setdefault(own_kind, set()).update(_leaf_paths(document))
     return patched
 

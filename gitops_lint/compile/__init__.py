@@ -35,7 +35,6 @@ templates) are left out.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from gitops_lint.compile.normalize import (
 from gitops_lint.compile.origin import HEADER_RE, LINE_RE, header, header_of
 from gitops_lint.compile.substitute import Variables, substitute_document
 from gitops_lint.compile.tree import MARKER, CompileError, check_tree, diff_tree, stream, write_tree
+from gitops_lint.discover import repository_reader  # noqa: F401 - compile's public name for it
 from gitops_lint.model import Model
 from gitops_lint.model.kubernetes import is_generated
 from gitops_lint.model.kustomize import as_list
@@ -187,23 +187,6 @@ def output_name(source: SourceFile) -> str:
     parts = Path(source.path).parts if source.path else ()
     real = "/".join(parts[-depth:]) if len(parts) >= depth else source.rel
     return real if real != source.rel and printable(real) == source.rel else source.rel
-
-
-def repository_reader(root: Path) -> Reader:
-    """The bytes of a regular file inside `root`, by relative path; None for folders, missing files
-    and anything a symbolic link leads outside `root` to (never copied into the output)."""
-    real_root = Path(os.path.realpath(root))
-
-    def read(rel: str) -> bytes | None:
-        path = Path(os.path.realpath(real_root / rel))
-        if real_root not in path.parents or not path.is_file():
-            return None
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
-
-    return read
 
 
 def _with_generated(ctx: object, generated: dict[str, list[GeneratedDocument]]) -> Model:
@@ -420,8 +403,6 @@ def kustomize_namespaces(model: Model) -> dict[str, str]:
 
 #: JSON6902 operations, and the pointer of each that must name an existing field.
 _EXISTING = {"remove": "path", "replace": "path", "test": "path", "move": "from", "copy": "from"}
-#: Kinds whose `patch`/`jsonOp` strings (or `patchesJson6902[].patch` lists) patch objects of the repository.
-_PATCHING_KINDS = {"Kustomization", "PatchTransformer", "PatchJson6902Transformer", "ReplacementTransformer"}
 
 
 def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> frozenset[tuple[str, ...]]:
@@ -433,30 +414,11 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
     keeping a default that some patch names, in any object, costs a line and is
     stable when compiled again.
     """
-    from gitops_lint.model.kustomize import INPUT, PATCH, KustomizeFile
-
-    loaded = {source.rel: source for source in files}
-
-    def documents(rel: str) -> list:
-        """The data of each document of a patch or replacements file, loaded or read now (`.json`)."""
-        source = loaded.get(rel)
-        if source is None:
-            raw = read(rel)
-            text = raw.decode("utf-8", "replace") if raw is not None else ""
-            source = loaded[rel] = load_text(text, rel)
-        return [doc.data for doc in source.documents]
+    from gitops_lint.model.kustomize import repository_patches
 
     items: list = []  # JSON6902 operations and replacements, as found
-    for ref in model.file_references:
-        if ref.target and (ref.role == PATCH or (ref.role == INPUT and "replacements" in ref.field)):
-            items += [item for data in documents(ref.target) for item in (data if isinstance(data, list) else [data])]
-    for obj in model.objects:
-        data = obj.doc.data
-        if isinstance(data, dict) and (data.get("kind") in _PATCHING_KINDS or isinstance(obj, KustomizeFile)):
-            for patch in _inline_patches(data):
-                if isinstance(patch, str):
-                    patch = [item for doc in load_text(patch).documents for item in as_list(doc.data)]
-                items += as_list(patch)
+    for _, document in repository_patches(model, files, read):
+        items += document if isinstance(document, list) else [document]
     needed: set[tuple[str, ...]] = set()
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("path"), str):  # a JSON6902 operation
@@ -472,22 +434,6 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
             needed.update(_field_path(path) for path in paths if isinstance(path, str))
     needed.discard(())
     return frozenset(needed)
-
-
-def _inline_patches(data: object) -> list:
-    """The `patch`/`jsonOp` values and inline `replacements` anywhere in a kustomization, Flux
-    Kustomization or patch transformer."""
-    found: list = []
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            found += [node[key] for key in ("patch", "jsonOp") if key in node]
-            found += [[r for r in as_list(node.get("replacements")) if isinstance(r, dict) and "source" in r]]
-            stack += [v for k, v in node.items() if k not in ("patch", "jsonOp")]
-        elif isinstance(node, list):
-            stack += node
-    return found
 
 
 def _pointer(text: str) -> tuple[str, ...]:

@@ -208,3 +208,70 @@ def _add(out: list[FileReference], owner: Located, folder: str, field: tuple, en
 def as_list(value: Any) -> list:
     """`value` when it is a list, else an empty one: kustomize files may hold anything where a list belongs."""
     return value if isinstance(value, list) else []
+
+
+# --------------------------------------------------------------------------- the patches a repository holds
+
+#: Kinds whose `patch`/`jsonOp` strings (or `patchesJson6902[].patch` lists) patch objects of the repository.
+PATCHING_KINDS = frozenset({"Kustomization", "PatchTransformer", "PatchJson6902Transformer", "ReplacementTransformer"})
+
+
+def repository_patches(model: Any, files: Iterable[Any], read: Any = None) -> list[tuple[str | None, Any]]:
+    """(kind the entry targets, document) of every patch and replacement the repository holds: patch files
+    and replacement files kustomizations name, and what kustomizations, Flux Kustomizations and patch
+    transformers hold inline. A document is a strategic-merge patch (a mapping), a JSON 6902 patch or a
+    list of replacements (a list). The kind is None where the entry names no target.
+
+    One walk for every consumer: the schema rules (fields a patch sets are not missing) and `compile`
+    (fields a patch needs must stay).
+    """
+    from gitops_lint.yaml.loader import load_text
+
+    loaded = {source.rel: source for source in files}
+
+    def documents(rel: str) -> list:
+        source = loaded.get(rel)
+        if source is None:
+            raw = read(rel) if read is not None else None
+            text = raw.decode("utf-8", "replace") if raw is not None else ""
+            source = loaded[rel] = load_text(text, rel)
+        return [doc.data for doc in source.documents if doc.data is not None]
+
+    out: list[tuple[str | None, Any]] = []
+    for ref in model.file_references:
+        if ref.target and (ref.role == PATCH or (ref.role == INPUT and "replacements" in ref.field)):
+            entry = _at(ref.owner.doc.data, ref.field[:-1]) if ref.field and ref.field[-1] == "path" else None
+            kind = _target_kind(entry)
+            out += [(kind, data) for data in documents(ref.target)]
+    for obj in model.objects:
+        data = obj.doc.data
+        if isinstance(data, dict) and (data.get("kind") in PATCHING_KINDS or isinstance(obj, KustomizeFile)):
+            for kind, patch in _inline_patches(data):
+                if isinstance(patch, str):
+                    out += [(kind, doc.data) for doc in load_text(patch).documents if doc.data is not None]
+                else:
+                    out.append((kind, patch))
+    return out
+
+
+def _target_kind(entry: Any) -> str | None:
+    target = entry.get("target") if isinstance(entry, dict) else None
+    kind = target.get("kind") if isinstance(target, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _inline_patches(data: object) -> list[tuple[str | None, Any]]:
+    """(target kind, value) of the `patch`/`jsonOp` values and inline `replacements` anywhere in a
+    kustomization, Flux Kustomization or patch transformer."""
+    found: list[tuple[str | None, Any]] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind = _target_kind(node)
+            found += [(kind, node[key]) for key in ("patch", "jsonOp") if key in node]
+            found.append((None, [r for r in as_list(node.get("replacements")) if isinstance(r, dict) and "source" in r]))
+            stack += [v for k, v in node.items() if k not in ("patch", "jsonOp")]
+        elif isinstance(node, list):
+            stack += node
+    return found

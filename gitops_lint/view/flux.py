@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
+from gitops_lint.discover import repository_reader
 from gitops_lint.model import Model
 from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject
@@ -157,7 +158,7 @@ class FluxView:
 def build_view(model: Model, files: list[SourceFile], root: Path | None = None, source_root: str = "",
                compiled_folders: Iterable[str] = ()) -> FluxView:
     """Flux's view of the repository (an inactive view when it has no entry point)."""
-    read = _reader(root)
+    read = repository_reader(root) if root is not None else (lambda rel: None)
     kustomizer = Kustomizer(model.objects, files, read)
     patch_files = model.patch_files
     view = FluxView()
@@ -689,25 +690,6 @@ def _text(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def _reader(root: Path | None) -> Callable[[str], bytes | None]:
-    """Reads a repository file that discovery did not load (generator inputs), never outside the root."""
-    if root is None:
-        return lambda rel: None
-    resolved_root = root.resolve()
-
-    def read(rel: str) -> bytes | None:
-        path = (root / rel)
-        try:
-            real = path.resolve()
-            if resolved_root not in real.parents:
-                return None
-            return real.read_bytes() if real.is_file() else None
-        except OSError:
-            return None
-
-    return read
 
 
 def _hidden(rel: str) -> bool:
