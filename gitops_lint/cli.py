@@ -16,10 +16,23 @@ import click
 from gitops_lint import __version__
 from gitops_lint.report import FORMATS as REPORT_FORMATS
 from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INTERRUPTED
-from gitops_lint.schema_index import flux_releases
 
-#: The Flux releases schemas ship for (one list: the schemas folder's).
-FLUX_VERSIONS = flux_releases()
+class FluxRelease(click.ParamType):
+    """`--flux-version 2.N`: one of the releases the schemas ship for, read only when the option is given
+    (nothing on the start-up path)."""
+
+    name = "2.N"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 - click's signature
+        from gitops_lint.schema_index import flux_releases
+
+        if value in flux_releases():
+            return value
+        self.fail(f"{value!r} is not a Flux release gitops-lint has schemas for ({', '.join(flux_releases())})",
+                  param, ctx)
+
+
+FLUX_VERSIONS = FluxRelease()
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -99,7 +112,7 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Configuration file (default: .gitops-lint.yaml found upwards to the git root).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--flux-version", type=click.Choice(FLUX_VERSIONS), help="Flux release to validate against.")
+@click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release to validate against.")
 @click.option("--gitlab-version", metavar="MAJOR.MINOR",
               help="GitLab release the agent configs must suit (default: the newest).")
 @click.option("--select", multiple=True, help="Rules to run: ids, names or prefixes, comma-separated.")
@@ -307,7 +320,7 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
 @click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 @click.option("--defaults", type=click.Choice(["omit", "explicit"]), default="omit", show_default=True,
               help="Drop fields equal to their schema default, or write every default out.")
-@click.option("--flux-version", type=click.Choice(FLUX_VERSIONS), help="Flux release to migrate apiVersions to.")
+@click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release to migrate apiVersions to.")
 @click.option("--force", is_flag=True, help="Compile even when the repository has error-level findings.")
 @click.option("--migrate", is_flag=True,
               help="Also turn legacy gitops.manifest_projects of agent configs into Flux objects, with a report.")

@@ -436,7 +436,7 @@ def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue) -> l
     Flux never applies those objects, so nothing fails (REF010 names each such file once, as info)."""
     if not ctx.view.active:
         return diagnostics
-    unapplied = ctx.view.unapplied_files(ctx.model)
+    unapplied = ctx.view.unapplied_files
     if not unapplied:
         return diagnostics
     kept = []

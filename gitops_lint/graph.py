@@ -24,6 +24,7 @@ from gitops_lint.model import Model
 from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import DNS1123_LABEL, KubernetesObject
 from gitops_lint.model.kustomize import KustomizeFile, is_remote
+from gitops_lint.view.kustomize import archived, join_path  # noqa: F401 - also graph's public names
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import DataPath
 
@@ -193,14 +194,6 @@ class Graph:
         return self._nx
 
 
-def archived(rel: str) -> bool:
-    """Files in hidden folders (`.archive/`, `.old/`) are parked, not applied: reference rules skip them.
-
-    `.gitlab/` is the one hidden folder that holds live configuration.
-    """
-    return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])
-
-
 def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Graph:
     """The graph of what Flux applies (Flux's view, when the repository has an entry point), else of every
     object in the repository. Objects no Kustomization applies stay findable as targets, but their own
@@ -338,28 +331,6 @@ def included_paths(kustomize: KustomizeFile, directory: str) -> Iterator[str]:
                 yield target
 
 
-def join_path(directory: str, entry: str, *, clamp: bool = False, floor: str = "") -> str | None:
-    """`entry` relative to `directory`, normalised; None when it climbs above the root.
-
-    With `clamp`, climbing above `floor` (the source root) stops there instead,
-    as Flux's secure join does for a Kustomization's spec.path.
-    """
-    parts: list[str] = [p for p in directory.split("/") if p and p != "."]
-    lowest = len([p for p in floor.split("/") if p and p != "."])
-    for part in entry.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if len(parts) <= lowest:
-                if clamp:
-                    continue
-                return None
-            parts.pop()
-        else:
-            parts.append(part)
-    return "/".join(parts)
-
-
 def _provided_outside_git(model: Model, namespaces: dict[int, str | None]) -> dict[tuple[str, str | None, str], str]:
     """Secrets and ConfigMaps that objects in the repository create in the cluster."""
     provided: dict[tuple[str, str | None, str], str] = {}
@@ -475,26 +446,16 @@ def _view_paths(view: Any) -> list[PathResolution]:
 
 def _substitute(text: str, ks: Any) -> str | None:
     """`${VAR}` / `${VAR:=default}` from the Kustomization's own postBuild.substitute, or None."""
-    import re
+    from gitops_lint.view.substitute import Unknown, Variables, substitute_text
 
-    values = {}
     post_build = ks.doc.data.get("spec", {}).get("postBuild") if isinstance(ks.doc.data.get("spec"), dict) else None
-    if isinstance(post_build, dict) and isinstance(post_build.get("substitute"), dict):
-        values = {str(k): str(v) for k, v in post_build["substitute"].items()}
-    unknown = False
-
-    def replace(match: "re.Match[str]") -> str:
-        nonlocal unknown
-        name, default = match.group(1), match.group(3)
-        if name in values:
-            return values[name]
-        if default is not None:
-            return default
-        unknown = True
-        return ""
-
-    result = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?=([^}]*))?\}", replace, text)
-    return None if unknown or "${" in result else result
+    inline = post_build.get("substitute") if isinstance(post_build, dict) else None
+    values = {str(k): str(v) for k, v in inline.items()} if isinstance(inline, dict) else {}
+    try:
+        result = substitute_text(text, Variables(values, literal=False))
+    except Unknown:
+        return None
+    return None if "${" in result else result
 
 
 class FileIndex:

@@ -249,7 +249,7 @@ def _unapplied_in_view(ctx: Context) -> Iterator[Finding]:
     from gitops_lint.model.kubernetes import is_generated
 
     view = ctx.view
-    unapplied = view.unapplied_files(ctx.model)
+    unapplied = view.unapplied_files
     unfollowed = [a for a in view.applied if a.skipped]
     caveat = (f"; {len(unfollowed)} Kustomization(s) read sources gitops-lint cannot follow (another repository, "
               "an OCI artifact, a ${VAR} path), which may apply it") if unfollowed else ""

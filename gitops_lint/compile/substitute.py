@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_lint.yaml.loader import Document, load_text
+from gitops_lint.yaml.loader import Document
 from gitops_lint.yaml.positions import DataPath
 
 from gitops_lint.view import substitute as view_substitute
@@ -174,20 +174,13 @@ def written_plain(text: str) -> bool:
     return dump({"k": text}) == f"k: {text}\n"
 
 
-#: Booleans to go-yaml v2 (which reads Flux's substituted text) that YAML 1.1 reads as strings.
-_GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
-
-
 def read_plain(text: str) -> Any:
     """What `text`, written as a plain scalar, reads as (number, boolean, null or string); `Unknown`
-    when it would read as a list or mapping, or not at all."""
-    if text.strip() in _GO_BOOLEANS:
-        return _GO_BOOLEANS[text.strip()]
-    source = load_text(f"- {text}\n")
-    data = source.documents[0].data if len(source.documents) == 1 and not source.problems else None
-    if not (isinstance(data, list) and len(data) == 1) or isinstance(data[0], (dict, list)):
+    when it would read as a list or mapping, or not at all (the view's reading, one rule for both)."""
+    ok, value = view_substitute.plain_scalar(text)
+    if not ok:
         raise Unknown(f"{text!r} would not read back as one value once substituted")
-    return data[0]
+    return value
 
 
 def variables_by_file(resolutions: list[Any]) -> dict[str, list[Variables]]:

@@ -33,7 +33,7 @@ from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject
 from gitops_lint.model.kustomize import FILE_NAMES
 from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resource, add_name_affixes, finish,
-                                        merged_map, set_namespace, _join)
+                                        merged_map, set_namespace, archived, join_path)
 from gitops_lint.view.substitute import Variables, substitute
 from gitops_lint.yaml.loader import SourceFile
 
@@ -106,6 +106,9 @@ class FluxView:
     entry_kind: str | None = None
     _typed: dict[int, KubernetesObject | None] = field(default_factory=dict)
     _files: set[str] | None = None
+    _unapplied: set[str] | None = None
+    #: The model the view was computed from.
+    model: Model | None = None
 
     @property
     def active(self) -> bool:
@@ -118,15 +121,20 @@ class FluxView:
             self._files = {rel for applied in self.applied for rel in applied.files}
         return self._files
 
-    def unapplied_files(self, model: Model) -> set[str]:
+    @property
+    def unapplied_files(self) -> set[str]:
         """Files holding Kubernetes objects or kustomization files that no followed Kustomization reads
-        (patch files and agent configs are neither)."""
-        from gitops_lint.model.kustomize import KustomizeFile
+        (patch files and agent configs are neither); computed once."""
+        if self._unapplied is None:
+            from gitops_lint.model.kustomize import KustomizeFile
 
-        applied = self.applied_files
-        patches = model.patch_files
-        return {o.path for o in model.objects if isinstance(o, (KubernetesObject, KustomizeFile))
-                and o.path not in applied and o.path not in patches}
+            model = self.model
+            applied = self.applied_files
+            patches = model.patch_files if model is not None else set()
+            self._unapplied = {o.path for o in (model.objects if model is not None else ())
+                               if isinstance(o, (KubernetesObject, KustomizeFile))
+                               and o.path not in applied and o.path not in patches}
+        return self._unapplied
 
     @property
     def substituted_files(self) -> set[str]:
@@ -161,7 +169,7 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     read = repository_reader(root) if root is not None else (lambda rel: None)
     kustomizer = Kustomizer(model.objects, files, read)
     patch_files = model.patch_files
-    view = FluxView()
+    view = FluxView(model=model)
     entries = _entry_points(model, kustomizer, source_root, patch_files, view)
     if not entries:
         return view
@@ -209,7 +217,7 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
                   view: FluxView) -> list[Applied]:
     entries: list[Applied] = []
     for obj in model.objects:
-        if not isinstance(obj, KubernetesObject) or obj.path in patch_files or _hidden(obj.path):
+        if not isinstance(obj, KubernetesObject) or obj.path in patch_files or archived(obj.path):
             continue
         data = obj.doc.data
         if obj.group == OPERATOR_GROUP and obj.kind == "FluxInstance":
@@ -243,7 +251,7 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
     for obj in model.objects:
         if not (isinstance(obj, KubernetesObject) and obj.group == KUSTOMIZE_GROUP and obj.kind == "Kustomization"):
             continue
-        if obj.path in patch_files or _hidden(obj.path):
+        if obj.path in patch_files or archived(obj.path):
             continue
         for root in _candidate_roots(obj, source_root):
             applied = Applied(Resource(obj.doc.data, obj, obj.doc), root=root)
@@ -270,12 +278,12 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
         kind = "flux-system/gotk-*.yaml of flux bootstrap"
         if not folders:
             folders = [d for d in sorted(kustomizer.dirs) if len(d.split("/")) >= 2
-                       and d.split("/")[-2] in ("clusters", "cluster") and not _hidden(d + "/x")
+                       and d.split("/")[-2] in ("clusters", "cluster") and not archived(d + "/x")
                        and _first_object_below(model, d) is not None]
             kind = "the convention clusters/<name>"
         for folder in folders:
             holder = _first_object_below(model, folder)
-            if holder is None or _hidden(folder + "/x"):
+            if holder is None or archived(folder + "/x"):
                 continue
             data = {"apiVersion": f"{KUSTOMIZE_GROUP}/v1", "kind": "Kustomization",
                     "metadata": {"name": "flux-system", "namespace": "flux-system"},
@@ -337,7 +345,7 @@ def _candidate_roots(obj: KubernetesObject, source_root: str) -> list[str]:
     raw = spec.get("path") if isinstance(spec, dict) else None
     if not isinstance(raw, str) or "${" in raw:
         return []
-    path = _clamp("", raw.strip())
+    path = _clamp_to("", raw.strip())
     folder = obj.path.rpartition("/")[0]
     roots = []
     ancestors = [folder] + [folder.rsplit("/", i)[0] for i in range(1, folder.count("/") + 1)] + [""]
@@ -360,8 +368,8 @@ def _root_holding(kustomizer: Kustomizer, entry: Applied, source_root: str) -> s
     """The folder a sync's `path` is relative to: the source root when the path is there, else the one
     folder that holds it (an artifact built from a sub-folder, `oci://.../manifests` of `kubernetes/`)."""
     spec = entry.kustomization.data.get("spec", {})
-    path = _clamp("", str(spec.get("path") or "./").strip())
-    if not path or _clamp(source_root, path) in kustomizer.dirs:
+    path = _clamp_to("", str(spec.get("path") or "./").strip())
+    if not path or _clamp_to(source_root, path) in kustomizer.dirs:
         return source_root
     candidates = sorted((d[: -len(path) - 1] for d in kustomizer.dirs if d.endswith("/" + path)), key=len)
     return candidates[0] if candidates else source_root
@@ -464,7 +472,7 @@ def _artifacts(model: Model, view: FluxView) -> dict[str, list[tuple[str, str]]]
     out: dict[str, list[tuple[str, str]]] = {}
     for obj in model.objects:
         if not (isinstance(obj, KubernetesObject) and obj.kind == "ArtifactGenerator"
-                and obj.group == "source.extensions.fluxcd.io") or _hidden(obj.path):
+                and obj.group == "source.extensions.fluxcd.io") or archived(obj.path):
             continue
         roots = {}
         for source in _get(obj.doc.data, ("spec", "sources")) or ():
@@ -480,7 +488,7 @@ def _artifacts(model: Model, view: FluxView) -> dict[str, list[tuple[str, str]]]
                 target = str(copy.get("to") or "@artifact/").lstrip("@").partition("/")[2]
                 if alias in roots:
                     out.setdefault(artifact["name"], []).append(
-                        (_glob_free(target), _clamp(roots[alias], _glob_free(inner))))
+                        (_glob_free(target), _clamp_to(roots[alias], _glob_free(inner))))
     return out
 
 
@@ -491,12 +499,12 @@ def _glob_free(path: str) -> str:
         if any(c in part for c in "*?[{"):
             break
         parts.append(part)
-    return _clamp("", "/".join(parts))
+    return _clamp_to("", "/".join(parts))
 
 
 def _artifact_path(applied: Applied, copies: list[tuple[str, str]]) -> None:
     spec = applied.kustomization.data.get("spec", {})
-    path = _clamp("", str(spec.get("path") or "./").strip())
+    path = _clamp_to("", str(spec.get("path") or "./").strip())
     best = None
     for inside, folder in copies:
         if not inside or path == inside or path.startswith(inside + "/"):
@@ -507,7 +515,7 @@ def _artifact_path(applied: Applied, copies: list[tuple[str, str]]) -> None:
         applied.skipped = f"the path {path!r} is in no folder the ArtifactGenerator copies from this repository"
         return
     rest = path[len(best[0]):].lstrip("/")
-    applied.folder = _clamp(best[1], rest)
+    applied.folder = _clamp_to(best[1], rest)
 
 
 def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
@@ -558,13 +566,13 @@ def _flux_steps(applied: Applied, build: Build, kustomizer: Kustomizer) -> list[
         kustomizer.component(applied.folder or "", entry, build)
     patches = spec.get("patches")
     if isinstance(patches, list) and patches:
-        from gitops_lint.view.kustomize import _parse
+        from gitops_lint.view.kustomize import parse_patch
 
         for index, entry in enumerate(patches):
             if isinstance(entry, dict) and isinstance(entry.get("patch"), str):
                 target = entry.get("target") if isinstance(entry.get("target"), dict) else None
-                for patch in _parse(entry["patch"]):
-                    kustomizer._apply(build, patch, target, _owner(applied), ("spec", "patches", index))
+                for patch in parse_patch(entry["patch"]):
+                    kustomizer.apply_patch(build, patch, target, _owner(applied), ("spec", "patches", index))
     prefix = spec.get("namePrefix") if isinstance(spec.get("namePrefix"), str) else ""
     suffix = spec.get("nameSuffix") if isinstance(spec.get("nameSuffix"), str) else ""
     if prefix or suffix:
@@ -605,25 +613,10 @@ def _resolve_path(applied: Applied) -> None:
         applied.skipped = "the path holds a ${VAR} substitution with no known value"
         applied.folder = None
         return
-    clamped = _clamp(applied.root, raw.strip())
-    applied.escapes = _join(applied.root, raw.strip()) is None
+    clamped = _clamp_to(applied.root, raw.strip())
+    applied.escapes = join_path(applied.root, raw.strip()) is None
     applied.folder = clamped
     applied.skipped = None
-
-
-def _clamp(root: str, entry: str) -> str:
-    """Flux's secure join: a path climbing above the source root stops there."""
-    parts = [p for p in root.split("/") if p and p != "."]
-    floor = len(parts)
-    for part in entry.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if len(parts) > floor:
-                parts.pop()
-        else:
-            parts.append(part)
-    return "/".join(parts)
 
 
 # --------------------------------------------------------------------------- post-build variables
@@ -692,14 +685,14 @@ def _text(value: Any) -> str:
 # --------------------------------------------------------------------------- small helpers
 
 
-def _hidden(rel: str) -> bool:
-    """Files in hidden folders (`.archive/`) are parked, not applied; `.gitlab/` holds live configuration."""
-    return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])
-
-
 def _get(data: Any, path: tuple) -> Any:
     for item in path:
         if not isinstance(data, dict):
             return None
         data = data.get(item)
     return data
+
+
+def _clamp_to(root: str, entry: str) -> str:
+    """Flux's secure join: a path climbing above the source root stops there."""
+    return join_path(root, entry, clamp=True, floor=root) or ""

@@ -266,7 +266,7 @@ class Kustomizer:
         if is_remote(entry):
             build.complete = False
             return
-        target = _join(folder, entry)
+        target = join_path(folder, entry)
         if target is None:
             build.problems.append(BuildProblem(owner, where, f"{entry!r} leaves the repository"))
             return
@@ -291,7 +291,7 @@ class Kustomizer:
         if not isinstance(entry, str) or is_remote(entry):
             build.complete = False
             return
-        target = _join(folder, entry)
+        target = join_path(folder, entry)
         component = self.kustomize_by_dir.get(target or "")
         if component is None:
             build.complete = False
@@ -390,7 +390,7 @@ class Kustomizer:
     def _read(self, folder: str, entry: Any) -> bytes | None:
         if not isinstance(entry, str):
             return None
-        target = _join(folder, entry.strip())
+        target = join_path(folder, entry.strip())
         if target is None:
             return None
         content = self.read(target)  # the bytes kustomize hashes, not the decoded text
@@ -405,17 +405,17 @@ class Kustomizer:
         for index, entry in enumerate(_as_list(data.get("patchesStrategicMerge"))):
             for patch in self._patch_documents(folder, entry, build):
                 if isinstance(patch, dict):
-                    self._apply(build, patch, None, owner, ("patchesStrategicMerge", index))
+                    self.apply_patch(build, patch, None, owner, ("patchesStrategicMerge", index))
         for index, entry in enumerate(_as_list(data.get("patches"))):
             if not isinstance(entry, dict):
                 continue
             content = entry.get("patch") if isinstance(entry.get("patch"), str) else None
             patches = self._patch_documents(folder, entry.get("path"), build) if content is None \
-                else _parse(content)
+                else parse_patch(content)
             target = entry.get("target") if isinstance(entry.get("target"), dict) else None
             options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
             for patch in patches:
-                self._apply(build, patch, target, owner, ("patches", index), options)
+                self.apply_patch(build, patch, target, owner, ("patches", index), options)
         namespace = data.get("namespace")
         if isinstance(namespace, str) and namespace:
             set_namespace(build, namespace, f"namespace from {owner.path}")
@@ -441,27 +441,27 @@ class Kustomizer:
                 continue
             content = entry.get("patch") if isinstance(entry.get("patch"), str) else None
             patches = self._patch_documents(folder, entry.get("path"), build) if content is None \
-                else _parse(content)
+                else parse_patch(content)
             for patch in patches:
-                self._apply(build, patch, entry["target"], owner, ("patchesJson6902", index))
+                self.apply_patch(build, patch, entry["target"], owner, ("patchesJson6902", index))
 
     def _patch_documents(self, folder: str, entry: Any, build: Build) -> list[Any]:
         if not isinstance(entry, str):
             return []
         if "\n" in entry or entry.lstrip().startswith(("{", "[")):
-            return _parse(entry)  # an inline patch written where a path may stand
-        target = _join(folder, entry.strip())
+            return parse_patch(entry)  # an inline patch written where a path may stand
+        target = join_path(folder, entry.strip())
         source = self.sources.get(target or "")
         if source is None:
             text = self.read(target) if target else None
             if text is None:
                 build.complete = False
                 return []
-            return _parse(text.decode("utf-8", "replace"))
+            return parse_patch(text.decode("utf-8", "replace"))
         build.files.append(source.rel)
         return [doc.data for doc in source.documents if doc.data is not None]
 
-    def _apply(self, build: Build, patch: Any, target: dict | None, owner: KustomizeFile, where: tuple,
+    def apply_patch(self, build: Build, patch: Any, target: dict | None, owner: KustomizeFile, where: tuple,
                options: dict | None = None) -> None:
         """One patch (strategic merge when a mapping, JSON 6902 when a list) on the objects it selects."""
         if isinstance(patch, dict) and target is None:
@@ -766,7 +766,7 @@ def _parse_cached(text: str) -> tuple[Any, ...]:
     return tuple(doc.data for doc in load_text(text, "<patch>").documents if doc.data is not None)
 
 
-def _parse(text: str) -> list[Any]:
+def parse_patch(text: str) -> list[Any]:
     """The documents of an inline patch; the same text (a patch many Kustomizations share) is read once.
     Patches are never mutated: merges build new containers and JSON patches copy what they insert."""
     return list(_parse_cached(text))
@@ -791,16 +791,31 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _join(folder: str, entry: str) -> str | None:
-    """`entry` relative to `folder`, normalised; None when it climbs above the root."""
-    parts = [p for p in folder.split("/") if p and p != "."]
-    for part in entry.strip().split("/"):
+def join_path(directory: str, entry: str, *, clamp: bool = False, floor: str = "") -> str | None:
+    """`entry` relative to `directory`, normalised; None when it climbs above the root.
+
+    With `clamp`, climbing above `floor` (the source root) stops there instead,
+    as Flux's secure join does for a Kustomization's spec.path.
+    """
+    parts: list[str] = [p for p in directory.split("/") if p and p != "."]
+    lowest = len([p for p in floor.split("/") if p and p != "."])
+    for part in entry.split("/"):
         if part in ("", "."):
             continue
         if part == "..":
-            if not parts:
+            if len(parts) <= lowest:
+                if clamp:
+                    continue
                 return None
             parts.pop()
         else:
             parts.append(part)
     return "/".join(parts)
+
+
+def archived(rel: str) -> bool:
+    """Files in hidden folders (`.archive/`, `.old/`) are parked, not applied: reference rules skip them.
+
+    `.gitlab/` is the one hidden folder that holds live configuration.
+    """
+    return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])

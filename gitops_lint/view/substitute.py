@@ -110,19 +110,26 @@ def substitute(data: Any, variables: Variables) -> tuple[Any, bool]:
     return walk(data), unknown
 
 
+#: Booleans to go-yaml v2 (which reads Flux's substituted text) that YAML 1.1 reads as strings.
 _GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
 
 
 @functools.lru_cache(maxsize=8192)
-def read_plain(text: str) -> Any:
-    """What a one-line text reads as once Flux parses the substituted YAML again (number, boolean,
-    null or string); text that would read as a list or mapping stays a string."""
+def plain_scalar(text: str) -> tuple[bool, Any]:
+    """(True, value) for what a one-line text reads as once Flux parses the substituted YAML again
+    (number, boolean, null or string); (False, None) when it would read as a list, a mapping or not at all."""
     if text.strip() in _GO_BOOLEANS:
-        return _GO_BOOLEANS[text.strip()]
+        return True, _GO_BOOLEANS[text.strip()]
     from gitops_lint.yaml.loader import load_text
 
     source = load_text(f"- {text}\n")
     data = source.documents[0].data if len(source.documents) == 1 and not source.problems else None
     if not (isinstance(data, list) and len(data) == 1) or isinstance(data[0], (dict, list)):
-        return text
-    return data[0]
+        return False, None
+    return True, data[0]
+
+
+def read_plain(text: str) -> Any:
+    """`plain_scalar`'s value; text that would read as a list or mapping stays a string."""
+    ok, value = plain_scalar(text)
+    return value if ok else text
