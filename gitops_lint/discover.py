@@ -72,13 +72,20 @@ def printable(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    path: Path
-    #: Path relative to the root with `/` separators.
+    root: Path
+    #: Path relative to the root with `/` separators, as the file system spells it.
+    name: str
+    #: `name` as reports print it (`printable`).
     rel: str
     #: Why this file is a template rather than YAML (a Helm chart's templates/, a .j2 file), if it is.
     template: str | None = None
     #: Why it cannot be read, when discovery already knows (a symlink loop); the loader is not asked.
     unreadable: str | None = None
+
+    @property
+    def path(self) -> Path:
+        """Built when asked: a Path per file costs more than the walk that found it."""
+        return self.root / self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +189,7 @@ def discover(
                 continue
             directory = located.resolve()
             listing = _git_files(root, directory, unlisted) if in_git else None
-            rels = listing if listing is not None else list(_walk(root, directory, unlisted))
+            rels = listing if listing is not None else list(_walk(root, directory, unlisted, folders))
             rels = _without_compiled(rels, _rel(root, directory) or "", compiled, excluded)
             explicit = False
         else:
@@ -204,8 +211,7 @@ def discover(
                     refused.append(f"{printable(str(p))}: {_not_checked_because(root / rel, root)}")
                 continue
             seen.add(rel)
-            absolute = root / rel
-            files.append(Candidate(absolute, printable(rel), _template_reason(absolute, rel, chart_dirs),
+            files.append(Candidate(root, rel, printable(rel), _template_reason(root, rel, chart_dirs),
                                    folders.unreadable.get(rel)))
     unlisted.update(folders.unlisted)
     problems = [DiscoveryProblem(printable(rel) or ".", UNREADABLE, f"cannot read folder: {reason}; "
@@ -385,47 +391,54 @@ def _git_files(root: Path, directory: Path, unlisted: dict[str, str]) -> list[st
 _GIT_UNOPENED_RE = re.compile(r"could not open directory '(.+)': (.+)")
 
 
-def _walk(root: Path, directory: Path, unlisted: dict[str, str]) -> Iterator[str]:
-    """Walk without git: honour .gitignore files, follow symlinks only inside the root, never loop."""
+def _walk(root: Path, directory: Path, unlisted: dict[str, str], folders: "_Folders | None" = None) -> Iterator[str]:
+    """Walk without git: honour .gitignore files, follow symlinks only inside the root, never loop.
+
+    Works on strings (pathlib costs more than the walk itself at 50k files) and hands each folder's
+    listing to `folders`, so nothing is listed twice."""
     inherited = _inherited_ignores(root, directory)
     if inherited is None:
         return  # the folder itself is ignored, as `git ls-files --others --exclude-standard` sees it
     visited: set[str] = set()
-    stack: list[tuple[Path, list[tuple[str, pathspec.PathSpec]]]] = [(directory, inherited)]
+    root_rel = _rel(root, directory) or ""
+    # (path, rel, real path, ignores): a folder reached without a symlink has its real path by joining names.
+    stack: list[tuple[str, str, str, list]] = [(str(directory), root_rel, os.path.realpath(directory), inherited)]
     # Symlinked folders wait until the real ones are done, so a file reached both ways keeps its real path.
-    linked: list[tuple[Path, list[tuple[str, pathspec.PathSpec]]]] = []
+    linked: list[tuple[str, str, str, list]] = []
     while stack or linked:
-        current, ignores = (stack or linked).pop()
-        real = os.path.realpath(current)
+        current, rel_dir, real, ignores = (stack or linked).pop()
         if real in visited:
             continue
         visited.add(real)
-        rel_dir = _rel(root, current) or ""
-        spec = _read_gitignore(current)
-        if spec is not None:
-            ignores = ignores + [(rel_dir, spec)]
         try:
             with os.scandir(current) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                entries = list(listing)
         except OSError as exc:
             unlisted[rel_dir] = exc.strerror or str(exc)
             continue
+        if folders is not None:
+            folders.entries[rel_dir] = {entry.name: entry for entry in entries}
+        if any(entry.name == ".gitignore" for entry in entries):
+            spec = _read_gitignore(Path(current))
+            if spec is not None:
+                ignores = ignores + [(rel_dir, spec)]
         for entry in entries:
-            if entry.name in VCS_DIRS:
+            name = entry.name
+            if name in VCS_DIRS:
                 continue
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            rel = f"{rel_dir}/{name}" if rel_dir else name
             try:
                 is_dir = entry.is_dir()  # follows symlinks
             except OSError:
                 is_dir = False  # a symlink loop: a broken file, reported later
-            if _ignored(rel, is_dir, ignores):
+            if ignores and _ignored(rel, is_dir, ignores):
                 continue
             if not is_dir:
                 yield rel
             elif not entry.is_symlink():
-                stack.append((Path(entry.path), ignores))
+                stack.append((entry.path, rel, f"{real}/{name}", ignores))
             elif _inside(root, Path(entry.path)):
-                linked.append((Path(entry.path), ignores))
+                linked.append((entry.path, rel, os.path.realpath(entry.path), ignores))
 
 
 def _inherited_ignores(root: Path, directory: Path) -> list[tuple[str, pathspec.PathSpec]] | None:
@@ -488,13 +501,13 @@ class _ChartDirs:
         return self.cache[folder]
 
 
-def _template_reason(path: Path, rel: str, charts: _ChartDirs) -> str | None:
+def _template_reason(root: Path, rel: str, charts: _ChartDirs) -> str | None:
     if rel.endswith(TEMPLATE_SUFFIXES):
         return "a template file (by its extension)"
     if "templates/" not in rel and not charts.root_in_templates:
         return None  # the common case, decided without splitting the path
     # The whole path, not just the part under the root: the root may be the chart's templates/ itself.
-    parts = path.parts
+    parts = (root / rel).parts
     for i in range(1, len(parts) - 1):
         if parts[i] == "templates" and charts.is_chart(Path(*parts[:i])):
             return "a Helm chart template"

@@ -347,8 +347,9 @@ def build_context(files: list[SourceFile], discovery: Discovery, options: LintOp
 
     config = options.config
     model = build_model(files, _agent_config_matcher(config, discovery.root))
+    secret_files = model.secret_files  # a set over every file reference: computed once, not per file
     for source in files:
-        source.all_secret = source.rel in model.secret_files
+        source.all_secret = source.rel in secret_files
     # --flux-version beats the config's flux-version, which beats what the repository declares.
     flux_versions = detect(model, flux_releases(), cli=options.flux_version, config=config.flux_version)
     settings = Settings(
