@@ -1,3 +1,3 @@
-from gitops_lint.cli import main
+from gitops_lint.cli import entry
 
-main()
+entry()

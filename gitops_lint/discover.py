@@ -514,13 +514,14 @@ def _template_reason(root: Path, rel: str, charts: _ChartDirs) -> str | None:
     return None
 
 
-def repository_reader(root: Path):
+def repository_reader(root: Path, log: dict[str, bytes | None] | None = None):
     """The bytes of a regular file inside `root`, by relative path; None for folders, missing files and
     anything a symbolic link leads outside `root` to. For what discovery does not load (generator inputs,
-    `.json` patches): the view, the schema rules and compile all read through it."""
+    `.json` patches): the view, the schema rules and compile all read through it. `log` gets each path
+    read with the digest of what was found (None: nothing), for the cache."""
     real_root = Path(os.path.realpath(root))
 
-    def read(rel: str) -> bytes | None:
+    def read_file(rel: str) -> bytes | None:
         path = Path(os.path.realpath(real_root / rel))
         if real_root not in path.parents or not path.is_file():
             return None
@@ -529,4 +530,14 @@ def repository_reader(root: Path):
         except OSError:
             return None
 
-    return read
+    if log is None:
+        return read_file
+
+    def read_logged(rel: str) -> bytes | None:
+        from gitops_lint.cache import digest
+
+        data = read_file(rel)
+        log[rel] = None if data is None else digest(data)
+        return data
+
+    return read_logged

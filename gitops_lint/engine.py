@@ -22,7 +22,8 @@ from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from gitops_lint.secrets import mask_finding, redact
-from gitops_lint.discover import UNREADABLE, Candidate, Discovery, discover, relative_to_base
+from gitops_lint.discover import UNREADABLE, Candidate, Discovery, discover, relative_to_base, repository_reader
+from gitops_lint.load import identify, load
 from gitops_lint.yaml.loader import LoadProblem, SourceFile, load_file, read_source
 
 SUPPRESSION_RULE = "SUP001"
@@ -47,8 +48,11 @@ class Summary:
     infos: int = 0
     #: Files read but not parsed as YAML (templates, binary, ...).
     skipped: int = 0
+    #: Files taken from the cache instead of being parsed (the whole result, when it was cached).
+    from_cache: int = 0
 
     def to_json(self) -> dict:
+        # Not `from_cache`: machine-readable reports are the same whatever the cache held.
         return {
             "files": self.files,
             "documents": self.documents,
@@ -75,6 +79,10 @@ class LintResult:
     context: Any = None
     #: Baseline entries that matched no finding (fixed findings); empty when the run was scoped to a change.
     stale_baseline: list[dict] = field(default_factory=list)
+    #: Which Flux release judged the files, and why (`FluxVersions.to_json()`), when known.
+    flux_version: dict | None = None
+    #: Said on stderr, never fatal (the cache could not be written, ...).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def nothing_read(self) -> bool:
@@ -108,6 +116,12 @@ class LintOptions:
     compiled_folders: tuple[Path, ...] = ()
     #: Findings of this baseline file are accepted: only new ones are reported.
     baseline: Path | None = None
+    #: Keep what each file loads to, and each run's result, in the on-disk cache (`cache.py`).
+    use_cache: bool = False
+    #: Where the cache lives (None: $GITOPS_LINT_CACHE_DIR, else `.gitops-lint-cache` at the root).
+    cache_dir: Path | None = None
+    #: Worker processes that parse files (1: parse in this process).
+    jobs: int = 1
 
 
 def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
@@ -259,12 +273,29 @@ def _lint(options: LintOptions) -> LintResult:
         scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
     discovered = time.perf_counter()
     left_out = discovery_sources(discovery)
-    files = load_sources(discovery.files, options.progress) + left_out
-    loaded = time.perf_counter()
-    result = lint_files(files, discovery, catalogue, rules, params, _with_compiled_folders(options, discovery))
+    lint_options = _with_compiled_folders(options, discovery)
+    cache = _open_cache(options, discovery)
+    identities = identify(discovery.files, cache)
+    memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and scope is None else None
+    stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None
+    result = _from_memo(stored, discovery.root, catalogue) if stored is not None else None
+    if result is None:
+        loaded = load(identities, cache, max(options.jobs, 1), options.progress)
+        files = loaded.files + left_out
+        parsed = time.perf_counter()
+        result = lint_files(files, discovery, catalogue, rules, params, lint_options)
+        result.timings = {"load": parsed - discovered, **result.timings}
+        result.diagnostics = _one_finding_per_document(result.diagnostics)
+        result.summary.from_cache = len(loaded.files) - loaded.parsed
+        if memo is not None and not result.internal_errors:
+            cache.store_result(memo, result.context.read_log, _memo_payload(result))
+    if cache is not None:
+        cache.save()
+        cache.close()
+        if cache.problem:
+            result.warnings.append(cache.problem)
     if scope is not None:
         result.diagnostics = scope.select(result)
-    result.diagnostics = _one_finding_per_document(result.diagnostics)
     if options.baseline is not None:
         from gitops_lint.baseline import apply_baseline, read_baseline
 
@@ -276,8 +307,58 @@ def _lint(options: LintOptions) -> LintResult:
     # Folders reported as left out are no file read: a run that read nothing still says so (exit 2).
     result.summary.files -= len(left_out)
     result.summary.skipped -= len(left_out)
-    result.timings = {"discover": discovered - clock, "load": loaded - discovered, **result.timings}
+    result.timings = {"discover": discovered - clock, **result.timings}
     return result
+
+
+def _open_cache(options: LintOptions, discovery: Discovery):
+    if not options.use_cache or options.config.custom_rules:
+        return None  # custom rules are code the cache's key does not cover
+    from gitops_lint.cache import Cache, resolve_dir
+
+    directory = resolve_dir(discovery.root, options.cache_dir)
+    if not directory.is_absolute():
+        directory = (options.cwd or Path.cwd()) / directory
+    return Cache(directory, discovery.root)
+
+
+def _memo_key(discovery: Discovery, rules: list[Rule], params: dict[str, dict], options: LintOptions) -> str:
+    """What, besides the files, decides a run's findings: the rules and their options, the configuration,
+    the command line's settings and which paths were named."""
+    import json
+
+    config = options.config
+    cwd = options.cwd or Path.cwd()
+    named = sorted(os.path.relpath(os.path.abspath(Path(cwd, p)), discovery.root) for p in options.paths)
+    return json.dumps([
+        [r.id for r in rules], params, config.model_dump(mode="json"), str(config.path), options.flux_version,
+        named, [str(f) for f in options.compiled_folders], discovery.excluded, str(discovery.root),
+        [(p.rel, p.code) for p in discovery.problems], discovery.refused,
+    ], sort_keys=True, default=str)
+
+
+def _memo_payload(result: "LintResult") -> tuple:
+    """A run's result as built-in values (`cache.store_result`)."""
+    s = result.summary
+    return (
+        [(d.rule, d.name, int(d.severity), d.message, d.path, tuple(d.span), d.object, d.fingerprint, d.source)
+         for d in result.diagnostics],
+        (s.files, s.documents, s.objects, s.skipped),
+        result.flux_version,
+        result.all_excluded,
+    )
+
+
+def _from_memo(payload, root: Path, catalogue: Catalogue) -> "LintResult | None":
+    try:
+        diagnostics, (files, documents, objects, skipped), flux_version, all_excluded = payload
+        restored = [Diagnostic(rule=rule, name=name, severity=Severity(severity), message=message, path=path,
+                               span=Span(*span), object=obj, fingerprint=fingerprint, source=tuple(source))
+                    for rule, name, severity, message, path, span, obj, fingerprint, source in diagnostics]
+    except (TypeError, ValueError):
+        return None
+    summary = Summary(files=files, documents=documents, objects=objects, skipped=skipped, from_cache=files)
+    return LintResult(root, restored, summary, catalogue, all_excluded=all_excluded, flux_version=flux_version)
 
 
 @dataclass(slots=True)
@@ -429,7 +510,9 @@ def lint_files(
     all_excluded = not files and bool(options.paths) and len(explicit_files) == len(options.paths)
     timings = {"model": modelled - clock, "view": viewed - modelled, "rules": checked - viewed, "suppressions": time.perf_counter() - checked,
                **{f"rule {rule_id}": seconds for rule_id, seconds in per_rule.items()}}
-    return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings, ctx)
+    flux_versions = ctx.settings.flux_versions
+    return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings, ctx,
+                      flux_version=flux_versions.to_json() if flux_versions is not None else None)
 
 
 def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue) -> list[Diagnostic]:
@@ -481,7 +564,8 @@ def path_settings(root: Path, config: Config, options: LintOptions) -> dict:
 
 def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:
     """`scope`'s file, document and object counts with the counts of these diagnostics."""
-    summary = Summary(files=scope.files, documents=scope.documents, objects=scope.objects, skipped=scope.skipped)
+    summary = Summary(files=scope.files, documents=scope.documents, objects=scope.objects, skipped=scope.skipped,
+                      from_cache=scope.from_cache)
     for d in diagnostics:
         if d.severity is Severity.ERROR:
             summary.errors += 1

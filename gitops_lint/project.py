@@ -56,6 +56,19 @@ class Project:
     operator_schemas: dict[int, tuple[dict, dict]] = field(default_factory=dict)
     #: (object, violation) of every served Flux object, shared by the four schema rules.
     flux_violations: list | None = None
+    #: Files read outside discovery (generator inputs, patches) -> digest of their bytes (None: missing),
+    #: so a cached result is used only while they are unchanged.
+    read_log: dict[str, bytes | None] = field(default_factory=dict)
+
+    @cached_property
+    def read(self):
+        """The bytes of a repository file discovery did not load, by relative path (`discover.repository_reader`);
+        every read is noted in `read_log`."""
+        from gitops_lint.discover import repository_reader
+
+        if self.settings.root is None:
+            return lambda rel: None
+        return repository_reader(self.settings.root, self.read_log)
 
     @cached_property
     def view(self) -> "FluxView":
@@ -66,7 +79,7 @@ class Project:
         if not self.settings.whole_repo:
             return FluxView()
         return build_view(self.model, self.files, self.settings.root, self.settings.source_root,
-                          self.settings.compiled_folders)
+                          self.settings.compiled_folders, read=self.read)
 
     @cached_property
     def graph(self) -> "Graph":

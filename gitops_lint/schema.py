@@ -55,15 +55,22 @@ class SchemaValidator:
     """Validates instances against one schema; built once per schema and reused."""
 
     def __init__(self, schema: dict, *, closed: bool = False):
-        import jsonschema
-
-        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         self.schema = schema
-        self.validator = cls(schema)
+        self._validator: Any = None
         #: Unknown keys are errors of the schema itself (the agent config), not the pruned-field warnings of CRDs.
         self.closed = closed
         self.uses = 0
         self.fast: Any = None
+
+    @property
+    def validator(self) -> Any:
+        """jsonschema's validator, built the first time an object needs explaining (an import of 50 ms)."""
+        if self._validator is None:
+            import jsonschema
+
+            cls = jsonschema.validators.validator_for(self.schema, default=jsonschema.Draft202012Validator)
+            self._validator = cls(self.schema)
+        return self._validator
 
     def _valid_fast(self, instance: Any) -> bool:
         """True when a compiled validator says `instance` is valid (most objects are).

@@ -24,10 +24,11 @@ LAYERS: list[set[str]] = [
     {"graph", "schema", "schema_index", "cel"},
     {"view"},
     {"model"},
+    {"load"},  # discovered files -> loaded files, from the cache or worker processes
     {"diagnostics", "durations"},  # shared value types and Go duration facts
     {"yaml"},
     {"discover"},
-    {"data", "exits"},  # where the packaged data folders are; the exit codes
+    {"data", "exits", "cache"},  # where the packaged data folders are; the exit codes; the on-disk cache
     {"__init__"},
 ]
 NEVER = {("compile", "checks"), ("diff", "checks"), ("fix", "checks")}

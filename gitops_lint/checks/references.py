@@ -53,18 +53,20 @@ def missing_secret(ctx: Context) -> Iterator[Finding]:
 
 def depends_on_cycle(ctx: Context) -> Iterator[Finding]:
     """Each dependsOn cycle once, reported at every member's dependsOn entry that closes it."""
-    import networkx
-
     graph = ctx.graph
-    dependency = networkx.DiGraph()
     entries: dict[tuple[str, str], Reference] = {}
     for ref in graph.references:
         if ref.spec.relation != "dependsOn":
             continue
         for target in ref.targets:
-            source_key, target_key = graph.key(ref.source), graph.key(target)
-            dependency.add_edge(source_key, target_key)
-            entries[(source_key, target_key)] = ref
+            entries[(graph.key(ref.source), graph.key(target))] = ref
+    # A cycle needs an object that both depends and is depended on; without one, networkx is not imported.
+    sources, targets = {s for s, _ in entries}, {t for _, t in entries}
+    if not sources & targets:
+        return
+    import networkx
+
+    dependency = networkx.DiGraph(list(entries))
     for cycle in sorted(sorted(c) if len(c) == 1 else _rotate(c) for c in networkx.simple_cycles(dependency)):
         text = " -> ".join([*cycle, cycle[0]])
         for index, member in enumerate(cycle):

@@ -143,12 +143,10 @@ def patched_fields(ctx: Context) -> dict[str, set[tuple]]:
     Kustomization's `spec.patches`, or a kustomize `patches` entry). A field a
     patch sets is not missing.
     """
-    from gitops_lint.discover import repository_reader
     from gitops_lint.model.kustomize import repository_patches
 
     patched: dict[str, set[tuple]] = {}
-    root = ctx.settings.root
-    for kind, document in repository_patches(ctx.model, ctx.files, repository_reader(root) if root else None):
+    for kind, document in repository_patches(ctx.model, ctx.files, ctx.read if ctx.settings.root else None):
         own_kind = kind or (document.get("kind") if isinstance(document, dict) else None)
         if own_kind:
             patched.setdefault(own_kind, set()).update(_leaf_paths(document))
@@ -268,6 +266,9 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
     from gitops_lint.checks.agent import gitlab_version
     from gitops_lint.schema_index import agent_config_schema as load_schema
 
+    agents = list(ctx.model.of_type(AgentConfig))
+    if not agents:
+        return  # nothing to validate: no schema read, no validator built
     schema = load_schema()
     if not schema:
         return
@@ -276,7 +277,7 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
     typed = {}
     for problem in ctx.model.problems:
         typed.setdefault(id(problem.doc), set()).add(problem.path)
-    for agent in ctx.model.of_type(AgentConfig):
+    for agent in agents:
         skip = frozenset(typed.get(id(agent.doc), ()))
         data, emptied = _as_gitlab_reads(schema, agent.doc.data, ())
         violations = validator.violations(data, skip_types=skip, gitlab_version=version)

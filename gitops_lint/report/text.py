@@ -57,6 +57,10 @@ def _summary_line(summary: dict) -> str:
         f"{summary['documents']} document{'s' if summary['documents'] != 1 else ''}, "
         f"{summary['objects']} object{'s' if summary['objects'] != 1 else ''}"
     )
+    cached = summary.get("from_cache")
+    if cached:  # what this run did not have to read again: only the files that changed were parsed
+        scope += f" ({summary['files'] - cached} read, {cached} from the cache)" if cached < summary["files"] \
+            else " (all from the cache)"
     return f"Found {found} in {scope}." if found else f"All clear: {scope} checked."
 
 

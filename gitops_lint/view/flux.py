@@ -164,9 +164,11 @@ class FluxView:
 
 
 def build_view(model: Model, files: list[SourceFile], root: Path | None = None, source_root: str = "",
-               compiled_folders: Iterable[str] = ()) -> FluxView:
-    """Flux's view of the repository (an inactive view when it has no entry point)."""
-    read = repository_reader(root) if root is not None else (lambda rel: None)
+               compiled_folders: Iterable[str] = (), read=None) -> FluxView:
+    """Flux's view of the repository (an inactive view when it has no entry point). `read` gives the
+    bytes of files discovery did not load (default: `repository_reader(root)`)."""
+    if read is None:
+        read = repository_reader(root) if root is not None else (lambda rel: None)
     kustomizer = Kustomizer(model.objects, files, read)
     patch_files = model.patch_files
     view = FluxView(model=model)

@@ -140,11 +140,12 @@ class SourceFile:
 # --------------------------------------------------------------------------- reading
 
 
-def read_source(path: Path, rel: str) -> SourceFile:
-    """Read and decode one file; problems of bytes and encoding end here."""
+def read_source(path: Path, rel: str, raw: bytes | None = None) -> SourceFile:
+    """Read and decode one file (`raw`: its bytes, when already read); problems of bytes and encoding end here."""
     source = SourceFile(path=path, rel=rel)
     try:
-        raw = path.read_bytes()
+        if raw is None:
+            raw = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if path.is_symlink() and not path.exists():
@@ -583,8 +584,8 @@ class _Builder:
         return repr(value)
 
 
-def load_file(path: Path, rel: str, *, template_hint: bool = False) -> SourceFile:
-    source = read_source(path, rel)
+def load_file(path: Path, rel: str, *, template_hint: bool = False, raw: bytes | None = None) -> SourceFile:
+    source = read_source(path, rel, raw)
     parse_source(source, template_hint=template_hint)
     return source
 

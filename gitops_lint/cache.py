@@ -1,0 +1,330 @@
+"""The on-disk cache: what each file loaded to, and the result of the last run of each kind.
+
+Layout of the cache folder (default `.gitops-lint-cache/` at the repository root):
+
+    .gitignore, CACHEDIR.TAG   written once: git and backup tools leave the folder alone
+    files-<root id>.pack       per repository root: every file's load record, by content
+    result-<run id>.bin        per repository root and run options: the findings of the last run
+
+A pack starts with a header (which tool wrote it, when, each file's `stat` and content digest, and
+where each record lies) and then the records (`yaml.record`). A file whose size, times and inode
+match the header is taken at its recorded digest without being read; any other file is read and
+hashed, and only a digest with no record is parsed. A run writes a new pack only when something
+was added, holding exactly the records of its own files (the cache never grows past one
+repository's worth per root).
+
+A result is a run's findings before the baseline and the change scope are applied, under a key of
+the tool, the options, the configuration and every file's digest; it also lists the files the run
+read outside discovery (generator inputs, patches) with their digests, and is used only while those
+still match.
+
+Every write goes to a temporary file renamed into place, so a reader sees a whole old file or a whole
+new one; two runs at once each write a valid file and the last rename wins. Whatever is wrong with
+an entry (truncated, damaged, another version's, not a cache file at all) makes it a miss, never an
+error: checksums guard every part before `marshal` decodes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import mmap
+import os
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gitops_lint
+
+#: Bumped when the layout of a pack or a result changes.
+FORMAT = 1
+DEFAULT_DIR = ".gitops-lint-cache"
+ENV_DIR = "GITOPS_LINT_CACHE_DIR"
+_PACK_MAGIC = b"GLPACK01"
+_RESULT_MAGIC = b"GLRSLT01"
+_DIGEST_SIZE = 16
+#: A file modified this close to when the pack was written may have changed again within the
+#: same timestamp: it is hashed, not trusted (git's "racily clean" entries).
+_RACY_NS = 2_000_000_000
+_GITIGNORE = "# Written by gitops-lint: this folder is a cache, never commit it.\n*\n"
+_CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                 "# This file is a cache directory tag created by gitops-lint.\n"
+                 "# For information about cache directory tags see https://bford.info/cachedir/\n")
+
+
+def digest(data: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(data, digest_size=_DIGEST_SIZE).digest()
+
+
+def tool_key() -> str:
+    """What makes one build of the tool differ from another: its version, the Python (marshal's format
+    is Python's), and, for a checkout being worked on, when its code, rules and schemas last changed."""
+    package = Path(gitops_lint.__file__).parent
+    newest, count = 0, 0
+    for folder in (package, *(p for p in package.iterdir() if p.is_dir() and not p.name.startswith("__"))):
+        try:
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    if entry.name.endswith((".py", ".yaml", ".json")):
+                        newest = max(newest, entry.stat().st_mtime_ns)
+                        count += 1
+        except OSError:
+            continue
+    return f"{gitops_lint.__version__}|{FORMAT}|{sys.version_info[0]}.{sys.version_info[1]}|{newest}|{count}"
+
+
+def file_state(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def write_atomically(path: Path, chunks: list[bytes]) -> None:
+    """`chunks` as the new content of `path`: a temporary file beside it, renamed into place."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def resolve_dir(root: Path, option: Path | None) -> Path:
+    """`--cache-dir`, else $GITOPS_LINT_CACHE_DIR, else `.gitops-lint-cache` at the repository root."""
+    if option is not None:
+        return option
+    if os.environ.get(ENV_DIR):
+        return Path(os.environ[ENV_DIR])
+    return root / DEFAULT_DIR
+
+
+@dataclass
+class Cache:
+    directory: Path
+    root: Path
+    tool: str = field(default_factory=tool_key)
+    #: Why the cache could not be used this run (the folder is read-only, ...): said once, never fatal.
+    problem: str | None = None
+    _pack: "_Pack | None" = None
+    _loaded: bool = False
+    #: rel -> (state, digest) of this run's files; (digest, mode) -> record bytes added this run.
+    _files: dict[str, tuple[tuple[int, int, int, int], bytes]] = field(default_factory=dict)
+    _new: dict[tuple[bytes, str], bytes] = field(default_factory=dict)
+    _started_ns: int = field(default_factory=time.time_ns)
+
+    @property
+    def _root_id(self) -> str:
+        return digest(f"{self.root}".encode("utf-8", "surrogateescape")).hex()
+
+    @property
+    def pack_path(self) -> Path:
+        return self.directory / f"files-{self._root_id}.pack"
+
+    # ----------------------------------------------------------------- file records
+
+    def known_digest(self, rel: str, state: tuple[int, int, int, int]) -> bytes | None:
+        """The digest recorded for `rel`, when the file's stat says it has not changed since."""
+        pack = self._open_pack()
+        if pack is None:
+            return None
+        entry = pack.files.get(rel)
+        if entry is None or tuple(entry[:4]) != state or state[1] >= pack.written_ns - _RACY_NS:
+            return None
+        return entry[4]
+
+    def record(self, content: bytes, mode: str) -> bytes | memoryview | None:
+        """The record of a file with this digest, loaded in this `mode` ("yaml" or "template")."""
+        new = self._new.get((content, mode))
+        if new is not None:
+            return new
+        pack = self._open_pack()
+        return pack.record(content, mode) if pack is not None else None
+
+    def note_file(self, rel: str, state: tuple[int, int, int, int], content: bytes) -> None:
+        """`rel` is part of this run, with this stat and digest."""
+        self._files[rel] = (state, content)
+
+    def add_record(self, content: bytes, mode: str, record: bytes) -> None:
+        self._new[(content, mode)] = record
+
+    def save(self) -> None:
+        """Write the pack when this run added a record or saw a file change; a failure only disables it."""
+        pack = self._open_pack()
+        if pack is not None and not self._new and all(
+            pack.files.get(rel, (None,) * 5)[:5] == (*state, content) for rel, (state, content) in self._files.items()
+        ) and len(pack.files) == len(self._files):
+            return
+        wanted: dict[tuple[bytes, str], bytes | memoryview] = {}
+        for _, content in self._files.values():
+            for mode in ("yaml", "template"):
+                key = (content, mode)
+                if key in wanted:
+                    continue
+                found = self._new.get(key)
+                if found is None and pack is not None:
+                    found = pack.record(content, mode)
+                if found is not None:
+                    wanted[key] = found
+        records: dict[tuple[bytes, str], tuple[int, int, bytes]] = {}
+        offset = 0
+        for key, blob in wanted.items():
+            records[key] = (offset, len(blob), digest(blob))
+            offset += len(blob)
+        header = marshal.dumps({
+            "tool": self.tool,
+            "written_ns": self._started_ns,
+            "files": {rel: (*state, content) for rel, (state, content) in self._files.items()},
+            "records": records,
+        })
+        chunks = [_PACK_MAGIC, len(header).to_bytes(8, "little"), digest(header), header, *(bytes(b) for b in wanted.values())]
+        if not self._prepare():
+            return
+        try:
+            write_atomically(self.pack_path, chunks)
+        except OSError as exc:
+            self.problem = f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
+        finally:
+            if pack is not None:
+                pack.close()
+            self._pack, self._loaded = None, False
+
+    # ----------------------------------------------------------------- run results
+
+    def result_path(self, options_key: str) -> Path:
+        return self.directory / f"result-{digest(f'{self.root}|{options_key}'.encode('utf-8', 'surrogateescape')).hex()}.bin"
+
+    def files_key(self) -> bytes:
+        """One digest of every file of this run and its content."""
+        h = hashlib.blake2b(digest_size=_DIGEST_SIZE)
+        for rel in sorted(self._files):
+            h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + self._files[rel][1])
+        return h.digest()
+
+    def result(self, options_key: str, read) -> Any:
+        """The stored result of a run with these options over exactly these files, or None. `read(rel)`
+        gives a file's bytes (None when missing), to check the files that run read outside discovery."""
+        payload = self._read_checked(self.result_path(options_key), _RESULT_MAGIC)
+        if payload is None:
+            return None
+        try:
+            tool, files_key, extra, result = marshal.loads(payload)
+        except (ValueError, EOFError, TypeError):
+            return None
+        if tool != self.tool or files_key != self.files_key():
+            return None
+        for rel, content in extra:
+            data = read(rel)
+            if (None if data is None else digest(data)) != content:
+                return None
+        return result
+
+    def store_result(self, options_key: str, extra: dict[str, bytes | None], result: Any) -> None:
+        if not self._prepare():
+            return
+        payload = marshal.dumps((self.tool, self.files_key(), sorted(extra.items()), result))
+        try:
+            write_atomically(self.result_path(options_key), [_RESULT_MAGIC, digest(payload), payload])
+        except (OSError, ValueError) as exc:
+            self.problem = f"cannot write the cache in {self.directory}: {getattr(exc, 'strerror', None) or exc}"
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _prepare(self) -> bool:
+        """The folder, with its .gitignore and CACHEDIR.TAG; False (and `problem` said) when it cannot be made."""
+        if self.problem is not None:
+            return False
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+                marker = self.directory / name
+                if not marker.exists():
+                    write_atomically(marker, [text.encode()])
+        except OSError as exc:
+            self.problem = f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
+            return False
+        return True
+
+    def _open_pack(self) -> "_Pack | None":
+        if not self._loaded:
+            self._loaded = True
+            self._pack = _Pack.open(self.pack_path, self.tool)
+        return self._pack
+
+    @staticmethod
+    def _read_checked(path: Path, magic: bytes) -> bytes | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        head = len(magic) + _DIGEST_SIZE
+        if len(data) < head or data[: len(magic)] != magic:
+            return None
+        payload = data[head:]
+        return payload if digest(payload) == data[len(magic) : head] else None
+
+    def close(self) -> None:
+        if self._pack is not None:
+            self._pack.close()
+            self._pack = None
+
+
+class _Pack:
+    """A pack file mapped into memory: its header decoded, its records read only when asked."""
+
+    def __init__(self, view: mmap.mmap, files: dict, records: dict, written_ns: int, base: int):
+        self._map, self.files, self._records, self.written_ns, self._base = view, files, records, written_ns, base
+
+    @classmethod
+    def open(cls, path: Path, tool: str) -> "_Pack | None":
+        try:
+            with open(path, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode) or os.fstat(handle.fileno()).st_size < 32:
+                    return None
+                view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return None
+        try:
+            if view[:8] != _PACK_MAGIC:
+                raise ValueError("not a pack")
+            length = int.from_bytes(view[8:16], "little")
+            base = 16 + _DIGEST_SIZE + length
+            if base > len(view):
+                raise ValueError("truncated header")
+            header = view[16 + _DIGEST_SIZE : base]
+            if digest(header) != view[16 : 16 + _DIGEST_SIZE]:
+                raise ValueError("damaged header")
+            decoded = marshal.loads(header)
+            if decoded["tool"] != tool:
+                raise ValueError("another build's pack")
+            return cls(view, decoded["files"], decoded["records"], decoded["written_ns"], base)
+        except (ValueError, EOFError, TypeError, KeyError):
+            view.close()
+            return None
+
+    def record(self, content: bytes, mode: str) -> memoryview | None:
+        entry = self._records.get((content, mode))
+        if entry is None:
+            return None
+        offset, length, checksum = entry
+        start = self._base + offset
+        if start + length > len(self._map):
+            return None  # truncated after the header was written: a miss
+        blob = memoryview(self._map)[start : start + length]
+        if digest(blob) != checksum:
+            blob.release()
+            return None
+        return blob
+
+    def close(self) -> None:
+        try:
+            self._map.close()
+        except BufferError:
+            pass  # a record still in use keeps the mapping; it goes with the process

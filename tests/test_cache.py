@@ -1,0 +1,331 @@
+"""The on-disk cache gives exactly what a run without it gives, whatever changed in between, and never fails
+a run: edited files, settings, tool builds, files read outside discovery, concurrent runs, damaged entries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gitops_lint import cache as cache_module
+from gitops_lint.cli import main
+from tests.conftest import write_tree
+
+SYNC = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    branch: main
+  url: https://gitlab.com/acme/fleet.git
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m0s
+  path: ./clusters/prod
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+APPS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  postBuild:
+    substituteFrom:
+      - kind: ConfigMap
+        name: cluster-vars
+"""
+
+VARS = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: flux-system
+resources:
+  - flux-system
+  - apps.yaml
+configMapGenerator:
+  - name: cluster-vars
+    envs:
+      - vars.env
+generatorOptions:
+  disableNameSuffixHash: true
+"""
+
+APP = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 5m
+  url: https://github.com/stefanprodan/podinfo
+  ref:
+    tag: 6.5.0
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./kustomize
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: ${SOURCE_NAME}
+"""
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write_tree(root, {
+        "clusters/prod/flux-system/gotk-sync.yaml": SYNC,
+        "clusters/prod/flux-system/kustomization.yaml": "resources:\n  - gotk-sync.yaml\n",
+        "clusters/prod/kustomization.yaml": VARS,
+        "clusters/prod/apps.yaml": APPS,
+        "clusters/prod/vars.env": "SOURCE_NAME=podinfo\n",
+        "apps/kustomization.yaml": "resources:\n  - podinfo.yaml\n",
+        "apps/podinfo.yaml": APP,
+        "apps/broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n",
+    })
+    (root / ".git").mkdir()  # the root is this folder, as in a checkout
+    return root
+
+
+def check(root: Path, *args: str, cache_dir: Path | None = None) -> tuple[int, dict]:
+    """`check --format json` in `root`, with the cache in `cache_dir` (None: no cache)."""
+    flags = ["--cache-dir", str(cache_dir)] if cache_dir is not None else ["--no-cache"]
+    result = CliRunner().invoke(main, ["check", "--isolated", "--format", "json", *flags, *args, "."],
+                                catch_exceptions=False, env={"GITOPS_LINT_CACHE_DIR": None})
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.fixture(autouse=True)
+def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+
+
+def assert_same_as_without_cache(root: Path, cache_dir: Path, *args: str) -> dict:
+    code, cached = check(root, *args, cache_dir=cache_dir)
+    expected_code, expected = check(root, *args)
+    assert (code, cached) == (expected_code, expected)
+    return cached
+
+
+def findings(report: dict) -> list[tuple[str, str, int]]:
+    return sorted((d["rule"], d["path"], d["line"]) for d in report["diagnostics"])
+
+
+def age(root: Path, seconds: float = 10) -> None:
+    """Date every file back, as files are between two commits: a file this fresh is hashed, not trusted."""
+    then = time.time() - seconds
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
+def test_a_warm_run_reports_what_a_cold_run_reports_and_reads_nothing_again(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    age(repo)
+    cold = assert_same_as_without_cache(repo, cache_dir)
+    assert findings(cold), "the fixture has findings to keep"
+    warm = assert_same_as_without_cache(repo, cache_dir)
+    assert warm == cold
+    text = CliRunner().invoke(main, ["check", "--isolated", "--cache-dir", str(cache_dir), "."])
+    assert "(all from the cache)" in text.stdout
+    assert (cache_dir / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (cache_dir / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+
+
+def test_the_default_cache_sits_at_the_root_and_git_ignores_it(repo: Path) -> None:
+    result = CliRunner().invoke(main, ["check", "--isolated", "."], env={"GITOPS_LINT_CACHE_DIR": None})
+    assert result.exit_code == 1
+    assert (repo / ".gitops-lint-cache" / ".gitignore").is_file()
+    again = CliRunner().invoke(main, ["check", "--isolated", "."], env={"GITOPS_LINT_CACHE_DIR": None})
+    assert "(all from the cache)" in again.stdout
+    assert "gitops-lint-cache" not in again.stdout  # the cache is no file of the repository
+
+
+def test_no_cache_writes_nothing_and_the_environment_names_the_folder(repo: Path, tmp_path: Path) -> None:
+    before = sorted(p.relative_to(repo) for p in repo.rglob("*"))
+    check(repo)
+    assert sorted(p.relative_to(repo) for p in repo.rglob("*")) == before
+    elsewhere = tmp_path / "from-env"
+    CliRunner().invoke(main, ["check", "--isolated", "."], env={"GITOPS_LINT_CACHE_DIR": str(elsewhere)})
+    assert list(elsewhere.glob("files-*.pack")) and not (repo / ".gitops-lint-cache").exists()
+
+
+def test_editing_a_file_changes_the_result_as_a_run_without_cache_would(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    age(repo)
+    before = assert_same_as_without_cache(repo, cache_dir)
+    # Same size, same second: only the content (and the fresh time stamp) tells the change.
+    broken = repo / "apps/broken.yaml"
+    broken.write_text(broken.read_text().replace("name: y", "name: z"))
+    (repo / "apps/podinfo.yaml").write_text(APP.replace("tag: 6.5.0", "tag: [6]"))
+    after = assert_same_as_without_cache(repo, cache_dir)
+    assert findings(after) != findings(before)
+    # An edit the cache saw, undone: the old record serves again, still exactly right.
+    (repo / "apps/podinfo.yaml").write_text(APP)
+    assert findings(assert_same_as_without_cache(repo, cache_dir)) == findings(before)
+
+
+def test_a_file_added_or_deleted_changes_the_result(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    assert_same_as_without_cache(repo, cache_dir)
+    (repo / "apps/broken.yaml").unlink()
+    assert not any(f[0] == "YAML002" for f in findings(assert_same_as_without_cache(repo, cache_dir)))
+    write_tree(repo, {"apps/new.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n"})
+    assert ("YAML002", "apps/new.yaml", 5) in findings(assert_same_as_without_cache(repo, cache_dir))
+
+
+def test_a_setting_changes_the_result(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    everything = assert_same_as_without_cache(repo, cache_dir)
+    only_yaml = assert_same_as_without_cache(repo, cache_dir, "--select", "YAML")
+    assert only_yaml != everything and all(f[0].startswith("YAML") for f in findings(only_yaml))
+    older = assert_same_as_without_cache(repo, cache_dir, "--flux-version", "2.3")
+    assert older["summary"]["flux_version"]["release"] == "2.3"
+    write_tree(repo, {".gitops-lint.yaml": "ignore: [YAML002]\n"})
+    code, configured = check_with_config(repo, cache_dir)
+    assert not any(f[0] == "YAML002" for f in findings(configured))
+
+
+def check_with_config(root: Path, cache_dir: Path) -> tuple[int, dict]:
+    args = ["check", "--format", "json", "."]
+    cached = CliRunner().invoke(main, [*args, "--cache-dir", str(cache_dir)])
+    plain = CliRunner().invoke(main, [*args, "--no-cache"])
+    assert (cached.exit_code, cached.stdout) == (plain.exit_code, plain.stdout)
+    return cached.exit_code, json.loads(cached.stdout)
+
+
+def test_another_build_of_the_tool_starts_afresh(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_dir = tmp_path / "cache"
+    first = assert_same_as_without_cache(repo, cache_dir)
+    pack = next(cache_dir.glob("files-*.pack")).read_bytes()
+    monkeypatch.setattr(cache_module.gitops_lint, "__version__", "99.0.0")
+    assert assert_same_as_without_cache(repo, cache_dir) == first
+    assert next(cache_dir.glob("files-*.pack")).read_bytes() != pack  # rewritten for the new build
+
+
+def test_a_file_read_outside_discovery_is_part_of_the_key(repo: Path, tmp_path: Path) -> None:
+    """`vars.env` is no YAML file: only the view reads it (configMapGenerator -> substituteFrom)."""
+    cache_dir = tmp_path / "cache"
+    good = assert_same_as_without_cache(repo, cache_dir)
+    (repo / "clusters/prod/vars.env").write_text("SOURCE_NAME=elsewhere\n")
+    bad = assert_same_as_without_cache(repo, cache_dir)
+    assert ("REF001", "apps/podinfo.yaml", 23) in set(findings(bad)) - set(findings(good)), findings(bad)
+    (repo / "clusters/prod/vars.env").unlink()
+    assert_same_as_without_cache(repo, cache_dir)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "flip"])
+def test_a_damaged_cache_is_rebuilt_never_fatal(repo: Path, tmp_path: Path, damage: str) -> None:
+    cache_dir = tmp_path / "cache"
+    expected = assert_same_as_without_cache(repo, cache_dir)
+    for entry in [*cache_dir.glob("files-*.pack"), *cache_dir.glob("result-*.bin")]:
+        data = entry.read_bytes()
+        if damage == "truncate":
+            entry.write_bytes(data[: len(data) * 2 // 3])
+        elif damage == "garbage":
+            entry.write_bytes(os.urandom(len(data)))
+        elif damage == "empty":
+            entry.write_bytes(b"")
+        else:
+            entry.write_bytes(data[:-40] + bytes(b ^ 0xFF for b in data[-40:]))
+    assert assert_same_as_without_cache(repo, cache_dir) == expected
+    (repo / "apps/podinfo.yaml").write_text(APP + "\n")  # the pack is used for records again: still whole
+    assert_same_as_without_cache(repo, cache_dir)
+    assert_same_as_without_cache(repo, cache_dir)
+
+
+def test_foreign_files_in_the_cache_folder_are_ignored(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    expected = assert_same_as_without_cache(repo, cache_dir)
+    for entry in [*cache_dir.glob("files-*.pack"), *cache_dir.glob("result-*.bin")]:
+        entry.unlink()
+        entry.mkdir()  # a folder where a file should be
+    assert assert_same_as_without_cache(repo, cache_dir) == expected
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_cache_that_cannot_be_written_is_a_warning(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "locked"
+    cache_dir.mkdir()
+    cache_dir.chmod(0o500)
+    try:
+        result = CliRunner().invoke(main, ["check", "--isolated", "--cache-dir", str(cache_dir), "."])
+    finally:
+        cache_dir.chmod(0o700)
+    assert result.exit_code == 1
+    assert "warning: cannot write the cache" in result.stderr
+
+
+def test_a_cache_path_that_is_a_file_is_a_warning(repo: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = CliRunner().invoke(main, ["check", "--isolated", "--cache-dir", str(blocker / "cache"), "."])
+    assert result.exit_code == 1, result.output
+    assert "warning: cannot write the cache" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_concurrent_runs_leave_a_valid_cache(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    command = [sys.executable, "-m", "gitops_lint", "check", "--isolated", "--format", "json",
+               "--cache-dir", str(cache_dir), "."]
+    env = {k: v for k, v in os.environ.items() if k != "GITOPS_LINT_CACHE_DIR"}
+    for round_ in range(3):
+        (repo / "apps/podinfo.yaml").write_text(APP + "\n" * round_)  # each round has something to write
+        runs = [subprocess.Popen(command, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                for _ in range(4)]
+        outputs = [run.communicate(timeout=120) for run in runs]
+        assert {run.returncode for run in runs} == {1}
+        assert len({out for out, _ in outputs}) == 1
+        assert not any(err.strip() for _, err in outputs), outputs[0][1]
+        assert not list(cache_dir.glob(".*.tmp"))  # no temporary file left behind
+        assert_same_as_without_cache(repo, cache_dir)
+
+
+def test_jobs_do_not_change_the_output(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gitops_lint import load
+
+    write_tree(repo, {f"apps/many/cm-{i:03}.yaml": (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n" + ("  name: twice\n" if i % 7 == 0 else ""))
+        for i in range(60)})
+    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
+    outputs = set()
+    for jobs in ("1", "2", "3"):
+        result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", "-j", jobs, "."])
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    assert sum(1 for d in json.loads(outputs.pop())["diagnostics"] if d["rule"] == "YAML002") >= 9
