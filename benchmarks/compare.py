@@ -15,6 +15,7 @@ validates the Flux kinds and skips every other kind (-ignore-missing-schemas).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -36,6 +37,7 @@ PY = sys.executable
 LINT = [PY, "-m", "gitops_lint", "check", "--isolated"]
 FULL = [*LINT, "--format", "json", "--exit-zero"]
 CHANGED = ["--changed-since", "HEAD"]
+KC_GL = ("kubeconform", "gitops-lint")
 ONE_FILE = """apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
@@ -85,10 +87,11 @@ def measured(argv, cwd=None) -> Measurement | None:
     return m
 
 
-def figures(left: list, right: list, ratios: list) -> dict:
-    """Medians of two series of measurements (None entries were failures)."""
+def figures(names, left: list, right: list, ratios: list) -> dict:
+    """Medians of two series of measurements (None entries were failures); NAMES says what they are."""
     left, right = [m for m in left if m], [m for m in right if m]
-    return {"left_s": median(m.wall for m in left), "right_s": median(m.wall for m in right),
+    return {"left": names[0], "right": names[1],
+            "left_s": median(m.wall for m in left), "right_s": median(m.wall for m in right),
             "ratio": median(ratios), "runs": [len(left), len(right)],
             "peak_mib": [median(m.peak_mib for m in left), median(m.peak_mib for m in right)]}
 
@@ -153,24 +156,24 @@ class Bench:
             if fresh:
                 shutil.rmtree(cache, ignore_errors=True)
 
-    def pairs(self, first, second) -> dict:
+    def pairs(self, names, first, second) -> dict:
         """FIRST(), SECOND() alternately, --repeats times; figures() with ratio = second / first."""
         left, right = [], []
         for _ in range(self.args.repeats):
             left.append(first())
             right.append(second())
         ratios = [b.wall / a.wall for a, b in zip(left, right) if a and b]
-        return figures(left, right, ratios)
+        return figures(names, left, right, ratios)
 
     def against_kc(self, repo: Path, lint) -> dict:
         if self.kc is None:
-            return figures([], [lint() for _ in range(self.args.repeats)], [])
+            return figures(KC_GL, [], [lint() for _ in range(self.args.repeats)], [])
 
         def kubeconform():
             self.kc_last = measured([*self.kc, repo]) or self.kc_last
             return self.kc_last
 
-        return self.pairs(kubeconform, lint)
+        return self.pairs(KC_GL, kubeconform, lint)
 
     def repo(self, label: str, repo: Path, scratch_copy: bool) -> dict:
         """All measurements of one repository; prints its table, returns its figures."""
@@ -206,10 +209,10 @@ class Bench:
         shutil.rmtree(cache, ignore_errors=True)
 
         if not self.args.skip_jobs:
-            res["jobs"] = j = self.pairs(lambda: self.lint(repo, None, "--jobs", "1"),
+            res["jobs"] = j = self.pairs(("--jobs 1", "--jobs 2"), lambda: self.lint(repo, None, "--jobs", "1"),
                                          lambda: self.lint(repo, None, "--jobs", "2"))
-            j["speedup"] = div(j["left_s"], j["right_s"])
-            row("cold, --jobs 1 | --jobs 2", {**j, "ratio": j["speedup"]}, "(ratio: speedup jobs1/jobs2)")
+            j["ratio"] = j["speedup"] = div(j["left_s"], j["right_s"])
+            row("cold, --jobs 1 | --jobs 2", j, "(ratio: speedup, jobs1 / jobs2)")
 
         if not self.args.skip_changed:
             work = repo if scratch_copy else self.tmp / f"copy-{repo.name}"
@@ -229,8 +232,10 @@ class Bench:
         except (OSError, subprocess.CalledProcessError) as exc:
             print(f"  changed-only skipped: git failed ({exc})")
             return None
-        cache, saved = self.tmp / "cache-changed", self.tmp / "cache-saved"
+        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=self.tmp))
+        saved = cache.with_name(cache.name + "-saved")
         if not self.lint(repo, cache):
+            shutil.rmtree(cache, ignore_errors=True)
             return None
         shutil.copytree(cache, saved)
         edited = []
@@ -249,7 +254,7 @@ class Bench:
             return warm_runs[-1]
 
         try:
-            f = self.pairs(warm, lambda: self.lint(repo, None, *CHANGED))
+            f = self.pairs(("warm cache", "empty cache"), warm, lambda: self.lint(repo, None, *CHANGED))
         finally:
             subprocess.run([*git, "checkout", "-q", "."], check=False)
             shutil.rmtree(cache, ignore_errors=True)
@@ -314,6 +319,12 @@ def main() -> None:
     load = " ".join(f"{x:.2f}" for x in env["load_before"])
     print(f"python {env['python']} ({PY}), {env['cpus']} cpus, load average {load}")
     print(f"{env['gitops_lint']}, kubeconform {env['kubeconform'] or 'not found: its columns skipped'}")
+    spec = importlib.util.find_spec("gitops_lint")  # finds the package without importing it
+    if spec and spec.origin:
+        env["gitops_lint_pyc"] = len(list(Path(spec.origin).parent.rglob(f"*.{sys.implementation.cache_tag}.pyc")))
+        if not env["gitops_lint_pyc"]:
+            print(f"note: no .pyc files in {Path(spec.origin).parent} (PYTHONDONTWRITEBYTECODE="
+                  f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')}): every run compiles the package from source")
 
     with tempfile.TemporaryDirectory(prefix="gitops-lint-bench-") as scratch:
         tmp = Path(scratch)

@@ -4,13 +4,13 @@
     m = run(["kubeconform", "-summary", "repo"])
     print(m.wall, m.peak_mib, m.returncode)
 
-Peak tree RSS: on Linux a sampler thread sums, every ~5 ms, the resident pages (/proc/PID/statm)
-of the child and all its descendants and keeps the maximum. Descendants are found through the
-ppid field of every /proc/PID/stat; that scan costs ~0.7 ms with ~130 processes, so it is redone
-every 4th sample (~20 ms) rather than every sample, which keeps the sampler near 4 % of one core
-instead of ~15 % (it competes with the measured command on a small machine). The child's
-ru_maxrss from os.wait4 is a floor (it catches a child too short for the sampler). Elsewhere only
-ru_maxrss is reported. Standard library only.
+Peak tree RSS (Linux): a sampler thread sums, every ~5 ms, the resident pages (/proc/PID/statm) of
+the child and all its descendants and keeps the maximum; the child's ru_maxrss from os.wait4 is a
+floor (for a child too short for the sampler). Elsewhere only ru_maxrss. Descendants come from the
+ppid field of every /proc/PID/stat: that scan costs ~0.7 ms with ~130 processes, so it is redone
+every 4th sample (~20 ms), which keeps the sampler near 4 % of one core instead of ~15 %.
+A sum of RSS counts pages shared between processes once per process (forked workers; a child
+caught between fork and exec, e.g. a `git` subprocess, briefly counts as a second interpreter).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Measurement:
 
 
 def _read(path: str) -> str | None:
-    """The text of a /proc file, or None when the process has gone (raw os calls: cheaper than open())."""
+    """The text of a /proc file, or None once the process has gone (os.open: cheaper than open())."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -88,7 +88,7 @@ def _rss(pids: list[int]) -> int:
 
 
 class _Sampler(threading.Thread):
-    """Samples the tree RSS of one pid every INTERVAL seconds until stopped; rescans the tree every RESCAN samples."""
+    """Tree RSS of PID every INTERVAL seconds until stopped; the tree is rescanned every RESCAN samples."""
 
     def __init__(self, pid: int, interval: float = 0.005, rescan: int = 4):
         super().__init__(daemon=True)
@@ -119,6 +119,10 @@ def run(argv: list[str], cwd=None, env=None) -> Measurement:
             sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # e.g. Ctrl-C: do not leave the child running
+            proc.kill()
+            proc.wait()
+            raise
         finally:
             wall = time.perf_counter() - started
             if sampler:
@@ -130,13 +134,8 @@ def run(argv: list[str], cwd=None, env=None) -> Measurement:
         peak = max(sampler.peak if sampler else 0, maxrss)
         out.seek(0)
         err.seek(0)
-        return Measurement(
-            wall=wall,
-            peak_mib=peak / MIB,
-            returncode=proc.returncode,
-            stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
-        )
+        return Measurement(wall, peak / MIB, proc.returncode,
+                           out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
 if __name__ == "__main__":

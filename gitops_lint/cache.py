@@ -77,10 +77,6 @@ def tool_key() -> str:
     return f"{gitops_lint.__version__}|{FORMAT}|{sys.version_info[0]}.{sys.version_info[1]}|{newest}|{count}"
 
 
-def file_state(st: os.stat_result) -> tuple[int, int, int, int]:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
 def write_atomically(path: Path, chunks: list[bytes]) -> None:
     """`chunks` as the new content of `path`: a temporary file beside it, renamed into place."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -119,6 +115,8 @@ class Cache:
     _files: dict[str, tuple[tuple[int, int, int, int], bytes]] = field(default_factory=dict)
     _new: dict[tuple[bytes, str], bytes] = field(default_factory=dict)
     _started_ns: int = field(default_factory=time.time_ns)
+    #: A file's state was too fresh to trust: the pack is rewritten so a later run can trust it.
+    racy: bool = False
 
     @property
     def _root_id(self) -> str:
@@ -130,15 +128,13 @@ class Cache:
 
     # ----------------------------------------------------------------- file records
 
-    def known_digest(self, rel: str, state: tuple[int, int, int, int]) -> bytes | None:
-        """The digest recorded for `rel`, when the file's stat says it has not changed since."""
+    def known_files(self) -> tuple[dict[str, tuple[tuple[int, int, int, int], bytes]], int]:
+        """rel -> (stat state, digest) as the last run saw them, and the newest modification time at which a
+        matching state may be trusted without reading the file (older than the pack by `_RACY_NS`)."""
         pack = self._open_pack()
         if pack is None:
-            return None
-        entry = pack.files.get(rel)
-        if entry is None or tuple(entry[:4]) != state or state[1] >= pack.written_ns - _RACY_NS:
-            return None
-        return entry[4]
+            return {}, 0
+        return pack.files, pack.written_ns - _RACY_NS
 
     def record(self, content: bytes, mode: str) -> bytes | memoryview | None:
         """The record of a file with this digest, loaded in this `mode` ("yaml" or "template")."""
@@ -148,9 +144,10 @@ class Cache:
         pack = self._open_pack()
         return pack.record(content, mode) if pack is not None else None
 
-    def note_file(self, rel: str, state: tuple[int, int, int, int], content: bytes) -> None:
-        """`rel` is part of this run, with this stat and digest."""
-        self._files[rel] = (state, content)
+    @property
+    def files(self) -> dict[str, tuple[tuple[int, int, int, int], bytes]]:
+        """rel -> (stat state, digest) of this run's files: `load.identify` fills it."""
+        return self._files
 
     def add_record(self, content: bytes, mode: str, record: bytes) -> None:
         self._new[(content, mode)] = record
@@ -158,9 +155,7 @@ class Cache:
     def save(self) -> None:
         """Write the pack when this run added a record or saw a file change; a failure only disables it."""
         pack = self._open_pack()
-        if pack is not None and not self._new and all(
-            pack.files.get(rel, (None,) * 5)[:5] == (*state, content) for rel, (state, content) in self._files.items()
-        ) and len(pack.files) == len(self._files):
+        if pack is not None and not self._new and pack.files == self._files and not self.racy:
             return
         wanted: dict[tuple[bytes, str], bytes | memoryview] = {}
         for _, content in self._files.values():
@@ -181,7 +176,7 @@ class Cache:
         header = marshal.dumps({
             "tool": self.tool,
             "written_ns": self._started_ns,
-            "files": {rel: (*state, content) for rel, (state, content) in self._files.items()},
+            "files": self._files,
             "records": records,
         })
         chunks = [_PACK_MAGIC, len(header).to_bytes(8, "little"), digest(header), header, *(bytes(b) for b in wanted.values())]

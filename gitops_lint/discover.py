@@ -70,7 +70,7 @@ def printable(name: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
     root: Path
     #: Path relative to the root with `/` separators, as the file system spells it.

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 #: Fewer files to parse than this are parsed in this process: starting workers costs more.
 PARALLEL_MIN_FILES = 400
-#: Tasks per worker: few enough that each pays for its round trip, enough that workers end together.
-_TASKS_PER_WORKER = 6
+#: Batches per process: few enough that each pays for its round trip, enough that all end together.
+_TASKS_PER_WORKER = 8
 
 
 def default_jobs() -> int:
@@ -49,33 +49,42 @@ class Identity:
 
 
 def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Identity]:
+    if cache is None:
+        return [Identity(c, "unreadable" if c.unreadable else "template" if c.template else "yaml") for c in candidates]
+    from gitops_lint.cache import digest
+
+    known, trusted_before = cache.known_files()
+    seen = cache.files
     out = []
     roots: dict[Path, str] = {}
+    stat = os.stat
     for candidate in candidates:
         if candidate.unreadable:
             out.append(Identity(candidate, "unreadable"))
             continue
         item = Identity(candidate, "template" if candidate.template else "yaml")
         out.append(item)
-        if cache is None:
-            continue
-        from gitops_lint.cache import digest, file_state
-
         root = roots.get(candidate.root)
         if root is None:
             root = roots[candidate.root] = str(candidate.root)
         location = f"{root}/{candidate.name}"  # a string: a Path per file costs more than its stat
         try:
-            state = file_state(os.stat(location))
-            item.content = cache.known_digest(candidate.name, state)
-            if item.content is None:
+            st = stat(location)
+            state = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            entry = known.get(candidate.name)
+            if entry is not None and entry[0] == state and state[1] < trusted_before:
+                content = entry[1]
+            else:
+                if entry is not None and entry[0] == state:
+                    cache.racy = True
                 with open(location, "rb") as handle:
                     item.raw = handle.read()
-                item.content = digest(item.raw)
+                content = digest(item.raw)
         except OSError:
-            item.content = item.raw = None  # the loader reads it again and says why it cannot
+            item.raw = None  # the loader reads it again and says why it cannot
             continue
-        cache.note_file(candidate.name, state, item.content)
+        item.content = content
+        seen[candidate.name] = (state, content)
     return out
 
 
@@ -111,32 +120,42 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
                     stored.release()
         todo.append(index)
     total = len(identities)
-    done = total - len(todo)
-    if progress is not None:
-        progress(done, total)
+    progress_of = _Progress(progress, total, total - len(todo))
+
+    def parse_here(index: int) -> None:
+        item = identities[index]
+        source = _parse(item.candidate.path, item.candidate.rel, item.mode, item.raw)
+        item.raw = None
+        files[index] = source
+        if cache is not None and item.content is not None:
+            cache.add_record(item.content, item.mode, record.encode(source))
+        progress_of.step()
+
+    def take_record(index: int, content: bytes | None, blob: bytes) -> None:
+        item = identities[index]
+        files[index] = record.decode(blob, item.candidate.path, item.candidate.rel)
+        if cache is not None and content is not None and content == item.content:
+            cache.add_record(content, item.mode, blob)
+        progress_of.step()
+
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
-        results = _parse_in_workers([identities[i] for i in todo], jobs)
-        for index, (content, blob) in zip(todo, results):
-            item = identities[index]
-            candidate = item.candidate
-            files[index] = record.decode(blob, candidate.path, candidate.rel)
-            if cache is not None and content is not None and content == item.content:
-                cache.add_record(content, item.mode, blob)
-            done += 1
-            if progress is not None and done % 500 == 0:
-                progress(done, total)
+        _parse_shared(todo, identities, jobs - 1, parse_here, take_record)
     else:
         for index in todo:
-            item = identities[index]
-            source = _parse(item.candidate.path, item.candidate.rel, item.mode, item.raw)
-            item.raw = None
-            files[index] = source
-            if cache is not None and item.content is not None:
-                cache.add_record(item.content, item.mode, record.encode(source))
-            done += 1
-            if progress is not None and done % 500 == 0:
-                progress(done, total)
+            parse_here(index)
     return Loaded(files, len(todo))  # type: ignore[arg-type] - every slot is filled above
+
+
+class _Progress:
+    def __init__(self, report: Callable[[int, int], None] | None, total: int, done: int):
+        self.report, self.total, self.done = report, total, done
+        if report is not None:
+            report(done, total)
+
+    def step(self) -> None:
+        self.done += 1
+        if self.report is not None and self.done % 500 == 0:
+            self.report(self.done, self.total)
 
 
 def _parse(path: Path, rel: str, mode: str, raw: bytes | None) -> SourceFile:
@@ -164,19 +183,44 @@ def _parse_batch(batch: list[tuple[str, str, str]]) -> list[tuple[bytes | None, 
     return out
 
 
-def _parse_in_workers(items: list[Identity], jobs: int):
-    """Each item's (digest, record), in order, from `jobs` worker processes."""
+def _parse_shared(todo: list[int], identities: Sequence[Identity], workers: int,
+                  parse_here: Callable[[int], None], take_record: Callable[[int, bytes | None, bytes], None]) -> None:
+    """Parse `todo` on `workers` worker processes and in this one at once.
+
+    This process takes batches from the end of the list and parses them itself (no record to encode and
+    decode), workers take them from the front; whoever is free takes the next, so all end together.
+    Worker results are decoded here in between, into their own slots: the order never depends on timing.
+    """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # fork where the platform has it: the workers start with this process's imports, in milliseconds.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    size = max(32, -(-len(items) // (jobs * _TASKS_PER_WORKER)))
-    batches = [
-        [(str(item.candidate.path), item.candidate.rel, item.mode) for item in items[start : start + size]]
-        for start in range(0, len(items), size)
-    ]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context) as pool:
-        for batch in pool.map(_parse_batch, batches):
-            yield from batch
+    size = max(32, -(-len(todo) // ((workers + 1) * _TASKS_PER_WORKER)))
+    batches = deque(todo[start : start + size] for start in range(0, len(todo), size))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: dict = {}
+
+        def feed() -> None:
+            while batches and len(pending) < 2 * workers:  # one running and one queued per worker
+                batch = batches.popleft()
+                work = [(str(identities[i].candidate.path), identities[i].candidate.rel, identities[i].mode)
+                        for i in batch]
+                pending[pool.submit(_parse_batch, work)] = batch
+
+        def collect(futures) -> None:
+            for future in futures:
+                for index, (content, blob) in zip(pending.pop(future), future.result()):
+                    take_record(index, content, blob)
+
+        feed()
+        while batches or pending:
+            collect([f for f in pending if f.done()])
+            feed()
+            if batches:
+                for index in batches.pop():
+                    parse_here(index)
+            elif pending:
+                collect(wait(pending, return_when=FIRST_COMPLETED).done)

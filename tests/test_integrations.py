@@ -100,6 +100,10 @@ def test_ci_component_reports_and_rules() -> None:
     assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions  # the widget compares with it
     script = " ".join(definition["script"])
     assert "--report gitlab=gl-code-quality-report.json" in script and "--report junit=gitops-lint-junit.xml" in script
+    # the job keeps the cache between pipelines, keyed on the tool's pin, in the folder the tool is told
+    assert definition["variables"]["GITOPS_LINT_CACHE_DIR"] == "$CI_PROJECT_DIR/.gitops-lint-cache"
+    assert definition["cache"]["paths"] == [".gitops-lint-cache/"]
+    assert "$[[ inputs.package ]]" in definition["cache"]["key"]
 
 
 @pytest.mark.parametrize("template", ["gitops-lint.yml", "gitops-lint-compile.yml"])
