@@ -5,6 +5,7 @@ Layout of the cache folder (default `.gitops-lint-cache/` at the repository root
     .gitignore, CACHEDIR.TAG   written once: git and backup tools leave the folder alone
     files-<root id>.pack       per repository root: every file's load record, by content
     result-<run id>.bin        per repository root and run options: the findings of the last run
+    catalogue.bin              the rule files as read (parsing them is most of a warm run's start)
 
 A pack starts with a header (which tool wrote it, when, each file's `stat` and content digest, and
 where each record lies) and then the records (`yaml.record`). A file whose size, times and inode
@@ -45,7 +46,7 @@ FORMAT = 1
 DEFAULT_DIR = ".gitops-lint-cache"
 ENV_DIR = "GITOPS_LINT_CACHE_DIR"
 _PACK_MAGIC = b"GLPACK01"
-_RESULT_MAGIC = b"GLRSLT01"
+_BLOB_MAGIC = b"GLBLOB01"
 _DIGEST_SIZE = 16
 #: A file modified this close to when the pack was written may have changed again within the
 #: same timestamp: it is hashed, not trusted (git's "racily clean" entries).
@@ -63,17 +64,25 @@ def digest(data: bytes | memoryview) -> bytes:
 def tool_key() -> str:
     """What makes one build of the tool differ from another: its version, the Python (marshal's format
     is Python's), and, for a checkout being worked on, when its code, rules and schemas last changed."""
-    package = Path(gitops_lint.__file__).parent
-    newest, count = 0, 0
-    for folder in (package, *(p for p in package.iterdir() if p.is_dir() and not p.name.startswith("__"))):
+    from gitops_lint.data import DataFolderMissing, data_dir
+
+    folders = [Path(gitops_lint.__file__).parent]
+    for name in ("rules", "schemas"):
         try:
-            with os.scandir(folder) as listing:
-                for entry in listing:
-                    if entry.name.endswith((".py", ".yaml", ".json")):
-                        newest = max(newest, entry.stat().st_mtime_ns)
-                        count += 1
-        except OSError:
-            continue
+            folders.append(data_dir(name))
+        except DataFolderMissing:
+            pass  # the run fails on it soon enough, with the packaging bug named
+    newest, count = 0, 0
+    for folder in dict.fromkeys(folders):
+        for directory, subdirs, names in os.walk(folder):
+            subdirs[:] = [d for d in subdirs if d != "__pycache__" and not (folders[0] == folder and d in ("rules", "schemas"))]
+            for name in names:
+                if name.endswith((".py", ".yaml", ".json")):
+                    try:
+                        newest = max(newest, os.stat(os.path.join(directory, name)).st_mtime_ns)
+                    except OSError:
+                        continue
+                    count += 1
     return f"{gitops_lint.__version__}|{FORMAT}|{sys.version_info[0]}.{sys.version_info[1]}|{newest}|{count}"
 
 
@@ -193,42 +202,56 @@ class Cache:
 
     # ----------------------------------------------------------------- run results
 
-    def result_path(self, options_key: str) -> Path:
-        return self.directory / f"result-{digest(f'{self.root}|{options_key}'.encode('utf-8', 'surrogateescape')).hex()}.bin"
+    def _result_name(self, options_key: str) -> str:
+        return f"result-{digest(f'{self.root}|{options_key}'.encode('utf-8', 'surrogateescape')).hex()}"
 
-    def files_key(self) -> bytes:
+    def files_key(self) -> str:
         """One digest of every file of this run and its content."""
         h = hashlib.blake2b(digest_size=_DIGEST_SIZE)
         for rel in sorted(self._files):
             h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + self._files[rel][1])
-        return h.digest()
+        return h.hexdigest()
 
     def result(self, options_key: str, read) -> Any:
         """The stored result of a run with these options over exactly these files, or None. `read(rel)`
         gives a file's bytes (None when missing), to check the files that run read outside discovery."""
-        payload = self._read_checked(self.result_path(options_key), _RESULT_MAGIC)
-        if payload is None:
-            return None
+        stored = self.blob(self._result_name(options_key), self.files_key())
         try:
-            tool, files_key, extra, result = marshal.loads(payload)
-        except (ValueError, EOFError, TypeError):
+            extra, result = stored
+            for rel, content in extra:
+                data = read(rel)
+                if (None if data is None else digest(data)) != content:
+                    return None
+        except (TypeError, ValueError):
             return None
-        if tool != self.tool or files_key != self.files_key():
-            return None
-        for rel, content in extra:
-            data = read(rel)
-            if (None if data is None else digest(data)) != content:
-                return None
         return result
 
     def store_result(self, options_key: str, extra: dict[str, bytes | None], result: Any) -> None:
+        self.store_blob(self._result_name(options_key), self.files_key(), (sorted(extra.items()), result))
+
+    # ----------------------------------------------------------------- small entries
+
+    def blob(self, name: str, key: str) -> Any:
+        """What `store_blob(name, key, ...)` stored, when it was stored under this key by this build; else None."""
+        payload = self._read_checked(self.directory / f"{name}.bin", _BLOB_MAGIC)
+        if payload is None:
+            return None
+        try:
+            tool, stored_key, value = marshal.loads(payload)
+        except (ValueError, EOFError, TypeError):
+            return None
+        return value if (tool, stored_key) == (self.tool, key) else None
+
+    def store_blob(self, name: str, key: str, value: Any) -> None:
         if not self._prepare():
             return
-        payload = marshal.dumps((self.tool, self.files_key(), sorted(extra.items()), result))
         try:
-            write_atomically(self.result_path(options_key), [_RESULT_MAGIC, digest(payload), payload])
-        except (OSError, ValueError) as exc:
-            self.problem = f"cannot write the cache in {self.directory}: {getattr(exc, 'strerror', None) or exc}"
+            payload = marshal.dumps((self.tool, key, value))
+            write_atomically(self.directory / f"{name}.bin", [_BLOB_MAGIC, digest(payload), payload])
+        except ValueError:
+            return  # a value marshal cannot write: not kept, nothing lost
+        except OSError as exc:
+            self.problem = f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
 
     # ----------------------------------------------------------------- plumbing
 

@@ -84,13 +84,16 @@ def builtin_rules_dir() -> Path:
         raise CatalogueError(str(exc)) from None
 
 
-def _parse_rule(path: Path) -> Rule:
+def _read_rule(path: Path) -> Any:
     import yaml
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogueError(f"{path}: cannot read rule: {exc}") from None
+
+
+def _parse_rule(path: Path, data: Any) -> Rule:
     if not isinstance(data, dict):
         raise CatalogueError(f"{path}: a rule file must be a mapping")
     missing = [k for k in REQUIRED_KEYS if k not in data]
@@ -184,12 +187,25 @@ class Catalogue:
         return out
 
 
-def load_catalogue(extra_dirs: Iterable[Path] = ()) -> Catalogue:
-    rules: list[Rule] = []
+def load_catalogue(extra_dirs: Iterable[Path] = (), memo: Any = None) -> Catalogue:
+    """The built-in rules and those of `extra_dirs`. `memo` (the cache, when in use) keeps the rule files as
+    read, under their paths, sizes and times: parsing the YAML of every rule is most of a warm run's start."""
+    paths: list[Path] = []
     for directory in (builtin_rules_dir(), *extra_dirs):
         if not directory.is_dir():
             raise CatalogueError(f"rule folder not found: {directory}")
-        for path in sorted(directory.glob("*.yaml")):
-            rules.append(_parse_rule(path))
+        paths.extend(sorted(directory.glob("*.yaml")))
+    key = stored = None
+    if memo is not None:
+        try:
+            key = repr([(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths])
+        except OSError:
+            key = None
+        stored = memo.blob("catalogue", key) if key is not None else None
+    if stored is None or len(stored) != len(paths):
+        stored = [_read_rule(path) for path in paths]
+        if key is not None:
+            memo.store_blob("catalogue", key, stored)
+    rules = [_parse_rule(path, data) for path, data in zip(paths, stored)]
     rules.sort(key=lambda r: r.id)
     return Catalogue(rules)

@@ -242,18 +242,19 @@ def lint(options: LintOptions) -> LintResult:
 
 
 def _lint(options: LintOptions) -> LintResult:
-    try:
-        catalogue = load_catalogue(options.config.custom_rules)
-    except CatalogueError as exc:
-        raise ConfigError(f"config {options.config.path}: {exc}" if options.config.path else str(exc)) from None
-    _check_config_selectors(catalogue, options.config)
-    rules = active_rules(catalogue, options)
-    params = {rule.id: rule_params(rule, options.config) for rule in rules}
     config = options.config
     clock = time.perf_counter()
     exclude_base = config.path.parent if config.path else None
     discovery = discover(options.paths, cwd=options.cwd, excludes=config.exclude, exclude_base=exclude_base)
     discovery.check_named()
+    cache = _open_cache(options, discovery)
+    try:
+        catalogue = load_catalogue(config.custom_rules, memo=cache)
+    except CatalogueError as exc:
+        raise ConfigError(f"config {config.path}: {exc}" if config.path else str(exc)) from None
+    _check_config_selectors(catalogue, config)
+    rules = active_rules(catalogue, options)
+    params = {rule.id: rule_params(rule, config) for rule in rules}
     scope: Scope | None = None
     if options.repo_context:
         named = {c.rel for c in discovery.files}
@@ -274,7 +275,6 @@ def _lint(options: LintOptions) -> LintResult:
     discovered = time.perf_counter()
     left_out = discovery_sources(discovery)
     lint_options = _with_compiled_folders(options, discovery)
-    cache = _open_cache(options, discovery)
     identities = identify(discovery.files, cache)
     memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and scope is None else None
     stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None
