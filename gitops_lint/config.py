@@ -1,43 +1,114 @@
 """`.gitops-lint.yaml`: found by walking up to the git root, or named with `--config`.
 
-One pydantic model, `Config`, is the single source of the configuration: it
-parses and validates the file (kebab-case keys through aliases), it is the typed
-object the rest of the code reads (snake_case attributes), and it generates
-`schemas/config.schema.json` (`scripts/generate_config_schema.py`), the schema
-editors use; a test checks that the committed schema is the generated one.
+One declaration, the `Config` dataclass, is the single source of the configuration:
+it is the typed object the rest of the code reads (snake_case attributes), and each
+field's metadata holds its key in the file (kebab-case), its type as the validator
+reads it, its description and examples. From it the pydantic model that validates a
+file is built (`_file_model`), and so `schemas/config.schema.json`
+(`scripts/generate_config_schema.py`), the schema editors use; a test checks that
+the committed schema is the generated one.
 
 Unknown keys are configuration errors (exit 2) that name the file, the line and
 the key, with a did-you-mean: a typo in a config file must never silently
 disable a setting. For the same reason a key given with no value (`select:`) is
 an error, not "unset".
 
-Startup stays cheap: the model's validator is built on first validation
-(`defer_build`), so a run without a configuration file never builds it.
+Startup stays cheap: pydantic is imported, and the validating model built, only
+when a file is read; a run without a configuration file never pays for it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, WithJsonSchema
+from types import SimpleNamespace
+from typing import Any, Callable
 
 CONFIG_NAMES = (".gitops-lint.yaml", ".gitops-lint.yml")
 ENV_VAR = "GITOPS_LINT_CONFIG"
 SCHEMA_ID = "https://gitops-lint.dev/schemas/config.schema.json"
+_TITLE = "gitops-lint configuration (.gitops-lint.yaml)"
+_DESCRIPTION = (
+    "gitops-lint settings: `.gitops-lint.yaml` (or `.yml`), found by walking up from the first path "
+    "to the git root, or given with `--config` or `GITOPS_LINT_CONFIG`. Unknown keys are an error.")
 
 
 class ConfigError(Exception):
     """The configuration cannot be used (exit code 2)."""
 
 
-SeverityName = Literal["error", "warning", "info"]
-#: A rule id (`AGT002`), name (`duplicate-key`), prefix (`AGT`) or `ALL`.
-Selector = Annotated[str, StringConstraints(min_length=1)]
-Selectors = list[Selector]
-Glob = Annotated[str, StringConstraints(min_length=1)]
+def _setting(default: Any, kind: Callable[[SimpleNamespace], Any], description: str, *, key: str | None = None,
+             examples: list | None = None) -> Any:
+    """A field of `Config`: `kind(t)` is its type, from the validator's names in `t` (`_types`); `key` its
+    name in the file when it is not the attribute's own."""
+    metadata = {"kind": kind, "description": description, "key": key, "examples": examples}
+    if isinstance(default, (list, dict)):
+        empty = type(default)
+        return dataclasses.field(default_factory=empty, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclass
+class Config:
+    """The settings of one `.gitops-lint.yaml`; attributes are the keys in snake_case."""
+
+    #: The file this configuration was read from (None: defaults). Not a key of the file.
+    path: Path | None = None
+
+    select: list[str] | None = _setting(
+        None, lambda t: t.Selectors | None,
+        "Rules to run, replacing the default selection: ids (`AGT002`), names (`duplicate-key`), prefixes "
+        "(`AGT`) or `ALL`.", examples=[["ALL"]])
+    extend_select: list[str] = _setting(
+        [], lambda t: t.Selectors, "Rules to run in addition to the default selection (ids, names or prefixes).",
+        key="extend-select")
+    ignore: list[str] = _setting(
+        [], lambda t: t.Selectors, "Rules not to run (ids, names or prefixes).", examples=[["AGT002"]])
+    per_path_ignores: dict[str, list[str]] = _setting(
+        {}, lambda t: dict[t.Glob, t.Selectors],
+        "Rules not to run on some files: gitignore-style globs, relative to this file's folder, mapped to rule "
+        "ids, names or prefixes.", key="per-path-ignores", examples=[{"vendor/**": ["ALL"]}])
+    severity: dict[str, str] = _setting(
+        {}, lambda t: dict[t.Selector, t.SeverityName], "Per-rule severity overrides (rule id or name -> severity).",
+        examples=[{"duplicate-key": "warning"}])
+    exclude: list[str] = _setting(
+        [], lambda t: list[t.Glob],
+        "Files and folders not to check: gitignore-style globs, relative to this file's folder.",
+        examples=[["ansible/**", "**/charts/**"]])
+    fail_on: str = _setting(
+        "error", lambda t: t.SeverityName, "The lowest severity that makes the run fail (exit 1).", key="fail-on")
+    flux_version: str | None = _setting(
+        None, lambda t: t.Pattern(r"^2\.[0-9]+$") | None,
+        "The Flux release (minor) to check against, quoted (`\"2.10\"`, not `2.10`). "
+        "Default: what the repository declares, else the newest supported.", key="flux-version", examples=["2.9"])
+    gitlab_version: str | None = _setting(
+        None, lambda t: t.Pattern(r"^[0-9]+\.[0-9]+$") | None,
+        "The GitLab release (major.minor) the agents run against, quoted, e.g. \"17.8\".", key="gitlab-version",
+        examples=["17.8"])
+    gitlab_url: str | None = _setting(
+        None, lambda t: t.Pattern(r"^https?://") | None, "The GitLab instance the agents belong to.",
+        key="gitlab-url", examples=["https://gitlab.example.com"])
+    rule_options: dict[str, dict[str, Any]] = _setting(
+        {}, lambda t: dict[str, dict[str, Any]],
+        "Per-rule options (rule id or name -> option -> value); see `gitops-lint explain ID`.", key="rule-options")
+    custom_rules: list[Path] = _setting(
+        [], lambda t: list[t.RelativePath],
+        "Folders of your own rules (same format as the built-in `rules/`), relative to this file's folder.",
+        key="custom-rules", examples=[["lint-rules/"]])
+    agent_configs: list[str] = _setting(
+        [], lambda t: list[t.Glob],
+        "More files to check as GitLab agent configs: gitignore-style globs, relative to this file's folder.",
+        key="agent-configs")
+
+
+#: The fields a file may set (every one but `path`, which is where the file was found).
+_SETTINGS = [f for f in dataclasses.fields(Config) if f.name != "path"]
+#: Key of the file -> attribute of `Config`.
+_FIELD_BY_KEY = {(f.metadata["key"] or f.name): f.name for f in _SETTINGS}
 
 
 def _non_empty(value: Any) -> Any:
@@ -46,83 +117,42 @@ def _non_empty(value: Any) -> Any:
     return value
 
 
-#: Read as a non-empty string; `load_config` makes it relative to the config file's folder.
-RelativePath = Annotated[Path, BeforeValidator(_non_empty), WithJsonSchema({"type": "string", "minLength": 1})]
+def _types() -> SimpleNamespace:
+    """The names fields' types are written in, as the validator reads them."""
+    from typing import Annotated, Literal
 
+    from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 
-class Config(BaseModel):
-    """The settings of one `.gitops-lint.yaml`; attributes are the keys in snake_case."""
-
-    model_config = ConfigDict(
-        title="gitops-lint configuration (.gitops-lint.yaml)",
-        extra="forbid",
-        # `Config(custom_rules=...)` in code; kebab-case aliases in the file (`load_config` admits only those).
-        populate_by_name=True,
-        # Built on first validation: a run without a configuration file never pays for it.
-        defer_build=True,
-        # The CLI and compile adjust a loaded configuration (`--gitlab-version`, compile's own excludes).
-        validate_assignment=False,
-        json_schema_extra={"description": (
-            "gitops-lint settings: `.gitops-lint.yaml` (or `.yml`), found by walking up from the first path "
-            "to the git root, or given with `--config` or `GITOPS_LINT_CONFIG`. Unknown keys are an error.")},
+    selector = Annotated[str, StringConstraints(min_length=1)]  # a rule id, name, prefix or `ALL`
+    return SimpleNamespace(
+        SeverityName=Literal["error", "warning", "info"],
+        Selector=selector,
+        Selectors=list[selector],
+        Glob=Annotated[str, StringConstraints(min_length=1)],
+        Pattern=lambda pattern: Annotated[str, StringConstraints(pattern=pattern)],
+        # Read as a non-empty string; `load_config` makes it relative to the config file's folder.
+        RelativePath=Annotated[Path, BeforeValidator(_non_empty), WithJsonSchema({"type": "string", "minLength": 1})],
     )
 
-    # Mutable defaults are given as values (pydantic copies them per instance): a `default_factory`
-    # costs an `inspect.signature` per factory on the first `Config()`, ~6 ms of every run.
 
-    #: The file this configuration was read from (None: defaults). Not a key of the file.
-    path: Annotated[Path | None, Field(exclude=True)] = None
+@functools.cache
+def _file_model() -> Any:
+    """The pydantic model that validates a file: `Config`'s settings under their keys."""
+    from pydantic import ConfigDict, Field, create_model
 
-    select: Selectors | None = Field(
-        None, description="Rules to run, replacing the default selection: ids (`AGT002`), names "
-                          "(`duplicate-key`), prefixes (`AGT`) or `ALL`.",
-        examples=[["ALL"]])
-    extend_select: Selectors = Field(
-        [], alias="extend-select",
-        description="Rules to run in addition to the default selection (ids, names or prefixes).")
-    ignore: Selectors = Field(
-        [], description="Rules not to run (ids, names or prefixes).", examples=[["AGT002"]])
-    per_path_ignores: dict[Glob, Selectors] = Field(
-        {}, alias="per-path-ignores",
-        description="Rules not to run on some files: gitignore-style globs, relative to this file's folder, "
-                    "mapped to rule ids, names or prefixes.",
-        examples=[{"vendor/**": ["ALL"]}])
-    severity: dict[Selector, SeverityName] = Field(
-        {}, description="Per-rule severity overrides (rule id or name -> severity).",
-        examples=[{"duplicate-key": "warning"}])
-    exclude: list[Glob] = Field(
-        [], description="Files and folders not to check: gitignore-style globs, relative to this file's folder.",
-        examples=[["ansible/**", "**/charts/**"]])
-    fail_on: SeverityName = Field(
-        "error", alias="fail-on", description="The lowest severity that makes the run fail (exit 1).")
-    flux_version: Annotated[str, StringConstraints(pattern=r"^2\.[0-9]+$")] | None = Field(
-        None, alias="flux-version",
-        description="The Flux release (minor) to check against, quoted (`\"2.10\"`, not `2.10`). "
-                    "Default: what the repository declares, else the newest supported.",
-        examples=["2.9"])
-    gitlab_version: Annotated[str, StringConstraints(pattern=r"^[0-9]+\.[0-9]+$")] | None = Field(
-        None, alias="gitlab-version",
-        description="The GitLab release (major.minor) the agents run against, quoted, e.g. \"17.8\".",
-        examples=["17.8"])
-    gitlab_url: Annotated[str, StringConstraints(pattern=r"^https?://")] | None = Field(
-        None, alias="gitlab-url", description="The GitLab instance the agents belong to.",
-        examples=["https://gitlab.example.com"])
-    rule_options: dict[str, dict[str, Any]] = Field(
-        {}, alias="rule-options",
-        description="Per-rule options (rule id or name -> option -> value); see `gitops-lint explain ID`.")
-    custom_rules: list[RelativePath] = Field(
-        [], alias="custom-rules",
-        description="Folders of your own rules (same format as the built-in `rules/`), relative to this "
-                    "file's folder.",
-        examples=[["lint-rules/"]])
-    agent_configs: list[Glob] = Field(
-        [], alias="agent-configs",
-        description="More files to check as GitLab agent configs: gitignore-style globs, relative to this "
-                    "file's folder.")
-
-
-#: Key of the file -> attribute of `Config` (`path` is not a key: it is where the file was found).
-_FIELD_BY_KEY = {info.alias or name: name for name, info in Config.model_fields.items() if name != "path"}
+    t = _types()
+    definitions = {}
+    for f in _SETTINGS:
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        extra = {"examples": f.metadata["examples"]} if f.metadata["examples"] is not None else {}
+        definitions[f.name] = (f.metadata["kind"](t), Field(default, alias=f.metadata["key"] or None,
+                                                            description=f.metadata["description"], **extra))
+    return create_model(
+        "Config",
+        __config__=ConfigDict(title=_TITLE, extra="forbid", populate_by_name=True,
+                              json_schema_extra={"description": _DESCRIPTION}),
+        **definitions,
+    )
 
 
 def config_keys() -> list[str]:
@@ -150,8 +180,7 @@ def find_config(start: Path, stop: Path | None) -> Path | None:
 
 def load_config(path: Path | None) -> Config:
     if path is None:
-        # Defaults need no validation, so the validator is not built on runs without a config file.
-        return Config.model_construct()
+        return Config()  # defaults need no validation: pydantic is not even imported
     import yaml
 
     try:
@@ -189,15 +218,16 @@ def parse_config(data: Any, path: Path, text: str | None = None) -> Config:
         if value is None:
             raise ConfigError(f"{path}{_where(text, (key,), key=True)}: {key}: no value given "
                               "(remove the key to use the default)")
+    from pydantic import ValidationError
+
     try:
-        config = Config.model_validate(data)
+        validated = _file_model().model_validate(data)
     except ValidationError as exc:
         order = {key: index for index, key in enumerate(data)}  # the first error in the file's order
         error = min(exc.errors(include_url=False),
                     key=lambda e: (order.get(e["loc"][0], -1) if e["loc"] else -1, [str(p) for p in e["loc"][1:]]))
         raise ConfigError(f"{path}{_where(text, error['loc'])}: {_describe(error)}") from None
-    config.path = path
-    return config
+    return Config(path=path, **{f.name: getattr(validated, f.name) for f in _SETTINGS})
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -209,7 +239,7 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{where}: key {error['input']!r}: {message}"
     if error["type"] not in ("missing", "value_error"):
         message = f"{_show(error['input'])}: {message}"
-    info = Config.model_fields.get(_FIELD_BY_KEY.get(str(loc[0]), "")) if loc else None
+    info = _file_model().model_fields.get(_FIELD_BY_KEY.get(str(loc[0]), "")) if loc else None
     if error["type"] == "string_type" and isinstance(error["input"], (int, float)) and len(loc) == 1:
         message += " (quote it: unquoted, YAML reads it as a number, and 2.10 as 2.1)"
     elif error["type"] == "string_pattern_mismatch" and info is not None and info.examples:
@@ -275,8 +305,7 @@ def config_schema() -> dict:
         def field_title_should_be_set(self, schema) -> bool:  # type: ignore[no-untyped-def]
             return False
 
-    generated = Config.model_json_schema(by_alias=True, schema_generator=_FileSchema, mode="validation")
-    generated["properties"].pop("path", None)
+    generated = _file_model().model_json_schema(by_alias=True, schema_generator=_FileSchema, mode="validation")
     head = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
             "title": generated.pop("title"), "description": generated.pop("description"),
             "type": generated.pop("type"), "additionalProperties": generated.pop("additionalProperties")}

@@ -15,16 +15,18 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from gitops_lint.secrets import mask_finding, redact
-from gitops_lint.discover import UNREADABLE, Candidate, Discovery, discover, relative_to_base, repository_reader
+from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base, repository_reader
 from gitops_lint.load import identify, load
-from gitops_lint.yaml.loader import LoadProblem, SourceFile, load_file, read_source
+
+if TYPE_CHECKING:
+    from gitops_lint.yaml.loader import SourceFile
 
 SUPPRESSION_RULE = "SUP001"
 #: Rules whose check is part of the engine rather than a module of `checks/`.
@@ -153,26 +155,17 @@ def rule_params(rule: Rule, config: Config) -> dict:
 
 
 def load_sources(candidates: Iterable[Candidate], progress=None) -> list[SourceFile]:
-    candidates = list(candidates)
-    files = []
-    for index, candidate in enumerate(candidates):
-        if progress is not None and index % 500 == 0:
-            progress(index, len(candidates))
-        if candidate.unreadable:  # discovery knows already (a symlink loop): nothing to open
-            source = SourceFile(path=candidate.path, rel=candidate.rel, skipped=UNREADABLE)
-            source.problems.append(LoadProblem(UNREADABLE, candidate.unreadable, Span.point(1)))
-        elif candidate.template:
-            source = read_source(candidate.path, candidate.rel)
-            source.skipped = source.skipped or "template"
-        else:
-            source = load_file(candidate.path, candidate.rel)
-        files.append(source)
-    return files
+    """The candidates loaded in this process, without the cache (`graph`, `compile` and tests)."""
+    return load(identify(list(candidates), None), progress=progress).files
 
 
 def discovery_sources(discovery: Discovery) -> list[SourceFile]:
     """What discovery left out, and why, as records the loading rules report: a folder that could not be
     listed (YAML009), a folder of compile output (YAML010). They hold no document and are no file read."""
+    if not discovery.problems:
+        return []
+    from gitops_lint.yaml.loader import LoadProblem, SourceFile
+
     out = []
     for problem in discovery.problems:
         source = SourceFile(path=discovery.root / problem.rel, rel=problem.rel, skipped=problem.code)
@@ -331,7 +324,7 @@ def _memo_key(discovery: Discovery, rules: list[Rule], params: dict[str, dict], 
     cwd = options.cwd or Path.cwd()
     named = sorted(os.path.relpath(os.path.abspath(Path(cwd, p)), discovery.root) for p in options.paths)
     return json.dumps([
-        [r.id for r in rules], params, config.model_dump(mode="json"), str(config.path), options.flux_version,
+        [r.id for r in rules], params, dataclasses.asdict(config), str(config.path), options.flux_version,
         named, [str(f) for f in options.compiled_folders], discovery.excluded, str(discovery.root),
         [(p.rel, p.code) for p in discovery.problems], discovery.refused,
     ], sort_keys=True, default=str)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from gitops_lint.discover import UNREADABLE, Candidate
 from gitops_lint.diagnostics import Span
-from gitops_lint.yaml.loader import LoadProblem, SourceFile, load_file, read_source
 
 if TYPE_CHECKING:
     from gitops_lint.cache import Cache
+    from gitops_lint.yaml.loader import SourceFile
 
 #: Fewer files to parse than this are parsed in this process: starting workers costs more.
 PARALLEL_MIN_FILES = 400
@@ -98,6 +98,7 @@ class Loaded:
 def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int = 1,
          progress: Callable[[int, int], None] | None = None) -> Loaded:
     from gitops_lint.yaml import record
+    from gitops_lint.yaml.loader import LoadProblem, SourceFile
 
     files: list[SourceFile | None] = [None] * len(identities)
     todo: list[int] = []
@@ -159,6 +160,8 @@ class _Progress:
 
 
 def _parse(path: Path, rel: str, mode: str, raw: bytes | None) -> SourceFile:
+    from gitops_lint.yaml.loader import load_file, read_source
+
     if mode == "template":
         source = read_source(path, rel, raw)
         source.skipped = source.skipped or "template"
