@@ -162,7 +162,7 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
               help="Do not report findings recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Record every current finding in FILE and exit 0.")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), envvar="GITOPS_LINT_CACHE_DIR",
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache folder (default: .gitops-lint-cache at the repository root; env GITOPS_LINT_CACHE_DIR).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",

@@ -28,6 +28,19 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_outside_the_trees(tmp_path_factory: pytest.TempPathFactory):
+    """`check` caches by default, at the root of what it checks: in tests that would be the project itself
+    or ../shared. One cache folder for the session instead (tests of the default place unset this)."""
+    previous = os.environ.get("GITOPS_LINT_CACHE_DIR")
+    os.environ["GITOPS_LINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("gitops-lint-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("GITOPS_LINT_CACHE_DIR", None)
+    else:
+        os.environ["GITOPS_LINT_CACHE_DIR"] = previous
+
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_GOLDEN = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
 

@@ -229,3 +229,55 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     source = load_text(text)
     for problem in source.problems:
         assert problem.span.line >= 1 and problem.span.column >= 1
+
+
+# --------------------------------------------------------------------------- positions built when asked
+
+
+def _parsed(text: str, positions: bool):
+    from gitops_lint.yaml.loader import SourceFile, parse_source
+
+    source = SourceFile(path=Path("x.yaml"), rel="x.yaml", text=text)
+    parse_source(source, positions=positions)
+    return source
+
+
+def _same_load(text: str) -> None:
+    lazy, full = _parsed(text, False), _parsed(text, True)
+    assert [(p.code, p.message, p.span) for p in lazy.problems] == [(p.code, p.message, p.span) for p in full.problems]
+    assert [(d.index, d.data, d.sops, d.head) for d in lazy.documents] == \
+        [(d.index, d.data, d.sops, d.head) for d in full.documents]
+    for got, want in zip(lazy.documents, full.documents):
+        assert got.tree is None
+        for path in _paths(want.data):
+            assert got.has(path) and got.locate(path) == want.locate(path)
+            assert got.locate(path, key=True) == want.locate(path, key=True)
+        assert not got.has(("no-such-key",)) and got.span == want.span
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\nb: 2\na: 3\n",  # a duplicate key: the problem points at both
+    "base: &b {x: 1, y: [1, 2]}\nuse:\n  <<: *b\n  y: 3\n",  # merge keys: present keys win
+    "m:\n  <<: [*nope]\n",  # a broken merge
+    "? [a, b]\n: 1\n? [a, b]\n: 2\n",  # complex keys, duplicated
+    "1: one\ntrue: yes\n1: again\n",  # non-string keys
+    "a: &a [*a]\n",  # an alias into itself
+    "---\n---\nk: v\n--- # c\n",  # empty documents keep their index
+    "l: &l [x, x, x, x, x, x, x, x, x]\nm: &m [*l, *l, *l, *l, *l, *l, *l, *l, *l]\nn: [*m, *m, *m, *m, *m, *m, *m]\n",
+])
+def test_data_without_positions_is_the_data_with_them(text: str) -> None:
+    _same_load(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_data_without_positions_is_the_data_with_them_for_any_text(text: str) -> None:
+    _same_load(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(keys, trees, min_size=1, max_size=5))
+def test_data_without_positions_is_the_data_with_them_for_any_mapping(data) -> None:
+    import yaml
+
+    _same_load(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))

@@ -63,18 +63,31 @@ class LoadProblem:
 
 @dataclass(slots=True, eq=False)
 class Document:
-    """One YAML document of a file: plain data plus the position tree beside it."""
+    """One YAML document of a file: plain data, and the position tree beside it when asked for.
+
+    Loading builds the data alone (positions cost as much again, in time and memory, and most
+    documents are never pointed into); the first `pos` of a file's document parses that file again
+    for the positions of all its documents (`SourceFile.load_positions`)."""
 
     file: "SourceFile"
     index: int
     data: Any
-    pos: PosTree
+    #: The position tree, once built (None until a finding or a rule needs a position in this file).
+    tree: PosTree | None = None
     #: A top-level `sops:` block: values are ciphertext, only structure can be checked.
     sops: bool = False
+    #: The document's own span, known without the tree.
+    head: tuple[int, int, int, int] | None = None
+
+    @property
+    def pos(self) -> PosTree:
+        if self.tree is None:
+            self.file.load_positions()
+        return self.tree if self.tree is not None else (self.head or (1, 1, 1, 2))
 
     @property
     def span(self) -> Span:
-        return span_of(self.pos)
+        return Span(*self.head) if self.head is not None else span_of(self.pos)
 
     def locate(self, path: DataPath, *, key: bool = False) -> Span:
         """Span of the value at `path` (or of its key), else of the nearest existing parent.
@@ -92,7 +105,16 @@ class Document:
         return span_of(tree)
 
     def has(self, path: DataPath) -> bool:
-        return walk(self.pos, path)[2]
+        """Whether `path` leads to a value (answered from the data: no position tree is built for it)."""
+        value = self.data
+        for item in path:
+            if isinstance(value, dict) and item in value:
+                value = value[item]
+            elif isinstance(value, list) and isinstance(item, int) and -len(value) <= item < len(value):
+                value = value[item]
+            else:
+                return False
+        return True
 
 
 def _head(span: Span) -> Span:
@@ -129,6 +151,15 @@ class SourceFile:
     def incomplete(self) -> bool:
         """A problem stopped the parse: its documents are not all there."""
         return any(p.code in INCOMPLETE for p in self.problems)
+
+    def load_positions(self) -> None:
+        """Give each document its position tree, parsing the text again (once per file, and only for
+        files something points into). The parse is the same, so its documents are the same."""
+        scratch = SourceFile(path=self.path, rel=self.rel, text=self.text)
+        parse_source(scratch, positions=True)
+        trees = {doc.index: doc.tree for doc in scratch.documents}
+        for doc in self.documents:
+            doc.tree = trees.get(doc.index) or doc.head or (1, 1, 1, 2)
 
     def source_lines(self, span: Span, limit: int = 3) -> tuple[str, ...]:
         lines = self.lines
@@ -202,11 +233,12 @@ def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_source(source: SourceFile, *, template_hint: bool = False) -> None:
+def parse_source(source: SourceFile, *, template_hint: bool = False, positions: bool = False) -> None:
     """Parse `source.text` into documents, recording problems on the file.
 
     `template_hint` says the file's location marks it as a template (a Helm
-    chart's `templates/`), so a parse failure there is expected.
+    chart's `templates/`), so a parse failure there is expected. `positions` builds
+    each document's position tree now (else `Document.pos` builds them when asked).
     """
     if source.skipped:
         return
@@ -222,7 +254,7 @@ def parse_source(source: SourceFile, *, template_hint: bool = False) -> None:
         )
         source.skipped = CONFLICT_MARKER
         return
-    error = _compose_and_build(source)
+    error = _compose_and_build(source, positions)
     if isinstance(error, yaml.reader.ReaderError):
         # A character YAML forbids (control characters): a problem of the text, not the syntax.
         offset = max(min(error.position, len(text)), 0)
@@ -240,7 +272,7 @@ def parse_source(source: SourceFile, *, template_hint: bool = False) -> None:
         )
 
 
-def _compose_and_build(source: SourceFile) -> Exception | None:
+def _compose_and_build(source: SourceFile, positions: bool) -> Exception | None:
     """Compose the documents one at a time, building each into data and positions
     before the next is composed, up to the first error, which is returned.
 
@@ -251,7 +283,7 @@ def _compose_and_build(source: SourceFile) -> Exception | None:
     documents, problems = len(source.documents), len(source.problems)
     loader = _FastLoader(source.text)
     try:
-        _build_each(source, loader)
+        _build_each(source, loader, positions)
         return None
     except _composer.ComposerError as exc:
         if "duplicate anchor" not in str(exc):
@@ -266,7 +298,7 @@ def _compose_and_build(source: SourceFile) -> Exception | None:
     del source.documents[documents:], source.problems[problems:]
     loader = _AnchorReuseLoader(source.text)
     try:
-        _build_each(source, loader)
+        _build_each(source, loader, positions)
     except (yaml.YAMLError, RecursionError) as exc:
         return exc
     finally:
@@ -274,13 +306,13 @@ def _compose_and_build(source: SourceFile) -> Exception | None:
     return None
 
 
-def _build_each(source: SourceFile, loader: Any) -> None:
+def _build_each(source: SourceFile, loader: Any, positions: bool) -> None:
     index = 0
     strings: dict[str, str] = {}
     while loader.check_node():
         node = loader.get_node()
         if node is not None:
-            _add_document(source, index, node, strings)
+            _add_document(source, index, node, strings, positions)
         node = None  # the nodes go before the next document is composed
         index += 1
 
@@ -403,17 +435,20 @@ def _raw_span(node: _nodes.Node) -> tuple[int, int, int, int]:
     return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def _add_document(source: SourceFile, index: int, node: _nodes.Node, strings: dict[str, str]) -> None:
-    builder = _Builder(source, ALIAS_BUDGET_BASE + 4 * len(source.text), strings)
+def _add_document(source: SourceFile, index: int, node: _nodes.Node, strings: dict[str, str], positions: bool) -> None:
+    budget = ALIAS_BUDGET_BASE + 4 * len(source.text)
     try:
-        data, pos = builder.build(node, 0)
+        if positions:
+            data, tree = _Builder(source, budget, strings).build(node, 0)
+        else:
+            data, tree = _DataBuilder(source, budget, strings).build(node, 0), None
     except _BudgetExceeded as exc:
         source.problems.append(LoadProblem(ALIAS_LIMIT, exc.message, exc.span))
         return
     if data is None:
         return  # an empty document (`---` and nothing else) is no object
     sops = isinstance(data, dict) and isinstance(data.get("sops"), dict)
-    source.documents.append(Document(file=source, index=index, data=data, pos=pos, sops=sops))
+    source.documents.append(Document(file=source, index=index, data=data, tree=tree, sops=sops, head=_raw_span(node)))
 
 
 class _BudgetExceeded(Exception):
@@ -582,6 +617,95 @@ class _Builder:
         # meaningful in Kubernetes; keep it as text so the document still loads.
         value, _ = self.build(node, depth + 1)
         return repr(value)
+
+
+class _DataBuilder(_Builder):
+    """`_Builder`'s data without the positions: the same values, problems and limits, at about half the
+    cost. What a run keeps of most documents (`Document.pos` builds the positions when asked)."""
+
+    def build(self, node: _nodes.Node, depth: int) -> Any:  # type: ignore[override]
+        self.budget -= 1
+        if self.budget < 0:
+            raise _BudgetExceeded("aliases expand to too many nodes (a 'billion laughs' document?): document skipped", _span(node))
+        if node.__class__ is _ScalarNode:
+            if node.tag == _STR:
+                value = node.value
+                return self.strings.setdefault(value, value) if len(value) < 64 else value
+            return _scalar(node)
+        if depth > MAX_DEPTH:
+            raise _BudgetExceeded(f"nesting deeper than {MAX_DEPTH} levels: document skipped", _span(node))
+        key = id(node)
+        if key in self.active:
+            raise _BudgetExceeded("recursive alias (a node that contains itself): document skipped", _span(node))
+        self.active.add(key)
+        try:
+            if node.__class__ is _SequenceNode:
+                build = self.build
+                return [build(child, depth + 1) for child in node.value]
+            return self._data_mapping(node, depth)
+        finally:
+            self.active.discard(key)
+
+    def _data_mapping(self, node: _nodes.MappingNode, depth: int) -> dict:
+        data: dict[Any, Any] = {}
+        merges: list[_nodes.Node] = []
+        build = self.build
+        strings = self.strings
+        for key_node, value_node in node.value:
+            tag = key_node.tag
+            if tag == _STR and key_node.__class__ is _ScalarNode:
+                key = key_node.value
+                key = strings.setdefault(key, key)
+            elif tag == _MERGE:
+                merges.append(value_node)
+                continue
+            else:
+                key = self._key(key_node, depth)
+            value = build(value_node, depth + 1)
+            if key in data:
+                self._duplicate(key, self._earlier_key_span(node, key, key_node), _raw_span(key_node))
+            data[key] = value
+        for merge in merges:
+            self._merge_data(merge, data, depth)
+        return data
+
+    def _earlier_key_span(self, node: _nodes.MappingNode, key: Any, current: _nodes.Node) -> tuple[int, int, int, int]:
+        """Where `key` last occurred in `node` before `current`, as `_Builder` reports a duplicate (one was
+        found: rare, so searched for, not kept)."""
+        earlier = _raw_span(node)
+        for key_node, _ in node.value:
+            if key_node is current:
+                break
+            if key_node.tag == _MERGE:
+                continue
+            if isinstance(key_node, _nodes.ScalarNode):
+                found = key_node.value if key_node.tag == _STR else self._key(key_node, 0)
+            else:  # built apart, so this search spends none of the document's budget
+                try:
+                    found = _DataBuilder(self.source, ALIAS_BUDGET_BASE, {})._key(key_node, 0)
+                except _BudgetExceeded:
+                    continue
+            if found == key:
+                earlier = _raw_span(key_node)
+        return earlier
+
+    def _key(self, node: _nodes.Node, depth: int) -> Any:
+        if isinstance(node, _nodes.ScalarNode):
+            return super()._key(node, depth)
+        return repr(self.build(node, depth + 1))  # a complex key, as text (see `_Builder._key`)
+
+    def _merge_data(self, value_node: _nodes.Node, data: dict, depth: int) -> None:
+        """`_Builder._merge` on data alone: keys already present win, earlier sources beat later ones."""
+        sources = value_node.value if isinstance(value_node, _nodes.SequenceNode) else [value_node]
+        for source_node in sources:
+            if not isinstance(source_node, _nodes.MappingNode):
+                self.source.problems.append(
+                    LoadProblem(SYNTAX, "merge key '<<' needs a mapping or a list of mappings", _span(source_node))
+                )
+                continue
+            for key, value in self.build(source_node, depth + 1).items():
+                if key not in data:
+                    data[key] = value
 
 
 def load_file(path: Path, rel: str, *, template_hint: bool = False, raw: bytes | None = None) -> SourceFile:

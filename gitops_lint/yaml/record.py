@@ -1,7 +1,7 @@
 """A loaded file as compact bytes, and back: what the cache stores and what `--jobs` workers return.
 
-A record holds what loading a file produced (its text, documents as plain data with their packed
-position trees, its problems), in `marshal`'s format: built-in types only, so decoding creates
+A record holds what loading a file produced (its text, documents as plain data, its problems; not
+the position trees, which are built again for the few files a finding points into), in `marshal`'s format: built-in types only, so decoding creates
 no object of ours but the few that wrap each file and document, at about a tenth of the cost of
 parsing the YAML again. `marshal` is not safe against damaged input, so callers check a record's
 checksum before decoding it (`cache.py` does), and never decode bytes from elsewhere.
@@ -13,31 +13,7 @@ import marshal
 from pathlib import Path
 
 from gitops_lint.yaml.loader import Document, LoadProblem, SourceFile
-from gitops_lint.yaml.positions import MapPos, SeqPos, Span
-
-# A position tree is encoded as built-ins: a mapping as a 3-list, a list as a 2-list, a scalar's span
-# as its 4-tuple (the loader's RawSpan), so the kind of each node is known from its shape alone.
-
-
-def _encode_tree(tree):
-    if isinstance(tree, MapPos):
-        kids = tree._kids
-        return [tree._spans, tree._keys, None if kids is None else tuple(None if k is None else _encode_tree(k) for k in kids)]
-    if isinstance(tree, SeqPos):
-        kids = tree._kids
-        return [tree._spans, None if kids is None else tuple(None if k is None else _encode_tree(k) for k in kids)]
-    return tree
-
-
-def _decode_tree(tree):
-    if type(tree) is not list:
-        return tree
-    if len(tree) == 3:
-        kids = tree[2]
-        return MapPos(tree[0], tree[1], None if kids is None else tuple(None if k is None else _decode_tree(k) for k in kids))
-    kids = tree[1]
-    return SeqPos(tree[0], None if kids is None else tuple(None if k is None else _decode_tree(k) for k in kids))
-
+from gitops_lint.yaml.positions import Span
 
 def encode(source: SourceFile) -> bytes:
     """`source` as it was loaded (before the model marks anything on it)."""
@@ -45,7 +21,7 @@ def encode(source: SourceFile) -> bytes:
         source.text,
         source.size,
         source.skipped,
-        [(doc.index, doc.data, _encode_tree(doc.pos), doc.sops) for doc in source.documents],
+        [(doc.index, doc.data, doc.sops, doc.head) for doc in source.documents],
         [(p.code, p.message, tuple(p.span)) for p in source.problems],
     ))
 
@@ -55,6 +31,6 @@ def decode(record: bytes | memoryview, path: Path, rel: str) -> SourceFile:
     anywhere share one record). Raises ValueError, EOFError or TypeError on bytes that are no record."""
     text, size, skipped, documents, problems = marshal.loads(record)
     source = SourceFile(path=path, rel=rel, text=text, size=size, skipped=skipped)
-    source.documents = [Document(source, index, data, _decode_tree(pos), sops) for index, data, pos, sops in documents]
+    source.documents = [Document(source, index, data, None, sops, head) for index, data, sops, head in documents]
     source.problems = [LoadProblem(code, message, Span(*span)) for code, message, span in problems]
     return source
