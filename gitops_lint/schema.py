@@ -275,9 +275,26 @@ def _unknown_fields(schema: Any, instance: Any, path: DataPath) -> Iterator[Viol
 _TOP_LEVEL = frozenset({"apiVersion", "kind", "metadata", "status", "sops"})
 
 
+#: id(schema) -> (schema, whether it or a schema below it has CEL rules); the schema is kept so its id stays its own.
+_CEL_BELOW: dict[int, tuple[Any, bool]] = {}
+
+
+def _has_cel(schema: dict) -> bool:
+    """Whether `_cel` can find a rule at or below `schema`: most of an object's fields have none, and
+    walking them for nothing was most of the schema rule's time."""
+    entry = _CEL_BELOW.get(id(schema))
+    if entry is None:
+        _CEL_BELOW[id(schema)] = (schema, False)  # a schema that contains itself finds no more below
+        extra, items = schema.get("additionalProperties"), schema.get("items")
+        below = [*(schema.get("properties") or {}).values(), *(s for s in (extra, items) if isinstance(s, dict))]
+        found = bool(schema.get("x-kubernetes-validations")) or any(isinstance(s, dict) and _has_cel(s) for s in below)
+        _CEL_BELOW[id(schema)] = entry = (schema, found)
+    return entry[1]
+
+
 def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
     """Evaluate `x-kubernetes-validations` wherever the instance has a value, as the API server does on create."""
-    if not isinstance(schema, dict) or instance is None:
+    if not isinstance(schema, dict) or instance is None or not _has_cel(schema):
         return
     rules = schema.get("x-kubernetes-validations")
     if rules:

@@ -28,11 +28,11 @@ def test_at_most_one_composed_document_is_alive_at_a_time(monkeypatch) -> None:
     most = 0
     build = loader._add_document
 
-    def counting(source, index, node, strings):  # noqa: ANN001 - the loader's own signature
+    def counting(source, index, node, strings, positions):  # noqa: ANN001 - the loader's own signature
         nonlocal most
         alive.append(weakref.ref(node))
         most = max(most, sum(ref() is not None for ref in alive))
-        build(source, index, node, strings)
+        build(source, index, node, strings, positions)
 
     monkeypatch.setattr(loader, "_add_document", counting)
     source = loader.load_text(_text(200))
@@ -51,9 +51,16 @@ def test_loading_costs_a_bounded_multiple_of_the_file_size() -> None:
     finally:
         tracemalloc.stop()
     assert len(source.documents) == 12_000
-    # Measured: ~20x (the data, the positions, the text). Composing every document
-    # first, with a tuple per span, took over 80x.
+    # Measured: ~20x with the positions (the data, the positions, the text); without them, as loading
+    # keeps documents now, less. Composing every document first, with a tuple per span, took over 80x.
     assert peak < 40 * size, f"peak {peak / 1e6:.0f} MB for a {size / 1e6:.1f} MB file"
+    tracemalloc.start()
+    try:
+        source.documents[0].pos  # noqa: B018 - the positions, built when asked
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * size, f"peak {peak / 1e6:.0f} MB for the positions of a {size / 1e6:.1f} MB file"
 
 
 def test_positions_read_back_as_before() -> None:
