@@ -126,6 +126,9 @@ class Cache:
     _started_ns: int = field(default_factory=time.time_ns)
     #: A file's state was too fresh to trust: the pack is rewritten so a later run can trust it.
     racy: bool = False
+    #: Every file's digest is known before loading (False on a first run: files are hashed as parsed),
+    #: so a stored result can be looked up.
+    complete: bool = True
 
     @property
     def _root_id(self) -> str:
@@ -215,6 +218,8 @@ class Cache:
     def result(self, options_key: str, read) -> Any:
         """The stored result of a run with these options over exactly these files, or None. `read(rel)`
         gives a file's bytes (None when missing), to check the files that run read outside discovery."""
+        if not self.complete:
+            return None
         stored = self.blob(self._result_name(options_key), self.files_key())
         try:
             extra, result = stored

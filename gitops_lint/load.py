@@ -46,6 +46,8 @@ class Identity:
     content: bytes | None = None
     #: The bytes, when they had to be read to hash them (so they are not read twice).
     raw: bytes | None = None
+    #: (size, mtime, ctime, inode), when the cache is in use and the file could be stat'ed.
+    state: tuple[int, int, int, int] | None = None
 
 
 def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Identity]:
@@ -54,6 +56,9 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Ide
     from gitops_lint.cache import digest
 
     known, trusted_before = cache.known_files()
+    # With no record of any file (a first run), each file is hashed where it is parsed, from the bytes
+    # read there, not read twice.
+    deferred = not known
     seen = cache.files
     out = []
     roots: dict[Path, str] = {}
@@ -70,7 +75,10 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Ide
         location = f"{root}/{candidate.name}"  # a string: a Path per file costs more than its stat
         try:
             st = stat(location)
-            state = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            state = item.state = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            if deferred:
+                cache.complete = False
+                continue
             entry = known.get(candidate.name)
             if entry is not None and entry[0] == state and state[1] < trusted_before:
                 content = entry[1]
@@ -97,6 +105,7 @@ class Loaded:
 
 def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int = 1,
          progress: Callable[[int, int], None] | None = None) -> Loaded:
+    from gitops_lint.cache import digest
     from gitops_lint.yaml import record
     from gitops_lint.yaml.loader import LoadProblem, SourceFile
 
@@ -125,6 +134,13 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
 
     def parse_here(index: int) -> None:
         item = identities[index]
+        if cache is not None and item.content is None and item.state is not None:
+            try:
+                item.raw = item.candidate.path.read_bytes()
+            except OSError:
+                pass  # the loader reads it again and says why it cannot
+            else:
+                note(item, digest(item.raw))
         source = _parse(item.candidate.path, item.candidate.rel, item.mode, item.raw)
         item.raw = None
         files[index] = source
@@ -135,9 +151,16 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
     def take_record(index: int, content: bytes | None, blob: bytes) -> None:
         item = identities[index]
         files[index] = record.decode(blob, item.candidate.path, item.candidate.rel)
-        if cache is not None and content is not None and content == item.content:
-            cache.add_record(content, item.mode, blob)
+        if cache is not None and content is not None:
+            if item.content is None and item.state is not None:
+                note(item, content)
+            if content == item.content:
+                cache.add_record(content, item.mode, blob)
         progress_of.step()
+
+    def note(item: Identity, content: bytes) -> None:
+        item.content = content
+        cache.files[item.candidate.name] = (item.state, content)  # type: ignore[union-attr]
 
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
         _parse_shared(todo, identities, jobs - 1, parse_here, take_record)

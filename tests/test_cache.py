@@ -327,5 +327,12 @@ def test_jobs_do_not_change_the_output(repo: Path, monkeypatch: pytest.MonkeyPat
     for jobs in ("1", "2", "3"):
         result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", "-j", jobs, "."])
         outputs.add(result.stdout)
+    # with the cache: a first run hashes files in the workers, a second takes every record from the pack
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["check", "--isolated", "--cache-dir", str(repo.parent / "cache"),
+                                           "--format", "json", "-j", "2", "."])
+        outputs.add(result.stdout)
+    text = CliRunner().invoke(main, ["check", "--isolated", "--cache-dir", str(repo.parent / "cache"), "-j", "2", "."])
+    assert "(all from the cache)" in text.stdout
     assert len(outputs) == 1
     assert sum(1 for d in json.loads(outputs.pop())["diagnostics"] if d["rule"] == "YAML002") >= 9
