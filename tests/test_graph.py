@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitops_lint.checks import Context
 from gitops_lint.project import Settings
@@ -138,3 +140,14 @@ def test_kustomize_entries_into_excluded_folders_exist(tmp_path: Path) -> None:
     out = run(["check", "--select", "REF006", "--format", "json", "."], tmp_path)
     found = [d["message"] for d in json.loads(out.stdout)["diagnostics"]]
     assert found == ["resources[2] entry '../vendor/gone.yaml' names no file or folder"], found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcdefg"), st.sampled_from("abcdefg")), max_size=14))
+def test_the_cycle_precheck_agrees_with_networkx(edges) -> None:
+    """REF004 imports networkx only when its own check finds a cycle: the two must agree on every graph."""
+    import networkx
+
+    from gitops_lint.checks.references import _has_cycle
+
+    assert _has_cycle(edges) == (not networkx.is_directed_acyclic_graph(networkx.DiGraph(edges)))

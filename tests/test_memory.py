@@ -28,11 +28,11 @@ def test_at_most_one_composed_document_is_alive_at_a_time(monkeypatch) -> None:
     most = 0
     build = loader._add_document
 
-    def counting(source, index, node, strings, positions):  # noqa: ANN001 - the loader's own signature
+    def counting(source, index, node, positions):  # noqa: ANN001 - the loader's own signature
         nonlocal most
         alive.append(weakref.ref(node))
         most = max(most, sum(ref() is not None for ref in alive))
-        build(source, index, node, strings, positions)
+        build(source, index, node, positions)
 
     monkeypatch.setattr(loader, "_add_document", counting)
     source = loader.load_text(_text(200))

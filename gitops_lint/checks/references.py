@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding, Severity
@@ -60,10 +60,8 @@ def depends_on_cycle(ctx: Context) -> Iterator[Finding]:
             continue
         for target in ref.targets:
             entries[(graph.key(ref.source), graph.key(target))] = ref
-    # A cycle needs an object that both depends and is depended on; without one, networkx is not imported.
-    sources, targets = {s for s, _ in entries}, {t for _, t in entries}
-    if not sources & targets:
-        return
+    if not _has_cycle(entries):
+        return  # the common case, decided without networkx (its import and graph cost more than this rule)
     import networkx
 
     dependency = networkx.DiGraph(list(entries))
@@ -73,6 +71,27 @@ def depends_on_cycle(ctx: Context) -> Iterator[Finding]:
             ref = entries[(member, cycle[(index + 1) % len(cycle)])]
             yield at(ref.source, ref.path + ("name",), (
                 f"dependsOn cycle: {text}; none of them ever becomes ready"))
+
+
+def _has_cycle(edges: Iterable[tuple[str, str]]) -> bool:
+    """Whether the dependsOn edges close a cycle: peel off objects that depend on nothing left (Kahn);
+    whatever cannot be peeled off lies on or behind a cycle."""
+    depends_on: dict[str, int] = {}
+    dependants: dict[str, list[str]] = {}
+    for source, target in edges:
+        depends_on[source] = depends_on.get(source, 0) + 1
+        depends_on.setdefault(target, 0)
+        dependants.setdefault(target, []).append(source)
+    ready = [node for node, count in depends_on.items() if count == 0]
+    peeled = 0
+    while ready:
+        node = ready.pop()
+        peeled += 1
+        for dependant in dependants.get(node, ()):
+            depends_on[dependant] -= 1
+            if depends_on[dependant] == 0:
+                ready.append(dependant)
+    return peeled < len(depends_on)
 
 
 def _rotate(cycle: list[str]) -> list[str]:

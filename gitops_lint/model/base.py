@@ -18,11 +18,34 @@ from gitops_lint.yaml.loader import Document
 from gitops_lint.yaml.positions import DataPath, format_path
 
 
+#: Each distinct set of fields a file set, once: pydantic keeps a set per model instance (hundreds of bytes,
+#: several per object, a tenth of a large run's memory) and they repeat endlessly.
+_FIELDS_SETS: dict[frozenset, frozenset] = {}
+
+
 class Model(BaseModel):
     """Base of every nested model: unknown keys are kept (schema checks judge them)."""
 
     # defer_build: a model's validator is built on first use, so a one-file check pays only for the kinds it sees.
     model_config = ConfigDict(extra="allow", frozen=False, strict=True, defer_build=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        fields = frozenset(self.__pydantic_fields_set__)
+        object.__setattr__(self, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(fields, fields))
+
+    def _thaw(self) -> None:
+        """A set of our own again before pydantic adds to it (assignment, `model_copy(update=...)`)."""
+        if isinstance(self.__pydantic_fields_set__, frozenset):
+            object.__setattr__(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            self._thaw()
+        super().__setattr__(name, value)
+
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> Any:
+        self._thaw()
+        return super().model_copy(update=update, deep=deep)
 
 
 class Located(Model):

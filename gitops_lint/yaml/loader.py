@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,11 +309,10 @@ def _compose_and_build(source: SourceFile, positions: bool) -> Exception | None:
 
 def _build_each(source: SourceFile, loader: Any, positions: bool) -> None:
     index = 0
-    strings: dict[str, str] = {}
     while loader.check_node():
         node = loader.get_node()
         if node is not None:
-            _add_document(source, index, node, strings, positions)
+            _add_document(source, index, node, positions)
         node = None  # the nodes go before the next document is composed
         index += 1
 
@@ -435,13 +435,13 @@ def _raw_span(node: _nodes.Node) -> tuple[int, int, int, int]:
     return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def _add_document(source: SourceFile, index: int, node: _nodes.Node, strings: dict[str, str], positions: bool) -> None:
+def _add_document(source: SourceFile, index: int, node: _nodes.Node, positions: bool) -> None:
     budget = ALIAS_BUDGET_BASE + 4 * len(source.text)
     try:
         if positions:
-            data, tree = _Builder(source, budget, strings).build(node, 0)
+            data, tree = _Builder(source, budget).build(node, 0)
         else:
-            data, tree = _DataBuilder(source, budget, strings).build(node, 0), None
+            data, tree = _DataBuilder(source, budget).build(node, 0), None
     except _BudgetExceeded as exc:
         source.problems.append(LoadProblem(ALIAS_LIMIT, exc.message, exc.span))
         return
@@ -484,6 +484,9 @@ def _scalar(node: _nodes.ScalarNode) -> Any:
 
 
 _ScalarNode, _SequenceNode, _MappingNode = _nodes.ScalarNode, _nodes.SequenceNode, _nodes.MappingNode
+#: Keys and short values (names, kinds, images) repeat across every file: one object each, process-wide.
+#: Interned strings go when nothing holds them, and `marshal` keeps them interned through a record.
+_intern = sys.intern
 
 
 class _Builder:
@@ -493,12 +496,10 @@ class _Builder:
     the common case, are handled inline without a call of their own.
     """
 
-    def __init__(self, source: SourceFile, budget: int, strings: dict[str, str]):
+    def __init__(self, source: SourceFile, budget: int):
         self.source = source
         self.budget = budget
         self.active: set[int] = set()
-        #: The file's distinct key strings, shared by all its documents.
-        self.strings = strings
 
     def build(self, node: _nodes.Node, depth: int) -> tuple[Any, PosTree]:
         self.budget -= 1
@@ -509,7 +510,7 @@ class _Builder:
             if node.tag == _STR:
                 value = node.value
                 if len(value) < 64:  # names, kinds, images: repeated across documents
-                    value = self.strings.setdefault(value, value)
+                    value = _intern(value)
             else:
                 value = _scalar(node)
             return value, (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
@@ -549,13 +550,10 @@ class _Builder:
         data: dict[Any, Any] = {}
         merges: list[_nodes.Node] = []
         build = self.build
-        strings = self.strings
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _STR and key_node.__class__ is _ScalarNode:
-                key = key_node.value
-                # One string object per distinct key of the file, not one per occurrence.
-                key = strings.setdefault(key, key)
+                key = _intern(key_node.value)
             elif tag == _MERGE:
                 merges.append(value_node)
                 continue
@@ -630,7 +628,7 @@ class _DataBuilder(_Builder):
         if node.__class__ is _ScalarNode:
             if node.tag == _STR:
                 value = node.value
-                return self.strings.setdefault(value, value) if len(value) < 64 else value
+                return _intern(value) if len(value) < 64 else value
             return _scalar(node)
         if depth > MAX_DEPTH:
             raise _BudgetExceeded(f"nesting deeper than {MAX_DEPTH} levels: document skipped", _span(node))
@@ -650,12 +648,10 @@ class _DataBuilder(_Builder):
         data: dict[Any, Any] = {}
         merges: list[_nodes.Node] = []
         build = self.build
-        strings = self.strings
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _STR and key_node.__class__ is _ScalarNode:
-                key = key_node.value
-                key = strings.setdefault(key, key)
+                key = _intern(key_node.value)
             elif tag == _MERGE:
                 merges.append(value_node)
                 continue
@@ -682,7 +678,7 @@ class _DataBuilder(_Builder):
                 found = key_node.value if key_node.tag == _STR else self._key(key_node, 0)
             else:  # built apart, so this search spends none of the document's budget
                 try:
-                    found = _DataBuilder(self.source, ALIAS_BUDGET_BASE, {})._key(key_node, 0)
+                    found = _DataBuilder(self.source, ALIAS_BUDGET_BASE)._key(key_node, 0)
                 except _BudgetExceeded:
                     continue
             if found == key:
