@@ -7,8 +7,9 @@ Layout of the cache folder (default `.gitops-lint-cache/` at the repository root
     result-<run id>.bin        per repository root and run options: the findings of the last run
     catalogue.bin              the rule files as read (parsing them is most of a warm run's start)
 
-A pack starts with a header (which tool wrote it, when, each file's `stat` and content digest, and
-where each record lies) and then the records (`yaml.record`). A file whose size, times and inode
+A pack holds the records (`yaml.record`), then a header (which tool wrote it, when, each file's
+`stat` and content digest, and where each record lies); a run writes records into the next pack as
+it parses, so none is held in memory. A file whose size, times and inode
 match the header is taken at its recorded digest without being read; any other file is read and
 hashed, and only a digest with no record is parsed. A run writes a new pack only when something
 was added, holding exactly the records of its own files (the cache never grows past one
@@ -45,7 +46,7 @@ import gitops_lint
 FORMAT = 2
 DEFAULT_DIR = ".gitops-lint-cache"
 ENV_DIR = "GITOPS_LINT_CACHE_DIR"
-_PACK_MAGIC = b"GLPACK01"
+_PACK_MAGIC = b"GLPACK02"
 _BLOB_MAGIC = b"GLBLOB01"
 _DIGEST_SIZE = 16
 #: A file modified this close to when the pack was written may have changed again within the
@@ -120,9 +121,13 @@ class Cache:
     problem: str | None = None
     _pack: "_Pack | None" = None
     _loaded: bool = False
-    #: rel -> (state, digest) of this run's files; (digest, mode) -> record bytes added this run.
+    #: rel -> (state, digest) of this run's files.
     _files: dict[str, tuple[tuple[int, int, int, int], bytes]] = field(default_factory=dict)
-    _new: dict[tuple[bytes, str], bytes] = field(default_factory=dict)
+    #: (digest, mode) -> (offset, length, checksum) of each record this run wrote into the next pack.
+    _new: dict[tuple[bytes, str], tuple[int, int, bytes]] = field(default_factory=dict)
+    #: The next pack, written as records come (none is held in memory) and renamed into place by `save`.
+    _spool: Any = None
+    _spool_path: str | None = None
     _started_ns: int = field(default_factory=time.time_ns)
     #: A file's state was too fresh to trust: the pack is rewritten so a later run can trust it.
     racy: bool = False
@@ -150,9 +155,10 @@ class Cache:
 
     def record(self, content: bytes, mode: str) -> bytes | memoryview | None:
         """The record of a file with this digest, loaded in this `mode` ("yaml" or "template")."""
-        new = self._new.get((content, mode))
-        if new is not None:
-            return new
+        entry = self._new.get((content, mode))
+        if entry is not None:
+            self._spool.flush()
+            return os.pread(self._spool.fileno(), entry[1], entry[0])
         pack = self._open_pack()
         return pack.record(content, mode) if pack is not None else None
 
@@ -162,46 +168,94 @@ class Cache:
         return self._files
 
     def add_record(self, content: bytes, mode: str, record: bytes) -> None:
-        self._new[(content, mode)] = record
-
-    def save(self) -> None:
-        """Write the pack when this run added a record or saw a file change; a failure only disables it."""
-        pack = self._open_pack()
-        if pack is not None and not self._new and pack.files == self._files and not self.racy:
-            return
-        wanted: dict[tuple[bytes, str], bytes | memoryview] = {}
-        for _, content in self._files.values():
-            for mode in ("yaml", "template"):
-                key = (content, mode)
-                if key in wanted:
-                    continue
-                found = self._new.get(key)
-                if found is None and pack is not None:
-                    found = pack.record(content, mode)
-                if found is not None:
-                    wanted[key] = found
-        records: dict[tuple[bytes, str], tuple[int, int, bytes]] = {}
-        offset = 0
-        for key, blob in wanted.items():
-            records[key] = (offset, len(blob), digest(blob))
-            offset += len(blob)
-        header = marshal.dumps({
-            "tool": self.tool,
-            "written_ns": self._started_ns,
-            "files": self._files,
-            "records": records,
-        })
-        chunks = [_PACK_MAGIC, len(header).to_bytes(8, "little"), digest(header), header, *(bytes(b) for b in wanted.values())]
-        if not self._prepare():
+        key = (content, mode)
+        if key in self._new or not self._open_spool():
             return
         try:
-            write_atomically(self.pack_path, chunks)
+            offset = self._spool.tell()
+            self._spool.write(record)
         except OSError as exc:
-            self.problem = f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
+            self._fail(exc)
+            return
+        self._new[key] = (offset, len(record), digest(record))
+
+    def done_reading(self) -> None:
+        """Loading is over: let go of the old pack's mapping (`save` maps it again if it copies from it)."""
+        if self._pack is not None:
+            self._pack.close()
+        self._pack, self._loaded = None, False
+
+    def save(self) -> None:
+        """Write the pack when this run added a record or saw a file change; a failure only disables it.
+
+        Layout: magic, the records, then the header (which tool wrote it, when, every file's stat and
+        digest, where each record lies), its length, its checksum and the magic again. The records this
+        run parsed are already in the new file; those it took from the old pack are copied over."""
+        pack = self._open_pack()
+        try:
+            if pack is not None and not self._new and pack.files == self._files and not self.racy:
+                return
+            if not self._open_spool():
+                return
+            records: dict[tuple[bytes, str], tuple[int, int, bytes]] = {}
+            for _, content in self._files.values():
+                for mode in ("yaml", "template"):
+                    key = (content, mode)
+                    if key in records:
+                        continue
+                    if key in self._new:
+                        records[key] = self._new[key]
+                        continue
+                    found = pack.record(content, mode) if pack is not None else None
+                    if found is not None:
+                        offset = self._spool.tell()
+                        self._spool.write(found)
+                        records[key] = (offset, len(found), digest(found))
+                        found.release()
+            header = marshal.dumps({"tool": self.tool, "written_ns": self._started_ns, "files": self._files,
+                                    "records": records})
+            self._spool.write(header + len(header).to_bytes(8, "little") + digest(header) + _PACK_MAGIC)
+            self._spool.close()
+            os.replace(self._spool_path, self.pack_path)
+            self._spool = self._spool_path = None
+        except OSError as exc:
+            self._fail(exc)
         finally:
-            if pack is not None:
-                pack.close()
-            self._pack, self._loaded = None, False
+            self.done_reading()
+            self._discard_spool()
+
+    def _open_spool(self) -> bool:
+        if self._spool is not None:
+            return True
+        if not self._prepare():
+            return False
+        try:
+            handle, self._spool_path = tempfile.mkstemp(dir=self.directory, prefix=f".{self.pack_path.name}.",
+                                                        suffix=".tmp")
+            self._spool = os.fdopen(handle, "w+b", buffering=1 << 20)
+            self._spool.write(_PACK_MAGIC)
+        except OSError as exc:
+            self._fail(exc)
+            return False
+        return True
+
+    def _discard_spool(self) -> None:
+        if self._spool is not None:
+            try:
+                self._spool.close()
+            except OSError:
+                pass
+        if self._spool_path is not None:
+            try:
+                os.unlink(self._spool_path)
+            except OSError:
+                pass
+        self._spool = self._spool_path = None
+        self._new.clear()
+
+    def _fail(self, exc: OSError) -> None:
+        self.problem = self.problem or f"cannot write the cache in {self.directory}: {exc.strerror or exc}"
+        self._discard_spool()
 
     # ----------------------------------------------------------------- run results
 
@@ -294,40 +348,41 @@ class Cache:
         return payload if digest(payload) == data[len(magic) : head] else None
 
     def close(self) -> None:
-        if self._pack is not None:
-            self._pack.close()
-            self._pack = None
+        self.done_reading()
+        self._discard_spool()
 
 
 class _Pack:
     """A pack file mapped into memory: its header decoded, its records read only when asked."""
 
-    def __init__(self, view: mmap.mmap, files: dict, records: dict, written_ns: int, base: int):
-        self._map, self.files, self._records, self.written_ns, self._base = view, files, records, written_ns, base
+    def __init__(self, view: mmap.mmap, files: dict, records: dict, written_ns: int, end: int):
+        self._map, self.files, self._records, self.written_ns, self._end = view, files, records, written_ns, end
 
     @classmethod
     def open(cls, path: Path, tool: str) -> "_Pack | None":
         try:
             with open(path, "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode) or os.fstat(handle.fileno()).st_size < 32:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode) or os.fstat(handle.fileno()).st_size < 48:
                     return None
                 view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             return None
         try:
-            if view[:8] != _PACK_MAGIC:
-                raise ValueError("not a pack")
-            length = int.from_bytes(view[8:16], "little")
-            base = 16 + _DIGEST_SIZE + length
-            if base > len(view):
-                raise ValueError("truncated header")
-            header = view[16 + _DIGEST_SIZE : base]
-            if digest(header) != view[16 : 16 + _DIGEST_SIZE]:
+            size = len(view)
+            if view[:8] != _PACK_MAGIC or view[size - 8 :] != _PACK_MAGIC:
+                raise ValueError("not a whole pack")
+            trailer = size - 8 - _DIGEST_SIZE - 8
+            length = int.from_bytes(view[trailer : trailer + 8], "little")
+            start = trailer - length
+            if start < 8:
+                raise ValueError("damaged trailer")
+            header = view[start:trailer]
+            if digest(header) != view[trailer + 8 : trailer + 8 + _DIGEST_SIZE]:
                 raise ValueError("damaged header")
             decoded = marshal.loads(header)
             if decoded["tool"] != tool:
                 raise ValueError("another build's pack")
-            return cls(view, decoded["files"], decoded["records"], decoded["written_ns"], base)
+            return cls(view, decoded["files"], decoded["records"], decoded["written_ns"], start)
         except (ValueError, EOFError, TypeError, KeyError):
             view.close()
             return None
@@ -337,10 +392,9 @@ class _Pack:
         if entry is None:
             return None
         offset, length, checksum = entry
-        start = self._base + offset
-        if start + length > len(self._map):
-            return None  # truncated after the header was written: a miss
-        blob = memoryview(self._map)[start : start + length]
+        if offset < 8 or offset + length > self._end:
+            return None
+        blob = memoryview(self._map)[offset : offset + length]
         if digest(blob) != checksum:
             blob.release()
             return None

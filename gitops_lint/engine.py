@@ -272,8 +272,13 @@ def _lint(options: LintOptions) -> LintResult:
     memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and scope is None else None
     stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None
     result = _from_memo(stored, discovery.root, catalogue) if stored is not None else None
+    if result is not None and cache is not None:
+        cache.save()  # files touched but unchanged (a checkout) are recorded, to be trusted without reading again
     if result is None:
         loaded = load(identities, cache, max(options.jobs, 1), options.progress)
+        del identities  # what they knew is in the loaded files and the cache
+        if cache is not None:
+            cache.save()  # now, while the heap is small: writing the pack's header costs tens of MB at 50k files
         files = loaded.files + left_out
         parsed = time.perf_counter()
         result = lint_files(files, discovery, catalogue, rules, params, lint_options)
@@ -283,7 +288,6 @@ def _lint(options: LintOptions) -> LintResult:
         if memo is not None and not result.internal_errors:
             cache.store_result(memo, result.context.read_log, _memo_payload(result))
     if cache is not None:
-        cache.save()
         cache.close()
         if cache.problem:
             result.warnings.append(cache.problem)

@@ -299,26 +299,25 @@ def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str
         by_file.setdefault(obj.path, []).append(obj)
     kustomize_by_dir = {k.path.rpartition("/")[0]: k for k in model.objects if isinstance(k, KustomizeFile)}
     namespaces: dict[int, str | None] = {}
-
-    def assign(directory: str, namespace: str, seen: set[str]) -> None:
-        if directory in seen:
-            return
-        seen.add(directory)
-        kustomize = kustomize_by_dir.get(directory)
-        if kustomize is None:
-            return
-        for target in included_paths(kustomize, directory):
-            if target in kustomize_by_dir:
-                assign(target, namespace, seen)
-            for obj in by_file.get(target, ()):
-                if isinstance(obj, KubernetesObject) and not obj.namespace:
-                    namespaces.setdefault(id(obj), namespace)
-
     for directory, kustomize in sorted(kustomize_by_dir.items()):
         namespace = kustomize.namespace
         # Only a real namespace name: `${NS}` is Flux's to fill in, `$NS` a CI job's (envsubst before apply).
-        if isinstance(namespace, str) and len(namespace) <= 63 and DNS1123_LABEL.match(namespace):
-            assign(directory, namespace, set())
+        if not (isinstance(namespace, str) and len(namespace) <= 63 and DNS1123_LABEL.match(namespace)):
+            continue
+        # Depth first through what the kustomize file includes, each folder once. (A loop, not a recursive
+        # closure: that would be a reference cycle, kept to the end of a run with the collector off.)
+        seen: set[str] = set()
+        stack = [directory]
+        while stack:
+            folder = stack.pop()
+            if folder in seen or folder not in kustomize_by_dir:
+                continue
+            seen.add(folder)
+            for target in reversed(list(included_paths(kustomize_by_dir[folder], folder))):
+                stack.append(target)
+                for obj in by_file.get(target, ()):
+                    if isinstance(obj, KubernetesObject) and not obj.namespace:
+                        namespaces.setdefault(id(obj), namespace)
     return namespaces
 
 

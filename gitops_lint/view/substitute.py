@@ -83,31 +83,32 @@ def substitute(data: Any, variables: Variables) -> tuple[Any, bool]:
     """(`data` with known expressions replaced, whether any stayed unknown); unchanged parts are shared."""
     if variables.literal or disabled(data):
         return data, False
-    unknown = False
+    unknown: list[bool] = []
+    return _substituted(data, variables, unknown), bool(unknown)
 
-    def walk(value: Any) -> Any:
-        nonlocal unknown
-        if isinstance(value, dict):
-            out = {}
-            changed = False
-            for k, v in value.items():
-                new = walk(v)
-                changed = changed or new is not v
-                out[k] = new
-            return out if changed else value
-        if isinstance(value, list):
-            items = [walk(v) for v in value]
-            return items if any(a is not b for a, b in zip(items, value)) else value
-        if isinstance(value, str) and "${" in value:
-            try:
-                text = substitute_text(value, variables)
-            except Unknown:
-                unknown = True
-                return value
-            return text if "\n" in value else read_plain(text)
-        return value
 
-    return walk(data), unknown
+def _substituted(value: Any, variables: Variables, unknown: list[bool]) -> Any:
+    """A function of its own, not a closure: a recursive closure is a reference cycle, and with the
+    collector off for the run, each call's would stay in memory to the end."""
+    if isinstance(value, dict):
+        out = {}
+        changed = False
+        for k, v in value.items():
+            new = _substituted(v, variables, unknown)
+            changed = changed or new is not v
+            out[k] = new
+        return out if changed else value
+    if isinstance(value, list):
+        items = [_substituted(v, variables, unknown) for v in value]
+        return items if any(a is not b for a, b in zip(items, value)) else value
+    if isinstance(value, str) and "${" in value:
+        try:
+            text = substitute_text(value, variables)
+        except Unknown:
+            unknown.append(True)
+            return value
+        return text if "\n" in value else read_plain(text)
+    return value
 
 
 #: Booleans to go-yaml v2 (which reads Flux's substituted text) that YAML 1.1 reads as strings.
