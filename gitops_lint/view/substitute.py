@@ -116,15 +116,18 @@ _GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
 
 
 @functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1 << 16)
 def plain_scalar(text: str) -> tuple[bool, Any]:
     """(True, value) for what a one-line text reads as once Flux parses the substituted YAML again
-    (number, boolean, null or string); (False, None) when it would read as a list, a mapping or not at all."""
+    (number, boolean, null or string); (False, None) when it would read as a list, a mapping or not at all.
+    Memoised: substituted values repeat across objects, and each answer is a parse."""
     if text.strip() in _GO_BOOLEANS:
         return True, _GO_BOOLEANS[text.strip()]
     from gitops_lint.yaml.loader import load_text
 
     source = load_text(f"- {text}\n")
     data = source.documents[0].data if len(source.documents) == 1 and not source.problems else None
+    source.documents.clear()  # a file and its documents refer to each other: let this one go now
     if not (isinstance(data, list) and len(data) == 1) or isinstance(data[0], (dict, list)):
         return False, None
     return True, data[0]

@@ -159,6 +159,7 @@ class SourceFile:
         scratch = SourceFile(path=self.path, rel=self.rel, text=self.text)
         parse_source(scratch, positions=True)
         trees = {doc.index: doc.tree for doc in scratch.documents}
+        scratch.documents.clear()  # a file and its documents refer to each other: let the scratch copy go now
         for doc in self.documents:
             doc.tree = trees.get(doc.index) or doc.head or (1, 1, 1, 2)
 
