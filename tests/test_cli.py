@@ -51,6 +51,26 @@ def test_version_imports_nothing_heavy() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def _modules_after(args: list[str], cwd: Path) -> list[str]:
+    """The heavy modules a `gitops-lint` command run in a fresh interpreter imported."""
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom gitops_lint.cli import main\n"
+            f"result = CliRunner().invoke(main, {args!r})\nassert result.exit_code in (0, 1), result.output\n"
+            "print(sorted(m for m in ('pydantic', 'jsonschema', 'networkx', 'ruamel.yaml', 'fastjsonschema') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=cwd)
+    return json.loads(out.stdout.strip().replace("'", '"'))
+
+
+def test_a_one_file_check_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """The pre-commit path: a plain ConfigMap needs no schema validator and no graph library; a cached
+    result (nothing changed) needs not even the typed model."""
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n")
+    cache = str(tmp_path / "cache")
+    first = _modules_after(["check", "--isolated", "--cache-dir", cache, "cm.yaml"], tmp_path)
+    assert "jsonschema" not in first and "networkx" not in first and "fastjsonschema" not in first, first
+    assert _modules_after(["check", "--isolated", "--cache-dir", cache, "cm.yaml"], tmp_path) == []
+
+
 def test_examples_text_golden() -> None:
     out = run(["check", "--color", "never", "examples/"], PROJECT)
     assert out.returncode == 1, out.stderr
