@@ -526,6 +526,34 @@ def explain(rule: str, config_path: Path | None) -> None:
     click.echo(rule_page(found), nl=False)
 
 
+@main.command("schema")
+@click.argument("what", type=click.Choice(["agent-config", "config", "flux"]))
+@click.argument("kind", required=False)
+@click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release of the schema (default: the newest).")
+@click.option("--api-version", metavar="VERSION", help="API version of the Flux kind (default: its storage version).")
+def schema_command(what: str, kind: str | None, flux_version: str | None, api_version: str | None) -> None:
+    """Print a JSON Schema for editors: `agent-config` (.gitlab/agents/<name>/config.yaml), `config`
+    (.gitops-lint.yaml) or `flux KIND` (Kustomization, source.toolkit.fluxcd.io/v1/GitRepository, ...)."""
+    import json
+
+    from gitops_lint.schema_index import SchemaNotFound, agent_config_schema, config_file_schema, flux_editor_schema
+
+    if (what == "flux") != (kind is not None):
+        raise click.UsageError("a Flux kind is given with `flux` only: gitops-lint schema flux KIND")
+    if what != "flux" and (flux_version or api_version):
+        raise click.UsageError("--flux-version and --api-version apply to `flux KIND` only")
+    try:
+        if what == "agent-config":
+            schema = agent_config_schema()
+        elif what == "config":
+            schema = config_file_schema()
+        else:
+            schema = flux_editor_schema(kind, flux_version, api_version)
+    except SchemaNotFound as exc:
+        fail(str(exc))
+    click.echo(json.dumps(schema, indent=2, ensure_ascii=False))
+
+
 def _catalogue(config_path: Path | None):
     from gitops_lint.catalogue import CatalogueError, load_catalogue
     from gitops_lint.config import ConfigError, load_config

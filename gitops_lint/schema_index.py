@@ -89,3 +89,43 @@ def agent_config_schema() -> dict:
     if data is None:
         raise FileNotFoundError(Path(schemas_dir(), "gitlab-agent", "config.schema.json"))
     return data
+
+
+class SchemaNotFound(LookupError):
+    """No shipped schema matches what was asked (the message says what there is)."""
+
+
+def flux_kind(name: str) -> tuple[str, str, str | None]:
+    """(group, Kind, version or None) for `Kind`, `group/Kind` or `group/version/Kind`, any case."""
+    parts = name.split("/")
+    wanted_kind = parts[-1].lower()
+    group = parts[0].lower() if len(parts) > 1 else None
+    version = parts[1] if len(parts) == 3 else None
+    found = [(g, k) for g, k in sorted(flux_kinds()) if k.lower() == wanted_kind and group in (None, g)]
+    if len(parts) > 3 or not found:
+        known = ", ".join(sorted(k for _, k in flux_kinds()))
+        raise SchemaNotFound(f"no Flux kind {name!r} (Flux kinds: {known})")
+    return (*found[0], version)
+
+
+def flux_editor_schema(name: str, release: str | None = None, version: str | None = None) -> dict:
+    """The schema of Flux kind `name` (see `flux_kind`) in `release` (default: the newest), at `version`
+    (default: the release's storage version): what `gitops-lint schema flux` prints."""
+    group, kind, named_version = flux_kind(name)
+    release = release or newest_flux_release()
+    versions = flux_versions(release, group, kind)
+    served = [v for v, info in versions.items() if info.get("served")]
+    version = version or named_version or next((v for v, info in versions.items() if info.get("storage")), None)
+    schema = flux_schema(release, group, kind, version) if version else None
+    if schema is None:
+        raise SchemaNotFound(f"Flux {release} does not serve {group}/{version} {kind}"
+                             f" (it serves {', '.join(served) or 'no version of it'})")
+    return schema
+
+
+def config_file_schema() -> dict:
+    """JSON Schema of `.gitops-lint.yaml` (generated from `config.Config`, committed)."""
+    data = _read("config.schema.json")
+    if data is None:
+        raise FileNotFoundError(Path(schemas_dir(), "config.schema.json"))
+    return data
