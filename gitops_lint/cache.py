@@ -49,6 +49,8 @@ ENV_DIR = "GITOPS_LINT_CACHE_DIR"
 _PACK_MAGIC = b"GLPACK02"
 _BLOB_MAGIC = b"GLBLOB01"
 _DIGEST_SIZE = 16
+#: Stored run results kept per cache folder (each is small: the findings of one run).
+_KEEP_RESULTS = 64
 #: A file modified this close to when the pack was written may have changed again within the
 #: same timestamp: it is hashed, not trusted (git's "racily clean" entries).
 _RACY_NS = 2_000_000_000
@@ -101,6 +103,23 @@ def write_atomically(path: Path, chunks: list[bytes]) -> None:
         except OSError:
             pass
         raise
+
+
+def remove(directory: Path) -> bool:
+    """Delete a cache folder (`gitops-lint clean`); False when there is none. A folder that is not a
+    gitops-lint cache (no tag of ours) is refused with ValueError: `--cache-dir` may name anything."""
+    import shutil
+
+    if not directory.exists():
+        return False
+    try:
+        tag = (directory / "CACHEDIR.TAG").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        tag = ""
+    if not directory.is_dir() or "created by gitops-lint" not in tag:
+        raise ValueError(f"{directory} is not a gitops-lint cache folder (no CACHEDIR.TAG of ours): left as it is")
+    shutil.rmtree(directory)
+    return True
 
 
 def resolve_dir(root: Path, option: Path | None) -> Path:
@@ -287,6 +306,23 @@ class Cache:
 
     def store_result(self, options_key: str, extra: dict[str, bytes | None], result: Any) -> None:
         self.store_blob(self._result_name(options_key), self.files_key(), (sorted(extra.items()), result))
+        self._prune()
+
+    def _prune(self) -> None:
+        """The cache stays bounded: the newest `_KEEP_RESULTS` results (one per root and set of options
+        used), and no temporary file a killed run left behind for more than an hour."""
+        try:
+            entries = [(entry.stat().st_mtime, entry.path, entry.name) for entry in os.scandir(self.directory)
+                       if entry.name.startswith(("result-", ".")) and entry.is_file(follow_symlinks=False)]
+        except OSError:
+            return
+        results = sorted((e for e in entries if e[2].startswith("result-")), reverse=True)
+        stale = [e for e in entries if e[2].endswith(".tmp") and e[0] < time.time() - 3600]
+        for _, path, _ in [*results[_KEEP_RESULTS:], *stale]:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass  # another run took it first, or it is not ours to remove: either way, not an error
 
     # ----------------------------------------------------------------- small entries
 

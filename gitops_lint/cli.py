@@ -526,6 +526,25 @@ def explain(rule: str, config_path: Path | None) -> None:
     click.echo(rule_page(found), nl=False)
 
 
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path), default=Path("."))
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The cache folder (default: as `check` finds it).")
+def clean(path: Path, cache_dir: Path | None) -> None:
+    """Delete the cache of the repository at PATH (default: the current folder)."""
+    from gitops_lint.cache import remove, resolve_dir
+    from gitops_lint.discover import find_root
+
+    cwd = Path.cwd()
+    root, _ = find_root([path if path.is_absolute() else cwd / path], cwd)
+    directory = resolve_dir(root, cache_dir)
+    try:
+        removed = remove(directory if directory.is_absolute() else cwd / directory)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    click.echo(f"gitops-lint: {'removed' if removed else 'no cache at'} {directory}")
+
+
 @main.command("schema")
 @click.argument("what", type=click.Choice(["agent-config", "config", "flux"]))
 @click.argument("kind", required=False)

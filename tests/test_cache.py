@@ -339,3 +339,33 @@ def test_jobs_do_not_change_the_output(repo: Path, monkeypatch: pytest.MonkeyPat
     assert "(all from the cache)" in text.stdout
     assert len(outputs) == 1
     assert sum(1 for d in json.loads(outputs.pop())["diagnostics"] if d["rule"] == "YAML002") >= 9
+
+
+def test_clean_removes_the_cache_and_nothing_else(repo: Path, tmp_path: Path) -> None:
+    CliRunner().invoke(main, ["check", "--isolated", "."], env={"GITOPS_LINT_CACHE_DIR": None})
+    assert (repo / ".gitops-lint-cache").is_dir()
+    result = CliRunner().invoke(main, ["clean"], env={"GITOPS_LINT_CACHE_DIR": None})
+    assert result.exit_code == 0 and "removed" in result.output and not (repo / ".gitops-lint-cache").exists()
+    assert (repo / "apps/podinfo.yaml").is_file()
+    again = CliRunner().invoke(main, ["clean"], env={"GITOPS_LINT_CACHE_DIR": None})
+    assert again.exit_code == 0 and "no cache at" in again.output
+    # a folder that is no cache of ours is refused, whatever --cache-dir says
+    elsewhere = tmp_path / "precious"
+    elsewhere.mkdir()
+    (elsewhere / "data.txt").write_text("keep me")
+    refused = CliRunner().invoke(main, ["clean", "--cache-dir", str(elsewhere)])
+    assert refused.exit_code == 2 and "not a gitops-lint cache folder" in refused.output
+    assert (elsewhere / "data.txt").read_text() == "keep me"
+
+
+def test_the_cache_stays_bounded(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setattr(cache_module, "_KEEP_RESULTS", 3)
+    for rule in ("YAML", "REF", "SCH", "AGT", "FLX"):  # a result per set of options
+        check(repo, "--select", rule, cache_dir=cache_dir)
+    assert len(list(cache_dir.glob("result-*.bin"))) == 3
+    leftover = cache_dir / ".files-x.pack.abc.tmp"  # what a killed run leaves
+    leftover.write_bytes(b"partial")
+    os.utime(leftover, (time.time() - 7200, time.time() - 7200))
+    check(repo, "--select", "TOK", cache_dir=cache_dir)
+    assert not leftover.exists()
