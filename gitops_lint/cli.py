@@ -526,6 +526,54 @@ def explain(rule: str, config_path: Path | None) -> None:
     click.echo(rule_page(found), nl=False)
 
 
+@main.command("diff")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--base", "base_revision", metavar="REV",
+              help="Revision to compare with (default: CI_MERGE_REQUEST_DIFF_BASE_SHA, else where HEAD left the "
+                   "default branch).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release to read the manifests with.")
+def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version) -> None:
+    """What the working tree changes in what Flux applies, against a base revision, per Flux Kustomization:
+    objects added, removed and changed, with the changed fields. Offline; the base is read from git."""
+    import json
+
+    from gitops_lint.config import ConfigError
+    from gitops_lint.diff import DiffError, GitTree, base_candidates, base_discovery, diff_views, load_base
+    from gitops_lint.diff import base_revision as find_base
+    from gitops_lint.discover import DiscoveryError
+    from gitops_lint.engine import LintOptions, UsageError, build_context, load_context
+
+    paths = list(paths) or ["."]
+    cwd = Path.cwd()
+    tree = None
+    try:
+        config, root = resolve_config(_resolvable(paths), config_path, isolated)
+        options = LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version)
+        head = load_context(options)
+        root = head.settings.root or root
+        base = find_base(root, base_revision)
+        tree = GitTree(root, base)
+        named = [os.path.relpath(os.path.abspath(cwd / p), root) for p in paths]
+        rels = base_candidates(tree, named, config.exclude, config.path.parent if config.path else None)
+        before = build_context(load_base(tree, rels), base_discovery(tree, rels), options)
+        before.reader = tree.read
+        result = diff_views(before.view, head.view, base, "working tree")
+    except (ConfigError, UsageError, DiscoveryError, DiffError) as exc:
+        fail(str(exc))
+    finally:
+        if tree is not None:
+            tree.close()
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        from gitops_lint.diff import render_text
+
+        click.echo(render_text(result), nl=False)
+
+
 @main.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path), default=Path("."))
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),

@@ -171,7 +171,7 @@ def discover(
         if not p.exists() and not p.is_symlink():
             raise DiscoveryError(f"path does not exist: {p}")
     root, in_git = find_root(given, cwd)
-    excluded = _exclude_matcher(excludes, root, exclude_base)
+    excluded = exclude_matcher(excludes, root, exclude_base)
     seen: set[str] = set()
     files: list[Candidate] = []
     left_out: list[str] = []
@@ -353,7 +353,7 @@ class _Folders:
             return True  # broken or looping: kept, to be reported as unreadable
 
 
-def _exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> Callable[[str], bool] | None:
+def exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> Callable[[str], bool] | None:
     patterns = [p for p in patterns if p]
     if not patterns:
         return None

@@ -59,6 +59,9 @@ class Project:
     #: Files read outside discovery (generator inputs, patches) -> digest of their bytes (None: missing),
     #: so a cached result is used only while they are unchanged.
     read_log: dict[str, bytes | None] = field(default_factory=dict)
+    #: Where files discovery did not load come from, when not the working tree (`diff` reads the base
+    #: revision from git's objects): rel -> bytes or None.
+    reader: Any = None
 
     @cached_property
     def read(self):
@@ -66,6 +69,8 @@ class Project:
         every read is noted in `read_log`."""
         from gitops_lint.discover import repository_reader
 
+        if self.reader is not None:
+            return self.reader
         if self.settings.root is None:
             return lambda rel: None
         return repository_reader(self.settings.root, self.read_log)

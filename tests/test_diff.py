@@ -1,0 +1,197 @@
+"""`gitops-lint diff`: what a change does to what Flux applies, against a base revision read from git."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gitops_lint.cli import main
+from gitops_lint.diff import changed_fields
+from tests.conftest import assert_golden, write_tree
+
+SYNC = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: https://gitlab.com/acme/fleet.git
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/prod
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+
+def flux_kustomization(name: str, path: str, prune: bool = True) -> str:
+    return (f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n"
+            f"  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: {str(prune).lower()}\n"
+            "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
+
+
+def config_map(name: str, value: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: web\ndata:\n  greeting: {value}\n"
+
+
+SECRET = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: web\n"
+          "stringData:\n  password: {password}\n")
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture()
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "fleet"
+    write_tree(root, {
+        "clusters/prod/flux-system/gotk-sync.yaml": SYNC,
+        "clusters/prod/flux-system/kustomization.yaml": "resources:\n  - gotk-sync.yaml\n",
+        "clusters/prod/kustomization.yaml": "resources:\n  - flux-system\n  - web.yaml\n  - jobs.yaml\n",
+        "clusters/prod/web.yaml": flux_kustomization("web", "./apps/web"),
+        "clusters/prod/jobs.yaml": flux_kustomization("jobs", "./apps/jobs", prune=False),
+        "apps/web/kustomization.yaml": "resources:\n  - hello.yaml\n  - bye.yaml\n  - secret.yaml\n",
+        "apps/web/hello.yaml": config_map("hello", "hi"),
+        "apps/web/bye.yaml": config_map("bye", "ciao"),
+        "apps/web/secret.yaml": SECRET.format(password="hunter2"),
+        "apps/jobs/kustomization.yaml": "resources:\n  - nightly.yaml\n",
+        "apps/jobs/nightly.yaml": config_map("nightly", "zzz").replace("namespace: web", "namespace: jobs"),
+    })
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "base")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("CI_MERGE_REQUEST_DIFF_BASE_SHA", raising=False)
+    return root
+
+
+def diff(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["diff", "--isolated", *args])
+    return result.exit_code, result.output
+
+
+def change(root: Path) -> None:
+    """Drop an object, change another, add one, rotate a password, and stop pruning `web`."""
+    write_tree(root, {
+        "apps/web/kustomization.yaml": "resources:\n  - hello.yaml\n  - secret.yaml\n  - new.yaml\n",
+        "apps/web/hello.yaml": config_map("hello", "hello there"),
+        "apps/web/new.yaml": config_map("new", "fresh"),
+        "apps/web/secret.yaml": SECRET.format(password="correct-horse"),
+    })
+
+
+def test_objects_added_removed_and_changed_per_kustomization(repo: Path) -> None:
+    change(repo)
+    code, out = diff("--base", "HEAD", "--format", "json")
+    assert code == 0, out
+    report = json.loads(out)
+    (web,) = [k for k in report["kustomizations"] if k["kustomization"] == "Kustomization/flux-system/web"]
+    assert web["cluster"] == "clusters/prod" and web["state"] == "changed" and web["prune"] is True
+    got = {(o["state"], o["object"]): o for o in web["objects"]}
+    assert set(got) == {("added", "ConfigMap web/new"), ("removed", "ConfigMap web/bye"),
+                        ("changed", "ConfigMap web/hello"), ("changed", "Secret web/db")}
+    assert got[("changed", "ConfigMap web/hello")]["fields"] == ["data.greeting"]
+    assert got[("removed", "ConfigMap web/bye")]["path"] == "apps/web/bye.yaml"  # where it was, in the base
+    assert got[("added", "ConfigMap web/new")] | {} == {"state": "added", "object": "ConfigMap web/new",
+                                                        "path": "apps/web/new.yaml", "line": 1}
+    assert report["summary"] == {"added": 1, "removed": 1, "changed": 2}
+    assert not [k for k in report["kustomizations"] if k["kustomization"].endswith("/jobs")]  # untouched
+
+
+def test_a_changed_secret_names_the_field_never_the_value(repo: Path) -> None:
+    change(repo)
+    for fmt in ("text", "json"):
+        code, out = diff("--base", "HEAD", "--format", fmt)
+        assert "stringData.password" in out
+        assert "hunter2" not in out and "correct-horse" not in out
+
+
+def test_text_output(repo: Path) -> None:
+    change(repo)
+    code, out = diff("--base", "HEAD")
+    assert code == 0
+    assert_golden("diff.txt", re.sub(r"base [0-9a-f]{12}", "base BASE", out))
+
+
+def test_a_removed_kustomization_takes_its_objects_and_prune_says_whether_they_go(repo: Path) -> None:
+    write_tree(repo, {"clusters/prod/kustomization.yaml": "resources:\n  - flux-system\n  - web.yaml\n"})
+    code, out = diff("--base", "HEAD")
+    assert "Kustomization/flux-system/jobs (clusters/prod): removed, with the 1 object(s) it applied" in out
+    assert "Flux deletes them" not in out.split("jobs (clusters/prod)")[1].splitlines()[0]  # prune: false
+    write_tree(repo, {"clusters/prod/kustomization.yaml": "resources:\n  - flux-system\n  - jobs.yaml\n"})
+    code, out = diff("--base", "HEAD")
+    assert "Kustomization/flux-system/web (clusters/prod): removed, with the 3 object(s) it applied " \
+           "(prune: true: Flux deletes them)" in out
+
+
+def test_flipping_prune_is_a_change_of_the_kustomization(repo: Path) -> None:
+    write_tree(repo, {"clusters/prod/web.yaml": flux_kustomization("web", "./apps/web", prune=False)})
+    code, report = diff("--base", "HEAD", "--format", "json")
+    web = next(k for k in json.loads(report)["kustomizations"] if k["kustomization"].endswith("/web"))
+    assert web["prune"] is False
+    assert web["objects"][0]["fields"] == ["spec.prune"]
+
+
+def test_a_committed_change_against_its_parent(repo: Path) -> None:
+    change(repo)
+    _, uncommitted = diff("--base", "HEAD", "--format", "json")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "change")
+    _, committed = diff("--base", "HEAD~1", "--format", "json")
+    strip = lambda text: {**json.loads(text), "base": None}  # noqa: E731
+    assert strip(committed) == strip(uncommitted)
+    code, out = diff("--base", "HEAD")
+    assert code == 0 and out.startswith("No change to what Flux applies")
+
+
+def test_the_base_defaults_to_the_merge_request_base(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = git(repo, "rev-parse", "HEAD").strip()
+    change(repo)
+    monkeypatch.setenv("CI_MERGE_REQUEST_DIFF_BASE_SHA", base)
+    _, out = diff("--format", "json")
+    assert json.loads(out)["base"] == base and json.loads(out)["summary"]["added"] == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--base", "no-such-rev"], "no commit of this repository"),
+])
+def test_a_base_that_is_no_commit_is_a_usage_error(repo: Path, args: list[str], message: str) -> None:
+    code, out = diff(*args)
+    assert code == 2 and message in out
+
+
+def test_outside_git_there_is_nothing_to_compare_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tree(tmp_path / "plain", {"cm.yaml": config_map("a", "b")})
+    monkeypatch.chdir(tmp_path / "plain")
+    code, out = diff("--base", "HEAD")
+    assert code == 2 and "git" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize(("old", "new", "paths"), [
+    ({"a": 1}, {"a": 1}, []),
+    ({"a": 1}, {"a": "1"}, [("a",)]),  # a type change is a change
+    ({"a": {"b": 1, "c": 2}}, {"a": {"b": 1, "c": 3, "d": 4}}, [("a", "c"), ("a", "d")]),
+    ({"l": [1, 2, 3]}, {"l": [1, 5]}, [("l", 1), ("l", 2)]),
+    ({"x": 1, "y": 2}, {"y": 2}, [("x",)]),
+    ([1], {"a": 1}, [()]),
+])
+def test_changed_fields(old, new, paths) -> None:
+    assert changed_fields(old, new) == paths
