@@ -21,10 +21,12 @@ REQUIRED_KEYS = ("id", "name", "severity", "summary", "rationale", "fix", "check
 ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default", "scope"}
 #: What a rule judges. `applied`: objects as Flux applies them, so a file no Flux Kustomization applies
 #: gets none of its findings (where the repository has a Flux entry point). `file`: files as Git and
-#: GitLab see them, applied or not (syntax, agent configs, committed tokens, suppressions).
-SCOPES = ("applied", "file")
-#: Families whose rules judge files unless they say otherwise.
+#: GitLab see them, applied or not (syntax, agent configs, committed tokens, suppressions). `change`:
+#: what a change does to the cluster, between two revisions (`gitops-lint diff`; `check` never runs them).
+SCOPES = ("applied", "file", "change")
+#: Families whose rules judge files, or changes, unless they say otherwise.
 _FILE_FAMILIES = frozenset({"YAML", "AGT", "TOK", "SUP"})
+_CHANGE_FAMILIES = frozenset({"CHG"})
 
 
 class CatalogueError(Exception):
@@ -41,6 +43,9 @@ class Example:
     #: Extra files the example needs beside the one under test (path -> content).
     files: tuple[tuple[str, str], ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    #: For change rules: the files of the base revision (path -> content); `path`, `content` and `files`
+    #: are the head's, and a file of the base the head lacks was deleted.
+    base: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +114,8 @@ def _parse_rule(path: Path, data: Any) -> Rule:
         raise CatalogueError(f"{path}: {exc}") from None
     examples = tuple(_parse_examples(path, data["examples"]))
     family = rule_id.rstrip("0123456789")
-    scope = str(data.get("scope") or ("file" if family in _FILE_FAMILIES else "applied"))
+    default_scope = "file" if family in _FILE_FAMILIES else "change" if family in _CHANGE_FAMILIES else "applied"
+    scope = str(data.get("scope") or default_scope)
     if scope not in SCOPES:
         raise CatalogueError(f"{path}: scope {scope!r} is not one of {', '.join(SCOPES)}")
     return Rule(
@@ -150,6 +156,7 @@ def _parse_examples(path: Path, data: Any) -> Iterable[Example]:
                 content=content,
                 lines=lines,
                 files=tuple((str(k), str(v)) for k, v in (entry.get("files") or {}).items()),
+                base=tuple((str(k), str(v)) for k, v in (entry.get("base") or {}).items()),
                 options=dict(entry.get("options") or {}),
             )
 

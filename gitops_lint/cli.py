@@ -531,47 +531,53 @@ def explain(rule: str, config_path: Path | None) -> None:
 @click.option("--base", "base_revision", metavar="REV",
               help="Revision to compare with (default: CI_MERGE_REQUEST_DIFF_BASE_SHA, else where HEAD left the "
                    "default branch).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "gitlab"]), default="text", show_default=True,
+              help="gitlab: the danger signals as a GitLab Code Quality report.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release to read the manifests with.")
-def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version) -> None:
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
+              help="Lowest severity of a danger signal that makes the exit code 1.")
+def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version, fail_on) -> None:
     """What the working tree changes in what Flux applies, against a base revision, per Flux Kustomization:
-    objects added, removed and changed, with the changed fields. Offline; the base is read from git."""
+    objects added, removed and changed, with the changed fields, and the danger signals (CHG rules).
+    Offline; the base is read from git."""
     import json
 
     from gitops_lint.config import ConfigError
-    from gitops_lint.diff import DiffError, GitTree, base_candidates, base_discovery, diff_views, load_base
-    from gitops_lint.diff import base_revision as find_base
+    from gitops_lint.diagnostics import Severity
+    from gitops_lint.diff import DiffError, danger_signals, render_text, review
     from gitops_lint.discover import DiscoveryError
-    from gitops_lint.engine import LintOptions, UsageError, build_context, load_context
+    from gitops_lint.engine import LintOptions, UsageError
+    from gitops_lint.report import ReportInput, renderer
 
     paths = list(paths) or ["."]
-    cwd = Path.cwd()
-    tree = None
     try:
-        config, root = resolve_config(_resolvable(paths), config_path, isolated)
-        options = LintOptions(paths=paths, config=config, cwd=cwd, flux_version=flux_version)
-        head = load_context(options)
-        root = head.settings.root or root
-        base = find_base(root, base_revision)
-        tree = GitTree(root, base)
-        named = [os.path.relpath(os.path.abspath(cwd / p), root) for p in paths]
-        rels = base_candidates(tree, named, config.exclude, config.path.parent if config.path else None)
-        before = build_context(load_base(tree, rels), base_discovery(tree, rels), options)
-        before.reader = tree.read
-        result = diff_views(before.view, head.view, base, "working tree")
+        config, _ = resolve_config(_resolvable(paths), config_path, isolated)
+        options = LintOptions(paths=paths, config=config, cwd=Path.cwd(), flux_version=flux_version)
+        change = review(options, base_revision)
+        signals, internal, catalogue = danger_signals(change, options)
     except (ConfigError, UsageError, DiscoveryError, DiffError) as exc:
         fail(str(exc))
-    finally:
-        if tree is not None:
-            tree.close()
+    summary = {"files": len(change.head.files), "documents": sum(len(f.documents) for f in change.head.files),
+               "objects": len(change.head.model.objects),
+               "errors": sum(d.severity is Severity.ERROR for d in signals),
+               "warnings": sum(d.severity is Severity.WARNING for d in signals),
+               "infos": sum(d.severity is Severity.INFO for d in signals)}
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps({**change.diff.to_json(), "diagnostics": [d.to_json() for d in signals]}, indent=2))
+    elif fmt == "gitlab":
+        click.echo(renderer("gitlab")(ReportInput(signals, summary, catalogue)), nl=False)
     else:
-        from gitops_lint.diff import render_text
-
-        click.echo(render_text(result), nl=False)
+        text = ""
+        if signals:
+            text = renderer("text")(ReportInput(signals, summary, catalogue)) + "\n"
+        click.echo(text + render_text(change.diff), nl=False)
+    for message in internal:
+        click.echo(f"gitops-lint: {message}", err=True)
+    if internal:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if any(d.severity >= Severity.parse(fail_on) for d in signals) else EXIT_CLEAN)
 
 
 @main.command()

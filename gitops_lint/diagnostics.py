@@ -66,6 +66,9 @@ class Finding:
     #: This finding's severity when it differs from the rule's (e.g. by target GitLab release); a
     #: `severity` override in the user's configuration still wins.
     severity: Severity | None = None
+    #: The loaded file the span is in, when it is not the run's file at `path` (a change rule's finding in
+    #: the base revision): what the code frame quotes.
+    source: Any = None
 
 
 @dataclass(slots=True)

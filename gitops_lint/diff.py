@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gitops_lint.discover import Candidate, Discovery, exclude_matcher, is_candidate, printable
-from gitops_lint.yaml.positions import DataPath, format_path
-
-#: Field paths listed per changed object; more are counted.
-FIELDS_SHOWN = 8
+from gitops_lint.view.changes import Diff
 
 
 class DiffError(Exception):
@@ -124,152 +120,6 @@ def base_discovery(tree: GitTree, rels: list[str]) -> Discovery:
     return Discovery(root=tree.root, files=[Candidate(tree.root, rel, printable(rel)) for rel in rels], in_git=True)
 
 
-# --------------------------------------------------------------------------- comparing two views
-
-
-@dataclass(slots=True)
-class ObjectChange:
-    #: "added", "removed" or "changed".
-    state: str
-    #: `group/Kind namespace/name` (no group for the core API).
-    object: str
-    #: Where it is: the head file for added and changed objects, the base file for removed ones.
-    path: str
-    line: int
-    #: Changed fields (changed objects), as data paths; at most FIELDS_SHOWN, `more` counts the rest.
-    fields: list[str] = field(default_factory=list)
-    more: int = 0
-
-    def to_json(self) -> dict:
-        out = {"state": self.state, "object": self.object, "path": self.path, "line": self.line}
-        if self.state == "changed":
-            out["fields"] = self.fields
-            out["more_fields"] = self.more
-        return out
-
-
-@dataclass(slots=True)
-class KustomizationChange:
-    #: The folder the cluster's entry point applies (`clusters/prod`), telling clusters apart.
-    cluster: str
-    #: `Kustomization/namespace/name`.
-    kustomization: str
-    #: "added", "removed", "changed" or "unchanged" (the Kustomization itself, or what it applies).
-    state: str
-    #: `spec.prune` at the head (at the base for a removed Kustomization): pruning deletes what is removed.
-    prune: bool
-    objects: list[ObjectChange] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return {"cluster": self.cluster, "kustomization": self.kustomization, "state": self.state,
-                "prune": self.prune, "objects": [o.to_json() for o in self.objects]}
-
-
-@dataclass(slots=True)
-class Diff:
-    base: str
-    head: str
-    kustomizations: list[KustomizationChange]
-
-    def to_json(self) -> dict:
-        changed = [k for k in self.kustomizations if k.state != "unchanged"]
-        return {"base": self.base, "head": self.head, "kustomizations": [k.to_json() for k in changed],
-                "summary": {state: sum(1 for k in self.kustomizations for o in k.objects if o.state == state)
-                            for state in ("added", "removed", "changed")}}
-
-
-def diff_views(base_view: Any, head_view: Any, base: str, head: str) -> Diff:
-    """Per Flux Kustomization of either view, matched by cluster and name, what its objects became."""
-    before, after = _by_kustomization(base_view), _by_kustomization(head_view)
-    out = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if old is None or new is None:
-            applied = new if new is not None else old
-            state = "added" if old is None else "removed"
-            objects = [_object_change(state, r, None) for r in _objects(applied).values()]
-            out.append(KustomizationChange(key[0], key[1], state, _prune(applied), objects))
-            continue
-        old_objects, new_objects = _objects(old), _objects(new)
-        objects = []
-        for identity in sorted(set(old_objects) | set(new_objects), key=_sort_key):
-            a, b = old_objects.get(identity), new_objects.get(identity)
-            if a is None:
-                objects.append(_object_change("added", b, None))
-            elif b is None:
-                objects.append(_object_change("removed", a, None))
-            elif a.data != b.data:
-                objects.append(_object_change("changed", b, a))
-        itself = old.kustomization.data != new.kustomization.data
-        state = "changed" if objects or itself else "unchanged"
-        if itself:
-            objects.insert(0, _object_change("changed", new.kustomization, old.kustomization))
-        out.append(KustomizationChange(key[0], key[1], state, _prune(new), objects))
-    return Diff(base, head, out)
-
-
-def _by_kustomization(view: Any) -> dict[tuple[str, str], Any]:
-    clusters: dict[int, str] = {}
-    for applied in view.applied:
-        clusters.setdefault(applied.cluster, applied.folder or applied.kustomization.path.rpartition("/")[0] or ".")
-    out: dict[tuple[str, str], Any] = {}
-    for applied in view.applied:
-        out.setdefault((clusters[applied.cluster], applied.key), applied)
-    return out
-
-
-def _objects(applied: Any) -> dict[tuple, Any]:
-    out: dict[tuple, Any] = {}
-    for resource in applied.resources:
-        out.setdefault(resource.identity, resource)
-    return out
-
-
-def _sort_key(identity: tuple) -> tuple:
-    return tuple("" if part is None else part for part in identity)
-
-
-def _prune(applied: Any) -> bool:
-    spec = applied.kustomization.data.get("spec")
-    return isinstance(spec, dict) and spec.get("prune") is True
-
-
-def _label(resource: Any) -> str:
-    kind = f"{resource.group}/{resource.kind}" if resource.group else resource.kind
-    name = "/".join(p for p in (resource.namespace, resource.name) if p)
-    return f"{kind} {name}"
-
-
-def _object_change(state: str, resource: Any, before: Any) -> ObjectChange:
-    change = ObjectChange(state, _label(resource), resource.path, resource.doc.span.line)
-    if before is not None:
-        paths = changed_fields(before.data, resource.data)
-        change.fields = [format_path(p) or "(the whole object)" for p in paths[:FIELDS_SHOWN]]
-        change.more = max(len(paths) - FIELDS_SHOWN, 0)
-    return change
-
-
-def changed_fields(old: Any, new: Any, path: DataPath = ()) -> list[DataPath]:
-    """The deepest paths where `new` differs from `old`: changed values, added and removed keys or items."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: list[DataPath] = []
-        for key in [*old, *(k for k in new if k not in old)]:
-            if key not in old or key not in new:
-                out.append(path + (key,))
-            elif old[key] != new[key]:
-                out.extend(changed_fields(old[key], new[key], path + (key,)))
-        return out
-    if isinstance(old, list) and isinstance(new, list):
-        out = []
-        for index in range(max(len(old), len(new))):
-            if index >= len(old) or index >= len(new):
-                out.append(path + (index,))
-            elif old[index] != new[index]:
-                out.extend(changed_fields(old[index], new[index], path + (index,)))
-        return out
-    return [] if old == new and type(old) is type(new) else [path]
-
-
 # --------------------------------------------------------------------------- output
 
 
@@ -302,3 +152,45 @@ def render_text(diff: Diff) -> str:
     lines.append(f"Objects: {summary['added']} added, {summary['removed']} removed, {summary['changed']} changed "
                  f"(base {diff.base[:12]}, head {diff.head}).")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the whole comparison
+
+
+def review(options: Any, base_revision_given: str | None, head_label: str = "working tree") -> Any:
+    """Flux's view of the working tree and of the base revision, compared (`view.changes.Review`).
+    `options` are `engine.LintOptions` (paths, configuration, Flux release)."""
+    from gitops_lint.engine import build_context, load_context
+    from gitops_lint.view.changes import Review, diff_views
+
+    head = load_context(options)
+    root = head.settings.root
+    if root is None:
+        raise DiffError("no repository root")
+    base = base_revision(root, base_revision_given)
+    tree = GitTree(root, base)
+    try:
+        cwd = options.cwd or Path.cwd()
+        named = [os.path.relpath(os.path.abspath(cwd / p), root) for p in options.paths]
+        config = options.config
+        rels = base_candidates(tree, named, config.exclude, config.path.parent if config.path else None)
+        before = build_context(load_base(tree, rels), base_discovery(tree, rels), options)
+        before.reader = tree.read
+        compared = diff_views(before.view, head.view, base, head_label)
+        # Position trees are built when a finding asks: while the revision can still be read.
+        return Review(compared, before, head)
+    finally:
+        tree.close()
+
+
+def danger_signals(change: Any, options: Any) -> tuple[list[Any], list[str], Any]:
+    """The change rules' findings on `change` (a Review), as diagnostics; the checks that crashed; the
+    catalogue (what reports say of each rule)."""
+    from gitops_lint.catalogue import load_catalogue
+    from gitops_lint.engine import active_rules, rule_params, run_checks
+
+    catalogue = load_catalogue(options.config.custom_rules)
+    rules = [r for r in active_rules(catalogue, options) if r.scope == "change"]
+    params = {rule.id: rule_params(rule, options.config) for rule in rules}
+    diagnostics, internal = run_checks(rules, params, change, change.head.files, options.config)
+    return diagnostics, internal, catalogue

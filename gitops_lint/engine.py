@@ -471,8 +471,8 @@ def lint_files(
     internal: list[str] = []
     per_rule: dict[str, float] = {}
     for rule in rules:
-        if rule.check.startswith(BUILTIN_PREFIX):
-            continue  # unused suppressions need every other rule's result first
+        if rule.check.startswith(BUILTIN_PREFIX) or rule.scope == "change":
+            continue  # unused suppressions need every other rule's result first; changes need two revisions
         started = time.perf_counter()
         try:
             check = rule.load_check()
@@ -510,6 +510,27 @@ def lint_files(
     flux_versions = ctx.settings.flux_versions
     return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings, ctx,
                       flux_version=flux_versions.to_json() if flux_versions is not None else None)
+
+
+def run_checks(rules: list[Rule], params: dict[str, dict], subject: Any, files: list[SourceFile],
+               config: Config) -> tuple[list[Diagnostic], list[str]]:
+    """Run each rule's check on `subject` (what its checks take: a change between two revisions, for the
+    change rules of `diff`): sorted, fingerprinted diagnostics, and the checks that crashed."""
+    by_rel = {f.rel: f for f in files}
+    diagnostics: list[Diagnostic] = []
+    internal: list[str] = []
+    for rule in rules:
+        try:
+            for finding in rule.load_check()(subject, **params[rule.id]):
+                source = finding.source if finding.source is not None else by_rel.get(finding.path)
+                diagnostics.append(_diagnostic(rule, finding, source, config))
+        except Exception as exc:  # noqa: BLE001 - a crashing check must not hide the others
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            internal.append(f"internal error in rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
+                            f"[{Path(where.filename).name}:{where.lineno}]")
+    diagnostics.sort(key=Diagnostic.sort_key)
+    _fingerprint(diagnostics)
+    return diagnostics, internal
 
 
 def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue) -> list[Diagnostic]:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from gitops_lint.cli import main
-from gitops_lint.diff import changed_fields
+from gitops_lint.view.changes import changed_fields
 from tests.conftest import assert_golden, write_tree
 
 SYNC = """\
@@ -195,3 +195,25 @@ def test_outside_git_there_is_nothing_to_compare_with(tmp_path: Path, monkeypatc
 ])
 def test_changed_fields(old, new, paths) -> None:
     assert changed_fields(old, new) == paths
+
+
+def test_danger_signals_as_findings_json_and_code_quality(repo: Path) -> None:
+    import jsonschema
+
+    from tests.conftest import shared_path
+
+    change(repo)
+    write_tree(repo, {"clusters/prod/jobs.yaml": flux_kustomization("jobs", "./apps/jobs", prune=False)
+                      .replace("  interval: 10m\n", "  interval: 10m\n  suspend: true\n")})
+    code, out = diff("--base", "HEAD", "--format", "json")
+    assert code == 0, out  # danger signals are warnings: below the default --fail-on
+    found = sorted((d["rule"], d["path"], d["line"]) for d in json.loads(out)["diagnostics"])
+    assert found == [("CHG001", "apps/web/bye.yaml", 1), ("CHG002", "clusters/prod/jobs.yaml", 8)]
+    assert diff("--base", "HEAD", "--fail-on", "warning")[0] == 1
+    code, out = diff("--base", "HEAD", "--format", "gitlab")
+    issues = json.loads(out)
+    assert {i["check_name"] for i in issues} == {"gitops-lint/CHG001", "gitops-lint/CHG002"}
+    schema = json.loads(shared_path("schemas-external", "gitlab-codequality.schema.json").read_text())
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
+    for issue in issues:
+        assert not [e.message for e in validator.iter_errors(issue)], issue

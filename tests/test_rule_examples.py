@@ -28,6 +28,8 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "rules"
 
 
 def run_example(tmp_path: Path, example, example_rule: str, config: Config | None = None) -> list:
+    if CATALOGUE.get(example_rule) is not None and CATALOGUE.get(example_rule).scope == "change":
+        return run_change_example(tmp_path, example, example_rule, config)
     write_tree(tmp_path, {example.path: example.content, **dict(example.files)})
     if target := example.options.get("symlink_to"):
         link = tmp_path / example.path
@@ -37,6 +39,31 @@ def run_example(tmp_path: Path, example, example_rule: str, config: Config | Non
                               flux_version=example.options.get("flux_version")))
     assert not result.internal_errors, result.internal_errors
     return result.diagnostics
+
+
+def run_change_example(root: Path, example, example_rule: str, config: Config | None = None) -> list:
+    """A change rule's example: its `base` files committed, then the head (`path`, `files`) in the working
+    tree, a base file the head lacks deleted; `gitops-lint diff` against the commit."""
+    import subprocess
+
+    from gitops_lint.diff import danger_signals, review
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+    write_tree(root, dict(example.base))
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "base")
+    head = {example.path: example.content, **dict(example.files)}
+    for rel in dict(example.base):
+        if rel not in head:
+            (root / rel).unlink()
+    write_tree(root, head)
+    options = LintOptions(paths=["."], cwd=root, extend_select=[example_rule], config=config or Config())
+    diagnostics, internal, _ = danger_signals(review(options, "HEAD"), options)
+    assert not internal, internal
+    return diagnostics
 
 
 @pytest.mark.parametrize(("rule", "index", "example"), CASES)
