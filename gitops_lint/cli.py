@@ -531,8 +531,9 @@ def explain(rule: str, config_path: Path | None) -> None:
 @click.option("--base", "base_revision", metavar="REV",
               help="Revision to compare with (default: CI_MERGE_REQUEST_DIFF_BASE_SHA, else where HEAD left the "
                    "default branch).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "gitlab"]), default="text", show_default=True,
-              help="gitlab: the danger signals as a GitLab Code Quality report.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "gitlab"]), default="text",
+              show_default=True, help="markdown: a merge request note; gitlab: the danger signals as a GitLab Code "
+                                      "Quality report.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release to read the manifests with.")
@@ -568,6 +569,10 @@ def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version,
         click.echo(json.dumps({**change.diff.to_json(), "diagnostics": [d.to_json() for d in signals]}, indent=2))
     elif fmt == "gitlab":
         click.echo(renderer("gitlab")(ReportInput(signals, summary, catalogue)), nl=False)
+    elif fmt == "markdown":
+        from gitops_lint.diff import render_markdown
+
+        click.echo(render_markdown(change.diff, signals), nl=False)
     else:
         text = ""
         if signals:

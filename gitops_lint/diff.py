@@ -194,3 +194,71 @@ def danger_signals(change: Any, options: Any) -> tuple[list[Any], list[str], Any
     params = {rule.id: rule_params(rule, options.config) for rule in rules}
     diagnostics, internal = run_checks(rules, params, change, change.head.files, options.config)
     return diagnostics, internal, catalogue
+
+
+#: Objects drawn in the markdown note's mermaid graph: GitLab refuses diagrams past a size, and a
+#: reviewer reads a small one.
+DRAWN = 40
+_MARKS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell: pipes escaped, no line breaks."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(diff: Diff, signals: list[Any]) -> str:
+    """A merge request note: the danger signals first, a table per Kustomization, the changes in detail
+    (folded), and a mermaid drawing of what changed (within GitLab's limits)."""
+    changed = [k for k in diff.kustomizations if k.state != "unchanged"]
+    out = ["### gitops-lint: what this change does to the cluster", ""]
+    if not changed:
+        return "\n".join([*out, f"No change to what Flux applies (base `{diff.base[:12]}`).", ""])
+    if signals:
+        out += ["**Danger signals**", "", "| Rule | Where | What |", "|---|---|---|"]
+        for d in signals:
+            out.append(f"| {d.severity.label} {d.rule} | `{_cell(d.path)}:{d.span.line}` | {_cell(d.message)} |")
+        out.append("")
+    out += ["| Cluster | Flux Kustomization | State | Added | Removed | Changed | Prune |", "|---|---|---|---|---|---|---|"]
+    for k in changed:
+        counts = [sum(1 for o in k.objects if o.state == s) for s in ("added", "removed", "changed")]
+        out.append(f"| `{_cell(k.cluster)}` | `{_cell(k.kustomization)}` | {k.state} | "
+                   + " | ".join(str(n) for n in counts) + f" | {'yes' if k.prune else 'no'} |")
+    out.append("")
+    for k in changed:
+        out += [f"<details><summary><code>{k.kustomization}</code> ({k.cluster}): {len(k.objects)} object(s)</summary>",
+                ""]
+        for o in k.objects:
+            fields = f": {', '.join(f'`{f}`' for f in o.fields)}" + (f" (+{o.more} more)" if o.more else "") \
+                if o.fields else ""
+            out.append(f"- `{_MARKS[o.state]}` `{o.object}` (`{o.path}:{o.line}`){fields}")
+        out += ["", "</details>", ""]
+    out += _mermaid(changed)
+    out.append(f"Base `{diff.base[:12]}`, head {diff.head}.")
+    return "\n".join(out) + "\n"
+
+
+def _mermaid(changed: list[Any]) -> list[str]:
+    lines = ["```mermaid", "graph LR"]
+    style = {"added": "fill:#d4f8d4", "removed": "fill:#f8d4d4", "changed": "fill:#f8f0c8"}
+    drawn = total = 0
+    for ki, k in enumerate(changed):
+        lines.append(f'  k{ki}["{_label(k.kustomization)}"]')
+        for oi, o in enumerate(k.objects):
+            total += 1
+            if drawn >= DRAWN:
+                continue
+            drawn += 1
+            node = f"k{ki}o{oi}"
+            lines.append(f'  k{ki} --> {node}["{_MARKS[o.state]} {_label(o.object)}"]')
+            lines.append(f"  style {node} {style[o.state]}")
+    lines += ["```", ""]
+    if total > drawn:
+        lines.append(f"(The drawing shows {drawn} of the {total} changed objects.)")
+        lines.append("")
+    return lines
+
+
+def _label(text: str) -> str:
+    """Text safe inside a mermaid node label."""
+    return text.replace('"', "'").replace("[", "(").replace("]", ")")

@@ -217,3 +217,11 @@ def test_danger_signals_as_findings_json_and_code_quality(repo: Path) -> None:
     validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
     for issue in issues:
         assert not [e.message for e in validator.iter_errors(issue)], issue
+
+
+def test_markdown_note(repo: Path) -> None:
+    change(repo)
+    code, out = diff("--base", "HEAD", "--format", "markdown")
+    assert code == 0
+    assert_golden("diff.md", re.sub(r"`[0-9a-f]{12}`", "`BASE`", out))
+    assert "hunter2" not in out and "correct-horse" not in out

@@ -69,7 +69,7 @@ def test_pre_commit_try_repo_clean_and_broken(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- GitLab CI component
 
 
-@pytest.mark.parametrize("template", ["gitops-lint.yml", "gitops-lint-compile.yml"])
+@pytest.mark.parametrize("template", ["gitops-lint.yml", "gitops-lint-compile.yml", "gitops-lint-diff.yml"])
 def test_ci_component_validates_against_gitlab_ci_schema(tmp_path: Path, template: str) -> None:
     if shutil.which("check-jsonschema") is None and not _module("check_jsonschema"):
         pytest.skip("check-jsonschema is not installed")
@@ -231,3 +231,36 @@ def test_changed_only_mode_reports_referrers_of_deleted_objects(tmp_path: Path) 
     out = run(["check", "--format", "json", "--repo-context", "other.yaml"], repo)
     found = [(d["rule"], d["path"]) for d in json.loads(out.stdout)["diagnostics"]]
     assert ("REF001", "apps.yaml") in found
+
+
+def test_diff_component_writes_the_note_and_the_code_quality_report(tmp_path: Path) -> None:
+    """The diff job's own script, run as GitLab would in a merge request pipeline over two commits."""
+    import yaml
+
+    header, job = yaml.safe_load_all((PROJECT / "templates/gitops-lint-diff.yml").read_text())
+    (definition,) = job.values()
+    assert definition["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    assert definition["variables"]["GIT_DEPTH"] == "0"
+    assert definition["artifacts"]["reports"] == {"codequality": "gl-code-quality-diff.json"}
+    inputs = {name: spec.get("default", "") for name, spec in header["spec"]["inputs"].items()}
+    script = [line for line in definition["script"] if "pip install" not in line]
+    for name, value in inputs.items():
+        script = [line.replace(f"$[[ inputs.{name} ]]", str(value)) for line in script]
+    repo = Path(shutil.copytree(PROJECT / "examples", tmp_path / "repo"))
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "base"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True, text=True).stdout
+    kustomization = next(repo.glob("clusters/*/kustomization.yaml"), None)
+    removed = sorted(p for p in repo.glob("clusters/*/*.yaml") if p.name != "kustomization.yaml")[:1]
+    assert removed or kustomization
+    for path in removed:
+        path.unlink()  # a Kustomization's file gone: what it applied is gone too
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "CI_MERGE_REQUEST_DIFF_BASE_SHA": base.strip()}
+    run = subprocess.run(["bash", "-ec", "\n".join(script)], cwd=repo, capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    note = (repo / "gitops-lint-diff.md").read_text()
+    assert note.startswith("### gitops-lint: what this change does to the cluster") and "| Cluster |" in note
+    assert isinstance(json.loads((repo / "gl-code-quality-diff.json").read_text()), list)
