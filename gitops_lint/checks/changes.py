@@ -4,6 +4,7 @@ two revisions, and run in `gitops-lint diff` only (`check` has one revision)."""
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from gitops_lint.diagnostics import Finding
@@ -62,7 +63,7 @@ def _deleting(review: Review) -> Iterator[tuple[KustomizationChange, ObjectChang
 
 def pruned_objects(review: Review) -> Iterator[Finding]:
     for change, o, why in _deleting(review):
-        if _kind(o.before) not in CASCADING:  # CHG004 says those, louder
+        if _kind(o.before) not in CASCADING and _kind(o.before) not in NOTIFICATION:  # CHG004, CHG008 say those
             yield _at(o.before, (), f"Flux deletes {_name(o.before)} from the cluster: {why}")
 
 
@@ -126,3 +127,151 @@ def source_switched(review: Review) -> Iterator[Finding]:
                     f"{_name(o.after)}: {format_path(wanted)} changed: what it deploys now comes from {what}, "
                     "whose content this diff does not show"))
                 break
+
+
+def path_or_namespace_changed(review: Review) -> Iterator[Finding]:
+    """A Kustomization that applies another folder, or moves everything it applies to another namespace."""
+    for o in _changed(review):
+        if _kind(o.after) != FLUX_KUSTOMIZATION:
+            continue
+        before, after = _spec(o.before), _spec(o.after)
+        name = _name(o.after)
+        if ("spec", "path") in o.paths:
+            yield _at(o.after, ("spec", "path"), (
+                f"{name}: spec.path {before.get('path')!r} -> {after.get('path')!r}: it now applies another folder; "
+                "what only the old one held is deleted if it prunes, left behind if not"))
+        if ("spec", "targetNamespace") in o.paths:
+            yield _at(o.after, ("spec", "targetNamespace") if "targetNamespace" in after else ("spec",), (
+                f"{name}: targetNamespace {before.get('targetNamespace')!r} -> {after.get('targetNamespace')!r}: every "
+                "namespaced object it applies moves: created anew in the new namespace, deleted from the old one "
+                "if it prunes"))
+
+
+_VERSION = re.compile(r"v?(\d+)(?:\.\d+){0,2}(?:[-+][0-9A-Za-z.-]+)?")
+
+
+def chart_major_bump(review: Review) -> Iterator[Finding]:
+    """A HelmRelease (or HelmChart) whose chart version moves to another major version."""
+    for o in _changed(review):
+        kind = _kind(o.after)
+        if kind == ("helm.toolkit.fluxcd.io", "HelmRelease"):
+            where: DataPath = ("spec", "chart", "spec", "version")
+        elif kind == (SOURCE_GROUP, "HelmChart"):
+            where = ("spec", "version")
+        else:
+            continue
+        old, new = _get(o.before.data, where), _get(o.after.data, where)
+        old_match = _VERSION.fullmatch(old) if isinstance(old, str) else None
+        new_match = _VERSION.fullmatch(new) if isinstance(new, str) else None
+        if old_match and new_match and int(new_match.group(1)) > int(old_match.group(1)):
+            yield _at(o.after, where, (
+                f"{_name(o.after)}: chart version {old} -> {new}, a new major version: its values and its upgrade "
+                "may have changed incompatibly (read the chart's upgrade notes; Helm rolls back on failure only "
+                "with remediation set)"))
+
+
+def _get(data: object, path: DataPath) -> object:
+    for step in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(step)
+    return data
+
+
+def interval_raised(review: Review, max_interval: str = "24h") -> Iterator[Finding]:
+    """A Flux object's interval raised past the ceiling INT002 holds: drift goes uncorrected longer."""
+    from gitops_lint.durations import DurationError, parse_flux_duration
+
+    def ns(text: object) -> int | None:
+        try:
+            return parse_flux_duration(text) if isinstance(text, str) and "${" not in text else None
+        except DurationError:
+            return None
+
+    ceiling = parse_flux_duration(str(max_interval))
+    for o in _changed(review):
+        if not o.after.group.endswith(".toolkit.fluxcd.io") or ("spec", "interval") not in o.paths:
+            continue
+        old, new = _spec(o.before).get("interval"), _spec(o.after).get("interval")
+        old_ns, new_ns = ns(old), ns(new)
+        if old_ns is not None and new_ns is not None and new_ns > old_ns and new_ns > ceiling:
+            yield _at(o.after, ("spec", "interval"), (
+                f"{_name(o.after)}: interval {old} -> {new}, past {max_interval}: drift and missed changes are "
+                "corrected that much later"))
+
+
+#: What stops when these leave the cluster.
+NOTIFICATION = {("notification.toolkit.fluxcd.io", "Receiver"): "webhooks sent to it fail, and Flux no longer "
+                "reconciles on push",
+                ("notification.toolkit.fluxcd.io", "Provider"): "alerts sent through it stop"}
+
+
+def notification_removed(review: Review) -> Iterator[Finding]:
+    for change, o, why in _deleting(review):
+        stops = NOTIFICATION.get(_kind(o.before))
+        if stops:
+            yield _at(o.before, (), f"Flux deletes {_name(o.before)}: {stops} ({why})")
+
+
+def _agents(project) -> dict[str, object]:
+    from gitops_lint.model.agent import AgentConfig
+
+    return {agent.path: agent for agent in project.model.of_type(AgentConfig)}
+
+
+def _ids(section: object, kind: str) -> dict[str, int]:
+    """`id` -> position of each entry of `section[kind]` (projects or groups) of an agent config."""
+    entries = section.get(kind) if isinstance(section, dict) else None
+    out = {}
+    for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if isinstance(entry, dict) and isinstance(entry.get("id"), (str, int)):
+            out.setdefault(str(entry["id"]), index)
+    return out
+
+
+def _access_as(entry: object) -> str | None:
+    access = entry.get("access_as") if isinstance(entry, dict) else None
+    return next(iter(access), None) if isinstance(access, dict) and access else None
+
+
+def agent_access_widened(review: Review) -> Iterator[Finding]:
+    """An agent config that lets more projects or groups, or more than the agent's own identity, at the cluster."""
+    from gitops_lint.checks import at
+
+    before = _agents(review.base)
+    for path, agent in _agents(review.head).items():
+        old = before.get(path)
+        if old is None:
+            continue  # a new agent: nothing widened, everything new (the diff lists it)
+        new_data, old_data = agent.doc.data, old.doc.data
+        for section in ("ci_access", "user_access"):
+            new_section, old_section = new_data.get(section), old_data.get(section)
+            for kind in ("projects", "groups"):
+                known = _ids(old_section, kind)
+                for ident, index in _ids(new_section, kind).items():
+                    if ident not in known:
+                        yield at(agent, (section, kind, index, "id"), (
+                            f"{section}: {kind[:-1]} {ident} is added: its CI jobs or users reach the cluster "
+                            "through this agent"))
+                    elif _access_as(new_section[kind][index]) != _access_as(old_section[kind][known[ident]]) \
+                            and _access_as(new_section[kind][index]) in ("impersonate", "ci_user", "ci_job", "user"):
+                        yield at(agent, (section, kind, index, "access_as"), (
+                            f"{section}: {kind[:-1]} {ident} now acts as "
+                            f"{_access_as(new_section[kind][index])!r}, not as before"))
+            if isinstance(new_section, dict) and _access_as(new_section) != _access_as(old_section) \
+                    and _access_as(new_section) in ("impersonate", "user"):
+                yield at(agent, (section, "access_as"), (
+                    f"{section}: access_as is now {_access_as(new_section)!r}: requests act as other identities"))
+
+
+def agent_flux_removed(review: Review) -> Iterator[Finding]:
+    """An agent config that drops its `flux:` section: the agent stops waking Flux on push."""
+    from gitops_lint.checks import at
+
+    before = _agents(review.base)
+    for path, agent in _agents(review.head).items():
+        old = before.get(path)
+        if old is not None and isinstance(old.doc.data.get("flux"), dict) and "flux" not in agent.doc.data:
+            yield at(agent, (), (
+                "the `flux:` section is removed: the agent no longer notifies Flux of pushes; Flux waits for "
+                "its interval"))
