@@ -308,14 +308,14 @@ def _statistics(diagnostics, catalogue) -> str:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["tree", "mermaid", "dot", "json"]), default="tree",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["tree", "mermaid", "dot", "json", "html"]), default="tree",
+              show_default=True, help="html: one self-contained page to look at (filter, search, links).")
 @click.option("--focus", metavar="Kind/namespace/name", help="Only what this object reaches and what reaches it.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
 def graph(paths, fmt, focus, config_path, isolated, output) -> None:
-    """Draw the dependency graph of PATHS: tree (like `flux tree`), mermaid (for GitLab), dot or json."""
+    """Draw the dependency graph of PATHS: tree (like `flux tree`), mermaid (for GitLab), dot, json or html."""
     from gitops_lint.config import ConfigError
     from gitops_lint.discover import DiscoveryError
     from gitops_lint.engine import LintOptions, load_context
@@ -531,9 +531,9 @@ def explain(rule: str, config_path: Path | None) -> None:
 @click.option("--base", "base_revision", metavar="REV",
               help="Revision to compare with (default: CI_MERGE_REQUEST_DIFF_BASE_SHA, else where HEAD left the "
                    "default branch).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "gitlab"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "gitlab", "html"]), default="text",
               show_default=True, help="markdown: a merge request note; gitlab: the danger signals as a GitLab Code "
-                                      "Quality report.")
+                                      "Quality report; html: one self-contained page to look at.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release to read the manifests with.")
@@ -573,6 +573,10 @@ def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version,
         from gitops_lint.diff import render_markdown
 
         click.echo(render_markdown(change.diff, signals), nl=False)
+    elif fmt == "html":
+        from gitops_lint.diff import render_html
+
+        click.echo(render_html(change.diff, signals), nl=False)
     else:
         text = ""
         if signals:

@@ -262,3 +262,31 @@ def _mermaid(changed: list[Any]) -> list[str]:
 def _label(text: str) -> str:
     """Text safe inside a mermaid node label."""
     return text.replace('"', "'").replace("[", "(").replace("]", ")")
+
+
+def render_html(diff: Diff, signals: list[Any]) -> str:
+    """The diff as a page to look at: each changed Flux Kustomization with the objects it adds (green),
+    removes (red) and changes (yellow), and the danger signals above."""
+    from gitops_lint.html_page import PageNode, render_page
+
+    nodes: dict[str, PageNode] = {}
+    edges = []
+    for change in diff.kustomizations:
+        if change.state == "unchanged":
+            continue
+        _, namespace, name = (change.kustomization.split("/") + ["", ""])[:3]
+        resource = change.after.kustomization if change.after is not None else change.before.kustomization
+        key = f"{change.cluster}:{change.kustomization}"
+        nodes[key] = PageNode(key, "Kustomization", namespace or None, name, resource.path,
+                              resource.doc.span.line, "" if change.state == "changed" else change.state)
+        for o in change.objects:
+            shown = o.after if o.after is not None else o.before
+            object_key = f"{change.cluster}:{o.object}"
+            nodes.setdefault(object_key, PageNode(object_key, shown.kind, shown.namespace, shown.name or "",
+                                                  o.path, o.line, o.state))
+            edges.append((key, object_key, "applies"))
+    listed = [(d.severity.label, d.rule, f"{d.path}:{d.span.line}", d.message) for d in signals]
+    counts = diff.to_json()["summary"]
+    summary = (f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed "
+               f"(base {diff.base[:12]}, head {diff.head})")
+    return render_page("gitops-lint diff", list(nodes.values()), edges, listed, summary)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MERMAID_BLOCK_LIMIT = 2000
 #: ... nor more than 50 diagrams on one page.
 MERMAID_MAX_BLOCKS = 50
-FORMATS = ("tree", "mermaid", "dot", "json")
+FORMATS = ("tree", "mermaid", "dot", "json", "html")
 
 
 @dataclass(slots=True)
@@ -229,4 +229,19 @@ def render_json(view: View) -> str:
     return json.dumps({"directed": True, "multigraph": True, "nodes": nodes, "links": links}, indent=2) + "\n"
 
 
-RENDERERS = {"tree": render_tree, "mermaid": render_mermaid, "dot": render_dot, "json": render_json}
+def render_html(view: View) -> str:
+    """One self-contained page: the graph drawn, filtered by kind and namespace, searched by name."""
+    from gitops_lint.html_page import PageNode, render_page
+
+    nodes = []
+    for key in sorted(view.nodes):
+        obj = view.nodes[key]
+        kind, _, rest = key.partition("/")
+        namespace = rest.split("/")[0] if key.count("/") == 2 else None
+        nodes.append(PageNode(key, kind, namespace, rest.rpartition("/")[2], obj.path, obj.doc.span.line))
+    return render_page("gitops-lint graph", nodes, view.edges,
+                       summary=f"{len(nodes)} objects, {len(view.edges)} edges")
+
+
+RENDERERS = {"tree": render_tree, "mermaid": render_mermaid, "dot": render_dot, "json": render_json,
+             "html": render_html}

@@ -225,3 +225,14 @@ def test_markdown_note(repo: Path) -> None:
     assert code == 0
     assert_golden("diff.md", re.sub(r"`[0-9a-f]{12}`", "`BASE`", out))
     assert "hunter2" not in out and "correct-horse" not in out
+
+
+def test_html_page_colours_the_changes_and_lists_the_signals(repo: Path) -> None:
+    change(repo)
+    code, page = diff("--base", "HEAD", "--format", "html")
+    assert code == 0
+    states = re.findall(r"class='node (added|removed|changed|)'", page)
+    assert sorted(s for s in states if s) == ["added", "changed", "changed", "removed"]
+    assert "CHG001" in page and "apps/web/bye.yaml:1" in page
+    assert "hunter2" not in page and "correct-horse" not in page
+    assert not re.search(r"""(src|href)=['"]?https?://""", page)

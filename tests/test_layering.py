@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "gitops_lint"
 #: Top to bottom. A module is named by its first component below `gitops_lint`.
 LAYERS: list[set[str]] = [
     {"__main__", "cli"},
-    {"engine", "compile", "diff", "fix", "report", "config", "graph_render", "baseline"},
+    {"engine", "compile", "diff", "fix", "report", "config", "graph_render", "baseline", "html_page"},
     {"catalogue"},  # the rule catalogue: what engine, config and reports know of rules
     {"checks"},
     {"project"},  # the project every stage reads: files, model, settings, view, graph
