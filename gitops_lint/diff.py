@@ -196,9 +196,6 @@ def danger_signals(change: Any, options: Any) -> tuple[list[Any], list[str], Any
     return diagnostics, internal, catalogue
 
 
-#: Objects drawn in the markdown note's mermaid graph: GitLab refuses diagrams past a size, and a
-#: reviewer reads a small one.
-DRAWN = 40
 _MARKS = {"added": "+", "removed": "-", "changed": "~"}
 
 
@@ -239,24 +236,32 @@ def render_markdown(diff: Diff, signals: list[Any]) -> str:
 
 
 def _mermaid(changed: list[Any]) -> list[str]:
-    lines = ["```mermaid", "graph LR"]
+    """What changed, drawn: as many objects as fit in one block GitLab still renders."""
+    from gitops_lint.graph_render import MERMAID_BLOCK_LIMIT
+
     style = {"added": "fill:#d4f8d4", "removed": "fill:#f8d4d4", "changed": "fill:#f8f0c8"}
+    lines = ["graph LR"]
     drawn = total = 0
+    full = False
     for ki, k in enumerate(changed):
-        lines.append(f'  k{ki}["{_label(k.kustomization)}"]')
+        block = [f'  k{ki}["{_label(k.kustomization)}"]']
         for oi, o in enumerate(k.objects):
             total += 1
-            if drawn >= DRAWN:
-                continue
-            drawn += 1
             node = f"k{ki}o{oi}"
-            lines.append(f'  k{ki} --> {node}["{_MARKS[o.state]} {_label(o.object)}"]')
-            lines.append(f"  style {node} {style[o.state]}")
-    lines += ["```", ""]
+            kind, _, name = o.object.partition(" ")  # `group/Kind namespace/name`: the group says little here
+            line = [f'  k{ki} --> {node}["{_MARKS[o.state]} {_label(kind.rpartition("/")[2] + " " + name)}"]',
+                    f"  style {node} {style[o.state]}"]
+            if full or sum(len(x) + 1 for x in [*lines, *block, *line]) + 16 > MERMAID_BLOCK_LIMIT:
+                full = True
+                continue
+            block += line
+            drawn += 1
+        if len(block) > 1:
+            lines += block
+    out = ["```mermaid", *lines, "```", ""]
     if total > drawn:
-        lines.append(f"(The drawing shows {drawn} of the {total} changed objects.)")
-        lines.append("")
-    return lines
+        out += [f"(The drawing shows {drawn} of the {total} changed objects: GitLab draws no larger diagram.)", ""]
+    return out
 
 
 def _label(text: str) -> str:

@@ -236,3 +236,25 @@ def test_html_page_colours_the_changes_and_lists_the_signals(repo: Path) -> None
     assert "CHG001" in page and "apps/web/bye.yaml:1" in page
     assert "hunter2" not in page and "correct-horse" not in page
     assert not re.search(r"""(src|href)=['"]?https?://""", page)
+
+
+def test_the_markdown_drawing_stays_within_what_gitlab_renders(repo: Path) -> None:
+    from gitops_lint.graph_render import MERMAID_BLOCK_LIMIT
+
+    many = {f"apps/web/cm-{i:03}.yaml": config_map(f"cm-{i:03}", "x") for i in range(80)}
+    write_tree(repo, {**many, "apps/web/kustomization.yaml": "resources:\n"
+                      + "".join(f"  - {Path(p).name}\n" for p in ["hello.yaml", "bye.yaml", "secret.yaml", *many])})
+    _, note = diff("--base", "HEAD", "--format", "markdown")
+    block = note.split("```mermaid\n")[1].split("```")[0]
+    assert len("```mermaid\n" + block + "```") <= MERMAID_BLOCK_LIMIT
+    assert re.search(r"\(The drawing shows \d+ of the 80 changed objects", note)
+    assert note.count("| `clusters/prod` |") == 1 and "cm-079" in note  # the table and the details list all
+
+
+def test_json_and_code_quality_golden(repo: Path) -> None:
+    change(repo)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    _, out = diff("--base", "HEAD", "--format", "json")
+    assert_golden("diff.json", out.replace(base, "BASE"))
+    _, out = diff("--base", "HEAD", "--format", "gitlab")
+    assert_golden("diff-codequality.json", out)

@@ -42,8 +42,8 @@ def run_example(tmp_path: Path, example, example_rule: str, config: Config | Non
 
 
 def run_change_example(root: Path, example, example_rule: str, config: Config | None = None) -> list:
-    """A change rule's example: its `base` files committed, then the head (`path`, `files`) in the working
-    tree, a base file the head lacks deleted; `gitops-lint diff` against the commit."""
+    """A change rule's example as two commits: its `base` files, then the head (`path`, `files`; a base
+    file the head lacks deleted); `gitops-lint diff` of the head against its parent."""
     import subprocess
 
     from gitops_lint.diff import danger_signals, review
@@ -60,8 +60,10 @@ def run_change_example(root: Path, example, example_rule: str, config: Config | 
         if rel not in head:
             (root / rel).unlink()
     write_tree(root, head)
+    git("add", "-A")
+    git("-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "head", "--allow-empty")
     options = LintOptions(paths=["."], cwd=root, extend_select=[example_rule], config=config or Config())
-    diagnostics, internal, _ = danger_signals(review(options, "HEAD"), options)
+    diagnostics, internal, _ = danger_signals(review(options, "HEAD~1"), options)
     assert not internal, internal
     return diagnostics
 
