@@ -146,6 +146,9 @@ def render_text(diff: Diff) -> str:
                 fields = ": " + ", ".join(o.fields) + (f" (+{o.more} more)" if o.more else "")
             gone = " (pruned)" if o.state == "removed" and change.prune and change.state != "removed" else ""
             lines.append(f"  {marks[o.state]} {o.object}{gone}  {o.path}:{o.line}{fields}")
+    for agent in diff.agents:
+        fields = ": " + ", ".join(agent.fields) + (f" (+{agent.more} more)" if agent.more else "") if agent.fields else ""
+        lines.append(f"Agent config {agent.path}: {agent.state}{fields}")
     if not lines:
         return f"No change to what Flux applies between {diff.base[:12]} and {diff.head}.\n"
     summary = diff.to_json()["summary"]
@@ -161,7 +164,7 @@ def review(options: Any, base_revision_given: str | None, head_label: str = "wor
     """Flux's view of the working tree and of the base revision, compared (`view.changes.Review`).
     `options` are `engine.LintOptions` (paths, configuration, Flux release)."""
     from gitops_lint.engine import build_context, load_context
-    from gitops_lint.view.changes import Review, diff_views
+    from gitops_lint.view.changes import Review, diff_agents, diff_views
 
     head = load_context(options)
     root = head.settings.root
@@ -177,6 +180,7 @@ def review(options: Any, base_revision_given: str | None, head_label: str = "wor
         before = build_context(load_base(tree, rels), base_discovery(tree, rels), options)
         before.reader = tree.read
         compared = diff_views(before.view, head.view, base, head_label)
+        compared.agents = diff_agents(before.model, head.model)
         # Position trees are built when a finding asks: while the revision can still be read.
         return Review(compared, before, head)
     finally:
@@ -209,14 +213,16 @@ def render_markdown(diff: Diff, signals: list[Any]) -> str:
     (folded), and a mermaid drawing of what changed (within GitLab's limits)."""
     changed = [k for k in diff.kustomizations if k.state != "unchanged"]
     out = ["### gitops-lint: what this change does to the cluster", ""]
-    if not changed:
+    if not changed and not diff.agents:
         return "\n".join([*out, f"No change to what Flux applies (base `{diff.base[:12]}`).", ""])
     if signals:
         out += ["**Danger signals**", "", "| Rule | Where | What |", "|---|---|---|"]
         for d in signals:
             out.append(f"| {d.severity.label} {d.rule} | `{_cell(d.path)}:{d.span.line}` | {_cell(d.message)} |")
         out.append("")
-    out += ["| Cluster | Flux Kustomization | State | Added | Removed | Changed | Prune |", "|---|---|---|---|---|---|---|"]
+    if changed:
+        out += ["| Cluster | Flux Kustomization | State | Added | Removed | Changed | Prune |",
+                "|---|---|---|---|---|---|---|"]
     for k in changed:
         counts = [sum(1 for o in k.objects if o.state == s) for s in ("added", "removed", "changed")]
         out.append(f"| `{_cell(k.cluster)}` | `{_cell(k.kustomization)}` | {k.state} | "
@@ -230,7 +236,14 @@ def render_markdown(diff: Diff, signals: list[Any]) -> str:
                 if o.fields else ""
             out.append(f"- `{_MARKS[o.state]}` `{o.object}` (`{o.path}:{o.line}`){fields}")
         out += ["", "</details>", ""]
-    out += _mermaid(changed)
+    if diff.agents:
+        out += ["**GitLab agent configs**", ""]
+        for agent in diff.agents:
+            fields = f": {', '.join(f'`{f}`' for f in agent.fields)}" if agent.fields else ""
+            out.append(f"- `{agent.path}` {agent.state}{fields}")
+        out.append("")
+    if changed:
+        out += _mermaid(changed)
     out.append(f"Base `{diff.base[:12]}`, head {diff.head}.")
     return "\n".join(out) + "\n"
 

@@ -258,3 +258,39 @@ def test_json_and_code_quality_golden(repo: Path) -> None:
     assert_golden("diff.json", out.replace(base, "BASE"))
     _, out = diff("--base", "HEAD", "--format", "gitlab")
     assert_golden("diff-codequality.json", out)
+
+
+def test_agent_configs_changed_added_and_removed(repo: Path) -> None:
+    write_tree(repo, {".gitlab/agents/prod/config.yaml": "ci_access:\n  projects:\n    - id: acme/web\n",
+                      ".gitlab/agents/old/config.yaml": "ci_access:\n  groups:\n    - id: acme\n"})
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "agents")
+    write_tree(repo, {".gitlab/agents/prod/config.yaml": "ci_access:\n  projects:\n    - id: acme/web\n    - id: acme/x\n",
+                      ".gitlab/agents/new/config.yaml": "ci_access:\n  projects:\n    - id: acme/y\n"})
+    (repo / ".gitlab/agents/old/config.yaml").unlink()
+    code, out = diff("--base", "HEAD", "--format", "json")
+    report = json.loads(out)
+    assert report["agents"] == [
+        {"path": ".gitlab/agents/new/config.yaml", "state": "added"},
+        {"path": ".gitlab/agents/old/config.yaml", "state": "removed"},
+        {"path": ".gitlab/agents/prod/config.yaml", "state": "changed", "fields": ["ci_access.projects[1]"],
+         "more_fields": 0}]
+    assert [(d["rule"], d["line"]) for d in report["diagnostics"]] == [("CHG009", 4)]
+    _, text = diff("--base", "HEAD")
+    assert "Agent config .gitlab/agents/prod/config.yaml: changed: ci_access.projects[1]" in text
+    _, note = diff("--base", "HEAD", "--format", "markdown")
+    assert "- `.gitlab/agents/old/config.yaml` removed" in note
+
+
+def test_the_diff_page_in_a_browser(repo: Path, tmp_path: Path) -> None:
+    from tests.test_html import chromium, shown
+
+    change(repo)
+    _, page = diff("--base", "HEAD", "--format", "html")
+    path = tmp_path / "diff.html"
+    path.write_text(page)
+    dom, console, _ = chromium(path.as_uri(), tmp_path)
+    assert console == [], console
+    total = int(re.search(r'data-total="(\d+)"', dom).group(1))
+    assert total == 5 and shown(dom)[0] == total  # the Kustomization and its four changed objects
+    assert shown(chromium(path.as_uri() + "#q=bye", tmp_path)[0]) == (total, 1)

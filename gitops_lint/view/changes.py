@@ -64,16 +64,56 @@ class KustomizationChange:
 
 
 @dataclass(slots=True)
+class AgentChange:
+    """A GitLab agent's config (`.gitlab/agents/<name>/config.yaml`) added, removed or changed."""
+
+    path: str
+    state: str
+    #: Changed fields (a changed config), as in `ObjectChange`.
+    fields: list[str] = field(default_factory=list)
+    more: int = 0
+
+    def to_json(self) -> dict:
+        out = {"path": self.path, "state": self.state}
+        if self.state == "changed":
+            out["fields"] = self.fields
+            out["more_fields"] = self.more
+        return out
+
+
+@dataclass(slots=True)
 class Diff:
     base: str
     head: str
     kustomizations: list[KustomizationChange]
+    agents: list[AgentChange] = field(default_factory=list)
 
     def to_json(self) -> dict:
         changed = [k for k in self.kustomizations if k.state != "unchanged"]
         return {"base": self.base, "head": self.head, "kustomizations": [k.to_json() for k in changed],
+                "agents": [a.to_json() for a in self.agents],
                 "summary": {state: sum(1 for k in self.kustomizations for o in k.objects if o.state == state)
                             for state in ("added", "removed", "changed")}}
+
+
+def diff_agents(base_model: Any, head_model: Any) -> list[AgentChange]:
+    """Each agent config of either revision that is not the same in both, by its file."""
+    from gitops_lint.model.agent import AgentConfig
+
+    before = {a.path: a.doc.data for a in base_model.of_type(AgentConfig)}
+    after = {a.path: a.doc.data for a in head_model.of_type(AgentConfig)}
+    out = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old == new:
+            continue
+        if old is None or new is None:
+            out.append(AgentChange(path, "added" if old is None else "removed"))
+            continue
+        paths = changed_fields(old, new)
+        out.append(AgentChange(path, "changed", [format_path(p) or "(the whole file)" for p in paths[:FIELDS_SHOWN]],
+                               max(len(paths) - FIELDS_SHOWN, 0)))
+    return out
 
 
 def diff_views(base_view: Any, head_view: Any, base: str, head: str) -> Diff:
