@@ -98,9 +98,11 @@ def render_page(title: str, nodes: list[PageNode], edges: list[tuple[str, str, s
         (x1, y1), (x2, y2) = positions[source], positions[target]
         x1, y1, y2 = x1 + NODE_WIDTH, y1 + NODE_HEIGHT // 2, y2 + NODE_HEIGHT // 2
         middle = (x1 + x2) // 2
+        # `applies` is most edges and needs no label; references are dashed and say what they are
+        label = "" if relation == "applies" else f"<title>{e(relation)}</title>"
         dashed = "" if relation == "applies" else " class='ref'"
         parts.append(f"<path{dashed} data-from='{index[source]}' data-to='{index[target]}' "
-                     f"d='M{x1} {y1}C{middle} {y1} {middle} {y2} {x2} {y2}'><title>{e(relation)}</title></path>")
+                     f"d='M{x1} {y1}C{middle} {y1} {middle} {y2} {x2} {y2}'>{label}</path>")
     for n in nodes:
         x, y = positions[n.id]
         label = f"{n.kind} {n.namespace + '/' if n.namespace else ''}{n.name}"
@@ -108,8 +110,7 @@ def render_page(title: str, nodes: list[PageNode], edges: list[tuple[str, str, s
         parts.append(
             f"<a class='node {n.state}' href='{e(n.path, quote=True)}' data-i='{index[n.id]}' data-kind='{e(n.kind)}' "
             f"data-ns='{e(n.namespace or '')}' data-name='{e(n.name.lower())}' transform='translate({x} {y})'>"
-            f"<title>{e(n.id)}\n{e(n.path)}:{n.line}</title>"
-            f"<rect width='{NODE_WIDTH}' height='{NODE_HEIGHT}' rx='4'/><text x='8' y='17'>{e(text)}</text></a>")
+            f"<title>{e(n.id)}\n{e(n.path)}:{n.line}</title><use href='#box'/><text x='8' y='17'>{e(text)}</text></a>")
     kinds = sorted({n.kind for n in nodes})
     namespaces = sorted({n.namespace for n in nodes if n.namespace})
     signal_items = "".join(f"<li class='{e(s)}'><b>{e(r)}</b> <code>{e(w)}</code> {e(m)}</li>" for s, r, w, m in signals)
@@ -118,7 +119,8 @@ def render_page(title: str, nodes: list[PageNode], edges: list[tuple[str, str, s
         signals=f"<ul class='signals'>{signal_items}</ul>" if signals else "",
         kinds="".join(f"<label><input type='checkbox' value='{e(k)}' checked> {e(k)}</label>" for k in kinds),
         namespaces="".join(f"<option>{e(ns)}</option>" for ns in namespaces),
-        width=width, height=height, drawing="".join(parts), total=len(nodes),
+        width=width, height=height, drawing="".join(parts), total=len(nodes), node_width=NODE_WIDTH,
+        node_height=NODE_HEIGHT,
         script=_SCRIPT, style=_STYLE)
 
 
@@ -130,10 +132,10 @@ header h1{font-size:15px;margin:0 0 6px}
 #status{color:#666;margin-left:10px}
 .signals{margin:8px 12px;padding-left:18px}.signals .error b{color:#b00}.signals .warning b{color:#a60}
 svg{display:block;margin:12px}
-.node rect{fill:#eef3fb;stroke:#7a9cc6}.node text{font-size:12px;fill:#123}
-.node.added rect{fill:#d4f8d4;stroke:#3a3}.node.removed rect{fill:#f8d4d4;stroke:#c33}
-.node.changed rect{fill:#f8f0c8;stroke:#b90}
-.node.hit rect{stroke:#e60;stroke-width:3}
+.node use{fill:#eef3fb;stroke:#7a9cc6}.node text{font-size:12px;fill:#123}
+.node.added use{fill:#d4f8d4;stroke:#3a3}.node.removed use{fill:#f8d4d4;stroke:#c33}
+.node.changed use{fill:#f8f0c8;stroke:#b90}
+.node.hit use{stroke:#e60;stroke-width:3}
 .node.dim{opacity:.25}
 .hidden{display:none}
 path{fill:none;stroke:#999}path.ref{stroke-dasharray:4 3;stroke:#bbb}
@@ -187,7 +189,8 @@ _PAGE = """<!DOCTYPE html>
 <select id="ns"><option value="">every namespace</option>{namespaces}</select>
 <span id="status"></span><div id="kinds">{kinds}</div><div>{summary}</div></header>
 {signals}
-<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">{drawing}</svg>
+<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">
+<defs><rect id="box" width="{node_width}" height="{node_height}" rx="4"/></defs>{drawing}</svg>
 <script>{script}</script>
 </body></html>
 """
