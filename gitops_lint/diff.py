@@ -196,7 +196,10 @@ def danger_signals(change: Any, options: Any) -> tuple[list[Any], list[str], Any
     catalogue = load_catalogue(options.config.custom_rules)
     rules = [r for r in active_rules(catalogue, options) if r.scope == "change"]
     params = {rule.id: rule_params(rule, options.config) for rule in rules}
-    diagnostics, internal = run_checks(rules, params, change, change.head.files, options.config)
+    # Suppression comments count where the finding is: the head's files, and the base's where the head has none.
+    head = {f.rel for f in change.head.files}
+    files = [*change.head.files, *(f for f in change.base.files if f.rel not in head)]
+    diagnostics, internal = run_checks(rules, params, change, files, options.config, catalogue)
     return diagnostics, internal, catalogue
 
 

@@ -493,7 +493,7 @@ def lint_files(
     checked = time.perf_counter()
     diagnostics = _outside_flux(diagnostics, ctx, catalogue)
     diagnostics = _apply_path_ignores(diagnostics, config, catalogue, discovery.root)
-    active_ids = {r.id for r in rules}
+    active_ids = {r.id for r in rules if r.scope != "change"}  # change rules run in `diff`, never here
     diagnostics = _apply_suppressions(diagnostics, files, catalogue, active_ids, config)
     diagnostics.sort(key=Diagnostic.sort_key)
     _fingerprint(diagnostics)
@@ -513,9 +513,10 @@ def lint_files(
 
 
 def run_checks(rules: list[Rule], params: dict[str, dict], subject: Any, files: list[SourceFile],
-               config: Config) -> tuple[list[Diagnostic], list[str]]:
+               config: Config, catalogue: Catalogue) -> tuple[list[Diagnostic], list[str]]:
     """Run each rule's check on `subject` (what its checks take: a change between two revisions, for the
-    change rules of `diff`): sorted, fingerprinted diagnostics, and the checks that crashed."""
+    change rules of `diff`): diagnostics after the files' suppression comments, sorted and fingerprinted,
+    and the checks that crashed."""
     by_rel = {f.rel: f for f in files}
     diagnostics: list[Diagnostic] = []
     internal: list[str] = []
@@ -528,6 +529,7 @@ def run_checks(rules: list[Rule], params: dict[str, dict], subject: Any, files: 
             where = traceback.extract_tb(exc.__traceback__)[-1]
             internal.append(f"internal error in rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
                             f"[{Path(where.filename).name}:{where.lineno}]")
+    diagnostics = _apply_suppressions(diagnostics, files, catalogue, {r.id for r in rules}, config)
     diagnostics.sort(key=Diagnostic.sort_key)
     _fingerprint(diagnostics)
     return diagnostics, internal

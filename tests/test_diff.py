@@ -294,3 +294,12 @@ def test_the_diff_page_in_a_browser(repo: Path, tmp_path: Path) -> None:
     total = int(re.search(r'data-total="(\d+)"', dom).group(1))
     assert total == 5 and shown(dom)[0] == total  # the Kustomization and its four changed objects
     assert shown(chromium(path.as_uri() + "#q=bye", tmp_path)[0]) == (total, 1)
+
+
+def test_a_suppression_comment_silences_a_danger_signal(repo: Path) -> None:
+    write_tree(repo, {"clusters/prod/web.yaml": flux_kustomization("web", "./apps/web", prune=False)
+                      .replace("  prune: false\n", "  prune: false  # gitops-lint: ignore[CHG002] moving to Argo\n")})
+    code, out = diff("--base", "HEAD", "--format", "json")
+    assert json.loads(out)["diagnostics"] == []
+    result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", "."])
+    assert not [d for d in json.loads(result.output)["diagnostics"] if d["rule"] == "SUP001"]  # not "unused"
