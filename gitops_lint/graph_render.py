@@ -217,13 +217,19 @@ def render_dot(view: View) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _key_parts(key: str) -> tuple[str, str | None, str]:
+    """`Kind/namespace/name` (or `Kind/name`) -> (kind, namespace or None, name)."""
+    kind, _, rest = key.partition("/")
+    namespace = rest.split("/")[0] if key.count("/") == 2 else None
+    return kind, namespace, rest.rpartition("/")[2]
+
+
 def render_json(view: View) -> str:
     nodes = []
     for key in sorted(view.nodes):
         obj = view.nodes[key]
-        kind, _, rest = key.partition("/")
-        namespace = rest.split("/")[0] if key.count("/") == 2 else None
-        nodes.append({"id": key, "kind": kind, "namespace": namespace, "name": rest.rpartition("/")[2],
+        kind, namespace, name = _key_parts(key)
+        nodes.append({"id": key, "kind": kind, "namespace": namespace, "name": name,
                       "path": obj.path, "line": obj.doc.span.line, "transforms": view.transforms.get(key, [])})
     links = [{"source": s, "target": t, "relation": r} for s, t, r in view.edges]
     return json.dumps({"directed": True, "multigraph": True, "nodes": nodes, "links": links}, indent=2) + "\n"
@@ -233,12 +239,8 @@ def render_html(view: View) -> str:
     """One self-contained page: the graph drawn, filtered by kind and namespace, searched by name."""
     from gitops_lint.html_page import PageNode, render_page
 
-    nodes = []
-    for key in sorted(view.nodes):
-        obj = view.nodes[key]
-        kind, _, rest = key.partition("/")
-        namespace = rest.split("/")[0] if key.count("/") == 2 else None
-        nodes.append(PageNode(key, kind, namespace, rest.rpartition("/")[2], obj.path, obj.doc.span.line))
+    nodes = [PageNode(key, *_key_parts(key), view.nodes[key].path, view.nodes[key].doc.span.line)
+             for key in sorted(view.nodes)]
     return render_page("gitops-lint graph", nodes, view.edges,
                        summary=f"{len(nodes)} objects, {len(view.edges)} edges")
 

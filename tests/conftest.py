@@ -41,6 +41,33 @@ def _cache_outside_the_trees(tmp_path_factory: pytest.TempPathFactory):
         os.environ["GITOPS_LINT_CACHE_DIR"] = previous
 
 
+#: A self-applying Flux bootstrap at `clusters/prod`: Flux's view of a test repository starts here.
+FLUX_SYNC = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    branch: main
+  url: https://gitlab.com/acme/fleet.git
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m0s
+  path: ./clusters/prod
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_GOLDEN = bool(os.environ.get("GITOPS_LINT_UPDATE_GOLDEN"))
 

@@ -15,33 +15,8 @@ from click.testing import CliRunner
 
 from gitops_lint import cache as cache_module
 from gitops_lint.cli import main
-from tests.conftest import write_tree
+from tests.conftest import FLUX_SYNC, write_tree
 
-SYNC = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m0s
-  ref:
-    branch: main
-  url: https://gitlab.com/acme/fleet.git
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m0s
-  path: ./clusters/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
 
 APPS = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -108,7 +83,7 @@ spec:
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     write_tree(root, {
-        "clusters/prod/flux-system/gotk-sync.yaml": SYNC,
+        "clusters/prod/flux-system/gotk-sync.yaml": FLUX_SYNC,
         "clusters/prod/flux-system/kustomization.yaml": "resources:\n  - gotk-sync.yaml\n",
         "clusters/prod/kustomization.yaml": VARS,
         "clusters/prod/apps.yaml": APPS,

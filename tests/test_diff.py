@@ -12,33 +12,8 @@ from click.testing import CliRunner
 
 from gitops_lint.cli import main
 from gitops_lint.view.changes import changed_fields
-from tests.conftest import assert_golden, write_tree
+from tests.conftest import FLUX_SYNC, assert_golden, write_tree
 
-SYNC = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://gitlab.com/acme/fleet.git
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
 
 
 def flux_kustomization(name: str, path: str, prune: bool = True) -> str:
@@ -63,7 +38,7 @@ def git(root: Path, *args: str) -> str:
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "fleet"
     write_tree(root, {
-        "clusters/prod/flux-system/gotk-sync.yaml": SYNC,
+        "clusters/prod/flux-system/gotk-sync.yaml": FLUX_SYNC,
         "clusters/prod/flux-system/kustomization.yaml": "resources:\n  - gotk-sync.yaml\n",
         "clusters/prod/kustomization.yaml": "resources:\n  - flux-system\n  - web.yaml\n  - jobs.yaml\n",
         "clusters/prod/web.yaml": flux_kustomization("web", "./apps/web"),
