@@ -539,7 +539,8 @@ def explain(rule: str, config_path: Path | None) -> None:
 @click.option("--flux-version", type=FLUX_VERSIONS, help="Flux release to read the manifests with.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
               help="Lowest severity of a danger signal that makes the exit code 1.")
-def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version, fail_on) -> None:
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version, fail_on, output) -> None:
     """What the working tree changes in what Flux applies, against a base revision, per Flux Kustomization:
     objects added, removed and changed, with the changed fields, and the danger signals (CHG rules).
     Offline; the base is read from git."""
@@ -566,22 +567,27 @@ def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version,
                "warnings": sum(d.severity is Severity.WARNING for d in signals),
                "infos": sum(d.severity is Severity.INFO for d in signals)}
     if fmt == "json":
-        click.echo(json.dumps({**change.diff.to_json(), "diagnostics": [d.to_json() for d in signals]}, indent=2))
+        text = json.dumps({**change.diff.to_json(), "diagnostics": [d.to_json() for d in signals]}, indent=2) + "\n"
     elif fmt == "gitlab":
-        click.echo(renderer("gitlab")(ReportInput(signals, summary, catalogue)), nl=False)
+        text = renderer("gitlab")(ReportInput(signals, summary, catalogue))
     elif fmt == "markdown":
         from gitops_lint.diff import render_markdown
 
-        click.echo(render_markdown(change.diff, signals), nl=False)
+        text = render_markdown(change.diff, signals)
     elif fmt == "html":
         from gitops_lint.diff import render_html
 
-        click.echo(render_html(change.diff, signals), nl=False)
+        text = render_html(change.diff, signals)
     else:
-        text = ""
-        if signals:
-            text = renderer("text")(ReportInput(signals, summary, catalogue)) + "\n"
-        click.echo(text + render_text(change.diff), nl=False)
+        text = renderer("text")(ReportInput(signals, summary, catalogue)) + "\n" if signals else ""
+        text += render_text(change.diff)
+    if output is not None:
+        try:
+            write_atomically(output, text)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+    else:
+        click.echo(text, nl=False)
     for message in internal:
         click.echo(f"gitops-lint: {message}", err=True)
     if internal:

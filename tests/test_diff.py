@@ -278,3 +278,10 @@ def test_a_suppression_comment_silences_a_danger_signal(repo: Path) -> None:
     assert json.loads(out)["diagnostics"] == []
     result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", "."])
     assert not [d for d in json.loads(result.output)["diagnostics"] if d["rule"] == "SUP001"]  # not "unused"
+
+
+def test_output_to_a_file(repo: Path, tmp_path: Path) -> None:
+    change(repo)
+    target = tmp_path / "note.md"
+    code, out = diff("--base", "HEAD", "--format", "markdown", "-o", str(target))
+    assert code == 0 and out == "" and target.read_text().startswith("### gitops-lint")
