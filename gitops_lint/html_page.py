@@ -5,7 +5,8 @@ The layout is computed here, in Python, and drawn as plain SVG: layers by longes
 comes before what is applied), nodes ordered in each layer by where their parents sit, tall layers
 folded into several columns. No drawing library: at 2,000 nodes a force layout in the browser takes
 seconds and a library adds hundreds of KB, where this page is a few hundred bytes per node and shows at
-once. A little inline script filters by kind and namespace and searches by name; its state lives in the
+once. Each node links to `path#L<line>` (a line anchor GitLab's file view follows). A little inline
+script filters by kind and namespace and searches by name; its state lives in the
 address's `#` part (`#q=podinfo&kind=HelmRelease&ns=flux-system`), so a filtered view can be shared.
 """
 
@@ -108,7 +109,7 @@ def render_page(title: str, nodes: list[PageNode], edges: list[tuple[str, str, s
         label = f"{n.kind} {n.namespace + '/' if n.namespace else ''}{n.name}"
         text = label if len(label) <= 38 else label[:37] + "…"
         parts.append(
-            f"<a class='node {n.state}' href='{e(n.path, quote=True)}' data-i='{index[n.id]}' data-kind='{e(n.kind)}' "
+            f"<a class='node {n.state}' href='{e(n.path, quote=True)}#L{n.line}' data-i='{index[n.id]}' data-kind='{e(n.kind)}' "
             f"data-ns='{e(n.namespace or '')}' data-name='{e(n.name.lower())}' transform='translate({x} {y})'>"
             f"<title>{e(n.id)}\n{e(n.path)}:{n.line}</title><use href='#box'/><text x='8' y='17'>{e(text)}</text></a>")
     kinds = sorted({n.kind for n in nodes})

@@ -49,7 +49,7 @@ def test_a_page_is_self_contained_and_escapes_what_it_shows() -> None:
     assert not [a for t, a in tags if t in ("script", "img", "link", "iframe") and (a.get("src") or a.get("href"))]
     assert not re.search(r"""(src|href)=['"]?https?://""", page), "nothing is fetched when the page is viewed"
     assert sum(1 for t, a in tags if t == "a" and "node" in a.get("class", "")) == 2
-    assert {a["href"] for t, a in tags if t == "a"} == {"clusters/apps.yaml", "apps/x'\".yaml"}
+    assert {a["href"] for t, a in tags if t == "a"} == {"clusters/apps.yaml#L2", "apps/x'\".yaml#L1"}
 
 
 def test_layout_puts_what_applies_before_what_is_applied_and_survives_cycles() -> None:
