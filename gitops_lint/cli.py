@@ -354,7 +354,7 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
 
 @main.command("compile")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--output", "-o", "out", required=True, metavar="DIR",
+@click.option("--output", "-o", "out", metavar="DIR",
               help="Folder to write (replaced as a whole, atomically), or - for one stream on stdout.")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when DIR is not up to date.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
@@ -373,14 +373,26 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
                    "where that value is certain.")
 @click.option("--with-agent-objects", is_flag=True,
               help="Add the Receiver and Secret the GitLab agent creates for each GitRepository on its instance.")
+@click.option("--oci", "oci_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also (or only) write a Flux OCI artifact per unit into an OCI image layout at DIR.")
+@click.option("--oci-url", metavar="oci://REGISTRY/PATH",
+              help="Where the artifacts will be pushed: with it, --oci also writes the OCIRepository and "
+                   "Kustomization consuming each (default: oci://$CI_REGISTRY_IMAGE when set).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
-                    migration_report, substitute, with_agent_objects, config_path, isolated) -> None:
-    """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout)."""
+                    migration_report, substitute, with_agent_objects, oci_dir, oci_url, config_path, isolated) -> None:
+    """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout), and/or
+    Flux OCI artifacts of them (--oci)."""
+    if out is None and oci_dir is None:
+        raise click.UsageError("name an output: -o DIR, -o - (stdout) or --oci DIR")
+    if oci_url is None and os.environ.get("CI_REGISTRY_IMAGE"):
+        oci_url = f"oci://{os.environ['CI_REGISTRY_IMAGE']}"
+    if oci_url is not None and not oci_url.startswith("oci://"):
+        raise click.BadParameter(f"{oci_url!r}: an oci:// URL", param_hint="--oci-url")
     try:
         _compile(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
-                 migration_report, substitute, with_agent_objects, config_path, isolated)
+                 migration_report, substitute, with_agent_objects, config_path, isolated, oci_dir, oci_url)
     except KeyboardInterrupt:
         _interrupted()
 
@@ -394,7 +406,8 @@ def _interrupted() -> "NoReturn":  # noqa: F821
 
 
 def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
-             migration_report, substitute, with_agent_objects, config_path, isolated) -> None:
+             migration_report, substitute, with_agent_objects, config_path, isolated, oci_dir=None,
+             oci_url=None) -> None:
     from gitops_lint.compile.run import CompileRequest, compile_project
     from gitops_lint.config import ConfigError
     from gitops_lint.discover import DiscoveryError
@@ -405,7 +418,9 @@ def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, m
         fail("--migration-report needs --migrate")
     if out == "-" and (check_only or show_diff):
         fail("--check and --diff compare with an output folder: name one with -o DIR, not -o -")
-    out_dir = None if out == "-" else (Path.cwd() / out).resolve()
+    if out is None and (check_only or show_diff):
+        fail("--check and --diff compare with an output folder: name one with -o DIR")
+    out_dir = None if out in ("-", None) else (Path.cwd() / out).resolve()
     cwd = _compile_root(paths)
     if cwd is not None:
         paths = ["."]
@@ -444,6 +459,22 @@ def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, m
         click.echo(redact(f"{rel}:{line}: warning {message}"), err=True)
     for rel, line, message in compiled.errors:
         click.echo(redact(f"{rel}:{line}: error {message}"), err=True)
+    if oci_dir is not None and not (check_only or show_diff):
+        from gitops_lint.compile.oci import write_artifacts
+
+        configured = [(u["name"], u["path"]) for u in config.oci_units] or None
+        try:
+            built = write_artifacts(outcome.lint.context, compiled.outputs, (Path.cwd() / oci_dir).resolve(),
+                                    oci_url, configured)
+        except OSError as exc:
+            fail(f"cannot write {oci_dir}: {exc.strerror or exc}")
+        for unit, artifact in built:
+            click.echo(f"gitops-lint: artifact {unit.name}: {unit.folder or '.'} ({artifact.files} files, "
+                       f"{len(artifact.layer.data):,} bytes) {artifact.digest}", err=True)
+        click.echo(f"gitops-lint: wrote {len(built)} artifact(s) to {oci_dir}"
+                   + ("" if oci_url else " (give --oci-url for the objects that consume them)"), err=True)
+        if out is None:
+            sys.exit(EXIT_FINDINGS if compiled.errors else EXIT_CLEAN)
     if out_dir is None:
         click.echo(stream(compiled.outputs), nl=False)
     elif check_only or show_diff:

@@ -103,6 +103,11 @@ class Config:
         [], lambda t: list[t.Glob],
         "More files to check as GitLab agent configs: gitignore-style globs, relative to this file's folder.",
         key="agent-configs")
+    oci_units: list[dict[str, str]] = _setting(
+        [], lambda t: list[t.OciUnit],
+        "The OCI artifacts `compile --oci` builds, each a `name` and a `path` (a folder of the repository); "
+        "default: one per folder a Flux Kustomization of this repository applies.",
+        key="oci-units", examples=[[{"name": "podinfo", "path": "apps/podinfo"}]])
 
 
 #: The fields a file may set (every one but `path`, which is where the file was found).
@@ -132,6 +137,21 @@ def _types() -> SimpleNamespace:
         Pattern=lambda pattern: Annotated[str, StringConstraints(pattern=pattern)],
         # Read as a non-empty string; `load_config` makes it relative to the config file's folder.
         RelativePath=Annotated[Path, BeforeValidator(_non_empty), WithJsonSchema({"type": "string", "minLength": 1})],
+        OciUnit=_oci_unit(),
+    )
+
+
+def _oci_unit() -> Any:
+    """An `oci-units` entry: `{name, path}`, both non-empty; the name as OCI repository names allow."""
+    from typing import Annotated
+
+    from pydantic import ConfigDict, StringConstraints
+    from pydantic import create_model
+
+    return create_model(
+        "OciUnit", __config__=ConfigDict(extra="forbid"),
+        name=(Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")], ...),
+        path=(Annotated[str, StringConstraints(min_length=1)], ...),
     )
 
 
@@ -227,7 +247,9 @@ def parse_config(data: Any, path: Path, text: str | None = None) -> Config:
         error = min(exc.errors(include_url=False),
                     key=lambda e: (order.get(e["loc"][0], -1) if e["loc"] else -1, [str(p) for p in e["loc"][1:]]))
         raise ConfigError(f"{path}{_where(text, error['loc'])}: {_describe(error)}") from None
-    return Config(path=path, **{f.name: getattr(validated, f.name) for f in _SETTINGS})
+    values = {f.name: getattr(validated, f.name) for f in _SETTINGS}
+    values["oci_units"] = [unit.model_dump() for unit in values["oci_units"]]
+    return Config(path=path, **values)
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -1,0 +1,183 @@
+"""`compile --oci DIR`: Flux OCI artifacts of the compiled manifests, in an OCI image layout, reproducible,
+with the objects that consume them."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gitops_lint.cli import main
+from gitops_lint.compile.oci import CONFIG_MEDIA_TYPE, CONTENT_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, content_layer
+from tests.conftest import FLUX_SYNC, PROJECT, shared_path, write_tree
+
+
+def fleet(root: Path) -> Path:
+    """A clean repository: a bootstrap, and an app whose build reads a base elsewhere (`../base`)."""
+    return write_tree(root, {
+        "clusters/prod/flux-system/gotk-sync.yaml": FLUX_SYNC,
+        "clusters/prod/flux-system/kustomization.yaml": "resources:\n  - gotk-sync.yaml\n",
+        "clusters/prod/kustomization.yaml": "resources:\n  - flux-system\n  - apps.yaml\n",
+        "clusters/prod/apps.yaml": (
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+            "  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/prod\n  prune: true\n"
+            "  targetNamespace: web\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"),
+        "apps/prod/kustomization.yaml": "resources:\n  - ../base\n",
+        "apps/base/kustomization.yaml": "resources:\n  - config.yaml\n",
+        "apps/base/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  a: b\n",
+    })
+
+
+def blob(layout: Path, digest: str) -> bytes:
+    return (layout / "blobs" / "sha256" / digest.split(":", 1)[1]).read_bytes()
+
+
+def artifacts(layout: Path) -> dict[str, dict]:
+    index = json.loads((layout / "index.json").read_text())
+    return {m["annotations"]["org.opencontainers.image.ref.name"]: json.loads(blob(layout, m["digest"]))
+            for m in index["manifests"]}
+
+
+def unpack(layout: Path, manifest: dict) -> dict[str, bytes]:
+    layer = blob(layout, manifest["layers"][0]["digest"])
+    with tarfile.open(fileobj=io.BytesIO(layer), mode="r:gz") as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def compile_oci(root: Path, layout: Path, *extra: str) -> str:
+    result = CliRunner().invoke(main, ["compile", "--isolated", "--oci", str(layout), *extra, str(root)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_each_flux_kustomization_folder_is_an_artifact_that_builds_on_its_own(tmp_path: Path) -> None:
+    root = fleet(tmp_path / "fleet")
+    layout = tmp_path / "layout"
+    compile_oci(root, layout)
+    assert json.loads((layout / "oci-layout").read_text()) == {"imageLayoutVersion": "1.0.0"}
+    found = artifacts(layout)
+    assert set(found) == {"apps-prod", "clusters-prod"}
+    # apps/prod names ../base: the artifact holds both, rooted at apps/
+    assert set(unpack(layout, found["apps-prod"])) == {"prod/kustomization.yaml", "base/kustomization.yaml",
+                                                         "base/config.yaml"}
+
+
+def test_an_artifact_unpacks_to_exactly_the_compiled_manifests(tmp_path: Path) -> None:
+    root = Path(shutil.copytree(PROJECT / "examples", tmp_path / "examples"))
+    compiled, layout = tmp_path / "compiled", tmp_path / "layout"
+    result = CliRunner().invoke(main, ["compile", "--isolated", "--force", "-o", str(compiled), "--oci", str(layout),
+                                       str(root)])
+    assert result.exit_code in (0, 1), result.output
+    found = artifacts(layout)
+    assert found
+    for name, manifest in found.items():
+        files = unpack(layout, manifest)
+        # the unit's root in the repository: where its files sit in the compiled output
+        candidates = [p for p in compiled.rglob("*") if p.is_file()]
+        for rel, data in files.items():
+            matches = [p for p in candidates if p.as_posix().endswith("/" + rel) and p.read_bytes() == data]
+            assert matches, (name, rel)
+
+
+def test_manifest_and_config_follow_fluxs_format(tmp_path: Path) -> None:
+    """fluxcd/pkg oci/client/push.go, oci/constants.go, oci/meta.go; go-containerregistry's empty image."""
+    root = fleet(tmp_path / "fleet")
+    layout = tmp_path / "layout"
+    compile_oci(root, layout)
+    manifest = artifacts(layout)["apps-prod"]
+    assert list(manifest) == ["schemaVersion", "mediaType", "config", "layers", "annotations"]
+    assert manifest["schemaVersion"] == 2 and manifest["mediaType"] == MANIFEST_MEDIA_TYPE
+    assert manifest["config"]["mediaType"] == CONFIG_MEDIA_TYPE == "application/vnd.cncf.flux.config.v1+json"
+    (layer,) = manifest["layers"]
+    assert layer["mediaType"] == CONTENT_MEDIA_TYPE == "application/vnd.cncf.flux.content.v1.tar+gzip"
+    assert set(manifest["annotations"]) == {"org.opencontainers.image.created", "org.opencontainers.image.source",
+                                            "org.opencontainers.image.revision"}
+    for descriptor in (manifest["config"], layer):
+        data = blob(layout, descriptor["digest"])
+        assert descriptor["size"] == len(data) and descriptor["digest"] == "sha256:" + hashlib.sha256(data).hexdigest()
+    config = json.loads(blob(layout, manifest["config"]["digest"]))
+    tar = gzip.decompress(blob(layout, layer["digest"]))
+    assert config == {"architecture": "", "created": "0001-01-01T00:00:00Z",
+                      "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
+                      "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(tar).hexdigest()]},
+                      "config": {}}
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        for member in archive.getmembers():  # nothing of the machine that built it
+            assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
+            assert member.mode == (0o755 if member.isdir() else 0o644)
+
+
+def test_the_same_input_gives_the_same_digests_on_every_run(tmp_path: Path) -> None:
+    """Two runs in different folders with different hash seeds: byte-identical layouts."""
+    layouts = []
+    for index, seed in enumerate(("1", "4242")):
+        root = fleet(tmp_path / f"copy-{index}" / "fleet")
+        layout = tmp_path / f"layout-{index}"
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1700000000"}
+        run = subprocess.run([sys.executable, "-m", "gitops_lint", "compile", "--isolated", "--oci", str(layout),
+                              str(root)], capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 0, run.stderr
+        layouts.append(layout)
+    first, second = ({p.relative_to(layout).as_posix(): p.read_bytes() for p in layout.rglob("*") if p.is_file()}
+                     for layout in layouts)
+    assert first == second
+    created = {m["annotations"]["org.opencontainers.image.created"] for m in artifacts(layouts[0]).values()}
+    assert created == {"2023-11-14T22:13:20Z"}  # SOURCE_DATE_EPOCH, not the time of the run
+
+
+def test_the_layer_is_reproducible_whatever_order_files_come_in() -> None:
+    files = {"b/x.yaml": b"x", "a.yaml": b"a", "b/c/y.yaml": b"y"}
+    assert content_layer(files, 0) == content_layer(dict(reversed(list(files.items()))), 0)
+
+
+def test_the_consuming_objects_are_clean_for_check(tmp_path: Path) -> None:
+    root = fleet(tmp_path / "fleet")
+    layout = tmp_path / "layout"
+    compile_oci(root, layout, "--oci-url", "oci://registry.gitlab.example.com/acme/fleet")
+    objects = (layout / "flux" / "apps-prod.yaml").read_text()
+    digest = {name: m for name, m in artifacts(layout).items()}
+    assert "url: oci://registry.gitlab.example.com/acme/fleet/apps-prod" in objects
+    assert "operation: extract" in objects and "targetNamespace: web" in objects and "path: ./prod" in objects
+    index = json.loads((layout / "index.json").read_text())
+    assert [m["digest"] for m in index["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"]
+            == "apps-prod"][0] in objects
+    result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json",
+                                       str(layout / "flux")])
+    report = json.loads(result.output)
+    assert [d for d in report["diagnostics"] if d["severity"] != "info"] == [], report["diagnostics"]
+    assert digest
+
+
+def test_configured_units(tmp_path: Path) -> None:
+    root = fleet(tmp_path / "fleet")
+    write_tree(root, {".gitops-lint.yaml": "oci-units:\n  - name: base\n    path: apps/base\n"})
+    layout = tmp_path / "layout"
+    result = CliRunner().invoke(main, ["compile", "--config", str(root / ".gitops-lint.yaml"), "--oci", str(layout),
+                                       str(root)])
+    assert result.exit_code == 0, result.output
+    found = artifacts(layout)
+    assert set(found) == {"base"} and set(unpack(layout, found["base"])) == {"kustomization.yaml", "config.yaml"}
+
+
+def test_no_output_named_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["compile", "--isolated", str(fleet(tmp_path / "fleet"))])
+    assert result.exit_code == 2 and "--oci DIR" in result.output
+
+
+def test_every_unit_of_a_real_repository(tmp_path: Path) -> None:
+    corpus = shared_path("corpus", "fluxcd+flux2-kustomize-helm-example")
+    root = Path(shutil.copytree(corpus, tmp_path / "repo", ignore=shutil.ignore_patterns(".git")))
+    layout = tmp_path / "layout"
+    output = compile_oci(root, layout)
+    found = artifacts(layout)
+    assert len(found) >= 3 and all(unpack(layout, m) for m in found.values())
+    print(output)
