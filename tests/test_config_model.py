@@ -80,7 +80,7 @@ def test_every_attribute_the_code_reads_is_a_field() -> None:
     """Attribute names the rest of the code uses (cli.py, engine.py, tests) stay those of the old dataclass."""
     assert {f.name for f in dataclasses.fields(Config)} == {
         "path", "select", "extend_select", "ignore", "per_path_ignores", "severity", "exclude", "fail_on",
-        "flux_version", "gitlab_version", "gitlab_url", "rule_options", "custom_rules", "agent_configs"}
+        "flux_version", "gitlab_version", "gitlab_url", "rule_options", "custom_rules", "agent_configs", "oci_units"}
 
 
 VALID = [
@@ -91,8 +91,11 @@ VALID = [
     "exclude: ['ansible/**', '**/charts/**']\nagent-configs: ['deploy/*.yaml']\n",
     "flux-version: '2.10'\ngitlab-version: '17.8'\ngitlab-url: https://gitlab.example.com\n",
     "rule-options: {FLX001: {max: 3}, duplicate-key: {}}\ncustom-rules: [lint-rules/]\n",
+    "oci-units: [{name: podinfo, path: apps/podinfo}]\n",
 ]
 INVALID = [
+    "oci-units: [{name: Bad Name, path: apps}]\n",
+    "oci-units: [{name: podinfo}]\n",
     "ignroe: [YAML001]\n",
     "custom_rules: [x]\n",  # attribute names are not keys of the file
     "path: elsewhere\n",
