@@ -378,21 +378,34 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
 @click.option("--oci-url", metavar="oci://REGISTRY/PATH",
               help="Where the artifacts will be pushed: with it, --oci also writes the OCIRepository and "
                    "Kustomization consuming each (default: oci://$CI_REGISTRY_IMAGE when set).")
+@click.option("--push", "push_url", metavar="oci://REGISTRY/PATH",
+              help="With --oci: push each artifact to PATH/<unit>:<tag> (and consume it from there).")
+@click.option("--oci-tag", metavar="TAG", help="Tag to push (default: <branch>-<commit>, else latest).")
+@click.option("--creds", metavar="USER:PASSWORD", envvar="GITOPS_LINT_REGISTRY_CREDS",
+              help="Registry credentials (env GITOPS_LINT_REGISTRY_CREDS; in GitLab CI the job's own for "
+                   "CI_REGISTRY; else the docker config).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 def compile_command(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
-                    migration_report, substitute, with_agent_objects, oci_dir, oci_url, config_path, isolated) -> None:
+                    migration_report, substitute, with_agent_objects, oci_dir, oci_url, push_url, oci_tag, creds,
+                    config_path, isolated) -> None:
     """Write every GitOps object of PATHS in one canonical form under DIR (same relative layout), and/or
     Flux OCI artifacts of them (--oci)."""
     if out is None and oci_dir is None:
         raise click.UsageError("name an output: -o DIR, -o - (stdout) or --oci DIR")
+    if push_url is not None and oci_dir is None:
+        raise click.UsageError("--push sends what --oci DIR builds: name the folder")
+    if push_url is not None and not push_url.startswith("oci://"):
+        raise click.BadParameter(f"{push_url!r}: an oci:// URL", param_hint="--push")
+    oci_url = oci_url or push_url
     if oci_url is None and os.environ.get("CI_REGISTRY_IMAGE"):
         oci_url = f"oci://{os.environ['CI_REGISTRY_IMAGE']}"
     if oci_url is not None and not oci_url.startswith("oci://"):
         raise click.BadParameter(f"{oci_url!r}: an oci:// URL", param_hint="--oci-url")
     try:
         _compile(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
-                 migration_report, substitute, with_agent_objects, config_path, isolated, oci_dir, oci_url)
+                 migration_report, substitute, with_agent_objects, config_path, isolated, oci_dir, oci_url,
+                 (push_url, oci_tag, creds))
     except KeyboardInterrupt:
         _interrupted()
 
@@ -407,7 +420,7 @@ def _interrupted() -> "NoReturn":  # noqa: F821
 
 def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, migrate, migrate_source,
              migration_report, substitute, with_agent_objects, config_path, isolated, oci_dir=None,
-             oci_url=None) -> None:
+             oci_url=None, pushing=(None, None, None)) -> None:
     from gitops_lint.compile.run import CompileRequest, compile_project
     from gitops_lint.config import ConfigError
     from gitops_lint.discover import DiscoveryError
@@ -473,6 +486,16 @@ def _compile(paths, out, check_only, show_diff, defaults, flux_version, force, m
                        f"{len(artifact.layer.data):,} bytes) {artifact.digest}", err=True)
         click.echo(f"gitops-lint: wrote {len(built)} artifact(s) to {oci_dir}"
                    + ("" if oci_url else " (give --oci-url for the objects that consume them)"), err=True)
+        push_url, tag, creds = pushing
+        if push_url is not None:
+            from gitops_lint.compile.oci import PushError, default_tag, push
+
+            try:
+                for reference in push((Path.cwd() / oci_dir).resolve(), [a for _, a in built], push_url,
+                                      tag or default_tag(outcome.lint.context.settings.root), creds):
+                    click.echo(f"gitops-lint: pushed {reference}", err=True)
+            except PushError as exc:
+                fail(f"push: {exc}")
         if out is None:
             sys.exit(EXIT_FINDINGS if compiled.errors else EXIT_CLEAN)
     if out_dir is None:

@@ -69,7 +69,8 @@ def test_pre_commit_try_repo_clean_and_broken(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- GitLab CI component
 
 
-@pytest.mark.parametrize("template", ["gitops-lint.yml", "gitops-lint-compile.yml", "gitops-lint-diff.yml"])
+@pytest.mark.parametrize("template", ["gitops-lint.yml", "gitops-lint-compile.yml", "gitops-lint-diff.yml",
+                                      "gitops-lint-oci.yml"])
 def test_ci_component_validates_against_gitlab_ci_schema(tmp_path: Path, template: str) -> None:
     if shutil.which("check-jsonschema") is None and not _module("check_jsonschema"):
         pytest.skip("check-jsonschema is not installed")

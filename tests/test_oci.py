@@ -14,6 +14,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from gitops_lint.cli import main
@@ -181,3 +182,110 @@ def test_every_unit_of_a_real_repository(tmp_path: Path) -> None:
     found = artifacts(layout)
     assert len(found) >= 3 and all(unpack(layout, m) for m in found.values())
     print(output)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture()
+def registry(tmp_path: Path):
+    """A real registry on the loopback address: Debian's docker-registry (`.ci/run` installs it)."""
+    import time
+    import urllib.request
+
+    binary = shutil.which("docker-registry") or shutil.which("registry")
+    if binary is None:
+        pytest.skip("docker-registry is not installed (Debian: apt-get install docker-registry)")
+    port = _free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'data'}\n"
+                      f"http:\n  addr: 127.0.0.1:{port}\n")
+    server = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the registry did not start: " + server.stderr.read(2000).decode(errors="replace"))
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_push_to_a_real_registry_and_pull_back(tmp_path: Path, registry: str) -> None:
+    import urllib.request
+
+    root = fleet(tmp_path / "fleet")
+    layout = tmp_path / "layout"
+    output = compile_oci(root, layout, "--push", f"oci://{registry}/acme/fleet", "--oci-tag", "v1")
+    local = artifacts(layout)
+    index = {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"]
+             for m in json.loads((layout / "index.json").read_text())["manifests"]}
+    for name, digest in index.items():
+        assert f"pushed oci://{registry}/acme/fleet/{name}@{digest}" in output
+        request = urllib.request.Request(f"http://{registry}/v2/acme/fleet/{name}/manifests/v1",
+                                         headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        assert "sha256:" + hashlib.sha256(body).hexdigest() == digest  # the registry holds our very bytes
+        manifest = json.loads(body)
+        assert manifest == local[name]
+        layer = manifest["layers"][0]["digest"]
+        with urllib.request.urlopen(f"http://{registry}/v2/acme/fleet/{name}/blobs/{layer}", timeout=10) as response:
+            pulled = response.read()
+        with tarfile.open(fileobj=io.BytesIO(pulled), mode="r:gz") as tar:
+            assert {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()} == unpack(layout, manifest)
+    # the consuming objects name where it was pushed
+    assert f"url: oci://{registry}/acme/fleet/apps-prod" in (layout / "flux" / "apps-prod.yaml").read_text()
+
+
+def test_a_registry_that_cannot_be_reached_is_an_error_with_no_secret(tmp_path: Path) -> None:
+    root = fleet(tmp_path / "fleet")
+    result = CliRunner().invoke(main, ["compile", "--isolated", "--oci", str(tmp_path / "layout"), "--push",
+                                       f"oci://127.0.0.1:{_free_port()}/acme", "--creds", "robot:s3cret-token",
+                                       str(root)])
+    assert result.exit_code == 2 and "push:" in result.output and "Traceback" not in result.output
+    assert "s3cret-token" not in result.output
+
+
+def test_the_ci_component_pushes_with_the_jobs_own_credentials(tmp_path: Path, registry: str) -> None:
+    """The oci job's script, run as GitLab would on the default branch, against a loopback registry."""
+    import yaml
+
+    header, job = yaml.safe_load_all((PROJECT / "templates/gitops-lint-oci.yml").read_text())
+    (definition,) = job.values()
+    assert definition["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
+    inputs = {name: spec.get("default", "") for name, spec in header["spec"]["inputs"].items()}
+    script = [line for line in definition["script"] if "pip install" not in line]
+    for name, value in inputs.items():
+        script = [line.replace(f"$[[ inputs.{name} ]]", str(value)) for line in script]
+    repo = fleet(tmp_path / "repo")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "CI_REGISTRY": registry, "CI_REGISTRY_IMAGE": f"{registry}/acme/fleet", "CI_REGISTRY_USER": "gitlab-ci-token",
+           "CI_REGISTRY_PASSWORD": "job-token-not-to-be-printed"}
+    run = subprocess.run(["bash", "-ec", "\n".join(script)], cwd=repo, capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"pushed oci://{registry}/acme/fleet/flux/apps-prod@sha256:" in run.stderr
+    assert "job-token-not-to-be-printed" not in run.stdout + run.stderr
+    assert (repo / "gitops-lint-oci" / "flux" / "apps-prod.yaml").is_file()
+
+
+def test_registry_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gitops_lint.compile.oci import registry_credentials
+
+    monkeypatch.setenv("CI_REGISTRY", "registry.gitlab.com")
+    monkeypatch.setenv("CI_REGISTRY_USER", "gitlab-ci-token")
+    monkeypatch.setenv("CI_REGISTRY_PASSWORD", "t")
+    assert registry_credentials("registry.gitlab.com", None) == ("gitlab-ci-token", "t")
+    assert registry_credentials("ghcr.io", None) is None  # the job's token is for its own registry only
+    assert registry_credentials("ghcr.io", "me:p:w") == ("me", "p:w")

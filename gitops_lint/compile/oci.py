@@ -288,3 +288,92 @@ def write_artifacts(project, outputs: dict[str, str | bytes], directory: Path, u
             _write(directory / "flux" / f"{unit.name}.yaml",
                    yaml.safe_dump_all(documents, sort_keys=False, explicit_start=True).encode())
     return built
+
+
+# --------------------------------------------------------------------------- push
+
+
+def default_tag(root: Path | None) -> str:
+    """`<branch>-<commit>` of the repository (a tag per revision), else `latest`."""
+    _, revision, _ = provenance(root or Path.cwd())
+    branch, _, commit = revision.partition("@sha1:")
+    if not commit:
+        return "latest"
+    tag = "".join(c if c.isalnum() or c in "._-" else "-" for c in f"{branch}-{commit[:12]}")
+    return tag.lstrip(".-")[:128] or "latest"
+
+
+class PushError(Exception):
+    """The registry refused or could not be reached (what it said, never a credential)."""
+
+
+def registry_credentials(hostname: str, creds: str | None) -> tuple[str, str] | None:
+    """`USER:PASSWORD` given, else GitLab CI's job credentials for its own registry, else None (the docker
+    config's `auths`, which the client reads itself, or anonymous)."""
+    if creds:
+        user, _, password = creds.partition(":")
+        return user, password
+    if os.environ.get("CI_REGISTRY") == hostname and os.environ.get("CI_REGISTRY_PASSWORD"):
+        return os.environ.get("CI_REGISTRY_USER", ""), os.environ["CI_REGISTRY_PASSWORD"]
+    return None
+
+
+def push(directory: Path, artifacts: list[Artifact], url: str, tag: str, creds: str | None = None) -> list[str]:
+    """Push each artifact of the layout at `directory` to `url/<name>:<tag>`; the references pushed, by digest.
+
+    oras-py (the ORAS project's client) does the registry protocol: token and basic auth, the docker config,
+    blob uploads. The manifest is sent as the bytes the layout holds, so the registry's digest is ours."""
+    import oras.container
+    import oras.provider
+
+    location = url.removeprefix("oci://").rstrip("/")
+    hostname, _, repository = location.partition("/")
+    # Plain HTTP only for a registry on this machine, as docker and Flux allow it.
+    insecure = hostname.split(":")[0] in ("localhost", "127.0.0.1", "[::1]")
+    credentials = registry_credentials(hostname, creds)
+    _reachable(("http" if insecure else "https") + f"://{hostname}/v2/")
+    registry = oras.provider.Registry(hostname=hostname, insecure=insecure)
+    if credentials is not None:
+        registry.auth.set_basic_auth(*credentials)
+    pushed = []
+    for artifact in artifacts:
+        name = f"{repository}/{artifact.name}" if repository else artifact.name
+        container = oras.container.Container(f"{name}:{tag}", registry=hostname)
+        try:
+            for blob, media_type in ((artifact.layer, CONTENT_MEDIA_TYPE), (artifact.config, CONFIG_MEDIA_TYPE)):
+                path = directory / "blobs" / "sha256" / blob.digest.split(":", 1)[1]
+                response = registry.upload_blob(str(path), container, blob.descriptor(media_type))
+                _raise_for(response, f"blob {blob.digest}")
+            response = registry.do_request(f"{registry.prefix}://{container.manifest_url()}", "PUT",
+                                           headers={"Content-Type": MANIFEST_MEDIA_TYPE}, data=artifact.manifest.data)
+            _raise_for(response, "manifest")
+        except PushError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the network, the registry: a message, not a traceback
+            raise PushError(f"{hostname}/{name}:{tag}: {type(exc).__name__}: {_without_secrets(str(exc), credentials)}") \
+                from None
+        pushed.append(f"oci://{hostname}/{name}@{artifact.digest}")
+    return pushed
+
+
+def _reachable(endpoint: str) -> None:
+    """Fail at once on a registry that does not answer (the client retries for minutes). Any HTTP answer,
+    401 included, is a registry that is there."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(endpoint, timeout=10).close()
+    except urllib.error.HTTPError:
+        return
+    except (OSError, ValueError) as exc:
+        raise PushError(f"cannot reach {endpoint}: {getattr(exc, 'reason', exc)}") from None
+
+
+def _raise_for(response, what: str) -> None:
+    if response is not None and getattr(response, "status_code", 200) >= 400:
+        raise PushError(f"the registry refused the {what}: HTTP {response.status_code} {response.text[:200]}")
+
+
+def _without_secrets(text: str, credentials: tuple[str, str] | None) -> str:
+    return text.replace(credentials[1], "****") if credentials and credentials[1] else text
