@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,20 +74,24 @@ def test_each_flux_kustomization_folder_is_an_artifact_that_builds_on_its_own(tm
 
 
 def test_an_artifact_unpacks_to_exactly_the_compiled_manifests(tmp_path: Path) -> None:
+    """Built from `examples/`: every unit's files are the compiled output's, byte for byte, under one root,
+    and every compiled file of the unit's folder is in it."""
     root = Path(shutil.copytree(PROJECT / "examples", tmp_path / "examples"))
     compiled, layout = tmp_path / "compiled", tmp_path / "layout"
     result = CliRunner().invoke(main, ["compile", "--isolated", "--force", "-o", str(compiled), "--oci", str(layout),
                                        str(root)])
     assert result.exit_code in (0, 1), result.output
+    folders = dict(re.findall(r"artifact (\S+): (\S+) \(", result.output))
     found = artifacts(layout)
-    assert found
+    assert set(found) == set(folders) and found
     for name, manifest in found.items():
         files = unpack(layout, manifest)
-        # the unit's root in the repository: where its files sit in the compiled output
-        candidates = [p for p in compiled.rglob("*") if p.is_file()]
-        for rel, data in files.items():
-            matches = [p for p in candidates if p.as_posix().endswith("/" + rel) and p.read_bytes() == data]
-            assert matches, (name, rel)
+        # the artifact's root: the folder of the compiled output its files sit under
+        roots = [p for p in [compiled, *compiled.rglob("*")] if p.is_dir()
+                 and all((p / rel).is_file() and (p / rel).read_bytes() == data for rel, data in files.items())]
+        assert roots, name
+        folder = compiled / folders[name]
+        assert {p for p in folder.rglob("*") if p.is_file()} <= {r / rel for r in roots for rel in files}, name
 
 
 def test_manifest_and_config_follow_fluxs_format(tmp_path: Path) -> None:
