@@ -23,7 +23,6 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -125,17 +124,9 @@ def write_layout(directory: Path, artifacts: list[Artifact]) -> None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    from gitops_lint.cache import write_atomically
+
+    write_atomically(path, [data])
 
 
 def unit_name(folder: str) -> str:
