@@ -659,6 +659,8 @@ def clean(path: Path, cache_dir: Path | None) -> None:
     from gitops_lint.discover import find_root
 
     cwd = Path.cwd()
+    if not (cwd / path).exists():
+        fail(f"path does not exist: {path}")
     root, _ = find_root([path if path.is_absolute() else cwd / path], cwd)
     directory = resolve_dir(root, cache_dir)
     try:

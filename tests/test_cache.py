@@ -344,3 +344,8 @@ def test_the_cache_stays_bounded(repo: Path, tmp_path: Path, monkeypatch: pytest
     os.utime(leftover, (time.time() - 7200, time.time() - 7200))
     check(repo, "--select", "TOK", cache_dir=cache_dir)
     assert not leftover.exists()
+
+
+def test_clean_of_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["clean", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "path does not exist" in result.output
