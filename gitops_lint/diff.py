@@ -166,25 +166,47 @@ def review(options: Any, base_revision_given: str | None, head_label: str = "wor
     from gitops_lint.engine import build_context, load_context
     from gitops_lint.view.changes import Review, diff_agents, diff_views
 
-    head = load_context(options)
-    root = head.settings.root
-    if root is None:
-        raise DiffError("no repository root")
+    import dataclasses
+
+    from gitops_lint.discover import DiscoveryError, find_root
+
+    cwd = options.cwd or Path.cwd()
+    for p in options.paths:
+        if not (cwd / p).exists():
+            raise DiscoveryError(f"path does not exist: {p}")
+    root, _ = find_root([cwd / p for p in options.paths], cwd)
+    # Flux's view needs the whole repository (a Kustomization applies folders anywhere): both revisions are
+    # read whole, and the paths named only narrow what is reported.
+    whole = dataclasses.replace(options, paths=[str(root)], cwd=root)
+    head = load_context(whole)
     base = base_revision(root, base_revision_given)
     tree = GitTree(root, base)
     try:
-        cwd = options.cwd or Path.cwd()
-        named = [os.path.relpath(os.path.abspath(cwd / p), root) for p in options.paths]
         config = options.config
-        rels = base_candidates(tree, named, config.exclude, config.path.parent if config.path else None)
-        before = build_context(load_base(tree, rels), base_discovery(tree, rels), options)
+        rels = base_candidates(tree, [], config.exclude, config.path.parent if config.path else None)
+        before = build_context(load_base(tree, rels), base_discovery(tree, rels), whole)
         before.reader = tree.read
         compared = diff_views(before.view, head.view, base, head_label)
         compared.agents = diff_agents(before.model, head.model)
-        # Position trees are built when a finding asks: while the revision can still be read.
-        return Review(compared, before, head)
     finally:
         tree.close()
+    named = [os.path.relpath(os.path.abspath(cwd / p), root) for p in options.paths]
+    if all(n in ("", ".") for n in named):
+        return Review(compared, before, head)
+    return Review(_within(compared, named), before, head)
+
+
+def _within(compared: Diff, named: list[str]) -> Diff:
+    """The changes of objects (and agent configs) in the files or folders named."""
+    def inside(rel: str) -> bool:
+        return any(rel == n or rel.startswith(n.rstrip("/") + "/") for n in named)
+
+    for change in compared.kustomizations:
+        change.objects = [o for o in change.objects if inside(o.path)]
+        if not change.objects and change.state != "unchanged":
+            change.state = "unchanged"
+    compared.agents = [a for a in compared.agents if inside(a.path)]
+    return compared
 
 
 def danger_signals(change: Any, options: Any) -> tuple[list[Any], list[str], Any]:

@@ -285,3 +285,15 @@ def test_output_to_a_file(repo: Path, tmp_path: Path) -> None:
     target = tmp_path / "note.md"
     code, out = diff("--base", "HEAD", "--format", "markdown", "-o", str(target))
     assert code == 0 and out == "" and target.read_text().startswith("### gitops-lint")
+
+
+def test_paths_narrow_the_report_not_the_view(repo: Path) -> None:
+    """Flux's view needs the whole repository; `diff apps/web/hello.yaml` reports only what changed there."""
+    change(repo)
+    _, everything = diff("--base", "HEAD", "--format", "json")
+    _, one = diff("--base", "HEAD", "--format", "json", "apps/web/hello.yaml")
+    objects = [o["object"] for k in json.loads(one)["kustomizations"] for o in k["objects"]]
+    assert objects == ["ConfigMap web/hello"]
+    assert len([o for k in json.loads(everything)["kustomizations"] for o in k["objects"]]) == 4
+    _, folder = diff("--base", "HEAD", "--format", "json", "apps/")
+    assert len([o for k in json.loads(folder)["kustomizations"] for o in k["objects"]]) == 4
