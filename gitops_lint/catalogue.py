@@ -18,7 +18,10 @@ from gitops_lint.diagnostics import Severity
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]{0,4}[A-Z][0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED_KEYS = ("id", "name", "severity", "summary", "rationale", "fix", "check", "examples")
-ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default", "scope"}
+ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default", "scope", "autofix"}
+#: What `check --fix` does for a rule: `safe` (meaning kept: applied by --fix), `unsafe` (with --unsafe-fixes)
+#: or `none`.
+AUTOFIX = ("safe", "unsafe", "none")
 #: What a rule judges. `applied`: objects as Flux applies them, so a file no Flux Kustomization applies
 #: gets none of its findings (where the repository has a Flux entry point). `file`: files as Git and
 #: GitLab see them, applied or not (syntax, agent configs, committed tokens, suppressions). `change`:
@@ -67,6 +70,8 @@ class Rule:
     enabled_by_default: bool = True
     #: `applied` or `file` (see SCOPES).
     scope: str = "applied"
+    #: `safe`, `unsafe` or `none` (see AUTOFIX).
+    autofix: str = "none"
 
     @property
     def family(self) -> str:
@@ -118,6 +123,9 @@ def _parse_rule(path: Path, data: Any) -> Rule:
     scope = str(data.get("scope") or default_scope)
     if scope not in SCOPES:
         raise CatalogueError(f"{path}: scope {scope!r} is not one of {', '.join(SCOPES)}")
+    autofix = str(data.get("autofix") or "none")
+    if autofix not in AUTOFIX:
+        raise CatalogueError(f"{path}: autofix {autofix!r} is not one of {', '.join(AUTOFIX)}")
     return Rule(
         id=rule_id,
         name=name,
@@ -133,6 +141,7 @@ def _parse_rule(path: Path, data: Any) -> Rule:
         source=str(path),
         enabled_by_default=bool(data.get("enabled_by_default", True)),
         scope=scope,
+        autofix=autofix,
     )
 
 

@@ -166,6 +166,10 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
               help="Do not report findings recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Record every current finding in FILE and exit 0.")
+@click.option("--fix", "fix_findings", is_flag=True,
+              help="Repair what can be repaired safely, in place (only the characters each fix covers change).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also apply fixes that change meaning.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache folder (default: .gitops-lint-cache at the repository root; env GITOPS_LINT_CACHE_DIR).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
@@ -173,7 +177,7 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
               help="Worker processes that parse files (default: the number of usable cores; 1: none).")
 def check(paths, config_path, isolated, flux_version, gitlab_version, select, extend_select, ignore, fmt, output, reports,
           fail_on, exit_zero, color, quiet, statistics, repo_context, changed_since, baseline_path,
-          write_baseline_path, cache_dir, no_cache, jobs) -> None:
+          write_baseline_path, fix_findings, unsafe_fixes, show_diff, cache_dir, no_cache, jobs) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
     from gitops_lint.baseline import BaselineError, render_baseline
     from gitops_lint.catalogue import CatalogueError
@@ -204,7 +208,10 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
             baseline=None if write_baseline_path is not None else baseline_path,
             use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs or default_jobs(),
         )
-        result = lint(options)
+        if fix_findings or show_diff:
+            result = _fixed(options, unsafe_fixes, show_diff)
+        else:
+            result = lint(options)
         if options.progress is not None:
             options.progress(0, 0)
         if write_baseline_path is not None:
@@ -264,6 +271,39 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
     if nothing_read:
         fail("no YAML file could be read in " + _named(paths) + " (see the findings above)")
     sys.exit(result.exit_code(Severity.parse(fail_on or options.config.fail_on), exit_zero))
+
+
+def _fixed(options, unsafe: bool, show_diff: bool):
+    """Lint, apply the fixes, lint again, until nothing more is fixed (a few passes at most); the last
+    lint's result. With `show_diff`, the first pass's fixes are printed and nothing is written."""
+    import dataclasses
+
+    from gitops_lint.engine import lint
+    from gitops_lint.fix import plan, write
+
+    options = dataclasses.replace(options, fixing=True)
+    fixed, touched = 0, set()
+    for _ in range(4):
+        result = lint(options)
+        files = result.context.files if result.context is not None else []
+        planned = plan(result.diagnostics, files, unsafe)
+        for rel, why in planned.skipped:
+            click.echo(f"gitops-lint: {rel}: {why}", err=True)
+        if show_diff:
+            click.echo(planned.diff({f.rel: f.text for f in files}), nl=False)
+            sys.exit(EXIT_FINDINGS if planned.texts else EXIT_CLEAN)
+        if not planned.texts:
+            break
+        left = dict(write(planned, files))
+        for rel, why in left.items():
+            click.echo(f"gitops-lint: {rel}: {why}", err=True)
+        done = [d for d in planned.fixed if d.path not in left]
+        if not done:
+            break
+        fixed += len(done)
+        touched |= {d.path for d in done}
+    click.echo(f"gitops-lint: fixed {fixed} finding(s) in {len(touched)} file(s)", err=True)
+    return result
 
 
 def _resolvable(paths: list[str]) -> list[str]:

@@ -47,6 +47,17 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {text!r} (use error, warning or info)") from None
 
 
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A repair: `text` in place of what `span` covers, which must still read `old` (else it is stale).
+    `safe` fixes keep the meaning the author wrote; unsafe ones change it (`--unsafe-fixes`)."""
+
+    span: Span
+    old: str
+    text: str
+    safe: bool = True
+
+
 @dataclass(slots=True)
 class Finding:
     """What a check reports: a message about one node of one file.
@@ -69,6 +80,8 @@ class Finding:
     #: The loaded file the span is in, when it is not the run's file at `path` (a change rule's finding in
     #: the base revision): what the code frame quotes.
     source: Any = None
+    #: How `check --fix` repairs it, when it can.
+    fix: Fix | None = None
 
 
 @dataclass(slots=True)
@@ -83,6 +96,8 @@ class Diagnostic:
     fingerprint: str = ""
     #: The source lines the span covers (at most a few), for code frames.
     source: tuple[str, ...] = field(default_factory=tuple)
+    #: How `check --fix` repairs it (not part of the JSON contract).
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.column, self.rule, self.message)

@@ -124,6 +124,8 @@ class LintOptions:
     cache_dir: Path | None = None
     #: Worker processes that parse files (1: parse in this process).
     jobs: int = 1
+    #: The run feeds `--fix`: findings must carry their repairs, so no stored result stands in for it.
+    fixing: bool = False
 
 
 def active_rules(catalogue: Catalogue, options: LintOptions) -> list[Rule]:
@@ -269,7 +271,8 @@ def _lint(options: LintOptions) -> LintResult:
     left_out = discovery_sources(discovery)
     lint_options = _with_compiled_folders(options, discovery)
     identities = identify(discovery.files, cache)
-    memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and scope is None else None
+    memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and scope is None \
+        and not options.fixing else None
     stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None
     result = _from_memo(stored, discovery.root, catalogue) if stored is not None else None
     if result is not None and cache is not None:
@@ -617,6 +620,7 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
         object=finding.object,
         fingerprint=finding.anchor,  # replaced by the real fingerprint once sorted
         source=tuple(redact(line) for line in lines),
+        fix=finding.fix,
     )
 
 

@@ -44,6 +44,8 @@ class Violation:
     at_key: bool = False
     #: For a missing required field: its name (its parent mapping is `path`).
     missing: str | None = None
+    #: The value that meets the schema, where exactly one does (`1h` -> `3600s`): what `--fix` writes.
+    repair: str | None = None
 
 
 def unjudgeable(value: Any) -> bool:
@@ -159,7 +161,7 @@ def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
         allowed = ", ".join(str(e) for e in expected if e not in ("", None)) or "(none)"
         yield Violation(SCHEMA, path, f"{where}: {show_value(instance)} is not one of {allowed}{hint}")
     elif validator == "pattern":
-        yield Violation(SCHEMA, path, _pattern_message(where, instance, expected))
+        yield Violation(SCHEMA, path, _pattern_message(where, instance, expected), repair=_pattern_repair(instance, expected))
     elif validator in ("minLength", "maxLength"):
         word = "at least" if validator == "minLength" else "at most"
         if validator == "minLength" and expected == 1:
@@ -318,6 +320,15 @@ def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
     elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(instance):
             yield from _cel(schema["items"], item, path + (index,))
+
+
+def _pattern_repair(instance: Any, pattern: str) -> str | None:
+    """A protobuf duration written as a Go duration (`1h`, `90m`): the seconds GitLab reads (`3600s`)."""
+    if isinstance(instance, str) and pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern:
+        from gitops_lint.durations import suggest_proto_duration
+
+        return suggest_proto_duration(instance)
+    return None
 
 
 def _pattern_message(where: str, instance: Any, pattern: str) -> str:

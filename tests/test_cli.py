@@ -29,7 +29,12 @@ spec:
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """The command in a fresh interpreter, with a cache of its own: a text summary says what came from the
+    cache, and golden outputs must not depend on which test ran first."""
+    import tempfile
+
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "GITOPS_LINT_CONFIG")}
+    env["GITOPS_LINT_CACHE_DIR"] = tempfile.mkdtemp(prefix="gitops-lint-cache-")
     return subprocess.run([sys.executable, "-m", "gitops_lint", *args], cwd=cwd, capture_output=True, text=True,
                           env=env, timeout=300)
 

@@ -22,13 +22,42 @@ def model_problems(ctx: Context) -> Iterator[Finding]:
         doc = problem.doc
         if doc.file.rel in substituted and _holds_variable(doc.data, problem.path):
             continue  # `${VAR:=false}` in a typed field: Flux substitutes it before the API server sees it
+        span = doc.locate(problem.path)
         yield Finding(
             problem.message,
             doc.file.rel,
-            doc.locate(problem.path),
+            span,
             object=problem.object,
             anchor=format_path(problem.path),
+            fix=quoted_scalar_fix(doc, span, problem.repair) if problem.repair is not None else None,
         )
+
+
+def quoted_scalar_fix(doc, span, text: str):
+    """The quotes taken off a one-line quoted scalar (`'true'` -> `true`); None for anything else."""
+    from gitops_lint.diagnostics import Fix
+
+    old = _span_text(doc, span)
+    if old not in (f'"{text}"', f"'{text}'"):
+        return None
+    return Fix(span, old, text)
+
+
+def scalar_fix(doc, span, text: str):
+    """A one-line scalar replaced by `text`, in the same quotes as before (none, single or double)."""
+    from gitops_lint.diagnostics import Fix
+
+    old = _span_text(doc, span)
+    if old is None or not old or "\n" in text:
+        return None
+    quote = old[0] if old[0] in "'\"" and old.endswith(old[0]) and len(old) > 1 else ""
+    return Fix(span, old, f"{quote}{text}{quote}")
+
+
+def _span_text(doc, span) -> str | None:
+    if span.line != span.end_line or span.line > len(doc.file.lines):
+        return None
+    return doc.file.lines[span.line - 1][span.column - 1 : span.end_column - 1]
 
 
 def _holds_variable(data, path) -> bool:

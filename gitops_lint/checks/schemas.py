@@ -6,6 +6,7 @@ import difflib
 from typing import TYPE_CHECKING, Iterator
 
 from gitops_lint.checks import Context, at
+from gitops_lint.checks.loading import scalar_fix
 from gitops_lint.diagnostics import Finding
 from gitops_lint.model.agent import AgentConfig
 from gitops_lint.schema_index import newest_flux_release
@@ -286,7 +287,10 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
                 yield at(agent, violation.path, violation.message + " (a key without a value, or null, is empty "
                          "for GitLab)", key=True)
             else:
-                yield at(agent, violation.path, violation.message, key=violation.at_key)
+                finding = at(agent, violation.path, violation.message, key=violation.at_key)
+                if violation.repair is not None and not violation.at_key:
+                    finding.fix = scalar_fix(agent.doc, finding.span, violation.repair)
+                yield finding
 
 
 #: What an unset proto3 field without presence reads as, by its schema type.

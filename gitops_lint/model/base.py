@@ -85,6 +85,8 @@ class ModelProblem:
     path: DataPath
     message: str
     object: str | None = None
+    #: The scalar, as YAML text, that the field takes where the file has it quoted (`"true"` -> `true`).
+    repair: str | None = None
 
 
 M = TypeVar("M", bound=Located)
@@ -119,7 +121,8 @@ def build_lenient(cls: type[M], doc: Document, data: Any | None = None) -> tuple
                 failing[path] = _in_document(path, gone)
                 # `null` means "not set" to Kubernetes and to protobuf JSON alike: no problem, just drop it.
                 if error.get("input") is not None or error["type"] == "invalid_key":
-                    problems.append(ModelProblem(doc, failing[path], _message(failing[path], error)))
+                    problems.append(ModelProblem(doc, failing[path], _message(failing[path], error),
+                                                 repair=_repair(error)))
             removed = False
             # Deepest and last first, so each removal leaves the paths still to remove where they were.
             for path in sorted(failing, key=_removal_order, reverse=True):
@@ -187,6 +190,18 @@ def _message(path: DataPath, error: dict) -> str:
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and error["type"] == "string_type":
         hint = f' (quote it: "{value}")'
     return f"{format_path(path)}: {shown} is not {expected}{hint}"
+
+
+def _repair(error: dict) -> str | None:
+    """A quoted boolean or integer where the field takes one: the same value without the quotes."""
+    value = error.get("input")
+    if not isinstance(value, str):
+        return None
+    if error["type"].startswith("bool") and value in ("true", "false"):
+        return value
+    if error["type"].startswith("int") and value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
+        return value
+    return None
 
 
 _EXPECTED = {

@@ -8,6 +8,9 @@ from gitops_lint.catalogue import Rule
 def rule_page(rule: Rule) -> str:
     out = [f"# {rule.name} ({rule.id})", "", f"Severity: {rule.severity.label}", "", "## What it does", "",
            rule.summary, "", "## Why is this bad?", "", rule.rationale, "", "## How to fix", "", rule.fix, ""]
+    if rule.autofix != "none":
+        how = "`gitops-lint check --fix`" if rule.autofix == "safe" else "`gitops-lint check --fix --unsafe-fixes`"
+        out += [f"Fix: {rule.autofix}: {how} makes this repair, changing only the characters of the value.", ""]
     bad = [e for e in rule.examples if e.kind == "bad"]
     good = [e for e in rule.examples if e.kind == "good"]
     for title, examples in (("## Example", bad), ("## Use instead", good)):

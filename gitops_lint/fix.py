@@ -1,0 +1,118 @@
+"""`check --fix`: the repairs findings carry, applied as exact text edits.
+
+Only the characters a fix covers change: comments, key order, quoting and indentation elsewhere are the
+file's own, byte for byte (no YAML is re-emitted). A fix whose span no longer reads what it expects is
+stale and skipped; of fixes that overlap, the first wins and the rest wait for the next pass. A file
+holding a SOPS-encrypted document is never touched: its MAC covers the values.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class FixPlan:
+    #: rel -> the file's new text.
+    texts: dict[str, str] = field(default_factory=dict)
+    #: The diagnostics whose fixes are in `texts`.
+    fixed: list[Any] = field(default_factory=list)
+    #: (rel, why) of files with fixes that were left alone.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def diff(self, originals: dict[str, str]) -> str:
+        """A unified diff of every change, as `git diff` would show it."""
+        out = []
+        for rel in sorted(self.texts):
+            out.extend(difflib.unified_diff(originals[rel].splitlines(keepends=True),
+                                            self.texts[rel].splitlines(keepends=True), f"a/{rel}", f"b/{rel}"))
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+
+
+def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False) -> FixPlan:
+    """What applying the fixes of `diagnostics` (safe ones, and unsafe ones when asked) makes of `files`."""
+    by_rel = {f.rel: f for f in files}
+    wanted: dict[str, list[Any]] = {}
+    for d in diagnostics:
+        if d.fix is not None and (d.fix.safe or unsafe):
+            wanted.setdefault(d.path, []).append(d)
+    result = FixPlan()
+    for rel, found in sorted(wanted.items()):
+        source = by_rel.get(rel)
+        if source is None or not source.text:
+            continue
+        if any(doc.sops for doc in source.documents):
+            result.skipped.append((rel, "SOPS-encrypted: its MAC covers the values, so it is not edited"))
+            continue
+        text = source.text
+        starts = _line_starts(text)
+        edits = []
+        for d in sorted(found, key=lambda d: (d.fix.span.line, d.fix.span.column)):
+            start, end = _offset(starts, d.fix.span.line, d.fix.span.column), _offset(starts, d.fix.span.end_line,
+                                                                                      d.fix.span.end_column)
+            if start is None or end is None or text[start:end] != d.fix.old:
+                continue  # stale: the file moved on since the finding
+            if edits and start < edits[-1][1]:
+                continue  # overlaps the previous fix: the next pass sees it afresh
+            edits.append((start, end, d))
+        if not edits:
+            continue
+        for start, end, d in reversed(edits):
+            text = text[:start] + d.fix.text + text[end:]
+        result.texts[rel] = text
+        result.fixed.extend(d for _, _, d in edits)
+    return result
+
+
+def _line_starts(text: str) -> list[int]:
+    starts, at = [0], 0
+    for line in text.splitlines(keepends=True):
+        at += len(line)
+        starts.append(at)
+    return starts
+
+
+def _offset(starts: list[int], line: int, column: int) -> int | None:
+    if not 1 <= line < len(starts):
+        return None
+    offset = starts[line - 1] + column - 1
+    return offset if offset <= starts[line] else None
+
+
+def write(fixes: FixPlan, files: list[Any]) -> list[tuple[str, str]]:
+    """Write each fixed file in place (a temporary file renamed over it, its mode kept); the (rel, why) of
+    files left alone: a symbolic link, a file changed since it was read, or one that is not plain UTF-8."""
+    import os
+    import stat
+    import tempfile
+
+    by_rel = {f.rel: f for f in files}
+    left = []
+    for rel, text in sorted(fixes.texts.items()):
+        source = by_rel[rel]
+        path = source.path
+        try:
+            if os.path.islink(path):
+                left.append((rel, "a symbolic link: not edited"))
+                continue
+            if path.read_bytes() != source.text.encode("utf-8"):
+                left.append((rel, "changed since it was read, or not plain UTF-8: not edited"))
+                continue
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(text.encode("utf-8"))
+                os.chmod(temporary, mode)
+                os.replace(temporary, path)
+            except BaseException:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+                raise
+        except OSError as exc:
+            left.append((rel, f"cannot write: {exc.strerror or exc}"))
+    return left

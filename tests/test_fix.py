@@ -1,0 +1,139 @@
+"""`check --fix`: repairs applied as exact text edits; every other byte of the file stays as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gitops_lint.catalogue import load_catalogue
+from gitops_lint.cli import main
+from gitops_lint.engine import LintOptions, lint
+from gitops_lint.fix import plan
+from tests.conftest import write_tree
+
+KUSTOMIZATION = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps  # the apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: {prune}
+  wait: {wait}
+  retryInterval: 1m
+  sourceRef: {{kind: GitRepository, name: flux-system}}
+"""
+AGENT = """\
+# the production agent
+gitops:
+  manifest_projects:
+    - id: acme/app
+      reconcile_timeout: 1h  # keep
+      prune_timeout: "90m"
+      default_namespace: 'apps'
+"""
+
+
+def run(root: Path, *args: str):
+    return CliRunner().invoke(main, ["check", "--isolated", "--no-cache", *args, str(root)])
+
+
+def findings(root: Path) -> list[tuple[str, str, int]]:
+    report = json.loads(run(root, "--format", "json").stdout)
+    return sorted((d["rule"], d["path"], d["line"]) for d in report["diagnostics"])
+
+
+def test_fix_repairs_quoted_booleans_and_go_durations_and_keeps_every_other_byte(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"apps.yaml": KUSTOMIZATION.format(prune='"true"', wait="'false'"),
+                          ".gitlab/agents/prod/config.yaml": AGENT})
+    assert {f[0] for f in findings(tmp_path)} >= {"TYP001", "AGT009"}
+    result = run(tmp_path, "--fix")
+    assert "fixed 4 finding(s) in 2 file(s)" in result.stderr
+    assert (tmp_path / "apps.yaml").read_text() == KUSTOMIZATION.format(prune="true", wait="false")
+    assert (tmp_path / ".gitlab/agents/prod/config.yaml").read_text() == AGENT.replace(
+        "reconcile_timeout: 1h", "reconcile_timeout: 3600s").replace('"90m"', '"5400s"')
+    assert not [f for f in findings(tmp_path) if f[0] in ("TYP001", "AGT009")]
+    again = run(tmp_path, "--fix")
+    assert "fixed 0 finding(s)" in again.stderr
+
+
+def test_diff_prints_the_fixes_and_writes_nothing(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"apps.yaml": KUSTOMIZATION.format(prune='"true"', wait="true")})
+    before = (tmp_path / "apps.yaml").read_bytes()
+    result = run(tmp_path, "--diff")
+    assert result.exit_code == 1
+    assert '-  prune: "true"\n+  prune: true\n' in result.stdout
+    assert (tmp_path / "apps.yaml").read_bytes() == before
+    write_tree(tmp_path, {"apps.yaml": KUSTOMIZATION.format(prune="true", wait="true")})
+    clean = run(tmp_path, "--diff")
+    assert clean.exit_code == 0 and clean.stdout == ""
+
+
+def test_sops_files_and_symlinks_are_never_edited(tmp_path: Path) -> None:
+    sops = KUSTOMIZATION.format(prune='"true"', wait="true") + "sops:\n  mac: ENC[AES256_GCM,data:x,type:str]\n"
+    write_tree(tmp_path, {"sealed.yaml": sops, "real/apps.yaml": KUSTOMIZATION.format(prune='"true"', wait="true")})
+    os.symlink("real/apps.yaml", tmp_path / "link.yaml")
+    result = run(tmp_path, "--fix")
+    assert (tmp_path / "sealed.yaml").read_text() == sops
+    assert "sealed.yaml: SOPS-encrypted" in result.stderr
+    assert (tmp_path / "link.yaml").is_symlink()
+
+
+def test_a_file_mode_is_kept(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"apps.yaml": KUSTOMIZATION.format(prune='"true"', wait="true")})
+    (tmp_path / "apps.yaml").chmod(0o640)
+    run(tmp_path, "--fix")
+    assert (tmp_path / "apps.yaml").stat().st_mode & 0o777 == 0o640
+    assert "prune: true\n" in (tmp_path / "apps.yaml").read_text()
+
+
+def test_a_stale_fix_is_skipped(tmp_path: Path) -> None:
+    """The span no longer reads what the fix expects (the file moved on): nothing is written there."""
+    write_tree(tmp_path, {"apps.yaml": KUSTOMIZATION.format(prune='"true"', wait="true")})
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, fixing=True))
+    source = next(f for f in result.context.files if f.rel == "apps.yaml")
+    source.text = source.text.replace('"true"', '"tru"')
+    assert plan(result.diagnostics, result.context.files).texts == {}
+
+
+CATALOGUE = load_catalogue()
+FIXABLE = [pytest.param(rule, example, id=f"{rule.id}-{i}") for rule in CATALOGUE.rules if rule.autofix == "safe"
+           for i, example in enumerate(rule.examples) if example.kind == "bad"]
+
+
+@pytest.mark.parametrize(("rule", "example"), FIXABLE)
+def test_every_safe_fix_of_a_rule_clears_its_bad_examples_where_it_applies(tmp_path: Path, rule, example) -> None:
+    write_tree(tmp_path, {example.path: example.content, **dict(example.files)})
+    options = LintOptions(paths=["."], cwd=tmp_path, extend_select=[rule.id], fixing=True)
+    result = lint(options)
+    mine = [d for d in result.diagnostics if d.rule == rule.id]
+    fixable = [d for d in mine if d.fix is not None]
+    planned = plan(result.diagnostics, result.context.files)
+    for rel, text in planned.texts.items():
+        (tmp_path / rel).write_text(text)
+    after = [d for d in lint(options).diagnostics if d.rule == rule.id]
+    assert len(after) == len(mine) - len({(d.path, d.span) for d in fixable if d in planned.fixed})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(['"true"', "'true'", '"false"', "true", "false", "'false'"]), min_size=2, max_size=2),
+       st.lists(st.sampled_from(["", "# a comment", "  # indented comment", "extra: 1  # trailing"]), max_size=3))
+def test_fixes_change_only_their_spans_and_a_second_fix_changes_nothing(tmp_path_factory, values, comments) -> None:
+    root = tmp_path_factory.mktemp("fix")
+    text = KUSTOMIZATION.format(prune=values[0], wait=values[1]) + "".join(c + "\n" for c in comments if c)
+    write_tree(root, {"apps.yaml": text})
+    run(root, "--fix")
+    expected = KUSTOMIZATION.format(prune=values[0].strip("'\""), wait=values[1].strip("'\"")) \
+        + "".join(c + "\n" for c in comments if c)
+    assert (root / "apps.yaml").read_text() == expected
+    assert not [f for f in findings(root) if f[0] == "TYP001"]
+    run(root, "--fix")
+    assert (root / "apps.yaml").read_text() == expected
