@@ -149,7 +149,7 @@ def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
         known = list((error.schema.get("properties") or {}).keys())
         for key in instance:
             if key not in known and not _matches_pattern_properties(error.schema, key):
-                yield _unknown(path, key, known, closed=True)
+                yield _unknown(path, key, known, closed=True, siblings=instance)
     elif validator == "type":
         if path in skip_types or instance is None:
             return  # the typed model reported it already; null means "unset" to Kubernetes
@@ -244,12 +244,14 @@ def _lifecycle(schema: Any, instance: Any, path: DataPath, version: tuple[int, i
             yield from _lifecycle(schema["items"], item, path + (index,), version)
 
 
-def _unknown(path: DataPath, key: str, known: list[str], *, closed: bool) -> Violation:
+def _unknown(path: DataPath, key: str, known: list[str], *, closed: bool, siblings: Any = ()) -> Violation:
     where = format_path(path) or "the top level"
-    close = difflib.get_close_matches(key, known, n=1, cutoff=MISSPELLING_CUTOFF)
+    close = difflib.get_close_matches(key, known, n=2, cutoff=MISSPELLING_CUTOFF)
     if close:
+        # A fix renames the key only when one field is that close and the mapping has no such key yet.
+        repair = close[0] if len(close) == 1 and close[0] not in siblings else None
         return Violation(MISSPELLED, path + (key,), f"unknown field {key!r} in {where} (did you mean {close[0]!r}?)",
-                         at_key=True)
+                         at_key=True, repair=repair)
     consequence = "GitLab rejects the whole file" if closed else "the API server drops it silently"
     return Violation(UNKNOWN, path + (key,), f"unknown field {key!r} in {where}: {consequence}", at_key=True)
 
@@ -267,7 +269,7 @@ def _unknown_fields(schema: Any, instance: Any, path: DataPath) -> Iterator[Viol
             elif isinstance(extra, dict):
                 yield from _unknown_fields(extra, value, path + (key,))
             elif properties is not None and not (not path and key in _TOP_LEVEL):
-                yield _unknown(path, str(key), list(properties), closed=False)
+                yield _unknown(path, str(key), list(properties), closed=False, siblings=instance)
     elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(instance):
             yield from _unknown_fields(schema["items"], item, path + (index,))
@@ -323,11 +325,17 @@ def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
 
 
 def _pattern_repair(instance: Any, pattern: str) -> str | None:
-    """A protobuf duration written as a Go duration (`1h`, `90m`): the seconds GitLab reads (`3600s`)."""
-    if isinstance(instance, str) and pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern:
+    """The value a pattern wants, where the one meant is plain: a protobuf duration written as a Go
+    duration (`1h` -> `3600s`), a Flux duration with spaces in it (`1 h` -> `1h`)."""
+    if not isinstance(instance, str):
+        return None
+    if pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern:
         from gitops_lint.durations import suggest_proto_duration
 
         return suggest_proto_duration(instance)
+    if pattern == _FLUX_DURATION:
+        squeezed = "".join(instance.split())
+        return squeezed if squeezed != instance and re.fullmatch(pattern.strip("^$"), squeezed) else None
     return None
 
 

@@ -137,3 +137,18 @@ def test_fixes_change_only_their_spans_and_a_second_fix_changes_nothing(tmp_path
     assert not [f for f in findings(root) if f[0] == "TYP001"]
     run(root, "--fix")
     assert (root / "apps.yaml").read_text() == expected
+
+
+def test_misspelled_keys_and_spaced_durations(tmp_path: Path) -> None:
+    """A key renamed only to the one field that close, and only when the mapping has no such key yet."""
+    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  interval: '1h 30m'\n  path: ./apps\n  prune: true\n"
+          "  sourceRefs: {kind: GitRepository, name: x}\n  sourceRef: {kind: GitRepository, name: flux-system}\n"
+          "  dependOn: []  # waits for nothing\n")
+    write_tree(tmp_path, {"ks.yaml": ks, ".gitlab/agents/prod/config.yaml": "ci_acess:\n  projects:\n    - id: acme/app\n"})
+    run(tmp_path, "--fix")
+    assert (tmp_path / "ks.yaml").read_text() == ks.replace("'1h 30m'", "'1h30m'").replace(
+        "  dependOn: []", "  dependsOn: []")
+    assert (tmp_path / ".gitlab/agents/prod/config.yaml").read_text().startswith("ci_access:\n")
+    left = findings(tmp_path)
+    assert [f[0] for f in left if f[0] == "SCH003"] == ["SCH003"]  # sourceRefs: its fix would clash with sourceRef

@@ -177,7 +177,10 @@ def flux_schema_violations(ctx: Context, kind: str) -> Iterator[Finding]:
     """Violations of one kind (`schema`, `unknown-field`, `misspelled-field`, `cel`): one rule each."""
     for obj, violation in _violations(ctx):
         if violation.kind == kind:
-            yield at(obj, violation.path, violation.message, key=violation.at_key)
+            finding = at(obj, violation.path, violation.message, key=violation.at_key)
+            if violation.repair is not None:
+                finding.fix = scalar_fix(obj.doc, finding.span, violation.repair)
+            yield finding
 
 
 def _source_note(version: "FluxVersion") -> str:
@@ -288,7 +291,7 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
                          "for GitLab)", key=True)
             else:
                 finding = at(agent, violation.path, violation.message, key=violation.at_key)
-                if violation.repair is not None and not violation.at_key:
+                if violation.repair is not None:
                     finding.fix = scalar_fix(agent.doc, finding.span, violation.repair)
                 yield finding
 
