@@ -152,3 +152,17 @@ def test_misspelled_keys_and_spaced_durations(tmp_path: Path) -> None:
     assert (tmp_path / ".gitlab/agents/prod/config.yaml").read_text().startswith("ci_access:\n")
     left = findings(tmp_path)
     assert [f[0] for f in left if f[0] == "SCH003"] == ["SCH003"]  # sourceRefs: its fix would clash with sourceRef
+
+
+def test_a_removed_api_version_moves_to_the_served_one_only_when_nothing_else_must_move(tmp_path: Path) -> None:
+    repo = ("apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: GitRepository\nmetadata:\n  name: app\n"
+            "  namespace: flux-system\nspec:\n  interval: 10m\n  url: https://gitlab.com/acme/app.git\n"
+            "  ref:\n    branch: main\n")
+    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n"
+          "  patchesStrategicMerge: []\n  sourceRef: {kind: GitRepository, name: app}\n")
+    write_tree(tmp_path, {"repo.yaml": repo, "ks.yaml": ks})
+    run(tmp_path, "--fix")
+    assert (tmp_path / "repo.yaml").read_text() == repo.replace("/v1beta2", "/v1")
+    assert (tmp_path / "ks.yaml").read_text() == ks  # patchesStrategicMerge is gone in v1: a person moves it
+    assert [f[:2] for f in findings(tmp_path) if f[0] == "SCH006"] == [("SCH006", "ks.yaml")]

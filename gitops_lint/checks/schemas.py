@@ -226,9 +226,12 @@ def api_version_deprecated(ctx: Context) -> Iterator[Finding]:
         advice = f"use {obj.group}/{storage}" if storage else "move to a newer version"
         if storage and version.predates_release:
             advice += f" (after upgrading from Flux {version.declared}, which may not serve it yet)"
-        yield at(obj, ("apiVersion",), (
+        finding = at(obj, ("apiVersion",), (
             f"{obj.apiVersion} {kind} {state} Flux {release}{when}: {advice}"
             f"{_gone_fields(ctx, obj, release, storage)}{_source_note(version)}"))
+        if not version.predates_release:
+            finding.fix = _migration_fix(ctx, obj, release, storage)
+        yield finding
 
 
 def api_version_not_served(ctx: Context) -> Iterator[Finding]:
@@ -259,10 +262,26 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
                 f"{', '.join(f'{obj.group}/{v}' for v in known if versions[v].get('served'))}{hint}{note}"))
             continue
         removed = history.get("removed_in") or (info or {}).get("removed_in")
-        yield at(obj, ("apiVersion",), (
+        finding = at(obj, ("apiVersion",), (
             f"{obj.apiVersion} {kind} is not served by Flux {release}"
             f"{f' (removed in {removed})' if removed else ''}: the API server refuses it; "
             f"use {obj.group}/{storage}{_gone_fields(ctx, obj, release, storage)}{note}"))
+        finding.fix = _migration_fix(ctx, obj, release, storage)
+        yield finding
+
+
+def _migration_fix(ctx: Context, obj, release: str, storage: str | None):
+    """The apiVersion moved to the release's storage version, when the object as written is valid there:
+    nothing else to move, so nothing changes but the version the API server converts from."""
+    from gitops_lint.schema_index import flux_schema
+
+    if not storage or storage == obj.version or not isinstance(obj.doc.data, dict):
+        return None
+    schema = flux_schema(release, obj.group, obj.kind or "", storage)
+    target = f"{obj.group}/{storage}"
+    if schema is None or _validator(ctx, schema).violations({**obj.doc.data, "apiVersion": target}):
+        return None
+    return scalar_fix(obj.doc, obj.locate(("apiVersion",)), target)
 
 
 def agent_config_schema(ctx: Context) -> Iterator[Finding]:
