@@ -89,13 +89,16 @@ def tool_key() -> str:
     return f"{gitops_lint.__version__}|{FORMAT}|{sys.version_info[0]}.{sys.version_info[1]}|{newest}|{count}"
 
 
-def write_atomically(path: Path, chunks: list[bytes]) -> None:
-    """`chunks` as the new content of `path`: a temporary file beside it, renamed into place."""
+def write_atomically(path: Path, chunks: list[bytes], mode: int | None = None) -> None:
+    """`chunks` as the new content of `path`: a temporary file beside it (with `mode`, when given), renamed
+    into place."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             for chunk in chunks:
                 out.write(chunk)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         try:

@@ -86,7 +86,8 @@ def write(fixes: FixPlan, files: list[Any]) -> list[tuple[str, str]]:
     files left alone: a symbolic link, a file changed since it was read, or one that is not plain UTF-8."""
     import os
     import stat
-    import tempfile
+
+    from gitops_lint.cache import write_atomically
 
     by_rel = {f.rel: f for f in files}
     left = []
@@ -100,19 +101,7 @@ def write(fixes: FixPlan, files: list[Any]) -> list[tuple[str, str]]:
             if path.read_bytes() != source.text.encode("utf-8"):
                 left.append((rel, "changed since it was read, or not plain UTF-8: not edited"))
                 continue
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(text.encode("utf-8"))
-                os.chmod(temporary, mode)
-                os.replace(temporary, path)
-            except BaseException:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
-                raise
+            write_atomically(path, [text.encode("utf-8")], stat.S_IMODE(os.stat(path).st_mode))
         except OSError as exc:
             left.append((rel, f"cannot write: {exc.strerror or exc}"))
     return left
