@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -154,15 +156,198 @@ def test_misspelled_keys_and_spaced_durations(tmp_path: Path) -> None:
     assert [f[0] for f in left if f[0] == "SCH003"] == ["SCH003"]  # sourceRefs: its fix would clash with sourceRef
 
 
-def test_a_removed_api_version_moves_to_the_served_one_only_when_nothing_else_must_move(tmp_path: Path) -> None:
+def test_a_removed_api_version_moves_to_the_served_one_with_the_fields_that_did_nothing(tmp_path: Path) -> None:
+    """apiVersion alone when the object is valid there; a field the new version lacks and that did nothing
+    (`validation`, an empty patch list) goes with it, safely; a field that meant something waits for
+    --unsafe-fixes."""
     repo = ("apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: GitRepository\nmetadata:\n  name: app\n"
-            "  namespace: flux-system\nspec:\n  interval: 10m\n  url: https://gitlab.com/acme/app.git\n"
-            "  ref:\n    branch: main\n")
+            "  namespace: flux-system\nspec:\n  interval: 10m\n  gitImplementation: go-git  # the only one\n"
+            "  url: https://gitlab.com/acme/app.git\n  ref:\n    branch: main\n")
     ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: apps\n"
           "  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n"
-          "  patchesStrategicMerge: []\n  sourceRef: {kind: GitRepository, name: app}\n")
-    write_tree(tmp_path, {"repo.yaml": repo, "ks.yaml": ks})
+          "  patchesStrategicMerge: []\n  validation: client\n  sourceRef: {kind: GitRepository, name: app}\n")
+    moving = ks.replace("name: apps", "name: web").replace("[]", "\n    - {kind: Deployment, metadata: {name: web}}")
+    write_tree(tmp_path, {"repo.yaml": repo, "ks.yaml": ks, "web.yaml": moving})
     run(tmp_path, "--fix")
-    assert (tmp_path / "repo.yaml").read_text() == repo.replace("/v1beta2", "/v1")
-    assert (tmp_path / "ks.yaml").read_text() == ks  # patchesStrategicMerge is gone in v1: a person moves it
-    assert [f[:2] for f in findings(tmp_path) if f[0] == "SCH006"] == [("SCH006", "ks.yaml")]
+    assert (tmp_path / "repo.yaml").read_text() == repo.replace("/v1beta2", "/v1").replace(
+        "  gitImplementation: go-git  # the only one\n", "")
+    assert (tmp_path / "ks.yaml").read_text() == ks.replace("/v1beta2", "/v1").replace(
+        "  patchesStrategicMerge: []\n  validation: client\n", "")
+    assert (tmp_path / "web.yaml").read_text() == moving  # a patch moves only with --unsafe-fixes
+    assert [f[:2] for f in findings(tmp_path) if f[0] == "SCH006"] == [("SCH006", "web.yaml")]
+
+
+KUSTOMIZATION_V1BETA2 = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  patchesStrategicMerge:
+    # more replicas
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        replicas: 3  # busy
+
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: settings}
+      data:
+        mode: "fast"
+  patchesJson6902:
+  - target:
+      kind: Deployment
+      name: web
+    patch:
+    - op: add
+      path: /metadata/labels/tier
+      value: front
+  # after the patches
+  timeout: 2m
+"""
+
+KUSTOMIZATION_V1 = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  patches:
+    # more replicas
+    - patch: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          replicas: 3  # busy
+
+    - patch: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: settings}
+        data:
+          mode: "fast"
+    - target:
+        kind: Deployment
+        name: web
+      patch: |
+        - op: add
+          path: /metadata/labels/tier
+          value: front
+  # after the patches
+  timeout: 2m
+"""
+
+APPS = {
+    "apps/web.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  replicas: 1\n"
+                      "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+                      "    spec: {containers: [{name: web, image: nginx}]}\n"),
+    "apps/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: slow\n",
+}
+
+
+def test_patches_of_a_removed_kustomization_version_move_into_patches_with_unsafe_fixes(tmp_path: Path) -> None:
+    """The patches the API server has been pruning come back as `patches`: comments, blank lines and the
+    rest of the file kept. Unsafe: the cluster starts applying them."""
+    write_tree(tmp_path, {"clusters/prod/apps.yaml": KUSTOMIZATION_V1BETA2})
+    run(tmp_path, "--fix")
+    assert (tmp_path / "clusters/prod/apps.yaml").read_text() == KUSTOMIZATION_V1BETA2
+    result = run(tmp_path, "--fix", "--unsafe-fixes")
+    assert result.exit_code in (0, 1), result.output
+    assert (tmp_path / "clusters/prod/apps.yaml").read_text() == KUSTOMIZATION_V1
+    assert not [f for f in findings(tmp_path) if f[0] in ("SCH005", "SCH006", "SCH003")]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) is not installed")
+def test_moved_patches_build_what_the_old_fields_built(tmp_path: Path) -> None:
+    """kustomize as the oracle: the old fields written into a kustomization.yaml as Flux's v1beta2
+    generator wrote them (objects and operations as JSON strings) and the moved `patches` build the
+    same objects."""
+    import yaml
+
+    def build(folder: Path, spec: dict) -> str:
+        write_tree(folder, {k.removeprefix("apps/"): v for k, v in APPS.items()})
+        generated = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                     "resources": ["web.yaml", "settings.yaml"]}
+        if "patches" in spec:
+            generated["patches"] = spec["patches"]
+        if "patchesStrategicMerge" in spec:
+            generated["patchesStrategicMerge"] = [json.dumps(p) for p in spec["patchesStrategicMerge"]]
+        if "patchesJson6902" in spec:
+            generated["patchesJson6902"] = [{"target": p["target"], "patch": json.dumps(p["patch"])}
+                                            for p in spec["patchesJson6902"]]
+        (folder / "kustomization.yaml").write_text(yaml.safe_dump(generated))
+        done = subprocess.run(["kubectl", "kustomize", str(folder)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    old = build(tmp_path / "old", yaml.safe_load(KUSTOMIZATION_V1BETA2)["spec"])
+    new = build(tmp_path / "new", yaml.safe_load(KUSTOMIZATION_V1)["spec"])
+    assert old == new
+    assert "replicas: 3" in new and "tier: front" in new and "mode: fast" in new
+
+
+HELMRELEASE_V2BETA1 = """\
+apiVersion: helm.toolkit.fluxcd.io/v2beta1
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: apps
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: web
+      valuesFile: values-prod.yaml
+      valuesFiles:
+        - extra.yaml
+      sourceRef: {kind: HelmRepository, name: charts}
+  postRenderers:
+    - kustomize:
+        patchesStrategicMerge:
+          - kind: Deployment
+            apiVersion: apps/v1
+            metadata: {name: web}
+            spec: {replicas: 2}
+"""
+
+
+def test_helmrelease_v2beta1_fields_move_to_v2(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"web.yaml": HELMRELEASE_V2BETA1})
+    run(tmp_path, "--fix", "--unsafe-fixes")
+    assert (tmp_path / "web.yaml").read_text() == HELMRELEASE_V2BETA1.replace("/v2beta1", "/v2").replace(
+        "      valuesFile: values-prod.yaml\n      valuesFiles:\n",
+        "      valuesFiles:\n        - values-prod.yaml\n").replace(
+        "        patchesStrategicMerge:\n          - kind: Deployment\n            apiVersion: apps/v1\n"
+        "            metadata: {name: web}\n            spec: {replicas: 2}\n",
+        "        patches:\n          - patch: |\n              kind: Deployment\n              apiVersion: apps/v1\n"
+        "              metadata: {name: web}\n              spec: {replicas: 2}\n")
+    assert not [f for f in findings(tmp_path) if f[0] in ("SCH005", "SCH006", "SCH003")]
+
+
+@pytest.mark.parametrize("patches", [
+    "  patchesStrategicMerge: [{kind: Deployment, metadata: {name: web}}]\n",  # flow style
+    "  patchesStrategicMerge:\n    - &web {kind: Deployment, metadata: {name: web}}\n    - *web\n",  # an alias
+    "  patchesJson6902:\n    - target: {kind: Deployment}\n      patch: []\n      extra: 1\n",  # not a patch
+])
+def test_moves_that_cannot_be_written_exactly_are_left_to_a_person(tmp_path: Path, patches: str) -> None:
+    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n" + patches +
+          "  sourceRef: {kind: GitRepository, name: flux-system}\n")
+    write_tree(tmp_path, {"ks.yaml": ks})
+    run(tmp_path, "--fix", "--unsafe-fixes")
+    assert (tmp_path / "ks.yaml").read_text() == ks

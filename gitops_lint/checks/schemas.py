@@ -271,17 +271,25 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
 
 
 def _migration_fix(ctx: Context, obj, release: str, storage: str | None):
-    """The apiVersion moved to the release's storage version, when the object as written is valid there:
-    nothing else to move, so nothing changes but the version the API server converts from."""
+    """The object moved to the release's storage version. When it is valid there as written, only the
+    apiVersion changes; otherwise the fields the storage version renamed or dropped move too
+    (`checks.migrations`), and the fix exists only if the moved object is valid there."""
+    from gitops_lint.checks.migrations import as_fix, move_fields
     from gitops_lint.schema_index import flux_schema
 
     if not storage or storage == obj.version or not isinstance(obj.doc.data, dict):
         return None
     schema = flux_schema(release, obj.group, obj.kind or "", storage)
     target = f"{obj.group}/{storage}"
-    if schema is None or _validator(ctx, schema).violations({**obj.doc.data, "apiVersion": target}):
+    if schema is None:
         return None
-    return scalar_fix(obj.doc, obj.locate(("apiVersion",)), target)
+    validator = _validator(ctx, schema)
+    if not validator.violations({**obj.doc.data, "apiVersion": target}):
+        return scalar_fix(obj.doc, obj.locate(("apiVersion",)), target)
+    moved = move_fields(obj.doc, target)
+    if moved is None or validator.violations(moved.data):
+        return None
+    return as_fix(obj.doc, moved)
 
 
 def agent_config_schema(ctx: Context) -> Iterator[Finding]:

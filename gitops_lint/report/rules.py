@@ -10,7 +10,7 @@ def rule_page(rule: Rule) -> str:
            rule.summary, "", "## Why is this bad?", "", rule.rationale, "", "## How to fix", "", rule.fix, ""]
     if rule.autofix != "none":
         how = "`gitops-lint check --fix`" if rule.autofix == "safe" else "`gitops-lint check --fix --unsafe-fixes`"
-        out += [f"Fix: {rule.autofix}: {how} makes this repair, changing only the characters of the value.", ""]
+        out += [f"Fix: {rule.autofix}: {how} makes this repair, editing only the text it repairs.", ""]
     bad = [e for e in rule.examples if e.kind == "bad"]
     good = [e for e in rule.examples if e.kind == "good"]
     for title, examples in (("## Example", bad), ("## Use instead", good)):
