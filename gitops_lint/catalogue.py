@@ -18,7 +18,8 @@ from gitops_lint.diagnostics import Severity
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]{0,4}[A-Z][0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 REQUIRED_KEYS = ("id", "name", "severity", "summary", "rationale", "fix", "check", "examples")
-ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default", "scope", "autofix"}
+ALLOWED_KEYS = frozenset(REQUIRED_KEYS) | {"references", "params", "options", "enabled_by_default", "scope", "autofix",
+                                              "fixer"}
 #: What `check --fix` does for a rule: `safe` (meaning kept: applied by --fix), `unsafe` (with --unsafe-fixes)
 #: or `none`.
 AUTOFIX = ("safe", "unsafe", "none")
@@ -72,17 +73,26 @@ class Rule:
     scope: str = "applied"
     #: `safe`, `unsafe` or `none` (see AUTOFIX).
     autofix: str = "none"
+    #: `module:function` that gives the rule's findings their fixes, when the fix needs a layer above the
+    #: checks (the legacy migration writes compiled Flux files); run only by `--fix` and `--diff`.
+    fixer: str | None = None
 
     @property
     def family(self) -> str:
         return self.id.rstrip("0123456789")
 
     def load_check(self) -> Callable[..., Iterable]:
-        module_name, _, attr = self.check.partition(":")
+        return self._load("check", self.check)
+
+    def load_fixer(self) -> Callable[..., None] | None:
+        return self._load("fixer", self.fixer) if self.fixer else None
+
+    def _load(self, what: str, spec: str) -> Callable:
+        module_name, _, attr = spec.partition(":")
         try:
             return getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as exc:
-            raise CatalogueError(f"{self.source}: check {self.check!r} cannot be loaded: {exc}") from None
+            raise CatalogueError(f"{self.source}: {what} {spec!r} cannot be loaded: {exc}") from None
 
 
 def builtin_rules_dir() -> Path:
@@ -142,6 +152,7 @@ def _parse_rule(path: Path, data: Any) -> Rule:
         enabled_by_default=bool(data.get("enabled_by_default", True)),
         scope=scope,
         autofix=autofix,
+        fixer=str(data["fixer"]) if data.get("fixer") else None,
     )
 
 

@@ -282,11 +282,11 @@ def _fixed(options, unsafe: bool, show_diff: bool):
     from gitops_lint.fix import plan, write
 
     options = dataclasses.replace(options, fixing=True)
-    fixed, touched = 0, set()
+    fixed, touched, created = 0, set(), set()
     for _ in range(4):
         result = lint(options)
         files = result.context.files if result.context is not None else []
-        planned = plan(result.diagnostics, files, unsafe)
+        planned = plan(result.diagnostics, files, unsafe, result.root)
         for rel, why in planned.skipped:
             click.echo(f"gitops-lint: {rel}: {why}", err=True)
         if show_diff:
@@ -294,7 +294,7 @@ def _fixed(options, unsafe: bool, show_diff: bool):
             sys.exit(EXIT_FINDINGS if planned.texts else EXIT_CLEAN)
         if not planned.texts:
             break
-        left = dict(write(planned, files))
+        left = dict(write(planned, files, result.root))
         for rel, why in left.items():
             click.echo(f"gitops-lint: {rel}: {why}", err=True)
         done = [d for d in planned.fixed if d.path not in left]
@@ -302,7 +302,9 @@ def _fixed(options, unsafe: bool, show_diff: bool):
             break
         fixed += len(done)
         touched |= {d.path for d in done}
-    click.echo(f"gitops-lint: fixed {fixed} finding(s) in {len(touched)} file(s)", err=True)
+        created |= planned.created - set(left)
+    made = f", and wrote {len(created)} new file(s): {', '.join(sorted(created))}" if created else ""
+    click.echo(f"gitops-lint: fixed {fixed} finding(s) in {len(touched)} file(s){made}", err=True)
     return result
 
 

@@ -50,12 +50,14 @@ class Severity(IntEnum):
 @dataclass(frozen=True, slots=True)
 class Fix:
     """A repair: `text` in place of what `span` covers, which must still read `old` (else it is stale).
-    `safe` fixes keep the meaning the author wrote; unsafe ones change it (`--unsafe-fixes`)."""
+    `safe` fixes keep the meaning the author wrote; unsafe ones change it (`--unsafe-fixes`). `creates`
+    holds new files, (path relative to the root, text), written with the edit or not at all."""
 
     span: Span
     old: str
     text: str
     safe: bool = True
+    creates: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)

@@ -479,10 +479,11 @@ def lint_files(
         started = time.perf_counter()
         try:
             check = rule.load_check()
-            for finding in check(ctx, **params[rule.id]):
-                if finding.rule and finding.rule != rule.id:
-                    continue
-                diagnostics.append(_diagnostic(rule, finding, by_rel.get(finding.path), config))
+            findings = [f for f in check(ctx, **params[rule.id]) if not f.rule or f.rule == rule.id]
+            fixer = rule.load_fixer() if options.fixing else None
+            if fixer is not None:
+                fixer(ctx, findings)
+            diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config) for finding in findings)
         except CatalogueError as exc:
             internal.append(str(exc))
         except Exception as exc:  # noqa: BLE001 - a crashing check must not hide the others

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -21,18 +22,22 @@ class FixPlan:
     fixed: list[Any] = field(default_factory=list)
     #: (rel, why) of files with fixes that were left alone.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Files in `texts` that fixes create.
+    created: set[str] = field(default_factory=set)
 
     def diff(self, originals: dict[str, str]) -> str:
         """A unified diff of every change, as `git diff` would show it."""
         out = []
         for rel in sorted(self.texts):
-            out.extend(difflib.unified_diff(originals[rel].splitlines(keepends=True),
-                                            self.texts[rel].splitlines(keepends=True), f"a/{rel}", f"b/{rel}"))
+            before = "/dev/null" if rel in self.created else f"a/{rel}"
+            out.extend(difflib.unified_diff(originals.get(rel, "").splitlines(keepends=True),
+                                            self.texts[rel].splitlines(keepends=True), before, f"b/{rel}"))
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
 
-def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False) -> FixPlan:
-    """What applying the fixes of `diagnostics` (safe ones, and unsafe ones when asked) makes of `files`."""
+def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False, root: Path | None = None) -> FixPlan:
+    """What applying the fixes of `diagnostics` (safe ones, and unsafe ones when asked) makes of `files`.
+    A fix that creates a file is left when the file exists (under `root`) or another fix creates it."""
     by_rel = {f.rel: f for f in files}
     wanted: dict[str, list[Any]] = {}
     for d in diagnostics:
@@ -56,6 +61,13 @@ def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False) -> FixP
                 continue  # stale: the file moved on since the finding
             if edits and start < edits[-1][1]:
                 continue  # overlaps the previous fix: the next pass sees it afresh
+            taken = [new for new, _ in d.fix.creates
+                     if new in by_rel or new in result.created or (root is not None and (root / new).exists())]
+            if taken:
+                result.skipped.append((rel, f"{d.rule}: not fixed: {taken[0]}, which the fix writes, exists"))
+                continue
+            result.created.update(new for new, _ in d.fix.creates)
+            result.texts.update(d.fix.creates)
             edits.append((start, end, d))
         if not edits:
             continue
@@ -81,9 +93,10 @@ def _offset(starts: list[int], line: int, column: int) -> int | None:
     return offset if offset <= starts[line] else None
 
 
-def write(fixes: FixPlan, files: list[Any]) -> list[tuple[str, str]]:
-    """Write each fixed file in place (a temporary file renamed over it, its mode kept); the (rel, why) of
-    files left alone: a symbolic link, a file changed since it was read, or one that is not plain UTF-8."""
+def write(fixes: FixPlan, files: list[Any], root: Path | None = None) -> list[tuple[str, str]]:
+    """Write each fixed file in place (a temporary file renamed over it, its mode kept) and each created
+    one under `root`; the (rel, why) of files left alone: a symbolic link, a file changed since it was
+    read, one that is not plain UTF-8, or a file to create that exists by now."""
     import os
     import stat
 
@@ -92,6 +105,9 @@ def write(fixes: FixPlan, files: list[Any]) -> list[tuple[str, str]]:
     by_rel = {f.rel: f for f in files}
     left = []
     for rel, text in sorted(fixes.texts.items()):
+        if rel in fixes.created:
+            left.extend(_create(root, rel, text))
+            continue
         source = by_rel[rel]
         path = source.path
         try:
@@ -105,3 +121,24 @@ def write(fixes: FixPlan, files: list[Any]) -> list[tuple[str, str]]:
         except OSError as exc:
             left.append((rel, f"cannot write: {exc.strerror or exc}"))
     return left
+
+
+def _create(root: Path | None, rel: str, text: str) -> list[tuple[str, str]]:
+    """A new file, with the mode the umask gives new files; never over an existing one."""
+    import os
+
+    from gitops_lint.cache import write_atomically
+
+    if root is None:
+        return [(rel, "no repository root to create it in")]
+    path = root / rel
+    try:
+        if path.exists() or path.is_symlink():
+            return [(rel, "exists: not overwritten")]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        umask = os.umask(0)
+        os.umask(umask)
+        write_atomically(path, [text.encode("utf-8")], 0o666 & ~umask)
+    except OSError as exc:
+        return [(rel, f"cannot write: {exc.strerror or exc}")]
+    return []

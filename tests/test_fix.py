@@ -107,19 +107,20 @@ def test_a_stale_fix_is_skipped(tmp_path: Path) -> None:
 
 
 CATALOGUE = load_catalogue()
-FIXABLE = [pytest.param(rule, example, id=f"{rule.id}-{i}") for rule in CATALOGUE.rules if rule.autofix == "safe"
+FIXABLE = [pytest.param(rule, example, id=f"{rule.id}-{i}") for rule in CATALOGUE.rules if rule.autofix != "none"
            for i, example in enumerate(rule.examples) if example.kind == "bad"]
 
 
 @pytest.mark.parametrize(("rule", "example"), FIXABLE)
-def test_every_safe_fix_of_a_rule_clears_its_bad_examples_where_it_applies(tmp_path: Path, rule, example) -> None:
+def test_every_fix_of_a_rule_clears_its_bad_examples_where_it_applies(tmp_path: Path, rule, example) -> None:
     write_tree(tmp_path, {example.path: example.content, **dict(example.files)})
     options = LintOptions(paths=["."], cwd=tmp_path, extend_select=[rule.id], fixing=True)
     result = lint(options)
     mine = [d for d in result.diagnostics if d.rule == rule.id]
     fixable = [d for d in mine if d.fix is not None]
-    planned = plan(result.diagnostics, result.context.files)
+    planned = plan(result.diagnostics, result.context.files, unsafe=rule.autofix == "unsafe", root=tmp_path)
     for rel, text in planned.texts.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     after = [d for d in lint(options).diagnostics if d.rule == rule.id]
     assert len(after) == len(mine) - len({(d.path, d.span) for d in fixable if d in planned.fixed})
@@ -351,3 +352,50 @@ def test_moves_that_cannot_be_written_exactly_are_left_to_a_person(tmp_path: Pat
     write_tree(tmp_path, {"ks.yaml": ks})
     run(tmp_path, "--fix", "--unsafe-fixes")
     assert (tmp_path / "ks.yaml").read_text() == ks
+
+
+LEGACY_AGENT = """\
+# production
+gitops:
+  manifest_projects:
+    - id: acme/platform/manifests
+      default_namespace: apps
+      reconcile_timeout: 30m
+ci_access:  # who may deploy
+  projects:
+    - id: acme/app
+"""
+
+
+def test_the_legacy_gitops_section_moves_to_flux_files_with_unsafe_fixes(tmp_path: Path) -> None:
+    """AGT003: the section goes (every other byte stays) and the Flux objects `compile --migrate` makes
+    are written beside, headed by the decisions left to a person; never over an existing file."""
+    import yaml
+
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": LEGACY_AGENT})
+    assert "AGT003" in {f[0] for f in findings(tmp_path)}
+    preview = run(tmp_path, "--diff", "--unsafe-fixes")
+    assert "--- /dev/null\n+++ b/flux/migrated/prod/manifests.yaml" in preview.stdout
+    assert not (tmp_path / "flux").exists()
+    run(tmp_path, "--fix")  # the safe fixes only: the protobuf duration
+    assert (tmp_path / ".gitlab/agents/prod/config.yaml").read_text() == LEGACY_AGENT.replace("30m", "1800s")
+    result = run(tmp_path, "--fix", "--unsafe-fixes")
+    assert "wrote 1 new file(s): flux/migrated/prod/manifests.yaml" in result.stderr
+    assert (tmp_path / ".gitlab/agents/prod/config.yaml").read_text() == (
+        "# production\nci_access:  # who may deploy\n  projects:\n    - id: acme/app\n")
+    written = (tmp_path / "flux/migrated/prod/manifests.yaml").read_text()
+    assert "`branch: main` is a guess" in written and "targetNamespace: apps" in written
+    docs = list(yaml.safe_load_all(written))
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [("GitRepository", "prod-manifests"),
+                                                                    ("Kustomization", "prod-manifests")]
+    assert docs[1]["spec"]["timeout"] == "30m0s" and docs[0]["spec"]["url"].endswith("acme/platform/manifests.git")
+    assert not [f for f in findings(tmp_path) if f[0] == "AGT003" or f[1].startswith("flux/") and f[0] != "REF010"]
+
+
+def test_a_fix_never_writes_over_a_file_that_exists(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": LEGACY_AGENT,
+                          "flux/migrated/prod/manifests.yaml": "# mine\n"})
+    result = run(tmp_path, "--fix", "--unsafe-fixes")
+    assert "flux/migrated/prod/manifests.yaml, which the fix writes, exists" in result.stderr
+    assert "gitops:" in (tmp_path / ".gitlab/agents/prod/config.yaml").read_text()
+    assert (tmp_path / "flux/migrated/prod/manifests.yaml").read_text() == "# mine\n"

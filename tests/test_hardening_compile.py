@@ -49,8 +49,11 @@ def env(**extra: str) -> dict[str, str]:
 
 def start_stalled(args: list[str], cwd: Path, stage: str) -> subprocess.Popen:
     """A compile that stops at `stage` of writing; returns once it is there (stderr says so)."""
+    # SIGINT back to its default: a shell's background job (`pytest &`) starts with it ignored, and Python
+    # keeps an ignored SIGINT ignored, so Ctrl-C would never reach the run under test.
     proc = subprocess.Popen([sys.executable, "-m", "gitops_lint", *args], cwd=cwd, env=env(GITOPS_LINT_TEST_STALL=stage),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:

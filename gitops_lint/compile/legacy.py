@@ -714,3 +714,53 @@ def report_json(result: MigrationResult) -> str:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+# --------------------------------------------------------------------------- the fix of AGT003
+
+
+def fix_gitops_sections(ctx, findings: list) -> None:
+    """The fixer of AGT003 (`--fix --unsafe-fixes`): each agent's `gitops` section deleted, and the Flux
+    files this migration writes for it created, each headed by the decisions left to a person. Unsafe:
+    Flux objects take over from the agent. No fix when the migration does not replace the whole section."""
+    from gitops_lint.compile.emit import dump
+    from gitops_lint.diagnostics import Fix
+    from gitops_lint.yaml.edits import TextEdits, region
+
+    if not findings:
+        return
+    migration = migrate_agents(ctx.files, ctx.model, gitlab_url=ctx.settings.gitlab_url or "https://gitlab.com")
+    agents = {agent.path: agent for agent in ctx.model.of_type(AgentConfig)}
+    for finding in findings:
+        agent = agents.get(finding.path)
+        if agent is None or agent.path not in migration.replaced:
+            continue
+        edits = TextEdits.of(agent.doc)
+        if edits is None or not edits.delete_entry((), "gitops"):
+            continue
+        name = agent.agent_name or "agent"
+        created = []
+        for rel, docs in migration.documents.items():
+            if not any(d.source == agent.path for d in docs):
+                continue
+            decisions = [item for item in migration.report if item["agent"] == name and item["project"]
+                         and any(f"project {item['project']};" in d.note + ";" for d in docs)]
+            head = [f"# Written by `gitops-lint check --fix --unsafe-fixes` in place of the `gitops` section of "
+                    f"{agent.path}."]
+            if decisions:
+                head += ["# Review before merging:", *(f"# - {_decision(item)}" for item in decisions)]
+            body = "---\n".join(f"# {d.note.removesuffix('; review the migration report')}\n" + dump(d.data)
+                                for d in docs)
+            created.append((rel, "\n".join(head) + "\n" + body))
+        if created:
+            start, end, _ = edits.edits[0]
+            span, old, text = region(agent.doc.file.text, [(start, end, "")])
+            finding.fix = Fix(span, old, text, safe=False, creates=tuple(created))
+
+
+def _decision(item: dict) -> str:
+    """A report item on one comment line."""
+    from gitops_lint.diagnostics import show_value
+
+    shown = f" = {show_value(item['value'])}" if item.get("value") is not None else ""
+    return " ".join(f"{item['field']}{shown}: {item['message']}".split())
