@@ -142,6 +142,50 @@ def test_fixes_change_only_their_spans_and_a_second_fix_changes_nothing(tmp_path
     assert (root / "apps.yaml").read_text() == expected
 
 
+#: Lines of a Flux Kustomization, each either as written or with a defect `--fix` repairs: (good, bad).
+FIXABLE_LINES = {
+    "apiVersion": ("apiVersion: kustomize.toolkit.fluxcd.io/v1", "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2"),
+    "interval": ("  interval: '1h30m'", "  interval: '1h 30m'"),
+    "prune": ("  prune: true", '  prune: "true"'),
+    "wait": ("  wait: false", "  wait: 'false'"),
+    "dependsOn": ("  dependsOn: []", "  dependOn: []"),
+    "validation": ("", "  validation: client"),  # only with v1beta2, and goes with it
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sets(st.sampled_from(sorted(FIXABLE_LINES))),
+       st.lists(st.sampled_from(["", "# a comment", "  # indented comment"]), min_size=8, max_size=8),
+       st.sampled_from(["", "  # trailing"]))
+def test_property_every_fix_together_changes_only_its_lines(tmp_path_factory, defects, comments, trailing) -> None:
+    """Any mix of fixable defects, between any comments: `--fix` gives exactly the clean file (every other
+    byte as it was), none of the fixed findings remain, and a second `--fix` changes nothing."""
+    if "validation" in defects:
+        defects = defects | {"apiVersion"}
+
+    def kustomization(bad: set[str]) -> str:
+        line = {k: FIXABLE_LINES[k][k in bad] for k in FIXABLE_LINES}
+        body = [line["apiVersion"], "kind: Kustomization", "metadata:", "  name: apps", "  namespace: flux-system",
+                "spec:", line["interval"], "  path: ./apps", line["prune"], line["wait"] + trailing,
+                line["dependsOn"], line["validation"], "  sourceRef: {kind: GitRepository, name: flux-system}"]
+        out = []
+        for index, text in enumerate(body):
+            if text:
+                out.append(text)
+            if index >= 5 and comments[index - 5]:  # comments only inside spec, so each is kept in place
+                out.append(comments[index - 5])
+        return "\n".join(out) + "\n"
+
+    root = tmp_path_factory.mktemp("fix")
+    write_tree(root, {"apps.yaml": kustomization(defects)})
+    run(root, "--fix")
+    expected = kustomization(set())
+    assert (root / "apps.yaml").read_text() == expected
+    assert not [f for f in findings(root) if f[0] in ("TYP001", "SCH001", "SCH003", "SCH005", "SCH006")]
+    run(root, "--fix")
+    assert (root / "apps.yaml").read_text() == expected
+
+
 def test_misspelled_keys_and_spaced_durations(tmp_path: Path) -> None:
     """A key renamed only to the one field that close, and only when the mapping has no such key yet."""
     ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"

@@ -271,9 +271,10 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
 
 
 def _migration_fix(ctx: Context, obj, release: str, storage: str | None):
-    """The object moved to the release's storage version. When it is valid there as written, only the
-    apiVersion changes; otherwise the fields the storage version renamed or dropped move too
-    (`checks.migrations`), and the fix exists only if the moved object is valid there."""
+    """The object moved to the release's storage version. When it says the same there as written, only
+    the apiVersion changes; otherwise the fields the storage version renamed or dropped move too
+    (`checks.migrations`). Either way the moved object may have no problem its own version did not
+    have (those stay for their own rules to report, and fix, in the next pass)."""
     from gitops_lint.checks.migrations import as_fix, move_fields
     from gitops_lint.schema_index import flux_schema
 
@@ -284,12 +285,28 @@ def _migration_fix(ctx: Context, obj, release: str, storage: str | None):
     if schema is None:
         return None
     validator = _validator(ctx, schema)
-    if not validator.violations({**obj.doc.data, "apiVersion": target}):
+    before = _own_problems(ctx, obj)
+    if not _new_problems(validator.violations({**obj.doc.data, "apiVersion": target}), before):
         return scalar_fix(obj.doc, obj.locate(("apiVersion",)), target)
     moved = move_fields(obj.doc, target)
-    if moved is None or validator.violations(moved.data):
+    if moved is None or _new_problems(validator.violations(moved.data), before):
         return None
     return as_fix(obj.doc, moved)
+
+
+def _own_problems(ctx: Context, obj) -> set[tuple]:
+    """(kind, path) of what the object's own schema objects to, under the newest release serving it."""
+    from gitops_lint.schema_index import flux_releases, flux_schema
+
+    for release in reversed(flux_releases()):
+        schema = flux_schema(release, obj.group, obj.kind or "", obj.version)
+        if schema is not None:
+            return {(v.kind, v.path) for v in _validator(ctx, schema).violations(obj.doc.data)}
+    return set()
+
+
+def _new_problems(violations, before: set[tuple]) -> list:
+    return [v for v in violations if (v.kind, v.path) not in before]
 
 
 def agent_config_schema(ctx: Context) -> Iterator[Finding]:
