@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops_lint.yaml.edits import line_starts
+
 
 @dataclass(slots=True)
 class FixPlan:
@@ -52,7 +54,7 @@ def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False, root: P
             result.skipped.append((rel, "SOPS-encrypted: its MAC covers the values, so it is not edited"))
             continue
         text = source.text
-        starts = _line_starts(text)
+        starts = line_starts(text)
         edits = []
         for d in sorted(found, key=lambda d: (d.fix.span.line, d.fix.span.column)):
             start, end = _offset(starts, d.fix.span.line, d.fix.span.column), _offset(starts, d.fix.span.end_line,
@@ -76,14 +78,6 @@ def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False, root: P
         result.texts[rel] = text
         result.fixed.extend(d for _, _, d in edits)
     return result
-
-
-def _line_starts(text: str) -> list[int]:
-    starts, at = [0], 0
-    for line in text.splitlines(keepends=True):
-        at += len(line)
-        starts.append(at)
-    return starts
 
 
 def _offset(starts: list[int], line: int, column: int) -> int | None:

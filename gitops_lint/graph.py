@@ -26,7 +26,7 @@ from gitops_lint.model.kubernetes import DNS1123_LABEL, KubernetesObject
 from gitops_lint.model.kustomize import KustomizeFile, is_remote
 from gitops_lint.view.kustomize import archived, join_path  # noqa: F401 - also graph's public names
 from gitops_lint.yaml.loader import SourceFile
-from gitops_lint.yaml.positions import DataPath
+from gitops_lint.yaml.positions import DataPath, value_at
 
 SOURCE = "source.toolkit.fluxcd.io"
 SECRET_LIKE = ("Secret", "ConfigMap")
@@ -137,7 +137,7 @@ class Reference:
 
     @property
     def optional(self) -> bool:
-        data = _get(self.source.doc.data, self.path)  # the reference as written (patches rarely touch it)
+        data = value_at(self.source.doc.data, self.path)  # the reference as written (patches rarely touch it)
         return isinstance(data, dict) and data.get("optional") is True
 
 
@@ -283,15 +283,6 @@ def _walk(data: Any, path: tuple[str, ...], prefix: DataPath = ()) -> Iterator[t
         yield from _walk(data[head], rest, prefix + (head,))
 
 
-def _get(data: Any, path: DataPath) -> Any:
-    for item in path:
-        try:
-            data = data[item]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
 def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str | None]:
     """Objects without metadata.namespace take the `namespace:` of the kustomize file that includes them."""
     by_file: dict[str, list[Located]] = {}
@@ -346,7 +337,7 @@ def _provided_outside_git(model: Model, namespaces: dict[int, str | None]) -> di
         namespace = namespaces.get(id(obj), obj.namespace)
         data = obj.doc.data
         if obj.group == "external-secrets.io" and obj.kind in ("ExternalSecret", "PushSecret"):
-            target = _get(data, ("spec", "target", "name")) or obj.name
+            target = value_at(data, ("spec", "target", "name")) or obj.name
             provided[("Secret", namespace, str(target))] = f"ExternalSecret {obj.ref}"
         elif obj.group == "bitnami.com" and obj.kind == "SealedSecret":
             provided[("Secret", namespace, obj.name)] = f"SealedSecret {obj.ref}"
@@ -354,7 +345,7 @@ def _provided_outside_git(model: Model, namespaces: dict[int, str | None]) -> di
             for kind in ("GitRepository", "OCIRepository", "Bucket", "Kustomization"):
                 provided[(kind, namespace, obj.name)] = f"FluxInstance {obj.ref}"
         elif obj.group == "source.extensions.fluxcd.io" and obj.kind == "ArtifactGenerator":
-            for artifact in _get(data, ("spec", "artifacts")) or ():
+            for artifact in value_at(data, ("spec", "artifacts")) or ():
                 if isinstance(artifact, dict) and isinstance(artifact.get("name"), str):
                     provided[("ExternalArtifact", namespace, artifact["name"])] = f"ArtifactGenerator {obj.ref}"
     # `flux bootstrap` and the Flux Operator create the cluster's own source and Kustomization, and

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from gitops_lint.diagnostics import Finding
 from gitops_lint.view.changes import KustomizationChange, ObjectChange, Review
-from gitops_lint.yaml.positions import DataPath, MapPos, SeqPos, format_path, walk
+from gitops_lint.yaml.positions import DataPath, MapPos, SeqPos, format_path, walk, value_at
 
 FLUX_KUSTOMIZATION = ("kustomize.toolkit.fluxcd.io", "Kustomization")
 #: Kinds whose removal takes more than themselves: what lives in them, or every object of that kind.
@@ -160,7 +160,7 @@ def chart_major_bump(review: Review) -> Iterator[Finding]:
             where = ("spec", "version")
         else:
             continue
-        old, new = _get(o.before.data, where), _get(o.after.data, where)
+        old, new = value_at(o.before.data, where), value_at(o.after.data, where)
         old_match = _VERSION.fullmatch(old) if isinstance(old, str) else None
         new_match = _VERSION.fullmatch(new) if isinstance(new, str) else None
         if old_match and new_match and int(new_match.group(1)) > int(old_match.group(1)):
@@ -168,14 +168,6 @@ def chart_major_bump(review: Review) -> Iterator[Finding]:
                 f"{_name(o.after)}: chart version {old} -> {new}, a new major version: its values and its upgrade "
                 "may have changed incompatibly (read the chart's upgrade notes; Helm rolls back on failure only "
                 "with remediation set)"))
-
-
-def _get(data: object, path: DataPath) -> object:
-    for step in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(step)
-    return data
 
 
 def interval_raised(review: Review, max_interval: str = "24h") -> Iterator[Finding]:

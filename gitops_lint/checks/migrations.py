@@ -17,10 +17,12 @@ and a person moves the fields.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from gitops_lint.yaml.edits import TextEdits, region
+from gitops_lint.yaml.positions import value_at
 
 KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
 HELM = "helm.toolkit.fluxcd.io"
@@ -62,7 +64,7 @@ def move_fields(doc, api_version: str) -> Moved | None:
     writer = TextEdits.of(doc)
     if writer is None:
         return None
-    new = _copy(data)
+    new = copy.deepcopy(data)
     new["apiVersion"] = api_version
     version_span = doc.locate(("apiVersion",))
     if writer.offset(version_span) is None:
@@ -74,7 +76,7 @@ def move_fields(doc, api_version: str) -> Moved | None:
     safe = True
     for parent, key, action in _MOVES.get((group, str(data.get("kind"))), ()):
         for path in _expand(data, parent):
-            mapping = _get(new, path)
+            mapping = value_at(new, path)
             if not isinstance(mapping, dict) or key not in mapping:
                 continue
             outcome = _ACTIONS[action](writer, new, path, key)
@@ -121,7 +123,7 @@ def as_fix(doc, moved: Moved):
 
 
 def _drop(writer: TextEdits, new: dict, path: tuple, key: str) -> bool | None:
-    mapping = _get(new, path)
+    mapping = value_at(new, path)
     if len(mapping) < 2 or not writer.delete_entry(path, key):
         return None  # the last key: the mapping would be left empty (null), which means something else
     del mapping[key]
@@ -132,7 +134,7 @@ def _into_patches(writer: TextEdits, new: dict, path: tuple, key: str) -> bool |
     """`patchesStrategicMerge` items become `{patch: <the object as written>}`; `patchesJson6902` items keep
     their target and their operations become the `patch` text. They go after any `patches`, strategic
     merge patches first, in the order Flux's generator wrote them."""
-    mapping = _get(new, path)
+    mapping = value_at(new, path)
     if mapping[key] in ([], None):
         return _drop(writer, new, path, key)  # nothing to move
     old_items = mapping.pop(key)
@@ -178,7 +180,7 @@ def _into_patches(writer: TextEdits, new: dict, path: tuple, key: str) -> bool |
 
 def _into_values_files(writer: TextEdits, new: dict, path: tuple, key: str) -> bool | None:
     """`valuesFile: x` is merged before the `valuesFiles` items: it becomes their first."""
-    mapping = _get(new, path)
+    mapping = value_at(new, path)
     value = mapping.pop(key)
     if not isinstance(value, str):
         return None
@@ -212,30 +214,13 @@ def _reads_as(text: str, value: Any) -> bool:
     return not parsed.problems and len(parsed.documents) == 1 and parsed.documents[0].data == value
 
 
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
-
-
-def _get(data: Any, path: tuple) -> Any:
-    for item in path:
-        try:
-            data = data[item]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
 def _expand(data: Any, pattern: tuple) -> list[tuple]:
     """Concrete paths matching `pattern` (`*` for each index of a list)."""
     paths: list[tuple] = [()]
     for part in pattern:
         found = []
         for path in paths:
-            value = _get(data, path)
+            value = value_at(data, path)
             if part == "*" and isinstance(value, list):
                 found.extend(path + (i,) for i in range(len(value)))
             elif isinstance(value, dict) and part in value:

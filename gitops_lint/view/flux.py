@@ -36,6 +36,7 @@ from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resourc
                                         merged_map, set_namespace, archived, join_path)
 from gitops_lint.view.substitute import Variables, substitute
 from gitops_lint.yaml.loader import SourceFile
+from gitops_lint.yaml.positions import value_at
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -223,13 +224,13 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
             continue
         data = obj.doc.data
         if obj.group == OPERATOR_GROUP and obj.kind == "FluxInstance":
-            sync = _get(data, ("spec", "sync"))
+            sync = value_at(data, ("spec", "sync"))
             made_by = f"FluxInstance {obj.ref}"
             namespace = obj.namespace or "flux-system"
         elif obj.group.startswith("helm.toolkit.fluxcd.io") and obj.kind == "HelmRelease" and _instance_chart(data):
-            sync = _get(data, ("spec", "values", "instance", "sync")) or _values_file_sync(model, obj)
+            sync = value_at(data, ("spec", "values", "instance", "sync")) or _values_file_sync(model, obj)
             made_by = f"HelmRelease {obj.ref} (flux-instance chart)"
-            namespace = str(_get(data, ("spec", "targetNamespace")) or obj.namespace or "flux-system")
+            namespace = str(value_at(data, ("spec", "targetNamespace")) or obj.namespace or "flux-system")
         else:
             continue
         entry = _operator_sync(obj, sync, namespace, made_by, view)
@@ -240,7 +241,7 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
         # flux-instance chart values kept in a values file (read through `valuesFrom`, or a ResourceSet
         # that wraps the HelmRelease): the shape `instance.sync.{kind,url,path}` is the chart's own.
         for doc in model.other_documents:
-            sync = _get(doc.data, ("instance", "sync"))
+            sync = value_at(doc.data, ("instance", "sync"))
             if isinstance(sync, dict) and isinstance(sync.get("path"), str) and ("url" in sync or "kind" in sync):
                 made_by = f"flux-instance chart values in {doc.file.rel}"
                 holder = _first_object_below(model, doc.file.rel.rpartition("/")[0], any_kind=True)
@@ -316,15 +317,15 @@ def _same_url_sources(model: Model, view: FluxView, entries: list[Applied]) -> N
     sources = [o for o in model.objects if isinstance(o, KubernetesObject) and o.group == SOURCE_GROUP
                and o.kind in ("GitRepository", "OCIRepository") and o.name]
     for obj in sources:
-        url = _normal_url(_get(obj.doc.data, ("spec", "url")))
+        url = _normal_url(value_at(obj.doc.data, ("spec", "url")))
         if url and (obj.kind, obj.name) in view.local_sources:
             urls.setdefault(url, view.local_sources[(obj.kind, obj.name)])
     for entry in entries:  # the operator's sync names its URL
-        url = _normal_url(_get(entry.holder.doc.data, ("spec", "sync", "url"))) if entry.holder is not None else None
+        url = _normal_url(value_at(entry.holder.doc.data, ("spec", "sync", "url"))) if entry.holder is not None else None
         if url:
             urls.setdefault(url, entry.root)
     for obj in sources:
-        url = _normal_url(_get(obj.doc.data, ("spec", "url")))
+        url = _normal_url(value_at(obj.doc.data, ("spec", "url")))
         if url in urls:
             view.local_sources.setdefault((obj.kind, obj.name), urls[url])
 
@@ -384,7 +385,7 @@ def _values_file_sync(model: Model, release: KubernetesObject) -> Any:
     prefix = folder + "/" if folder else ""
     for doc in model.other_documents:
         if doc.file.rel.startswith(prefix):
-            sync = _get(doc.data, ("instance", "sync"))
+            sync = value_at(doc.data, ("instance", "sync"))
             if isinstance(sync, dict):
                 return sync
     return None
@@ -405,10 +406,10 @@ def _operator_sync(obj: KubernetesObject, sync: Any, namespace: str, made_by: st
 
 
 def _instance_chart(data: Any) -> bool:
-    chart = _get(data, ("spec", "chart", "spec", "chart"))
+    chart = value_at(data, ("spec", "chart", "spec", "chart"))
     if isinstance(chart, str) and chart.rstrip("/").rpartition("/")[2] == "flux-instance":
         return True
-    ref = _get(data, ("spec", "chartRef", "name"))
+    ref = value_at(data, ("spec", "chartRef", "name"))
     return isinstance(ref, str) and "flux-instance" in ref
 
 
@@ -477,10 +478,10 @@ def _artifacts(model: Model, view: FluxView) -> dict[str, list[tuple[str, str]]]
                 and obj.group == "source.extensions.fluxcd.io") or archived(obj.path):
             continue
         roots = {}
-        for source in _get(obj.doc.data, ("spec", "sources")) or ():
+        for source in value_at(obj.doc.data, ("spec", "sources")) or ():
             if isinstance(source, dict) and (source.get("kind"), source.get("name")) in view.local_sources:
                 roots[str(source.get("alias"))] = view.local_sources[(source.get("kind"), source.get("name"))]
-        for artifact in _get(obj.doc.data, ("spec", "artifacts")) or ():
+        for artifact in value_at(obj.doc.data, ("spec", "artifacts")) or ():
             if not isinstance(artifact, dict) or not isinstance(artifact.get("name"), str):
                 continue
             for copy in artifact.get("copy") or ():
@@ -685,14 +686,6 @@ def _text(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def _get(data: Any, path: tuple) -> Any:
-    for item in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(item)
-    return data
 
 
 def _clamp_to(root: str, entry: str) -> str:

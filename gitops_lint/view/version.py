@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from gitops_lint.model import Model
+from gitops_lint.yaml.positions import value_at
 
 OPERATOR_GROUP = "fluxcd.controlplane.io"
 #: The Flux Operator's own kinds: where it is installed, Alerts and Receivers may name them too.
@@ -185,7 +186,7 @@ def declarations(model: Model, releases: Sequence[str]) -> list[FluxVersion]:
         if source.rel in gotk_pending:
             # Without the header (a copy that lost its comments), every object flux generated carries the
             # version as a label: `app.kubernetes.io/part-of: flux`, `app.kubernetes.io/version: v2.0.1`.
-            labels = _get(data, ("metadata", "labels"))
+            labels = value_at(data, ("metadata", "labels"))
             if isinstance(labels, dict) and labels.get("app.kubernetes.io/part-of") == "flux" and isinstance(
                     labels.get(_VERSION_LABEL), str):
                 path = ("metadata", "labels", _VERSION_LABEL)
@@ -195,17 +196,17 @@ def declarations(model: Model, releases: Sequence[str]) -> list[FluxVersion]:
         kind, group = data.get("kind"), _group(data)
         if group == OPERATOR_GROUP and kind == "FluxInstance":
             path = ("spec", "distribution", "version")
-            add(_get(data, path), f"{_ref(obj)} spec.distribution.version ({_where(obj, path)})", obj.path, _OPERATOR)
+            add(value_at(data, path), f"{_ref(obj)} spec.distribution.version ({_where(obj, path)})", obj.path, _OPERATOR)
         elif (kind == "OCIRepository" and group == "source.toolkit.fluxcd.io"
-              and str(_get(data, ("spec", "url")) or "").rstrip("/").rpartition("/")[2] == FLUX_MANIFESTS):
+              and str(value_at(data, ("spec", "url")) or "").rstrip("/").rpartition("/")[2] == FLUX_MANIFESTS):
             for field in ("semver", "tag"):
                 path = ("spec", "ref", field)
-                if (text := _get(data, path)) is not None:
+                if (text := value_at(data, path)) is not None:
                     add(text, f"{_ref(obj)} spec.ref.{field} ({_where(obj, path)})", obj.path, _OPERATOR)
                     break
         elif kind == "HelmRelease" and _chart_of(data) == "flux-instance":
             path = ("spec", "values", "instance", "distribution", "version")
-            if (text := _get(data, path)) is not None:
+            if (text := value_at(data, path)) is not None:
                 add(text, f"{_ref(obj)} spec.values.instance.distribution.version ({_where(obj, path)})",
                     obj.path, _OPERATOR)
                 continue
@@ -306,14 +307,6 @@ def _group(data: dict) -> str:
     return api_version.split("/", 1)[0] if isinstance(api_version, str) and "/" in api_version else ""
 
 
-def _get(data: Any, path: Iterable[str]) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 def _ref(obj) -> str:
     return getattr(obj, "ref", None) or obj.path
 
@@ -324,9 +317,9 @@ def _where(obj, path: tuple) -> str:
 
 def _chart_of(data: dict) -> str | None:
     """The chart a HelmRelease installs, by its last path segment (`chart.spec.chart` or `chartRef.name`)."""
-    name = _get(data, ("spec", "chart", "spec", "chart"))
+    name = value_at(data, ("spec", "chart", "spec", "chart"))
     if not isinstance(name, str):
-        name = _get(data, ("spec", "chartRef", "name"))
+        name = value_at(data, ("spec", "chartRef", "name"))
     if not isinstance(name, str):
         return None
     return name.rstrip("/").rpartition("/")[2]
@@ -338,7 +331,7 @@ def _instance_values_files(model: Model) -> list[tuple[str, int, Any]]:
     out = []
     for doc in model.other_documents:
         path = ("instance", "distribution", "version")
-        value = _get(doc.data, path)
+        value = value_at(doc.data, path)
         if value is not None:
             out.append((doc.file.rel, doc.locate(path).line, value))
     return out

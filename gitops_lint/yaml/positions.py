@@ -141,6 +141,18 @@ def walk(tree: PosTree, path: Iterable[PathItem]) -> tuple[PosTree, Span | None,
     return tree, (Span(*key_span) if key_span is not None else None), found
 
 
+def value_at(data: Any, path: Iterable[PathItem]) -> Any:
+    """The value at `path` in plain data (keys of mappings, indexes of lists); None where it leads nowhere."""
+    for item in path:
+        if isinstance(data, dict):
+            data = data.get(item)
+        elif isinstance(data, list) and isinstance(item, int) and -len(data) <= item < len(data):
+            data = data[item]
+        else:
+            return None
+    return data
+
+
 def format_path(path: Iterable[PathItem]) -> str:
     """`("spec", "resources", 0, "name")` -> `spec.resources[0].name`."""
     out = ""
