@@ -181,10 +181,14 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     # Two rounds: the first finds the ConfigMaps and Secrets that `substituteFrom` reads; the second
     # substitutes with them, which may reveal paths the first could not follow.
     values: dict[tuple[str, str | None, str], dict[str, str] | None] = {}
-    for _ in range(2):
+    for first in (True, False):
         view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
         view._files = None
+        if not first:
+            break
         values = _variable_sources(view)
+        if all(_variables(applied.kustomization, values) == applied.variables for applied in view.applied):
+            break  # no Kustomization reads what the first round found: the second would repeat it exactly
     return view
 
 
