@@ -71,7 +71,7 @@ def _violations(ctx: Context):
     typed = {}
     for problem in ctx.model.problems:
         typed.setdefault(id(problem.doc), set()).add(problem.path)
-    patched = patched_fields(ctx)
+    patched = None  # read only when a required field is missing: most runs never need it
     operator = uses_flux_operator(ctx.model)
     out = []
     for obj in _flux_objects(ctx):
@@ -82,8 +82,10 @@ def _violations(ctx: Context):
             schema = _with_operator_kinds(ctx, schema, obj.kind or "")
         validator = _validator(ctx, schema)
         for violation in validator.violations(obj.doc.data, skip_types=frozenset(typed.get(id(obj.doc), ()))):
-            if violation.missing and violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
-                continue  # a patch in the repository sets it before the object reaches the API server
+            if violation.missing:
+                patched = patched_fields(ctx) if patched is None else patched
+                if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
+                    continue  # a patch in the repository sets it before the object reaches the API server
             out.append((obj, _explain_operator_kind(obj, violation)))
     ctx.flux_violations = out
     return out
