@@ -9,8 +9,10 @@ def rule_page(rule: Rule) -> str:
     out = [f"# {rule.name} ({rule.id})", "", f"Severity: {rule.severity.label}", "", "## What it does", "",
            rule.summary, "", "## Why is this bad?", "", rule.rationale, "", "## How to fix", "", rule.fix, ""]
     if rule.autofix != "none":
-        how = "`gitops-lint check --fix`" if rule.autofix == "safe" else "`gitops-lint check --fix --unsafe-fixes`"
-        out += [f"Fix: {rule.autofix}: {how} makes this repair, editing only the text it repairs.", ""]
+        how = ("`gitops-lint check --fix`" if rule.autofix == "safe"
+               else "`gitops-lint check --fix --unsafe-fixes` (the fix changes what the cluster gets)")
+        out += [f"Fix: {rule.autofix}: {how} makes the repair described above where it applies; every byte it "
+                "does not repair stays as it was.", ""]
     bad = [e for e in rule.examples if e.kind == "bad"]
     good = [e for e in rule.examples if e.kind == "good"]
     for title, examples in (("## Example", bad), ("## Use instead", good)):
