@@ -74,7 +74,7 @@ class Rule:
     #: `safe`, `unsafe` or `none` (see AUTOFIX).
     autofix: str = "none"
     #: `module:function` that gives the rule's findings their fixes, when the fix needs a layer above the
-    #: checks (the legacy migration writes compiled Flux files); run only by `--fix` and `--diff`.
+    #: checks (the legacy migration writes compiled Flux files); run after the check, on its findings.
     fixer: str | None = None
 
     @property

@@ -290,7 +290,7 @@ def _fixed(options, unsafe: bool, show_diff: bool):
         for rel, why in planned.skipped:
             click.echo(f"gitops-lint: {rel}: {why}", err=True)
         if show_diff:
-            click.echo(planned.diff({f.rel: f.text for f in files}), nl=False)
+            click.echo(planned.diff(files), nl=False)
             sys.exit(EXIT_FINDINGS if planned.texts else EXIT_CLEAN)
         if not planned.texts:
             break

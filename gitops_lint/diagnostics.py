@@ -100,6 +100,8 @@ class Diagnostic:
     source: tuple[str, ...] = field(default_factory=tuple)
     #: How `check --fix` repairs it (not part of the JSON contract).
     fix: Fix | None = None
+    #: `safe` or `unsafe` when it has a fix: what the text summary counts, kept by the cache with the rest.
+    fixable: str | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.column, self.rule, self.message)

@@ -341,8 +341,8 @@ def _memo_payload(result: "LintResult") -> tuple:
     """A run's result as built-in values (`cache.store_result`)."""
     s = result.summary
     return (
-        [(d.rule, d.name, int(d.severity), d.message, d.path, tuple(d.span), d.object, d.fingerprint, d.source)
-         for d in result.diagnostics],
+        [(d.rule, d.name, int(d.severity), d.message, d.path, tuple(d.span), d.object, d.fingerprint, d.source,
+          d.fixable) for d in result.diagnostics],
         (s.files, s.documents, s.objects, s.skipped),
         result.flux_version,
         result.all_excluded,
@@ -353,8 +353,9 @@ def _from_memo(payload, root: Path, catalogue: Catalogue) -> "LintResult | None"
     try:
         diagnostics, (files, documents, objects, skipped), flux_version, all_excluded = payload
         restored = [Diagnostic(rule=rule, name=name, severity=Severity(severity), message=message, path=path,
-                               span=Span(*span), object=obj, fingerprint=fingerprint, source=tuple(source))
-                    for rule, name, severity, message, path, span, obj, fingerprint, source in diagnostics]
+                               span=Span(*span), object=obj, fingerprint=fingerprint, source=tuple(source),
+                               fixable=fixable)
+                    for rule, name, severity, message, path, span, obj, fingerprint, source, fixable in diagnostics]
     except (TypeError, ValueError):
         return None
     summary = Summary(files=files, documents=documents, objects=objects, skipped=skipped, from_cache=files)
@@ -480,7 +481,7 @@ def lint_files(
         try:
             check = rule.load_check()
             findings = [f for f in check(ctx, **params[rule.id]) if not f.rule or f.rule == rule.id]
-            fixer = rule.load_fixer() if options.fixing else None
+            fixer = rule.load_fixer()
             if fixer is not None:
                 fixer(ctx, findings)
             diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config) for finding in findings)
@@ -622,6 +623,7 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
         fingerprint=finding.anchor,  # replaced by the real fingerprint once sorted
         source=tuple(redact(line) for line in lines),
         fix=finding.fix,
+        fixable=None if finding.fix is None else "safe" if finding.fix.safe else "unsafe",
     )
 
 

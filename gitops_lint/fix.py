@@ -27,13 +27,23 @@ class FixPlan:
     #: Files in `texts` that fixes create.
     created: set[str] = field(default_factory=set)
 
-    def diff(self, originals: dict[str, str]) -> str:
-        """A unified diff of every change, as `git diff` would show it."""
+    def diff(self, files: list[Any]) -> str:
+        """A unified diff of every change, as `git diff` would show it. In a file holding secret values
+        (a Secret, a secretGenerator's input) every value on a shown line is masked, context lines too:
+        a diff must not print what a code frame would not."""
+        from gitops_lint.secrets import file_secret_values, mask_values, redact
+
+        by_rel = {f.rel: f for f in files}
         out = []
         for rel in sorted(self.texts):
+            source = by_rel.get(rel)
             before = "/dev/null" if rel in self.created else f"a/{rel}"
-            out.extend(difflib.unified_diff(originals.get(rel, "").splitlines(keepends=True),
-                                            self.texts[rel].splitlines(keepends=True), before, f"b/{rel}"))
+            secret = source is not None and bool(source.all_secret or file_secret_values(source))
+            for line in difflib.unified_diff(source.text.splitlines(keepends=True) if source is not None else [],
+                                             self.texts[rel].splitlines(keepends=True), before, f"b/{rel}"):
+                if secret and line[:1] in " +-" and not line.startswith(("+++ ", "--- ")):
+                    line = line[0] + mask_values(line[1:].rstrip("\n")) + ("\n" if line.endswith("\n") else "")
+                out.append(redact(line))
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
 

@@ -443,3 +443,28 @@ def test_a_fix_never_writes_over_a_file_that_exists(tmp_path: Path) -> None:
     assert "flux/migrated/prod/manifests.yaml, which the fix writes, exists" in result.stderr
     assert "gitops:" in (tmp_path / ".gitlab/agents/prod/config.yaml").read_text()
     assert (tmp_path / "flux/migrated/prod/manifests.yaml").read_text() == "# mine\n"
+
+
+def test_diff_never_shows_a_secret_value(tmp_path: Path) -> None:
+    """A fix in a file holding a Secret: the diff masks every value it shows, context lines too."""
+    secret = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: apps\nimmutable: 'true'\n"
+              "stringData:\n  password: hunter2-very-secret\n")
+    write_tree(tmp_path, {"secret.yaml": secret})
+    result = run(tmp_path, "--diff")
+    assert "+immutable: ****" in result.stdout and "hunter2" not in result.stdout + result.stderr
+    assert (tmp_path / "secret.yaml").read_text() == secret
+    run(tmp_path, "--fix")
+    assert (tmp_path / "secret.yaml").read_text() == secret.replace("'true'", "true")
+
+
+def test_the_text_summary_counts_the_fixes_cache_or_not(tmp_path: Path) -> None:
+    """As ruff does: how many findings `--fix` repairs, and how many more `--unsafe-fixes` would; a run
+    served from the cache says the same."""
+    write_tree(tmp_path, {"apps.yaml": KUSTOMIZATION.format(prune='"true"', wait="'false'"),
+                          ".gitlab/agents/prod/config.yaml": LEGACY_AGENT})
+    cache = ["--cache-dir", str(tmp_path / ".cache")]
+    cold = CliRunner().invoke(main, ["check", "--isolated", *cache, str(tmp_path)])
+    warm = CliRunner().invoke(main, ["check", "--isolated", *cache, str(tmp_path)])
+    assert "[*] 3 fixable with `gitops-lint check --fix` (1 more with `--fix --unsafe-fixes`)." in cold.stdout
+    assert "(all from the cache)" in warm.stdout
+    assert warm.stdout.replace(" (all from the cache)", "") == cold.stdout

@@ -25,6 +25,8 @@ def render(report: ReportInput) -> str:
             out.extend(_frame(d, paint))
     if not report.quiet:
         out.append(_summary_line(report.summary))
+        if fixes := _fixable_line(report.diagnostics):
+            out.append(fixes)
         if flux := report.summary.get("flux_version"):
             out.append(_flux_line(flux))
     return "\n".join(out) + "\n" if out else ""
@@ -62,6 +64,18 @@ def _summary_line(summary: dict) -> str:
         scope += f" ({summary['files'] - cached} read, {cached} from the cache)" if cached < summary["files"] \
             else " (all from the cache)"
     return f"Found {found} in {scope}." if found else f"All clear: {scope} checked."
+
+
+def _fixable_line(diagnostics: list[Diagnostic]) -> str | None:
+    """`3 fixable with `gitops-lint check --fix` (1 more with `--fix --unsafe-fixes`).`, as ruff says it."""
+    safe = sum(1 for d in diagnostics if d.fixable == "safe")
+    unsafe = sum(1 for d in diagnostics if d.fixable == "unsafe")
+    if safe:
+        more = f" ({unsafe} more with `--fix --unsafe-fixes`)" if unsafe else ""
+        return f"[*] {safe} fixable with `gitops-lint check --fix`{more}."
+    if unsafe:
+        return f"[*] {unsafe} fixable with `gitops-lint check --fix --unsafe-fixes` (the fix changes what the cluster gets)."
+    return None
 
 
 def _flux_line(flux: dict) -> str:
