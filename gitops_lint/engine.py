@@ -481,9 +481,7 @@ def lint_files(
         try:
             check = rule.load_check()
             findings = [f for f in check(ctx, **params[rule.id]) if not f.rule or f.rule == rule.id]
-            fixer = rule.load_fixer()
-            if fixer is not None:
-                fixer(ctx, findings)
+            _run_fixer(rule, ctx, findings, internal)
             diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config) for finding in findings)
         except CatalogueError as exc:
             internal.append(str(exc))
@@ -515,6 +513,20 @@ def lint_files(
     flux_versions = ctx.settings.flux_versions
     return LintResult(discovery.root, diagnostics, summary, catalogue, internal, all_excluded, timings, ctx,
                       flux_version=flux_versions.to_json() if flux_versions is not None else None)
+
+
+def _run_fixer(rule: Rule, ctx, findings: list, internal: list[str]) -> None:
+    """The rule's `fixer`, if it has one; a crash there costs the fixes, never the findings."""
+    if not findings or not rule.fixer:
+        return
+    try:
+        rule.load_fixer()(ctx, findings)
+    except Exception as exc:  # noqa: BLE001 - the findings stand without their fixes
+        for finding in findings:
+            finding.fix = None
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        internal.append(f"internal error in the fixer of rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
+                        f"[{Path(where.filename).name}:{where.lineno}]")
 
 
 def run_checks(rules: list[Rule], params: dict[str, dict], subject: Any, files: list[SourceFile],

@@ -26,6 +26,8 @@ class FixPlan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Files in `texts` that fixes create.
     created: set[str] = field(default_factory=set)
+    #: rel -> the created files its edits go with: if one cannot be written, the edits are not made.
+    needs: dict[str, set[str]] = field(default_factory=dict)
 
     def diff(self, files: list[Any]) -> str:
         """A unified diff of every change, as `git diff` would show it. In a file holding secret values
@@ -73,13 +75,13 @@ def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False, root: P
                 continue  # stale: the file moved on since the finding
             if edits and start < edits[-1][1]:
                 continue  # overlaps the previous fix: the next pass sees it afresh
-            taken = [new for new, _ in d.fix.creates
-                     if new in by_rel or new in result.created or (root is not None and (root / new).exists())]
+            taken = [new for new, _ in d.fix.creates if new in by_rel or new in result.created or _taken(root, new)]
             if taken:
                 result.skipped.append((rel, f"{d.rule}: not fixed: {taken[0]}, which the fix writes, exists"))
                 continue
             result.created.update(new for new, _ in d.fix.creates)
             result.texts.update(d.fix.creates)
+            result.needs.setdefault(rel, set()).update(new for new, _ in d.fix.creates)
             edits.append((start, end, d))
         if not edits:
             continue
@@ -88,6 +90,17 @@ def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False, root: P
         result.texts[rel] = text
         result.fixed.extend(d for _, _, d in edits)
     return result
+
+
+def _taken(root: Path | None, rel: str) -> bool:
+    """Something is at `rel` under `root` (a dangling symbolic link too), or a folder on the way is a file."""
+    import os
+
+    if root is None:
+        return False
+    path = root / rel
+    return os.path.lexists(path) or any(os.path.lexists(p) and not p.is_dir() for p in path.parents
+                                        if root in p.parents)
 
 
 def _offset(starts: list[int], line: int, column: int) -> int | None:
@@ -101,6 +114,7 @@ def write(fixes: FixPlan, files: list[Any], root: Path | None = None) -> list[tu
     """Write each fixed file in place (a temporary file renamed over it, its mode kept) and each created
     one under `root`; the (rel, why) of files left alone: a symbolic link, a file changed since it was
     read, one that is not plain UTF-8, or a file to create that exists by now."""
+    import codecs
     import os
     import stat
 
@@ -108,9 +122,17 @@ def write(fixes: FixPlan, files: list[Any], root: Path | None = None) -> list[tu
 
     by_rel = {f.rel: f for f in files}
     left = []
+    # New files first: an edit that goes with one (AGT003 deletes the section the new file replaces) is
+    # made only once its file is written.
+    for rel in sorted(fixes.created):
+        left.extend(_create(root, rel, fixes.texts[rel]))
+    failed = {rel for rel, _ in left}
     for rel, text in sorted(fixes.texts.items()):
         if rel in fixes.created:
-            left.extend(_create(root, rel, text))
+            continue
+        missing = sorted(fixes.needs.get(rel, set()) & failed)
+        if missing:
+            left.append((rel, f"not edited: {missing[0]}, which goes with its fix, could not be written"))
             continue
         source = by_rel[rel]
         path = source.path
@@ -118,10 +140,12 @@ def write(fixes: FixPlan, files: list[Any], root: Path | None = None) -> list[tu
             if os.path.islink(path):
                 left.append((rel, "a symbolic link: not edited"))
                 continue
-            if path.read_bytes() != source.text.encode("utf-8"):
+            raw = path.read_bytes()
+            bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""  # kept, as editors keep it
+            if raw[len(bom):] != source.text.encode("utf-8"):
                 left.append((rel, "changed since it was read, or not plain UTF-8: not edited"))
                 continue
-            write_atomically(path, [text.encode("utf-8")], stat.S_IMODE(os.stat(path).st_mode))
+            write_atomically(path, [bom, text.encode("utf-8")], stat.S_IMODE(os.stat(path).st_mode))
         except OSError as exc:
             left.append((rel, f"cannot write: {exc.strerror or exc}"))
     return left

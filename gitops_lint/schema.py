@@ -244,16 +244,19 @@ def _lifecycle(schema: Any, instance: Any, path: DataPath, version: tuple[int, i
             yield from _lifecycle(schema["items"], item, path + (index,), version)
 
 
-def _unknown(path: DataPath, key: str, known: list[str], *, closed: bool, siblings: Any = ()) -> Violation:
+def _unknown(path: DataPath, key: Any, known: list[str], *, closed: bool, siblings: Any = ()) -> Violation:
+    """An unknown key: as named in the message and matched against the known ones, the key as text (`2:` is
+    a key too); in the path, the key as loaded, so the finding points at it."""
     where = format_path(path) or "the top level"
-    close = difflib.get_close_matches(key, known, n=2, cutoff=MISSPELLING_CUTOFF)
+    name = str(key)
+    close = difflib.get_close_matches(name, known, n=2, cutoff=MISSPELLING_CUTOFF)
     if close:
         # A fix renames the key only when one field is that close and the mapping has no such key yet.
         repair = close[0] if len(close) == 1 and close[0] not in siblings else None
-        return Violation(MISSPELLED, path + (key,), f"unknown field {key!r} in {where} (did you mean {close[0]!r}?)",
+        return Violation(MISSPELLED, path + (key,), f"unknown field {name!r} in {where} (did you mean {close[0]!r}?)",
                          at_key=True, repair=repair)
     consequence = "GitLab rejects the whole file" if closed else "the API server drops it silently"
-    return Violation(UNKNOWN, path + (key,), f"unknown field {key!r} in {where}: {consequence}", at_key=True)
+    return Violation(UNKNOWN, path + (key,), f"unknown field {name!r} in {where}: {consequence}", at_key=True)
 
 
 def _unknown_fields(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
@@ -269,7 +272,7 @@ def _unknown_fields(schema: Any, instance: Any, path: DataPath) -> Iterator[Viol
             elif isinstance(extra, dict):
                 yield from _unknown_fields(extra, value, path + (key,))
             elif properties is not None and not (not path and key in _TOP_LEVEL):
-                yield _unknown(path, str(key), list(properties), closed=False, siblings=instance)
+                yield _unknown(path, key, list(properties), closed=False, siblings=instance)
     elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(instance):
             yield from _unknown_fields(schema["items"], item, path + (index,))

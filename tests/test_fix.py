@@ -468,3 +468,110 @@ def test_the_text_summary_counts_the_fixes_cache_or_not(tmp_path: Path) -> None:
     assert "[*] 3 fixable with `gitops-lint check --fix` (1 more with `--fix --unsafe-fixes`)." in cold.stdout
     assert "(all from the cache)" in warm.stdout
     assert warm.stdout.replace(" (all from the cache)", "") == cold.stdout
+
+
+# --- what an adversarial review found (each was a real bug) -----------------------------------------------
+
+
+@pytest.mark.parametrize("blocker", ["file", "dangling-link"])
+def test_the_section_stays_when_the_file_its_fix_writes_cannot_be(tmp_path: Path, blocker: str) -> None:
+    """A file where a folder of the new file's path must be, or a dangling link at its path: the new file
+    cannot be written, so the section it replaces is not deleted either."""
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": LEGACY_AGENT})
+    if blocker == "file":
+        (tmp_path / "flux").write_text("x\n")
+    else:
+        (tmp_path / "flux/migrated/prod").mkdir(parents=True)
+        (tmp_path / "flux/migrated/prod/manifests.yaml").symlink_to(tmp_path / "nowhere")
+    result = run(tmp_path, "--fix", "--unsafe-fixes")
+    assert "which the fix writes, exists" in result.stderr
+    assert "gitops:" in (tmp_path / ".gitlab/agents/prod/config.yaml").read_text()
+
+
+def test_a_project_id_cannot_write_yaml_into_the_new_file_and_its_decisions_head_it(tmp_path: Path) -> None:
+    agent = ('gitops:\n  manifest_projects:\n  - id: "acme/app.git\\ndata: injected"\n    default_namespace: apps\n'
+             '    dry_run_strategy: server\n')
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": agent})
+    run(tmp_path, "--fix", "--unsafe-fixes")
+    written = next((tmp_path / "flux/migrated/prod").glob("*.yaml")).read_text()
+    assert "\ndata: injected" not in written
+    assert "dry_run_strategy" in written and "targetNamespace: apps" in written  # the decisions, in its header
+    assert [d["kind"] for d in __import__("yaml").safe_load_all(written)] == ["GitRepository", "Kustomization"]
+
+
+KUSTOMIZE_PATCH_ORDER = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  patches:
+    - patch: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec: {replicas: 3}
+  patchesStrategicMerge:  # two replicas
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec: {replicas: 2}
+"""
+
+
+def test_strategic_merge_patches_go_before_the_patches_they_ran_before(tmp_path: Path) -> None:
+    """kustomize ran strategic-merge patches before `patches`: moved, they come first, and the build is
+    the same (three replicas, not two); the comment of the key that goes stays with its items."""
+    import yaml
+
+    write_tree(tmp_path, {"apps.yaml": KUSTOMIZE_PATCH_ORDER, **APPS})
+    run(tmp_path, "--fix", "--unsafe-fixes")
+    fixed = (tmp_path / "apps.yaml").read_text()
+    assert "patchesStrategicMerge" not in fixed and "  # two replicas\n    - patch: |\n        apiVersion" in fixed
+    patches = yaml.safe_load(fixed)["spec"]["patches"]
+    assert [yaml.safe_load(p["patch"])["spec"]["replicas"] for p in patches] == [2, 3]
+    if shutil.which("kubectl"):
+        (tmp_path / "apps/kustomization.yaml").write_text(yaml.safe_dump({
+            "resources": ["web.yaml", "settings.yaml"], "patches": patches}))
+        built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True,
+                               timeout=60)
+        assert "replicas: 3" in built.stdout, built.stderr
+
+
+@pytest.mark.parametrize(("spec", "moved"), [
+    ("  patchesStrategicMerge:\n    - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {hostNetwork: yes}}\n",
+     False),  # `yes`: a boolean here, a string to kustomize's YAML 1.2 reading of patch text
+    ("  targetNamespace: apps\n  patchesJson6902:\n    - target: {kind: Deployment, name: web, namespace: apps}\n"
+     "      patch:\n        - {op: add, path: /metadata/labels/x, value: y}\n", False),  # ran after the namespace
+    ("  patchesJson6902:\n    - target: {kind: Deployment, name: web}\n"
+     "      patch:\n        - {op: add, path: /metadata/labels/x, value: y}\n", True),
+])
+def test_patches_move_only_where_they_keep_their_meaning(tmp_path: Path, spec: str, moved: bool) -> None:
+    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n"
+          "  sourceRef: {kind: GitRepository, name: flux-system}\n" + spec)
+    write_tree(tmp_path, {"ks.yaml": ks, **APPS})
+    run(tmp_path, "--fix", "--unsafe-fixes")
+    assert ((tmp_path / "ks.yaml").read_text() != ks) is moved
+
+
+def test_an_empty_values_file_is_dropped_safely_and_a_bom_is_kept(tmp_path: Path) -> None:
+    hr = ("apiVersion: helm.toolkit.fluxcd.io/v2beta2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: apps\n"
+          "spec:\n  interval: 10m\n  chart:\n    spec:\n      chart: web\n      valuesFile: \"\"\n"
+          "      sourceRef: {kind: HelmRepository, name: charts}\n")
+    write_tree(tmp_path, {"hr.yaml": b"\xef\xbb\xbf" + hr.encode()})
+    run(tmp_path, "--fix")  # safe: an empty valuesFile was ignored
+    assert (tmp_path / "hr.yaml").read_bytes() == b"\xef\xbb\xbf" + hr.replace("/v2beta2", "/v2").replace(
+        '      valuesFile: ""\n', "").encode()
+
+
+def test_a_key_that_is_no_string_is_reported_not_a_crash(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": "gitops:\n  manifest_projects:\n  - id: acme/x\n  2: 3\n"})
+    result = run(tmp_path, "--format", "json")
+    assert "internal error" not in result.output
+    assert "unknown field '2' in gitops" in result.stdout

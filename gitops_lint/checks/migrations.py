@@ -56,9 +56,14 @@ class Moved:
     safe: bool
 
 
-def move_fields(doc, api_version: str) -> Moved | None:
+def move_fields(doc, api_version: str, json6902_in_place: bool = False) -> Moved | None:
     """The moves `doc` needs at `api_version` (its apiVersion included), or None when one cannot be
-    written as an edit of its text (flow style, anchors, tabs, a key not alone on its line)."""
+    written as an edit of its text (flow style, anchors, tabs, a key not alone on its line).
+
+    kustomize runs strategic-merge patches, then `patches`, then its namespace, prefix/suffix, label and
+    annotation transformers, then JSON 6902 patches. Moved into `patches`, strategic-merge patches go
+    first and keep their place; JSON 6902 patches move ahead of those transformers, which is the same
+    only where none of them applies: `json6902_in_place` says so (the caller knows the build)."""
     data = doc.data
     group = str(data.get("apiVersion", "")).split("/")[0]
     writer = TextEdits.of(doc)
@@ -79,6 +84,8 @@ def move_fields(doc, api_version: str) -> Moved | None:
             mapping = value_at(new, path)
             if not isinstance(mapping, dict) or key not in mapping:
                 continue
+            if key == "patchesJson6902" and not json6902_in_place and value_at(new, path + (key,)):
+                return None
             outcome = _ACTIONS[action](writer, new, path, key)
             if outcome is None:
                 return None
@@ -92,7 +99,7 @@ def verify(doc, moved: Moved) -> str | None:
     from gitops_lint.yaml.loader import load_text
 
     text = doc.file.text
-    edits = sorted(moved.edits)
+    edits = sorted(moved.edits, key=lambda edit: edit[:2])  # stable: inserts at one offset keep their order
     if any(a[1] > b[0] for a, b in zip(edits, edits[1:])):
         return None  # two moves edit the same text
     for start, end, new in reversed(edits):
@@ -148,7 +155,7 @@ def _into_patches(writer: TextEdits, new: dict, path: tuple, key: str) -> bool |
             return None
         if key == "patchesStrategicMerge":
             literal = writer.literal(where)
-            if literal is None or not _reads_as(literal[1], item):
+            if literal is None or not _reads_as(literal[1], item, yaml12=True):
                 return None
             old_items[index] = {"patch": literal[1]}
             items.append((lead, "patch: " + literal[0]))
@@ -164,23 +171,31 @@ def _into_patches(writer: TextEdits, new: dict, path: tuple, key: str) -> bool |
             old_items[index] = {**item, "patch": literal[1]}
             items.append((lead, body))
     existing = mapping.get("patches")
+    first = key == "patchesStrategicMerge"  # strategic merge patches ran before `patches`; JSON 6902 after
     if existing is None:
-        # The first old key becomes `patches` in place; a second one then appends to it.
+        # The first old key becomes `patches` in place; a second one then joins it.
         if not writer.rename_list(path, key, "patches", items):
             return None
         mapping["patches"] = old_items
         return False
-    if not isinstance(existing, list) or not writer.append_items(path + ("patches",), items):
+    comment = writer.key_comment(path, key)  # the old key's line goes: its comment goes with the items
+    if comment is not None:
+        items[0] = ([comment, *items[0][0]], items[0][1])
+    if not isinstance(existing, list) or not writer.add_items(path + ("patches",), items, first=first):
         return None
     if not writer.delete_entry(path, key):
         return None
-    existing.extend(old_items)
+    existing[0:0] = old_items if first else []
+    if not first:
+        existing.extend(old_items)
     return False
 
 
 def _into_values_files(writer: TextEdits, new: dict, path: tuple, key: str) -> bool | None:
     """`valuesFile: x` is merged before the `valuesFiles` items: it becomes their first."""
     mapping = value_at(new, path)
+    if mapping[key] in ("", None):
+        return _drop(writer, new, path, key)  # an empty valuesFile was ignored: nothing to carry over
     value = mapping.pop(key)
     if not isinstance(value, str):
         return None
@@ -205,13 +220,23 @@ _ACTIONS: dict[str, Callable[[TextEdits, dict, tuple, str], bool | None]] = {
     "drop": _drop, "patches": _into_patches, "valuesFiles": _into_values_files}
 
 
-def _reads_as(text: str, value: Any) -> bool:
+def _reads_as(text: str, value: Any, yaml12: bool = False) -> bool:
     """Whether a patch's text, parsed on its own as Flux parses it, is the value it was in the file (an
-    alias to an anchor elsewhere, say, is not)."""
+    alias to an anchor elsewhere, say, is not). kustomize reads strategic-merge patch text as YAML 1.2
+    (`yes` is a string there, a boolean where the object was written): `yaml12` checks that reading too."""
     from gitops_lint.yaml.loader import load_text
 
     parsed = load_text(text)
-    return not parsed.problems and len(parsed.documents) == 1 and parsed.documents[0].data == value
+    if parsed.problems or len(parsed.documents) != 1 or parsed.documents[0].data != value:
+        return False
+    if yaml12:
+        from ruamel.yaml import YAML, YAMLError
+
+        try:
+            return YAML(typ="safe", pure=True).load(text) == value
+        except YAMLError:
+            return False
+    return True
 
 
 def _expand(data: Any, pattern: tuple) -> list[tuple]:

@@ -290,10 +290,45 @@ def _migration_fix(ctx: Context, obj, release: str, storage: str | None):
     before = _own_problems(ctx, obj)
     if not _new_problems(validator.violations({**obj.doc.data, "apiVersion": target}), before):
         return scalar_fix(obj.doc, obj.locate(("apiVersion",)), target)
-    moved = move_fields(obj.doc, target)
+    moved = move_fields(obj.doc, target, json6902_in_place=_no_transformers_before_json6902(ctx, obj))
     if moved is None or _new_problems(validator.violations(moved.data), before):
         return None
     return as_fix(obj.doc, moved)
+
+
+#: kustomize transformers that run after `patches` and before JSON 6902 patches, and the kustomization keys
+#: (Flux's spec or the path's kustomization file) that set them up.
+_BETWEEN_PATCHES = ("targetNamespace", "namespace", "namePrefix", "nameSuffix", "commonMetadata", "commonLabels",
+                    "labels", "commonAnnotations", "components", "transformers")
+
+
+def _no_transformers_before_json6902(ctx: Context, obj) -> bool:
+    """Whether a Flux Kustomization's JSON 6902 patches would do the same as `patches`: none of the
+    transformers between the two runs in its build (a HelmRelease's post-renderer has none of them)."""
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    if obj.kind != "Kustomization":
+        return True
+    spec = obj.doc.data.get("spec")
+    if not isinstance(spec, dict) or any(spec.get(key) for key in _BETWEEN_PATCHES):
+        return False
+    view = ctx.view
+    if view.active:
+        folders = {a.folder for a in view.applied if a.kustomization.origin is obj}
+    else:  # no entry point: the path read in this repository, where it exists here
+        from gitops_lint.view.kustomize import join_path
+
+        folder = join_path(ctx.settings.source_root, str(spec.get("path") or "./").strip(), clamp=True,
+                           floor=ctx.settings.source_root) or ""
+        here = any(f.rel.startswith(folder + "/") for f in ctx.files) if folder else bool(ctx.files)
+        folders = {folder} if here else set()
+    if not folders or None in folders:
+        return False  # where the path leads is not known: no telling what its kustomization does
+    for kustomize in ctx.model.of_type(KustomizeFile):
+        if kustomize.path.rpartition("/")[0] in folders and isinstance(kustomize.doc.data, dict) and any(
+                kustomize.doc.data.get(key) for key in _BETWEEN_PATCHES):
+            return False
+    return True
 
 
 def _own_problems(ctx: Context, obj) -> set[tuple]:

@@ -97,6 +97,8 @@ class MigrationResult:
     #: Agent configs (relative paths) whose whole `gitops` section the documents replace: the compiled
     #: config leaves it out, and the removed-section finding (AGT003) on them is resolved by the migration.
     replaced: frozenset[str] = frozenset()
+    #: Output path -> the report items of the manifest project it migrates.
+    decisions: dict[str, list[dict]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- doublestar v2 globs
@@ -469,6 +471,7 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
                      rels: list[str], used_paths: set[str], origin: tuple[str, int], *, gitlab_url: str,
                      source: str, config_project: str | None) -> None:
     where = f"gitops.manifest_projects[{index}]"
+    first_item = len(result.report)
     path, local, label, id_problem = _project_path(entry, config_project)
     report = _Report(result, agent, label or f"#{index}")
     unknown = entry.unknown
@@ -508,6 +511,7 @@ def _migrate_project(result: MigrationResult, agent: str, project_dir: str, inde
     note = f"migrated from {where} of the GitLab agent `{agent}`, project {path}; review the migration report"
     result.documents[f"{prefix}{base}.yaml"] = [GeneratedDocument(*origin, note, src),
                                                 GeneratedDocument(*origin, note, ks)]
+    result.decisions[f"{prefix}{base}.yaml"] = result.report[first_item:]
 
 
 def _project_path(entry: _Project, config_project: str | None) -> tuple[str, bool, str | None, str | None]:
@@ -739,18 +743,21 @@ def fix_gitops_sections(ctx, findings: list) -> None:
         if edits is None or not edits.delete_entry((), "gitops"):
             continue
         name = agent.agent_name or "agent"
+        theirs = {rel for rel, docs in migration.documents.items() if any(d.source == agent.path for d in docs)}
+        placed = {id(item) for rel in theirs for item in migration.decisions.get(rel, ())}
+        # What the migration says about the section as a whole (an entry that is no mapping, say) goes into
+        # every file; its note that these files replace the section is what the fix does, not a decision.
+        general = [item for item in migration.report if item["agent"] == name and id(item) not in placed
+                   and item["field"] != "gitops"]
         created = []
-        for rel, docs in migration.documents.items():
-            if not any(d.source == agent.path for d in docs):
-                continue
-            decisions = [item for item in migration.report if item["agent"] == name and item["project"]
-                         and any(f"project {item['project']};" in d.note + ";" for d in docs)]
+        for rel in sorted(theirs):
+            decisions = [*general, *migration.decisions.get(rel, ())]
             head = [f"# Written by `gitops-lint check --fix --unsafe-fixes` in place of the `gitops` section of "
-                    f"{agent.path}."]
+                    f"{_one_line(agent.path)}."]
             if decisions:
                 head += ["# Review before merging:", *(f"# - {_decision(item)}" for item in decisions)]
-            body = "---\n".join(f"# {d.note.removesuffix('; review the migration report')}\n" + dump(d.data)
-                                for d in docs)
+            body = "---\n".join(f"# {_one_line(d.note.removesuffix('; review the migration report'))}\n"
+                                + dump(d.data) for d in migration.documents[rel])
             created.append((rel, "\n".join(head) + "\n" + body))
         if created:
             start, end, _ = edits.edits[0]
@@ -763,4 +770,10 @@ def _decision(item: dict) -> str:
     from gitops_lint.diagnostics import show_value
 
     shown = f" = {show_value(item['value'])}" if item.get("value") is not None else ""
-    return " ".join(f"{item['field']}{shown}: {item['message']}".split())
+    return _one_line(f"{item['field']}{shown}: {item['message']}")
+
+
+def _one_line(text: str) -> str:
+    """`text` fit for one comment line: every run of white space, line breaks included, one space (a
+    project id holding a line break must not write YAML of its own into the file)."""
+    return " ".join(str(text).split())

@@ -31,7 +31,7 @@ def position(starts: list[int], offset: int) -> tuple[int, int]:
 
 def region(text: str, edits: list[tuple[int, int, str]]) -> tuple[Span, str, str]:
     """One replacement covering every edit (start, end, new text), the text between them kept."""
-    edits = sorted(edits)
+    edits = sorted(edits, key=lambda edit: edit[:2])  # stable: inserts at one offset keep their order
     start, end = edits[0][0], max(e for _, e, _ in edits)
     parts, at = [], start
     for a, b, new in edits:
@@ -53,7 +53,8 @@ class TextEdits:
         self.doc, self.text, self.starts = doc, text, starts
         self.lines = text.splitlines(keepends=True)
         self.edits: list[tuple[int, int, str]] = []
-        #: Lists this writer made by renaming a key: path -> (index of the edit, dash column).
+        #: Lists this writer made by renaming a key: path -> (index of the edit, dash column, length of the
+        #: key's line in the edit's text).
         self.renamed: dict[tuple, tuple[int, int]] = {}
 
     @classmethod
@@ -185,7 +186,13 @@ class TextEdits:
             return None
         first = entry[0].line - tree.span[0]
         last = end[0] - tree.span[0]
-        return "\n".join(lines[:first] + [f"{key}: {text}"] + lines[last + 1 :])
+        value_line = (entry[1][0] if isinstance(entry[1], tuple) else entry[1].span[0]) - tree.span[0]
+        # Comment lines between the key and its value: kept, above the key (the value becomes one block).
+        between = [line.strip() for line in lines[first + 1 : value_line] if line.strip().startswith("#")]
+        rest = self._line(entry[0].line)[entry[0].end_column - 1 :]
+        comment = rest[rest.index("#") - 1 :] if "#" in rest and rest.lstrip(" :").startswith("#") else ""
+        return "\n".join(lines[:first] + between + [f"{key}: {text.replace(chr(10), comment + chr(10), 1)}"]
+                         + lines[last + 1 :])
 
     def _dash_column(self, sequence: SeqPos, index: int) -> int | None:
         """The column of item `index`'s dash, when the item starts on its dash's line (`- key: ...`)."""
@@ -224,27 +231,53 @@ class TextEdits:
         end = self._entry_end(*entry)
         if dash is None or end is None:
             return False
-        self.renamed[path + (new_key,)] = (len(self.edits), dash)
+        rest = self._line(entry[0].line)[entry[0].end_column - 1 :]  # `:` and maybe a comment
+        head = f"{new_key}{rest.rstrip()}" if rest.lstrip().startswith(":") and "#" in rest else f"{new_key}:"
+        self.renamed[path + (new_key,)] = (len(self.edits), dash, len(head) + 1)
         self.edits.append((self._at(entry[0].line, entry[0].column), self._at(*end),
-                           f"{new_key}:\n" + "\n".join(_item(dash, *item) for item in items)))
+                           f"{head}\n" + "\n".join(_item(dash, *item) for item in items)))
         return True
 
-    def append_items(self, path: tuple, items: list[tuple[list[str], str]]) -> bool:
+    def key_comment(self, path: tuple, key: str) -> str | None:
+        """The comment after `key:` on its line, if any (`patchesJson6902:  # ops` -> `# ops`)."""
+        entry = self._entry(path, key)
+        if entry is None:
+            return None
+        rest = self._line(entry[0].line)[entry[0].end_column - 1 :].lstrip(" :")
+        return rest.rstrip() if rest.startswith("#") else None
+
+    def add_items(self, path: tuple, items: list[tuple[list[str], str]], *, first: bool = False) -> bool:
+        """`items` at the start (`first`) or the end of the block list at `path` (one this writer made
+        by renaming too)."""
+        texts = [_item(dash, *item) for item in items] if (dash := self._list_dash(path)) is not None else None
+        if texts is None:
+            return False
         if path in self.renamed:
-            index, dash = self.renamed[path]
+            index, _, head = self.renamed[path]
             start, end, text = self.edits[index]
-            self.edits[index] = (start, end, text + "".join("\n" + _item(dash, *item) for item in items))
+            text = text[:head] + "\n".join(texts) + "\n" + text[head:] if first else text + "".join(
+                "\n" + t for t in texts)
+            self.edits[index] = (start, end, text)
             return True
-        tree, _, found = walk(self.doc.pos, path)
-        if not found or not isinstance(tree, SeqPos) or not len(tree):
-            return False
-        dash = self._dash_column(tree, 0)
-        if dash is None:
-            return False
+        tree, _, _ = walk(self.doc.pos, path)
+        if first:
+            item = tree._item(0)
+            at = self.starts[(item[0] if isinstance(item, tuple) else item.span[0]) - 1]
+            self.edits.append((at, at, "".join(t + "\n" for t in texts)))
+            return True
         at = self._after_line(self._content_end(tree)[0])
         prefix = "" if self.text[:at].endswith("\n") else "\n"
-        self.edits.append((at, at, prefix + "".join(_item(dash, *item) + "\n" for item in items)))
+        self.edits.append((at, at, prefix + "".join(t + "\n" for t in texts)))
         return True
+
+    def _list_dash(self, path: tuple) -> int | None:
+        """The dash column of the non-empty block list at `path`, or of the list this writer renamed there."""
+        if path in self.renamed:
+            return self.renamed[path][1]
+        tree, _, found = walk(self.doc.pos, path)
+        if not found or not isinstance(tree, SeqPos) or not len(tree):
+            return None
+        return self._dash_column(tree, 0)
 
     def prepend_item(self, path: tuple, text: str) -> bool:
         tree, _, found = walk(self.doc.pos, path)
