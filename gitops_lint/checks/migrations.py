@@ -185,8 +185,9 @@ def _into_patches(writer: TextEdits, new: dict, path: tuple, key: str) -> bool |
         return None
     if not writer.delete_entry(path, key):
         return None
-    existing[0:0] = old_items if first else []
-    if not first:
+    if first:
+        existing[0:0] = old_items
+    else:
         existing.extend(old_items)
     return False
 

@@ -290,7 +290,10 @@ def _migration_fix(ctx: Context, obj, release: str, storage: str | None):
     before = _own_problems(ctx, obj)
     if not _new_problems(validator.violations({**obj.doc.data, "apiVersion": target}), before):
         return scalar_fix(obj.doc, obj.locate(("apiVersion",)), target)
-    moved = move_fields(obj.doc, target, json6902_in_place=_no_transformers_before_json6902(ctx, obj))
+    spec = obj.doc.data.get("spec")
+    json6902 = isinstance(spec, dict) and bool(spec.get("patchesJson6902"))  # the build is looked at only then
+    moved = move_fields(obj.doc, target,
+                        json6902_in_place=not json6902 or _no_transformers_before_json6902(ctx, obj))
     if moved is None or _new_problems(validator.violations(moved.data), before):
         return None
     return as_fix(obj.doc, moved)

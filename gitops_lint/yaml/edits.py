@@ -189,10 +189,10 @@ class TextEdits:
         value_line = (entry[1][0] if isinstance(entry[1], tuple) else entry[1].span[0]) - tree.span[0]
         # Comment lines between the key and its value: kept, above the key (the value becomes one block).
         between = [line.strip() for line in lines[first + 1 : value_line] if line.strip().startswith("#")]
-        rest = self._line(entry[0].line)[entry[0].end_column - 1 :]
-        comment = rest[rest.index("#") - 1 :] if "#" in rest and rest.lstrip(" :").startswith("#") else ""
-        return "\n".join(lines[:first] + between + [f"{key}: {text.replace(chr(10), comment + chr(10), 1)}"]
-                         + lines[last + 1 :])
+        comment = self.key_comment(path, key)
+        # The key's own comment stays on its line: after the value's first line (`patch: |  # ...`).
+        value = text.replace("\n", f"  {comment}\n", 1) if comment else text
+        return "\n".join(lines[:first] + between + [f"{key}: {value}"] + lines[last + 1 :])
 
     def _dash_column(self, sequence: SeqPos, index: int) -> int | None:
         """The column of item `index`'s dash, when the item starts on its dash's line (`- key: ...`)."""
