@@ -382,13 +382,11 @@ LOCAL_SOURCES = frozenset({("GitRepository", "flux-system")})
 
 def resolve_paths(model: Model, index: "FileIndex", source_root: str = "",
                   compiled_folders: Iterable[str] = (), view: Any = None) -> list[PathResolution]:
-    from gitops_lint.model.flux.kustomize import Kustomization
-
     if view is not None and view.active:
         return _view_paths(view)
     out = []
     patches = model.patch_files
-    for ks in model.of_type(Kustomization):
+    for ks in model.of_type("Kustomization"):
         if archived(ks.path) or ks.path in patches:
             continue
         raw = ks.spec.path if isinstance(ks.spec.path, str) else "./"

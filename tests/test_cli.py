@@ -56,12 +56,15 @@ def test_version_imports_nothing_heavy() -> None:
     assert out.stdout.strip() == "[]"
 
 
+_HEAVY = ("pydantic", "jsonschema", "networkx", "ruamel.yaml", "fastjsonschema", "gitops_lint.model.agent",
+          *(f"gitops_lint.model.flux.{group}" for group in ("source", "kustomize", "helm", "notification", "image")))
+
+
 def _modules_after(args: list[str], cwd: Path) -> list[str]:
     """The heavy modules a `gitops-lint` command run in a fresh interpreter imported."""
     code = ("import sys\nfrom click.testing import CliRunner\nfrom gitops_lint.cli import main\n"
             f"result = CliRunner().invoke(main, {args!r})\nassert result.exit_code in (0, 1), result.output\n"
-            "print(sorted(m for m in ('pydantic', 'jsonschema', 'networkx', 'ruamel.yaml', 'fastjsonschema') "
-            "if m in sys.modules))")
+            f"print(sorted(m for m in {_HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=cwd)
     return json.loads(out.stdout.strip().replace("'", '"'))
 
@@ -72,8 +75,21 @@ def test_a_one_file_check_imports_only_what_it_needs(tmp_path: Path) -> None:
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n")
     cache = str(tmp_path / "cache")
     first = _modules_after(["check", "--isolated", "--cache-dir", cache, "cm.yaml"], tmp_path)
-    assert "jsonschema" not in first and "networkx" not in first and "fastjsonschema" not in first, first
+    assert first == ["pydantic"], first
     assert _modules_after(["check", "--isolated", "--cache-dir", cache, "cm.yaml"], tmp_path) == []
+
+
+def test_a_check_of_a_valid_source_builds_only_its_model(tmp_path: Path) -> None:
+    """A valid GitRepository: its own model class only (none of HelmRelease, Kustomization, the agent
+    config), and no jsonschema, which is imported only to explain an invalid object."""
+    (tmp_path / "repo.yaml").write_text(
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: app\n"
+        "  namespace: flux-system\nspec:\n  interval: 10m\n  url: https://gitlab.com/acme/app.git\n"
+        "  ref:\n    branch: main\n")
+    imported = _modules_after(["check", "--isolated", "--no-cache", "repo.yaml"], tmp_path)
+    assert imported == ["gitops_lint.model.flux.source", "pydantic"], imported
+    (tmp_path / "repo.yaml").write_text((tmp_path / "repo.yaml").read_text().replace("10m", "10 m"))
+    assert "jsonschema" in _modules_after(["check", "--isolated", "--no-cache", "repo.yaml"], tmp_path)
 
 
 def test_examples_text_golden() -> None:

@@ -295,11 +295,19 @@ def test_removed_fields_of_old_api_versions_are_modelled():
 
 
 def test_flux_kinds():
+    import importlib
+
+    from gitops_lint.model import MODELLED_KINDS, model_class
+
     assert len(FLUX_KINDS) == 14
-    handled = [pair for cls in FLUX_KINDS for pair in cls.handles]
-    assert len(set(handled)) == 14
     assert all(issubclass(cls, KubernetesObject) for cls in FLUX_KINDS)
-    assert ("notification.toolkit.fluxcd.io", "Receiver") in handled
+    for (group, kind), module in MODELLED_KINDS.items():
+        cls = model_class(group, kind)
+        # the class is named after the kind, in the module of its API group
+        assert cls.__name__ == kind and cls.__module__ == module
+        assert getattr(importlib.import_module(module), "GROUP", "") == group
+    assert model_class("notification.toolkit.fluxcd.io", "Receiver").__name__ == "Receiver"
+    assert model_class("example.com", "Receiver") is None
     for cls in FLUX_KINDS:
         # A spec is always there to read, even when the document has none.
         assert cls.model_validate({}).spec is not None

@@ -176,3 +176,112 @@ def test_compiled_fast_path_agrees_with_jsonschema() -> None:
     # Validating never changes the object (fastjsonschema would fill in defaults such as spec.timeout).
     assert good["spec"] == {"interval": "10m", "url": "https://gitlab.com/a/b.git"}
     assert validator.violations(bad) == before and len(before) == 2
+
+
+def _schemas_to_compare() -> list[tuple[str, dict]]:
+    """Every Flux schema of the newest release, and the agent config's."""
+    from gitops_lint.schema_index import agent_config_schema, flux_index, flux_schema, newest_flux_release
+
+    release = newest_flux_release()
+    found = []
+    for key, entry in sorted(flux_index(release).items()):
+        group, kind = key.split("/")
+        for version, facts in sorted(entry["versions"].items()):
+            schema = flux_schema(release, group, kind, version) if facts.get("served") else None
+            if schema is not None:
+                found.append((f"{kind}-{version}", schema))
+    return [*found, ("agent-config", agent_config_schema())]
+
+
+_STRINGS = ["", "main", "10m", "10 m", "1h30m", "https://gitlab.com/a/b.git", "git@gitlab.com:a/b.git", "${VAR}",
+            "x" * 300, "a-b", "Ab", "v1", "flux-system"]
+_SCALARS = [*_STRINGS, 0, 1, -1, 1.0, 1.5, 2**40, True, False, None]
+_TYPED = {"string": _STRINGS, "integer": [0, 1, -1, 1.0, 65535, 2**40], "number": [0, 1.5, -2],
+          "boolean": [True, False]}
+
+
+def _instance(schema, draw, depth: int = 0):
+    """A value shaped by `schema`, mostly right and sometimes wrong, chosen by hypothesis's `draw`."""
+    from hypothesis import strategies as st
+
+    if not isinstance(schema, dict) or depth > 6 or draw(st.integers(0, 14)) == 0:
+        return draw(st.sampled_from([*_SCALARS, {}, [], {"x": 1}, ["a"]]))
+    if schema.get("enum") and draw(st.integers(0, 3)):
+        return draw(st.sampled_from(schema["enum"]))
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        keys = set(schema.get("required") or ()) if draw(st.integers(0, 5)) else set()
+        if properties:
+            keys |= set(draw(st.lists(st.sampled_from(sorted(properties)), max_size=4, unique=True)))
+        out = {key: _instance(properties.get(key), draw, depth + 1) for key in sorted(keys)}
+        if draw(st.integers(0, 4)) == 0:  # a key the schema may not know, or the one additionalProperties types
+            extra = schema.get("additionalProperties")
+            out[draw(st.sampled_from(["extra", "name"]))] = _instance(extra if isinstance(extra, dict) else {},
+                                                                      draw, depth + 1)
+        return out
+    if kind == "array":
+        return [_instance(schema.get("items"), draw, depth + 1) for _ in range(draw(st.integers(0, 3)))]
+    return draw(st.sampled_from(_TYPED.get(kind, _SCALARS) if isinstance(kind, str) else _SCALARS))
+
+
+def _subschemas(schema, found: list) -> list:
+    """`schema` and every schema below it, through properties, items and additionalProperties."""
+    if isinstance(schema, dict):
+        found.append(schema)
+        for sub in (schema.get("properties") or {}).values():
+            _subschemas(sub, found)
+        for key in ("items", "additionalProperties"):
+            _subschemas(schema.get(key), found)
+    return found
+
+
+@pytest.mark.parametrize("name,schema", _schemas_to_compare(), ids=lambda v: v if isinstance(v, str) else "")
+def test_plainly_valid_agrees_with_jsonschema(name: str, schema: dict) -> None:
+    """What lets a small check skip jsonschema must judge as jsonschema does: never valid where it is not,
+    and valid wherever jsonschema is, unless the schema has a keyword it leaves to jsonschema."""
+    import jsonschema
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from gitops_lint.schema import plainly_valid
+
+    deferred = ('"oneOf"', '"anyOf"', '"allOf"', '"not"', '"if"', '"$ref"', '"propertyNames"', '"patternProperties"')
+    nodes = _subschemas(schema, [])
+    seen = {"valid": 0, "invalid": 0}
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.data())
+    def agree(data) -> None:
+        node = data.draw(st.sampled_from(nodes))
+        instance = _instance(node, data.draw)
+        expected = jsonschema.Draft202012Validator(node).is_valid(instance)
+        seen["valid" if expected else "invalid"] += 1
+        got = plainly_valid(node, instance)
+        assert not got or expected, instance
+        if not any(key in json_text(node) for key in deferred):
+            assert got == expected, instance
+
+    agree()
+    assert seen["invalid"] and seen["valid"] > seen["invalid"] / 4, seen
+
+
+def json_text(schema: dict) -> str:
+    import json
+
+    return json.dumps(schema)
+
+
+def test_plainly_valid_on_the_json_schema_corner_cases() -> None:
+    from gitops_lint.schema import plainly_valid
+
+    assert plainly_valid({"type": "integer"}, 3) and plainly_valid({"type": "integer"}, 3.0)
+    assert not plainly_valid({"type": "integer"}, True) and not plainly_valid({"type": "number"}, False)
+    assert not plainly_valid({"enum": [1]}, True) and plainly_valid({"enum": [1]}, 1.0)
+    assert not plainly_valid({"const": False}, 0)
+    assert plainly_valid({"pattern": "b"}, "abc") and plainly_valid({"pattern": "^x"}, 5)
+    assert plainly_valid({"maxLength": 1}, ["a", "b"]) and not plainly_valid({"maxItems": 1}, ["a", "b"])
+    assert plainly_valid({"properties": {"a": False}}, {"b": 1}) and not plainly_valid({"properties": {"a": False}},
+                                                                                         {"a": 1})
+    assert not plainly_valid({"additionalProperties": False, "properties": {"a": {}}}, {"a": 1, "b": 2})
+    assert not plainly_valid({"oneOf": [{}]}, 1)  # unknown to it: left to jsonschema

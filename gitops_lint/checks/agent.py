@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlsplit
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding, Severity, show_value
-from gitops_lint.model.agent import AgentConfig
 from gitops_lint.model.kubernetes import KubernetesObject
+
+if TYPE_CHECKING:
+    from gitops_lint.model.agent import AgentConfig
+
 
 #: The agent's own test (Go regexp.MatchString: unanchored, anywhere in the string).
 PROXY_PATH_RE = re.compile(r"/api/v1/namespaces/([^/]+)/services/([^/]+)/proxy")
@@ -34,7 +37,7 @@ def legacy_gitops(ctx: Context) -> Iterator[Finding]:
     if version is not None and version < GITOPS_DEPRECATED:
         return
     removed = version is None or version >= GITOPS_REMOVED
-    for agent in ctx.model.of_type(AgentConfig):
+    for agent in ctx.model.of_type("AgentConfig"):
         data = agent.doc.data
         if data.get("gitops") is None:
             continue  # absent, or null: unset for GitLab
@@ -73,7 +76,7 @@ def _a_value(value: object) -> str:
 
 
 def inventory_adopt_all(ctx: Context) -> Iterator[Finding]:
-    for agent in ctx.model.of_type(AgentConfig):
+    for agent in ctx.model.of_type("AgentConfig"):
         for index, project in enumerate(agent.gitops.manifest_projects if agent.gitops else ()):
             if project.inventory_policy == "adopt_all":
                 yield at(agent, ("gitops", "manifest_projects", index, "inventory_policy"), (
@@ -83,7 +86,7 @@ def inventory_adopt_all(ctx: Context) -> Iterator[Finding]:
 
 
 def manifest_prune_disabled(ctx: Context) -> Iterator[Finding]:
-    for agent in ctx.model.of_type(AgentConfig):
+    for agent in ctx.model.of_type("AgentConfig"):
         for index, project in enumerate(agent.gitops.manifest_projects if agent.gitops else ()):
             if project.prune is False:
                 yield at(agent, ("gitops", "manifest_projects", index, "prune"), (
@@ -100,7 +103,7 @@ def _receiver_services(ctx: Context) -> set[tuple[str, str]]:
 
 
 def _webhook_urls(ctx: Context) -> Iterator[tuple[AgentConfig, str]]:
-    for agent in ctx.model.of_type(AgentConfig):
+    for agent in ctx.model.of_type("AgentConfig"):
         url = agent.flux.webhook_receiver_url if agent.flux else None
         if url:
             yield agent, url.strip()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlsplit
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding
-from gitops_lint.model.agent import AgentConfig
-from gitops_lint.model.flux.kustomize import Kustomization
-from gitops_lint.model.flux.notification import Receiver
-from gitops_lint.model import gitlab
-from gitops_lint.model.flux.source import GitRepository
+from gitops_lint.model import gitlab, is_kind
 from gitops_lint.model.gitlab import agent_object_name, project_path, url_host
+
+if TYPE_CHECKING:
+    from gitops_lint.model.flux.source import GitRepository
+
 
 def gitlab_hosts(ctx: Context) -> set[str]:
     """Host names of the GitLab instance the agents belong to (`model.gitlab.gitlab_hosts`)."""
@@ -26,7 +26,7 @@ def agent_watches(ctx: Context, *, configured_only: bool = True) -> list:
 
 def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:
     """Advice (info): `prune: false`, often deliberate (CRDs, the CNI, storage, Flux itself), sometimes an oversight."""
-    for ks in ctx.model.of_type(Kustomization):
+    for ks in ctx.model.of_type("Kustomization"):
         if ks.spec.prune is False:
             yield at(ks, ("spec", "prune"), (
                 "prune: false: objects removed from Git (or left when this Kustomization is deleted) stay in the "
@@ -41,10 +41,10 @@ def receiver_name_collision(ctx: Context) -> Iterator[Finding]:
     if not hosts:
         return
     agent_names: dict[tuple[str | None, str], GitRepository] = {}
-    for repo in ctx.model.of_type(GitRepository):
+    for repo in ctx.model.of_type("GitRepository"):
         if repo.name and url_host(repo.spec.url) in hosts:
             agent_names[(repo.namespace, agent_object_name(repo.name, 63))] = repo
-    for receiver in ctx.model.of_type(Receiver):
+    for receiver in ctx.model.of_type("Receiver"):
         repo = agent_names.get((receiver.namespace, receiver.name or ""))
         annotations = receiver.metadata.annotations or {}
         if repo is None or annotations.get("app.kubernetes.io/managed-by") == "gitlab":
@@ -57,9 +57,9 @@ def receiver_name_collision(ctx: Context) -> Iterator[Finding]:
 def prefer_oci_source(ctx: Context) -> Iterator[Finding]:
     """Advice (opt-in): deploy from OCI artifacts rather than Git."""
     used = {(ks.spec.sourceRef.namespace or ks.namespace, ks.spec.sourceRef.name)
-            for ks in ctx.model.of_type(Kustomization)
+            for ks in ctx.model.of_type("Kustomization")
             if ks.spec.sourceRef is not None and (ks.spec.sourceRef.kind or "GitRepository") == "GitRepository"}
-    for repo in ctx.model.of_type(GitRepository):
+    for repo in ctx.model.of_type("GitRepository"):
         if (repo.namespace, repo.name) in used:
             yield at(repo, ("kind",), (
                 "Kustomizations deploy from this GitRepository: an OCIRepository with an artifact pushed by CI "
@@ -79,7 +79,7 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
     """The Secret a GitRepository authenticates with lacks the keys its URL scheme needs (domain reference §B.4)."""
     graph = ctx.graph
     for ref in graph.references:
-        if not isinstance(ref.source, GitRepository) or ref.spec.relation != "secretRef" or not ref.targets:
+        if not is_kind(ref.source, "GitRepository") or ref.spec.relation != "secretRef" or not ref.targets:
             continue
         url = ref.source.spec.url or ""
         if "${" in url:
@@ -112,9 +112,8 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
 
 def gitlab_provider(ctx: Context) -> Iterator[Finding]:
     """A Provider posting to GitLab (commit status, MR comments) without a token or without a project address."""
-    from gitops_lint.model.flux.notification import Provider
 
-    for provider in ctx.model.of_type(Provider):
+    for provider in ctx.model.of_type("Provider"):
         kind = provider.spec.type
         if kind not in ("gitlab", "gitlabmergerequestcomment"):
             continue
@@ -197,7 +196,7 @@ def agent_flux_components(ctx: Context) -> Iterator[Finding]:
     missing = [c for c in AGENT_NEEDS if c not in components]
     if not missing:
         return
-    for agent in ctx.model.of_type(AgentConfig):
+    for agent in ctx.model.of_type("AgentConfig"):
         if agent.flux is None:
             continue
         yield at(agent, ("flux",), (

@@ -9,10 +9,7 @@ from gitops_lint.checks import Context, at
 from gitops_lint.checks.flux import gitlab_hosts
 from gitops_lint.diagnostics import Finding
 from gitops_lint.durations import DurationError, format_go_duration, parse_flux_duration
-from gitops_lint.model.flux.helm import HelmRelease
-from gitops_lint.model.flux.kustomize import Kustomization
-from gitops_lint.model.flux.notification import Receiver
-from gitops_lint.model.flux.source import GitRepository, OCIRepository
+from gitops_lint.model import is_kind
 from gitops_lint.model.kubernetes import KubernetesObject
 
 
@@ -45,7 +42,7 @@ def _on_gitlab(ctx: Context, url: str | None) -> bool:
 
 def source_interval_too_short(ctx: Context, min_interval: str = "1m") -> Iterator[Finding]:
     minimum = _option(min_interval, "min_interval")
-    for source in (*ctx.model.of_type(GitRepository), *ctx.model.of_type(OCIRepository)):
+    for source in (*ctx.model.of_type("GitRepository"), *ctx.model.of_type("OCIRepository")):
         interval = _ns(source.spec.interval)
         if interval is None or interval >= minimum or not _on_gitlab(ctx, source.spec.url):
             continue
@@ -60,7 +57,7 @@ def _covered_by_receiver(ctx: Context) -> set[int]:
     covered: set[int] = set()
     graph = ctx.graph
     for ref in graph.references:
-        if isinstance(ref.source, Receiver) and ref.spec.relation == "resources":
+        if is_kind(ref.source, "Receiver") and ref.spec.relation == "resources":
             covered.update(id(t) for t in ref.targets)  # wildcards are resolved by the graph too
     return covered
 
@@ -68,8 +65,8 @@ def _covered_by_receiver(ctx: Context) -> set[int]:
 def interval_too_long(ctx: Context, max_interval: str = "24h") -> Iterator[Finding]:
     maximum = _option(max_interval, "max_interval")
     covered = _covered_by_receiver(ctx)
-    objects: list[KubernetesObject] = [*ctx.model.of_type(GitRepository), *ctx.model.of_type(OCIRepository),
-                                       *ctx.model.of_type(Kustomization), *ctx.model.of_type(HelmRelease)]
+    objects: list[KubernetesObject] = [*ctx.model.of_type("GitRepository"), *ctx.model.of_type("OCIRepository"),
+                                       *ctx.model.of_type("Kustomization"), *ctx.model.of_type("HelmRelease")]
     for obj in objects:
         interval = _ns(obj.spec.interval)
         if interval is None or interval <= maximum:
@@ -89,7 +86,7 @@ def timeout_exceeds_interval(ctx: Context) -> Iterator[Finding]:
     interval after the current one ends, so a long timeout (common for slow
     Helm installs and health checks) delays nothing and queues nothing.
     """
-    for ks in ctx.model.of_type(Kustomization):
+    for ks in ctx.model.of_type("Kustomization"):
         interval = _ns(ks.spec.interval)
         retry = _ns(ks.spec.retryInterval)
         if interval is None or retry is None or retry <= interval:

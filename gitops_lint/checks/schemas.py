@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Iterator
 from gitops_lint.checks import Context, at
 from gitops_lint.checks.loading import scalar_fix
 from gitops_lint.diagnostics import Finding
-from gitops_lint.model.agent import AgentConfig
 from gitops_lint.schema_index import newest_flux_release
 from gitops_lint.model.kubernetes import KubernetesObject
 
@@ -354,7 +353,7 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
     from gitops_lint.checks.agent import gitlab_version
     from gitops_lint.schema_index import agent_config_schema as load_schema
 
-    agents = list(ctx.model.of_type(AgentConfig))
+    agents = list(ctx.model.of_type("AgentConfig"))
     if not agents:
         return  # nothing to validate: no schema read, no validator built
     schema = load_schema()

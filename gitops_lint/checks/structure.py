@@ -7,7 +7,6 @@ from typing import Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding
-from gitops_lint.model.agent import AgentConfig
 from gitops_lint.model.kubernetes import DNS1123_LABEL, DNS1123_SUBDOMAIN, KubernetesObject
 from gitops_lint.yaml.positions import format_path
 
@@ -19,7 +18,7 @@ NOT_OBJECT_FILES = frozenset({"Chart.yaml", "Chart.yml"})
 
 def agent_config_location(ctx: Context, nested_project: bool = False) -> Iterator[Finding]:
     """Agent configs GitLab never reads; `nested_project` selects the info-level case of a nested `.gitlab/`."""
-    for agent in ctx.model.of_type(AgentConfig):
+    for agent in ctx.model.of_type("AgentConfig"):
         location = agent.location
         if location is None:
             continue

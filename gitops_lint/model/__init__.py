@@ -9,7 +9,9 @@ still look at them.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -84,7 +86,14 @@ class Model:
     by_doc: dict[int, Located] = field(default_factory=dict)
     _references: list | None = None
 
-    def of_type(self, cls: type[ObjectT]) -> Iterator[ObjectT]:
+    def of_type(self, cls: type[ObjectT] | str) -> Iterator[ObjectT]:
+        """The objects of a model class, given as the class or by name (`"HelmRelease"`: no import of its
+        module when the repository has none)."""
+        if isinstance(cls, str):
+            found = loaded_class(cls)
+            if found is None:
+                return iter(())
+            cls = found
         return (o for o in self.objects if isinstance(o, cls))
 
     @property
@@ -113,33 +122,55 @@ class Model:
         return self.by_doc.get(id(doc))
 
 
-class _Registry:
-    """(API group, kind) -> model class, built on first use so `--version` imports nothing heavy."""
+_FLUX = "gitops_lint.model.flux."
+#: The kinds that have a model class of their own: (API group, kind) -> the module whose class named after
+#: the kind models it. A module is imported when a document of one of its kinds is met: pydantic builds a
+#: class's fields at import, so a check of a GitRepository builds no HelmRelease or agent model.
+MODELLED_KINDS: dict[tuple[str, str], str] = {
+    **{("source.toolkit.fluxcd.io", kind): _FLUX + "source"
+       for kind in ("GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "ExternalArtifact")},
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"): _FLUX + "kustomize",
+    ("helm.toolkit.fluxcd.io", "HelmRelease"): _FLUX + "helm",
+    **{("notification.toolkit.fluxcd.io", kind): _FLUX + "notification" for kind in ("Receiver", "Provider", "Alert")},
+    **{("image.toolkit.fluxcd.io", kind): _FLUX + "image"
+       for kind in ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")},
+    ("", "Secret"): "gitops_lint.model.kubernetes",
+    ("", "ConfigMap"): "gitops_lint.model.kubernetes",
+}
+#: Class name -> its module, for asking by name (`Model.of_type`, `is_kind`). An agent config is modelled
+#: by where its file sits, not by its kind.
+_MODULE_OF: dict[str, str] = {kind: module for (_, kind), module in MODELLED_KINDS.items()} | {
+    "AgentConfig": "gitops_lint.model.agent"}
+_CLASSES: dict[tuple[str, str], type | None] = {}
 
-    _table: dict[tuple[str, str], type] | None = None
 
-    @classmethod
-    def table(cls) -> dict[tuple[str, str], type]:
-        if cls._table is None:
-            from gitops_lint.model.flux import FLUX_KINDS
-            from gitops_lint.model.kubernetes import ConfigMap, Secret
+def model_class(group: str, kind: str) -> type | None:
+    """The class modelling objects of (group, kind), its module imported on first use; None for other kinds."""
+    key = (group, kind)
+    if key not in _CLASSES:
+        module = MODELLED_KINDS.get(key)
+        _CLASSES[key] = getattr(importlib.import_module(module), kind) if module else None
+    return _CLASSES[key]
 
-            table: dict[tuple[str, str], type] = {}
-            for model in (*FLUX_KINDS, Secret, ConfigMap):
-                for key in model.handles:
-                    table[key] = model
-            cls._table = table
-        return cls._table
+
+def loaded_class(name: str) -> type | None:
+    """The model class called `name` if its module was imported, else None: then no object of it exists."""
+    module = sys.modules.get(_MODULE_OF[name])  # KeyError: no model class has that name
+    return getattr(module, name) if module is not None else None
+
+
+def is_kind(obj: object, name: str) -> bool:
+    """Whether `obj` is of the model class called `name` (`"GitRepository"`), without importing its module."""
+    cls = loaded_class(name)
+    return cls is not None and isinstance(obj, cls)
 
 
 def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool] | None = None) -> Model:
     """Typed objects of every document; `agent_configs` marks more files as agent configs (the
     `agent-configs` setting: copies kept outside `.gitlab/agents/`, e.g. templates)."""
-    from gitops_lint.model.agent import AgentConfig
     from gitops_lint.model.kubernetes import KubernetesObject, api_group
     from gitops_lint.model.kustomize import KustomizeFile
 
-    table = _Registry.table()
     model = Model()
 
     def add(obj: Located, problems: list[ModelProblem]) -> None:
@@ -174,6 +205,8 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
             if location is not None and position == 0 and (gitlab_reads or not is_k8s and (
                 filename.startswith("config.") or AGENT_TOP_LEVEL_KEYS & data.keys() or not data
             )):
+                from gitops_lint.model.agent import AgentConfig
+
                 agent, problems = build_lenient(AgentConfig, doc)
                 agent.agent_name = location.name
                 agent.location = location
@@ -184,7 +217,7 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
             if (is_k8s and group == KUSTOMIZE_GROUP) or (not is_k8s and filename in KUSTOMIZATION_FILE_NAMES):
                 add(*build_lenient(KustomizeFile, doc))
             elif is_k8s:
-                add(*build_lenient(table.get((group, kind), KubernetesObject), doc))
+                add(*build_lenient(model_class(group, kind) or KubernetesObject, doc))
             else:
                 model.other_documents.append(doc)
     model.problems.extend(_misshapen_documents((f for f in files if f.rel not in agent_files), model))

@@ -8,11 +8,14 @@ of them imports another's module.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from gitops_lint.model import Model
-from gitops_lint.model.agent import AgentConfig
-from gitops_lint.model.flux.source import GitRepository
+
+if TYPE_CHECKING:
+    from gitops_lint.model.agent import AgentConfig
+    from gitops_lint.model.flux.source import GitRepository
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
@@ -64,10 +67,10 @@ def gitlab_hosts(model: Model, gitlab_url: str | None = None) -> set[str]:
     if gitlab_url:
         host = urlsplit(str(gitlab_url)).hostname
         return {host} if host else set()
-    if not any(True for _ in model.of_type(AgentConfig)):
+    if not any(True for _ in model.of_type("AgentConfig")):
         return set()
     hosts = set()
-    for repo in model.of_type(GitRepository):
+    for repo in model.of_type("GitRepository"):
         host = url_host(repo.spec.url)
         if host and ("gitlab" in host.split(".") or host.startswith("gitlab.")):
             hosts.add(host)
@@ -82,7 +85,7 @@ def agent_watches(model: Model, gitlab_url: str | None = None, *, configured_onl
     the agents whose config has a `flux:` section, a sign that the cluster runs Flux at all.
     """
     hosts = gitlab_hosts(model, gitlab_url)
-    repositories = [r for r in model.of_type(GitRepository) if url_host(r.spec.url) in hosts]
-    return [(agent, repositories) for agent in model.of_type(AgentConfig)
+    repositories = [r for r in model.of_type("GitRepository") if url_host(r.spec.url) in hosts]
+    return [(agent, repositories) for agent in model.of_type("AgentConfig")
             if (agent.flux is not None or not configured_only)
             and (agent.location is None or agent.location.ignored_because is None)]

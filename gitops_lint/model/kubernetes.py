@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
@@ -55,9 +55,6 @@ class KubernetesObject(Located):
     kind: str | None = None
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
 
-    #: (API group, kind) pairs a subclass models; the group of core objects is "".
-    handles: ClassVar[tuple[tuple[str, str], ...]] = ()
-
     @property
     def group(self) -> str:
         return api_group(self.apiVersion)
@@ -98,7 +95,6 @@ def api_group(api_version: str | None) -> str:
 
 
 class Secret(KubernetesObject):
-    handles = (("", "Secret"),)
     type: str | None = None
     data: dict[str, str | None] = Field(default_factory=dict)
     stringData: dict[str, str | None] = Field(default_factory=dict)
@@ -106,7 +102,6 @@ class Secret(KubernetesObject):
 
 
 class ConfigMap(KubernetesObject):
-    handles = (("", "ConfigMap"),)
     data: dict[str, str | None] = Field(default_factory=dict)
     binaryData: dict[str, str | None] = Field(default_factory=dict)
     immutable: bool | None = None

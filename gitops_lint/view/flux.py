@@ -193,7 +193,7 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
 
 
 def _typed(resource: Resource) -> KubernetesObject | None:
-    from gitops_lint.model import _Registry
+    from gitops_lint.model import model_class
     from gitops_lint.model.base import build_lenient
 
     origin = resource.origin
@@ -213,7 +213,7 @@ def _typed(resource: Resource) -> KubernetesObject | None:
         return build_lenient(type(origin), origin.doc, data=data)[0]
     if not isinstance(data.get("kind"), str):
         return None
-    cls = _Registry.table().get((resource.group, resource.kind), KubernetesObject)
+    cls = model_class(resource.group, resource.kind) or KubernetesObject
     return build_lenient(cls, resource.doc, data=data)[0]
 
 

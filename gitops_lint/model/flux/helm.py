@@ -232,5 +232,4 @@ class HelmReleaseSpec(Model):
 class HelmRelease(KubernetesObject):
     """A Helm release managed by helm-controller."""
 
-    handles = ((GROUP, "HelmRelease"),)
     spec: HelmReleaseSpec = Field(default_factory=HelmReleaseSpec)

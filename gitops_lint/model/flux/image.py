@@ -48,7 +48,6 @@ class ImageRepositorySpec(Model):
 class ImageRepository(KubernetesObject):
     """A container image repository whose tags Flux scans."""
 
-    handles = ((GROUP, "ImageRepository"),)
     spec: ImageRepositorySpec = Field(default_factory=ImageRepositorySpec)
 
 
@@ -96,7 +95,6 @@ class ImagePolicySpec(Model):
 class ImagePolicy(KubernetesObject):
     """A rule selecting the latest image tag of an ImageRepository."""
 
-    handles = ((GROUP, "ImagePolicy"),)
     spec: ImagePolicySpec = Field(default_factory=ImagePolicySpec)
 
 
@@ -169,5 +167,4 @@ class ImageUpdateAutomationSpec(Model):
 class ImageUpdateAutomation(KubernetesObject):
     """Commits the latest image tags chosen by ImagePolicies back to Git."""
 
-    handles = ((GROUP, "ImageUpdateAutomation"),)
     spec: ImageUpdateAutomationSpec = Field(default_factory=ImageUpdateAutomationSpec)

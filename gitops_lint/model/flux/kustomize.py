@@ -96,5 +96,4 @@ class KustomizationSpec(Model):
 class Kustomization(KubernetesObject):
     """A Flux Kustomization: a kustomize build of a source path, applied and garbage-collected."""
 
-    handles = ((GROUP, "Kustomization"),)
     spec: KustomizationSpec = Field(default_factory=KustomizationSpec)

@@ -123,7 +123,6 @@ class ReceiverSpec(Model):
 class Receiver(KubernetesObject):
     """A webhook endpoint that triggers reconciliation of Flux objects."""
 
-    handles = ((GROUP, "Receiver"),)
     spec: ReceiverSpec = Field(default_factory=ReceiverSpec)
 
 
@@ -151,7 +150,6 @@ class ProviderSpec(Model):
 class Provider(KubernetesObject):
     """A notification target (chat, Git commit status, webhook, ...)."""
 
-    handles = ((GROUP, "Provider"),)
     spec: ProviderSpec = Field(default_factory=ProviderSpec)
 
 
@@ -174,5 +172,4 @@ class AlertSpec(Model):
 class Alert(KubernetesObject):
     """A rule forwarding events of Flux objects to a Provider."""
 
-    handles = ((GROUP, "Alert"),)
     spec: AlertSpec = Field(default_factory=AlertSpec)

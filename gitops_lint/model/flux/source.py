@@ -83,7 +83,6 @@ class GitRepositorySpec(Model):
 class GitRepository(KubernetesObject):
     """A Git repository Flux fetches artifacts from."""
 
-    handles = ((GROUP, "GitRepository"),)
     spec: GitRepositorySpec = Field(default_factory=GitRepositorySpec)
 
 
@@ -128,7 +127,6 @@ class OCIRepositorySpec(Model):
 class OCIRepository(KubernetesObject):
     """An OCI artifact repository Flux pulls artifacts from."""
 
-    handles = ((GROUP, "OCIRepository"),)
     spec: OCIRepositorySpec = Field(default_factory=OCIRepositorySpec)
 
 
@@ -154,7 +152,6 @@ class HelmRepositorySpec(Model):
 class HelmRepository(KubernetesObject):
     """A Helm chart repository."""
 
-    handles = ((GROUP, "HelmRepository"),)
     spec: HelmRepositorySpec = Field(default_factory=HelmRepositorySpec)
 
 
@@ -189,7 +186,6 @@ class HelmChartSpec(Model):
 class HelmChart(KubernetesObject):
     """A Helm chart built from a HelmRepository, GitRepository or Bucket."""
 
-    handles = ((GROUP, "HelmChart"),)
     spec: HelmChartSpec = Field(default_factory=HelmChartSpec)
 
 
@@ -230,7 +226,6 @@ class BucketSpec(Model):
 class Bucket(KubernetesObject):
     """An object-storage bucket Flux fetches artifacts from."""
 
-    handles = ((GROUP, "Bucket"),)
     spec: BucketSpec = Field(default_factory=BucketSpec)
 
 
@@ -246,5 +241,4 @@ class ExternalArtifactSpec(Model):
 class ExternalArtifact(KubernetesObject):
     """An artifact produced outside source-controller (Flux 2.7+)."""
 
-    handles = ((GROUP, "ExternalArtifact"),)
     spec: ExternalArtifactSpec = Field(default_factory=ExternalArtifactSpec)
