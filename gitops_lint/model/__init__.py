@@ -85,6 +85,7 @@ class Model:
     problems: list[ModelProblem] = field(default_factory=list)
     by_doc: dict[int, Located] = field(default_factory=dict)
     _references: list | None = None
+    _of_type: dict[type, tuple[int, list]] = field(default_factory=dict)
 
     def of_type(self, cls: type[ObjectT] | str) -> Iterator[ObjectT]:
         """The objects of a model class, given as the class or by name (`"HelmRelease"`: no import of its
@@ -94,7 +95,12 @@ class Model:
             if found is None:
                 return iter(())
             cls = found
-        return (o for o in self.objects if isinstance(o, cls))
+        # Rules ask for the same few classes again and again: each class's objects are listed once (the
+        # list is rebuilt if objects were added since).
+        listed = self._of_type.get(cls)
+        if listed is None or listed[0] != len(self.objects):
+            listed = self._of_type[cls] = (len(self.objects), [o for o in self.objects if isinstance(o, cls)])
+        return iter(listed[1])
 
     @property
     def file_references(self) -> list:
