@@ -15,7 +15,6 @@ validates the Flux kinds and skips every other kind (-ignore-missing-schemas).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -27,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import Measurement, run  # noqa: E402
+from measure import Measurement, compile_package, run  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
@@ -319,12 +318,7 @@ def main() -> None:
     load = " ".join(f"{x:.2f}" for x in env["load_before"])
     print(f"python {env['python']} ({PY}), {env['cpus']} cpus, load average {load}")
     print(f"{env['gitops_lint']}, kubeconform {env['kubeconform'] or 'not found: its columns skipped'}")
-    spec = importlib.util.find_spec("gitops_lint")  # finds the package without importing it
-    if spec and spec.origin:
-        env["gitops_lint_pyc"] = len(list(Path(spec.origin).parent.rglob(f"*.{sys.implementation.cache_tag}.pyc")))
-        if not env["gitops_lint_pyc"]:
-            print(f"note: no .pyc files in {Path(spec.origin).parent} (PYTHONDONTWRITEBYTECODE="
-                  f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')}): every run compiles the package from source")
+    env["gitops_lint_pyc"] = compile_package(PY)
 
     with tempfile.TemporaryDirectory(prefix="gitops-lint-bench-") as scratch:
         tmp = Path(scratch)

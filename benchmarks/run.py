@@ -22,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import compile_package  # noqa: E402
+
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
 GENERATOR = SHARED / "bench" / "gen_repo.py"
@@ -119,6 +122,7 @@ def main() -> None:
     parser.add_argument("--defects", type=float, default=0.0, help="share of apps with planted mistakes")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    compile_package()
     cold_start()
     if GENERATOR.exists():
         for size in args.sizes:
