@@ -15,6 +15,7 @@ under a node that preserves unknown fields (HelmRelease values).
 from __future__ import annotations
 
 import difflib
+import numbers
 import re
 import time
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ class SchemaValidator:
         invalid object still goes through jsonschema, which explains every error.
         """
         self.uses += 1
-        if self.fast is None and self.uses >= FAST_AFTER:
+        if self.fast is None and (self.uses >= FAST_AFTER or self.plain_seconds >= PLAIN_BUDGET):
             import fastjsonschema
 
             # Same keywords in draft-07, which fastjsonschema implements; x-kubernetes-* are ignored.
@@ -147,7 +148,7 @@ class SchemaValidator:
 
 #: Keywords that assert nothing (formats are not asserted: jsonschema's validators are built without a
 #: format checker). Any keyword neither here nor in `plainly_valid` makes it defer to jsonschema.
-_ANNOTATIONS = frozenset({"title", "description", "default", "deprecated", "examples", "format", "$schema", "$id",
+_ANNOTATIONS = frozenset({"title", "description", "default", "deprecated", "examples", "format", "$id",
                           "$comment", "readOnly", "writeOnly"})
 _JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
@@ -185,6 +186,11 @@ def _is_type(name: Any, instance: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _other_number(value: Any) -> bool:
+    """A number jsonschema compares that is no int or float (Decimal, Fraction): it decides those."""
+    return isinstance(value, numbers.Number) and not isinstance(value, (int, float))
 
 
 def _plain_type(expected: Any, instance: Any, _schema: dict) -> bool:
@@ -239,7 +245,7 @@ def _size(of: type, at_least: bool):
 def _bound(at_least: bool):
     def check(bound: Any, instance: Any, _schema: dict) -> bool:
         if not _is_number(instance):
-            return True
+            return not _other_number(instance)
         return _is_number(bound) and (instance >= bound if at_least else instance <= bound)
     return check
 
@@ -269,7 +275,10 @@ _PLAIN_KEYWORDS = {
     "maxItems": _size(list, False),
     "minimum": _bound(True),
     "maximum": _bound(False),
+    # Another draft changes what the keywords mean (jsonschema follows a `$schema` at any depth).
+    "$schema": lambda uri, _instance, _s: uri in _DRAFT_2020_12,
 }
+_DRAFT_2020_12 = frozenset({"https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2020-12/schema#"})
 
 
 def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:

@@ -287,3 +287,11 @@ def test_plainly_valid_on_the_json_schema_corner_cases() -> None:
                                                                                          {"a": 1})
     assert not plainly_valid({"additionalProperties": False, "properties": {"a": {}}}, {"a": 1, "b": 2})
     assert not plainly_valid({"oneOf": [{}]}, 1)  # unknown to it: left to jsonschema
+    # numbers of other types, and another draft, are left to jsonschema too
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert not plainly_valid({"minimum": 1}, Fraction(1, 2)) and not plainly_valid({"maximum": 0.5}, Decimal(1))
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer"}
+    assert not plainly_valid(draft4, 1.0) and not plainly_valid({"properties": {"n": draft4}}, {"n": 1.0})
+    assert plainly_valid({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "integer"}, 1.0)
