@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from gitops_lint.discover import UNREADABLE, Candidate
+from gitops_lint.discover import UNREADABLE, Candidate, read_bytes
 from gitops_lint.diagnostics import Span
 
 if TYPE_CHECKING:
@@ -85,8 +85,7 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Ide
             else:
                 if entry is not None and entry[0] == state:
                     cache.racy = True
-                with open(location, "rb") as handle:
-                    item.raw = handle.read()
+                item.raw = read_bytes(location)
                 content = digest(item.raw)
         except OSError:
             item.raw = None  # the loader reads it again and says why it cannot
@@ -136,7 +135,7 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
         item = identities[index]
         if cache is not None and item.content is None and item.state is not None:
             try:
-                item.raw = item.candidate.path.read_bytes()
+                item.raw = read_bytes(item.candidate.path)
             except OSError:
                 pass  # the loader reads it again and says why it cannot
             else:
@@ -201,7 +200,7 @@ def _parse_batch(batch: list[tuple[str, str, str]]) -> list[tuple[bytes | None, 
     for location, rel, mode in batch:
         path = Path(location)
         try:
-            raw = path.read_bytes()
+            raw = read_bytes(location)
         except OSError:
             raw = None
         source = _parse(path, rel, mode, raw)

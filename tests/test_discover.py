@@ -586,3 +586,21 @@ def test_git_listing_is_one_subprocess(tmp_path, monkeypatch):
     found = discover(["."], cwd=repo)
     assert len(found.files) == 500
     assert len(calls) <= 2, calls  # `rev-parse --show-toplevel` and `ls-files`
+
+
+def test_read_bytes_reads_as_path_read_bytes(tmp_path: Path) -> None:
+    """The loader's reader: the same bytes (empty, small, past its 1 MiB chunk) and the same errors."""
+    from gitops_lint.discover import read_bytes
+
+    for name, content in {"empty": b"", "small": b"a: 1\n", "large": os.urandom(3 * (1 << 20) + 7)}.items():
+        (tmp_path / name).write_bytes(content)
+        assert read_bytes(tmp_path / name) == content == (tmp_path / name).read_bytes()
+        assert read_bytes(str(tmp_path / name)) == content
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for name in ("missing", "folder", "dangling"):
+        with pytest.raises(OSError) as ours:
+            read_bytes(tmp_path / name)
+        with pytest.raises(OSError) as theirs:
+            (tmp_path / name).read_bytes()
+        assert type(ours.value) is type(theirs.value) and ours.value.errno == theirs.value.errno

@@ -178,7 +178,9 @@ def read_source(path: Path, rel: str, raw: bytes | None = None) -> SourceFile:
     source = SourceFile(path=path, rel=rel)
     try:
         if raw is None:
-            raw = path.read_bytes()
+            from gitops_lint.discover import read_bytes
+
+            raw = read_bytes(path)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if path.is_symlink() and not path.exists():
