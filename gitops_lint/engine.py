@@ -494,7 +494,7 @@ def lint_files(
         finally:
             per_rule[rule.id] = time.perf_counter() - started
     checked = time.perf_counter()
-    diagnostics = _outside_flux(diagnostics, ctx, catalogue)
+    diagnostics = _outside_flux(diagnostics, ctx, catalogue, config)
     diagnostics = _apply_path_ignores(diagnostics, config, catalogue, discovery.root)
     active_ids = {r.id for r in rules if r.scope != "change"}  # change rules run in `diff`, never here
     diagnostics = _apply_suppressions(diagnostics, files, catalogue, active_ids, config)
@@ -552,21 +552,48 @@ def run_checks(rules: list[Rule], params: dict[str, dict], subject: Any, files: 
     return diagnostics, internal
 
 
-def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue) -> list[Diagnostic]:
-    """Findings of rules that judge applied objects, on files no Flux Kustomization applies, are dropped:
-    Flux never applies those objects, so nothing fails (REF010 names each such file once, as info)."""
-    if not ctx.view.active:
+def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue, config: Config) -> list[Diagnostic]:
+    """Where the repository has a Flux entry point, what Flux never reads cannot fail a reconcile.
+
+    Findings of rules that judge applied objects, on files no Flux Kustomization applies, are dropped
+    (REF010 names each such file once, as info). A file that does not load (syntax, encoding: the YAML
+    rules) is still reported, but as a warning where neither Flux nor GitLab reads it (a Terraform or
+    Ansible file beside the manifests), unless the configuration sets that rule's severity."""
+    view = ctx.view
+    if not view.active:
         return diagnostics
-    unapplied = ctx.view.unapplied_files
-    if not unapplied:
-        return diagnostics
+    unapplied = view.unapplied_files
+    read_by_flux = None
     kept = []
     for d in diagnostics:
         rule = catalogue.get(d.rule)
-        if d.path in unapplied and rule is not None and rule.scope == "applied":
+        if rule is None:
+            kept.append(d)
             continue
+        if rule.scope == "applied" and d.path in unapplied:
+            continue
+        if d.severity is Severity.ERROR and rule.id.startswith(_LOADING_FAMILY) \
+                and rule.id not in config.severity and rule.name not in config.severity:
+            if read_by_flux is None:
+                read_by_flux = view.applied_files | {r.target for r in ctx.model.file_references if r.target}
+            if d.path not in read_by_flux and not _read_by_gitlab(d.path):
+                d = dataclasses.replace(d, severity=Severity.WARNING, message=(
+                    f"{d.message} (no Flux Kustomization reads this file and GitLab does not either: nothing "
+                    "fails to reconcile)"))
         kept.append(d)
     return kept
+
+
+#: The rules of files that do not load (YAML001 syntax, YAML003 conflict markers, ...).
+_LOADING_FAMILY = "YAML"
+
+
+def _read_by_gitlab(rel: str) -> bool:
+    """Agent configs and CI files: GitLab reads those whatever Flux applies."""
+    from gitops_lint.model import agent_path
+
+    name = rel.rsplit("/", 1)[-1]
+    return agent_path(rel) is not None or name in (".gitlab-ci.yml", ".gitlab-ci.yaml") or "/.gitlab/" in f"/{rel}"
 
 
 def _agent_config_matcher(config: Config, root: Path):

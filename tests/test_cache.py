@@ -88,9 +88,11 @@ def repo(tmp_path: Path) -> Path:
         "clusters/prod/kustomization.yaml": VARS,
         "clusters/prod/apps.yaml": APPS,
         "clusters/prod/vars.env": "SOURCE_NAME=podinfo\n",
-        "apps/kustomization.yaml": "resources:\n  - podinfo.yaml\n",
+        # broken.yaml is applied (Flux fails on its duplicate key); unused.yaml is not (REF010)
+        "apps/kustomization.yaml": "resources:\n  - podinfo.yaml\n  - broken.yaml\n",
         "apps/podinfo.yaml": APP,
         "apps/broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n",
+        "apps/unused.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unused\n",
     })
     (root / ".git").mkdir()  # the root is this folder, as in a checkout
     return root

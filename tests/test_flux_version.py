@@ -76,7 +76,8 @@ def test_the_header_is_found_only_in_gotk_components(tmp_path: Path) -> None:
         "clusters/prod/flux-system/other.yaml": gotk("v2.1.1"),
         "clusters/prod/apps/podinfo.yaml": helmrelease("v2beta1"),
     })
-    assert [(r, s) for r, s, _, _ in found(result)] == [("SCH006", "error")]
+    # not a declaration: the newest release judges, and a version it removed is only a warning
+    assert [(r, s) for r, s, _, _ in found(result)] == [("SCH006", "warning")]
     assert result.context.settings.flux_versions.repository.source == DEFAULT
 
 
@@ -255,3 +256,21 @@ def test_operator_kinds_in_alerts_and_receivers(tmp_path: Path) -> None:
     wrong = lint_tree(tmp_path / "wrong", {"alerts/alert.yaml": ALERT.replace("kind: Kustomization", "kind: Pod"),
                                            "clusters/prod/flux.yaml": flux_instance("2.x")}, select="SCH001")
     assert [(r, p) for r, _, p, _ in found(wrong)] == [("SCH001", "alerts/alert.yaml")]
+
+
+def test_a_removed_api_version_is_an_error_only_where_the_flux_version_is_known(tmp_path: Path) -> None:
+    """v2beta1 HelmRelease is gone since Flux 2.7. With no declared version the cluster may run a Flux that
+    serves it (the repository may reconcile fine): a warning. Declared (or given), the API server refuses it."""
+    write_tree(tmp_path, {"clusters/prod/app.yaml": helmrelease("v2beta1")})
+
+    def severities(**given) -> list[str]:
+        result = lint(LintOptions(paths=["."], cwd=tmp_path, select=["SCH006"], **given))
+        return [(d.severity.name, d.message) for d in result.diagnostics]
+
+    (undeclared,) = severities()
+    assert undeclared[0] == "WARNING" and "a cluster on Flux 2.7 or later refuses it" in undeclared[1]
+    assert [s for s, _ in severities(flux_version="2.9")] == ["ERROR"]
+    (tmp_path / "clusters/prod/flux-system").mkdir()
+    (tmp_path / "clusters/prod/flux-system/gotk-components.yaml").write_text(gotk("v2.9.0"))
+    (declared,) = severities()
+    assert declared[0] == "ERROR" and "the API server refuses it" in declared[1]

@@ -325,3 +325,18 @@ def test_compile_follows_the_patched_path(tmp_path: Path) -> None:
     staging = [d for d in yaml.safe_load_all(outputs["apps/staging/cm.yaml"]) if d]
     assert prod[0]["metadata"]["namespace"] == "shop"  # what the cluster applies, in targetNamespace
     assert "namespace" not in staging[0]["metadata"]  # the unpatched base path is applied by nothing
+
+
+def test_a_broken_file_nothing_reads_is_a_warning(tmp_path: Path) -> None:
+    """A file that is not YAML fails a reconcile only where Flux reads it (or GitLab: agent configs, CI)."""
+    broken = "- op: add\n  path: /x\ntarget:\n  kind: Pool\n"  # a list, then a mapping: no YAML
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/broken.yaml": broken,
+        "terraform/modules/pool-patch.yaml": broken,
+        ".gitlab-ci.yml": "build:\n  script: [make]\n- oops\n",
+    })
+    found = {(d.path, d.rule): d.severity for d in run(tmp_path).diagnostics if d.rule == "YAML001"}
+    assert found == {("clusters/prod/broken.yaml", "YAML001"): Severity.ERROR,  # Flux applies it: the build fails
+                     ("terraform/modules/pool-patch.yaml", "YAML001"): Severity.WARNING,
+                     (".gitlab-ci.yml", "YAML001"): Severity.ERROR}

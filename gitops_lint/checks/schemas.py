@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.checks.loading import scalar_fix
-from gitops_lint.diagnostics import Finding
+from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.schema_index import newest_flux_release
 from gitops_lint.model.kubernetes import KubernetesObject
 
@@ -238,6 +238,7 @@ def api_version_deprecated(ctx: Context) -> Iterator[Finding]:
 def api_version_not_served(ctx: Context) -> Iterator[Finding]:
     """Not served by the repository's own Flux release: removed before it, newer than it, or no version at all."""
     from gitops_lint.schema_index import flux_index, flux_versions, lifecycle
+    from gitops_lint.view.version import DEFAULT
 
     for obj in _flux_objects(ctx):
         version = flux_version(ctx, obj.path)
@@ -263,10 +264,17 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
                 f"{', '.join(f'{obj.group}/{v}' for v in known if versions[v].get('served'))}{hint}{note}"))
             continue
         removed = history.get("removed_in") or (info or {}).get("removed_in")
+        guessed = version.source == DEFAULT
+        refuses = (f"a cluster on Flux {removed or release} or later refuses it" if guessed
+                   else "the API server refuses it")
         finding = at(obj, ("apiVersion",), (
             f"{obj.apiVersion} {kind} is not served by Flux {release}"
-            f"{f' (removed in {removed})' if removed else ''}: the API server refuses it; "
+            f"{f' (removed in {removed})' if removed else ''}: {refuses}; "
             f"use {obj.group}/{storage}{_gone_fields(ctx, obj, release, storage)}{note}"))
+        if guessed:
+            # No Flux version is declared: the cluster may run an older Flux that serves it (the repository
+            # may reconcile fine), so this is a warning until a version is declared.
+            finding.severity = Severity.WARNING
         finding.fix = _migration_fix(ctx, obj, release, storage)
         yield finding
 
