@@ -90,15 +90,18 @@ def tool_key() -> str:
 
 
 def write_atomically(path: Path, chunks: list[bytes], mode: int | None = None) -> None:
-    """`chunks` as the new content of `path`: a temporary file beside it (with `mode`, when given), renamed
-    into place."""
+    """`chunks` as the new content of `path`: a temporary file beside it, renamed into place. It gets `mode`,
+    else the mode the umask gives a new file (mkstemp's own is private to the owner)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             for chunk in chunks:
                 out.write(chunk)
-        if mode is not None:
-            os.chmod(temporary, mode)
+        if mode is None:
+            umask = os.umask(0o022)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         try:

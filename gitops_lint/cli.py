@@ -54,21 +54,11 @@ def use_color(mode: str, stream) -> bool:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and rename it over the target."""
-    import tempfile
+    """A report or manifest written through a temporary file renamed over the target, its folder made."""
+    from gitops_lint.cache import write_atomically as write_bytes
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private; a report is a file like any other
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, [text.encode("utf-8")])
 
 
 def resolve_config(paths: list[str], config_path: Path | None, isolated: bool, cwd: Path | None = None):

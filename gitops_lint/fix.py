@@ -153,8 +153,6 @@ def write(fixes: FixPlan, files: list[Any], root: Path | None = None) -> list[tu
 
 def _create(root: Path | None, rel: str, text: str) -> list[tuple[str, str]]:
     """A new file, with the mode the umask gives new files; never over an existing one."""
-    import os
-
     from gitops_lint.cache import write_atomically
 
     if root is None:
@@ -164,9 +162,7 @@ def _create(root: Path | None, rel: str, text: str) -> list[tuple[str, str]]:
         if path.exists() or path.is_symlink():
             return [(rel, "exists: not overwritten")]
         path.parent.mkdir(parents=True, exist_ok=True)
-        umask = os.umask(0)
-        os.umask(umask)
-        write_atomically(path, [text.encode("utf-8")], 0o666 & ~umask)
+        write_atomically(path, [text.encode("utf-8")])
     except OSError as exc:
         return [(rel, f"cannot write: {exc.strerror or exc}")]
     return []

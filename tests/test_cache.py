@@ -351,3 +351,21 @@ def test_the_cache_stays_bounded(repo: Path, tmp_path: Path, monkeypatch: pytest
 def test_clean_of_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["clean", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "path does not exist" in result.output
+
+
+def test_files_written_atomically_get_the_mode_of_a_new_file(tmp_path: Path) -> None:
+    """Reports, OCI layouts, created fix files: the umask's mode, not mkstemp's private 0600."""
+    import os
+    import stat
+
+    from gitops_lint.cache import write_atomically
+
+    previous = os.umask(0o027)
+    try:
+        write_atomically(tmp_path / "a", [b"x"])
+        write_atomically(tmp_path / "b", [b"y"], 0o600)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "b").stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left
