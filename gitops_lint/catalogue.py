@@ -84,8 +84,8 @@ class Rule:
     def load_check(self) -> Callable[..., Iterable]:
         return self._load("check", self.check)
 
-    def load_fixer(self) -> Callable[..., None] | None:
-        return self._load("fixer", self.fixer) if self.fixer else None
+    def load_fixer(self) -> Callable[..., None]:
+        return self._load("fixer", self.fixer or "")
 
     def _load(self, what: str, spec: str) -> Callable:
         module_name, _, attr = spec.partition(":")

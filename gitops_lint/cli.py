@@ -267,13 +267,16 @@ def _fixed(options, unsafe: bool, show_diff: bool):
     """Lint, apply the fixes, lint again, until nothing more is fixed (a few passes at most); the last
     lint's result. With `show_diff`, the first pass's fixes are printed and nothing is written."""
     import dataclasses
+    import gc
 
     from gitops_lint.engine import lint
     from gitops_lint.fix import plan, write
 
     options = dataclasses.replace(options, fixing=True)
     fixed, touched, created = 0, set(), set()
-    for _ in range(4):
+    for number in range(4):
+        if number:
+            gc.collect()  # the console script runs without the collector: free the cycles earlier passes left
         result = lint(options)
         files = result.context.files if result.context is not None else []
         planned = plan(result.diagnostics, files, unsafe, result.root)

@@ -24,10 +24,13 @@ class FixPlan:
     fixed: list[Any] = field(default_factory=list)
     #: (rel, why) of files with fixes that were left alone.
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    #: Files in `texts` that fixes create.
-    created: set[str] = field(default_factory=set)
     #: rel -> the created files its edits go with: if one cannot be written, the edits are not made.
     needs: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def created(self) -> set[str]:
+        """Files in `texts` that fixes create."""
+        return set().union(*self.needs.values())
 
     def diff(self, files: list[Any]) -> str:
         """A unified diff of every change, as `git diff` would show it. In a file holding secret values
@@ -79,7 +82,6 @@ def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False, root: P
             if taken:
                 result.skipped.append((rel, f"{d.rule}: not fixed: {taken[0]}, which the fix writes, exists"))
                 continue
-            result.created.update(new for new, _ in d.fix.creates)
             result.texts.update(d.fix.creates)
             result.needs.setdefault(rel, set()).update(new for new, _ in d.fix.creates)
             edits.append((start, end, d))

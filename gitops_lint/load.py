@@ -104,7 +104,6 @@ class Loaded:
 
 def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int = 1,
          progress: Callable[[int, int], None] | None = None) -> Loaded:
-    from gitops_lint.cache import digest
     from gitops_lint.yaml import record
     from gitops_lint.yaml.loader import LoadProblem, SourceFile
 
@@ -134,6 +133,8 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
     def parse_here(index: int) -> None:
         item = identities[index]
         if cache is not None and item.content is None and item.state is not None:
+            from gitops_lint.cache import digest
+
             try:
                 item.raw = read_bytes(item.candidate.path)
             except OSError:

@@ -180,7 +180,7 @@ def _is_type(name: Any, instance: Any) -> bool:
         return not isinstance(instance, bool) and (
             isinstance(instance, int) or (isinstance(instance, float) and instance.is_integer()))
     if name == "number":
-        return isinstance(instance, (int, float)) and not isinstance(instance, bool)
+        return _is_number(instance)
     return name == "null" and instance is None
 
 
@@ -489,14 +489,21 @@ def _pattern_repair(instance: Any, pattern: str) -> str | None:
     duration (`1h` -> `3600s`), a Flux duration with spaces in it (`1 h` -> `1h`)."""
     if not isinstance(instance, str):
         return None
-    if pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern:
+    if _is_proto_duration(pattern):
         from gitops_lint.durations import suggest_proto_duration
 
         return suggest_proto_duration(instance)
     if pattern == _FLUX_DURATION:
+        from gitops_lint.durations import FLUX_DURATION_RE
+
         squeezed = "".join(instance.split())
-        return squeezed if squeezed != instance and re.fullmatch(pattern.strip("^$"), squeezed) else None
+        return squeezed if squeezed != instance and FLUX_DURATION_RE.match(squeezed) else None
     return None
+
+
+def _is_proto_duration(pattern: str) -> bool:
+    """The pattern of a protobuf duration in the agent config schema (seconds, up to nine decimals)."""
+    return pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern
 
 
 def _pattern_message(where: str, instance: Any, pattern: str) -> str:
@@ -504,7 +511,7 @@ def _pattern_message(where: str, instance: Any, pattern: str) -> str:
         return f'{where}: {show_value(instance)} is not a Flux duration (use e.g. "10m", "1h30m")'
     if pattern == _FLUX_DURATION_NO_HOURS:
         return f'{where}: {show_value(instance)} is not a Flux timeout (minutes, seconds or ms, e.g. "60s", "5m"; no hours)'
-    if pattern.endswith(_PROTO_DURATION_HINT) and "[0-9]{0,9}" in pattern:
+    if _is_proto_duration(pattern):
         from gitops_lint.durations import suggest_proto_duration
 
         suggestion = suggest_proto_duration(str(instance))

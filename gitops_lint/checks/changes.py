@@ -172,15 +172,9 @@ def chart_major_bump(review: Review) -> Iterator[Finding]:
 
 def interval_raised(review: Review, max_interval: str = "24h") -> Iterator[Finding]:
     """A Flux object's interval raised past the ceiling INT002 holds: drift goes uncorrected longer."""
-    from gitops_lint.durations import DurationError, parse_flux_duration
+    from gitops_lint.checks.intervals import duration_option, interval_ns as ns
 
-    def ns(text: object) -> int | None:
-        try:
-            return parse_flux_duration(text) if isinstance(text, str) and "${" not in text else None
-        except DurationError:
-            return None
-
-    ceiling = parse_flux_duration(str(max_interval))
+    ceiling = duration_option(max_interval, "max_interval")
     for o in _changed(review):
         if not o.after.group.endswith(".toolkit.fluxcd.io") or ("spec", "interval") not in o.paths:
             continue

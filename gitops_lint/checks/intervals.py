@@ -13,7 +13,7 @@ from gitops_lint.model import is_kind
 from gitops_lint.model.kubernetes import KubernetesObject
 
 
-def _ns(text: object) -> int | None:
+def interval_ns(text: object) -> int | None:
     """Nanoseconds of a Flux duration; None when absent, substituted or invalid (the schema rules say so)."""
     if not isinstance(text, str) or "${" in text:
         return None
@@ -23,7 +23,8 @@ def _ns(text: object) -> int | None:
         return None
 
 
-def _option(value: object, name: str) -> int:
+def duration_option(value: object, name: str) -> int:
+    """A duration given as a rule option, in nanoseconds; a bad one is a configuration error."""
     try:
         return parse_flux_duration(str(value))
     except DurationError as exc:
@@ -41,9 +42,9 @@ def _on_gitlab(ctx: Context, url: str | None) -> bool:
 
 
 def source_interval_too_short(ctx: Context, min_interval: str = "1m") -> Iterator[Finding]:
-    minimum = _option(min_interval, "min_interval")
+    minimum = duration_option(min_interval, "min_interval")
     for source in (*ctx.model.of_type("GitRepository"), *ctx.model.of_type("OCIRepository")):
-        interval = _ns(source.spec.interval)
+        interval = interval_ns(source.spec.interval)
         if interval is None or interval >= minimum or not _on_gitlab(ctx, source.spec.url):
             continue
         yield at(source, ("spec", "interval"), (
@@ -63,12 +64,12 @@ def _covered_by_receiver(ctx: Context) -> set[int]:
 
 
 def interval_too_long(ctx: Context, max_interval: str = "24h") -> Iterator[Finding]:
-    maximum = _option(max_interval, "max_interval")
+    maximum = duration_option(max_interval, "max_interval")
     covered = _covered_by_receiver(ctx)
     objects: list[KubernetesObject] = [*ctx.model.of_type("GitRepository"), *ctx.model.of_type("OCIRepository"),
                                        *ctx.model.of_type("Kustomization"), *ctx.model.of_type("HelmRelease")]
     for obj in objects:
-        interval = _ns(obj.spec.interval)
+        interval = interval_ns(obj.spec.interval)
         if interval is None or interval <= maximum:
             continue
         receiver = ("; a Receiver wakes it on push, but push events are best-effort and the interval is the safety "
@@ -87,8 +88,8 @@ def timeout_exceeds_interval(ctx: Context) -> Iterator[Finding]:
     Helm installs and health checks) delays nothing and queues nothing.
     """
     for ks in ctx.model.of_type("Kustomization"):
-        interval = _ns(ks.spec.interval)
-        retry = _ns(ks.spec.retryInterval)
+        interval = interval_ns(ks.spec.interval)
+        retry = interval_ns(ks.spec.retryInterval)
         if interval is None or retry is None or retry <= interval:
             continue
         yield at(ks, ("spec", "retryInterval"), (

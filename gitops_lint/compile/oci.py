@@ -23,7 +23,7 @@ import io
 import json
 import os
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,10 +38,11 @@ REF_NAME = "org.opencontainers.image.ref.name"
 @dataclass(slots=True)
 class Blob:
     data: bytes
+    #: Hashed once: layouts, indexes and pushes all ask for it.
+    digest: str = field(init=False)
 
-    @property
-    def digest(self) -> str:
-        return "sha256:" + hashlib.sha256(self.data).hexdigest()
+    def __post_init__(self) -> None:
+        self.digest = "sha256:" + hashlib.sha256(self.data).hexdigest()
 
     def descriptor(self, media_type: str) -> dict:
         # go-containerregistry's field order: mediaType, size, digest

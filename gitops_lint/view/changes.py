@@ -36,11 +36,7 @@ class ObjectChange:
     paths: list[DataPath] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        out = {"state": self.state, "object": self.object, "path": self.path, "line": self.line}
-        if self.state == "changed":
-            out["fields"] = self.fields
-            out["more_fields"] = self.more
-        return out
+        return _with_fields({"state": self.state, "object": self.object, "path": self.path, "line": self.line}, self)
 
 
 @dataclass(slots=True)
@@ -74,11 +70,15 @@ class AgentChange:
     more: int = 0
 
     def to_json(self) -> dict:
-        out = {"path": self.path, "state": self.state}
-        if self.state == "changed":
-            out["fields"] = self.fields
-            out["more_fields"] = self.more
-        return out
+        return _with_fields({"path": self.path, "state": self.state}, self)
+
+
+def _with_fields(out: dict, change: "ObjectChange | AgentChange") -> dict:
+    """`out` with the changed fields of a changed object or agent config (and how many more were left out)."""
+    if change.state == "changed":
+        out["fields"] = change.fields
+        out["more_fields"] = change.more
+    return out
 
 
 @dataclass(slots=True)

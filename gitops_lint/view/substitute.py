@@ -115,7 +115,6 @@ def _substituted(value: Any, variables: Variables, unknown: list[bool]) -> Any:
 _GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
 
 
-@functools.lru_cache(maxsize=8192)
 @functools.lru_cache(maxsize=1 << 16)
 def plain_scalar(text: str) -> tuple[bool, Any]:
     """(True, value) for what a one-line text reads as once Flux parses the substituted YAML again

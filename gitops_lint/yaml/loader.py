@@ -23,6 +23,7 @@ from yaml import composer as _composer
 from yaml import nodes as _nodes
 from yaml.resolver import Resolver
 
+from gitops_lint.discover import read_bytes
 from gitops_lint.yaml.positions import DataPath, MapPos, PosTree, SeqPos, Span, format_path, span_of, walk
 
 # The loader problems each map to one rule of the catalogue (rules/YAML*.yaml).
@@ -178,8 +179,6 @@ def read_source(path: Path, rel: str, raw: bytes | None = None) -> SourceFile:
     source = SourceFile(path=path, rel=rel)
     try:
         if raw is None:
-            from gitops_lint.discover import read_bytes
-
             raw = read_bytes(path)
     except OSError as exc:
         reason = exc.strerror or str(exc)

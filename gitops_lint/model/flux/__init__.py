@@ -7,7 +7,6 @@ HelmRelease`), so a run meeting no HelmRelease never builds its model.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,16 +42,15 @@ __all__ = [
 ]
 
 
-def _flux_kinds() -> dict[str, str]:
-    from gitops_lint.model import MODELLED_KINDS
-
-    return {kind: module for (group, kind), module in MODELLED_KINDS.items() if group.endswith(".fluxcd.io")}
-
-
 def __getattr__(name: str) -> Any:
+    from gitops_lint.model import MODELLED_KINDS, model_class
+
+    flux = {kind: group for group, kind in MODELLED_KINDS if group.endswith(".fluxcd.io")}
     if name == "FLUX_KINDS":  # every Flux model class, in the order of MODELLED_KINDS
-        return tuple(getattr(importlib.import_module(module), kind) for kind, module in _flux_kinds().items())
-    module = _flux_kinds().get(name)
-    if module is None:
+        found: Any = tuple(model_class(group, kind) for kind, group in flux.items())
+    elif name in flux:
+        found = model_class(flux[name], name)
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    globals()[name] = found  # asked once: later lookups find it without this function
+    return found
