@@ -93,7 +93,7 @@ def entry() -> None:
     A large check leaves millions of small objects; the interpreter's teardown would spend seconds
     deallocating what the operating system takes back at once. Streams are flushed first; nothing
     else waits for the teardown (files are written atomically before this point)."""
-    # Our models are internal: no pydantic plugin has business with them, and looking for plugins
+    # The configuration's model is internal: no pydantic plugin has business with it, and looking for plugins
     # scans every installed package's entry points (about 10 ms of each start).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # No cyclic collection in a process that exits when the command is done: what a run builds lives to

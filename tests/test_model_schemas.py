@@ -1,6 +1,6 @@
 """The typed Flux models cannot drift from the generated CRD schemas.
 
-Every field a pydantic model declares, at any depth, must exist in the schema
+Every field a typed model declares, at any depth, must exist in the schema
 of that kind in some release and version that `schemas/` ships (the models keep
 removed fields on purpose, so the union over releases is the reference), and a
 scalar type the model insists on (bool, int, str) must be what the schema says.
@@ -12,8 +12,8 @@ import types
 import typing
 
 import pytest
-from pydantic import BaseModel
 
+from gitops_lint.model.base import Model as BaseModel
 from gitops_lint.model.flux import FLUX_KINDS
 from gitops_lint.schema_index import flux_releases, flux_schema, flux_versions
 

@@ -55,14 +55,13 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from pydantic import ValidationError
 from wcmatch import glob as wcglob
 
 from gitops_lint.compile.agent_objects import GeneratedDocument
 from gitops_lint.compile.origin import document_origin
 from gitops_lint.durations import DurationError, format_go_duration, parse_go_duration, parse_proto_duration
 from gitops_lint.model.agent import AgentConfig, GitopsCF, GitRefCF, ManifestProjectCF, PathCF
-from gitops_lint.model.base import Model
+from gitops_lint.model.base import Model, ModelError
 
 __all__ = [
     "DEFAULT_GLOB",
@@ -361,7 +360,7 @@ def _typed(cls: type[M], data: dict) -> tuple[M, dict[Any, Any]]:
             continue
         try:
             cls.model_validate({key: value})
-        except ValidationError:
+        except ModelError:
             refused[key] = value
         else:
             taken[key] = value

@@ -130,8 +130,8 @@ class Model:
 
 _FLUX = "gitops_lint.model.flux."
 #: The kinds that have a model class of their own: (API group, kind) -> the module whose class named after
-#: the kind models it. A module is imported when a document of one of its kinds is met: pydantic builds a
-#: class's fields at import, so a check of a GitRepository builds no HelmRelease or agent model.
+#: the kind models it. A module is imported when a document of one of its kinds is met, so a check of a
+#: GitRepository defines no HelmRelease or agent model.
 MODELLED_KINDS: dict[tuple[str, str], str] = {
     **{("source.toolkit.fluxcd.io", kind): _FLUX + "source"
        for kind in ("GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "ExternalArtifact")},

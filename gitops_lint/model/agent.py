@@ -15,10 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, Field, PlainValidator, PrivateAttr
-from pydantic_core import PydanticCustomError
-
-from gitops_lint.model.base import Located, Model
+from gitops_lint.model.base import Field, Located, Model, Plain, Refused
 
 if TYPE_CHECKING:
     from gitops_lint.model import AgentPath
@@ -35,15 +32,15 @@ CONFIG_PATH_RE = re.compile(r"(?:^|/)\.gitlab/agents/([^/]+)/config\.ya?ml$")
 
 
 def _int_or_str(value: Any) -> int | str:
-    # One check instead of pydantic's `int | str` union, which reports a
+    # One check instead of an `int | str` union, which would report a
     # wrong value once per member and so would make two problems of one.
     if isinstance(value, (int, str)) and not isinstance(value, bool):
         return value
-    raise PydanticCustomError("int_or_string_type", "An integer or a numeric string")
+    raise Refused("int_or_string_type", "An integer or a numeric string")
 
 
 #: A protobuf integer (or enum) field: protojson takes a number or a numeric string.
-IntOrStr = Annotated[int | str, PlainValidator(_int_or_str)]
+IntOrStr = Annotated[int | str, Plain(_int_or_str)]
 
 
 # --------------------------------------------------------------------------- gitops (legacy)
@@ -276,9 +273,7 @@ class WorkspacesProxyCF(Model):
 class EgressRuleCF(Model):
     """A CIDR workspaces may reach, minus exceptions."""
 
-    # Only the YAML spelling `except` may fill `except_`.
-    model_config = ConfigDict(populate_by_name=False)
-
+    # Only the YAML spelling `except` fills `except_` (a key `except_` is an unknown key).
     allow: str | None = None
     except_: list[str] = Field(default_factory=list, alias="except")
 
@@ -373,8 +368,8 @@ class AgentConfig(Located):
     starboard: ContainerScanningCF | None = None
     cilium: CiliumCF | None = None
 
-    _agent_name: str | None = PrivateAttr(default=None)
-    _location: AgentPath | None = PrivateAttr(default=None)
+    _agent_name: str | None = None
+    _location: AgentPath | None = None
 
     @property
     def agent_name(self) -> str | None:

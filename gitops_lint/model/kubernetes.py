@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
-
-from gitops_lint.model.base import Located, Model
+from gitops_lint.model.base import Before, Field, Located, Model
 
 #: Kubernetes' name formats (namespaces and most names are labels; Secrets, ConfigMaps and CRs subdomains).
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -37,7 +35,7 @@ def kustomize_string(value: Any) -> Any:
 
 
 #: A `metadata.labels`/`metadata.annotations` value: a string, or a scalar kustomize turns into one.
-MetadataValue = Annotated[str | None, BeforeValidator(kustomize_string)]
+MetadataValue = Annotated[str | None, Before(kustomize_string)]
 
 
 class ObjectMeta(Model):

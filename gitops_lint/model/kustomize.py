@@ -12,9 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import Field
 
-from gitops_lint.model.base import Located, Model
+from gitops_lint.model.base import Field, Located, Model
 
 API_GROUP = "kustomize.config.k8s.io"
 KINDS = ("Kustomization", "Component")

@@ -1,7 +1,7 @@
 """Where each node of a loaded document sits in its file.
 
 The data of a document is plain Python (dict, list, str, int, ...), which is
-what pydantic and jsonschema are fastest on. Beside it a position tree of the
+what the typed model and jsonschema are fastest on. Beside it a position tree of the
 same shape records spans, so any path into the data can be turned back into
 the exact key or value it came from.
 """

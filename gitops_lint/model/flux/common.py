@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
 
-from gitops_lint.model.base import Model
+from gitops_lint.model.base import Field, Model
 
 #: Kinds a Receiver resource or an Alert event source may name (notification-controller v1.9).
 EVENT_SOURCE_KINDS = (

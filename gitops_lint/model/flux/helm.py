@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
 
-from gitops_lint.model.base import Model
+from gitops_lint.model.base import Field, Model
 from gitops_lint.model.flux.common import (
     ChartVerification,
     CrossNamespaceSourceReference,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
 
-from gitops_lint.model.base import Model
+from gitops_lint.model.base import Field, Model
 from gitops_lint.model.flux.common import (
     AccessFrom,
     HelmChartVerification,
