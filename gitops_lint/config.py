@@ -13,8 +13,11 @@ the key, with a did-you-mean: a typo in a config file must never silently
 disable a setting. For the same reason a key given with no value (`select:`) is
 an error, not "unset".
 
-Startup stays cheap: pydantic is imported, and the validating model built, only
-when a file is read; a run without a configuration file never pays for it.
+Startup stays cheap: a file is first checked against the committed schema by
+`schema.plainly_valid` (no validator library imported); pydantic is imported, and
+the validating model built, only to explain a file that fails that check (or one
+that uses a keyword the plain check leaves to a validator). A test holds the two to
+the same verdict.
 """
 
 from __future__ import annotations
@@ -200,7 +203,7 @@ def find_config(start: Path, stop: Path | None) -> Path | None:
 
 def load_config(path: Path | None) -> Config:
     if path is None:
-        return Config()  # defaults need no validation: pydantic is not even imported
+        return Config()  # defaults need no validation
     import yaml
 
     try:
@@ -238,6 +241,40 @@ def parse_config(data: Any, path: Path, text: str | None = None) -> Config:
         if value is None:
             raise ConfigError(f"{path}{_where(text, (key,), key=True)}: {key}: no value given "
                               "(remove the key to use the default)")
+    plain = _plain_values(data)
+    if plain is not None:
+        return Config(path=path, **plain)
+    return Config(path=path, **_validated_values(data, path, text))
+
+
+def _plain_values(data: dict) -> dict[str, Any] | None:
+    """The settings of `data` when the committed schema plainly accepts it; None when pydantic must judge."""
+    from gitops_lint.schema import plainly_valid
+    from gitops_lint.schema_index import config_file_schema
+
+    schema = config_file_schema()
+    if not plainly_valid({k: v for k, v in schema.items() if k != "$defs"}, data):
+        return None
+    values: dict[str, Any] = {}
+    for f in _SETTINGS:
+        key = f.metadata["key"] or f.name
+        if key not in data:
+            values[f.name] = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            continue
+        value = data[key]
+        if f.name == "custom_rules":
+            value = [Path(item) for item in value]
+        elif isinstance(value, dict):
+            value = {k: dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
+                     for k, v in value.items()}
+        elif isinstance(value, list):
+            value = [dict(item) if isinstance(item, dict) else item for item in value]
+        values[f.name] = value
+    return values
+
+
+def _validated_values(data: dict, path: Path, text: str | None) -> dict[str, Any]:
+    """The settings of `data` as the pydantic model reads them, or the ConfigError of its first problem."""
     from pydantic import ValidationError
 
     try:
@@ -249,7 +286,7 @@ def parse_config(data: Any, path: Path, text: str | None = None) -> Config:
         raise ConfigError(f"{path}{_where(text, error['loc'])}: {_describe(error)}") from None
     values = {f.name: getattr(validated, f.name) for f in _SETTINGS}
     values["oci_units"] = [unit.model_dump() for unit in values["oci_units"]]
-    return Config(path=path, **values)
+    return values
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -157,7 +157,7 @@ def plainly_valid(schema: Any, instance: Any) -> bool:
     """True only when `instance` is valid against `schema` as jsonschema (draft 2020-12) judges it.
 
     Exact for the keywords of Kubernetes structural schemas (type, properties, additionalProperties,
-    required, items, enum, const, pattern, lengths, bounds); False for an invalid instance and for
+    required, items, enum, const, pattern, lengths, bounds) and propertyNames; False for an invalid instance and for
     any keyword it does not know: jsonschema, which explains, decides then."""
     if schema is True:
         return True
@@ -208,6 +208,13 @@ def _plain_additional(expected: Any, instance: Any, schema: dict) -> bool:
         return True
     known = schema.get("properties") or {}
     return all(key in known or plainly_valid(expected, value) for key, value in instance.items())
+
+
+def _plain_property_names(expected: Any, instance: Any, _schema: dict) -> bool:
+    if not isinstance(instance, dict):
+        return True
+    # JSON has only string keys: a key of another type is jsonschema's to judge.
+    return all(isinstance(key, str) and plainly_valid(expected, key) for key in instance)
 
 
 def _plain_items(expected: Any, instance: Any, _schema: dict) -> bool:
@@ -264,6 +271,7 @@ _PLAIN_KEYWORDS = {
     "type": _plain_type,
     "properties": _plain_properties,
     "additionalProperties": _plain_additional,
+    "propertyNames": _plain_property_names,
     "required": lambda names, instance, _s: not isinstance(instance, dict) or all(n in instance for n in names),
     "items": _plain_items,
     "enum": lambda values, instance, _s: _scalar_in(values, instance),

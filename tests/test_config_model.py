@@ -1,5 +1,6 @@
 """`.gitops-lint.yaml` is one declaration, the `Config` dataclass: the typed object, the validator of the file
-(a pydantic model built from it on demand) and the schema all come from it."""
+(a pydantic model built from it on demand, to explain a file the schema's plain check refuses) and the schema
+all come from it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gitops_lint.config import Config, ConfigError, config_keys, config_schema, load_config, parse_config
+from gitops_lint.config import (Config, ConfigError, _plain_values, _validated_values, config_keys, config_schema,
+                                load_config, parse_config)
 from tests.conftest import PROJECT, write_tree
 
 SCHEMA_FILE = PROJECT / "schemas" / "config.schema.json"
@@ -222,6 +226,40 @@ def test_the_command_line_reports_the_line_and_exits_2(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- startup stays cheap
+
+
+_WORDS = st.sampled_from(["ALL", "AGT", "AGT002", "duplicate-key", "error", "warning", "info", "warn", "", "2.9",
+                          "2.10", "3.1", "17.8", "https://gitlab.example.com", "ftp://x", "a/**", "podinfo",
+                          "Pod Info", "apps/podinfo"])
+_SCALARS = st.one_of(_WORDS, st.integers(-1, 3), st.booleans(), st.floats(0, 3))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.one_of(_WORDS, st.integers(0, 2)), inner, max_size=3)),
+    max_leaves=6)
+_CONFIGS = st.dictionaries(st.sampled_from(config_keys()), _VALUES, max_size=4)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_CONFIGS)
+def test_the_plain_check_accepts_only_what_the_model_accepts_and_reads_it_alike(data: dict) -> None:
+    """A file the committed schema plainly accepts skips pydantic: it must be one pydantic accepts, read the
+    same way (the fast path is what nearly every run takes)."""
+    plain = _plain_values(data)
+    if plain is None:
+        return
+    assert plain == _validated_values(data, Path("c.yaml"), None)
+
+
+def test_a_valid_configuration_file_is_read_without_pydantic(tmp_path: Path) -> None:
+    (tmp_path / ".gitops-lint.yaml").write_text(
+        "select: [ALL]\nignore: [REF010]\nseverity: {duplicate-key: warning}\nflux-version: '2.9'\n"
+        "custom-rules: [lint/]\nper-path-ignores: {'vendor/**': [ALL]}\nrule-options: {INT002: {max_interval: 12h}}\n")
+    code = ("import sys\nfrom pathlib import Path\nfrom gitops_lint.config import load_config\n"
+            f"c = load_config(Path({str(tmp_path / '.gitops-lint.yaml')!r}))\n"
+            "assert c.select == ['ALL'] and c.custom_rules[0].name == 'lint', c\n"
+            "print('pydantic' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
 
 
 def test_a_run_without_a_configuration_file_never_imports_pydantic() -> None:
