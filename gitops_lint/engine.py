@@ -478,21 +478,10 @@ def lint_files(
         if rule.check.startswith(BUILTIN_PREFIX) or rule.scope == "change":
             continue  # unused suppressions need every other rule's result first; changes need two revisions
         started = time.perf_counter()
-        try:
-            check = rule.load_check()
-            findings = [f for f in check(ctx, **params[rule.id]) if not f.rule or f.rule == rule.id]
-            _run_fixer(rule, ctx, findings, internal)
-            diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config) for finding in findings)
-        except CatalogueError as exc:
-            internal.append(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a crashing check must not hide the others
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            internal.append(
-                f"internal error in rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
-                f"[{Path(where.filename).name}:{where.lineno}]"
-            )
-        finally:
-            per_rule[rule.id] = time.perf_counter() - started
+        findings = _findings(rule, ctx, params[rule.id], internal)
+        _run_fixer(rule, ctx, findings, internal)
+        diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config) for finding in findings)
+        per_rule[rule.id] = time.perf_counter() - started
     checked = time.perf_counter()
     diagnostics = _outside_flux(diagnostics, ctx, catalogue, config)
     diagnostics = _apply_path_ignores(diagnostics, config, catalogue, discovery.root)
@@ -515,6 +504,23 @@ def lint_files(
                       flux_version=flux_versions.to_json() if flux_versions is not None else None)
 
 
+def _findings(rule: Rule, subject: Any, params: dict, internal: list[str]) -> list[Finding]:
+    """The rule's findings on `subject` (those a shared check made for this rule); a crash is reported
+    in `internal` and costs only this rule's findings."""
+    try:
+        return [f for f in rule.load_check()(subject, **params) if not f.rule or f.rule == rule.id]
+    except CatalogueError as exc:
+        internal.append(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a crashing check must not hide the others
+        internal.append(_crash(f"rule {rule.id} ({rule.name})", exc))
+    return []
+
+
+def _crash(what: str, exc: Exception) -> str:
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return f"internal error in {what}: {type(exc).__name__}: {exc} [{Path(where.filename).name}:{where.lineno}]"
+
+
 def _run_fixer(rule: Rule, ctx, findings: list, internal: list[str]) -> None:
     """The rule's `fixer`, if it has one; a crash there costs the fixes, never the findings."""
     if not findings or not rule.fixer:
@@ -524,9 +530,7 @@ def _run_fixer(rule: Rule, ctx, findings: list, internal: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001 - the findings stand without their fixes
         for finding in findings:
             finding.fix = None
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        internal.append(f"internal error in the fixer of rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
-                        f"[{Path(where.filename).name}:{where.lineno}]")
+        internal.append(_crash(f"the fixer of rule {rule.id} ({rule.name})", exc))
 
 
 def run_checks(rules: list[Rule], params: dict[str, dict], subject: Any, files: list[SourceFile],
@@ -538,14 +542,9 @@ def run_checks(rules: list[Rule], params: dict[str, dict], subject: Any, files: 
     diagnostics: list[Diagnostic] = []
     internal: list[str] = []
     for rule in rules:
-        try:
-            for finding in rule.load_check()(subject, **params[rule.id]):
-                source = finding.source if finding.source is not None else by_rel.get(finding.path)
-                diagnostics.append(_diagnostic(rule, finding, source, config))
-        except Exception as exc:  # noqa: BLE001 - a crashing check must not hide the others
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            internal.append(f"internal error in rule {rule.id} ({rule.name}): {type(exc).__name__}: {exc} "
-                            f"[{Path(where.filename).name}:{where.lineno}]")
+        for finding in _findings(rule, subject, params[rule.id], internal):
+            source = finding.source if finding.source is not None else by_rel.get(finding.path)
+            diagnostics.append(_diagnostic(rule, finding, source, config))
     diagnostics = _apply_suppressions(diagnostics, files, catalogue, {r.id for r in rules}, config)
     diagnostics.sort(key=Diagnostic.sort_key)
     _fingerprint(diagnostics)
