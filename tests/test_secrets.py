@@ -176,3 +176,15 @@ def test_secret_values_of_every_shape_are_masked(tmp_path: Path, fmt: str) -> No
     if fmt == "text":
         assert " 5 |   password: ***********\n" in out.stdout  # the syntax error's frame
         assert "stringData: {pin: ****, x: *}" in out.stdout  # keys of a flow mapping stay readable
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_token_is_placed_on_the_line_the_code_frame_counts(tmp_path: Path, newline: str) -> None:
+    """Old Mac line ends (`\\r`) are line breaks to YAML and to the code frame: the token's line is the same."""
+    (tmp_path / "cm.yaml").write_bytes(newline.join(["apiVersion: v1", "kind: ConfigMap", "metadata:",
+                                                     "  name: app", "data:", f"  token: {PAT}", ""]).encode())
+    out = run(["check", "--format", "json", "--select", "TOK001", "cm.yaml"], tmp_path)
+    import json
+
+    found = json.loads(out.stdout)["diagnostics"]
+    assert [(d["rule"], d["line"], d["column"]) for d in found] == [("TOK001", 6, 10)]

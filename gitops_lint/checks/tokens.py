@@ -8,6 +8,7 @@ from gitops_lint.checks import Context
 from gitops_lint.diagnostics import Finding, Span
 from gitops_lint.model.kubernetes import Secret
 from gitops_lint.secrets import decode_base64, find_tokens
+from gitops_lint.yaml.edits import line_starts, position
 
 
 def plaintext_tokens(ctx: Context) -> Iterator[Finding]:
@@ -19,11 +20,11 @@ def plaintext_tokens(ctx: Context) -> Iterator[Finding]:
         if not source.text:
             continue
         sops_lines = [(d.span.line, d.span.end_line) for d in source.documents if d.sops]
-        line_starts: list[int] | None = None
+        starts: list[int] | None = None
         for token in find_tokens(source.text):
-            if line_starts is None:
-                line_starts = _line_starts(source.text)
-            line, column = _position(line_starts, token.start)
+            if starts is None:
+                starts = line_starts(source.text)  # lines as the code frames count them (`SourceFile.lines`)
+            line, column = position(starts, token.start)
             if any(first <= line <= last for first, last in sops_lines):
                 continue
             yield Finding(
@@ -49,18 +50,3 @@ def plaintext_tokens(ctx: Context) -> Iterator[Finding]:
                     anchor=f"data.{key}",
                 )
 
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    index = text.find("\n")
-    while index >= 0:
-        starts.append(index + 1)
-        index = text.find("\n", index + 1)
-    return starts
-
-
-def _position(line_starts: list[int], offset: int) -> tuple[int, int]:
-    import bisect
-
-    line = bisect.bisect_right(line_starts, offset)
-    return line, offset - line_starts[line - 1] + 1
