@@ -294,3 +294,35 @@ def test_registry_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     assert registry_credentials("registry.gitlab.com", None) == ("gitlab-ci-token", "t")
     assert registry_credentials("ghcr.io", None) is None  # the job's token is for its own registry only
     assert registry_credentials("ghcr.io", "me:p:w") == ("me", "p:w")
+
+
+def test_provenance_names_the_branch_as_flux_does_and_gitlab_cis_detached_checkout_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gitops_lint.compile.oci import _git_facts, default_tag, provenance
+
+    root = tmp_path / "repo"
+    write_tree(root, {"a.yaml": "a: 1\n"})
+    env = {**os.environ, "GIT_AUTHOR_DATE": "@1700000000 +0000", "GIT_COMMITTER_DATE": "@1700000000 +0000"}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                              env=env).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "x")
+    git("remote", "add", "origin", "https://gitlab-ci-token:secret@gitlab.example.com/acme/fleet.git")
+    commit = git("rev-parse", "HEAD")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.delenv("CI_COMMIT_SHA", raising=False)
+    _git_facts.cache_clear()
+    assert provenance(root) == ("https://gitlab.example.com/acme/fleet.git", f"main@sha1:{commit}", 1700000000)
+    git("checkout", "-q", "--detach")  # as a GitLab CI job checks out
+    _git_facts.cache_clear()
+    assert provenance(root)[1] == f"sha1:{commit}"
+    monkeypatch.setenv("CI_COMMIT_SHA", commit)
+    monkeypatch.setenv("CI_COMMIT_REF_NAME", "feature/x")
+    assert provenance(root)[1] == f"feature/x@sha1:{commit}"
+    assert default_tag(root) == f"feature-x-{commit[:12]}"
+    monkeypatch.setenv("CI_COMMIT_SHA", "0" * 40)  # another commit's job: its ref says nothing of this checkout
+    assert provenance(root)[1] == f"sha1:{commit}"
+    _git_facts.cache_clear()

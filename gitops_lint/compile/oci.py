@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import io
 import json
+import functools
 import os
 import tarfile
 from dataclasses import dataclass, field
@@ -236,26 +237,42 @@ def consumer_objects(unit: Unit, url: str, digest: str, oci_version: str) -> lis
 
 def provenance(root: Path) -> tuple[str, str, int]:
     """(source, revision, time) of the artifacts, as Flux writes them: the `origin` remote without any
-    credentials in it, `<branch>@sha1:<commit>`, and SOURCE_DATE_EPOCH, else the commit's time (0 outside git)."""
-    import re
-    import subprocess
+    credentials in it, `<branch>@sha1:<commit>`, and SOURCE_DATE_EPOCH, else the commit's time (0 outside git).
 
-    def git(*args: str) -> str:
-        try:
-            out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.SubprocessError):
-            return ""
-        return out.stdout.strip() if out.returncode == 0 else ""
-
-    source = re.sub(r"(?<=://)[^/@]+@", "", git("config", "--get", "remote.origin.url"))
-    commit, branch = git("rev-parse", "HEAD"), git("rev-parse", "--abbrev-ref", "HEAD")
+    GitLab CI checks out a detached HEAD: there the branch (or tag) is the job's `CI_COMMIT_REF_NAME`, when
+    the job's commit is the one checked out."""
+    source, commit, branch, committed = _git_facts(str(root))
+    if branch in ("", "HEAD") and commit and os.environ.get("CI_COMMIT_SHA") == commit:
+        branch = os.environ.get("CI_COMMIT_REF_NAME", "")
     revision = f"{branch}@sha1:{commit}" if commit and branch and branch != "HEAD" else (f"sha1:{commit}" if commit else "")
-    epoch = os.environ.get("SOURCE_DATE_EPOCH") or git("log", "-1", "--format=%ct") or "0"
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or committed or "0"
     try:
         moment = int(epoch)
     except ValueError:
         moment = 0
     return source, revision, moment
+
+
+@functools.lru_cache(maxsize=8)
+def _git_facts(root: str) -> tuple[str, str, str, str]:
+    """(origin URL without credentials, HEAD's commit, its branch or "HEAD", its commit time), asked once per
+    run (the layout and the push's tag both need them)."""
+    import re
+    import subprocess
+
+    def git(*args: str) -> list[str]:
+        try:
+            out = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return []
+        return out.stdout.split("\n") if out.returncode == 0 else []
+
+    origin = git("config", "--get", "remote.origin.url")
+    source = re.sub(r"(?<=://)[^/@]+@", "", origin[0].strip()) if origin else ""
+    head = git("show", "-s", "--format=%H%n%ct", "HEAD")
+    branch = git("rev-parse", "--abbrev-ref", "HEAD") if head else []
+    commit, committed = (head[0].strip(), head[1].strip()) if len(head) >= 2 else ("", "")
+    return source, commit, branch[0].strip() if branch else "", committed
 
 
 def write_artifacts(project, outputs: dict[str, str | bytes], directory: Path, url: str | None,
