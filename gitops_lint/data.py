@@ -1,13 +1,13 @@
 """Where the data folders that ship with the package are: `rules/` and `schemas/`.
 
-In a wheel they are inside the package (found through importlib.resources); in a
-source checkout they sit beside it. Every stage that reads them asks here, so no
-stage reaches into another (the schemas are not the rule catalogue's business).
+In a wheel they are inside the package; in a source checkout they sit beside it
+(the package is files on disk: the stages read these folders as such). Every stage
+that reads them asks here, so no stage reaches into another (the schemas are not the
+rule catalogue's business).
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 
@@ -16,10 +16,11 @@ class DataFolderMissing(Exception):
 
 
 def data_dir(name: str) -> Path:
-    packaged = Path(str(resources.files("gitops_lint").joinpath(name)))
+    package = Path(__file__).resolve().parent
+    packaged = package / name
     if packaged.is_dir():
         return packaged
-    beside = Path(__file__).resolve().parent.parent / name
+    beside = package.parent / name
     if beside.is_dir():
         return beside
     raise DataFolderMissing(f"data folder {name!r} not found in the gitops_lint package nor beside it")
