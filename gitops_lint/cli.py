@@ -116,12 +116,16 @@ def entry() -> None:
     os._exit(code or 0)
 
 
-def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+#: What `diff` writes: its review as text, JSON, a merge request note, a Code Quality report, a page.
+DIFF_FORMATS = ("text", "json", "markdown", "gitlab", "html")
+
+
+def _parse_reports(values: tuple[str, ...], formats: tuple[str, ...] = REPORT_FORMATS) -> list[tuple[str, Path]]:
     out = []
     for value in values:
         fmt, sep, target = value.partition("=")
-        if not sep or not target or fmt not in REPORT_FORMATS:
-            raise click.BadParameter(f"{value!r}: use FORMAT=FILE with FORMAT one of {', '.join(REPORT_FORMATS)}",
+        if not sep or not target or fmt not in formats:
+            raise click.BadParameter(f"{value!r}: use FORMAT=FILE with FORMAT one of {', '.join(formats)}",
                                      param_hint="--report")
         out.append((fmt, Path(target)))
     return out
@@ -620,7 +624,7 @@ def explain(rule: str, config_path: Path | None) -> None:
 @click.option("--base", "base_revision", metavar="REV",
               help="Revision to compare with (default: CI_MERGE_REQUEST_DIFF_BASE_SHA, else where HEAD left the "
                    "default branch).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "gitlab", "html"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="text",
               show_default=True, help="markdown: a merge request note; gitlab: the danger signals as a GitLab Code "
                                       "Quality report; html: one self-contained page to look at.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -629,7 +633,10 @@ def explain(rule: str, config_path: Path | None) -> None:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
               help="Lowest severity of a danger signal that makes the exit code 1.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
-def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version, fail_on, output) -> None:
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE",
+              help="Also write the review in FORMAT to FILE (repeatable): one run for the note and the Code Quality "
+                   "report.")
+def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version, fail_on, output, reports) -> None:
     """What the working tree changes in what Flux applies, against a base revision, per Flux Kustomization:
     objects added, removed and changed, with the changed fields, and the danger signals (CHG rules).
     Offline; the base is read from git."""
@@ -642,6 +649,7 @@ def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version,
     from gitops_lint.engine import LintOptions, UsageError
     from gitops_lint.report import ReportInput, renderer
 
+    report_targets = _parse_reports(reports, DIFF_FORMATS)
     paths = list(paths) or ["."]
     try:
         config, _ = resolve_config(_resolvable(paths), config_path, isolated)
@@ -655,28 +663,30 @@ def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version,
                "errors": sum(d.severity is Severity.ERROR for d in signals),
                "warnings": sum(d.severity is Severity.WARNING for d in signals),
                "infos": sum(d.severity is Severity.INFO for d in signals)}
-    if fmt == "json":
-        text = json.dumps({**change.diff.to_json(), "diagnostics": [d.to_json() for d in signals]}, indent=2) + "\n"
-    elif fmt == "gitlab":
-        text = renderer("gitlab")(ReportInput(signals, summary, catalogue))
-    elif fmt == "markdown":
-        from gitops_lint.diff import render_markdown
 
-        text = render_markdown(change.diff, signals)
-    elif fmt == "html":
-        from gitops_lint.diff import render_html
+    def rendered(fmt: str) -> str:
+        if fmt == "json":
+            return json.dumps({**change.diff.to_json(), "diagnostics": [d.to_json() for d in signals]}, indent=2) + "\n"
+        if fmt == "gitlab":
+            return renderer("gitlab")(ReportInput(signals, summary, catalogue))
+        if fmt == "markdown":
+            from gitops_lint.diff import render_markdown
 
-        text = render_html(change.diff, signals)
-    else:
+            return render_markdown(change.diff, signals)
+        if fmt == "html":
+            from gitops_lint.diff import render_html
+
+            return render_html(change.diff, signals)
         text = renderer("text")(ReportInput(signals, summary, catalogue)) + "\n" if signals else ""
-        text += render_text(change.diff)
-    if output is not None:
+        return text + render_text(change.diff)
+
+    for target_fmt, target in ([(fmt, output)] if output is not None else []) + report_targets:
         try:
-            write_atomically(output, text)
+            write_atomically(target, rendered(target_fmt))
         except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}")
-    else:
-        click.echo(text, nl=False)
+            fail(f"cannot write {target}: {exc.strerror or exc}")
+    if output is None:
+        click.echo(rendered(fmt), nl=False)
     for message in internal:
         click.echo(f"gitops-lint: {message}", err=True)
     if internal:

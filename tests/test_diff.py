@@ -287,6 +287,19 @@ def test_output_to_a_file(repo: Path, tmp_path: Path) -> None:
     assert code == 0 and out == "" and target.read_text().startswith("### gitops-lint")
 
 
+def test_one_run_writes_every_report_asked_for(repo: Path, tmp_path: Path) -> None:
+    """`--report FORMAT=FILE`: the CI component's note and Code Quality report from one review."""
+    change(repo)
+    code, out = diff("--base", "HEAD", "--format", "markdown", "--report", f"gitlab={tmp_path / 'cq.json'}",
+                     "--report", f"json={tmp_path / 'review.json'}")
+    assert code == 0
+    assert out == diff("--base", "HEAD", "--format", "markdown")[1]
+    assert (tmp_path / "cq.json").read_text() == diff("--base", "HEAD", "--format", "gitlab")[1]
+    assert (tmp_path / "review.json").read_text() == diff("--base", "HEAD", "--format", "json")[1]
+    code, out = diff("--base", "HEAD", "--report", f"sarif={tmp_path / 'x'}")
+    assert code == 2 and "use FORMAT=FILE with FORMAT one of text, json, markdown, gitlab, html" in out
+
+
 def test_paths_narrow_the_report_not_the_view(repo: Path) -> None:
     """Flux's view needs the whole repository; `diff apps/web/hello.yaml` reports only what changed there."""
     change(repo)
