@@ -14,7 +14,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from gitops_lint.discover import Candidate, Discovery, exclude_matcher, is_candidate, printable
+from gitops_lint.discover import (Candidate, ChartDirs, Discovery, exclude_matcher, is_candidate, printable,
+                                  template_reason)
 from gitops_lint.view.changes import Diff
 
 
@@ -96,18 +97,24 @@ def base_revision(root: Path, given: str | None) -> str:
 def base_candidates(tree: GitTree, named: list[str], excludes: list[str], exclude_base: Path | None) -> list[str]:
     """The files `check` would read at the base revision, under the folders named (relative to the root)."""
     excluded = exclude_matcher(excludes, tree.root, exclude_base)
-    charts = {rel.rpartition("/")[0] for rel in tree.blobs if rel.rpartition("/")[2] == "Chart.yaml"}
+    charts = ChartDirs(tree.root, lambda folder: _in_tree(tree, folder / "Chart.yaml"))
     out = []
     for rel in sorted(tree.blobs):
         if not is_candidate(rel) or (excluded is not None and excluded(rel)):
             continue
         if named and not any(n in ("", ".") or rel == n or rel.startswith(n.rstrip("/") + "/") for n in named):
             continue
-        parts = rel.split("/")
-        if any(part == "templates" and "/".join(parts[:i]) in charts for i, part in enumerate(parts)):
-            continue  # a Helm chart's template: not YAML until Helm renders it
+        if template_reason(tree.root, rel, charts) is not None:
+            continue  # not YAML until Helm (or its template engine) renders it: no objects to compare
         out.append(rel)
     return out
+
+
+def _in_tree(tree: GitTree, path: Path) -> bool:
+    try:
+        return path.relative_to(tree.root).as_posix() in tree.blobs
+    except ValueError:
+        return False  # above the root: not in the revision's tree
 
 
 def load_base(tree: GitTree, rels: list[str]) -> list[Any]:

@@ -176,7 +176,7 @@ def discover(
     files: list[Candidate] = []
     left_out: list[str] = []
     refused: list[str] = []
-    chart_dirs = _ChartDirs(root)
+    chart_dirs = ChartDirs(root)
     folders = _Folders(root)
     unlisted: dict[str, str] = {}  # folder rel -> why it could not be listed
     compiled: set[str] = set()
@@ -211,7 +211,7 @@ def discover(
                     refused.append(f"{printable(str(p))}: {_not_checked_because(root / rel, root)}")
                 continue
             seen.add(rel)
-            files.append(Candidate(root, rel, printable(rel), _template_reason(root, rel, chart_dirs),
+            files.append(Candidate(root, rel, printable(rel), template_reason(root, rel, chart_dirs),
                                    folders.unreadable.get(rel)))
     unlisted.update(folders.unlisted)
     problems = [DiscoveryProblem(printable(rel) or ".", UNREADABLE, f"cannot read folder: {reason}; "
@@ -487,21 +487,25 @@ def _ignored(rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec]
     return False
 
 
-class _ChartDirs:
-    """Answers 'is this folder a Helm chart?' with one stat per folder."""
+class ChartDirs:
+    """Answers 'is this folder a Helm chart?' (it holds a Chart.yaml) once per folder: by a stat, or by
+    `has_chart` (a git tree's listing, for a revision that is not checked out)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, has_chart: Callable[[Path], bool] | None = None):
         #: The root itself lies in a folder named templates (a chart's, maybe).
         self.root_in_templates = "templates" in root.parts
         self.cache: dict[Path, bool] = {}
+        self.has_chart = has_chart or (lambda folder: (folder / "Chart.yaml").is_file())
 
     def is_chart(self, folder: Path) -> bool:
         if folder not in self.cache:
-            self.cache[folder] = (folder / "Chart.yaml").is_file()
+            self.cache[folder] = self.has_chart(folder)
         return self.cache[folder]
 
 
-def _template_reason(root: Path, rel: str, charts: _ChartDirs) -> str | None:
+def template_reason(root: Path, rel: str, charts: ChartDirs) -> str | None:
+    """Why the file at `rel` is a template to be read but not parsed as YAML (a Helm chart's template, a
+    `.j2` file), or None."""
     if rel.endswith(TEMPLATE_SUFFIXES):
         return "a template file (by its extension)"
     if "templates/" not in rel and not charts.root_in_templates:

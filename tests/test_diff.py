@@ -310,3 +310,21 @@ def test_paths_narrow_the_report_not_the_view(repo: Path) -> None:
     assert len([o for k in json.loads(everything)["kustomizations"] for o in k["objects"]]) == 4
     _, folder = diff("--base", "HEAD", "--format", "json", "apps/")
     assert len([o for k in json.loads(folder)["kustomizations"] for o in k["objects"]]) == 4
+
+
+def test_a_helm_charts_templates_are_no_manifests_at_the_base_either(repo: Path) -> None:
+    """The base revision's files are chosen as `check` chooses them: a chart's templates are not parsed."""
+    from gitops_lint.diff import GitTree, base_candidates
+
+    chart = {"charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+             "charts/web/templates/cm.yaml": "{{- if .Values.on }}\nkind: ConfigMap\n{{- end }}\n",
+             "other/templates/cm.yaml": config_map("plain", "yes")}
+    write_tree(repo, chart)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "chart")
+    rels = base_candidates(GitTree(repo, "HEAD"), [], [], None)
+    assert "charts/web/Chart.yaml" in rels and "other/templates/cm.yaml" in rels
+    assert "charts/web/templates/cm.yaml" not in rels
+    write_tree(repo, {"charts/web/templates/cm.yaml": "{{- if .Values.off }}\nkind: Secret\n{{- end }}\n"})
+    code, out = diff("--base", "HEAD")
+    assert code == 0 and "templates/cm.yaml" not in out
