@@ -227,12 +227,9 @@ def api_version_deprecated(ctx: Context) -> Iterator[Finding]:
         advice = f"use {obj.group}/{storage}" if storage else "move to a newer version"
         if storage and version.predates_release:
             advice += f" (after upgrading from Flux {version.declared}, which may not serve it yet)"
-        finding = at(obj, ("apiVersion",), (
+        yield at(obj, ("apiVersion",), (
             f"{obj.apiVersion} {kind} {state} Flux {release}{when}: {advice}"
             f"{_gone_fields(ctx, obj, release, storage)}{_source_note(version)}"))
-        if not version.predates_release:
-            finding.fix = _migration_fix(ctx, obj, release, storage)
-        yield finding
 
 
 def api_version_not_served(ctx: Context) -> Iterator[Finding]:
@@ -275,8 +272,33 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
             # No Flux version is declared: the cluster may run an older Flux that serves it (the repository
             # may reconcile fine), so this is a warning until a version is declared.
             finding.severity = Severity.WARNING
-        finding.fix = _migration_fix(ctx, obj, release, storage)
         yield finding
+
+
+def fix_deprecated_version(ctx: Context, findings: list[Finding]) -> None:
+    """The fixer of SCH005: the move to the storage version, unless the repository declares an older Flux
+    than it is judged by (the move may not be served there yet)."""
+    _fix_migrations(ctx, findings, skip_older_declared=True)
+
+
+def fix_unserved_version(ctx: Context, findings: list[Finding]) -> None:
+    """The fixer of SCH006: the move to the storage version of the release the object is judged by."""
+    _fix_migrations(ctx, findings, skip_older_declared=False)
+
+
+def _fix_migrations(ctx: Context, findings: list[Finding], skip_older_declared: bool) -> None:
+    from gitops_lint.schema_index import flux_index
+
+    at_api_version = {(obj.path, obj.locate(("apiVersion",))): obj for obj in _flux_objects(ctx)}
+    for finding in findings:
+        obj = at_api_version.get((finding.path, finding.span))
+        if obj is None:
+            continue
+        version = flux_version(ctx, obj.path)
+        if skip_older_declared and version.predates_release:
+            continue
+        storage = (flux_index(version.release).get(f"{obj.group}/{obj.kind or ''}") or {}).get("storage_version")
+        finding.fix = _migration_fix(ctx, obj, version.release, storage)
 
 
 def _migration_fix(ctx: Context, obj, release: str, storage: str | None):
