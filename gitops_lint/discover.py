@@ -24,7 +24,6 @@ import functools
 import os
 import re
 import stat
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -121,6 +120,10 @@ class Discovery:
 
 def git_root(start: Path) -> Path | None:
     directory = start if start.is_dir() else start.parent
+    if not _may_be_in_git(directory):
+        return None  # git finds a work tree only through a .git above it: no need to start git to hear so
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
@@ -131,6 +134,21 @@ def git_root(start: Path) -> Path | None:
     if out.returncode != 0 or not out.stdout.strip():
         return None
     return Path(out.stdout.strip()).resolve()
+
+
+def _may_be_in_git(directory: Path) -> bool:
+    """Whether git could see a work tree at `directory`: a `.git` (folder, or file of a worktree or
+    submodule) in it or above it, or the environment naming a repository."""
+    if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
+        return True
+    here = os.path.abspath(directory)
+    while True:
+        if os.path.lexists(os.path.join(here, ".git")):
+            return True
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
 
 
 def find_root(paths: list[Path], cwd: Path) -> tuple[Path, bool]:
@@ -369,6 +387,8 @@ def _git_files(root: Path, directory: Path, unlisted: dict[str, str]) -> list[st
     rel_dir = _rel(root, directory)
     if rel_dir is None:
         return None
+    import subprocess
+
     try:
         out = subprocess.run(
             # literal: a folder named `[ab]` or `*` is that folder, not a glob; no --deduplicate

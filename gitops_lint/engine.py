@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import gc
-import hashlib
 import os
 import re
 import time
@@ -667,6 +666,8 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
 
 def _fingerprint(diagnostics: list[Diagnostic]) -> None:
     """Stable when unrelated lines move: rule, file, object and field, not line numbers."""
+    import hashlib  # here: a clean run fingerprints nothing
+
     seen: dict[str, int] = {}
     for d in diagnostics:
         context = d.fingerprint if d.object else f"{d.fingerprint}|{(d.source[0].strip() if d.source else '')}"

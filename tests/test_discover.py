@@ -570,8 +570,6 @@ def test_git_listing_is_one_subprocess(tmp_path, monkeypatch):
     """One `git ls-files` for the whole tree, never a subprocess per file (which made 5,000 files take seconds)."""
     import subprocess
 
-    import gitops_lint.discover as discover_module
-
     files = {f"apps/a{i // 100}/f{i}.yaml": Y for i in range(500)}
     files.update({f"apps/a{i // 100}/f{i}.txt": "x" for i in range(100)})
     repo = git_repo(tmp_path / "repo", files)
@@ -582,10 +580,25 @@ def test_git_listing_is_one_subprocess(tmp_path, monkeypatch):
         calls.append(argv)
         return real_run(argv, *args, **kwargs)
 
-    monkeypatch.setattr(discover_module.subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "run", counting_run)  # discovery imports subprocess where it calls git
     found = discover(["."], cwd=repo)
     assert len(found.files) == 500
     assert len(calls) <= 2, calls  # `rev-parse --show-toplevel` and `ls-files`
+
+
+def test_outside_any_git_work_tree_git_is_not_started(tmp_path, monkeypatch):
+    """No `.git` in the folder or above it: git could not find a work tree, so it is not asked."""
+    import subprocess
+
+    from gitops_lint.discover import git_root
+
+    (tmp_path / "a").mkdir()
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("git started")))
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    monkeypatch.delenv("GIT_WORK_TREE", raising=False)
+    if any((p / ".git").exists() for p in [tmp_path, *tmp_path.parents]):
+        pytest.skip("the temporary folder is inside a git work tree")
+    assert git_root(tmp_path / "a") is None
 
 
 def test_read_bytes_reads_as_path_read_bytes(tmp_path: Path) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import json
 import posixpath
 import re
@@ -551,6 +550,8 @@ def hashed(resource: Resource) -> Resource:
     text = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     # Go's encoding/json escapes these three for HTML safety, and the hash sees its bytes
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    import hashlib  # here: most builds generate nothing, and OpenSSL's module is a cost of every start
+
     digest = hashlib.sha256(text.encode()).hexdigest()[:10].translate(_HASH_LETTERS)
     return replace(resource, data=with_metadata(data, "name", f"{resource.name}-{digest}"), needs_hash=False,
                    transforms=(*resource.transforms, "content hash"))
