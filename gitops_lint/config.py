@@ -253,7 +253,7 @@ def _plain_values(data: dict) -> dict[str, Any] | None:
     from gitops_lint.schema_index import config_file_schema
 
     schema = config_file_schema()
-    if not plainly_valid({k: v for k, v in schema.items() if k != "$defs"}, data):
+    if not _plain_json(data) or not plainly_valid({k: v for k, v in schema.items() if k != "$defs"}, data):
         return None
     values: dict[str, Any] = {}
     for f in _SETTINGS:
@@ -271,6 +271,17 @@ def _plain_values(data: dict) -> dict[str, Any] | None:
             value = [dict(item) if isinstance(item, dict) else item for item in value]
         values[f.name] = value
     return values
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether `value` reads the same to JSON Schema and to the pydantic model: string keys only (JSON has
+    no others; the model refuses them), and no line break in a string (a pattern's `$` matches before a
+    final one in Python's `re`, not in the model's)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and "\n" not in k and _plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(item) for item in value)
+    return not isinstance(value, str) or "\n" not in value
 
 
 def _validated_values(data: dict, path: Path, text: str | None) -> dict[str, Any]:

@@ -230,10 +230,11 @@ def test_the_command_line_reports_the_line_and_exits_2(tmp_path: Path) -> None:
 
 _WORDS = st.sampled_from(["ALL", "AGT", "AGT002", "duplicate-key", "error", "warning", "info", "warn", "", "2.9",
                           "2.10", "3.1", "17.8", "https://gitlab.example.com", "ftp://x", "a/**", "podinfo",
-                          "Pod Info", "apps/podinfo"])
+                          "Pod Info", "apps/podinfo", "2.9\n", "error\n"])
 _SCALARS = st.one_of(_WORDS, st.integers(-1, 3), st.booleans(), st.floats(0, 3))
 _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.one_of(_WORDS, st.integers(0, 2)), inner, max_size=3)),
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.one_of(_WORDS, st.integers(0, 2), st.none(), st.booleans()), inner, max_size=3)),
     max_leaves=6)
 _CONFIGS = st.dictionaries(st.sampled_from(config_keys()), _VALUES, max_size=4)
 
@@ -247,6 +248,18 @@ def test_the_plain_check_accepts_only_what_the_model_accepts_and_reads_it_alike(
     if plain is None:
         return
     assert plain == _validated_values(data, Path("c.yaml"), None)
+
+
+@pytest.mark.parametrize("data", [
+    {"rule-options": {"REF011": {1: "a"}}}, {"rule-options": {1: {"a": "b"}}}, {"rule-options": {None: {}}},
+    {"flux-version": "2.9\n"}, {"gitlab-version": "17.8\n"},
+])
+def test_what_the_plain_check_would_read_otherwise_goes_to_the_model(data: dict) -> None:
+    """Keys that are no strings and strings with a final line break: JSON Schema and the model disagree
+    on them, so the model decides (and refuses them)."""
+    assert _plain_values(data) is None
+    with pytest.raises(ConfigError):
+        _validated_values(data, Path("c.yaml"), None)
 
 
 def test_a_valid_configuration_file_is_read_without_pydantic(tmp_path: Path) -> None:

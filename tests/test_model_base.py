@@ -185,6 +185,10 @@ def test_strict_construction_refuses() -> None:
         Branch(leaf={"count": "1"})
     with pytest.raises(ModelError):
         Leaf.model_validate(["not", "a", "mapping"])
+    with pytest.raises(ModelError, match="leaves"):  # a null is no list: only lenient building lets it pass as unset
+        Branch.model_validate({"leaves": None})
+    obj, problems = build_lenient(Root, _doc(), {"branch": {"leaves": None, "tags": {None: "x"}}})
+    assert obj.branch.leaves == [] and [p.path for p in problems] == [("branch", "tags", None)]
 
 
 def test_a_type_the_model_does_not_take_is_named() -> None:

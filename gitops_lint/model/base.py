@@ -302,13 +302,12 @@ def _dumped(value: Any, exclude_unset: bool) -> Any:
 # --------------------------------------------------------------------------- checks, one per type form
 #
 # A check takes (value, path of its container, its key there, refusals) and returns the value to keep, or
-# _DROP after recording why (only for a value that is there: `null` means "not set" to Kubernetes and to
-# protobuf JSON alike, so a null where a value is expected is dropped without a word).
+# _DROP after recording why. A null refused is recorded too (strict construction refuses it); lenient
+# building drops it without a word (`build_lenient`).
 
 
 def _refuse(value: Any, path: DataPath, key: Any, refusals: list[Refusal], kind: str, message: str) -> Any:
-    if value is not None:
-        refusals.append(((*path, key) if key is not _UNSET else path, kind, value, message))
+    refusals.append(((*path, key) if key is not _UNSET else path, kind, value, message))
     return _DROP
 
 
@@ -504,8 +503,10 @@ def build_lenient(cls: type[M], doc: Document, data: Any | None = None) -> tuple
     data = doc.data if data is None else data
     refusals: list[Refusal] = []
     obj = cls._build(data, (), refusals) if isinstance(data, dict) else cls.model_construct()
+    # `null` means "not set" to Kubernetes and to protobuf JSON alike: a null where a value is expected is
+    # left out without a problem (a null key is still a key that is no string).
     problems = [ModelProblem(doc, path, _message(path, kind, value, message), repair=_repair(kind, value))
-                for path, kind, value, message in refusals]
+                for path, kind, value, message in refusals if value is not None or kind == "invalid_key"]
     obj._doc = doc
     return obj, problems
 
