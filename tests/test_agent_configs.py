@@ -2,7 +2,9 @@
 
 Accepted files have no error; rejected ones list (rule, line) of each reason GitLab's
 parser would give (domain reference §A.2): unknown keys (AGT009), wrong types (TYP001),
-the removed `gitops` section (AGT003), a merge conflict (YAML003).
+the removed `gitops` section (AGT003), a merge conflict (YAML003). Judged against GitLab
+18.0 (gitlab.com), as a configuration's `gitlab-version` says: AGT003 is an error only for a
+GitLab known to be 17.0 or later.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ VERDICTS = {
 
 def test_every_agent_config_gets_the_expected_verdict() -> None:
     folder = shared_path("corpus", "_agent_configs")
-    config = Config(agent_configs=["*.yaml"])
+    config = Config(agent_configs=["*.yaml"], gitlab_version="18.0")
     result = lint(LintOptions(paths=["."], cwd=folder, config=config))
     assert not result.internal_errors
     found: dict[str, set] = defaultdict(set)

@@ -19,9 +19,6 @@ from tests.conftest import shared_path
 REVIEWED_ERRORS = {
     # the file starts with an unresolved `<<<<<<< HEAD` / `=======` pair
     ("YAML003", "_agent_configs/Egor-Pomidor-pdf+DelayedNotifier+minikube.yaml"),
-    # legacy `gitops.manifest_projects`: removed in GitLab 17.0, nothing applies them any more
-    ("AGT003", "dimMaryanto93+gitlab-devops-automation/.gitlab/agents/testing/config.yaml"),
-    ("AGT003", "dimMaryanto93+gitlab-devops-automation/examples/deploy-gitops/.gitlab/agents/review/config.yaml"),
     # three exporters point at `<name>/app`, but their manifests sit in `<name>/` itself: kustomize-controller
     # fails each with "kustomization path not found"
     ("REF005", "tuxpeople+k8s-homelab/kubernetes/apps/observability/exportarr/ks.yaml"),
@@ -42,6 +39,10 @@ DOWNGRADED = {
     ("SCH006", "fluxcd+flux2-hub-spoke-example/deploy/infra-controllers/cert-manager.yaml"),
     ("SCH006", "fluxcd+flux2-hub-spoke-example/deploy/infra-controllers/ingress-nginx.yaml"),
     ("SCH006", "fluxcd+flux2-multi-tenancy/infrastructure/kyverno/source.yaml"),
+    # legacy `gitops.manifest_projects` in a repository that names no GitLab version: removed in GitLab 17.0,
+    # but a self-managed GitLab before 17.0 still applies them
+    ("AGT003", "dimMaryanto93+gitlab-devops-automation/.gitlab/agents/testing/config.yaml"),
+    ("AGT003", "dimMaryanto93+gitlab-devops-automation/examples/deploy-gitops/.gitlab/agents/review/config.yaml"),
     # a JSON6902 patch list followed by a top-level `target:` mapping: not YAML, but a Terraform module's
     # file that neither Flux nor GitLab reads
     ("YAML001", "sulibot+home-ops/terraform/infra/modules/cluster_core/ippools-patch.yaml"),

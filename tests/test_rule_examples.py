@@ -35,7 +35,8 @@ def run_example(tmp_path: Path, example, example_rule: str, config: Config | Non
         link = tmp_path / example.path
         link.unlink()
         os.symlink(target, link)
-    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[example_rule], config=config or Config(),
+    config = config or Config(gitlab_version=example.options.get("gitlab_version"))
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, extend_select=[example_rule], config=config,
                               flux_version=example.options.get("flux_version")))
     assert not result.internal_errors, result.internal_errors
     return result.diagnostics

@@ -31,26 +31,30 @@ def gitlab_version(ctx: Context) -> tuple[int, int] | None:
 
 
 def legacy_gitops(ctx: Context) -> Iterator[Finding]:
-    """The `gitops` section: a warning while GitLab still runs it (16.2-16.11), an error once it is gone (17.0;
-    also without `gitlab-version`, which means the newest GitLab)."""
+    """The `gitops` section: an error where the configured GitLab is 17.0 or later (the section is gone); a
+    warning where it still runs it (16.2-16.11), and where no `gitlab-version` says which GitLab runs the
+    agent (a self-managed GitLab before 17.0 still applies these manifests)."""
     version = gitlab_version(ctx)
     if version is not None and version < GITOPS_DEPRECATED:
         return
-    removed = version is None or version >= GITOPS_REMOVED
     for agent in ctx.model.of_type("AgentConfig"):
         data = agent.doc.data
         if data.get("gitops") is None:
             continue  # absent, or null: unset for GitLab
         what = _gitops_contents(data["gitops"])
-        if removed:
+        if version is None:
+            message = (f"the `gitops` section ({what}) was removed in GitLab 17.0: on GitLab 17.0 or later "
+                       "(gitlab.com included) the agent applies none of these manifests; move them to Flux "
+                       "(`gitlab-version` says which GitLab runs the agent)")
+        elif version >= GITOPS_REMOVED:
             message = (f"the `gitops` section ({what}) was removed in GitLab 17.0: the agent no longer applies "
                        "these manifests; move them to Flux")
         else:
             message = (f"the `gitops` section ({what}) is deprecated since GitLab 16.2 and removed in 17.0; "
                        "move these manifests to Flux before upgrading")
         finding = at(agent, ("gitops",), message, key=True)
-        if not removed:
-            finding.severity = Severity.WARNING  # still works until 17.0; the rule's error is for 17.0 and later
+        if version is None or version < GITOPS_REMOVED:
+            finding.severity = Severity.WARNING  # the rule's error is for a GitLab known to be 17.0 or later
         yield finding
 
 
