@@ -89,6 +89,13 @@ def tool_key() -> str:
     return f"{gitops_lint.__version__}|{FORMAT}|{sys.version_info[0]}.{sys.version_info[1]}|{newest}|{count}"
 
 
+def umask() -> int:
+    """The process's umask (reading it means setting it: it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, chunks: list[bytes], mode: int | None = None) -> None:
     """`chunks` as the new content of `path`: a temporary file beside it, renamed into place. It gets `mode`,
     else the mode the umask gives a new file (mkstemp's own is private to the owner)."""
@@ -98,9 +105,7 @@ def write_atomically(path: Path, chunks: list[bytes], mode: int | None = None) -
             for chunk in chunks:
                 out.write(chunk)
         if mode is None:
-            umask = os.umask(0o022)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+            mode = 0o666 & ~umask()
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:

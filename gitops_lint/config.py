@@ -248,18 +248,16 @@ def parse_config(data: Any, path: Path, text: str | None = None) -> Config:
 
 
 def _plain_values(data: dict) -> dict[str, Any] | None:
-    """The settings of `data` when the committed schema plainly accepts it; None when pydantic must judge."""
+    """The settings `data` sets, when the committed schema plainly accepts it; None when pydantic must judge."""
     from gitops_lint.schema import plainly_valid
     from gitops_lint.schema_index import config_file_schema
 
-    schema = config_file_schema()
-    if not _plain_json(data) or not plainly_valid({k: v for k, v in schema.items() if k != "$defs"}, data):
+    if not _plain_json(data) or not plainly_valid(config_file_schema(), data):
         return None
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # the keys the file sets; `Config` has the defaults
     for f in _SETTINGS:
         key = f.metadata["key"] or f.name
         if key not in data:
-            values[f.name] = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
             continue
         value = data[key]
         if f.name == "custom_rules":

@@ -570,7 +570,7 @@ def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue, conf
             continue
         if rule.scope == "applied" and d.path in unapplied:
             continue
-        if d.severity is Severity.ERROR and rule.id.startswith(_LOADING_FAMILY) \
+        if d.severity is Severity.ERROR and rule.family == "YAML" \
                 and rule.id not in config.severity and rule.name not in config.severity:
             if read_by_flux is None:
                 read_by_flux = view.applied_files | {r.target for r in ctx.model.file_references if r.target}
@@ -582,16 +582,9 @@ def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue, conf
     return kept
 
 
-#: The rules of files that do not load (YAML001 syntax, YAML003 conflict markers, ...).
-_LOADING_FAMILY = "YAML"
-
-
 def _read_by_gitlab(rel: str) -> bool:
-    """Agent configs and CI files: GitLab reads those whatever Flux applies."""
-    from gitops_lint.model import agent_path
-
-    name = rel.rsplit("/", 1)[-1]
-    return agent_path(rel) is not None or name in (".gitlab-ci.yml", ".gitlab-ci.yaml") or "/.gitlab/" in f"/{rel}"
+    """Agent configs (under `.gitlab/`) and CI files: GitLab reads those whatever Flux applies."""
+    return rel.rsplit("/", 1)[-1] in (".gitlab-ci.yml", ".gitlab-ci.yaml") or "/.gitlab/" in f"/{rel}"
 
 
 def _agent_config_matcher(config: Config, root: Path):

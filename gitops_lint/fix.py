@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_lint.yaml.edits import line_starts
+from gitops_lint.yaml.edits import line_starts, offset
 
 
 @dataclass(slots=True)
@@ -72,8 +72,8 @@ def plan(diagnostics: list[Any], files: list[Any], unsafe: bool = False, root: P
         starts = line_starts(text)
         edits = []
         for d in sorted(found, key=lambda d: (d.fix.span.line, d.fix.span.column)):
-            start, end = _offset(starts, d.fix.span.line, d.fix.span.column), _offset(starts, d.fix.span.end_line,
-                                                                                      d.fix.span.end_column)
+            start, end = offset(starts, d.fix.span.line, d.fix.span.column), offset(starts, d.fix.span.end_line,
+                                                                                    d.fix.span.end_column)
             if start is None or end is None or text[start:end] != d.fix.old:
                 continue  # stale: the file moved on since the finding
             if edits and start < edits[-1][1]:
@@ -103,13 +103,6 @@ def _taken(root: Path | None, rel: str) -> bool:
     path = root / rel
     return os.path.lexists(path) or any(os.path.lexists(p) and not p.is_dir() for p in path.parents
                                         if root in p.parents)
-
-
-def _offset(starts: list[int], line: int, column: int) -> int | None:
-    if not 1 <= line < len(starts):
-        return None
-    offset = starts[line - 1] + column - 1
-    return offset if offset <= starts[line] else None
 
 
 def write(fixes: FixPlan, files: list[Any], root: Path | None = None) -> list[tuple[str, str]]:

@@ -147,9 +147,9 @@ class SchemaValidator:
 
 
 #: Keywords that assert nothing (formats are not asserted: jsonschema's validators are built without a
-#: format checker). Any keyword neither here nor in `plainly_valid` makes it defer to jsonschema.
+#: format checker; `$defs` only holds what a `$ref`, which defers, would name). Any keyword neither here nor in `plainly_valid` makes it defer to jsonschema.
 _ANNOTATIONS = frozenset({"title", "description", "default", "deprecated", "examples", "format", "$id",
-                          "$comment", "readOnly", "writeOnly"})
+                          "$comment", "readOnly", "writeOnly", "$defs"})
 _JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
 

@@ -21,6 +21,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from gitops_lint.checks.loading import scalar_fix
 from gitops_lint.yaml.edits import TextEdits, region
 from gitops_lint.yaml.positions import value_at
 
@@ -71,13 +72,11 @@ def move_fields(doc, api_version: str, json6902_in_place: bool = False) -> Moved
         return None
     new = copy.deepcopy(data)
     new["apiVersion"] = api_version
-    version_span = doc.locate(("apiVersion",))
-    if writer.offset(version_span) is None:
+    version = scalar_fix(doc, doc.locate(("apiVersion",)), api_version)  # in the quotes it has
+    place = writer.offset(version.span) if version is not None else None
+    if place is None:
         return None
-    start, end = writer.offset(version_span)
-    old = writer.text[start:end]
-    quote = old[0] if old[:1] in ("'", '"') and old.endswith(old[0]) and len(old) > 1 else ""
-    writer.edits.append((start, end, f"{quote}{api_version}{quote}"))
+    writer.edits.append((*place, version.text))
     safe = True
     for parent, key, action in _MOVES.get((group, str(data.get("kind"))), ()):
         for path in _expand(data, parent):

@@ -178,10 +178,15 @@ def flux_schema_violations(ctx: Context, kind: str) -> Iterator[Finding]:
     """Violations of one kind (`schema`, `unknown-field`, `misspelled-field`, `cel`): one rule each."""
     for obj, violation in _violations(ctx):
         if violation.kind == kind:
-            finding = at(obj, violation.path, violation.message, key=violation.at_key)
-            if violation.repair is not None:
-                finding.fix = scalar_fix(obj.doc, finding.span, violation.repair)
-            yield finding
+            yield _with_repair(obj, violation)
+
+
+def _with_repair(obj, violation) -> Finding:
+    """The violation as a finding on `obj`, fixed by its repair (the value it meant) when it has one."""
+    finding = at(obj, violation.path, violation.message, key=violation.at_key)
+    if violation.repair is not None:
+        finding.fix = scalar_fix(obj.doc, finding.span, violation.repair)
+    return finding
 
 
 def _source_note(version: "FluxVersion") -> str:
@@ -403,10 +408,7 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
                 yield at(agent, violation.path, violation.message + " (a key without a value, or null, is empty "
                          "for GitLab)", key=True)
             else:
-                finding = at(agent, violation.path, violation.message, key=violation.at_key)
-                if violation.repair is not None:
-                    finding.fix = scalar_fix(agent.doc, finding.span, violation.repair)
-                yield finding
+                yield _with_repair(agent, violation)
 
 
 #: What an unset proto3 field without presence reads as, by its schema type.

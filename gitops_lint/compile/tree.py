@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from gitops_lint.cache import umask
 from gitops_lint.compile.mask import mask_secrets
 from gitops_lint.secrets import redact
 
@@ -115,7 +116,7 @@ def _replace(outputs: dict[str, str | bytes], out_dir: Path, exists: bool, shown
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
         # mkdtemp makes it private (0700); the output is a folder like any other, so the umask decides.
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~umask())
         step = f"writing {MARKER}"
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")  # first: it marks the folder as ours
         made: set[Path] = {staging}
@@ -248,12 +249,6 @@ def _remove_stale(out_dir: Path) -> None:
             except OSError:
                 pass
         _remove(folder)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _exchange(a: Path, b: Path) -> bool:

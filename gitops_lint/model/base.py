@@ -251,15 +251,12 @@ class Model:
         out.update((key, _dumped(value, exclude_unset)) for key, value in (self._extra or {}).items())
         return out
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
-        """A copy; `update`'s fields set on it (the values as given, unchecked)."""
-        import copy
-
-        new = copy.deepcopy(self) if deep else object.__new__(type(self))
-        if not deep:
-            new.__dict__.update(self.__dict__)
-            if self._extra is not None:
-                new.__dict__["_extra"] = dict(self._extra)
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
+        """A shallow copy; `update`'s fields set on it (the values as given, unchecked)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        if self._extra is not None:
+            new.__dict__["_extra"] = dict(self._extra)
         for name, value in (update or {}).items():
             if name in type(self).model_fields:
                 setattr(new, name, value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from gitops_lint.yaml.positions import MapPos, SeqPos, Span, walk
+from gitops_lint.yaml.positions import MapPos, SeqPos, Span, span_of, walk
 
 
 def line_starts(text: str) -> list[int]:
@@ -27,6 +27,14 @@ def position(starts: list[int], offset: int) -> tuple[int, int]:
     """(line, column), 1-based, of `offset`; the text's end counts as the end of its last line."""
     line = min(bisect.bisect_right(starts, offset) - 1, max(len(starts) - 2, 0))
     return line + 1, offset - starts[line] + 1
+
+
+def offset(starts: list[int], line: int, column: int) -> int | None:
+    """The offset of (line, column), 1-based, in the text `starts` was made from; None outside its lines."""
+    if not 1 <= line < len(starts):
+        return None
+    at = starts[line - 1] + column - 1
+    return at if at <= starts[line] else None
 
 
 def region(text: str, edits: list[tuple[int, int, str]]) -> tuple[Span, str, str]:
@@ -67,9 +75,8 @@ class TextEdits:
         return cls(doc, text, line_starts(text))
 
     def offset(self, span: Span) -> tuple[int, int] | None:
-        if not (1 <= span.line < len(self.starts) and 1 <= span.end_line < len(self.starts)):
-            return None
-        return self.starts[span.line - 1] + span.column - 1, self.starts[span.end_line - 1] + span.end_column - 1
+        start, end = offset(self.starts, span.line, span.column), offset(self.starts, span.end_line, span.end_column)
+        return None if start is None or end is None else (start, end)
 
     def _at(self, line: int, column: int) -> int:
         return self.starts[line - 1] + column - 1
@@ -149,7 +156,7 @@ class TextEdits:
 
     def _block_lines(self, tree: Any) -> list[str] | None:
         """The node's lines, cut at the column its first line starts in; None when text sits left of it."""
-        span = Span(*tree) if isinstance(tree, tuple) else Span(*tree.span)
+        span = span_of(tree)
         end_line, _ = self._content_end(tree)
         column = span.column
         out = [self._line(span.line)[column - 1 :]]
@@ -186,7 +193,7 @@ class TextEdits:
             return None
         first = entry[0].line - tree.span[0]
         last = end[0] - tree.span[0]
-        value_line = (entry[1][0] if isinstance(entry[1], tuple) else entry[1].span[0]) - tree.span[0]
+        value_line = span_of(entry[1]).line - tree.span[0]
         # Comment lines between the key and its value: kept, above the key (the value becomes one block).
         between = [line.strip() for line in lines[first + 1 : value_line] if line.strip().startswith("#")]
         comment = self.key_comment(path, key)
@@ -196,8 +203,7 @@ class TextEdits:
 
     def _dash_column(self, sequence: SeqPos, index: int) -> int | None:
         """The column of item `index`'s dash, when the item starts on its dash's line (`- key: ...`)."""
-        line, column = sequence._item(index)[0:2] if isinstance(sequence._item(index), tuple) else \
-            sequence._item(index).span[0:2]
+        line, column = span_of(sequence._item(index))[0:2]
         before = self._line(line)[: column - 1]
         stripped = before.rstrip()
         if not stripped.endswith("-") or stripped[:-1].strip():
@@ -210,7 +216,7 @@ class TextEdits:
         if not found or not isinstance(tree, SeqPos) or self._dash_column(tree, index) is None:
             return None
         item = tree._item(index)
-        start = item[0] if isinstance(item, tuple) else item.span[0]
+        start = span_of(item).line
         if index:
             previous = self._content_end(tree._item(index - 1))[0]
         elif key_span is not None:
@@ -262,7 +268,7 @@ class TextEdits:
         tree, _, _ = walk(self.doc.pos, path)
         if first:
             item = tree._item(0)
-            at = self.starts[(item[0] if isinstance(item, tuple) else item.span[0]) - 1]
+            at = self.starts[span_of(item).line - 1]
             self.edits.append((at, at, "".join(t + "\n" for t in texts)))
             return True
         at = self._after_line(self._content_end(tree)[0])
@@ -291,7 +297,7 @@ class TextEdits:
         dash = self._dash_column(tree, 0) if len(tree) else None
         if dash is None:
             return False
-        at = self.starts[(tree._item(0)[0] if isinstance(tree._item(0), tuple) else tree._item(0).span[0]) - 1]
+        at = self.starts[span_of(tree._item(0)).line - 1]
         self.edits.append((at, at, " " * (dash - 1) + f"- {text}\n"))
         return True
 
