@@ -145,7 +145,7 @@ LEGACY = "gitops:\n  manifest_projects:\n    - id: acme/manifests\n"
     ("16.11", ["warning"]),
     ("17.0", ["error"]),
     ("18.3", ["error"]),
-    (None, ["error"]),  # no target release: the newest GitLab
+    (None, ["warning"]),  # no target release: a self-managed GitLab before 17.0 may still apply it
 ])
 def test_legacy_gitops_is_a_warning_while_it_still_works(tmp_path: Path, gitlab, expected) -> None:
     found = diagnostics(tmp_path, {".gitlab/agents/prod/config.yaml": LEGACY}, select="AGT003", gitlab=gitlab)

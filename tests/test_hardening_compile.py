@@ -349,8 +349,13 @@ def test_graph_output_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyP
 # --------------------------------------------------------------------------- fault 7: --migrate
 
 
+#: A GitLab that no longer runs the `gitops` section: there AGT003 is an error, which refuses a compile.
+GITLAB_17 = 'gitlab-version: "17.8"\n'
+
+
 def test_migrate_runs_without_force_and_drops_the_section_it_replaced(tmp_path: Path) -> None:
-    write_files(tmp_path, {".gitlab/agents/prod/config.yaml": "observability:\n  logging:\n    level: debug\n" + AGENT})
+    write_files(tmp_path, {".gitlab/agents/prod/config.yaml": "observability:\n  logging:\n    level: debug\n" + AGENT,
+                           ".gitops-lint.yaml": GITLAB_17})
     refused = run(["compile", "-o", "out", "."], tmp_path)
     assert refused.returncode == 1 and "AGT003" in refused.stderr  # without --migrate, still an error
     out = run(["compile", "--migrate", "--migration-report", "report.json", "-o", "out", "."], tmp_path)
@@ -361,7 +366,8 @@ def test_migrate_runs_without_force_and_drops_the_section_it_replaced(tmp_path: 
     report = json.loads((tmp_path / "report.json").read_text())
     assert any(item["field"] == "gitops" and "leaves the section out" in item["message"] for item in report["report"])
     assert "compiled agent config leaves the section out" in out.stderr
-    # The output, compiled again with --migrate, is itself: nothing left to migrate, no error.
+    # The output, compiled again with --migrate, is itself: nothing left to migrate, no error. (The output
+    # folder holds our marker, and the configuration in the folder above must not make it skip itself.)
     again = run(["compile", "--migrate", "-o", "-", "."], tmp_path / "out")
     assert again.returncode == 0, again.stderr
     assert "\ngitops:" not in again.stdout and "level: debug" in again.stdout
@@ -378,7 +384,8 @@ def test_migrate_is_still_refused_by_other_errors(tmp_path: Path) -> None:
 
 
 def test_migrate_keeps_a_section_it_does_not_fully_replace(tmp_path: Path) -> None:
-    write_files(tmp_path, {".gitlab/agents/prod/config.yaml": AGENT + "  charts:\n    - release_name: x\n"})
+    write_files(tmp_path, {".gitlab/agents/prod/config.yaml": AGENT + "  charts:\n    - release_name: x\n",
+                           ".gitops-lint.yaml": GITLAB_17})
     refused = run(["compile", "--migrate", "-o", "out", "."], tmp_path)
     assert refused.returncode == 1 and "AGT003" in refused.stderr
 

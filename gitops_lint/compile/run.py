@@ -52,8 +52,10 @@ def compile_project(request: CompileRequest) -> CompileOutcome:
 
     config = request.config
     base = config.path.parent.resolve() if config.path is not None else request.cwd.resolve()
-    # Never compile our own output: the output folder, and any earlier output (a folder with our marker).
-    skipped = compiled_folders(base)
+    # Never compile our own output: the output folder, and any earlier output (a folder with our marker)
+    # below the folder compiled; one named to be compiled (or holding it) is compiled, as discovery does.
+    here = request.cwd.resolve()
+    skipped = [rel for rel in compiled_folders(base) if here != base / rel and base / rel not in here.parents]
     if request.out_dir is not None and base in request.out_dir.parents:
         skipped.append(request.out_dir.relative_to(base).as_posix())
     # gitignore-style patterns: a folder named `out[1]` must match itself, not `out1`.
