@@ -6,7 +6,6 @@ lines move, so a baseline survives ordinary edits of the files around a finding.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,8 @@ class BaselineResult:
 
 
 def render_baseline(diagnostics: list[Diagnostic]) -> str:
+    import json  # here, as in read_baseline: most checks use no baseline, and every check imports this module
+
     entries = [
         {"fingerprint": d.fingerprint, "rule": d.rule, "path": d.path, "object": d.object, "message": d.message}
         for d in sorted(diagnostics, key=lambda d: (d.path, d.rule, d.fingerprint))
@@ -35,6 +36,8 @@ def render_baseline(diagnostics: list[Diagnostic]) -> str:
 
 
 def read_baseline(path: Path) -> list[dict]:
+    import json
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -254,7 +254,8 @@ def _failure_message(rule: CelRule, value: Any) -> str:
 
 
 def apply_defaults(schema: Any, value: Any) -> Any:
-    """`value` with the schema's defaults filled in and null map entries pruned (a new value).
+    """`value` with the schema's defaults filled in and null map entries pruned (a new value where
+    anything changed; `value` itself, never mutated, where nothing did).
 
     Mirrors the API server's structural defaulting: nulls of non-nullable fields are
     dropped, then `default`s of absent properties are set, recursively through
@@ -265,18 +266,29 @@ def apply_defaults(schema: Any, value: Any) -> Any:
     if isinstance(value, dict):
         properties = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
+        extra = extra if isinstance(extra, dict) else None
         out = {}
+        changed = False
         for key, item in value.items():
-            sub = properties.get(key, extra if isinstance(extra, dict) else None)
-            if item is None and not (isinstance(sub, dict) and sub.get("nullable")):
-                continue
-            out[key] = apply_defaults(sub, item) if isinstance(sub, dict) else item
+            sub = properties.get(key, extra)
+            if item is None:
+                if not (isinstance(sub, dict) and sub.get("nullable")):
+                    changed = True
+                    continue
+            elif isinstance(item, (dict, list)) and isinstance(sub, dict):
+                new = apply_defaults(sub, item)
+                changed = changed or new is not item
+                item = new
+            out[key] = item
         for key, sub in properties.items():
             if key not in out and isinstance(sub, dict) and "default" in sub:
                 out[key] = apply_defaults(sub, _copy(sub["default"]))
-        return out
+                changed = True
+        return out if changed else value
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [apply_defaults(schema["items"], item) for item in value]
+        items = schema["items"]
+        out_list = [apply_defaults(items, item) if isinstance(item, (dict, list)) else item for item in value]
+        return out_list if any(a is not b for a, b in zip(out_list, value)) else value
     return value
 
 

@@ -11,7 +11,6 @@ import gc
 import os
 import re
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -516,6 +515,8 @@ def _findings(rule: Rule, subject: Any, params: dict, internal: list[str]) -> li
 
 
 def _crash(what: str, exc: Exception) -> str:
+    import traceback  # here: only a crash needs it
+
     where = traceback.extract_tb(exc.__traceback__)[-1]
     return f"internal error in {what}: {type(exc).__name__}: {exc} [{Path(where.filename).name}:{where.lineno}]"
 
@@ -659,7 +660,9 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
 
 def _fingerprint(diagnostics: list[Diagnostic]) -> None:
     """Stable when unrelated lines move: rule, file, object and field, not line numbers."""
-    import hashlib  # here: a clean run fingerprints nothing
+    if not diagnostics:
+        return  # a clean run: not even OpenSSL's module is imported
+    import hashlib
 
     seen: dict[str, int] = {}
     for d in diagnostics:

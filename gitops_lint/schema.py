@@ -137,9 +137,9 @@ class SchemaValidator:
         if self.closed:
             out.extend(_lifecycle(self.schema, instance, (), gitlab_version))
         else:
-            out.extend(_unknown_fields(self.schema, instance, ()))
+            _unknown_fields(self.schema, instance, (), out)
         if run_cel:
-            out.extend(_cel(self.schema, instance, ()))
+            _cel(self.schema, instance, (), out)
         unique: dict[tuple, Violation] = {}
         for v in out:
             unique.setdefault((v.kind, v.path, v.message), v)
@@ -424,23 +424,29 @@ def _unknown(path: DataPath, key: Any, known: list[str], *, closed: bool, siblin
     return Violation(UNKNOWN, path + (key,), f"unknown field {name!r} in {where}: {consequence}", at_key=True)
 
 
-def _unknown_fields(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
-    """Keys the schema does not know, where it does not preserve unknown fields (what Kubernetes prunes)."""
+def _unknown_fields(schema: Any, instance: Any, path: DataPath, out: list[Violation]) -> list[Violation]:
+    """Keys the schema does not know, where it does not preserve unknown fields (what Kubernetes prunes),
+    appended to `out`. (Appended, not yielded: a generator per nested value was most of the rule's time.)"""
     if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
-        return
+        return out
     if isinstance(instance, dict):
         properties = schema.get("properties")
         extra = schema.get("additionalProperties")
         for key, value in instance.items():
             if properties is not None and key in properties:
-                yield from _unknown_fields(properties[key], value, path + (key,))
+                if isinstance(value, (dict, list)):
+                    _unknown_fields(properties[key], value, path + (key,), out)
             elif isinstance(extra, dict):
-                yield from _unknown_fields(extra, value, path + (key,))
+                if isinstance(value, (dict, list)):
+                    _unknown_fields(extra, value, path + (key,), out)
             elif properties is not None and not (not path and key in _TOP_LEVEL):
-                yield _unknown(path, key, list(properties), closed=False, siblings=instance)
+                out.append(_unknown(path, key, list(properties), closed=False, siblings=instance))
     elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        items = schema["items"]
         for index, item in enumerate(instance):
-            yield from _unknown_fields(schema["items"], item, path + (index,))
+            if isinstance(item, (dict, list)):
+                _unknown_fields(items, item, path + (index,), out)
+    return out
 
 
 #: Top-level keys that CRD schemas may leave out: the object's own, and SOPS's metadata block.
@@ -464,10 +470,11 @@ def _has_cel(schema: dict) -> bool:
     return entry[1]
 
 
-def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
-    """Evaluate `x-kubernetes-validations` wherever the instance has a value, as the API server does on create."""
+def _cel(schema: Any, instance: Any, path: DataPath, out: list[Violation]) -> list[Violation]:
+    """Evaluate `x-kubernetes-validations` wherever the instance has a value, as the API server does on
+    create; violations are appended to `out`."""
     if not isinstance(schema, dict) or instance is None or not _has_cel(schema):
-        return
+        return out
     rules = schema.get("x-kubernetes-validations")
     if rules:
         from gitops_lint import cel
@@ -479,17 +486,19 @@ def _cel(schema: Any, instance: Any, path: DataPath) -> Iterator[Violation]:
             result = cel.evaluate(rule, instance, schema=schema)  # defaults matter (Bucket provider: generic)
             if result.failed:
                 where = format_path(path) or "(top level)"
-                yield Violation(CEL, path, f"{where}: {result.message}")
+                out.append(Violation(CEL, path, f"{where}: {result.message}"))
     if isinstance(instance, dict):
         properties = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
         for key, value in instance.items():
             sub = properties.get(key, extra if isinstance(extra, dict) else None)
-            if sub is not None:
-                yield from _cel(sub, value, path + (key,))
+            if sub is not None and value is not None:
+                _cel(sub, value, path + (key,), out)
     elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        items = schema["items"]
         for index, item in enumerate(instance):
-            yield from _cel(schema["items"], item, path + (index,))
+            _cel(items, item, path + (index,), out)
+    return out
 
 
 def _pattern_repair(instance: Any, pattern: str) -> str | None:

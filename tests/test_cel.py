@@ -186,6 +186,49 @@ def test_apply_defaults_prunes_nulls_and_does_not_mutate():
     assert apply_defaults(items, [{}, {"k": "e"}]) == [{"k": "d"}, {"k": "e"}]
 
 
+
+def _defaults_as_specified(schema, value):
+    """Structural defaulting spelled out plainly: a fresh copy of every map and list."""
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        out = {}
+        for key, item in value.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            if item is None and not (isinstance(sub, dict) and sub.get("nullable")):
+                continue
+            out[key] = _defaults_as_specified(sub, item) if isinstance(sub, dict) else item
+        for key, sub in properties.items():
+            if key not in out and isinstance(sub, dict) and "default" in sub:
+                out[key] = _defaults_as_specified(sub, json.loads(json.dumps(sub["default"])))
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_defaults_as_specified(schema["items"], item) for item in value]
+    return value
+
+
+_KEYS = st.sampled_from(["a", "b", "c"])
+_SCHEMAS = st.recursive(
+    st.fixed_dictionaries({}, optional={"default": st.one_of(st.none(), st.integers(), st.just({"a": 1})),
+                                        "nullable": st.booleans()}),
+    lambda inner: st.one_of(
+        st.fixed_dictionaries({"properties": st.dictionaries(_KEYS, inner, max_size=3)},
+                              optional={"additionalProperties": inner, "default": st.just({})}),
+        st.fixed_dictionaries({"items": inner})),
+    max_leaves=8)
+_VALUES = st.recursive(st.one_of(st.none(), st.integers(), st.text(max_size=2)),
+                       lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=3)),
+                       max_leaves=10)
+
+
+@given(_SCHEMAS, _VALUES)
+def test_apply_defaults_equals_structural_defaulting_and_never_mutates(schema, value):
+    before = json.dumps(value, sort_keys=True)
+    assert apply_defaults(schema, value) == _defaults_as_specified(schema, value)
+    assert json.dumps(value, sort_keys=True) == before
+
 # --------------------------------------------------------------------------- transition rules
 
 

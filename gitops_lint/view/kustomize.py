@@ -102,7 +102,8 @@ class Resource:
         return (self.group, self.kind, self.namespace, self.name)
 
     def changed(self, data: dict, transform: str) -> "Resource":
-        return replace(self, data=data, transforms=(*self.transforms, transform))
+        # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
+        return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash)
 
 
 @dataclass(frozen=True, slots=True)
