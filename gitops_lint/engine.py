@@ -248,28 +248,21 @@ def _lint(options: LintOptions) -> LintResult:
     _check_config_selectors(catalogue, config)
     rules = active_rules(catalogue, options)
     params = {rule.id: rule_params(rule, config) for rule in rules}
-    scope: Scope | None = None
+    named: set[str] | None = None
     if options.repo_context:
-        named = {c.rel for c in discovery.files}
+        named = {c.rel for c in discovery.files} or None
         if named:
             discovery = discover([discovery.root], cwd=options.cwd, excludes=config.exclude,
                                  exclude_base=exclude_base)
-            deleted = _git_lines(discovery.root, "diff", "--cached", "--name-only", "-z", "--diff-filter=D") \
-                if discovery.in_git else []
-            scope = Scope(named, _objects_at(discovery.root, "HEAD", deleted))
     if options.changed_since:
-        revision = options.changed_since
-        changed = set(_git_lines(discovery.root, "diff", "--name-only", "-z", "--diff-filter=ACMR", revision, "--",
-                                 what=f"--changed-since {revision}"))
-        changed |= set(_git_lines(discovery.root, "ls-files", "-z", "--others", "--exclude-standard"))
-        before = _git_lines(discovery.root, "diff", "--name-only", "-z", "--diff-filter=DMR", revision, "--")
-        old = _objects_at(discovery.root, revision, before)
-        scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
+        _check_revision(discovery.root, options.changed_since)
+    scoped = named is not None or bool(options.changed_since)
+    pending_scope = _PendingScope(discovery.root, discovery.in_git, named, options.changed_since) if scoped else None
     discovered = time.perf_counter()
     left_out = discovery_sources(discovery)
     lint_options = _with_compiled_folders(options, discovery)
     identities = identify(discovery.files, cache)
-    memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and scope is None \
+    memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and not scoped \
         and not options.fixing else None
     stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None
     result = _from_memo(stored, discovery.root, catalogue) if stored is not None else None
@@ -292,14 +285,14 @@ def _lint(options: LintOptions) -> LintResult:
         cache.close()
         if cache.problem:
             result.warnings.append(cache.problem)
-    if scope is not None:
-        result.diagnostics = scope.select(result)
+    if pending_scope is not None:
+        result.diagnostics = pending_scope.result().select(result)
     if options.baseline is not None:
         from gitops_lint.baseline import apply_baseline, read_baseline
 
         applied = apply_baseline(result.diagnostics, read_baseline(options.baseline))
         result.diagnostics = applied.kept
-        if scope is None:  # out-of-scope entries of a scoped run are not known to be fixed
+        if not scoped:  # out-of-scope entries of a scoped run are not known to be fixed
             result.stale_baseline = applied.stale
     result.summary = summarize(result.diagnostics, result.summary)
     # Folders reported as left out are no file read: a run that read nothing still says so (exit 2).
@@ -381,6 +374,86 @@ class Scope:
                 if (ref.kind, ref.name) in touched:
                     referrers.add(ref.source.ref)
         return [d for d in result.diagnostics if d.path in self.files or (d.object and d.object in referrers)]
+
+
+class _PendingScope:
+    """The files a scoped run reports on, and the objects they held before: the files named with
+    `--repo-context`, those changed since `--changed-since` (both: the named files that changed).
+
+    Only the findings are filtered by it, so git is asked when the run starts and answered at its end:
+    its commands run in processes of their own while the files load. (Processes, not a thread: the
+    loading workers are forked, and a fork must not copy a thread holding a lock.)"""
+
+    def __init__(self, root: Path, in_git: bool, named: set[str] | None, revision: str | None) -> None:
+        self.root, self.named, self.revision = root, named, revision
+        self.deleted = _GitQuery(root, "diff", "--cached", "--name-only", "-z", "--diff-filter=D") \
+            if named is not None and in_git else None
+        what = f"--changed-since {revision}"
+        self.diff = _GitQuery(root, "diff", "--name-status", "-z", revision, "--", what=what) if revision else None
+        self.untracked = _GitQuery(root, "ls-files", "-z", "--others", "--exclude-standard") if revision else None
+
+    def result(self) -> Scope:
+        scope = None
+        if self.named is not None:
+            deleted = self.deleted.lines() if self.deleted is not None else []
+            scope = Scope(self.named, _objects_at(self.root, "HEAD", deleted))
+        if self.diff is not None and self.untracked is not None and self.revision:
+            changed, before = _changed_files(self.diff.lines())
+            changed |= set(self.untracked.lines())
+            old = _objects_at(self.root, self.revision, before)
+            scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
+        assert scope is not None, "a scoped run names files or a revision"
+        return scope
+
+
+def _check_revision(root: Path, revision: str) -> None:
+    """A usage error at once, not after the whole check, when `--changed-since` names no commit."""
+    _git_lines(root, "rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}",
+               what=f"--changed-since {revision}")
+
+
+def _changed_files(fields: list[str]) -> tuple[set[str], list[str]]:
+    """From `git diff --name-status -z`: files added, copied, modified or renamed (their new names), and
+    those deleted, modified or renamed (their old names, whose objects the change removed)."""
+    now: set[str] = set()
+    before: list[str] = []
+    index = 0
+    while index + 1 < len(fields):
+        status = fields[index][:1]
+        if status in ("R", "C") and index + 2 < len(fields):
+            old, new = fields[index + 1], fields[index + 2]
+            index += 3
+            now.add(new)
+            if status == "R":
+                before.append(old)
+            continue
+        name = fields[index + 1]
+        index += 2
+        if status in ("A", "M"):
+            now.add(name)
+        if status in ("D", "M"):
+            before.append(name)
+    return now, before
+
+
+class _GitQuery:
+    """One git command, started now and read later (`lines`)."""
+
+    def __init__(self, root: Path, *args: str, what: str | None = None) -> None:
+        import subprocess
+
+        self.args, self.what = args, what
+        self.process = subprocess.Popen(["git", "-C", str(root), *args], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+
+    def lines(self) -> list[str]:
+        """NUL-separated output; a failing command is a usage error when `what` names the option."""
+        out, err = self.process.communicate(timeout=120)
+        if self.process.returncode != 0:
+            if self.what:
+                raise UsageError(f"{self.what}: git {self.args[0]} failed: {err.decode('utf-8', 'replace').strip()}")
+            return []
+        return [line for line in out.decode("utf-8", "surrogateescape").split("\0") if line]
 
 
 def _git_lines(root: Path, *args: str, what: str | None = None) -> list[str]:

@@ -270,17 +270,23 @@ def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPat
     return ref
 
 
-def _walk(data: Any, path: tuple[str, ...], prefix: DataPath = ()) -> Iterator[tuple[DataPath, Any]]:
-    if not path:
-        yield prefix, data
-        return
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if isinstance(data, list):
-            for index, item in enumerate(data):
-                yield from _walk(item, rest, prefix + (index,))
-    elif isinstance(data, dict) and head in data:
-        yield from _walk(data[head], rest, prefix + (head,))
+def _walk(data: Any, path: tuple[str, ...]) -> list[tuple[DataPath, Any]]:
+    """(data path, value) of every value at `path` in `data`, in document order; `*` is each list item.
+
+    Level by level, not recursively: most objects lack the path's first key, and are done at once."""
+    found: list[tuple[DataPath, Any]] = [((), data)]
+    for head in path:
+        deeper: list[tuple[DataPath, Any]] = []
+        for prefix, value in found:
+            if head == "*":
+                if isinstance(value, list):
+                    deeper.extend(((*prefix, index), item) for index, item in enumerate(value))
+            elif isinstance(value, dict) and head in value:
+                deeper.append(((*prefix, head), value[head]))
+        if not deeper:
+            return deeper
+        found = deeper
+    return found
 
 
 def inherited_namespaces(model: Model, files: list[SourceFile]) -> dict[int, str | None]:

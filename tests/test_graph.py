@@ -151,3 +151,32 @@ def test_the_cycle_precheck_agrees_with_networkx(edges) -> None:
     from gitops_lint.checks.references import _has_cycle
 
     assert _has_cycle(edges) == (not networkx.is_directed_acyclic_graph(networkx.DiGraph(edges)))
+
+
+def _walk_as_specified(data, path, prefix=()):
+    """Every value at `path`, depth first: the definition `_walk` computes level by level."""
+    if not path:
+        yield prefix, data
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(data, list):
+            for index, item in enumerate(data):
+                yield from _walk_as_specified(item, rest, prefix + (index,))
+    elif isinstance(data, dict) and head in data:
+        yield from _walk_as_specified(data[head], rest, prefix + (head,))
+
+
+_KEYS = st.sampled_from(["spec", "ref", "name", "*"])
+_DATA = st.recursive(st.one_of(st.none(), st.integers(), st.text(max_size=2)),
+                     lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                             st.dictionaries(st.sampled_from(["spec", "ref", "name"]), inner,
+                                                             max_size=3)),
+                     max_leaves=12)
+
+
+@given(_DATA, st.lists(_KEYS, max_size=4).map(tuple))
+def test_walk_finds_every_value_at_a_path_in_document_order(data, path):
+    from gitops_lint.graph import _walk
+
+    assert _walk(data, path) == list(_walk_as_specified(data, path))

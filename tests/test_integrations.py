@@ -234,6 +234,33 @@ def test_changed_only_mode_reports_referrers_of_deleted_objects(tmp_path: Path) 
     assert ("REF001", "apps.yaml") in found
 
 
+
+def test_changed_only_mode_reports_referrers_of_objects_renamed_away(tmp_path: Path) -> None:
+    """A file moved and edited (git sees a rename): the objects of its old path count as changed."""
+    source = GITREPO.replace("name: app", "name: fleet")
+    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+          "  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n  sourceRef:\n"
+          "    kind: GitRepository\n    name: fleet\n")
+    repo = make_repo(tmp_path, {"sources.yaml": source, "apps.yaml": ks})
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "mv", "sources.yaml", "moved.yaml")
+    write_tree(repo, {"moved.yaml": source.replace("name: fleet", "name: fleet-2")})
+    git(repo, "add", "moved.yaml")
+    assert git(repo, "diff", "--name-status", "--cached", base).startswith("R")
+    out = run(["check", "--format", "json", "--changed-since", base, "."], repo)
+    found = [(d["rule"], d["path"]) for d in json.loads(out.stdout)["diagnostics"]]
+    assert ("REF001", "apps.yaml") in found
+
+
+def test_changed_files_reads_every_status_of_git_diff() -> None:
+    from gitops_lint.engine import _changed_files
+
+    fields = ["A", "added.yaml", "M", "edited.yaml", "D", "gone.yaml", "R087", "old.yaml", "new.yaml",
+              "C100", "original.yaml", "copy.yaml", "T", "typed.yaml"]
+    now, before = _changed_files(fields)
+    assert now == {"added.yaml", "edited.yaml", "new.yaml", "copy.yaml"}
+    assert before == ["edited.yaml", "gone.yaml", "old.yaml"]
+
 def test_diff_component_writes_the_note_and_the_code_quality_report(tmp_path: Path) -> None:
     """The diff job's own script, run as GitLab would in a merge request pipeline over two commits."""
     import yaml

@@ -467,7 +467,7 @@ class Located(Model):
 
     @property
     def path(self) -> str:
-        return self.doc.file.rel
+        return self._doc.file.rel  # not through `doc`: rules ask every object's path many times over
 
     def locate(self, path: DataPath, *, key: bool = False) -> Span:
         return self.doc.locate(path, key=key)

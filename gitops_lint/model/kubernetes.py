@@ -87,9 +87,14 @@ def is_generated(data: object) -> bool:
 
 
 def api_group(api_version: str | None) -> str:
-    if not api_version or "/" not in api_version:
-        return ""
-    return api_version.split("/", 1)[0]
+    group = _GROUPS.get(api_version) if isinstance(api_version, str) else ""
+    if group is None:
+        # Rules ask for it of every object, again and again; a repository uses a few dozen apiVersions.
+        group = _GROUPS[api_version] = api_version.split("/", 1)[0] if "/" in api_version else ""
+    return group
+
+
+_GROUPS: dict[str, str] = {}
 
 
 class Secret(KubernetesObject):
