@@ -24,6 +24,7 @@ from gitops_lint.discover import Candidate, Discovery, discover, relative_to_bas
 from gitops_lint.load import identify, load
 
 if TYPE_CHECKING:
+    from gitops_lint.project import ReportScope
     from gitops_lint.yaml.loader import SourceFile
 
 SUPPRESSION_RULE = "SUP001"
@@ -275,7 +276,8 @@ def _lint(options: LintOptions) -> LintResult:
             cache.save()  # now, while the heap is small: writing the pack's header costs tens of MB at 50k files
         files = loaded.files + left_out
         parsed = time.perf_counter()
-        result = lint_files(files, discovery, catalogue, rules, params, lint_options)
+        scope = pending_scope.result() if pending_scope is not None else None
+        result = lint_files(files, discovery, catalogue, rules, params, lint_options, scope)
         result.timings = {"load": parsed - discovered, **result.timings}
         result.diagnostics = _one_finding_per_document(result.diagnostics)
         result.summary.from_cache = len(loaded.files) - loaded.parsed
@@ -361,9 +363,11 @@ class Scope:
     #: (kind, name) of objects the changed files held before the change (deleted and renamed ones included).
     changed_objects: set[tuple[str, str]]
 
-    def select(self, result: "LintResult") -> list[Diagnostic]:
-        """Findings in changed files, and findings on objects whose references name a changed object."""
-        ctx = result.context
+    def reported(self, ctx) -> ReportScope:
+        """The files, and the objects (`Kind/namespace/name`) whose references name a changed object, that
+        findings are reported on."""
+        from gitops_lint.project import ReportScope
+
         touched = set(self.changed_objects)
         referrers: set[str] = set()
         if ctx is not None:
@@ -373,7 +377,13 @@ class Scope:
             for ref in ctx.graph.references:
                 if (ref.kind, ref.name) in touched:
                     referrers.add(ref.source.ref)
-        return [d for d in result.diagnostics if d.path in self.files or (d.object and d.object in referrers)]
+        return ReportScope(frozenset(self.files), frozenset(referrers))
+
+    def select(self, result: "LintResult") -> list[Diagnostic]:
+        """Findings in changed files, and findings on objects whose references name a changed object."""
+        scope = result.context.scope if result.context is not None and result.context.scope is not None \
+            else self.reported(result.context)
+        return [d for d in result.diagnostics if d.path in scope.files or (d.object and d.object in scope.objects)]
 
 
 class _PendingScope:
@@ -386,6 +396,7 @@ class _PendingScope:
 
     def __init__(self, root: Path, in_git: bool, named: set[str] | None, revision: str | None) -> None:
         self.root, self.named, self.revision = root, named, revision
+        self._scope: Scope | None = None
         self.deleted = _GitQuery(root, "diff", "--cached", "--name-only", "-z", "--diff-filter=D") \
             if named is not None and in_git else None
         what = f"--changed-since {revision}"
@@ -393,6 +404,11 @@ class _PendingScope:
         self.untracked = _GitQuery(root, "ls-files", "-z", "--others", "--exclude-standard") if revision else None
 
     def result(self) -> Scope:
+        if self._scope is None:
+            self._scope = self._read()
+        return self._scope
+
+    def _read(self) -> Scope:
         scope = None
         if self.named is not None:
             deleted = self.deleted.lines() if self.deleted is not None else []
@@ -533,12 +549,17 @@ def lint_files(
     rules: list[Rule],
     params: dict[str, dict],
     options: LintOptions,
+    scope: Scope | None = None,
 ) -> LintResult:
+    """Every rule on `files`. With `scope` (a run that reports only on a change), rules may skip objects
+    whose findings the scope drops (`Project.judged`); the scope itself is applied by the caller."""
     clock = time.perf_counter()
     ctx = build_context(files, discovery, options)
     modelled = time.perf_counter()
     ctx.view  # noqa: B018 - Flux's view, computed here so its cost shows as a phase of its own
     viewed = time.perf_counter()
+    if scope is not None:
+        ctx.scope = scope.reported(ctx)
     config = options.config
     model = ctx.model
     by_rel = {f.rel: f for f in files}

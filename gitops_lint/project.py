@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from gitops_lint.model import Model
 from gitops_lint.yaml.loader import SourceFile
@@ -45,6 +45,16 @@ class Settings:
     root: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReportScope:
+    """What a run scoped to a change (`--changed-since`, `--repo-context`) reports: findings in these
+    files, and findings on these objects (`Kind/namespace/name`: those whose references name a changed
+    object). The engine drops every other finding; rules may skip what would be dropped."""
+
+    files: frozenset[str]
+    objects: frozenset[str]
+
+
 @dataclass
 class Project:
     files: list[SourceFile]
@@ -62,6 +72,27 @@ class Project:
     #: Where files discovery did not load come from, when not the working tree (`diff` reads the base
     #: revision from git's objects): rel -> bytes or None.
     reader: Any = None
+    #: Set when the run reports only on a change: see `judged`.
+    scope: ReportScope | None = None
+    _judged: dict[Any, list] = field(default_factory=dict)
+
+    def judged(self, cls: Any) -> Iterator[Any]:
+        """The model's objects of `cls` whose findings this run reports: all of them, unless the run is
+        scoped to a change. For rules whose every finding is `at(obj, ...)` on the object judged: in a
+        merge request's check they judge the objects it touched, not the whole repository again."""
+        scope = self.scope
+        if scope is None:
+            return self.model.of_type(cls)
+        judged = self._judged.get(cls)
+        if judged is None:  # several rules ask for the same class: the scope is applied once
+            judged = self._judged[cls] = [o for o in self.model.of_type(cls)
+                                          if o.path in scope.files or o.ref in scope.objects]
+        return iter(judged)
+
+    def judged_files(self) -> list[SourceFile]:
+        """The files whose findings this run reports (`judged`), for rules whose findings name no object."""
+        scope = self.scope
+        return self.files if scope is None else [f for f in self.files if f.rel in scope.files]
 
     @cached_property
     def read(self):

@@ -10,7 +10,7 @@ from gitops_lint.yaml.positions import format_path
 
 
 def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
-    for source in ctx.files:
+    for source in ctx.judged_files():
         for problem in source.problems:
             if problem.code == code:
                 yield Finding(problem.message, source.rel, problem.span, anchor=code)

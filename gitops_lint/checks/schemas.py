@@ -55,7 +55,7 @@ def _flux_objects(ctx: Context) -> Iterator[KubernetesObject]:
 
     kinds = flux_kinds()
     patches = ctx.model.patch_files
-    for obj in ctx.model.of_type(KubernetesObject):
+    for obj in ctx.judged(KubernetesObject):
         if (obj.group, obj.kind) in kinds and obj.path not in patches:
             yield obj
 

@@ -77,7 +77,7 @@ def object_names(ctx: Context) -> Iterator[Finding]:
     (often a placeholder like `_`) is not what reaches the cluster.
     """
     renamed = _kustomize_renamed_namespaces(ctx)
-    for obj in ctx.model.of_type(KubernetesObject):
+    for obj in ctx.judged(KubernetesObject):
         name = obj.metadata.name
         if obj.doc.sops or not isinstance(name, str) or "${" in name or id(obj) in renamed:
             continue
@@ -109,7 +109,7 @@ def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
 
 def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
     """Label keys and values, annotation keys: Kubernetes' qualified-name rules."""
-    for obj in ctx.model.of_type(KubernetesObject):
+    for obj in ctx.judged(KubernetesObject):
         if obj.doc.sops:
             continue
         for field_name, values in (("labels", obj.metadata.labels), ("annotations", obj.metadata.annotations)):

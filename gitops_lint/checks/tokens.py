@@ -16,7 +16,7 @@ def plaintext_tokens(ctx: Context) -> Iterator[Finding]:
 
     SOPS-encrypted documents are skipped: their values are ciphertext.
     """
-    for source in ctx.files:
+    for source in ctx.judged_files():
         if not source.text:
             continue
         sops_lines = [(d.span.line, d.span.end_line) for d in source.documents if d.sops]
@@ -34,7 +34,7 @@ def plaintext_tokens(ctx: Context) -> Iterator[Finding]:
                 Span(line, column, line, column + (token.end - token.start)),
                 anchor=f"token:{token.prefix}",  # the engine numbers repeats; line numbers would break the fingerprint
             )
-    for secret in ctx.model.of_type(Secret):
+    for secret in ctx.judged(Secret):
         if secret.doc.sops:
             continue
         for key, value in secret.data.items():

@@ -1,0 +1,111 @@
+"""A run scoped to a change (`--changed-since`, `--repo-context`) reports exactly what a whole run reports
+on the changed files and on the objects that refer into them, though its rules skip what it drops."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from gitops_lint.catalogue import load_catalogue
+from gitops_lint.config import Config
+from gitops_lint.discover import discover
+from gitops_lint.engine import LintOptions, Scope, active_rules, lint_files, load_sources, rule_params
+
+from tests.conftest import PROJECT, shared_path, write_tree
+
+
+def _runner(root: Path):
+    """lint_files on the repository at `root`, with and without a scope."""
+    options = LintOptions(paths=[str(root)], config=Config(), cwd=root)
+    discovery = discover([root], cwd=root)
+    files = load_sources(discovery.files)
+    catalogue = load_catalogue()
+    rules = active_rules(catalogue, options)
+    params = {rule.id: rule_params(rule, options.config) for rule in rules}
+
+    def run(scope: Scope | None):
+        return lint_files(files, discovery, catalogue, rules, params, options, scope)
+
+    return files, run
+
+
+def _scopes(files, whole, seed: int) -> list[Scope]:
+    """Random changes: a few files, the files of objects others refer to (their referrers are reported
+    too), an object deleted from every file, and nothing at all."""
+    pick = random.Random(seed)
+    rels = sorted(f.rel for f in files)
+    graph = whole.context.graph
+    targets = sorted({(t.kind, t.name) for ref in graph.references for t in ref.targets if t.kind and t.name})
+    target_files = sorted({t.path for ref in graph.references for t in ref.targets})
+    with_findings = sorted({d.path for d in whole.diagnostics})
+    scopes = [Scope(set(), set())]
+    for _ in range(3):
+        chosen = set(pick.sample(rels, min(len(rels), pick.randint(1, 6))))
+        chosen |= set(pick.sample(with_findings, min(len(with_findings), 2)))
+        scopes.append(Scope(chosen, set()))
+    if target_files:
+        scopes.append(Scope(set(pick.sample(target_files, min(len(target_files), 3))), set()))
+    if targets:
+        scopes.append(Scope(set(pick.sample(rels, 1)), set(pick.sample(targets, min(len(targets), 3)))))
+    return scopes
+
+
+def _assert_scoped_runs_match(root: Path, seed: int = 0) -> None:
+    files, run = _runner(root)
+    whole = run(None)
+    assert whole.diagnostics, f"{root}: a repository without findings tests nothing here"
+    for scope in _scopes(files, whole, seed):
+        expected = [d.to_json() for d in scope.select(whole)]
+        scoped = run(scope)
+        assert [d.to_json() for d in scope.select(scoped)] == expected, (root, scope)
+        assert scoped.internal_errors == whole.internal_errors
+
+
+def test_scoped_rules_report_what_a_whole_run_reports_on_the_bundled_example() -> None:
+    _assert_scoped_runs_match(PROJECT / "examples")
+
+
+def test_scoped_rules_keep_findings_on_referrers_in_unchanged_files(tmp_path: Path) -> None:
+    """The referrer's file is unchanged, and its schema finding is still reported: it names the changed
+    object."""
+    write_tree(tmp_path, {
+        "source.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\n"
+                       "  namespace: flux-system\nspec:\n  interval: 10m\n  url: https://gitlab.com/a/b.git\n",
+        "apps.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
+                     "  namespace: flux-system\nspec:\n  interval: 10m\n  prune: maybe\n  sourceRef:\n"
+                     "    kind: GitRepository\n    name: fleet\n",
+        "other.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n",
+    })
+    files, run = _runner(tmp_path)
+    whole = run(None)
+    scope = Scope({"source.yaml"}, set())
+    reported = scope.select(run(scope))
+    assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
+    assert {d.path for d in reported} == {"apps.yaml"}  # other.yaml's finding is in neither
+
+
+@pytest.mark.parametrize("repo", ["fluxcd+flux2-kustomize-helm-example", "fluxcd+flux2-multi-tenancy",
+                                  "tuxpeople+k8s-homelab", "aws-samples+eks-multi-cluster-gitops",
+                                  "dimMaryanto93+gitlab-devops-automation"])
+def test_scoped_rules_report_what_a_whole_run_reports_on_real_repositories(repo: str) -> None:
+    _assert_scoped_runs_match(shared_path("corpus", repo), seed=len(repo))
+
+
+def test_scoped_rules_report_what_a_whole_run_reports_with_planted_mistakes(tmp_path: Path) -> None:
+    """The benchmark's repository with a mistake in every third application: findings of every family
+    in many files, so the scoped rules skip most of them."""
+    import subprocess
+    import sys
+
+    generator = shared_path("bench", "gen_repo.py")
+    repo = tmp_path / "repo"
+    subprocess.run([sys.executable, str(generator), str(repo), "--docs", "600", "--defects", "0.3", "--seed", "5"],
+                   check=True, capture_output=True)
+    (repo / "DEFECTS.tsv").unlink()
+    _assert_scoped_runs_match(repo, seed=5)
+    files, run = _runner(repo)
+    whole = run(None)
+    some = Scope({sorted(d.path for d in whole.diagnostics)[0]}, set())
+    assert len(run(some).diagnostics) < len(whole.diagnostics)  # the rules did skip what the scope drops
