@@ -20,7 +20,7 @@ from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from gitops_lint.secrets import mask_finding, redact
-from gitops_lint.discover import Candidate, Discovery, discover, relative_to_base, repository_reader
+from gitops_lint.discover import Candidate, Discovery, discover, printable, relative_to_base, repository_reader
 from gitops_lint.load import identify, load
 
 if TYPE_CHECKING:
@@ -415,7 +415,8 @@ class _PendingScope:
             scope = Scope(self.named, _objects_at(self.root, "HEAD", deleted))
         if self.diff is not None and self.untracked is not None and self.revision:
             changed, before = _changed_files(self.diff.lines())
-            changed |= set(self.untracked.lines())
+            # As reports name files (a name that is not UTF-8, or holds a newline, is escaped alike).
+            changed = {printable(name) for name in (*changed, *self.untracked.lines())}
             old = _objects_at(self.root, self.revision, before)
             scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
         assert scope is not None, "a scoped run names files or a revision"

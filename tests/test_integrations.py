@@ -252,6 +252,16 @@ def test_changed_only_mode_reports_referrers_of_objects_renamed_away(tmp_path: P
     assert ("REF001", "apps.yaml") in found
 
 
+
+def test_changed_since_matches_file_names_as_reports_print_them(tmp_path: Path) -> None:
+    """A changed file whose name holds a newline is reported under its escaped name, as every report
+    prints it: git's name must be escaped alike, or the change would find nothing to report on."""
+    repo = make_repo(tmp_path, {"old.yaml": "a: 1\n"})
+    base = git(repo, "rev-parse", "HEAD")
+    write_tree(repo, {"odd\nname.yaml": "b: 1\nb: 2\n", "edited.yaml": "c: 1\nc: 2\n"})
+    out = run(["check", "--format", "json", "--changed-since", base, "."], repo)
+    assert sorted(d["path"] for d in json.loads(out.stdout)["diagnostics"]) == ["edited.yaml", "odd\\nname.yaml"]
+
 def test_changed_files_reads_every_status_of_git_diff() -> None:
     from gitops_lint.engine import _changed_files
 
