@@ -425,8 +425,8 @@ class _PendingScope:
 
 def _check_revision(root: Path, revision: str) -> None:
     """A usage error at once, not after the whole check, when `--changed-since` names no commit."""
-    _git_lines(root, "rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}",
-               what=f"--changed-since {revision}")
+    _GitQuery(root, "rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}",
+              what=f"--changed-since {revision}").lines()
 
 
 def _changed_files(fields: list[str]) -> tuple[set[str], list[str]]:
@@ -460,29 +460,26 @@ class _GitQuery:
         import subprocess
 
         self.args, self.what = args, what
-        self.process = subprocess.Popen(["git", "-C", str(root), *args], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+        self.process: subprocess.Popen | None = None
+        self.problem = ""
+        try:
+            self.process = subprocess.Popen(["git", "-C", str(root), *args], stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE)
+        except OSError as exc:  # no git at all
+            self.problem = f"cannot run git: {exc.strerror or exc}"
 
     def lines(self) -> list[str]:
         """NUL-separated output; a failing command is a usage error when `what` names the option."""
-        out, err = self.process.communicate(timeout=120)
-        if self.process.returncode != 0:
+        out = b""
+        if self.process is not None:
+            out, err = self.process.communicate(timeout=120)
+            if self.process.returncode != 0:
+                self.problem = f"git {self.args[0]} failed: {err.decode('utf-8', 'replace').strip()}"
+        if self.problem:
             if self.what:
-                raise UsageError(f"{self.what}: git {self.args[0]} failed: {err.decode('utf-8', 'replace').strip()}")
+                raise UsageError(f"{self.what}: {self.problem}")
             return []
         return [line for line in out.decode("utf-8", "surrogateescape").split("\0") if line]
-
-
-def _git_lines(root: Path, *args: str, what: str | None = None) -> list[str]:
-    """NUL-separated output of one git command; a failing command is a usage error when `what` names the option."""
-    import subprocess
-
-    out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120, check=False)
-    if out.returncode != 0:
-        if what:
-            raise UsageError(f"{what}: git {args[0]} failed: {out.stderr.strip()}")
-        return []
-    return [line for line in out.stdout.split("\0") if line]
 
 
 def _objects_at(root: Path, revision: str, rels: list[str]) -> set[tuple[str, str]]:

@@ -262,6 +262,15 @@ def test_changed_since_matches_file_names_as_reports_print_them(tmp_path: Path) 
     out = run(["check", "--format", "json", "--changed-since", base, "."], repo)
     assert sorted(d["path"] for d in json.loads(out.stdout)["diagnostics"]) == ["edited.yaml", "odd\\nname.yaml"]
 
+
+def test_changed_since_without_git_is_a_usage_error(tmp_path: Path, monkeypatch) -> None:
+    from gitops_lint.engine import LintOptions, UsageError, lint
+
+    repo = make_repo(tmp_path, {"app.yaml": GITREPO})
+    monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))  # git cannot be started at all
+    with pytest.raises(UsageError, match="--changed-since HEAD: cannot run git"):
+        lint(LintOptions(paths=["."], cwd=repo, changed_since="HEAD"))
+
 def test_changed_files_reads_every_status_of_git_diff() -> None:
     from gitops_lint.engine import _changed_files
 
