@@ -214,13 +214,20 @@ def test_two_identical_findings_in_one_file_get_different_fingerprints(tmp_path:
     assert len(fingerprints) == 2 and len(set(fingerprints)) == 2
 
 
-def test_changed_only_mode_reports_referrers_of_deleted_objects(tmp_path: Path) -> None:
+def _source_and_referrer(tmp_path: Path) -> tuple[Path, str, str]:
+    """A repository (its path, the GitRepository's YAML, the commit) where apps.yaml's Kustomization
+    names the GitRepository of sources.yaml."""
     source = GITREPO.replace("name: app", "name: fleet")
     ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
           "  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n  sourceRef:\n"
           "    kind: GitRepository\n    name: fleet\n")
     repo = make_repo(tmp_path, {"sources.yaml": source, "apps.yaml": ks})
     base = git(repo, "rev-parse", "HEAD")
+    return repo, source, base
+
+
+def test_changed_only_mode_reports_referrers_of_deleted_objects(tmp_path: Path) -> None:
+    repo, _, base = _source_and_referrer(tmp_path)
     git(repo, "rm", "-q", "sources.yaml")
     # the Kustomization's file is unchanged, but the GitRepository it names was deleted
     out = run(["check", "--format", "json", "--changed-since", base, "."], repo)
@@ -234,15 +241,9 @@ def test_changed_only_mode_reports_referrers_of_deleted_objects(tmp_path: Path) 
     assert ("REF001", "apps.yaml") in found
 
 
-
 def test_changed_only_mode_reports_referrers_of_objects_renamed_away(tmp_path: Path) -> None:
     """A file moved and edited (git sees a rename): the objects of its old path count as changed."""
-    source = GITREPO.replace("name: app", "name: fleet")
-    ks = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n"
-          "  namespace: flux-system\nspec:\n  interval: 10m\n  prune: true\n  sourceRef:\n"
-          "    kind: GitRepository\n    name: fleet\n")
-    repo = make_repo(tmp_path, {"sources.yaml": source, "apps.yaml": ks})
-    base = git(repo, "rev-parse", "HEAD")
+    repo, source, base = _source_and_referrer(tmp_path)
     git(repo, "mv", "sources.yaml", "moved.yaml")
     write_tree(repo, {"moved.yaml": source.replace("name: fleet", "name: fleet-2")})
     git(repo, "add", "moved.yaml")
