@@ -255,53 +255,58 @@ def _lint(options: LintOptions) -> LintResult:
         if named:
             discovery = discover([discovery.root], cwd=options.cwd, excludes=config.exclude,
                                  exclude_base=exclude_base)
-    if options.changed_since:
-        _check_revision(discovery.root, options.changed_since)
-    scoped = named is not None or bool(options.changed_since)
-    pending_scope = _PendingScope(discovery.root, discovery.in_git, named, options.changed_since) if scoped else None
-    discovered = time.perf_counter()
-    left_out = discovery_sources(discovery)
-    lint_options = _with_compiled_folders(options, discovery)
-    identities = identify(discovery.files, cache)
-    memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and not scoped \
-        and not options.fixing else None
-    stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None
-    result = _from_memo(stored, discovery.root, catalogue) if stored is not None else None
-    if result is not None and cache is not None:
-        cache.save()  # files touched but unchanged (a checkout) are recorded, to be trusted without reading again
-    if result is None:
-        loaded = load(identities, cache, max(options.jobs, 1), options.progress)
-        del identities  # what they knew is in the loaded files and the cache
+    base = _base_commit(discovery.root, options.changed_since) if options.changed_since else None
+    scoped = named is not None or base is not None
+    pending_scope = _PendingScope(discovery.root, discovery.in_git, named, options.changed_since, base) \
+        if scoped else None
+    try:
+        discovered = time.perf_counter()
+        left_out = discovery_sources(discovery)
+        lint_options = _with_compiled_folders(options, discovery)
+        identities = identify(discovery.files, cache)
+        memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and not scoped \
+            and not options.fixing else None
+        stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None
+        result = _from_memo(stored, discovery.root, catalogue) if stored is not None else None
+        if result is not None and cache is not None:
+            cache.save()  # files touched but unchanged (a checkout) are recorded, to be trusted without reading again
+        if result is None:
+            loaded = load(identities, cache, max(options.jobs, 1), options.progress)
+            del identities  # what they knew is in the loaded files and the cache
+            if cache is not None:
+                cache.save()  # now, while the heap is small: writing the pack's header costs tens of MB at 50k files
+            files = loaded.files + left_out
+            parsed = time.perf_counter()
+            scope = pending_scope.result() if pending_scope is not None else None
+            result = lint_files(files, discovery, catalogue, rules, params, lint_options, scope)
+            result.timings = {"load": parsed - discovered, **result.timings}
+            result.diagnostics = _one_finding_per_document(result.diagnostics)
+            result.summary.from_cache = len(loaded.files) - loaded.parsed
+            if memo is not None and not result.internal_errors:
+                cache.store_result(memo, result.context.read_log, _memo_payload(result))
         if cache is not None:
-            cache.save()  # now, while the heap is small: writing the pack's header costs tens of MB at 50k files
-        files = loaded.files + left_out
-        parsed = time.perf_counter()
-        scope = pending_scope.result() if pending_scope is not None else None
-        result = lint_files(files, discovery, catalogue, rules, params, lint_options, scope)
-        result.timings = {"load": parsed - discovered, **result.timings}
-        result.diagnostics = _one_finding_per_document(result.diagnostics)
-        result.summary.from_cache = len(loaded.files) - loaded.parsed
-        if memo is not None and not result.internal_errors:
-            cache.store_result(memo, result.context.read_log, _memo_payload(result))
-    if cache is not None:
-        cache.close()
-        if cache.problem:
-            result.warnings.append(cache.problem)
-    if pending_scope is not None:
-        result.diagnostics = pending_scope.result().select(result)
-    if options.baseline is not None:
-        from gitops_lint.baseline import apply_baseline, read_baseline
+            cache.close()
+            if cache.problem:
+                result.warnings.append(cache.problem)
+        if pending_scope is not None:
+            result.diagnostics = pending_scope.result().select(result)
+        if options.baseline is not None:
+            from gitops_lint.baseline import apply_baseline, read_baseline
 
-        applied = apply_baseline(result.diagnostics, read_baseline(options.baseline))
-        result.diagnostics = applied.kept
-        if not scoped:  # out-of-scope entries of a scoped run are not known to be fixed
-            result.stale_baseline = applied.stale
-    result.summary = summarize(result.diagnostics, result.summary)
-    # Folders reported as left out are no file read: a run that read nothing still says so (exit 2).
-    result.summary.files -= len(left_out)
-    result.summary.skipped -= len(left_out)
-    result.timings = {"discover": discovered - clock, **result.timings}
-    return result
+            applied = apply_baseline(result.diagnostics, read_baseline(options.baseline))
+            result.diagnostics = applied.kept
+            if not scoped:  # out-of-scope entries of a scoped run are not known to be fixed
+                result.stale_baseline = applied.stale
+        result.summary = summarize(result.diagnostics, result.summary)
+        # Folders reported as left out are no file read: a run that read nothing still says so (exit 2).
+        result.summary.files -= len(left_out)
+        result.summary.skipped -= len(left_out)
+        result.timings = {"discover": discovered - clock, **result.timings}
+        return result
+    except BaseException:
+        if pending_scope is not None:
+            pending_scope.abandon()  # git's processes are not left running behind a failed run
+        raise
 
 
 def _open_cache(options: LintOptions, discovery: Discovery):
@@ -394,10 +399,12 @@ class _PendingScope:
     its commands run in processes of their own while the files load. (Processes, not a thread: the
     loading workers are forked, and a fork must not copy a thread holding a lock.)"""
 
-    def __init__(self, root: Path, in_git: bool, named: set[str] | None, revision: str | None) -> None:
-        self.root, self.named, self.revision = root, named, revision
+    def __init__(self, root: Path, in_git: bool, named: set[str] | None, revision: str | None,
+                 base: str | None) -> None:
+        self.root, self.named, self.revision, self.base = root, named, revision, base
         self._scope: Scope | None = None
-        self.deleted = _GitQuery(root, "diff", "--cached", "--name-only", "-z", "--diff-filter=D") \
+        # A commit's staged changes (the pre-commit hook): renames and deletions remove objects too.
+        self.staged = _GitQuery(root, "diff", "--cached", "--name-status", "-z") \
             if named is not None and in_git else None
         what = f"--changed-since {revision}"
         self.diff = _GitQuery(root, "diff", "--name-status", "-z", revision, "--", what=what) if revision else None
@@ -408,25 +415,36 @@ class _PendingScope:
             self._scope = self._read()
         return self._scope
 
+    def abandon(self) -> None:
+        """The run failed before it needed git's answers: stop asking."""
+        for query in (self.staged, self.diff, self.untracked):
+            if query is not None:
+                query.stop()
+
     def _read(self) -> Scope:
         scope = None
         if self.named is not None:
-            deleted = self.deleted.lines() if self.deleted is not None else []
-            scope = Scope(self.named, _objects_at(self.root, "HEAD", deleted))
-        if self.diff is not None and self.untracked is not None and self.revision:
+            _, before = _changed_files(self.staged.lines()) if self.staged is not None else (set(), [])
+            scope = Scope(self.named, _objects_at(self.root, "HEAD", before))
+        if self.diff is not None and self.untracked is not None and self.base is not None:
             changed, before = _changed_files(self.diff.lines())
             # As reports name files (a name that is not UTF-8, or holds a newline, is escaped alike).
             changed = {printable(name) for name in (*changed, *self.untracked.lines())}
-            old = _objects_at(self.root, self.revision, before)
+            old = _objects_at(self.root, self.base, before)
             scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
         assert scope is not None, "a scoped run names files or a revision"
         return scope
 
 
-def _check_revision(root: Path, revision: str) -> None:
-    """A usage error at once, not after the whole check, when `--changed-since` names no commit."""
-    _GitQuery(root, "rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}",
-              what=f"--changed-since {revision}").lines()
+def _base_commit(root: Path, revision: str) -> str:
+    """The commit `--changed-since REV` compares with: REV itself, or the old side of a range (`A..B`,
+    `A...B`: their merge base). Asked at once, so a revision git does not know is a usage error before
+    the check, not after it; git takes REV as `git diff` takes it."""
+    what = f"--changed-since {revision}"
+    lines = _GitQuery(root, "rev-parse", "--revs-only", revision, "--", what=what).lines("\n")
+    if not lines:  # an option, not a revision (`-x`): git diff refuses it
+        raise UsageError(f"{what}: not a revision")
+    return next((line[1:] for line in lines if line.startswith("^")), lines[0])
 
 
 def _changed_files(fields: list[str]) -> tuple[set[str], list[str]]:
@@ -468,41 +486,78 @@ class _GitQuery:
         except OSError as exc:  # no git at all
             self.problem = f"cannot run git: {exc.strerror or exc}"
 
-    def lines(self) -> list[str]:
-        """NUL-separated output; a failing command is a usage error when `what` names the option."""
+    def lines(self, separator: str = "\0") -> list[str]:
+        """The output's lines; a failing command is a usage error when `what` names the option."""
+        import subprocess
+
         out = b""
         if self.process is not None:
-            out, err = self.process.communicate(timeout=120)
-            if self.process.returncode != 0:
-                self.problem = f"git {self.args[0]} failed: {err.decode('utf-8', 'replace').strip()}"
+            try:
+                out, err = self.process.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.stop()
+                self.problem = f"git {self.args[0]} took more than 120 s"
+            else:
+                if self.process.returncode != 0:
+                    self.problem = f"git {self.args[0]} failed: {err.decode('utf-8', 'replace').strip()}"
         if self.problem:
             if self.what:
                 raise UsageError(f"{self.what}: {self.problem}")
             return []
-        return [line for line in out.decode("utf-8", "surrogateescape").split("\0") if line]
+        return [line for line in out.decode("utf-8", "surrogateescape").split(separator) if line]
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            self.process.communicate()
 
 
 def _objects_at(root: Path, revision: str, rels: list[str]) -> set[tuple[str, str]]:
     """(kind, name) of the objects these files held at `revision` (files since deleted or changed)."""
-    import subprocess
-
     from gitops_lint.yaml.loader import load_text
 
     found: set[tuple[str, str]] = set()
-    for rel in rels:
-        if not rel.endswith((".yaml", ".yml")):
-            continue
-        out = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{rel}"], capture_output=True, timeout=60,
-                             check=False)
-        if out.returncode != 0:
-            continue
-        for doc in load_text(out.stdout.decode("utf-8", "replace"), rel).documents:
+    for rel, raw in _files_at(root, revision, [r for r in rels if r.endswith((".yaml", ".yml"))]):
+        for doc in load_text(raw.decode("utf-8", "replace"), rel).documents:
             data = doc.data
             if isinstance(data, dict) and isinstance(data.get("kind"), str) and isinstance(data.get("metadata"), dict):
                 name = data["metadata"].get("name")
                 if isinstance(name, str):
                     found.add((data["kind"], name))
     return found
+
+
+def _files_at(root: Path, revision: str, rels: list[str]) -> list[tuple[str, bytes]]:
+    """(path, bytes) of those of `rels` that `revision` has, read by one `git cat-file --batch` (a commit
+    may stage hundreds of files). A name holding a line break cannot be asked for that way, and is
+    asked for alone."""
+    import subprocess
+
+    batch = [rel for rel in rels if "\n" not in rel]
+    out: list[tuple[str, bytes]] = []
+    if batch:
+        asked = b"".join(os.fsencode(f"{revision}:{rel}") + b"\n" for rel in batch)
+        run = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input=asked, capture_output=True,
+                             timeout=120, check=False)
+        answer, at = run.stdout if run.returncode == 0 else b"", 0
+        for rel in batch:
+            end = answer.find(b"\n", at)
+            if end < 0:
+                break
+            header = answer[at:end].split()
+            at = end + 1
+            if len(header) == 3 and header[2].isdigit():  # else "<name> missing": no content follows
+                size = int(header[2])
+                if header[1] == b"blob":
+                    out.append((rel, answer[at : at + size]))
+                at += size + 1  # the content, and the line break after it
+    for rel in rels:
+        if "\n" in rel:
+            shown = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{rel}"], capture_output=True,
+                                   timeout=60, check=False)
+            if shown.returncode == 0:
+                out.append((rel, shown.stdout))
+    return out
 
 
 def build_context(files: list[SourceFile], discovery: Discovery, options: LintOptions):

@@ -251,6 +251,35 @@ def test_changed_only_mode_reports_referrers_of_objects_renamed_away(tmp_path: P
     out = run(["check", "--format", "json", "--changed-since", base, "."], repo)
     found = [(d["rule"], d["path"]) for d in json.loads(out.stdout)["diagnostics"]]
     assert ("REF001", "apps.yaml") in found
+    # the same through the pre-commit path: the rename is staged, the moved file is named
+    out = run(["check", "--format", "json", "--repo-context", "moved.yaml"], repo)
+    found = [(d["rule"], d["path"]) for d in json.loads(out.stdout)["diagnostics"]]
+    assert ("REF001", "apps.yaml") in found
+
+
+def test_changed_since_takes_what_git_diff_takes(tmp_path: Path) -> None:
+    """A commit, a range (its old side is the base), a commit found by its message; an option or an
+    unknown name is a usage error, said before the check."""
+    repo = make_repo(tmp_path, {"old.yaml": "a: 1\n"})
+    write_tree(repo, {"new.yaml": "b: 1\nb: 2\n"})
+    git(repo, "add", "new.yaml")
+    git(repo, "commit", "-qm", "second")
+    for revision in ("HEAD~1", "HEAD~1..HEAD", "HEAD~1...HEAD", ":/init"):
+        out = run(["check", "--format", "json", "--changed-since", revision, "."], repo)
+        assert [d["path"] for d in json.loads(out.stdout)["diagnostics"]] == ["new.yaml"], revision
+    for revision, said in (("-x", "not a revision"), ("no-such-rev", "git rev-parse failed")):
+        out = run(["check", "--changed-since", revision, "."], repo)
+        assert out.returncode == 2 and f"--changed-since {revision}: {said}" in out.stderr, out.stderr
+
+
+def test_files_at_a_revision_are_read_in_one_batch(tmp_path: Path) -> None:
+    from gitops_lint.engine import _files_at
+
+    repo = make_repo(tmp_path, {"a.yaml": "kind: A\n", "b c.yaml": "", "sub/x.yaml": "x: 1\n", "n\nl.yaml": "k: N\n"})
+    asked = ["sub", "a.yaml", "missing.yaml", "b c.yaml", "sub/x.yaml", "n\nl.yaml"]
+    assert _files_at(repo, "HEAD", asked) == [("a.yaml", b"kind: A\n"), ("b c.yaml", b""),
+                                              ("sub/x.yaml", b"x: 1\n"), ("n\nl.yaml", b"k: N\n")]
+    assert _files_at(repo, "no-such-rev", ["a.yaml"]) == []
 
 
 
