@@ -623,8 +623,10 @@ def lint_files(
         if rule.check.startswith(BUILTIN_PREFIX) or rule.scope == "change":
             continue  # unused suppressions need every other rule's result first; changes need two revisions
         started = time.perf_counter()
+        ctx.judging_applied = rule.scope == "applied"  # _outside_flux drops its findings in unapplied files
         findings = _findings(rule, ctx, params[rule.id], internal)
         _run_fixer(rule, ctx, findings, internal)
+        ctx.judging_applied = False
         diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config) for finding in findings)
         per_rule[rule.id] = time.perf_counter() - started
     checked = time.perf_counter()

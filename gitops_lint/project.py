@@ -64,8 +64,9 @@ class Project:
     schema_validators: dict[tuple[int, bool], Any] = field(default_factory=dict)
     #: Alert/Receiver schemas widened by the Flux Operator's kinds: id(schema) -> (schema, widened).
     operator_schemas: dict[int, tuple[dict, dict]] = field(default_factory=dict)
-    #: (object, violation) of every served Flux object, shared by the four schema rules.
-    flux_violations: list | None = None
+    #: (judging_applied, [(object, violation)]) of the served Flux objects judged, shared by the four
+    #: schema rules.
+    flux_violations: tuple[bool, list] | None = None
     #: Files read outside discovery (generator inputs, patches) -> digest of their bytes (None: missing),
     #: so a cached result is used only while they are unchanged.
     read_log: dict[str, bytes | None] = field(default_factory=dict)
@@ -74,25 +75,38 @@ class Project:
     reader: Any = None
     #: Set when the run reports only on a change: see `judged`.
     scope: ReportScope | None = None
+    #: Set by the engine while it runs a rule of scope `applied`, whose findings in files Flux never
+    #: applies it drops: see `judged`.
+    judging_applied: bool = False
     _judged: dict[Any, list] = field(default_factory=dict)
 
     def judged(self, cls: Any) -> Iterator[Any]:
-        """The model's objects of `cls` whose findings this run reports: all of them, unless the run is
-        scoped to a change. For rules whose every finding is `at(obj, ...)` on the object judged: in a
-        merge request's check they judge the objects it touched, not the whole repository again."""
+        """The model's objects of `cls` whose findings the engine keeps for the rule being run: all of them,
+        except in files Flux never applies (for a rule of scope `applied`, where the repository has an
+        entry point) and outside a change the run is scoped to. For rules whose every finding is
+        `at(obj, ...)` on the object judged: they judge what can be reported, not the whole repository."""
+        skipped = self._unapplied_skipped()
         scope = self.scope
-        if scope is None:
+        if scope is None and not skipped:
             return self.model.of_type(cls)
-        judged = self._judged.get(cls)
-        if judged is None:  # several rules ask for the same class: the scope is applied once
-            judged = self._judged[cls] = [o for o in self.model.of_type(cls)
-                                          if o.path in scope.files or o.ref in scope.objects]
+        judged = self._judged.get((cls, bool(skipped)))
+        if judged is None:  # several rules ask for the same class: the filter runs once
+            judged = self._judged[(cls, bool(skipped))] = [
+                o for o in self.model.of_type(cls) if o.path not in skipped
+                and (scope is None or o.path in scope.files or o.ref in scope.objects)]
         return iter(judged)
 
     def judged_files(self) -> list[SourceFile]:
-        """The files whose findings this run reports (`judged`), for rules whose findings name no object."""
+        """The files whose findings the engine keeps for the rule being run (`judged`), for rules whose
+        findings name no object."""
+        skipped = self._unapplied_skipped()
         scope = self.scope
-        return self.files if scope is None else [f for f in self.files if f.rel in scope.files]
+        if scope is None and not skipped:
+            return self.files
+        return [f for f in self.files if f.rel not in skipped and (scope is None or f.rel in scope.files)]
+
+    def _unapplied_skipped(self) -> "set[str] | frozenset[str]":
+        return self.view.unapplied_files if self.judging_applied and self.view.active else frozenset()
 
     @cached_property
     def read(self):

@@ -1,5 +1,7 @@
-"""A run scoped to a change (`--changed-since`, `--repo-context`) reports exactly what a whole run reports
-on the changed files and on the objects that refer into them, though its rules skip what it drops."""
+"""Rules judge only what the engine keeps (`Project.judged`), and that changes no finding: a run scoped to
+a change (`--changed-since`, `--repo-context`) reports exactly what a whole run reports on the changed
+files and on the objects that refer into them, and rules of scope `applied` skipping the files Flux never
+applies change nothing either."""
 
 from __future__ import annotations
 
@@ -109,3 +111,19 @@ def test_scoped_rules_report_what_a_whole_run_reports_with_planted_mistakes(tmp_
     whole = run(None)
     some = Scope({sorted(d.path for d in whole.diagnostics)[0]}, set())
     assert len(run(some).diagnostics) < len(whole.diagnostics)  # the rules did skip what the scope drops
+
+
+
+@pytest.mark.parametrize("repo", ["sulibot+home-ops", "bjw-s+home-ops", "aws-samples+eks-multi-cluster-gitops",
+                                  "xunholy+k8s-gitops"])
+def test_rules_skipping_unapplied_files_change_no_finding(repo: str, monkeypatch) -> None:
+    """Real repositories with many files no Kustomization applies: the same findings, whether the rules
+    of scope `applied` judge those files (and the engine drops what they find) or skip them."""
+    from gitops_lint.project import Project
+
+    root = shared_path("corpus", repo)
+    files, run = _runner(root)
+    skipping = [d.to_json() for d in run(None).diagnostics]
+    assert any(d["rule"] == "REF010" for d in skipping)  # there are unapplied files to skip
+    monkeypatch.setattr(Project, "_unapplied_skipped", lambda self: frozenset())
+    assert [d.to_json() for d in run(None).diagnostics] == skipping

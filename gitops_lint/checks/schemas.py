@@ -62,8 +62,9 @@ def _flux_objects(ctx: Context) -> Iterator[KubernetesObject]:
 
 def _violations(ctx: Context):
     """(object, violation) for every served Flux object, computed once for the four schema rules."""
-    if ctx.flux_violations is not None:
-        return ctx.flux_violations
+    judging = ctx.judging_applied  # what `_flux_objects` judges depends on it: so does what is kept
+    if ctx.flux_violations is not None and ctx.flux_violations[0] == judging:
+        return ctx.flux_violations[1]
     from gitops_lint.schema_index import flux_schema
     from gitops_lint.view.version import uses_flux_operator
 
@@ -86,7 +87,7 @@ def _violations(ctx: Context):
                 if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
                     continue  # a patch in the repository sets it before the object reaches the API server
             out.append((obj, _explain_operator_kind(obj, violation)))
-    ctx.flux_violations = out
+    ctx.flux_violations = (judging, out)
     return out
 
 
@@ -294,7 +295,9 @@ def fix_unserved_version(ctx: Context, findings: list[Finding]) -> None:
 def _fix_migrations(ctx: Context, findings: list[Finding], skip_older_declared: bool) -> None:
     from gitops_lint.schema_index import flux_index
 
-    at_api_version = {(obj.path, obj.locate(("apiVersion",))): obj for obj in _flux_objects(ctx)}
+    # Only the objects of files with a finding are located: locating parses a file again for its positions.
+    paths = {finding.path for finding in findings}
+    at_api_version = {(obj.path, obj.locate(("apiVersion",))): obj for obj in _flux_objects(ctx) if obj.path in paths}
     for finding in findings:
         obj = at_api_version.get((finding.path, finding.span))
         if obj is None:
