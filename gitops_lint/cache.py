@@ -43,7 +43,7 @@ from typing import Any
 import gitops_lint
 
 #: Bumped when the layout of a pack or a result changes.
-FORMAT = 2
+FORMAT = 3
 DEFAULT_DIR = ".gitops-lint-cache"
 ENV_DIR = "GITOPS_LINT_CACHE_DIR"
 _PACK_MAGIC = b"GLPACK02"

@@ -117,8 +117,12 @@ def secret_values(documents: Sequence[Any]) -> list[tuple[ValueSpan, Any]]:
     """
     found: list[tuple[ValueSpan, Any]] = []
     for doc in documents:
-        data, pos = doc.data, doc.pos
-        if doc.sops or not isinstance(data, dict) or not isinstance(pos, MapPos):
+        data = doc.data
+        if doc.sops or not isinstance(data, dict) or not (
+                data.get("kind") == "Secret" or isinstance(data.get("secretGenerator"), list)):
+            continue  # nothing secret: its file is not parsed again for positions
+        pos = doc.pos
+        if not isinstance(pos, MapPos):
             continue
         if data.get("kind") == "Secret":
             for section in ("data", "stringData"):

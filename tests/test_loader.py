@@ -187,7 +187,9 @@ scalars = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20).filter(
         lambda text: not (loader.GO_FLOAT.fullmatch(text) or loader.GO_PREFIXED_INT.fullmatch(text))),
 )
-keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_", min_size=1, max_size=10)
+# `kind` and `apiVersion` too: their top-level values are located from spans kept at load (`Document.top`).
+keys = st.one_of(st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_", min_size=1, max_size=10),
+                 st.sampled_from(["kind", "apiVersion"]))
 trees = st.recursive(
     scalars,
     lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)),
@@ -247,8 +249,13 @@ def _same_load(text: str) -> None:
     assert [(p.code, p.message, p.span) for p in lazy.problems] == [(p.code, p.message, p.span) for p in full.problems]
     assert [(d.index, d.data, d.sops, d.head) for d in lazy.documents] == \
         [(d.index, d.data, d.sops, d.head) for d in full.documents]
+    # Checked for every document first: locating anything parses the whole file for positions.
     for got, want in zip(lazy.documents, full.documents):
         assert got.tree is None
+        for key in ("apiVersion", "kind"):  # a kept span is the tree's, and kept only for a scalar value
+            known = got.known_span((key,))
+            assert known is None or (known == want.locate((key,)) and not isinstance(want.data[key], (dict, list)))
+    for got, want in zip(lazy.documents, full.documents):
         for path in _paths(want.data):
             assert got.has(path) and got.locate(path) == want.locate(path)
             assert got.locate(path, key=True) == want.locate(path, key=True)
@@ -264,6 +271,20 @@ def _same_load(text: str) -> None:
     "a: &a [*a]\n",  # an alias into itself
     "---\n---\nk: v\n--- # c\n",  # empty documents keep their index
     "l: &l [x, x, x, x, x, x, x, x, x]\nm: &m [*l, *l, *l, *l, *l, *l, *l, *l, *l]\nn: [*m, *m, *m, *m, *m, *m, *m]\n",
+    # top-level apiVersion and kind, located from the spans kept at load
+    "apiVersion: v1\nkind: ConfigMap\n",
+    "kind: A\nkind: B\n",  # a duplicate: the later one
+    "kind: A\nkind:\n  x: 1\n",  # a later duplicate that is a mapping
+    "base: &b {kind: X}\n<<: *b\napiVersion: v1\n",  # a merge key at the root
+    "{apiVersion: v1, kind: 'Quoted'}\n",  # a flow mapping
+    "kind: &k Secret\napiVersion: *k\n",  # an alias
+    "kind: >\n  folded\n  text\napiVersion: |\n  literal\n",  # block scalars
+    "kind: \"multi\n  line\"\napiVersion: 'v1' # comment\n",
+    "---\nkind: A\n---\nkind: B\napiVersion: v1\n",
+    "kind: é Ünicode 🙂\r\napiVersion: v1\r\n",
+    "- kind: A\n",  # a list: nothing at the top level
+    "? kind\n: A\n!!str apiVersion: v1\n",  # an explicit key, a tagged key
+    "kind: !!str 123\napiVersion: 1.5\n",  # tagged and typed values
 ])
 def test_data_without_positions_is_the_data_with_them(text: str) -> None:
     _same_load(text)

@@ -21,13 +21,14 @@ def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Find
     A finding about a whole mapping or list points at its key (`spec:`), the
     line a person reads as "this section", rather than at its first entry.
     """
-    if not key and path:
+    known = None if key else obj.doc.known_span(path)
+    if known is None and not key and path:
         tree, key_span, found = walk(obj.doc.pos, path)
         key = found and key_span is not None and isinstance(tree, (MapPos, SeqPos))
     return Finding(
         message=message,
         path=obj.doc.file.rel,
-        span=obj.locate(path, key=key),
+        span=known if known is not None else obj.locate(path, key=key),
         object=obj.ref,
         anchor=format_path(path),
     )

@@ -80,6 +80,8 @@ class Document:
     sops: bool = False
     #: The document's own span, known without the tree.
     head: tuple[int, int, int, int] | None = None
+    #: ((key, span), ...) of the scalar values of `TOP_KEYS` in the root mapping, known without the tree.
+    top: tuple | None = None
 
     @property
     def pos(self) -> PosTree:
@@ -91,12 +93,24 @@ class Document:
     def span(self) -> Span:
         return Span(*self.head) if self.head is not None else span_of(self.pos)
 
+    def known_span(self, path: DataPath) -> Span | None:
+        """The span of the scalar value at `path` where it is known without the position tree (a top-level
+        `apiVersion` or `kind`, kept from the parse); None otherwise."""
+        if self.tree is None and self.top is not None and len(path) == 1:
+            for name, span in self.top:
+                if name == path[0]:
+                    return Span(*span)
+        return None
+
     def locate(self, path: DataPath, *, key: bool = False) -> Span:
         """Span of the value at `path` (or of its key), else of the nearest existing parent.
 
         For a missing field this points at the mapping that should hold it,
         which is where a person would add it.
         """
+        known = None if key else self.known_span(path)
+        if known is not None:
+            return known
         tree, key_span, found = walk(self.pos, path)
         if found and key and key_span is not None:
             return key_span
@@ -450,7 +464,31 @@ def _add_document(source: SourceFile, index: int, node: _nodes.Node, positions: 
     if data is None:
         return  # an empty document (`---` and nothing else) is no object
     sops = isinstance(data, dict) and isinstance(data.get("sops"), dict)
-    source.documents.append(Document(file=source, index=index, data=data, tree=tree, sops=sops, head=_raw_span(node)))
+    source.documents.append(Document(file=source, index=index, data=data, tree=tree, sops=sops, head=_raw_span(node),
+                                     top=None if positions else _top_spans(node)))
+
+
+#: Top-level keys whose values findings point at most (REF010 at `kind`, the apiVersion rules at
+#: `apiVersion`): their spans are kept from the parse, so those findings need no second parse of the file.
+TOP_KEYS = ("apiVersion", "kind")
+
+
+def _top_spans(node: _nodes.Node) -> tuple | None:
+    """((key, span), ...) of the scalar values of `TOP_KEYS` in a root mapping, as the position tree has
+    them (a later duplicate wins); None where a merge key (`<<`) could change them."""
+    if node.__class__ is not _MappingNode:
+        return None
+    found: dict[str, tuple[int, int, int, int]] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            return None
+        if key_node.__class__ is _ScalarNode and key_node.tag == _STR and key_node.value in TOP_KEYS:
+            if value_node.__class__ is _ScalarNode:
+                start, end = value_node.start_mark, value_node.end_mark
+                found[key_node.value] = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            else:
+                found.pop(key_node.value, None)  # the value is a mapping or a list: the tree answers
+    return tuple(found.items()) or None
 
 
 class _BudgetExceeded(Exception):

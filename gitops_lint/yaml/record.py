@@ -21,7 +21,7 @@ def encode(source: SourceFile) -> bytes:
         source.text,
         source.size,
         source.skipped,
-        [(doc.index, doc.data, doc.sops, doc.head) for doc in source.documents],
+        [(doc.index, doc.data, doc.sops, doc.head, doc.top) for doc in source.documents],
         [(p.code, p.message, tuple(p.span)) for p in source.problems],
     ))
 
@@ -31,6 +31,7 @@ def decode(record: bytes | memoryview, path: Path, rel: str) -> SourceFile:
     anywhere share one record). Raises ValueError, EOFError or TypeError on bytes that are no record."""
     text, size, skipped, documents, problems = marshal.loads(record)
     source = SourceFile(path=path, rel=rel, text=text, size=size, skipped=skipped)
-    source.documents = [Document(source, index, data, None, sops, head) for index, data, sops, head in documents]
+    source.documents = [Document(source, index, data, None, sops, head, top)
+                        for index, data, sops, head, top in documents]
     source.problems = [LoadProblem(code, message, Span(*span)) for code, message, span in problems]
     return source
