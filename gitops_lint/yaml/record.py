@@ -1,10 +1,11 @@
 """A loaded file as compact bytes, and back: what the cache stores and what `--jobs` workers return.
 
 A record holds what loading a file produced (its text, documents as plain data, its problems; not
-the position trees, which are built again for the few files a finding points into), in `marshal`'s format: built-in types only, so decoding creates
-no object of ours but the few that wrap each file and document, at about a tenth of the cost of
-parsing the YAML again. `marshal` is not safe against damaged input, so callers check a record's
-checksum before decoding it (`cache.py` does), and never decode bytes from elsewhere.
+the position trees, which are built again for the few files a finding points into), in `marshal`'s
+format: built-in types only, so decoding creates no object of ours but the few that wrap each file
+and document, at about a tenth of the cost of parsing the YAML again. `marshal` is not safe against
+damaged input, so callers check a record's checksum before decoding it (`cache.py` does), and never
+decode bytes from elsewhere.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from gitops_lint.yaml.loader import Document, LoadProblem, SourceFile
 from gitops_lint.yaml.positions import Span
+
 
 def encode(source: SourceFile) -> bytes:
     """`source` as it was loaded (before the model marks anything on it)."""
