@@ -51,7 +51,20 @@ def test_aliases_merge_keys_and_sops_survive() -> None:
     assert not source.problems and decoded.documents[1].sops
 
 
-@pytest.mark.parametrize("damaged", [b"", b"\x00", marshal.dumps((1, 2)), marshal.dumps("text")])
+@pytest.mark.parametrize("damaged", [
+    b"", b"\x00", marshal.dumps((1, 2)), marshal.dumps("text"),
+    marshal.dumps(("", 0, None, [(0, {}, False, [1, 1, 2, 1], None)], [])),  # a span that is no tuple
+])
 def test_bytes_that_are_no_record_raise_what_the_loader_catches(damaged: bytes) -> None:
     with pytest.raises((ValueError, EOFError, TypeError)):
         record.decode(damaged, load_text("").path, "x.yaml")
+
+
+def test_equal_document_spans_are_held_once_across_files_and_records() -> None:
+    # Documents repeat the same few spans (`Document.head`, `Document.top`): one tuple each, not one per document.
+    from tests.test_loader import _parsed
+
+    first, second = (_parsed(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}}}\n", False) for n in "ab")
+    decoded = record.decode(record.encode(second), second.path, second.rel)
+    a, b, c = first.documents[0], second.documents[0], decoded.documents[0]
+    assert a.top is not None and a.top is b.top is c.top and a.head is b.head is c.head

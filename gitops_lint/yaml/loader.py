@@ -464,13 +464,23 @@ def _add_document(source: SourceFile, index: int, node: _nodes.Node, positions: 
     if data is None:
         return  # an empty document (`---` and nothing else) is no object
     sops = isinstance(data, dict) and isinstance(data.get("sops"), dict)
-    source.documents.append(Document(file=source, index=index, data=data, tree=tree, sops=sops, head=_raw_span(node),
-                                     top=None if positions else _top_spans(node)))
+    source.documents.append(Document(file=source, index=index, data=data, tree=tree, sops=sops,
+                                     head=shared(_raw_span(node)), top=None if positions else _top_spans(node)))
 
 
 #: Top-level keys whose values findings point at most (REF010 at `kind`, the apiVersion rules at
 #: `apiVersion`): their spans are kept from the parse, so those findings need no second parse of the file.
 TOP_KEYS = ("apiVersion", "kind")
+
+#: Each distinct `Document.head` and `Document.top` once: documents repeat the same few (a one-document
+#: file's span, `apiVersion: v1` on line 1), and tuples of their own per document were 25 MB of a
+#: 50k-document check.
+_SHARED: dict[tuple, tuple] = {}
+
+
+def shared(value: tuple | None) -> tuple | None:
+    """`value`, as the one equal tuple already held, if any."""
+    return None if value is None else _SHARED.setdefault(value, value)
 
 
 def _top_spans(node: _nodes.Node) -> tuple | None:
@@ -488,7 +498,7 @@ def _top_spans(node: _nodes.Node) -> tuple | None:
                 found[key_node.value] = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
             else:
                 found.pop(key_node.value, None)  # the value is a mapping or a list: the tree answers
-    return tuple(found.items()) or None
+    return shared(tuple(found.items())) if found else None
 
 
 class _BudgetExceeded(Exception):

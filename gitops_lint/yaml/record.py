@@ -13,7 +13,7 @@ from __future__ import annotations
 import marshal
 from pathlib import Path
 
-from gitops_lint.yaml.loader import Document, LoadProblem, SourceFile
+from gitops_lint.yaml.loader import Document, LoadProblem, SourceFile, shared
 from gitops_lint.yaml.positions import Span
 
 
@@ -33,7 +33,7 @@ def decode(record: bytes | memoryview, path: Path, rel: str) -> SourceFile:
     anywhere share one record). Raises ValueError, EOFError or TypeError on bytes that are no record."""
     text, size, skipped, documents, problems = marshal.loads(record)
     source = SourceFile(path=path, rel=rel, text=text, size=size, skipped=skipped)
-    source.documents = [Document(source, index, data, None, sops, head, top)
+    source.documents = [Document(source, index, data, None, sops, shared(head), shared(top))
                         for index, data, sops, head, top in documents]
     source.problems = [LoadProblem(code, message, Span(*span)) for code, message, span in problems]
     return source
