@@ -285,6 +285,10 @@ def _same_load(text: str) -> None:
     "- kind: A\n",  # a list: nothing at the top level
     "? kind\n: A\n!!str apiVersion: v1\n",  # an explicit key, a tagged key
     "kind: !!str 123\napiVersion: 1.5\n",  # tagged and typed values
+    "kind: A\n!t kind: B\n",  # a tagged duplicate key: the data reads it as `kind`, and it wins
+    "kind: A\n!t kind: {x: 1}\n",
+    "apiVersion: v1\n!!int apiVersion: v2\nkind: K\n",
+    "&a kind: A\n*a : B\n",  # an alias as key
 ])
 def test_data_without_positions_is_the_data_with_them(text: str) -> None:
     _same_load(text)

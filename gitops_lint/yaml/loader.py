@@ -478,21 +478,36 @@ TOP_KEYS = ("apiVersion", "kind")
 _SHARED: dict[tuple, tuple] = {}
 
 
+#: Past this many distinct values new ones are not held: the table serves a run, and must not grow
+#: without bound in a process that loads text after text.
+_SHARED_MAX = 100_000
+
+
 def shared(value: tuple | None) -> tuple | None:
     """`value`, as the one equal tuple already held, if any."""
-    return None if value is None else _SHARED.setdefault(value, value)
+    if value is None:
+        return None
+    held = _SHARED.get(value)
+    if held is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            return value
+        held = _SHARED[value] = value
+    return held
 
 
 def _top_spans(node: _nodes.Node) -> tuple | None:
     """((key, span), ...) of the scalar values of `TOP_KEYS` in a root mapping, as the position tree has
-    them (a later duplicate wins); None where a merge key (`<<`) could change them."""
+    them (a later duplicate wins); None where a merge key (`<<`) or a tagged key (`!t kind`, which the
+    data reads as `kind` too) could change them."""
     if node.__class__ is not _MappingNode:
         return None
     found: dict[str, tuple[int, int, int, int]] = {}
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE:
             return None
-        if key_node.__class__ is _ScalarNode and key_node.tag == _STR and key_node.value in TOP_KEYS:
+        if key_node.__class__ is _ScalarNode and key_node.value in TOP_KEYS:
+            if key_node.tag != _STR:
+                return None
             if value_node.__class__ is _ScalarNode:
                 start, end = value_node.start_mark, value_node.end_mark
                 found[key_node.value] = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
