@@ -118,17 +118,19 @@ def secret_values(documents: Sequence[Any]) -> list[tuple[ValueSpan, Any]]:
     found: list[tuple[ValueSpan, Any]] = []
     for doc in documents:
         data = doc.data
-        if doc.sops or not isinstance(data, dict) or not (
-                data.get("kind") == "Secret" or isinstance(data.get("secretGenerator"), list)):
+        if doc.sops or not isinstance(data, dict):
+            continue
+        is_secret, generators = data.get("kind") == "Secret", data.get("secretGenerator")
+        if not is_secret and not isinstance(generators, list):
             continue  # nothing secret: its file is not parsed again for positions
         pos = doc.pos
         if not isinstance(pos, MapPos):
             continue
-        if data.get("kind") == "Secret":
+        if is_secret:
             for section in ("data", "stringData"):
                 if section in pos.entries:
                     found += _values(data[section], pos.entries[section][1], MapPos)
-        generators, entry = data.get("secretGenerator"), pos.entries.get("secretGenerator")
+        entry = pos.entries.get("secretGenerator")
         if isinstance(generators, list) and entry is not None and isinstance(entry[1], SeqPos):
             for generator, tree in zip(generators, entry[1].items):
                 if isinstance(generator, dict) and isinstance(tree, MapPos) and "literals" in tree.entries:

@@ -21,14 +21,14 @@ def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Find
     A finding about a whole mapping or list points at its key (`spec:`), the
     line a person reads as "this section", rather than at its first entry.
     """
-    known = None if key else obj.doc.known_span(path)
-    if known is None and not key and path:
+    # A span kept from the parse is a scalar's: no tree to walk (building it parses the file again).
+    if not key and path and obj.doc.known_span(path) is None:
         tree, key_span, found = walk(obj.doc.pos, path)
         key = found and key_span is not None and isinstance(tree, (MapPos, SeqPos))
     return Finding(
         message=message,
         path=obj.doc.file.rel,
-        span=known if known is not None else obj.locate(path, key=key),
+        span=obj.locate(path, key=key),
         object=obj.ref,
         anchor=format_path(path),
     )

@@ -476,8 +476,6 @@ TOP_KEYS = ("apiVersion", "kind")
 #: file's span, `apiVersion: v1` on line 1), and tuples of their own per document were 25 MB of a
 #: 50k-document check.
 _SHARED: dict[tuple, tuple] = {}
-
-
 #: Past this many distinct values new ones are not held: the table serves a run, and must not grow
 #: without bound in a process that loads text after text.
 _SHARED_MAX = 100_000
@@ -509,8 +507,7 @@ def _top_spans(node: _nodes.Node) -> tuple | None:
             if key_node.tag != _STR:
                 return None
             if value_node.__class__ is _ScalarNode:
-                start, end = value_node.start_mark, value_node.end_mark
-                found[key_node.value] = (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+                found[key_node.value] = _raw_span(value_node)
             else:
                 found.pop(key_node.value, None)  # the value is a mapping or a list: the tree answers
     return shared(tuple(found.items())) if found else None
