@@ -155,6 +155,8 @@ class Graph:
     provided: dict[tuple[str, str | None, str], str]
     #: Data of each object id() as Flux applies it (Flux's view); absent: the document's own data.
     datas: dict[int, Any] = field(default_factory=dict)
+    #: Objects id() that a kustomize file with `namespace:` includes (from the files, before Flux's view).
+    kustomize_namespaced: frozenset[int] = frozenset()
     _nx: Any = None
 
     def namespace_of(self, obj: KubernetesObject) -> str | None:
@@ -202,6 +204,7 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
     raw = [o for o in model.objects
            if isinstance(o, KubernetesObject) and o.kind and o.name and o.path not in patches]
     namespaces = inherited_namespaces(model, files)
+    kustomize_namespaced = frozenset(namespaces)
     datas: dict[int, Any] = {}
     sources = raw
     objects = raw
@@ -226,7 +229,7 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
     provided = _provided_outside_git(model, namespaces)
     if view is not None:
         provided.update(view.provided)
-    graph = Graph(objects, [], by_kind_name, namespaces, provided, datas)
+    graph = Graph(objects, [], by_kind_name, namespaces, provided, datas, kustomize_namespaced)
     for obj in sources:
         if archived(obj.path):
             continue

@@ -226,6 +226,52 @@ def test_flux_components_and_patches_are_applied_before_the_namespace(tmp_path: 
     assert "components/monitoring/sa.yaml" in web.files
 
 
+# --------------------------------------------------------------------------- 5. model objects and their applied copies
+# Where Flux changes an object on the way (targetNamespace), the view holds a copy of it; rules that start
+# from the object as written must still find what concerns its copies, and judge the object as written.
+
+
+def test_a_receiver_wakes_an_object_flux_moves_to_another_namespace(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", "  targetNamespace: web\n"),
+        "apps/web/source.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n"
+                                 "  name: app\nspec:\n  interval: 48h\n  url: https://github.com/example/app\n"
+                                 "  ref: {branch: main}\n"),
+        "apps/web/receiver.yaml": ("apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n"
+                                   "  name: push\nspec:\n  type: github\n  secretRef: {name: webhook-token}\n"
+                                   "  resources:\n    - kind: GitRepository\n      name: app\n"),
+    })
+    [finding] = found(run(tmp_path), "INT002")
+    assert "a Receiver wakes it" in finding.message, finding.message
+
+
+def test_a_provider_flux_moves_to_another_namespace_is_still_judged_by_its_secret(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", "  targetNamespace: web\n"),
+        "apps/web/provider.yaml": ("apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\nmetadata:\n"
+                                   "  name: gitlab\nspec:\n  type: gitlab\n  secretRef: {name: gitlab-token}\n"),
+        "apps/web/secret.yaml": ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: gitlab-token\n"
+                                 "type: Opaque\ndata:\n  token: ZXhhbXBsZQ==\n"),
+    })
+    messages = [d.message for d in found(run(tmp_path), "FLX004")]
+    assert len(messages) == 1 and "has no address" in messages[0], messages
+
+
+def test_a_namespace_flux_applies_as_written_is_judged_by_its_name(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web"),
+        "apps/web/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: Web_App\n",
+        # kustomize's namespace transformer renames this one: its written name never reaches the cluster
+        "apps/web/renamed/kustomization.yaml": "namespace: shop\nresources: [namespace.yaml]\n",
+        "apps/web/renamed/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n",
+        "apps/web/kustomization.yaml": "resources: [namespace.yaml, renamed]\n",
+    })
+    assert [(d.path, d.span.line) for d in found(run(tmp_path), "K8S002")] == [("apps/web/namespace.yaml", 4)]
+
+
 # --------------------------------------------------------------------------- 6. post-build substitution
 
 

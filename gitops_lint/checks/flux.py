@@ -152,8 +152,9 @@ def _gitlab_project_id(path: str) -> str | None:
 
 def _secret_has(ctx: Context, obj, key: str) -> bool:
     """Whether the Secret `obj` references holds `key`; True when the Secret is not in the repository."""
+    written = ctx.model.written
     for ref in ctx.graph.references:
-        if ref.source is obj and ref.spec.relation == "secretRef":
+        if ref.spec.relation == "secretRef" and written(ref.source) is obj:
             return not ref.targets or any(key in _secret_keys(s) for s in ref.targets)
     return True
 

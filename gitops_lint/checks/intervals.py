@@ -54,12 +54,12 @@ def source_interval_too_short(ctx: Context, min_interval: str = "1m") -> Iterato
 
 
 def _covered_by_receiver(ctx: Context) -> set[int]:
-    """Objects a Receiver in the repository wakes up (by name, or by a wildcard in its namespace)."""
+    """Objects a Receiver in the repository wakes up (by name, or by a wildcard in its namespace), as written."""
     covered: set[int] = set()
-    graph = ctx.graph
+    graph, written = ctx.graph, ctx.model.written
     for ref in graph.references:
         if is_kind(ref.source, "Receiver") and ref.spec.relation == "resources":
-            covered.update(id(t) for t in ref.targets)  # wildcards are resolved by the graph too
+            covered.update(id(written(t)) for t in ref.targets)  # wildcards are resolved by the graph too
     return covered
 
 

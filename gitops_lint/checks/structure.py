@@ -99,12 +99,16 @@ def object_names(ctx: Context) -> Iterator[Finding]:
 
 
 def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
+    """Namespaces (as written) that kustomize's namespace transformer renames: included by a kustomize file
+    with `namespace:` or in a Component's folder, or applied under another name in Flux's view."""
     from gitops_lint.model.kustomize import KustomizeFile
 
     component_dirs = {k.path.rpartition("/")[0] for k in ctx.model.of_type(KustomizeFile) if k.kind == "Component"}
-    inherited = ctx.graph.namespaces
-    return {id(obj) for obj in ctx.model.of_type(KubernetesObject)
-            if obj.kind == "Namespace" and (id(obj) in inherited or obj.path.rpartition("/")[0] in component_dirs)}
+    graph, written = ctx.graph, ctx.model.written
+    renamed = {id(written(copy)) for copy in graph.objects if copy.kind == "Namespace" and written(copy).name != copy.name}
+    renamed.update(id(obj) for obj in ctx.model.of_type(KubernetesObject) if obj.kind == "Namespace" and (
+        id(obj) in graph.kustomize_namespaced or obj.path.rpartition("/")[0] in component_dirs))
+    return renamed
 
 
 def labels_and_annotations(ctx: Context) -> Iterator[Finding]:

@@ -127,6 +127,11 @@ class Model:
     def object_of(self, doc: Document) -> Located | None:
         return self.by_doc.get(id(doc))
 
+    def written(self, obj: Located) -> Located:
+        """The object as its file writes it, for itself or for a copy Flux applies of it: Flux's view holds
+        copies where Flux changes an object (targetNamespace, patches), and a copy keeps the document."""
+        return self.by_doc.get(id(obj.doc), obj)
+
 
 _FLUX = "gitops_lint.model.flux."
 #: The kinds that have a model class of their own: (API group, kind) -> the module whose class named after
