@@ -379,9 +379,12 @@ class Scope:
             for obj in ctx.graph.objects:
                 if obj.path in self.files:
                     touched.add((obj.kind, obj.name))
+            written = ctx.model.written
             for ref in ctx.graph.references:
                 if (ref.kind, ref.name) in touched:
+                    # The source may be a copy Flux changed (targetNamespace): rules speak of either.
                     referrers.add(ref.source.ref)
+                    referrers.add(written(ref.source).ref)
         return ReportScope(frozenset(self.files), frozenset(referrers))
 
     def select(self, result: "LintResult") -> list[Diagnostic]:

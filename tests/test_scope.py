@@ -88,6 +88,27 @@ def test_scoped_rules_keep_findings_on_referrers_in_unchanged_files(tmp_path: Pa
     assert {d.path for d in reported} == {"apps.yaml"}  # other.yaml's finding is in neither
 
 
+def test_a_referrer_flux_moves_to_another_namespace_is_reported_as_written_and_as_applied(tmp_path: Path) -> None:
+    """The HelmRelease names the changed HelmRepository; Flux applies it in `web`, its file says `default`:
+    a finding on the object as written (a label) and one on the copy Flux applies (a reference) both count."""
+    from tests.test_flux_view import BOOTSTRAP, flux_ks, helm_release, helm_repository
+
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", "  targetNamespace: web\n"),
+        "apps/web/release.yaml": helm_release("web", "charts", "  namespace: default\n  labels: {tier: -front}\n",
+                                              "  valuesFrom:\n    - kind: ConfigMap\n      name: web-values\n"),
+        "apps/web/repo.yaml": helm_repository("charts"),
+    })
+    files, run = _runner(tmp_path)
+    whole = run(None)
+    scope = Scope({"apps/web/repo.yaml"}, set())
+    reported = scope.select(run(scope))
+    assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
+    assert {(d.rule, d.object) for d in reported} == {("K8S003", "HelmRelease/default/web"),
+                                                      ("REF002", "HelmRelease/web/web")}
+
+
 @pytest.mark.parametrize("repo", ["fluxcd+flux2-kustomize-helm-example", "fluxcd+flux2-multi-tenancy",
                                   "tuxpeople+k8s-homelab", "aws-samples+eks-multi-cluster-gitops",
                                   "dimMaryanto93+gitlab-devops-automation"])
