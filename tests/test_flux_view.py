@@ -205,6 +205,28 @@ def test_target_namespace_places_every_object(tmp_path: Path) -> None:
     assert not found(result, "REF001"), [d.message for d in found(result, "REF001")]
 
 
+def test_a_replacement_that_writes_target_namespace_places_every_object(tmp_path: Path) -> None:
+    """The pattern of a shared replacement: each app folder's Namespace name becomes the targetNamespace of
+    its Flux Kustomizations (`create: true`), and Flux applies their objects there."""
+    from gitops_lint.engine import load_context
+
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": ("resources: [namespace.yaml, web.yaml]\n"
+                                             "replacements:\n  - path: ../../components/ks.yaml\n"),
+        "clusters/prod/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web"),
+        "components/ks.yaml": ("- source: {kind: Namespace, fieldPath: metadata.name}\n  targets:\n"
+                               "    - select: {kind: Kustomization, group: kustomize.toolkit.fluxcd.io}\n"
+                               "      fieldPaths: [spec.targetNamespace]\n      options: {create: true}\n"),
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    })
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    web = next(a for a in ctx.view.applied if a.key == "Kustomization/flux-system/web")
+    assert [r.identity for r in web.resources] == [("", "ConfigMap", "web", "settings")]
+    assert web.complete
+
+
 def test_flux_components_and_patches_are_applied_before_the_namespace(tmp_path: Path) -> None:
     from gitops_lint.engine import load_context
 

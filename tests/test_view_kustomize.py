@@ -125,6 +125,128 @@ def test_generator_merge_keeps_one_object(tmp_path: Path) -> None:
         assert kustomize(tmp_path / "over") == got
 
 
+REPLACEMENTS = {
+    "app/kustomization.yaml": """\
+namespace: shop
+resources: [r.yaml]
+replacements:
+  - path: replacements.yaml
+  - source: {kind: ConfigMap, name: src, fieldPath: data.img, options: {delimiter: ':', index: 1}}
+    targets:
+      - select: {kind: Deployment}
+        reject: [{name: other}]
+        fieldPaths:
+          - spec.template.spec.containers.[name=side].image
+        options: {delimiter: ':', index: 1}
+  - source: {kind: Deployment, name: d, fieldPath: spec.replicas}
+    targets:
+      - select: {kind: ConfigMap}
+        fieldPaths: [data.fromint, data.count]
+        options: {create: true}
+""",
+    "app/replacements.yaml": """\
+- source: {kind: ConfigMap, name: src, fieldPath: metadata.namespace}
+  targets:
+    - select: {kind: Deployment}
+      fieldPaths:
+        - spec.template.metadata.annotations.ns
+        - spec.template.spec.containers.[name=app].image
+      options: {create: true}
+- source: {kind: ConfigMap, name: src, fieldPath: data.count}
+  targets:
+    - select: {kind: Deployment}
+      reject: [{name: other}]
+      fieldPaths: [spec.replicas, metadata.labels.count, metadata.annotations.created]
+      options: {create: true}
+""",
+    "app/r.yaml": """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: src}
+data: {count: "3", img: "repo/x:v2"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, labels: {count: old}}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - {name: app, image: nginx}
+        - {name: side, image: "busybox:1.0"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: other}
+spec:
+  replicas: 1
+""",
+}
+#: What kubectl kustomize (v5.5) builds of REPLACEMENTS["app"].
+REPLACEMENTS_BUILT = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: src, namespace: shop}
+data: {count: "3", img: "repo/x:v2", fromint: 3}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: shop, labels: {count: "3"}, annotations: {created: "3"}}
+spec:
+  replicas: 3
+  template:
+    metadata: {annotations: {ns: shop}}
+    spec:
+      containers:
+        - {name: app, image: shop}
+        - {name: side, image: "busybox:v2"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: other, namespace: shop}
+spec:
+  replicas: 1
+  template:
+    metadata: {annotations: {ns: shop}}
+    spec:
+      containers:
+        - {name: app, image: shop}
+"""
+
+
+def built_data(root: Path, folder: str):
+    ctx = load_context(LintOptions(paths=["."], cwd=root))
+    return Kustomizer(ctx.model.objects, ctx.files, repository_reader(root)).build(folder)
+
+
+def test_replacements_copy_values_as_kustomize_does(tmp_path: Path) -> None:
+    """After every other transformer, in order; an existing scalar keeps its type (the int field takes "3"
+    as 3, the string field takes 3 as "3"), a created field takes the source's, `create` makes missing list
+    elements too; delimiters split and join; `reject` keeps a target out."""
+    write_tree(tmp_path, REPLACEMENTS)
+    built = built_data(tmp_path, "app")
+    assert built.complete
+    expected = list(yaml.safe_load_all(REPLACEMENTS_BUILT))
+    assert [r.data for r in finish(built)] == expected
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        assert sorted(yaml.safe_load_all(out.stdout), key=repr) == sorted(expected, key=repr)
+
+
+def test_replacements_the_view_cannot_follow_leave_the_build_incomplete(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": ("resources: [r.yaml]\nreplacements:\n  - source: {kind: ConfigMap}\n"
+                                   "    targets:\n      - select: {kind: Deployment}\n"
+                                   "        fieldPaths: ['spec.template.spec.containers.*.image']\n"),
+        "app/r.yaml": REPLACEMENTS["app/r.yaml"],
+    })
+    built = built_data(tmp_path, "app")
+    assert not built.complete
+    assert [r.data for r in built.resources] == list(yaml.safe_load_all(REPLACEMENTS["app/r.yaml"]))
+
+
 @pytest.mark.parametrize(("selector", "labels", "expected"), [
     ("app=web", {"app": "web"}, True),
     ("app=web,tier!=db", {"app": "web", "tier": "db"}, False),

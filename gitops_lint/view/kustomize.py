@@ -15,8 +15,10 @@ over the final content, as kustomize does at the end of the top-level build.
 
 Not modelled (the build is then marked incomplete where it matters): remote
 resources, `helmCharts` (Flux never enables Helm in kustomize), plugin
-`generators`/`transformers`, `replacements`, `images` and `replicas` (they
-never touch an identity or a Flux field rules read).
+`generators`/`transformers`, `images` and `replicas` (they never touch an
+identity or a Flux field rules read). `replacements` are applied (they may write
+Flux fields, e.g. a Namespace's name into every Kustomization's targetNamespace),
+except forms of field path not modelled, which leave the build incomplete.
 """
 
 from __future__ import annotations
@@ -444,6 +446,16 @@ class Kustomizer:
                 else parse_patch(content)
             for patch in patches:
                 self.apply_patch(build, patch, entry["target"], owner, ("patchesJson6902", index))
+        for entry in _as_list(data.get("replacements")):  # the last of kustomize's transformers
+            if not isinstance(entry, dict):
+                continue
+            specs = [entry]
+            if "path" in entry:  # a file of them: a list, or one
+                documents = self._patch_documents(folder, entry["path"], build)
+                specs = [spec for document in documents for spec in _as_list(document) or [document]]
+            for spec in specs:
+                if not replace_fields(build, spec, f"replacement from {owner.path}"):
+                    build.complete = False
 
     def _patch_documents(self, folder: str, entry: Any, build: Build) -> list[Any]:
         if not isinstance(entry, str):
@@ -559,6 +571,167 @@ def hashed(resource: Resource) -> Resource:
 
 
 _HASH_LETTERS = str.maketrans("013ae", "ghkmt")
+
+
+# --------------------------------------------------------------------------- replacements
+
+
+def replace_fields(build: Build, spec: Any, what: str) -> bool:
+    """kustomize's `replacements` entry `spec` on the build: the value at the source's field path, copied
+    into each selected target's field paths. False where the view cannot follow it as kustomize does (a
+    field path form not modelled, no single source, a missing target field: kustomize fails on the last
+    two), and then the build is left as it was for this entry."""
+    source = spec.get("source") if isinstance(spec, dict) else None
+    targets = spec.get("targets") if isinstance(spec, dict) else None
+    if not isinstance(source, dict) or not isinstance(targets, list):
+        return False
+    chosen = [r for r in build.resources if _replacement_selects(source, r)]
+    path = _field_path(source.get("fieldPath") or "metadata.name")
+    if len(chosen) != 1 or path is None:
+        return False
+    value = _lookup(chosen[0].data, path)
+    if value is None or value == {} or value == []:
+        return False
+    options = source.get("options") if isinstance(source.get("options"), dict) else {}
+    if options.get("delimiter"):
+        parts = _scalar_text(value).split(str(options["delimiter"])) if _scalar_text(value) is not None else []
+        index = options.get("index") or 0
+        if not isinstance(index, int) or not 0 <= index < len(parts):
+            return False
+        value = parts[index]
+    resources = list(build.resources)
+    for target in targets:
+        select = target.get("select") if isinstance(target, dict) else None
+        if not isinstance(select, dict):
+            return False
+        rejects = [r for r in _as_list(target.get("reject")) if isinstance(r, dict)]
+        paths = [_field_path(p) if isinstance(p, str) else None for p in target.get("fieldPaths") or ["metadata.name"]]
+        options = target.get("options") if isinstance(target.get("options"), dict) else {}
+        if None in paths:
+            return False
+        for position, resource in enumerate(resources):
+            if not _replacement_selects(select, resource) or any(_replacement_selects(r, resource) for r in rejects):
+                continue
+            data = resource.data
+            for steps in paths:
+                data = _with_value(data, steps, value, options)
+                if data is None:
+                    return False
+            resources[position] = resource.changed(data, what)
+    build.resources = resources
+    return True
+
+
+def _replacement_selects(selector: dict, resource: Resource) -> bool:
+    """A replacement's `source`, `select` or `reject`: exact group, version, kind, name, namespace (and label
+    and annotation selectors), against the object as it is now or as it was written."""
+    fields = {k: v for k, v in selector.items() if k not in ("fieldPath", "options")}
+    if selects(fields, resource, exact=True):
+        return True
+    origin = resource.origin
+    return origin is not None and origin.doc.data is not resource.data and isinstance(origin.doc.data, dict) \
+        and selects(fields, Resource(origin.doc.data, origin, origin.doc), exact=True)
+
+
+_STEP_RE = re.compile(r"\[([^=\[\]]+)=([^\[\]]*)\]")
+
+
+def _field_path(text: str) -> list[str | tuple[str, str]] | None:
+    """A kustomize field path (`spec.containers.[name=app].image`) as keys and (key, value) list selectors;
+    None for forms not modelled (wildcards, indexes, escapes)."""
+    steps: list[str | tuple[str, str]] = []
+    for part in re.split(r"\.(?![^\[]*\])", text):
+        match = _STEP_RE.fullmatch(part)
+        if match:
+            steps.append((match.group(1), match.group(2)))
+        elif not part or any(c in part for c in "[]*\\") or part.isdigit() or part == "-":
+            return None
+        else:
+            steps.append(part)
+    return steps
+
+
+def _lookup(data: Any, steps: list) -> Any:
+    for step in steps:
+        if isinstance(step, tuple):
+            data = next((item for item in data if isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]),
+                        None) if isinstance(data, list) else None
+        else:
+            data = data.get(step) if isinstance(data, dict) else None
+        if data is None:
+            return None
+    return data
+
+
+def _with_value(data: Any, steps: list, value: Any, options: dict) -> Any:
+    """`data` (None: missing) with `value` at `steps` as kustomize sets it, copying what is on the way; with
+    `create`, missing mappings and list elements (`[name=app]` makes `{name: app}`) are made. None when
+    kustomize fails ("unable to find field") or the view cannot tell what it writes."""
+    step, rest = steps[0], steps[1:]
+    create = bool(options.get("create"))
+    if isinstance(step, tuple):
+        data = [] if data is None and create else data
+        if not isinstance(data, list):
+            return None
+        index = next((i for i, item in enumerate(data)
+                      if isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]), None)
+        if index is None:
+            if not create:
+                return None
+            index, data = len(data), [*data, {step[0]: step[1]}]
+        new = _with_value(data[index], rest, value, options) if rest else _set_value(data[index], value, options)
+        return None if new is None else [*data[:index], new, *data[index + 1:]]
+    data = {} if data is None and create else data
+    if not isinstance(data, dict) or (step in data and data[step] is None):
+        return None  # an explicit null: kyaml keeps its tag on the new text, which nothing here models
+    if step not in data:
+        if not create:
+            return None
+        new = _with_value(None, rest, value, options) if rest else value
+    else:
+        new = _with_value(data[step], rest, value, options) if rest else _set_value(data[step], value, options)
+    return None if new is None else {**data, step: new}
+
+
+def _set_value(current: Any, value: Any, options: dict) -> Any:
+    """kustomize's setFieldValue: a delimited part of a scalar, or the scalar's text with its type kept (an
+    int field given "3" stays the int 3), or the value itself in place of a mapping or list."""
+    if options.get("delimiter"):
+        text, new = _scalar_text(current), _scalar_text(value)
+        if not isinstance(current, str) or text is None or new is None:
+            return None
+        parts = text.split(str(options["delimiter"]))
+        index = options.get("index") or 0
+        if not isinstance(index, int):
+            return None
+        if index < 0:
+            parts.insert(0, new)
+        elif index >= len(parts):
+            parts.append(new)
+        else:
+            parts[index] = new
+        return str(options["delimiter"]).join(parts)
+    if isinstance(current, (dict, list)):
+        return value
+    text = _scalar_text(value)
+    if text is None:
+        return None
+    if isinstance(current, str):
+        return text
+    if isinstance(current, bool):
+        return {"true": True, "false": False}.get(text)
+    if isinstance(current, int):
+        return int(text) if re.fullmatch(r"-?[0-9]+", text) else None
+    return None  # a float or null field: its text after the change is not certain
+
+
+def _scalar_text(value: Any) -> str | None:
+    """A scalar as kyaml's node holds its text; None for what has no certain text (floats, containers)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int)):
+        return str(value)
+    return None
 
 
 # --------------------------------------------------------------------------- selection and patches
