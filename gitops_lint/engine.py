@@ -658,7 +658,13 @@ def _findings(rule: Rule, subject: Any, params: dict, internal: list[str]) -> li
     """The rule's findings on `subject` (those a shared check made for this rule); a crash is reported
     in `internal` and costs only this rule's findings."""
     try:
-        return [f for f in rule.load_check()(subject, **params) if not f.rule or f.rule == rule.id]
+        found = [f for f in rule.load_check()(subject, **params) if not f.rule or f.rule == rule.id]
+        # The same finding twice is one: an object Flux applies twice (two clusters, two overlays) is
+        # judged once per copy, and copies alike in what the rule reads say the same thing.
+        unique: dict[tuple, Finding] = {}
+        for finding in found:
+            unique.setdefault((finding.path, finding.span, finding.message, finding.object, finding.anchor), finding)
+        return list(unique.values())
     except CatalogueError as exc:
         internal.append(str(exc))
     except Exception as exc:  # noqa: BLE001 - a crashing check must not hide the others

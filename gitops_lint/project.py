@@ -96,6 +96,31 @@ class Project:
                 and (scope is None or o.path in scope.files or o.ref in scope.objects)]
         return iter(judged)
 
+    def as_applied(self, cls: Any) -> Iterator[tuple[Any, Any]]:
+        """(as Flux applies it, as written) for each object of `cls`: each distinct copy Flux's view holds of
+        it (patched by a cluster overlay or a parent's `spec.patches`, moved by targetNamespace), else the
+        object itself. Rules judge the first and report at the second, the line users edit."""
+        copies = self._copies
+        for obj in self.model.of_type(cls):
+            for applied in copies.get(id(obj)) or (obj,):
+                yield applied, obj
+
+    @cached_property
+    def _copies(self) -> dict[int, list[Any]]:
+        """id(written object) -> the typed copies the view applies of it (the object itself where unchanged)."""
+        view = self.view
+        copies: dict[int, list[Any]] = {}
+        if not view.active:
+            return copies
+        for resource in view.resources():
+            if resource.origin is None:
+                continue
+            typed = view.typed(resource)
+            found = copies.setdefault(id(resource.origin), [])
+            if typed is not None and all(typed is not other for other in found):
+                found.append(typed)
+        return copies
+
     def judged_files(self) -> list[SourceFile]:
         """The files whose findings the engine keeps for the rule being run (`judged`), for rules whose
         findings name no object."""

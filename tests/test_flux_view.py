@@ -408,3 +408,51 @@ def test_a_broken_file_nothing_reads_is_a_warning(tmp_path: Path) -> None:
     assert found == {("clusters/prod/broken.yaml", "YAML001"): Severity.ERROR,  # Flux applies it: the build fails
                      ("terraform/modules/pool-patch.yaml", "YAML001"): Severity.WARNING,
                      (".gitlab-ci.yml", "YAML001"): Severity.ERROR}
+
+
+# --------------------------------------------------------------------------- Flux objects a cluster overlay patches
+# The base holds what every cluster shares; each cluster's kustomization patches its Flux objects. Rules judge
+# the patched copy Flux applies and point at the base, where the object is written.
+
+
+def _overlay(patch: str) -> dict:
+    return {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [flux-system/gotk-sync.yaml, ../base]\n"
+            "patches:\n  - target: {kind: Kustomization, name: apps}\n    patch: |\n" + patch),
+        "clusters/base/kustomization.yaml": "resources: [apps.yaml]\n",
+        "clusters/base/apps.yaml": flux_ks("apps", "./apps", "  retryInterval: 1m\n").replace(
+            "prune: true", "prune: false"),
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    }
+
+
+def test_a_value_a_cluster_overlay_fixes_is_no_finding(tmp_path: Path) -> None:
+    write_tree(tmp_path, _overlay("      - op: replace\n        path: /spec/prune\n        value: true\n"))
+    assert not found(run(tmp_path), "FLX001")
+
+
+def test_a_value_a_cluster_overlay_breaks_is_reported_where_the_object_is_written(tmp_path: Path) -> None:
+    write_tree(tmp_path, _overlay("      - op: replace\n        path: /spec/interval\n        value: 48h\n"
+                                  "      - op: replace\n        path: /spec/retryInterval\n        value: 72h\n"))
+    result = run(tmp_path)
+    assert [(d.path, d.span.line) for d in found(result, "INT002")] == [("clusters/base/apps.yaml", 7)]
+    assert [(d.path, d.span.line) for d in found(result, "INT003")] == [("clusters/base/apps.yaml", 13)]
+    assert [(d.path, d.span.line) for d in found(result, "FLX001")] == [("clusters/base/apps.yaml", 9)]
+    assert "48h" in found(result, "INT002")[0].message
+
+
+def test_a_secret_ref_a_cluster_overlay_adds_is_no_finding(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [flux-system/gotk-sync.yaml, ../base]\n"
+            "patches:\n  - target: {kind: Provider, name: gitlab}\n    patch: |\n"
+            "      - op: add\n        path: /spec/secretRef\n        value: {name: gitlab-token}\n"),
+        "clusters/base/kustomization.yaml": "resources: [provider.yaml]\n",
+        "clusters/base/provider.yaml": ("apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\n"
+                                        "metadata:\n  name: gitlab\n  namespace: flux-system\nspec:\n  type: gitlab\n"
+                                        "  address: https://gitlab.com/group/project\n"),
+    })
+    assert not found(run(tmp_path), "FLX004")

@@ -26,9 +26,9 @@ def agent_watches(ctx: Context, *, configured_only: bool = True) -> list:
 
 def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:
     """Advice (info): `prune: false`, often deliberate (CRDs, the CNI, storage, Flux itself), sometimes an oversight."""
-    for ks in ctx.model.of_type("Kustomization"):
+    for ks, written in ctx.as_applied("Kustomization"):
         if ks.spec.prune is False:
-            yield at(ks, ("spec", "prune"), (
+            yield at(written, ("spec", "prune"), (
                 "prune: false: objects removed from Git (or left when this Kustomization is deleted) stay in the "
                 "cluster; right for what must outlive its manifests (CRDs, the CNI, volumes, Flux itself), otherwise "
                 "set prune: true and opt single objects out with the annotation "
@@ -113,24 +113,24 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
 def gitlab_provider(ctx: Context) -> Iterator[Finding]:
     """A Provider posting to GitLab (commit status, MR comments) without a token or without a project address."""
 
-    for provider in ctx.model.of_type("Provider"):
+    for provider, written in ctx.as_applied("Provider"):
         kind = provider.spec.type
         if kind not in ("gitlab", "gitlabmergerequestcomment"):
             continue
         if provider.spec.secretRef is None:
-            yield at(provider, ("spec",), (
+            yield at(written, ("spec",), (
                 f"Provider of type {kind} has no secretRef: GitLab refuses the calls; give it a Secret with `token`, "
                 "a project access token with the api scope (the smallest blast radius)"))
         address = provider.spec.address
         if isinstance(address, str) and "${" not in address:
             parts = urlsplit(address)
             if parts.scheme not in ("http", "https") or not _gitlab_project_id(parts.path):
-                yield at(provider, ("spec", "address"), (
+                yield at(written, ("spec", "address"), (
                     f"address {address!r} is not a project URL: write the project's web address, e.g. "
                     "https://gitlab.com/group/project, or the instance URL and the project's numeric ID, e.g. "
                     "https://gitlab.com/83"))
         elif address is None and provider.spec.secretRef is not None and not _secret_has(ctx, provider, "address"):
-            yield at(provider, ("spec",), (
+            yield at(written, ("spec",), (
                 f"Provider of type {kind} has no address (neither in spec nor in its Secret): set the project's URL, "
                 "e.g. https://gitlab.com/group/project"))
 
@@ -151,10 +151,10 @@ def _gitlab_project_id(path: str) -> str | None:
 
 
 def _secret_has(ctx: Context, obj, key: str) -> bool:
-    """Whether the Secret `obj` references holds `key`; True when the Secret is not in the repository."""
-    written = ctx.model.written
+    """Whether the Secret `obj` (an object as Flux applies it: `as_applied`) references holds `key`; True when
+    the Secret is not in the repository."""
     for ref in ctx.graph.references:
-        if ref.spec.relation == "secretRef" and written(ref.source) is obj:
+        if ref.source is obj and ref.spec.relation == "secretRef":
             return not ref.targets or any(key in _secret_keys(s) for s in ref.targets)
     return True
 

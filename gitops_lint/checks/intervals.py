@@ -43,11 +43,11 @@ def _on_gitlab(ctx: Context, url: str | None) -> bool:
 
 def source_interval_too_short(ctx: Context, min_interval: str = "1m") -> Iterator[Finding]:
     minimum = duration_option(min_interval, "min_interval")
-    for source in (*ctx.model.of_type("GitRepository"), *ctx.model.of_type("OCIRepository")):
+    for source, written in (*ctx.as_applied("GitRepository"), *ctx.as_applied("OCIRepository")):
         interval = interval_ns(source.spec.interval)
         if interval is None or interval >= minimum or not _on_gitlab(ctx, source.spec.url):
             continue
-        yield at(source, ("spec", "interval"), (
+        yield at(written, ("spec", "interval"), (
             f"interval {source.spec.interval} polls the GitLab instance every {format_go_duration(interval)}: every "
             f"source does, so this adds load for nothing; use at least {min_interval} and a Receiver (or the GitLab "
             "agent's Flux module) for changes to arrive at once"))
@@ -66,15 +66,16 @@ def _covered_by_receiver(ctx: Context) -> set[int]:
 def interval_too_long(ctx: Context, max_interval: str = "24h") -> Iterator[Finding]:
     maximum = duration_option(max_interval, "max_interval")
     covered = _covered_by_receiver(ctx)
-    objects: list[KubernetesObject] = [*ctx.model.of_type("GitRepository"), *ctx.model.of_type("OCIRepository"),
-                                       *ctx.model.of_type("Kustomization"), *ctx.model.of_type("HelmRelease")]
-    for obj in objects:
+    objects: list[tuple[KubernetesObject, KubernetesObject]] = [
+        *ctx.as_applied("GitRepository"), *ctx.as_applied("OCIRepository"), *ctx.as_applied("Kustomization"),
+        *ctx.as_applied("HelmRelease")]
+    for obj, written in objects:
         interval = interval_ns(obj.spec.interval)
         if interval is None or interval <= maximum:
             continue
         receiver = ("; a Receiver wakes it on push, but push events are best-effort and the interval is the safety "
-                    "net" if id(obj) in covered else "; no Receiver in this repository wakes it")
-        yield at(obj, ("spec", "interval"), (
+                    "net" if id(written) in covered else "; no Receiver in this repository wakes it")
+        yield at(written, ("spec", "interval"), (
             f"interval {obj.spec.interval}: drift and missed changes are corrected only that often"
             f"{receiver}; keep it at most {max_interval}"))
 
@@ -87,12 +88,12 @@ def timeout_exceeds_interval(ctx: Context) -> Iterator[Finding]:
     interval after the current one ends, so a long timeout (common for slow
     Helm installs and health checks) delays nothing and queues nothing.
     """
-    for ks in ctx.model.of_type("Kustomization"):
+    for ks, written in ctx.as_applied("Kustomization"):
         interval = interval_ns(ks.spec.interval)
         retry = interval_ns(ks.spec.retryInterval)
         if interval is None or retry is None or retry <= interval:
             continue
-        yield at(ks, ("spec", "retryInterval"), (
+        yield at(written, ("spec", "retryInterval"), (
             f"retryInterval {ks.spec.retryInterval} is longer than interval {ks.spec.interval}: after a failure "
             "Flux waits longer than between two successful reconciles, so a failed apply is retried later than a "
             "healthy one is re-checked; keep retryInterval at most the interval (it defaults to the interval)"))
