@@ -456,3 +456,35 @@ def test_a_secret_ref_a_cluster_overlay_adds_is_no_finding(tmp_path: Path) -> No
                                         "  address: https://gitlab.com/group/project\n"),
     })
     assert not found(run(tmp_path), "FLX004")
+
+
+def test_a_provider_secret_a_generator_makes_is_judged_by_its_keys(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [flux-system/gotk-sync.yaml, provider.yaml]\n"
+            "secretGenerator:\n  - name: gitlab-token\n    namespace: flux-system\n"
+            "    literals: [address=https://gitlab.com/group/project]\n    files: [token]\n"
+            "generatorOptions: {disableNameSuffixHash: true}\n"),
+        "clusters/prod/token": "glpat-not-a-real-token",
+        "clusters/prod/provider.yaml": ("apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\n"
+                                        "metadata:\n  name: gitlab\n  namespace: flux-system\nspec:\n  type: gitlab\n"
+                                        "  secretRef: {name: gitlab-token}\n"),
+    })
+    assert not found(run(tmp_path), "FLX004")
+
+
+def test_a_git_secret_a_generator_makes_from_files_outside_the_repository_is_not_judged(tmp_path: Path) -> None:
+    """`creds.env` is made in CI (or decrypted by SOPS): its keys are not known here."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [flux-system/gotk-sync.yaml, repo.yaml]\n"
+            "secretGenerator:\n  - name: git-auth\n    namespace: flux-system\n    envs: [creds.env]\n"
+            "    literals: [username=git]\ngeneratorOptions: {disableNameSuffixHash: true}\n"),
+        "clusters/prod/repo.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n"
+                                    "  name: app\n  namespace: flux-system\nspec:\n  interval: 10m\n"
+                                    "  url: https://gitlab.com/a/b.git\n  ref: {branch: main}\n"
+                                    "  secretRef: {name: git-auth}\n"),
+    })
+    assert not found(run(tmp_path), "TOK002")

@@ -66,9 +66,15 @@ def prefer_oci_source(ctx: Context) -> Iterator[Finding]:
                 "(`flux push artifact`) is immutable, can be signed and scanned, and is not re-synced on every push"))
 
 
-def _secret_keys(secret) -> set[str]:
-    data = secret.doc.data
+def _secret_keys(ctx: Context, secret) -> set[str] | None:
+    """The keys of a Secret as Flux applies it (with what a patch adds); None for one a secretGenerator makes:
+    its inputs (`.env` files, SOPS-encrypted or made in CI) may lie outside what the repository holds."""
+    if ctx.model.written(secret).kind != "Secret":
+        return None
+    data = ctx.graph.data_of(secret)
     keys: set[str] = set()
+    if not isinstance(data, dict):
+        return keys
     for field in ("data", "stringData"):
         if isinstance(data.get(field), dict):
             keys.update(str(k) for k in data[field])
@@ -86,7 +92,7 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
             continue
         scheme = urlsplit(url).scheme
         for secret in ref.targets:
-            keys = _secret_keys(secret)
+            keys = _secret_keys(ctx, secret)
             if not keys:
                 continue  # data filled in some other way (a generator, a patch): nothing to judge
             where = f"{graph.key(secret)} ({secret.path})"
@@ -155,7 +161,8 @@ def _secret_has(ctx: Context, obj, key: str) -> bool:
     the Secret is not in the repository."""
     for ref in ctx.graph.references:
         if ref.source is obj and ref.spec.relation == "secretRef":
-            return not ref.targets or any(key in _secret_keys(s) for s in ref.targets)
+            # Keys not known (generated, or filled in some other way) get the benefit of the doubt.
+            return not ref.targets or any(not keys or key in keys for keys in (_secret_keys(ctx, s) for s in ref.targets))
     return True
 
 
