@@ -100,10 +100,13 @@ class Project:
         """(as Flux applies it, as written) for each object of `cls`: each distinct copy Flux's view holds of
         it (patched by a cluster overlay or a parent's `spec.patches`, moved by targetNamespace), else the
         object itself. Rules judge the first and report at the second, the line users edit."""
-        copies = self._copies
         for obj in self.model.of_type(cls):
-            for applied in copies.get(id(obj)) or (obj,):
+            for applied in self.copies_of(obj):
                 yield applied, obj
+
+    def copies_of(self, obj: Any) -> list[Any]:
+        """The distinct copies Flux's view applies of an object as written (`as_applied`), else the object."""
+        return self._copies.get(id(obj)) or [obj]
 
     @cached_property
     def _copies(self) -> dict[int, list[Any]]:

@@ -488,3 +488,15 @@ def test_a_git_secret_a_generator_makes_from_files_outside_the_repository_is_not
                                     "  secretRef: {name: git-auth}\n"),
     })
     assert not found(run(tmp_path), "TOK002")
+
+
+def test_the_schema_judges_what_a_cluster_overlay_applies(tmp_path: Path) -> None:
+    """A placeholder the overlay replaces is no finding; a bad value the overlay brings is one, at the base."""
+    write_tree(tmp_path, _overlay("      - op: replace\n        path: /spec/interval\n        value: 10 minutes\n"
+                                  "      - op: replace\n        path: /spec/timeout\n        value: 5m\n"))
+    base = tmp_path / "clusters/base/apps.yaml"
+    base.write_text(base.read_text().replace("  retryInterval: 1m\n", "  timeout: SET-PER-CLUSTER\n"))
+    result = run(tmp_path)
+    assert [(d.path, d.span.line) for d in found(result, "SCH001")] == [("clusters/base/apps.yaml", 7)], \
+        [d.message for d in found(result, "SCH001")]
+    assert not found(result, "SCH001")[0].fix  # the file holds 10m: nothing there to repair

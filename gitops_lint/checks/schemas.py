@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterator
 
 from gitops_lint.checks import Context, at
@@ -10,6 +11,7 @@ from gitops_lint.checks.loading import scalar_fix
 from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.schema_index import newest_flux_release
 from gitops_lint.model.kubernetes import KubernetesObject
+from gitops_lint.yaml.positions import value_at
 
 if TYPE_CHECKING:
     from gitops_lint.view.version import FluxVersion
@@ -81,12 +83,20 @@ def _violations(ctx: Context):
         if operator and (obj.group, obj.kind) in _OPERATOR_KIND_FIELDS:
             schema = _with_operator_kinds(ctx, schema, obj.kind or "")
         validator = _validator(ctx, schema)
-        for violation in validator.violations(obj.doc.data, skip_types=frozenset(typed.get(id(obj.doc), ()))):
-            if violation.missing:
-                patched = patched_fields(ctx) if patched is None else patched
-                if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
-                    continue  # a patch in the repository sets it before the object reaches the API server
-            out.append((obj, _explain_operator_kind(obj, violation)))
+        skip_types = frozenset(typed.get(id(obj.doc), ()))  # the typed model reported these (TYP001)
+        # What the API server gets: each copy Flux applies (a cluster overlay's patch, a parent's
+        # spec.patches, post-build values), reported where the object is written.
+        for applied in ctx.copies_of(obj):
+            data = obj.doc.data if applied is obj else ctx.graph.data_of(applied)
+            for violation in validator.violations(data, skip_types=skip_types):
+                if violation.missing:
+                    patched = patched_fields(ctx) if patched is None else patched
+                    if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
+                        continue  # a patch in the repository sets it before the object reaches the API server
+                if violation.repair is not None and data is not obj.doc.data and \
+                        value_at(data, violation.path) != value_at(obj.doc.data, violation.path):
+                    violation = replace(violation, repair=None)  # the file does not hold the value to repair
+                out.append((obj, _explain_operator_kind(obj, violation)))
     ctx.flux_violations = (judging, out)
     return out
 
@@ -120,8 +130,6 @@ def _with_operator_kinds(ctx: Context, schema: dict, kind: str) -> dict:
 
 def _explain_operator_kind(obj: KubernetesObject, violation):
     """An operator kind refused where no Flux Operator is installed: say why it is valid elsewhere."""
-    from dataclasses import replace
-
     from gitops_lint.view.version import OPERATOR_KINDS
 
     field = _OPERATOR_KIND_FIELDS.get((obj.group, obj.kind))
