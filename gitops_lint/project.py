@@ -115,13 +115,15 @@ class Project:
         copies: dict[int, list[Any]] = {}
         if not view.active:
             return copies
-        for resource in view.resources():
-            if resource.origin is None:
-                continue
-            typed = view.typed(resource)
-            found = copies.setdefault(id(resource.origin), [])
-            if typed is not None and all(typed is not other for other in found):
-                found.append(typed)
+        for applied in view.applied:
+            for resource in applied.resources:
+                origin = resource.origin
+                if origin is None:
+                    continue
+                typed = origin if resource.data is origin.doc.data else view.typed(resource)
+                found = copies.setdefault(id(origin), [])
+                if typed is not None and all(typed is not other for other in found):
+                    found.append(typed)
         return copies
 
     def judged_files(self) -> list[SourceFile]:
