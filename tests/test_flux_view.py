@@ -500,3 +500,21 @@ def test_the_schema_judges_what_a_cluster_overlay_applies(tmp_path: Path) -> Non
     assert [(d.path, d.span.line) for d in found(result, "SCH001")] == [("clusters/base/apps.yaml", 7)], \
         [d.message for d in found(result, "SCH001")]
     assert not found(result, "SCH001")[0].fix  # the file holds 10m: nothing there to repair
+
+
+def test_names_and_namespaces_are_judged_as_flux_applies_them(tmp_path: Path) -> None:
+    """A placeholder namespace kustomize overrides is fine, and so is a patch's placeholder name; a name
+    prefix that makes a bad name is not (it is reported at the object as written)."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web"),
+        "apps/web/kustomization.yaml": ("namespace: web\nnamePrefix: Web_\nresources: [cm.yaml, sa.yaml]\n"
+                                        "patches:\n  - path: patch.yaml\n    target: {kind: ServiceAccount}\n"),
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: CHANGE_ME\n",
+        "apps/web/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n",
+        "apps/web/patch.yaml": ("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: _\n"
+                                "  labels: {tier: web}\n"),
+    })
+    result = run(tmp_path)
+    assert sorted((d.path, d.span.line, d.message.split(" is ")[0]) for d in found(result, "K8S002")) == [
+        ("apps/web/cm.yaml", 4, "ConfigMap name 'Web_settings'")]

@@ -77,9 +77,9 @@ def object_names(ctx: Context) -> Iterator[Finding]:
     (often a placeholder like `_`) is not what reaches the cluster.
     """
     renamed = _kustomize_renamed_namespaces(ctx)
-    for obj in ctx.judged(KubernetesObject):
+    for written, obj in _applied_objects(ctx):
         name = obj.metadata.name
-        if obj.doc.sops or not isinstance(name, str) or "${" in name or id(obj) in renamed:
+        if obj.doc.sops or not isinstance(name, str) or "${" in name or id(written) in renamed:
             continue
         if obj.kind in LABEL_NAMED or (obj.kind in SUBDOMAIN_NAMED and obj.group == "") or obj.group.endswith(
                 FLUX_GROUP_SUFFIX):
@@ -87,7 +87,7 @@ def object_names(ctx: Context) -> Iterator[Finding]:
             pattern, limit = (DNS1123_LABEL, 63) if label else (DNS1123_SUBDOMAIN, 253)
             if len(name) > limit or not pattern.match(name):
                 what = "DNS-1123 label" if label else "DNS-1123 subdomain"
-                yield at(obj, ("metadata", "name"), (
+                yield at(written, ("metadata", "name"), (
                     f"{obj.kind} name {name!r} is not a valid {what} (lowercase letters, digits, '-'"
                     + ("" if label else " and '.'")
                     + f", starting and ending with a letter or digit, at most {limit} "
@@ -95,7 +95,7 @@ def object_names(ctx: Context) -> Iterator[Finding]:
         namespace = obj.metadata.namespace
         if isinstance(namespace, str) and "${" not in namespace and (len(namespace) > 63
                                                                      or not DNS1123_LABEL.match(namespace)):
-            yield at(obj, ("metadata", "namespace"), f"namespace {namespace!r} is not a valid DNS-1123 label")
+            yield at(written, ("metadata", "namespace"), f"namespace {namespace!r} is not a valid DNS-1123 label")
 
 
 def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
@@ -111,9 +111,20 @@ def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
     return renamed
 
 
+def _applied_objects(ctx: Context) -> Iterator[tuple[KubernetesObject, KubernetesObject]]:
+    """(as written, as applied) for the objects `judged` keeps: each copy Flux applies of it (namespace,
+    name prefix, labels from kustomize or Flux), judged and reported where the object is written. Objects in
+    patch files are none: kustomize merges them into others."""
+    patches = ctx.model.patch_files
+    for written in ctx.judged(KubernetesObject):
+        if written.path not in patches:
+            for obj in ctx.copies_of(written):
+                yield written, obj
+
+
 def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
     """Label keys and values, annotation keys: Kubernetes' qualified-name rules."""
-    for obj in ctx.judged(KubernetesObject):
+    for written, obj in _applied_objects(ctx):
         if obj.doc.sops:
             continue
         for field_name, values in (("labels", obj.metadata.labels), ("annotations", obj.metadata.annotations)):
@@ -122,11 +133,11 @@ def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
                     continue
                 problem = _qualified_key_problem(key)
                 if problem:
-                    yield at(obj, ("metadata", field_name, key), f"{field_name[:-1]} key {key!r}: {problem}",
+                    yield at(written, ("metadata", field_name, key), f"{field_name[:-1]} key {key!r}: {problem}",
                              key=True)
                 elif field_name == "labels" and isinstance(value, str) and "${" not in value and value and (
                         len(value) > 63 or not _QUALIFIED_NAME.match(value)):
-                    yield at(obj, ("metadata", "labels", key), (
+                    yield at(written, ("metadata", "labels", key), (
                         f"label value {value!r} is invalid (at most 63 characters: letters, digits, '-', '_', "
                         "'.', starting and ending with a letter or digit)"))
 
