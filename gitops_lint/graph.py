@@ -134,11 +134,8 @@ class Reference:
     unresolvable: bool = False
     #: Objects that something in the repository creates outside Git (a Secret by an ExternalSecret, ...).
     provided_by: str | None = None
-
-    @property
-    def optional(self) -> bool:
-        data = value_at(self.source.doc.data, self.path)  # the reference as written (patches rarely touch it)
-        return isinstance(data, dict) and data.get("optional") is True
+    #: `optional: true` in the reference as Flux applies it (a parent's patch often adds it).
+    optional: bool = False
 
 
 @dataclass(slots=True)
@@ -252,7 +249,7 @@ def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPat
     own_namespace = graph.namespace_of(obj)
     namespace = own_namespace if spec.local else (value.get("namespace") or own_namespace)
     ref = Reference(obj, spec, path, kind, name if isinstance(name, str) else None,
-                    namespace if isinstance(namespace, str) else None)
+                    namespace if isinstance(namespace, str) else None, optional=value.get("optional") is True)
     text = f"{kind}{name}{namespace}"
     if spec.wildcard and isinstance(kind, str) and "${" not in text and (name == "*" or "matchLabels" in value):
         # Receiver/Alert selectors, resolved as notification-controller does: every object of the kind in the

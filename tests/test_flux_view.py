@@ -518,3 +518,20 @@ def test_names_and_namespaces_are_judged_as_flux_applies_them(tmp_path: Path) ->
     result = run(tmp_path)
     assert sorted((d.path, d.span.line, d.message.split(" is ")[0]) for d in found(result, "K8S002")) == [
         ("apps/web/cm.yaml", 4, "ConfigMap name 'Web_settings'")]
+
+
+def test_an_optional_reference_a_parent_patch_adds_is_no_missing_secret(tmp_path: Path) -> None:
+    """The home-ops pattern: the parent Kustomization patches `substituteFrom` (optional) into every child."""
+    parent = flux_ks("cluster-apps", "./kubernetes/apps", (
+        "  patches:\n    - target: {group: kustomize.toolkit.fluxcd.io, kind: Kustomization}\n      patch: |\n"
+        "        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n"
+        "        metadata: {name: _}\n        spec:\n          postBuild:\n            substituteFrom:\n"
+        "              - {kind: Secret, name: cluster-secrets, optional: true}\n"))
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": parent,
+        "kubernetes/apps/web/ks.yaml": flux_ks("web", "./kubernetes/apps/web/app"),
+        "kubernetes/apps/web/app/cm.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"
+                                            "data:\n  domain: ${SECRET_DOMAIN:=example.com}\n"),
+    })
+    assert not found(run(tmp_path), "REF002")
