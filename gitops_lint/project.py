@@ -106,15 +106,21 @@ class Project:
 
     def copies_of(self, obj: Any) -> list[Any]:
         """The distinct copies Flux's view applies of an object as written (`as_applied`), else the object."""
-        return self._copies.get(id(obj)) or [obj]
+        return self._copies[0].get(id(obj)) or [obj]
+
+    def applied_data(self, obj: Any) -> Any:
+        """The data Flux applies for an object `copies_of` gave (its document's data where unchanged)."""
+        return self._copies[1].get(id(obj), obj.doc.data)
 
     @cached_property
-    def _copies(self) -> dict[int, list[Any]]:
-        """id(written object) -> the typed copies the view applies of it (the object itself where unchanged)."""
+    def _copies(self) -> tuple[dict[int, list[Any]], dict[int, Any]]:
+        """id(written object) -> the typed copies the view applies of it (the object itself where unchanged),
+        and id(copy) -> its data. Every cluster's copy counts, also where two clusters apply alike objects."""
         view = self.view
         copies: dict[int, list[Any]] = {}
+        datas: dict[int, Any] = {}
         if not view.active:
-            return copies
+            return copies, datas
         for applied in view.applied:
             for resource in applied.resources:
                 origin = resource.origin
@@ -124,7 +130,8 @@ class Project:
                 found = copies.setdefault(id(origin), [])
                 if typed is not None and all(typed is not other for other in found):
                     found.append(typed)
-        return copies
+                    datas[id(typed)] = resource.data
+        return copies, datas
 
     def judged_files(self) -> list[SourceFile]:
         """The files whose findings the engine keeps for the rule being run (`judged`), for rules whose

@@ -535,3 +535,36 @@ def test_an_optional_reference_a_parent_patch_adds_is_no_missing_secret(tmp_path
                                             "data:\n  domain: ${SECRET_DOMAIN:=example.com}\n"),
     })
     assert not found(run(tmp_path), "REF002")
+
+
+def test_a_folders_replacements_run_after_fluxs_target_namespace(tmp_path: Path) -> None:
+    """Flux writes targetNamespace into the folder's kustomization, and kustomize runs replacements last:
+    the child Kustomization gets `media`, where its HelmRepository is."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", "  targetNamespace: media\n"),
+        "apps/kustomization.yaml": ("resources: [settings.yaml, repo.yaml, child.yaml]\nreplacements:\n"
+                                    "  - source: {kind: ConfigMap, name: settings, fieldPath: metadata.namespace}\n"
+                                    "    targets:\n      - select: {kind: Kustomization, name: child}\n"
+                                    "        fieldPaths: [spec.targetNamespace]\n        options: {create: true}\n"),
+        "apps/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\n",
+        "apps/repo.yaml": helm_repository("charts"),
+        "apps/child.yaml": flux_ks("child", "./child").replace("name: flux-system\n", "name: flux-system\n"
+                                                                "    namespace: flux-system\n"),
+        "child/release.yaml": helm_release("web", "charts"),
+    })
+    assert not found(run(tmp_path), "REF001")
+
+
+def test_each_clusters_copy_is_judged_by_its_own_data(tmp_path: Path) -> None:
+    """Two clusters patch the same base: a placeholder both replace is fine, a bad value one brings is not."""
+    staging_sync = BOOTSTRAP.replace("./clusters/prod", "./clusters/staging")
+    for bad, expected in (("30m", []), ("1 h", [("clusters/base/apps.yaml", 7)])):
+        root = tmp_path / bad.replace(" ", "")
+        files = _overlay("      - op: replace\n        path: /spec/interval\n        value: 10m\n")
+        files["clusters/base/apps.yaml"] = files["clusters/base/apps.yaml"].replace("interval: 10m", "interval: SET")
+        files["clusters/staging/flux-system/gotk-sync.yaml"] = staging_sync
+        files["clusters/staging/kustomization.yaml"] = files["clusters/prod/kustomization.yaml"].replace(
+            "value: 10m", f"value: {bad}")
+        write_tree(root, files)
+        assert [(d.path, d.span.line) for d in found(run(root), "SCH001")] == expected, bad

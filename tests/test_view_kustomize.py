@@ -247,6 +247,46 @@ def test_replacements_the_view_cannot_follow_leave_the_build_incomplete(tmp_path
     assert [r.data for r in built.resources] == list(yaml.safe_load_all(REPLACEMENTS["app/r.yaml"]))
 
 
+@pytest.mark.parametrize("replacement", [
+    "- source: {kind: ConfigMap, name: src, fieldPath: 5}\n  targets: [{select: {kind: Deployment}}]\n",
+    "- source: {kind: ConfigMap, name: src}\n  targets: [{select: {kind: Deployment}, fieldPaths: 5}]\n",
+    "- source: {kind: ConfigMap, name: src}\n  targets: [{select: {kind: Deployment}, fieldPaths: [[a]]}]\n",
+    "- source: {kind: ConfigMap, name: src}\n  targets: [{select: Deployment, fieldPaths: [a]}]\n",
+    "- source: {kind: ConfigMap, name: src}\n  targets: [{select: {kind: Deployment}, options: {create: true},\n"
+    "    fieldPaths: [" + ".".join(f"k{i}" for i in range(1500)) + "]}]\n",
+    "- source: [ConfigMap]\n  targets: {select: {kind: Deployment}}\n",
+    "- 5\n- [a, b]\n- null\n",
+])
+def test_replacements_written_wrong_leave_the_build_incomplete(tmp_path: Path, replacement: str) -> None:
+    """kustomize refuses each (or the view does not model it): never a crash, never a half-applied entry."""
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": "resources: [r.yaml]\nreplacements:\n  - path: replacements.yaml\n",
+        "app/replacements.yaml": replacement,
+        "app/r.yaml": REPLACEMENTS["app/r.yaml"],
+    })
+    built = built_data(tmp_path, "app")
+    assert not built.complete
+    assert [r.data for r in built.resources] == list(yaml.safe_load_all(REPLACEMENTS["app/r.yaml"]))
+
+
+def test_a_replacement_sets_every_list_element_that_matches(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": ("resources: [r.yaml]\nreplacements:\n  - source: {kind: ConfigMap, name: src, "
+                                   "fieldPath: data.img}\n    targets:\n      - select: {kind: Deployment}\n"
+                                   "        fieldPaths:\n          - spec.template.spec.containers.[name=app].image\n"),
+        "app/r.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\ndata: {img: new}\n---\n"
+                       "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n"
+                       "      containers: [{name: app, image: a}, {name: side, image: b}, {name: app, image: c}]\n"),
+    })
+    built = built_data(tmp_path, "app")
+    containers = built.resources[1].data["spec"]["template"]["spec"]["containers"]
+    assert containers == [{"name": "app", "image": "new"}, {"name": "side", "image": "b"},
+                          {"name": "app", "image": "new"}]
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True, check=True)
+        assert list(yaml.safe_load_all(out.stdout))[1]["spec"]["template"]["spec"]["containers"] == containers
+
+
 @pytest.mark.parametrize(("selector", "labels", "expected"), [
     ("app=web", {"app": "web"}, True),
     ("app=web,tier!=db", {"app": "web", "tier": "db"}, False),

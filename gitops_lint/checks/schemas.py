@@ -87,7 +87,7 @@ def _violations(ctx: Context):
         # What the API server gets: each copy Flux applies (a cluster overlay's patch, a parent's
         # spec.patches, post-build values), reported where the object is written.
         for applied in ctx.copies_of(obj):
-            data = obj.doc.data if applied is obj else ctx.graph.data_of(applied)
+            data = ctx.applied_data(applied)
             for violation in validator.violations(data, skip_types=skip_types):
                 if violation.missing:
                     patched = patched_fields(ctx) if patched is None else patched

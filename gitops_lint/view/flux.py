@@ -33,7 +33,7 @@ from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject
 from gitops_lint.model.kustomize import FILE_NAMES
 from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resource, add_name_affixes, finish,
-                                        merged_map, set_namespace, archived, join_path)
+                                        merged_map, run_held, set_namespace, archived, join_path)
 from gitops_lint.view.substitute import Variables, substitute
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import value_at
@@ -528,8 +528,9 @@ def _artifact_path(applied: Applied, copies: list[tuple[str, str]]) -> None:
 def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
     """`kustomize build` of a Kustomization's path, with the kustomization Flux generates where none is."""
     if folder in kustomizer.kustomize_by_dir:
-        build = kustomizer.build(folder)
-        return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete)
+        build = kustomizer.build(folder, hold_replacements=True)  # run after Flux's steps: see `_flux_steps`
+        return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete,
+                     list(build.held))
     build = Build(folder)
     if folder not in kustomizer.dirs:
         return build
@@ -592,6 +593,7 @@ def _flux_steps(applied: Applied, build: Build, kustomizer: Kustomizer) -> list[
         if isinstance(common.get(key), dict) and common[key]:
             build.resources = [r.changed(merged_map(r.data, key, common[key]), f"commonMetadata of {owner}")
                                for r in build.resources]
+    run_held(build)  # the folder's replacements, last of the transformers of the kustomization Flux merges into
     resources = finish(build)
     if applied.variables.literal:
         return resources

@@ -132,6 +132,8 @@ class Build:
     problems: list[BuildProblem] = field(default_factory=list)
     #: Something was not followed (remote resources, plugins): the object set may be larger.
     complete: bool = True
+    #: (replacement, what) of the top kustomization, held back to run after Flux's own steps (`run_held`).
+    held: list = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- copy-on-write helpers
@@ -188,7 +190,7 @@ class Kustomizer:
             for i in range(1, len(parts)):
                 self.dirs.add("/".join(parts[:i]))
         self.read = read
-        self._memo: dict[str, Build] = {}
+        self._memo: dict[tuple[str, bool], Build] = {}
         #: Sorted, so the files below a folder are one contiguous slice (found by bisection).
         self._sorted = sorted(self.sources)
 
@@ -204,19 +206,21 @@ class Kustomizer:
 
     # ------------------------------------------------------------------ entry points
 
-    def build(self, folder: str) -> Build:
-        """What `kustomize build folder` gives, before name hashes; an error when it has no kustomization."""
-        if folder in self._memo:
-            return self._memo[folder]
-        self._memo[folder] = Build(folder, complete=False)  # a folder that includes itself: kustomize's cycle error
+    def build(self, folder: str, *, hold_replacements: bool = False) -> Build:
+        """What `kustomize build folder` gives, before name hashes; an error when it has no kustomization.
+        With `hold_replacements`, the folder's own replacements wait in `Build.held` (see `run_held`)."""
+        key = (folder, hold_replacements)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = Build(folder, complete=False)  # a folder that includes itself: kustomize's cycle error
         kustomization = self.kustomize_by_dir.get(folder)
         build = Build(folder)
         if kustomization is None:
             build.complete = False
         else:
             build.files.append(kustomization.path)
-            self._accumulate(kustomization, build)
-        self._memo[folder] = build
+            self._accumulate(kustomization, build, hold_replacements=hold_replacements)
+        self._memo[key] = build
         return build
 
     def objects_of_file(self, rel: str, build: Build | None = None) -> list[Resource]:
@@ -248,7 +252,7 @@ class Kustomizer:
 
     # ------------------------------------------------------------------ one kustomization
 
-    def _accumulate(self, kustomization: KustomizeFile, build: Build) -> None:
+    def _accumulate(self, kustomization: KustomizeFile, build: Build, *, hold_replacements: bool = False) -> None:
         folder = kustomization.path.rpartition("/")[0]
         data = kustomization.doc.data if isinstance(kustomization.doc.data, dict) else {}
         for key in ("resources", "bases"):
@@ -260,7 +264,7 @@ class Kustomizer:
         for key in ("generators", "transformers", "helmCharts"):
             if data.get(key):
                 build.complete = False
-        self._transform(kustomization, folder, data, build)
+        self._transform(kustomization, folder, data, build, hold_replacements)
 
     def _resource(self, owner: KustomizeFile, folder: str, where: tuple, entry: Any, build: Build) -> None:
         if not isinstance(entry, str) or not entry.strip():
@@ -403,7 +407,8 @@ class Kustomizer:
 
     # ------------------------------------------------------------------ transformers
 
-    def _transform(self, owner: KustomizeFile, folder: str, data: dict, build: Build) -> None:
+    def _transform(self, owner: KustomizeFile, folder: str, data: dict, build: Build,
+                   hold_replacements: bool = False) -> None:
         for index, entry in enumerate(_as_list(data.get("patchesStrategicMerge"))):
             for patch in self._patch_documents(folder, entry, build):
                 if isinstance(patch, dict):
@@ -453,9 +458,9 @@ class Kustomizer:
             if "path" in entry:  # a file of them: a list, or one
                 documents = self._patch_documents(folder, entry["path"], build)
                 specs = [spec for document in documents for spec in _as_list(document) or [document]]
-            for spec in specs:
-                if not replace_fields(build, spec, f"replacement from {owner.path}"):
-                    build.complete = False
+            build.held.extend((spec, f"replacement from {owner.path}") for spec in specs)
+        if not hold_replacements:
+            run_held(build)
 
     def _patch_documents(self, folder: str, entry: Any, build: Build) -> list[Any]:
         if not isinstance(entry, str):
@@ -576,6 +581,15 @@ _HASH_LETTERS = str.maketrans("013ae", "ghkmt")
 # --------------------------------------------------------------------------- replacements
 
 
+def run_held(build: Build) -> None:
+    """Run the replacements a build holds. Flux merges its own steps (components, patches, targetNamespace)
+    into the kustomization of a Kustomization's path, and kustomize runs replacements after all of them."""
+    held, build.held = build.held, []
+    for spec, what in held:
+        if not replace_fields(build, spec, what):
+            build.complete = False
+
+
 def replace_fields(build: Build, spec: Any, what: str) -> bool:
     """kustomize's `replacements` entry `spec` on the build: the value at the source's field path, copied
     into each selected target's field paths. False where the view cannot follow it as kustomize does (a
@@ -605,7 +619,8 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
         if not isinstance(select, dict):
             return False
         rejects = [r for r in _as_list(target.get("reject")) if isinstance(r, dict)]
-        paths = [_field_path(p) if isinstance(p, str) else None for p in target.get("fieldPaths") or ["metadata.name"]]
+        paths = [_field_path(p) for p in target.get("fieldPaths") or ["metadata.name"]] \
+            if isinstance(target.get("fieldPaths") or [], list) else [None]
         options = target.get("options") if isinstance(target.get("options"), dict) else {}
         if None in paths:
             return False
@@ -623,22 +638,26 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
 
 
 def _replacement_selects(selector: dict, resource: Resource) -> bool:
-    """A replacement's `source`, `select` or `reject`: exact group, version, kind, name, namespace (and label
-    and annotation selectors), against the object as it is now or as it was written."""
+    """A replacement's `source`, `select` or `reject`: exact group, version, kind, name, namespace, against the
+    object's id now or as written (kustomize keeps both), and label and annotation selectors against now."""
     fields = {k: v for k, v in selector.items() if k not in ("fieldPath", "options")}
     if selects(fields, resource, exact=True):
         return True
     origin = resource.origin
+    ids = {k: v for k, v in fields.items() if k not in ("labelSelector", "annotationSelector")}
     return origin is not None and origin.doc.data is not resource.data and isinstance(origin.doc.data, dict) \
-        and selects(fields, Resource(origin.doc.data, origin, origin.doc), exact=True)
+        and selects(ids, Resource(origin.doc.data, origin, origin.doc), exact=True) \
+        and selects({k: v for k, v in fields.items() if k not in ids}, resource, exact=True)
 
 
 _STEP_RE = re.compile(r"\[([^=\[\]]+)=([^\[\]]*)\]")
 
 
-def _field_path(text: str) -> list[str | tuple[str, str]] | None:
+def _field_path(text: Any) -> list[str | tuple[str, str]] | None:
     """A kustomize field path (`spec.containers.[name=app].image`) as keys and (key, value) list selectors;
-    None for forms not modelled (wildcards, indexes, escapes)."""
+    None for forms not modelled (wildcards, indexes, escapes, paths deeper than any object)."""
+    if not isinstance(text, str) or text.count(".") > 64:
+        return None
     steps: list[str | tuple[str, str]] = []
     for part in re.split(r"\.(?![^\[]*\])", text):
         match = _STEP_RE.fullmatch(part)
@@ -673,21 +692,28 @@ def _with_value(data: Any, steps: list, value: Any, options: dict) -> Any:
         data = [] if data is None and create else data
         if not isinstance(data, list):
             return None
-        index = next((i for i, item in enumerate(data)
-                      if isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]), None)
-        if index is None:
+        matching = [i for i, item in enumerate(data)
+                    if isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]]
+        if not matching:
             if not create:
                 return None
-            index, data = len(data), [*data, {step[0]: step[1]}]
-        new = _with_value(data[index], rest, value, options) if rest else _set_value(data[index], value, options)
-        return None if new is None else [*data[:index], new, *data[index + 1:]]
+            matching, data = [len(data)], [*data, {step[0]: step[1]}]
+        data = list(data)
+        for index in matching:  # every element that matches, as kustomize's path matcher finds them
+            new = _with_value(data[index], rest, value, options) if rest else _set_value(data[index], value, options)
+            if new is None:
+                return None
+            data[index] = new
+        return data
     data = {} if data is None and create else data
     if not isinstance(data, dict) or (step in data and data[step] is None):
         return None  # an explicit null: kyaml keeps its tag on the new text, which nothing here models
     if step not in data:
         if not create:
             return None
-        new = _with_value(None, rest, value, options) if rest else value
+        # kustomize makes an empty scalar and sets the value into it (a delimiter splits that empty text)
+        new = _with_value(None, rest, value, options) if rest else \
+            _set_value("", value, options) if options.get("delimiter") else value
     else:
         new = _with_value(data[step], rest, value, options) if rest else _set_value(data[step], value, options)
     return None if new is None else {**data, step: new}
