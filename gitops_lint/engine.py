@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
@@ -369,12 +369,12 @@ class Scope:
     changed_objects: set[tuple[str, str]]
 
     def reported(self, ctx) -> ReportScope:
-        """The files, and the objects (`Kind/namespace/name`) whose references name a changed object, that
-        findings are reported on."""
+        """The files, and the objects (`Kind/namespace/name`) that findings are reported on: those whose
+        references name a changed object, and those a changed overlay changes on their way to the cluster."""
         from gitops_lint.project import ReportScope
 
         touched = set(self.changed_objects)
-        referrers: set[str] = set()
+        objects: set[str] = set()
         if ctx is not None:
             for obj in ctx.graph.objects:
                 if obj.path in self.files:
@@ -383,9 +383,34 @@ class Scope:
             for ref in ctx.graph.references:
                 if (ref.kind, ref.name) in touched:
                     # The source may be a copy Flux changed (targetNamespace): rules speak of either.
-                    referrers.add(ref.source.ref)
-                    referrers.add(written(ref.source).ref)
-        return ReportScope(frozenset(self.files), frozenset(referrers))
+                    objects.add(ref.source.ref)
+                    objects.add(written(ref.source).ref)
+            objects.update(self._changed_on_the_way(ctx))
+        return ReportScope(frozenset(self.files), frozenset(objects))
+
+    def _changed_on_the_way(self, ctx) -> Iterator[str]:
+        """Objects as written (reported there) whose applied copy a changed file changes: a kustomization (or
+        a patch or replacement file it names) whose transform the copy went through, or the Flux Kustomization
+        whose targetNamespace or spec.patches it got. A change to a cluster overlay is judged on the objects
+        it changes, not only in its own file."""
+        view = ctx.view
+        if not view.active:
+            return
+        changed = set(self.files)
+        changed.update(ref.owner.path for ref in ctx.model.file_references if ref.target in self.files)
+        for applied in view.applied:
+            flux_file, of_flux = applied.kustomization.path, f" of {applied.key}"
+            if flux_file not in changed and changed.isdisjoint(applied.files):
+                continue
+            for resource in applied.resources:
+                origin = resource.origin
+                if origin is None or resource.data is origin.doc.data:
+                    continue
+                for transform in resource.transforms:  # `<what> from <file>` or `<what> of <Kustomization>`
+                    _, sep, where = transform.rpartition(" from ")
+                    if (sep and where in changed) or (flux_file in changed and transform.endswith(of_flux)):
+                        yield origin.ref
+                        break
 
     def select(self, result: "LintResult") -> list[Diagnostic]:
         """Findings in changed files, and findings on objects whose references name a changed object."""

@@ -148,3 +148,19 @@ def test_rules_skipping_unapplied_files_change_no_finding(repo: str, monkeypatch
     assert any(d["rule"] == "REF010" for d in skipping)  # there are unapplied files to skip
     monkeypatch.setattr(Project, "_unapplied_skipped", lambda self: frozenset())
     assert [d.to_json() for d in run(None).diagnostics] == skipping
+
+
+def test_a_change_to_a_cluster_overlay_reports_what_it_breaks_in_the_base(tmp_path: Path) -> None:
+    """The overlay's patch brings a bad interval: the finding is at the base, where the object is written,
+    and a run scoped to the overlay's change reports it."""
+    from tests.test_flux_view import _overlay
+
+    write_tree(tmp_path, _overlay("      - op: replace\n        path: /spec/interval\n        value: 1 h\n"))
+    files, run = _runner(tmp_path)
+    whole = run(None)
+    scope = Scope({"clusters/prod/kustomization.yaml"}, set())
+    reported = scope.select(run(scope))
+    assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
+    assert ("SCH001", "clusters/base/apps.yaml") in {(d.rule, d.path) for d in reported}
+    untouched = Scope({"apps/cm.yaml"}, set())  # a manifest of the build: the base's findings are not its own
+    assert "SCH001" not in {d.rule for d in untouched.select(run(untouched))}

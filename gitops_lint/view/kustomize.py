@@ -66,7 +66,8 @@ class Resource:
     doc: Document
     #: Data path of the generator entry in `doc` that made it (generated objects only).
     generator: tuple = ()
-    #: What changed it on the way, in order (`namespace from apps/kustomization.yaml`, ...).
+    #: What changed it on the way, in order: `<what> from <file>` for a kustomization's (or a Flux
+    #: Kustomization's patches), `<what> of <Kustomization key>` for Flux's (scoped runs read these).
     transforms: tuple[str, ...] = ()
     #: A generated ConfigMap or Secret whose name gets kustomize's content hash.
     needs_hash: bool = False
