@@ -568,3 +568,43 @@ def test_each_clusters_copy_is_judged_by_its_own_data(tmp_path: Path) -> None:
             "value: 10m", f"value: {bad}")
         write_tree(root, files)
         assert [(d.path, d.span.line) for d in found(run(root), "SCH001")] == expected, bad
+
+
+def test_agent_rules_judge_what_flux_applies(tmp_path: Path) -> None:
+    """FLX002: a name prefix renames the GitRepository and the Receiver alike, so they no longer collide with
+    what the agent creates. FLX005: the overlay adds notification-controller to the FluxInstance."""
+    agent = "flux:\n  webhook_receiver_url: http://webhook-receiver.flux-system.svc.cluster.local\n"
+    write_tree(tmp_path / "prefix", {
+        ".gitlab/agents/prod/config.yaml": agent,
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": "resources: [flux-system/gotk-sync.yaml, ../base]\n",
+        "clusters/base/kustomization.yaml": "namePrefix: prod-\nresources: [apps.yaml]\n",
+        "clusters/base/apps.yaml": (
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: app\n"
+            "  namespace: flux-system\nspec:\n  interval: 5m\n  ref: {branch: main}\n"
+            "  url: https://gitlab.com/acme/app.git\n---\napiVersion: notification.toolkit.fluxcd.io/v1\n"
+            "kind: Receiver\nmetadata:\n  name: gitlab-app\n  namespace: flux-system\nspec:\n  type: gitlab\n"
+            "  secretRef: {name: hook}\n  resources:\n    - kind: GitRepository\n      name: '*'\n"),
+    })
+    assert not found(run(tmp_path / "prefix"), "FLX002")
+    write_tree(tmp_path / "operator", {
+        ".gitlab/agents/prod/config.yaml": agent,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [../base]\npatches:\n  - target: {kind: FluxInstance, name: flux}\n    patch: |\n"
+            "      - op: add\n        path: /spec/components/-\n        value: notification-controller\n"),
+        "clusters/base/kustomization.yaml": "resources: [flux-instance.yaml]\n",
+        "clusters/base/flux-instance.yaml": (
+            "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+            "  namespace: flux-system\nspec:\n  distribution: {version: 2.x, registry: ghcr.io/fluxcd}\n"
+            "  components: [source-controller, kustomize-controller, helm-controller]\n"
+            "  sync: {kind: GitRepository, url: https://gitlab.com/acme/fleet.git, ref: refs/heads/main,"
+            " path: clusters/prod}\n"),
+    })
+    assert not found(run(tmp_path / "operator"), "FLX005")
+
+
+def test_a_quoted_boolean_a_cluster_overlay_replaces_is_no_type_error(tmp_path: Path) -> None:
+    files = _overlay("      - op: replace\n        path: /spec/prune\n        value: true\n")
+    files["clusters/base/apps.yaml"] = files["clusters/base/apps.yaml"].replace("prune: false", 'prune: "true"')
+    write_tree(tmp_path, files)
+    assert not found(run(tmp_path), "TYP001")

@@ -41,15 +41,15 @@ def receiver_name_collision(ctx: Context) -> Iterator[Finding]:
     if not hosts:
         return
     agent_names: dict[tuple[str | None, str], GitRepository] = {}
-    for repo in ctx.model.of_type("GitRepository"):
+    for repo, _ in ctx.as_applied("GitRepository"):  # names and namespaces as Flux applies them
         if repo.name and url_host(repo.spec.url) in hosts:
             agent_names[(repo.namespace, agent_object_name(repo.name, 63))] = repo
-    for receiver in ctx.model.of_type("Receiver"):
+    for receiver, written in ctx.as_applied("Receiver"):
         repo = agent_names.get((receiver.namespace, receiver.name or ""))
         annotations = receiver.metadata.annotations or {}
         if repo is None or annotations.get("app.kubernetes.io/managed-by") == "gitlab":
             continue
-        yield at(receiver, ("metadata", "name"), (
+        yield at(written, ("metadata", "name"), (
             f"the GitLab agent creates a Receiver named {receiver.name!r} for {repo.ref} (on the GitLab instance) "
             "and applies it with force: the two overwrite each other on every reconcile; rename this one"))
 
@@ -176,20 +176,21 @@ def flux_install_components(ctx: Context) -> tuple[set[str], object] | None:
 
     found: set[str] = set()
     anchor = None
-    for obj in ctx.model.of_type(KubernetesObject):
+    for obj, written in ctx.as_applied(KubernetesObject):  # as Flux applies them (an overlay adds components)
         labels = obj.metadata.labels or {}
         if obj.kind == "Deployment" and obj.group == "apps" and (
                 labels.get("app.kubernetes.io/part-of") == "flux" or (obj.name or "").endswith("-controller")
                 and obj.namespace == "flux-system"):
             found.add(obj.name or "")
-            anchor = anchor or obj
+            anchor = anchor or written
         elif obj.kind == "FluxInstance" and obj.group.startswith("fluxcd.controlplane.io"):
-            components = (obj.doc.data.get("spec") or {}).get("components")
+            spec = ctx.applied_data(obj).get("spec")
+            components = spec.get("components") if isinstance(spec, dict) else None
             if isinstance(components, list):
                 found.update(str(c) for c in components)
             else:  # the operator installs its default set, which includes both
                 found.update(AGENT_NEEDS)
-            anchor = anchor or obj
+            anchor = anchor or written
     if anchor is None or not found & {"source-controller", "kustomize-controller", "helm-controller"}:
         return None
     return found, anchor

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from gitops_lint.checks import Context
 from gitops_lint.diagnostics import Finding
-from gitops_lint.yaml.positions import format_path
+from gitops_lint.yaml.positions import format_path, value_at
 
 
 def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
@@ -22,6 +22,8 @@ def model_problems(ctx: Context) -> Iterator[Finding]:
         doc = problem.doc
         if doc.file.rel in substituted and _holds_variable(doc.data, problem.path):
             continue  # `${VAR:=false}` in a typed field: Flux substitutes it before the API server sees it
+        if _replaced_on_the_way(ctx, doc, problem.path):
+            continue
         span = doc.locate(problem.path)
         yield Finding(
             problem.message,
@@ -31,6 +33,16 @@ def model_problems(ctx: Context) -> Iterator[Finding]:
             anchor=format_path(problem.path),
             fix=quoted_scalar_fix(doc, span, problem.repair) if problem.repair is not None else None,
         )
+
+
+def _replaced_on_the_way(ctx: Context, doc, path) -> bool:
+    """Every copy Flux applies of the document's object holds another value at `path` (a cluster overlay's
+    patch set it): the value as written never reaches the API server."""
+    obj = ctx.model.object_of(doc)
+    if obj is None or not ctx.view.active:
+        return False
+    written = value_at(doc.data, path)
+    return all(copy is not obj and value_at(ctx.applied_data(copy), path) != written for copy in ctx.copies_of(obj))
 
 
 def quoted_scalar_fix(doc, span, text: str):
