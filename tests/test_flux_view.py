@@ -608,3 +608,23 @@ def test_a_quoted_boolean_a_cluster_overlay_replaces_is_no_type_error(tmp_path: 
     files["clusters/base/apps.yaml"] = files["clusters/base/apps.yaml"].replace("prune: false", 'prune: "true"')
     write_tree(tmp_path, files)
     assert not found(run(tmp_path), "TYP001")
+
+
+def test_a_variable_no_post_build_fills_in_is_judged_as_the_text_flux_sends(tmp_path: Path) -> None:
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${APP}-settings\n  labels: {app: '${APP}'}\n"
+    write_tree(tmp_path / "forgotten", {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web"),
+        "apps/web/cm.yaml": cm,
+    })
+    result = run(tmp_path / "forgotten")
+    assert [(d.rule, d.span.line) for d in result.diagnostics if d.rule in ("K8S002", "K8S003")] == [
+        ("K8S002", 4), ("K8S003", 5)]
+    assert all("add postBuild" in d.message for d in result.diagnostics if d.rule in ("K8S002", "K8S003"))
+    write_tree(tmp_path / "substituted", {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", "  postBuild:\n    substituteFrom:\n"
+                                                               "      - {kind: ConfigMap, name: vars}\n"),
+        "apps/web/cm.yaml": cm,
+    })
+    assert not [d for d in run(tmp_path / "substituted").diagnostics if d.rule in ("K8S002", "K8S003")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding
@@ -77,9 +77,10 @@ def object_names(ctx: Context) -> Iterator[Finding]:
     (often a placeholder like `_`) is not what reaches the cluster.
     """
     renamed = _kustomize_renamed_namespaces(ctx)
+    filled_in = _filled_in(ctx)
     for written, obj in _applied_objects(ctx):
         name = obj.metadata.name
-        if obj.doc.sops or not isinstance(name, str) or "${" in name or id(written) in renamed:
+        if obj.doc.sops or not isinstance(name, str) or filled_in(written, name) or id(written) in renamed:
             continue
         if obj.kind in LABEL_NAMED or (obj.kind in SUBDOMAIN_NAMED and obj.group == "") or obj.group.endswith(
                 FLUX_GROUP_SUFFIX):
@@ -91,11 +92,29 @@ def object_names(ctx: Context) -> Iterator[Finding]:
                     f"{obj.kind} name {name!r} is not a valid {what} (lowercase letters, digits, '-'"
                     + ("" if label else " and '.'")
                     + f", starting and ending with a letter or digit, at most {limit} "
-                    "characters): the API server rejects it"))
+                    f"characters): the API server rejects it{_literal_hint(name)}"))
         namespace = obj.metadata.namespace
-        if isinstance(namespace, str) and "${" not in namespace and (len(namespace) > 63
-                                                                     or not DNS1123_LABEL.match(namespace)):
-            yield at(written, ("metadata", "namespace"), f"namespace {namespace!r} is not a valid DNS-1123 label")
+        if isinstance(namespace, str) and not filled_in(written, namespace) and (
+                len(namespace) > 63 or not DNS1123_LABEL.match(namespace)):
+            yield at(written, ("metadata", "namespace"),
+                     f"namespace {namespace!r} is not a valid DNS-1123 label{_literal_hint(namespace)}")
+
+
+def _filled_in(ctx: Context) -> Callable[[KubernetesObject, str], bool]:
+    """Whether a value of an object as written holds a `${...}` that Flux fills in: where a Kustomization
+    applies the file with post-build variables, or where no entry point tells. Elsewhere Flux sends the
+    text as it is (a forgotten `postBuild`), and the API server judges it so."""
+    substituted = ctx.view.substituted_files if ctx.view.active else None
+
+    def filled_in(obj: KubernetesObject, value: str) -> bool:
+        return "${" in value and (substituted is None or obj.path in substituted)
+    return filled_in
+
+
+def _literal_hint(value: str) -> str:
+    if "${" not in value:
+        return ""
+    return " (no Flux Kustomization that applies this file substitutes post-build variables: add postBuild)"
 
 
 def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
@@ -124,22 +143,23 @@ def _applied_objects(ctx: Context) -> Iterator[tuple[KubernetesObject, Kubernete
 
 def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
     """Label keys and values, annotation keys: Kubernetes' qualified-name rules."""
+    filled_in = _filled_in(ctx)
     for written, obj in _applied_objects(ctx):
         if obj.doc.sops:
             continue
         for field_name, values in (("labels", obj.metadata.labels), ("annotations", obj.metadata.annotations)):
             for key, value in (values or {}).items():
-                if "${" in key:
+                if filled_in(written, key):
                     continue
                 problem = _qualified_key_problem(key)
                 if problem:
-                    yield at(written, ("metadata", field_name, key), f"{field_name[:-1]} key {key!r}: {problem}",
-                             key=True)
-                elif field_name == "labels" and isinstance(value, str) and "${" not in value and value and (
+                    yield at(written, ("metadata", field_name, key),
+                             f"{field_name[:-1]} key {key!r}: {problem}{_literal_hint(key)}", key=True)
+                elif field_name == "labels" and isinstance(value, str) and not filled_in(written, value) and value and (
                         len(value) > 63 or not _QUALIFIED_NAME.match(value)):
                     yield at(written, ("metadata", "labels", key), (
                         f"label value {value!r} is invalid (at most 63 characters: letters, digits, '-', '_', "
-                        "'.', starting and ending with a letter or digit)"))
+                        f"'.', starting and ending with a letter or digit){_literal_hint(value)}"))
 
 
 def _qualified_key_problem(key: str) -> str | None:
