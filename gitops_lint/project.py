@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from gitops_lint.model import Model
 from gitops_lint.yaml.loader import SourceFile
+from gitops_lint.yaml.positions import value_at
 
 if TYPE_CHECKING:
     from gitops_lint.graph import FileIndex, Graph, PathResolution
@@ -112,15 +113,25 @@ class Project:
         """The data Flux applies for an object `copies_of` gave (its document's data where unchanged)."""
         return self._copies[1].get(id(obj), obj.doc.data)
 
+    def applied_note(self, copy: Any, written: Any, path: tuple) -> str:
+        """` (as Flux applies it, after patch from clusters/prod/kustomization.yaml)` where the value at `path`
+        that a finding speaks of is the copy's, not the file's: it says where to look for it."""
+        if copy is written or value_at(self.applied_data(copy), path) == value_at(written.doc.data, path):
+            return ""
+        transforms = self._copies[2].get(id(copy), ())
+        return f" (as Flux applies it, after {', '.join(transforms)})" if transforms else ""
+
     @cached_property
-    def _copies(self) -> tuple[dict[int, list[Any]], dict[int, Any]]:
+    def _copies(self) -> tuple[dict[int, list[Any]], dict[int, Any], dict[int, tuple[str, ...]]]:
         """id(written object) -> the typed copies the view applies of it (the object itself where unchanged),
-        and id(copy) -> its data. Every cluster's copy counts, also where two clusters apply alike objects."""
+        id(copy) -> its data, and id(copy) -> what changed it on the way. Every cluster's copy counts, also
+        where two clusters apply alike objects."""
         view = self.view
         copies: dict[int, list[Any]] = {}
         datas: dict[int, Any] = {}
+        transforms: dict[int, tuple[str, ...]] = {}
         if not view.active:
-            return copies, datas
+            return copies, datas, transforms
         for applied in view.applied:
             for resource in applied.resources:
                 origin = resource.origin
@@ -131,7 +142,8 @@ class Project:
                 if typed is not None and all(typed is not other for other in found):
                     found.append(typed)
                     datas[id(typed)] = resource.data
-        return copies, datas
+                    transforms[id(typed)] = resource.transforms
+        return copies, datas, transforms
 
     def judged_files(self) -> list[SourceFile]:
         """The files whose findings the engine keeps for the rule being run (`judged`), for rules whose

@@ -441,6 +441,8 @@ def test_a_value_a_cluster_overlay_breaks_is_reported_where_the_object_is_writte
     assert [(d.path, d.span.line) for d in found(result, "INT003")] == [("clusters/base/apps.yaml", 13)]
     assert [(d.path, d.span.line) for d in found(result, "FLX001")] == [("clusters/base/apps.yaml", 9)]
     assert "48h" in found(result, "INT002")[0].message
+    assert "after patch from clusters/prod/kustomization.yaml" in found(result, "INT002")[0].message
+    assert "after patch" not in found(result, "FLX001")[0].message  # prune: false is the file's own value
 
 
 def test_a_secret_ref_a_cluster_overlay_adds_is_no_finding(tmp_path: Path) -> None:
@@ -500,6 +502,8 @@ def test_the_schema_judges_what_a_cluster_overlay_applies(tmp_path: Path) -> Non
     assert [(d.path, d.span.line) for d in found(result, "SCH001")] == [("clusters/base/apps.yaml", 7)], \
         [d.message for d in found(result, "SCH001")]
     assert not found(result, "SCH001")[0].fix  # the file holds 10m: nothing there to repair
+    assert found(result, "SCH001")[0].message.endswith(
+        "(as Flux applies it, after patch from clusters/prod/kustomization.yaml)")
 
 
 def test_names_and_namespaces_are_judged_as_flux_applies_them(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def kustomization_prune_disabled(ctx: Context) -> Iterator[Finding]:
                 "prune: false: objects removed from Git (or left when this Kustomization is deleted) stay in the "
                 "cluster; right for what must outlive its manifests (CRDs, the CNI, volumes, Flux itself), otherwise "
                 "set prune: true and opt single objects out with the annotation "
-                "kustomize.toolkit.fluxcd.io/prune: disabled"))
+                "kustomize.toolkit.fluxcd.io/prune: disabled" + ctx.applied_note(ks, written, ("spec", "prune"))))
 
 
 def receiver_name_collision(ctx: Context) -> Iterator[Finding]:
@@ -134,7 +134,7 @@ def gitlab_provider(ctx: Context) -> Iterator[Finding]:
                 yield at(written, ("spec", "address"), (
                     f"address {address!r} is not a project URL: write the project's web address, e.g. "
                     "https://gitlab.com/group/project, or the instance URL and the project's numeric ID, e.g. "
-                    "https://gitlab.com/83"))
+                    "https://gitlab.com/83" + ctx.applied_note(provider, written, ("spec", "address"))))
         elif address is None and provider.spec.secretRef is not None and not _secret_has(ctx, provider, "address"):
             yield at(written, ("spec",), (
                 f"Provider of type {kind} has no address (neither in spec nor in its Secret): set the project's URL, "

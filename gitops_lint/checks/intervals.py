@@ -50,7 +50,7 @@ def source_interval_too_short(ctx: Context, min_interval: str = "1m") -> Iterato
         yield at(written, ("spec", "interval"), (
             f"interval {source.spec.interval} polls the GitLab instance every {format_go_duration(interval)}: every "
             f"source does, so this adds load for nothing; use at least {min_interval} and a Receiver (or the GitLab "
-            "agent's Flux module) for changes to arrive at once"))
+            "agent's Flux module) for changes to arrive at once" + ctx.applied_note(source, written, ("spec", "interval"))))
 
 
 def _covered_by_receiver(ctx: Context) -> set[int]:
@@ -77,7 +77,7 @@ def interval_too_long(ctx: Context, max_interval: str = "24h") -> Iterator[Findi
                     "net" if id(written) in covered else "; no Receiver in this repository wakes it")
         yield at(written, ("spec", "interval"), (
             f"interval {obj.spec.interval}: drift and missed changes are corrected only that often"
-            f"{receiver}; keep it at most {max_interval}"))
+            f"{receiver}; keep it at most {max_interval}" + ctx.applied_note(obj, written, ("spec", "interval"))))
 
 
 def timeout_exceeds_interval(ctx: Context) -> Iterator[Finding]:
@@ -96,4 +96,5 @@ def timeout_exceeds_interval(ctx: Context) -> Iterator[Finding]:
         yield at(written, ("spec", "retryInterval"), (
             f"retryInterval {ks.spec.retryInterval} is longer than interval {ks.spec.interval}: after a failure "
             "Flux waits longer than between two successful reconciles, so a failed apply is retried later than a "
-            "healthy one is re-checked; keep retryInterval at most the interval (it defaults to the interval)"))
+            "healthy one is re-checked; keep retryInterval at most the interval (it defaults to the interval)"
+            + ctx.applied_note(ks, written, ("spec", "retryInterval"))))

@@ -93,9 +93,10 @@ def _violations(ctx: Context):
                     patched = patched_fields(ctx) if patched is None else patched
                     if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
                         continue  # a patch in the repository sets it before the object reaches the API server
-                if violation.repair is not None and data is not obj.doc.data and \
-                        value_at(data, violation.path) != value_at(obj.doc.data, violation.path):
-                    violation = replace(violation, repair=None)  # the file does not hold the value to repair
+                if applied is not obj and value_at(data, violation.path) != value_at(obj.doc.data, violation.path):
+                    # the value is the copy's: say what brought it, and repair nothing in this file
+                    violation = replace(violation, message=violation.message + ctx.applied_note(applied, obj, violation.path),
+                                        repair=None)
                 out.append((obj, _explain_operator_kind(obj, violation)))
     ctx.flux_violations = (judging, out)
     return out

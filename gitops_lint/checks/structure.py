@@ -92,12 +92,14 @@ def object_names(ctx: Context) -> Iterator[Finding]:
                     f"{obj.kind} name {name!r} is not a valid {what} (lowercase letters, digits, '-'"
                     + ("" if label else " and '.'")
                     + f", starting and ending with a letter or digit, at most {limit} "
-                    f"characters): the API server rejects it{_literal_hint(name)}"))
+                    f"characters): the API server rejects it{_literal_hint(name)}"
+                    + ctx.applied_note(obj, written, ("metadata", "name"))))
         namespace = obj.metadata.namespace
         if isinstance(namespace, str) and not filled_in(written, namespace) and (
                 len(namespace) > 63 or not DNS1123_LABEL.match(namespace)):
             yield at(written, ("metadata", "namespace"),
-                     f"namespace {namespace!r} is not a valid DNS-1123 label{_literal_hint(namespace)}")
+                     f"namespace {namespace!r} is not a valid DNS-1123 label{_literal_hint(namespace)}"
+                     + ctx.applied_note(obj, written, ("metadata", "namespace")))
 
 
 def _filled_in(ctx: Context) -> Callable[[KubernetesObject, str], bool]:
@@ -154,12 +156,14 @@ def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
                 problem = _qualified_key_problem(key)
                 if problem:
                     yield at(written, ("metadata", field_name, key),
-                             f"{field_name[:-1]} key {key!r}: {problem}{_literal_hint(key)}", key=True)
+                             f"{field_name[:-1]} key {key!r}: {problem}{_literal_hint(key)}"
+                             + ctx.applied_note(obj, written, ("metadata", field_name, key)), key=True)
                 elif field_name == "labels" and isinstance(value, str) and not filled_in(written, value) and value and (
                         len(value) > 63 or not _QUALIFIED_NAME.match(value)):
                     yield at(written, ("metadata", "labels", key), (
                         f"label value {value!r} is invalid (at most 63 characters: letters, digits, '-', '_', "
-                        f"'.', starting and ending with a letter or digit){_literal_hint(value)}"))
+                        f"'.', starting and ending with a letter or digit){_literal_hint(value)}"
+                        + ctx.applied_note(obj, written, ("metadata", "labels", key))))
 
 
 def _qualified_key_problem(key: str) -> str | None:
