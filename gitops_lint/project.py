@@ -111,27 +111,31 @@ class Project:
 
     def applied_data(self, obj: Any) -> Any:
         """The data Flux applies for an object `copies_of` gave (its document's data where unchanged)."""
-        return self._copies[1].get(id(obj), obj.doc.data)
+        resource = self._copies[1].get(id(obj))
+        return resource.data if resource is not None else obj.doc.data
+
+    def changed_on_the_way(self, copy: Any, written: Any, path: tuple) -> bool:
+        """Whether the copy Flux applies holds another value at `path` than the file does."""
+        return copy is not written and value_at(self.applied_data(copy), path) != value_at(written.doc.data, path)
 
     def applied_note(self, copy: Any, written: Any, path: tuple) -> str:
         """` (as Flux applies it, after patch from clusters/prod/kustomization.yaml)` where the value at `path`
         that a finding speaks of is the copy's, not the file's: it says where to look for it."""
-        if copy is written or value_at(self.applied_data(copy), path) == value_at(written.doc.data, path):
+        resource = self._copies[1].get(id(copy))
+        if resource is None or not resource.transforms or not self.changed_on_the_way(copy, written, path):
             return ""
-        transforms = self._copies[2].get(id(copy), ())
-        return f" (as Flux applies it, after {', '.join(transforms)})" if transforms else ""
+        return f" (as Flux applies it, after {', '.join(resource.transforms)})"
 
     @cached_property
-    def _copies(self) -> tuple[dict[int, list[Any]], dict[int, Any], dict[int, tuple[str, ...]]]:
+    def _copies(self) -> tuple[dict[int, list[Any]], dict[int, Any]]:
         """id(written object) -> the typed copies the view applies of it (the object itself where unchanged),
-        id(copy) -> its data, and id(copy) -> what changed it on the way. Every cluster's copy counts, also
-        where two clusters apply alike objects."""
+        and id(copy) -> the view's resource it was made from (its data, what changed it on the way). Every
+        cluster's copy counts, also where two clusters apply alike objects."""
         view = self.view
         copies: dict[int, list[Any]] = {}
-        datas: dict[int, Any] = {}
-        transforms: dict[int, tuple[str, ...]] = {}
+        resources: dict[int, Any] = {}
         if not view.active:
-            return copies, datas, transforms
+            return copies, resources
         for applied in view.applied:
             for resource in applied.resources:
                 origin = resource.origin
@@ -141,9 +145,8 @@ class Project:
                 found = copies.setdefault(id(origin), [])
                 if typed is not None and all(typed is not other for other in found):
                     found.append(typed)
-                    datas[id(typed)] = resource.data
-                    transforms[id(typed)] = resource.transforms
-        return copies, datas, transforms
+                    resources[id(typed)] = resource
+        return copies, resources
 
     def judged_files(self) -> list[SourceFile]:
         """The files whose findings the engine keeps for the rule being run (`judged`), for rules whose

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from gitops_lint.checks import Context
 from gitops_lint.diagnostics import Finding
-from gitops_lint.yaml.positions import format_path, value_at
+from gitops_lint.yaml.positions import format_path
 
 
 def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
@@ -41,8 +41,7 @@ def _replaced_on_the_way(ctx: Context, doc, path) -> bool:
     obj = ctx.model.object_of(doc)
     if obj is None or not ctx.view.active:
         return False
-    written = value_at(doc.data, path)
-    return all(copy is not obj and value_at(ctx.applied_data(copy), path) != written for copy in ctx.copies_of(obj))
+    return all(ctx.changed_on_the_way(copy, obj, path) for copy in ctx.copies_of(obj))
 
 
 def quoted_scalar_fix(doc, span, text: str):

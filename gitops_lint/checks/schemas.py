@@ -11,7 +11,6 @@ from gitops_lint.checks.loading import scalar_fix
 from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.schema_index import newest_flux_release
 from gitops_lint.model.kubernetes import KubernetesObject
-from gitops_lint.yaml.positions import value_at
 
 if TYPE_CHECKING:
     from gitops_lint.view.version import FluxVersion
@@ -93,7 +92,7 @@ def _violations(ctx: Context):
                     patched = patched_fields(ctx) if patched is None else patched
                     if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
                         continue  # a patch in the repository sets it before the object reaches the API server
-                if applied is not obj and value_at(data, violation.path) != value_at(obj.doc.data, violation.path):
+                if ctx.changed_on_the_way(applied, obj, violation.path):
                     # the value is the copy's: say what brought it, and repair nothing in this file
                     violation = replace(violation, message=violation.message + ctx.applied_note(applied, obj, violation.path),
                                         repair=None)

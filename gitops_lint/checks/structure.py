@@ -78,7 +78,7 @@ def object_names(ctx: Context) -> Iterator[Finding]:
     """
     renamed = _kustomize_renamed_namespaces(ctx)
     filled_in = _filled_in(ctx)
-    for written, obj in _applied_objects(ctx):
+    for obj, written in _applied_objects(ctx):
         name = obj.metadata.name
         if obj.doc.sops or not isinstance(name, str) or filled_in(written, name) or id(written) in renamed:
             continue
@@ -126,27 +126,28 @@ def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
 
     component_dirs = {k.path.rpartition("/")[0] for k in ctx.model.of_type(KustomizeFile) if k.kind == "Component"}
     graph, written = ctx.graph, ctx.model.written
-    renamed = {id(written(copy)) for copy in graph.objects if copy.kind == "Namespace" and written(copy).name != copy.name}
+    renamed = {id(original) for copy in graph.objects if copy.kind == "Namespace"
+               and (original := written(copy)).name != copy.name}
     renamed.update(id(obj) for obj in ctx.model.of_type(KubernetesObject) if obj.kind == "Namespace" and (
         id(obj) in graph.kustomize_namespaced or obj.path.rpartition("/")[0] in component_dirs))
     return renamed
 
 
 def _applied_objects(ctx: Context) -> Iterator[tuple[KubernetesObject, KubernetesObject]]:
-    """(as written, as applied) for the objects `judged` keeps: each copy Flux applies of it (namespace,
-    name prefix, labels from kustomize or Flux), judged and reported where the object is written. Objects in
-    patch files are none: kustomize merges them into others."""
+    """`Project.as_applied` for the objects `judged` keeps (namespace, name prefix, labels from kustomize or
+    Flux), judged and reported where the object is written. Objects in patch files are none: kustomize
+    merges them into others."""
     patches = ctx.model.patch_files
     for written in ctx.judged(KubernetesObject):
         if written.path not in patches:
             for obj in ctx.copies_of(written):
-                yield written, obj
+                yield obj, written
 
 
 def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
     """Label keys and values, annotation keys: Kubernetes' qualified-name rules."""
     filled_in = _filled_in(ctx)
-    for written, obj in _applied_objects(ctx):
+    for obj, written in _applied_objects(ctx):
         if obj.doc.sops:
             continue
         for field_name, values in (("labels", obj.metadata.labels), ("annotations", obj.metadata.annotations)):

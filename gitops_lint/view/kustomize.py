@@ -671,11 +671,15 @@ def _field_path(text: Any) -> list[str | tuple[str, str]] | None:
     return steps
 
 
+def _matches(item: Any, step: tuple[str, str]) -> bool:
+    """Whether a list element is the one a `[key=value]` step names."""
+    return isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]
+
+
 def _lookup(data: Any, steps: list) -> Any:
     for step in steps:
-        if isinstance(step, tuple):
-            data = next((item for item in data if isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]),
-                        None) if isinstance(data, list) else None
+        if isinstance(step, tuple):  # the first element that matches, as kyaml's lookup takes it
+            data = next((item for item in data if _matches(item, step)), None) if isinstance(data, list) else None
         else:
             data = data.get(step) if isinstance(data, dict) else None
         if data is None:
@@ -693,8 +697,7 @@ def _with_value(data: Any, steps: list, value: Any, options: dict) -> Any:
         data = [] if data is None and create else data
         if not isinstance(data, list):
             return None
-        matching = [i for i, item in enumerate(data)
-                    if isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]]
+        matching = [i for i, item in enumerate(data) if _matches(item, step)]
         if not matching:
             if not create:
                 return None
