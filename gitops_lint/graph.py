@@ -136,6 +136,8 @@ class Reference:
     provided_by: str | None = None
     #: `optional: true` in the reference as Flux applies it (a parent's patch often adds it).
     optional: bool = False
+    #: Clusters that apply the referrer but hold none of its targets (the targets are other clusters').
+    missing_in: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -154,6 +156,10 @@ class Graph:
     datas: dict[int, Any] = field(default_factory=dict)
     #: Objects id() that a kustomize file with `namespace:` includes (from the files, before Flux's view).
     kustomize_namespaced: frozenset[int] = frozenset()
+    #: Clusters (entry points of Flux's view) that apply each object id(); absent: not known, any cluster.
+    clusters: dict[int, frozenset[int]] = field(default_factory=dict)
+    #: Each cluster by the folder its entry point applies.
+    cluster_names: dict[int, str] = field(default_factory=dict)
     _nx: Any = None
 
     def namespace_of(self, obj: KubernetesObject) -> str | None:
@@ -173,6 +179,20 @@ class Graph:
             if namespace is None or own is None or own == namespace:
                 found.append(obj)
         return found
+
+    def shared_clusters(self, source: KubernetesObject, target: KubernetesObject) -> frozenset[int] | None:
+        """The clusters that apply both objects (None: neither is placed in one, it holds anywhere). A
+        reference resolves only inside one cluster: Flux looks it up in the cluster's API."""
+        mine, theirs = self.clusters.get(id(source)), self.clusters.get(id(target))
+        if mine is None or theirs is None:
+            return theirs if mine is None else mine
+        return mine & theirs
+
+    def in_clusters(self, source: KubernetesObject, targets: list[KubernetesObject]) -> list[KubernetesObject]:
+        """The targets that some cluster applying `source` also applies."""
+        if not self.clusters:
+            return targets
+        return [t for t in targets if self.shared_clusters(source, t) != frozenset()]
 
     def names_of_kind(self, kind: str) -> list[str]:
         return sorted({name for (k, name) in self.by_kind_name if k == kind})
@@ -203,16 +223,18 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
     namespaces = inherited_namespaces(model, files)
     kustomize_namespaced = frozenset(namespaces)
     datas: dict[int, Any] = {}
+    clusters: dict[int, frozenset[int]] = {}
     sources = raw
     objects = raw
     if view is not None and view.active:
         applied: list[KubernetesObject] = []
         origins: set[int] = set()
-        for resource in view.resources():
+        for resource, in_clusters in view.placed():
             obj = view.typed(resource)
             if obj is None or not obj.kind or not obj.name:
                 continue
             applied.append(obj)
+            clusters[id(obj)] = in_clusters
             namespaces[id(obj)] = resource.namespace
             datas[id(obj)] = resource.data
             if resource.origin is not None:
@@ -226,7 +248,10 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
     provided = _provided_outside_git(model, namespaces)
     if view is not None:
         provided.update(view.provided)
-    graph = Graph(objects, [], by_kind_name, namespaces, provided, datas, kustomize_namespaced)
+    names = view.cluster_names if view is not None and view.active else {}
+    if len(names) < 2:
+        clusters, names = {}, {}  # one cluster: every object meets every other
+    graph = Graph(objects, [], by_kind_name, namespaces, provided, datas, kustomize_namespaced, clusters, names)
     for obj in sources:
         if archived(obj.path):
             continue
@@ -255,16 +280,24 @@ def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPat
         # Receiver/Alert selectors, resolved as notification-controller does: every object of the kind in the
         # namespace, narrowed by matchLabels. Drawn in the graph; never "dangling" (no match is no error).
         labels = value.get("matchLabels") if isinstance(value.get("matchLabels"), dict) else {}
-        ref.targets = [o for (k, _), objects in graph.by_kind_name.items() if k == kind for o in objects
-                       if graph.namespace_of(o) in (ref.namespace, None)
-                       and all((o.metadata.labels or {}).get(lk) == lv for lk, lv in labels.items())]
+        ref.targets = graph.in_clusters(obj, [
+            o for (k, _), objects in graph.by_kind_name.items() if k == kind for o in objects
+            if graph.namespace_of(o) in (ref.namespace, None)
+            and all((o.metadata.labels or {}).get(lk) == lv for lk, lv in labels.items())])
         ref.unresolvable = True
         return ref
     if ref.name is None or kind is None or "${" in text:
         ref.unresolvable = True
         return ref
-    ref.targets = graph.find(kind, ref.name, ref.namespace)
-    if not ref.targets:
+    everywhere = graph.find(kind, ref.name, ref.namespace)
+    ref.targets = graph.in_clusters(obj, everywhere)
+    if graph.clusters and everywhere:
+        mine = graph.clusters.get(id(obj), frozenset())
+        for target in ref.targets:
+            theirs = graph.clusters.get(id(target))
+            mine = frozenset() if theirs is None else mine - theirs
+        ref.missing_in = tuple(sorted(mine))
+    if not ref.targets or ref.missing_in:
         ref.provided_by = next((by for (k, ns, n), by in graph.provided.items()
                                 if k == kind and n == ref.name and (ns is None or ref.namespace in (None, ns))), None)
     return ref

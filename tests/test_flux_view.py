@@ -632,3 +632,89 @@ def test_a_variable_no_post_build_fills_in_is_judged_as_the_text_flux_sends(tmp_
         "apps/web/cm.yaml": cm,
     })
     assert not [d for d in run(tmp_path / "substituted").diagnostics if d.rule in ("K8S002", "K8S003")]
+
+
+# --------------------------------------------------------------------------- clusters
+
+
+def _two_clusters(prod: dict[str, str], staging: dict[str, str], shared: dict[str, str] | None = None) -> dict:
+    """Two clusters bootstrapped from one repository (`clusters/prod`, `clusters/staging`), each with the
+    files given below its folder, and folders both apply (`shared`)."""
+    files = dict(shared or {})
+    for name, own in (("prod", prod), ("staging", staging)):
+        files[f"clusters/{name}/flux-system/gotk-sync.yaml"] = BOOTSTRAP.replace("./clusters/prod", f"./clusters/{name}")
+        files.update({f"clusters/{name}/{rel}": text for rel, text in own.items()})
+    return files
+
+
+def test_a_reference_resolves_only_in_the_clusters_own_objects(tmp_path: Path) -> None:
+    # Both clusters apply the shared release; only staging defines its HelmRepository: prod's fails.
+    write_tree(tmp_path, _two_clusters(
+        prod={"apps.yaml": flux_ks("apps", "./apps")},
+        staging={"apps.yaml": flux_ks("apps", "./apps"),
+                 "sources.yaml": helm_repository("podinfo", "  namespace: flux-system\n")},
+        shared={"apps/release.yaml": helm_release("podinfo", "podinfo", "  namespace: flux-system\n")}))
+    result = run(tmp_path)
+    [finding] = found(result, "REF001")
+    assert (finding.path, finding.span.line, finding.severity) == ("apps/release.yaml", 13, Severity.ERROR)
+    assert "only cluster clusters/staging applies, not cluster clusters/prod" in finding.message
+    # Defined for both clusters: nothing to say.
+    write_tree(tmp_path, {"clusters/prod/sources.yaml": helm_repository("podinfo", "  namespace: flux-system\n")})
+    assert not found(run(tmp_path), "REF001")
+
+
+def test_a_secret_only_another_cluster_applies_is_named_with_its_cluster(tmp_path: Path) -> None:
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: webhook\n  namespace: flux-system\n" \
+             "stringData:\n  token: x\n"
+    receiver = ("apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n  name: hook\n"
+                "  namespace: flux-system\nspec:\n  type: generic\n  secretRef:\n    name: webhook\n"
+                "  resources:\n    - kind: GitRepository\n      name: flux-system\n")
+    write_tree(tmp_path, _two_clusters(prod={"receiver.yaml": receiver},
+                                       staging={"receiver.yaml": receiver, "secret.yaml": secret}))
+    [finding] = found(run(tmp_path), "REF002")
+    assert finding.path == "clusters/prod/receiver.yaml"
+    assert "only cluster clusters/staging applies, not cluster clusters/prod" in finding.message
+
+
+def test_dependencies_of_two_clusters_close_no_cycle_together(tmp_path: Path) -> None:
+    # prod: apps waits for infra; staging: infra waits for apps. Each cluster alone has no cycle.
+    write_tree(tmp_path, _two_clusters(
+        prod={"infra.yaml": flux_ks("infra", "./infra"),
+              "apps.yaml": flux_ks("apps", "./apps", "  dependsOn:\n    - name: infra\n")},
+        staging={"infra.yaml": flux_ks("infra", "./infra", "  dependsOn:\n    - name: apps\n"),
+                 "apps.yaml": flux_ks("apps", "./apps")},
+        shared={"infra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra\n",
+                "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: apps\n"}))
+    assert not found(run(tmp_path), "REF004")
+    # Within one cluster the same two dependencies are a cycle.
+    write_tree(tmp_path, {"clusters/prod/infra.yaml": flux_ks("infra", "./infra", "  dependsOn:\n    - name: apps\n")})
+    assert {d.path for d in found(run(tmp_path), "REF004")} == {"clusters/prod/infra.yaml", "clusters/prod/apps.yaml"}
+
+
+def test_a_dependency_suspended_in_another_cluster_only_is_not_waited_for(tmp_path: Path) -> None:
+    write_tree(tmp_path, _two_clusters(
+        prod={"infra.yaml": flux_ks("infra", "./infra"),
+              "apps.yaml": flux_ks("apps", "./apps", "  dependsOn:\n    - name: infra\n")},
+        staging={"infra.yaml": flux_ks("infra", "./infra", "  suspend: true\n"),
+                 "apps.yaml": flux_ks("apps", "./apps", "  dependsOn:\n    - name: infra\n")},
+        shared={"infra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra\n",
+                "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: apps\n"}))
+    assert [d.path for d in found(run(tmp_path), "REF009")] == ["clusters/staging/apps.yaml"]
+
+
+def test_substitute_from_reads_the_clusters_own_config_map(tmp_path: Path) -> None:
+    from gitops_lint.engine import load_context
+
+    def own(name: str) -> dict[str, str]:
+        return {"vars.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n"
+                              f"  namespace: flux-system\ndata:\n  CLUSTER: {name}\n"),
+                "apps.yaml": flux_ks("apps", "./apps", "  postBuild:\n    substituteFrom:\n"
+                                                       "      - {kind: ConfigMap, name: cluster-vars}\n")}
+
+    write_tree(tmp_path, _two_clusters(own("prod"), own("staging"), shared={
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-${CLUSTER}\n"}))
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    names = ctx.view.cluster_names
+    built = sorted((names[a.cluster], [r.name for r in a.resources]) for a in ctx.view.applied
+                   if a.key == "Kustomization/flux-system/apps")
+    assert built == [("clusters/prod", ["web-prod"]), ("clusters/staging", ["web-staging"])]

@@ -25,7 +25,12 @@ def _where(ref: Reference) -> str:
 def dangling_reference(ctx: Context) -> Iterator[Finding]:
     """A reference to a Flux object that exists nowhere in the repository."""
     for ref in _judged(ctx):
-        if ref.targets or ref.provided_by or ref.kind in SECRET_LIKE:
+        if (ref.targets and not ref.missing_in) or ref.provided_by or ref.kind in SECRET_LIKE:
+            continue
+        if ref.missing_in:
+            yield at(ref.source, _name_path(ref), (
+                f"{ref.spec.relation} names {_where(ref)}, {_elsewhere(ctx, ref)}: Flux looks it up in the "
+                "cluster's own API, so there it is not found"))
             continue
         candidates = ctx.graph.names_of_kind(ref.kind or "")
         close = difflib.get_close_matches(ref.name or "", candidates, n=1, cutoff=0.75)
@@ -43,25 +48,47 @@ def dangling_reference(ctx: Context) -> Iterator[Finding]:
 def missing_secret(ctx: Context) -> Iterator[Finding]:
     """A Secret or ConfigMap that is not in the repository: often created outside Git, so only information."""
     for ref in _judged(ctx):
-        if ref.targets or ref.provided_by or ref.kind not in SECRET_LIKE or ref.optional:
+        if (ref.targets and not ref.missing_in) or ref.provided_by or ref.kind not in SECRET_LIKE or ref.optional:
             continue
-        path = ref.path + (("name",) if ref.source.doc.has(ref.path + ("name",)) else ())
-        yield at(ref.source, path, (
-            f"{ref.spec.relation} names {_where(ref)}, which is not in this repository: make sure it is created "
+        where = _elsewhere(ctx, ref) if ref.missing_in else "which is not in this repository"
+        yield at(ref.source, _name_path(ref), (
+            f"{ref.spec.relation} names {_where(ref)}, {where}: make sure it is created "
             "in the cluster (SOPS-encrypted in Git, an ExternalSecret, `flux create secret`)"))
+
+
+def _name_path(ref: Reference) -> tuple:
+    return ref.path + (("name",) if ref.source.doc.has(ref.path + ("name",)) else ())
+
+
+def _elsewhere(ctx: Context, ref: Reference) -> str:
+    """Where a reference's target is, when some cluster applying the referrer lacks it."""
+    graph = ctx.graph
+    defined = graph.find(ref.kind or "", ref.name or "", ref.namespace)
+    having = sorted({c for o in defined for c in graph.clusters.get(id(o), ())} - set(ref.missing_in))
+    lacking = ", ".join(graph.cluster_names.get(c, str(c)) for c in ref.missing_in)
+    others = ", ".join(graph.cluster_names.get(c, str(c)) for c in having)
+    return f"which only cluster {others} applies, not cluster {lacking}, which applies this object too"
 
 
 def depends_on_cycle(ctx: Context) -> Iterator[Finding]:
     """Each dependsOn cycle once, reported at every member's dependsOn entry that closes it."""
     graph = ctx.graph
-    entries: dict[tuple[str, str], Reference] = {}
+    # Per cluster: a dependency holds where both objects are applied, and two clusters' edges never close
+    # a cycle together (None: objects placed in no cluster, or a repository of one).
+    by_cluster: dict[int | None, dict[tuple[str, str], Reference]] = {}
     for ref in graph.references:
         if ref.spec.relation != "dependsOn":
             continue
         for target in ref.targets:
-            entries[(graph.key(ref.source), graph.key(target))] = ref
-    if not _has_cycle(entries):
-        return  # the common case, decided without networkx (its import and graph cost more than this rule)
+            shared = graph.shared_clusters(ref.source, target)
+            for cluster in (None,) if shared is None else shared:
+                by_cluster.setdefault(cluster, {})[(graph.key(ref.source), graph.key(target))] = ref
+    for entries in by_cluster.values():
+        if _has_cycle(entries):  # the common case, no cycle, is decided without networkx
+            yield from _cycles(entries)
+
+
+def _cycles(entries: dict[tuple[str, str], Reference]) -> Iterator[Finding]:
     import networkx
 
     dependency = networkx.DiGraph(list(entries))

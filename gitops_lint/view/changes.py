@@ -148,9 +148,7 @@ def diff_views(base_view: Any, head_view: Any, base: str, head: str) -> Diff:
 
 
 def _by_kustomization(view: Any) -> dict[tuple[str, str], Any]:
-    clusters: dict[int, str] = {}
-    for applied in view.applied:
-        clusters.setdefault(applied.cluster, applied.folder or applied.kustomization.path.rpartition("/")[0] or ".")
+    clusters = view.cluster_names
     out: dict[tuple[str, str], Any] = {}
     for applied in view.applied:
         out.setdefault((clusters[applied.cluster], applied.key), applied)

@@ -153,15 +153,33 @@ class FluxView:
 
     def resources(self) -> list[Resource]:
         """Every effective object once (one object applied twice the same way is one)."""
-        seen: set[tuple] = set()
-        out = []
+        return [resource for resource, _ in self.placed()]
+
+    def placed(self) -> list[tuple[Resource, frozenset[int]]]:
+        """Every effective object once, with the clusters (entry points) that apply it. One object applied
+        alike by several Kustomizations or clusters is one; a copy a cluster changes otherwise (an
+        overlay's patch, its own post-build values) is one more, judged in that cluster."""
+        copies: dict[tuple, list[tuple[Resource, set[int]]]] = {}
+        out: list[tuple[Resource, set[int]]] = []
         for applied in self.applied:
             for resource in applied.resources:
-                key = (id(resource.doc), resource.generator, resource.identity)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(resource)
-        return out
+                alike = copies.setdefault((id(resource.doc), resource.generator, resource.identity), [])
+                same = next((c for c in alike if c[0].data is resource.data or c[0].data == resource.data), None)
+                if same is None:
+                    alike.append((resource, {applied.cluster}))
+                    out.append(alike[-1])
+                else:
+                    same[1].add(applied.cluster)
+        return [(resource, frozenset(clusters)) for resource, clusters in out]
+
+    @property
+    def cluster_names(self) -> dict[int, str]:
+        """Each cluster by the folder its entry point applies (`clusters/prod`)."""
+        names: dict[int, str] = {}
+        for applied in self.applied:
+            names.setdefault(applied.cluster,
+                             applied.folder or applied.kustomization.path.rpartition("/")[0] or ".")
+        return names
 
 
 def build_view(model: Model, files: list[SourceFile], root: Path | None = None, source_root: str = "",
@@ -180,14 +198,14 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     view.artifacts = _artifacts(model, view)
     # Two rounds: the first finds the ConfigMaps and Secrets that `substituteFrom` reads; the second
     # substitutes with them, which may reveal paths the first could not follow.
-    values: dict[tuple[str, str | None, str], dict[str, str] | None] = {}
+    values: dict[tuple[int, str, str | None, str], dict[str, str]] = {}
     for first in (True, False):
         view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
         view._files = None
         if not first:
             break
         values = _variable_sources(view)
-        if all(_variables(applied.kustomization, values) == applied.variables for applied in view.applied):
+        if all(_variables(applied, values) == applied.variables for applied in view.applied):
             break  # no Kustomization reads what the first round found: the second would repeat it exactly
     return view
 
@@ -441,7 +459,7 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             continue
         seen.add(key)
         out.append(applied)
-        applied.variables = _variables(applied.kustomization, values)
+        applied.variables = _variables(applied, values)
         _resolve_path(applied)
         if applied.folder is None:
             continue
@@ -631,7 +649,9 @@ def _resolve_path(applied: Applied) -> None:
 # --------------------------------------------------------------------------- post-build variables
 
 
-def _variables(kustomization: Resource, values: dict) -> Variables:
+def _variables(applied: Applied, values: dict) -> Variables:
+    """The post-build variables of a Kustomization: `substituteFrom` reads its own cluster's objects."""
+    kustomization = applied.kustomization
     spec = kustomization.data.get("spec")
     post_build = spec.get("postBuild") if isinstance(spec, dict) else None
     if not isinstance(post_build, dict):
@@ -642,7 +662,7 @@ def _variables(kustomization: Resource, values: dict) -> Variables:
         if not isinstance(ref, dict):
             variables.open_ended = True
             continue
-        found = values.get((str(ref.get("kind")), kustomization.namespace, str(ref.get("name"))))
+        found = values.get((applied.cluster, str(ref.get("kind")), kustomization.namespace, str(ref.get("name"))))
         if found is None:
             if not ref.get("optional"):
                 variables.open_ended = True
@@ -655,34 +675,41 @@ def _variables(kustomization: Resource, values: dict) -> Variables:
     return variables
 
 
-def _variable_sources(view: FluxView) -> dict[tuple[str, str | None, str], dict[str, str] | None]:
-    """ConfigMaps and Secrets the view applies: what `substituteFrom` can read (None: values unknown)."""
-    import base64
-
-    out: dict[tuple[str, str | None, str], dict[str, str] | None] = {}
-    for resource in view.resources():
+def _variable_sources(view: FluxView) -> dict[tuple[int, str, str | None, str], dict[str, str]]:
+    """ConfigMaps and Secrets the view applies, per cluster: what `substituteFrom` can read (those whose
+    values are unknown, SOPS-encrypted, left out)."""
+    out: dict[tuple[int, str, str | None, str], dict[str, str] | None] = {}
+    for resource, clusters in view.placed():
         if resource.group != "" or resource.kind not in ("ConfigMap", "Secret") or not resource.name:
             continue
-        data = resource.data
-        if "sops" in data:
-            out[(resource.kind, resource.namespace, resource.name)] = None
-            continue
-        values: dict[str, str] = {}
-        raw = data.get("data") if isinstance(data.get("data"), dict) else {}
-        for key, value in raw.items():
-            if resource.kind == "Secret":
-                try:
-                    values[str(key)] = base64.b64decode(str(value), validate=True).decode()
-                except (ValueError, UnicodeDecodeError):
-                    continue
-            else:
-                values[str(key)] = _text(value)
-        if isinstance(data.get("stringData"), dict):
-            values.update({str(k): _text(v) for k, v in data["stringData"].items()})
-        if any("${" in v for v in values.values()):
-            values = {k: v for k, v in values.items() if "${" not in v}
-        out[(resource.kind, resource.namespace, resource.name)] = values
+        values = _object_values(resource)
+        for cluster in clusters:
+            out[(cluster, resource.kind, resource.namespace, resource.name)] = values
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _object_values(resource: Resource) -> dict[str, str] | None:
+    """The keys and text values of a ConfigMap or Secret (None: SOPS-encrypted)."""
+    import base64
+
+    data = resource.data
+    if "sops" in data:
+        return None
+    values: dict[str, str] = {}
+    raw = data.get("data") if isinstance(data.get("data"), dict) else {}
+    for key, value in raw.items():
+        if resource.kind == "Secret":
+            try:
+                values[str(key)] = base64.b64decode(str(value), validate=True).decode()
+            except (ValueError, UnicodeDecodeError):
+                continue
+        else:
+            values[str(key)] = _text(value)
+    if isinstance(data.get("stringData"), dict):
+        values.update({str(k): _text(v) for k, v in data["stringData"].items()})
+    if any("${" in v for v in values.values()):
+        values = {k: v for k, v in values.items() if "${" not in v}
+    return values
 
 
 def _text(value: Any) -> str:
