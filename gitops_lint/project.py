@@ -126,6 +126,25 @@ class Project:
             return ""
         return f" (as Flux applies it, after {', '.join(resource.transforms)})"
 
+    def literal_reason(self, written: Any, copy: Any = None) -> str | None:
+        """Why Flux sends a `${...}` in this object to the API server as text, or None where it fills it in
+        or cannot tell: every Kustomization Flux's view has apply the file without post-build variables (a
+        forgotten `postBuild`), or the object as applied turns substitution off. Without an entry point
+        nothing tells: the expression is left to Flux."""
+        from gitops_lint.view.substitute import DISABLED_KEY, disabled
+
+        if not self.view.active:
+            return None
+        if written.path not in self._substituted_files:
+            return "no Flux Kustomization that applies this file substitutes post-build variables: add postBuild"
+        if disabled(self.applied_data(copy if copy is not None else written)):
+            return f"its {DISABLED_KEY}: disabled keeps Flux from substituting it"
+        return None
+
+    @cached_property
+    def _substituted_files(self) -> set[str]:
+        return self.view.substituted_files
+
     @cached_property
     def _copies(self) -> tuple[dict[int, list[Any]], dict[int, Any]]:
         """id(written object) -> the typed copies the view applies of it (the object itself where unchanged),

@@ -53,9 +53,10 @@ class Violation:
     repair: str | None = None
 
 
-def unjudgeable(value: Any) -> bool:
-    """Values whose final form only Flux's post-build or SOPS decryption knows."""
-    return isinstance(value, str) and ("${" in value or value.startswith("ENC["))
+def unjudgeable(value: Any, literal: bool = False) -> bool:
+    """Values whose final form only Flux's post-build or SOPS decryption knows; with `literal` (Flux sends
+    `${...}` as text, see `Project.literal_reason`) only ciphertext."""
+    return isinstance(value, str) and (value.startswith("ENC[") or (not literal and "${" in value))
 
 
 class SchemaValidator:
@@ -125,12 +126,13 @@ class SchemaValidator:
             return False
 
     def violations(self, instance: Any, *, skip_types: frozenset[DataPath] = frozenset(),
-                   gitlab_version: tuple[int, int] | None = None) -> list[Violation]:
-        """Every violation of `instance`; `skip_types` are paths whose type the typed model already reported."""
+                   gitlab_version: tuple[int, int] | None = None, literal: bool = False) -> list[Violation]:
+        """Every violation of `instance`; `skip_types` are paths whose type the typed model already reported;
+        `literal`: its `${...}` reach the API server as text (else they are left to Flux)."""
         out: list[Violation] = []
         if not self._valid_fast(instance):
             for error in self.validator.iter_errors(instance):
-                out.extend(_explain(error, skip_types))
+                out.extend(_explain(error, skip_types, literal))
         # The API server runs CEL rules only on objects that pass the schema (a rule reading a missing
         # required field would only fail for that reason), so do we.
         run_cel = not out and not skip_types
@@ -289,7 +291,7 @@ _PLAIN_KEYWORDS = {
 _DRAFT_2020_12 = frozenset({"https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2020-12/schema#"})
 
 
-def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
+def _explain(error, skip_types: set[DataPath], literal: bool = False) -> Iterator[Violation]:
     """One jsonschema error -> violations with positions and plain words (or nothing, when not judgeable)."""
     path: DataPath = tuple(error.absolute_path)
     where = format_path(path) or "(top level)"
@@ -299,12 +301,12 @@ def _explain(error, skip_types: set[DataPath]) -> Iterator[Violation]:
             yield from _one_of(error, path, where)  # "exactly one of these fields"
         else:
             # The branch that got furthest says more than "is not valid under any of the given schemas".
-            yield from _explain(max(error.context, key=lambda e: len(e.absolute_path)), skip_types)
+            yield from _explain(max(error.context, key=lambda e: len(e.absolute_path)), skip_types, literal)
         return
     if validator == "oneOf":  # valid under several branches: several members of a oneof group are set
         yield from _one_of(error, path, where)
         return
-    if unjudgeable(instance):
+    if unjudgeable(instance, literal):
         return
     if validator == "required":
         missing = [name for name in expected if isinstance(instance, dict) and name not in instance]

@@ -718,3 +718,41 @@ def test_substitute_from_reads_the_clusters_own_config_map(tmp_path: Path) -> No
     built = sorted((names[a.cluster], [r.name for r in a.resources]) for a in ctx.view.applied
                    if a.key == "Kustomization/flux-system/apps")
     assert built == [("clusters/prod", ["web-prod"]), ("clusters/staging", ["web-staging"])]
+
+
+# --------------------------------------------------------------------------- ${VAR} that Flux sends as text
+
+
+def _interval_from_variable(apps_extra: str = "", web_metadata: str = "") -> dict[str, str]:
+    web = flux_ks("web", "./web").replace("interval: 10m", "interval: ${WEB_INTERVAL}")
+    return {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", apps_extra),
+        "apps/web.yaml": web.replace("  namespace: flux-system\n", "  namespace: flux-system\n" + web_metadata, 1),
+        "web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+    }
+
+
+def test_a_variable_in_a_schema_field_that_nothing_substitutes_is_judged_as_text(tmp_path: Path) -> None:
+    write_tree(tmp_path, _interval_from_variable())
+    [finding] = found(run(tmp_path), "SCH001")
+    assert (finding.path, finding.span.line) == ("apps/web.yaml", 7)
+    assert '"${WEB_INTERVAL}" is not a Flux duration' in finding.message
+    assert "add postBuild" in finding.message
+    assert not finding.fixable  # the repair is the user's: a variable or a value
+
+
+def test_a_variable_in_an_object_that_disables_substitution_is_judged_as_text(tmp_path: Path) -> None:
+    write_tree(tmp_path, _interval_from_variable(
+        apps_extra="  postBuild:\n    substitute:\n      WEB_INTERVAL: 5m\n",
+        web_metadata="  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n"))
+    [finding] = found(run(tmp_path), "SCH001")
+    assert "kustomize.toolkit.fluxcd.io/substitute: disabled keeps Flux from substituting it" in finding.message
+
+
+def test_a_variable_that_post_build_fills_in_is_left_to_flux(tmp_path: Path) -> None:
+    write_tree(tmp_path / "known", _interval_from_variable("  postBuild:\n    substitute:\n      WEB_INTERVAL: 5m\n"))
+    write_tree(tmp_path / "unknown", _interval_from_variable(
+        "  postBuild:\n    substituteFrom:\n      - {kind: ConfigMap, name: cluster-vars}\n"))
+    assert not found(run(tmp_path / "known"), "SCH001")
+    assert not found(run(tmp_path / "unknown"), "SCH001")

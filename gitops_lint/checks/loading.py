@@ -17,10 +17,10 @@ def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
 
 
 def model_problems(ctx: Context) -> Iterator[Finding]:
-    substituted = ctx.view.substituted_files if ctx.view.active else set()
     for problem in ctx.model.problems:
         doc = problem.doc
-        if doc.file.rel in substituted and _holds_variable(doc.data, problem.path):
+        if ctx.view.active and _holds_variable(doc.data, problem.path) and (
+                (obj := ctx.model.object_of(doc)) is None or ctx.literal_reason(obj) is None):
             continue  # `${VAR:=false}` in a typed field: Flux substitutes it before the API server sees it
         if _replaced_on_the_way(ctx, doc, problem.path):
             continue

@@ -11,6 +11,7 @@ from gitops_lint.checks.loading import scalar_fix
 from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.schema_index import newest_flux_release
 from gitops_lint.model.kubernetes import KubernetesObject
+from gitops_lint.yaml.positions import value_at
 
 if TYPE_CHECKING:
     from gitops_lint.view.version import FluxVersion
@@ -87,7 +88,10 @@ def _violations(ctx: Context):
         # spec.patches, post-build values), reported where the object is written.
         for applied in ctx.copies_of(obj):
             data = ctx.applied_data(applied)
-            for violation in validator.violations(data, skip_types=skip_types):
+            literal = ctx.literal_reason(obj, applied)
+            for violation in validator.violations(data, skip_types=skip_types, literal=literal is not None):
+                if literal is not None and "${" in str(value_at(data, violation.path)):
+                    violation = replace(violation, message=f"{violation.message} ({literal})", repair=None)
                 if violation.missing:
                     patched = patched_fields(ctx) if patched is None else patched
                     if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):

@@ -80,7 +80,7 @@ def object_names(ctx: Context) -> Iterator[Finding]:
     filled_in = _filled_in(ctx)
     for obj, written in _applied_objects(ctx):
         name = obj.metadata.name
-        if obj.doc.sops or not isinstance(name, str) or filled_in(written, name) or id(written) in renamed:
+        if obj.doc.sops or not isinstance(name, str) or filled_in(obj, written, name) or id(written) in renamed:
             continue
         if obj.kind in LABEL_NAMED or (obj.kind in SUBDOMAIN_NAMED and obj.group == "") or obj.group.endswith(
                 FLUX_GROUP_SUFFIX):
@@ -92,31 +92,27 @@ def object_names(ctx: Context) -> Iterator[Finding]:
                     f"{obj.kind} name {name!r} is not a valid {what} (lowercase letters, digits, '-'"
                     + ("" if label else " and '.'")
                     + f", starting and ending with a letter or digit, at most {limit} "
-                    f"characters): the API server rejects it{_literal_hint(name)}"
+                    f"characters): the API server rejects it{_literal_hint(ctx, obj, written, name)}"
                     + ctx.applied_note(obj, written, ("metadata", "name"))))
         namespace = obj.metadata.namespace
-        if isinstance(namespace, str) and not filled_in(written, namespace) and (
+        if isinstance(namespace, str) and not filled_in(obj, written, namespace) and (
                 len(namespace) > 63 or not DNS1123_LABEL.match(namespace)):
             yield at(written, ("metadata", "namespace"),
-                     f"namespace {namespace!r} is not a valid DNS-1123 label{_literal_hint(namespace)}"
+                     f"namespace {namespace!r} is not a valid DNS-1123 label{_literal_hint(ctx, obj, written, namespace)}"
                      + ctx.applied_note(obj, written, ("metadata", "namespace")))
 
 
-def _filled_in(ctx: Context) -> Callable[[KubernetesObject, str], bool]:
-    """Whether a value of an object as written holds a `${...}` that Flux fills in: where a Kustomization
-    applies the file with post-build variables, or where no entry point tells. Elsewhere Flux sends the
-    text as it is (a forgotten `postBuild`), and the API server judges it so."""
-    substituted = ctx.view.substituted_files if ctx.view.active else None
-
-    def filled_in(obj: KubernetesObject, value: str) -> bool:
-        return "${" in value and (substituted is None or obj.path in substituted)
+def _filled_in(ctx: Context) -> Callable[[KubernetesObject, KubernetesObject, str], bool]:
+    """Whether a value of an object's copy holds a `${...}` that Flux fills in (or may: see
+    `Project.literal_reason`); elsewhere Flux sends the text as it is, and the API server judges it so."""
+    def filled_in(copy: KubernetesObject, written: KubernetesObject, value: str) -> bool:
+        return "${" in value and ctx.literal_reason(written, copy) is None
     return filled_in
 
 
-def _literal_hint(value: str) -> str:
-    if "${" not in value:
-        return ""
-    return " (no Flux Kustomization that applies this file substitutes post-build variables: add postBuild)"
+def _literal_hint(ctx: Context, copy: KubernetesObject, written: KubernetesObject, value: str) -> str:
+    reason = ctx.literal_reason(written, copy) if "${" in value else None
+    return f" ({reason})" if reason else ""
 
 
 def _kustomize_renamed_namespaces(ctx: Context) -> set[int]:
@@ -152,18 +148,18 @@ def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
             continue
         for field_name, values in (("labels", obj.metadata.labels), ("annotations", obj.metadata.annotations)):
             for key, value in (values or {}).items():
-                if filled_in(written, key):
+                if filled_in(obj, written, key):
                     continue
                 problem = _qualified_key_problem(key)
                 if problem:
                     yield at(written, ("metadata", field_name, key),
-                             f"{field_name[:-1]} key {key!r}: {problem}{_literal_hint(key)}"
+                             f"{field_name[:-1]} key {key!r}: {problem}{_literal_hint(ctx, obj, written, key)}"
                              + ctx.applied_note(obj, written, ("metadata", field_name, key)), key=True)
-                elif field_name == "labels" and isinstance(value, str) and not filled_in(written, value) and value and (
+                elif field_name == "labels" and isinstance(value, str) and not filled_in(obj, written, value) and value and (
                         len(value) > 63 or not _QUALIFIED_NAME.match(value)):
                     yield at(written, ("metadata", "labels", key), (
                         f"label value {value!r} is invalid (at most 63 characters: letters, digits, '-', '_', "
-                        f"'.', starting and ending with a letter or digit){_literal_hint(value)}"
+                        f"'.', starting and ending with a letter or digit){_literal_hint(ctx, obj, written, value)}"
                         + ctx.applied_note(obj, written, ("metadata", "labels", key))))
 
 
