@@ -741,6 +741,8 @@ def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue, conf
     (REF010 names each such file once, as info). A file that does not load (syntax, encoding: the YAML
     rules) is still reported, but as a warning where neither Flux nor GitLab reads it (a Terraform or
     Ansible file beside the manifests), unless the configuration sets that rule's severity."""
+    from gitops_lint.yaml.loader import read_by_gitlab
+
     view = ctx.view
     if not view.active:
         return diagnostics
@@ -758,17 +760,12 @@ def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue, conf
                 and rule.id not in config.severity and rule.name not in config.severity:
             if read_by_flux is None:
                 read_by_flux = view.applied_files | {r.target for r in ctx.model.file_references if r.target}
-            if d.path not in read_by_flux and not _read_by_gitlab(d.path):
+            if d.path not in read_by_flux and not read_by_gitlab(d.path):
                 d = dataclasses.replace(d, severity=Severity.WARNING, message=(
                     f"{d.message} (no Flux Kustomization reads this file and GitLab does not either: nothing "
                     "fails to reconcile)"))
         kept.append(d)
     return kept
-
-
-def _read_by_gitlab(rel: str) -> bool:
-    """Agent configs (under `.gitlab/`) and CI files: GitLab reads those whatever Flux applies."""
-    return rel.rsplit("/", 1)[-1] in (".gitlab-ci.yml", ".gitlab-ci.yaml") or "/.gitlab/" in f"/{rel}"
 
 
 def _agent_config_matcher(config: Config, root: Path):

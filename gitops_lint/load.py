@@ -40,7 +40,8 @@ class Identity:
     """What is known of one discovered file before it is loaded."""
 
     candidate: Candidate
-    #: "yaml", "template" (read, not parsed) or "unreadable" (discovery knows it cannot be read).
+    #: "yaml", "yaml11" (its reader decodes YAML 1.1 scalars: `loader.reads_yaml11`), "template" (read,
+    #: not parsed) or "unreadable" (discovery knows it cannot be read). Part of the cache's key.
     mode: str
     #: Content digest, when the cache is in use and the file could be read; else None.
     content: bytes | None = None
@@ -51,8 +52,13 @@ class Identity:
 
 
 def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Identity]:
+    from gitops_lint.yaml.loader import reads_yaml11
+
+    def mode(candidate: Candidate) -> str:
+        return "template" if candidate.template else "yaml11" if reads_yaml11(candidate.rel) else "yaml"
+
     if cache is None:
-        return [Identity(c, "unreadable" if c.unreadable else "template" if c.template else "yaml") for c in candidates]
+        return [Identity(c, "unreadable" if c.unreadable else mode(c)) for c in candidates]
     from gitops_lint.cache import digest
 
     known, trusted_before = cache.known_files()
@@ -67,7 +73,7 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Ide
         if candidate.unreadable:
             out.append(Identity(candidate, "unreadable"))
             continue
-        item = Identity(candidate, "template" if candidate.template else "yaml")
+        item = Identity(candidate, mode(candidate))
         out.append(item)
         root = roots.get(candidate.root)
         if root is None:

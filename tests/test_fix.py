@@ -545,7 +545,7 @@ def test_strategic_merge_patches_go_before_the_patches_they_ran_before(tmp_path:
 
 @pytest.mark.parametrize(("spec", "moved"), [
     ("  patchesStrategicMerge:\n    - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {hostNetwork: yes}}\n",
-     False),  # `yes`: a boolean here, a string to kustomize's YAML 1.2 reading of patch text
+     True),  # `yes`: a string to kyaml both in the applied object and in patch text, so moving keeps it one
     ("  targetNamespace: apps\n  patchesJson6902:\n    - target: {kind: Deployment, name: web, namespace: apps}\n"
      "      patch:\n        - {op: add, path: /metadata/labels/x, value: y}\n", False),  # ran after the namespace
     ("  patchesJson6902:\n    - target: {kind: Deployment, name: web}\n"

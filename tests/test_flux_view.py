@@ -756,3 +756,17 @@ def test_a_variable_that_post_build_fills_in_is_left_to_flux(tmp_path: Path) -> 
         "  postBuild:\n    substituteFrom:\n      - {kind: ConfigMap, name: cluster-vars}\n"))
     assert not found(run(tmp_path / "known"), "SCH001")
     assert not found(run(tmp_path / "unknown"), "SCH001")
+
+
+def test_a_yaml11_boolean_word_in_a_flux_object_is_the_string_kyaml_reads(tmp_path: Path) -> None:
+    # kustomize-controller applies `prune: yes` as "yes" (kyaml, YAML 1.2): the API server refuses it.
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps").replace("prune: true", "prune: yes"),
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: words\ndata:\n  on: yes\n",
+    })
+    result = run(tmp_path)
+    [finding] = found(result, "TYP001")
+    assert (finding.path, finding.span.line) == ("clusters/prod/apps.yaml", 9)
+    assert "kustomize reads yes as a string, as YAML 1.2 does: write true" in finding.message
+    assert finding.fixable  # `yes` -> `true`, what the author meant

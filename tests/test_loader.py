@@ -53,10 +53,23 @@ def test_reused_anchor_names_are_legal_yaml_12() -> None:
 
 
 def test_yaml11_booleans_and_custom_tags() -> None:
+    # GitLab (go-yaml v2, Psych) and kustomize reading its own files take YAML 1.1's boolean words.
     text = "a: on\nb: yes\nc: off\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1\nenv: !env_var HOME\n"
-    data = load_text(text).documents[0].data
-    assert data["a"] is True and data["b"] is True and data["c"] is False
-    assert data["secret"].startswith("$ANSIBLE_VAULT") and data["env"] == "HOME"
+    for rel in (".gitlab/agents/a/config.yaml", ".gitlab-ci.yml", "apps/kustomization.yaml", "base/Kustomization"):
+        data = load_text(text, rel).documents[0].data
+        assert data["a"] is True and data["b"] is True and data["c"] is False, rel
+        assert data["secret"].startswith("$ANSIBLE_VAULT") and data["env"] == "HOME"
+    # go-yaml v2 takes `y` and `n` too (the domain reference: `enabled: y` is accepted by GitLab).
+    assert load_text("a: y\nb: N\nc: 'y'\n", ".gitlab/agents/a/config.yaml").documents[0].data == {
+        "a": True, "b": False, "c": "y"}
+
+
+def test_manifests_read_boolean_words_as_kyaml_does() -> None:
+    # Flux applies every manifest through kustomize's kyaml (go-yaml v3): `yes`, `on` are strings there
+    # (`kubectl kustomize` prints `"on": "yes"`), while true/True/TRUE stay booleans.
+    text = "on: yes\nb: Off\nc: NO\nd: true\ne: False\nf: TRUE\ng: y\nh: 'yes'\n"
+    data = load_text(text, "apps/web/configmap.yaml").documents[0].data
+    assert data == {"on": "yes", "b": "Off", "c": "NO", "d": True, "e": False, "f": True, "g": "y", "h": "yes"}
 
 
 @pytest.mark.parametrize(

@@ -322,3 +322,21 @@ def test_every_corpus_kustomization_builds_to_what_kustomize_builds() -> None:
     print(f"kustomize differential: {agreed} agreed, {len(differing)} differ, {refused} not buildable offline")
     assert agreed > 1500
     assert not differing, differing
+
+
+def test_boolean_words_are_read_as_kustomize_reads_them(tmp_path: Path) -> None:
+    """kustomize reads its own kustomization file with YAML 1.1's booleans (`disableNameSuffixHash: yes` is
+    true) and every resource through kyaml, where `yes`, `on` and `Off` are strings."""
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": ("resources: [cm.yaml]\ngeneratorOptions:\n  disableNameSuffixHash: yes\n"
+                                   "configMapGenerator:\n  - name: gen\n    literals: [a=b]\n"),
+        "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: words}\ndata:\n  on: yes\n  n: Off\n",
+    })
+    expected = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "words"}, "data": {"on": "yes", "n": "Off"}},
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gen"}, "data": {"a": "b"}}]
+    built = built_data(tmp_path, "app")
+    assert sorted((r.data for r in finish(built)), key=repr) == sorted(expected, key=repr)
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        assert sorted(yaml.safe_load_all(out.stdout), key=repr) == sorted(expected, key=repr)

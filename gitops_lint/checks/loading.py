@@ -6,7 +6,7 @@ from typing import Iterator
 
 from gitops_lint.checks import Context
 from gitops_lint.diagnostics import Finding
-from gitops_lint.yaml.positions import format_path
+from gitops_lint.yaml.positions import format_path, value_at
 
 
 def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
@@ -31,7 +31,8 @@ def model_problems(ctx: Context) -> Iterator[Finding]:
             span,
             object=problem.object,
             anchor=format_path(problem.path),
-            fix=quoted_scalar_fix(doc, span, problem.repair) if problem.repair is not None else None,
+            fix=scalar_repair_fix(doc, span, value_at(doc.data, problem.path), problem.repair)
+            if problem.repair is not None else None,
         )
 
 
@@ -44,14 +45,15 @@ def _replaced_on_the_way(ctx: Context, doc, path) -> bool:
     return all(ctx.changed_on_the_way(copy, obj, path) for copy in ctx.copies_of(obj))
 
 
-def quoted_scalar_fix(doc, span, text: str):
-    """The quotes taken off a one-line quoted scalar (`'true'` -> `true`); None for anything else."""
+def scalar_repair_fix(doc, span, value, text: str):
+    """A one-line scalar written as the field takes it: quotes taken off (`'true'` -> `true`), or a plain
+    YAML 1.1 boolean word spelled as YAML 1.2 reads it (`yes` -> `true`); None for anything else."""
     from gitops_lint.diagnostics import Fix
 
     old = _span_text(doc, span)
-    if old not in (f'"{text}"', f"'{text}'"):
-        return None
-    return Fix(span, old, text)
+    if old in (f'"{text}"', f"'{text}'") or (old == value and old != text):
+        return Fix(span, old, text)
+    return None
 
 
 def scalar_fix(doc, span, text: str):

@@ -516,18 +516,27 @@ def _message(path: DataPath, kind: str, value: Any, message: str) -> str:
     hint = ""
     if kind.startswith("bool"):
         quoted = isinstance(value, str) and value.lower() in ("true", "false")
-        hint = f" (write {value.lower()} without quotes)" if quoted else " (use true or false)"
+        word = _YAML11_BOOLEANS.get(value) if isinstance(value, str) else None
+        hint = (f" (write {value.lower()} without quotes)" if quoted
+                else f" (kustomize reads {value} as a string, as YAML 1.2 does: write {word})" if word
+                else " (use true or false)")
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and kind == "string_type":
         hint = f' (quote it: "{value}")'
     return f"{format_path(path)}: {shown} is not {expected}{hint}"
 
 
+#: YAML 1.1's boolean words (their YAML 1.2 spelling), strings to kustomize's kyaml: see `loader.reads_yaml11`.
+_YAML11_BOOLEANS = {word: spelled for words, spelled in (("yes Yes YES on On ON", "true"), ("no No NO off Off OFF", "false"))
+                    for word in words.split()}
+
+
 def _repair(kind: str, value: Any) -> str | None:
-    """A quoted boolean or integer where the field takes one: the same value without the quotes."""
+    """The scalar a boolean or integer field takes for a string value: a quoted `true` or `5` without its
+    quotes, or YAML 1.1's `yes` spelled `true`."""
     if not isinstance(value, str):
         return None
-    if kind.startswith("bool") and value in ("true", "false"):
-        return value
+    if kind.startswith("bool") and (value in ("true", "false") or value in _YAML11_BOOLEANS):
+        return _YAML11_BOOLEANS.get(value, value)
     if kind.startswith("int") and value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
         return value
     return None

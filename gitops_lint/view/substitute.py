@@ -111,20 +111,15 @@ def _substituted(value: Any, variables: Variables, unknown: list[bool]) -> Any:
     return value
 
 
-#: Booleans to go-yaml v2 (which reads Flux's substituted text) that YAML 1.1 reads as strings.
-_GO_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def plain_scalar(text: str) -> tuple[bool, Any]:
     """(True, value) for what a one-line text reads as once Flux parses the substituted YAML again
     (number, boolean, null or string); (False, None) when it would read as a list, a mapping or not at all.
-    Memoised: substituted values repeat across objects, and each answer is a parse."""
-    if text.strip() in _GO_BOOLEANS:
-        return True, _GO_BOOLEANS[text.strip()]
+    Memoised: substituted values repeat across objects, and each answer is a parse. kustomize-controller
+    reads the substituted text with sigs.k8s.io/yaml (go-yaml v2): YAML 1.1's scalars, `y` a boolean."""
     from gitops_lint.yaml.loader import load_text
 
-    source = load_text(f"- {text}\n")
+    source = load_text(f"- {text}\n", yaml11=True)
     data = source.documents[0].data if len(source.documents) == 1 and not source.problems else None
     source.documents.clear()  # a file and its documents refer to each other: let this one go now
     if not (isinstance(data, list) and len(data) == 1) or isinstance(data[0], (dict, list)):
