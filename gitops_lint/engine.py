@@ -369,26 +369,31 @@ class Scope:
     changed_objects: set[tuple[str, str]]
 
     def reported(self, ctx) -> ReportScope:
-        """The files, and the objects (`Kind/namespace/name`) that findings are reported on: those whose
-        references name a changed object, and those a changed overlay changes on their way to the cluster."""
+        """The files, and the objects (file, `Kind/namespace/name`) that findings are reported on: those
+        whose references resolve into a changed file, or name what the change removed, renamed or moved
+        and resolve no more (in some cluster); and those a changed overlay changes on their way to the
+        cluster. A reference that still resolves to an unchanged object (another cluster's of that name)
+        is not the change's."""
         from gitops_lint.project import ReportScope
 
+        files = self.files
         touched = set(self.changed_objects)
-        objects: set[str] = set()
+        objects: set[tuple[str, str]] = set()
         if ctx is not None:
             for obj in ctx.graph.objects:
-                if obj.path in self.files:
+                if obj.path in files:
                     touched.add((obj.kind, obj.name))
             written = ctx.model.written
             for ref in ctx.graph.references:
-                if (ref.kind, ref.name) in touched:
+                if any(target.path in files for target in ref.targets) or (
+                        (ref.kind, ref.name) in touched and (not ref.targets or ref.missing_in)):
                     # The source may be a copy Flux changed (targetNamespace): rules speak of either.
-                    objects.add(ref.source.ref)
-                    objects.add(written(ref.source).ref)
+                    for obj in (ref.source, written(ref.source)):
+                        objects.add((obj.path, obj.ref))
             objects.update(self._changed_on_the_way(ctx))
-        return ReportScope(frozenset(self.files), frozenset(objects))
+        return ReportScope(frozenset(files), frozenset(objects))
 
-    def _changed_on_the_way(self, ctx) -> Iterator[str]:
+    def _changed_on_the_way(self, ctx) -> Iterator[tuple[str, str]]:
         """Objects as written (reported there) whose applied copy a changed file changes: a kustomization (or
         a patch or replacement file it names) whose transform the copy went through, or the Flux Kustomization
         whose targetNamespace or spec.patches it got. A change to a cluster overlay is judged on the objects
@@ -409,14 +414,14 @@ class Scope:
                 for transform in resource.transforms:  # `<what> from <file>` or `<what> of <Kustomization>`
                     _, sep, where = transform.rpartition(" from ")
                     if (sep and where in changed) or (flux_file in changed and transform.endswith(of_flux)):
-                        yield origin.ref
+                        yield origin.path, origin.ref
                         break
 
     def select(self, result: "LintResult") -> list[Diagnostic]:
         """Findings in changed files, and findings on objects whose references name a changed object."""
         scope = result.context.scope if result.context is not None and result.context.scope is not None \
             else self.reported(result.context)
-        return [d for d in result.diagnostics if d.path in scope.files or (d.object and d.object in scope.objects)]
+        return [d for d in result.diagnostics if d.path in scope.files or (d.path, d.object) in scope.objects]
 
 
 class _PendingScope:

@@ -49,11 +49,11 @@ class Settings:
 @dataclass(frozen=True, slots=True)
 class ReportScope:
     """What a run scoped to a change (`--changed-since`, `--repo-context`) reports: findings in these
-    files, and findings on these objects (`Kind/namespace/name`: those whose references name a changed
-    object). The engine drops every other finding; rules may skip what would be dropped."""
+    files, and findings on these objects ((file, `Kind/namespace/name`): those whose references name a
+    changed object). The engine drops every other finding; rules may skip what would be dropped."""
 
     files: frozenset[str]
-    objects: frozenset[str]
+    objects: frozenset[tuple[str, str]]
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Project:
         if judged is None:  # several rules ask for the same class: the filter runs once
             judged = self._judged[(cls, bool(skipped))] = [
                 o for o in self.model.of_type(cls) if o.path not in skipped
-                and (scope is None or o.path in scope.files or o.ref in scope.objects)]
+                and (scope is None or o.path in scope.files or (o.path, o.ref) in scope.objects)]
         return iter(judged)
 
     def as_applied(self, cls: Any) -> Iterator[tuple[Any, Any]]:

@@ -164,3 +164,24 @@ def test_a_change_to_a_cluster_overlay_reports_what_it_breaks_in_the_base(tmp_pa
     assert ("SCH001", "clusters/base/apps.yaml") in {(d.rule, d.path) for d in reported}
     untouched = Scope({"apps/cm.yaml"}, set())  # a manifest of the build: the base's findings are not its own
     assert "SCH001" not in {d.rule for d in untouched.select(run(untouched))}
+
+
+def test_a_change_in_one_cluster_reports_no_referrer_of_another_clusters_namesake(tmp_path: Path) -> None:
+    """Both clusters have a HelmRepository `charts` and a release naming it: a change to staging's reports
+    staging's release (it resolves there), not production's, which names production's own `charts`."""
+    from tests.test_flux_view import _two_clusters, flux_ks, helm_release, helm_repository
+
+    def cluster() -> dict[str, str]:
+        return {"apps.yaml": flux_ks("apps", "./apps"), "charts.yaml": helm_repository("charts", "  namespace: apps\n"),
+                "release.yaml": helm_release("web", "charts", "  namespace: apps\n  labels: {tier: -front}\n")}
+
+    write_tree(tmp_path, _two_clusters(cluster(), cluster(), shared={
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"}))
+    files, run = _runner(tmp_path)
+    whole = run(None)
+    assert {d.path for d in whole.diagnostics if d.rule == "K8S003"} == {
+        "clusters/prod/release.yaml", "clusters/staging/release.yaml"}
+    scope = Scope({"clusters/staging/charts.yaml"}, set())
+    reported = scope.select(run(scope))
+    assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
+    assert {(d.rule, d.path) for d in reported} == {("K8S003", "clusters/staging/release.yaml")}
