@@ -245,13 +245,14 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
     by_kind_name: dict[tuple[str, str], list[KubernetesObject]] = {}
     for obj in objects:
         by_kind_name.setdefault((obj.kind, obj.name), []).append(obj)  # type: ignore[arg-type]
-    provided = _provided_outside_git(model, namespaces)
-    if view is not None:
-        provided.update(view.provided)
+    provided: dict[tuple[str, str | None, str], str] = {}
     names = view.cluster_names if view is not None and view.active else {}
     if len(names) < 2:
         clusters, names = {}, {}  # one cluster: every object meets every other
     graph = Graph(objects, [], by_kind_name, namespaces, provided, datas, kustomize_namespaced, clusters, names)
+    provided.update(_provided_outside_git(model, graph))
+    if view is not None:
+        provided.update(view.provided)
     for obj in sources:
         if archived(obj.path):
             continue
@@ -360,21 +361,21 @@ def included_paths(kustomize: KustomizeFile, directory: str) -> Iterator[str]:
                 yield target
 
 
-def _provided_outside_git(model: Model, namespaces: dict[int, str | None]) -> dict[tuple[str, str | None, str], str]:
-    """Secrets and ConfigMaps that objects in the repository create in the cluster."""
+def _provided_outside_git(model: Model, graph: Graph) -> dict[tuple[str, str | None, str], str]:
+    """Secrets, ConfigMaps and sync objects that objects of the graph (as Flux applies them, where its view
+    knows: moved by targetNamespace, patched) create in the cluster."""
     provided: dict[tuple[str, str | None, str], str] = {}
-    for obj in model.objects:
-        if isinstance(obj, KustomizeFile):
-            namespace = obj.namespace if isinstance(obj.namespace, str) else None
-            for kind, generators in (("ConfigMap", obj.configMapGenerator), ("Secret", obj.secretGenerator)):
-                for generator in generators or ():
-                    if isinstance(generator, dict) and isinstance(generator.get("name"), str):
-                        provided[(kind, namespace, generator["name"])] = f"a {kind.lower()}Generator in {obj.path}"
+    for kustomize in model.of_type(KustomizeFile):
+        namespace = kustomize.namespace if isinstance(kustomize.namespace, str) else None
+        for kind, generators in (("ConfigMap", kustomize.configMapGenerator), ("Secret", kustomize.secretGenerator)):
+            for generator in generators or ():
+                if isinstance(generator, dict) and isinstance(generator.get("name"), str):
+                    provided[(kind, namespace, generator["name"])] = f"a {kind.lower()}Generator in {kustomize.path}"
+    for obj in graph.objects:
+        if not obj.name:
             continue
-        if not isinstance(obj, KubernetesObject) or not obj.name:
-            continue
-        namespace = namespaces.get(id(obj), obj.namespace)
-        data = obj.doc.data
+        namespace = graph.namespace_of(obj)
+        data = graph.data_of(obj)
         if obj.group == "external-secrets.io" and obj.kind in ("ExternalSecret", "PushSecret"):
             target = value_at(data, ("spec", "target", "name")) or obj.name
             provided[("Secret", namespace, str(target))] = f"ExternalSecret {obj.ref}"

@@ -770,3 +770,23 @@ def test_a_yaml11_boolean_word_in_a_flux_object_is_the_string_kyaml_reads(tmp_pa
     assert (finding.path, finding.span.line) == ("clusters/prod/apps.yaml", 9)
     assert "kustomize reads yes as a string, as YAML 1.2 does: write true" in finding.message
     assert finding.fixable  # `yes` -> `true`, what the author meant
+
+
+def test_a_secret_an_external_secret_makes_where_flux_moves_it_is_provided(tmp_path: Path) -> None:
+    # targetNamespace moves the ExternalSecret (written in `default`) to `web`, where the release reads it.
+    external_secret = ("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: web-values\n"
+                       "  namespace: default\nspec:\n  target:\n    name: web-values\n")
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", "  targetNamespace: web\n"),
+        "apps/web/release.yaml": helm_release("web", "charts", "", "  valuesFrom:\n    - kind: Secret\n"
+                                                                   "      name: web-values\n"),
+        "apps/web/repo.yaml": helm_repository("charts"),
+        "apps/web/external-secret.yaml": external_secret,
+    })
+    assert not found(run(tmp_path), "REF002")
+    # Without the move the Secret is made in `default`, and the release in `web` does not find it.
+    write_tree(tmp_path, {"clusters/prod/web.yaml": flux_ks("web", "./apps/web"),
+                          "apps/web/release.yaml": helm_release("web", "charts", "  namespace: web\n", (
+                              "  valuesFrom:\n    - kind: Secret\n      name: web-values\n"))})
+    assert [d.path for d in found(run(tmp_path), "REF002")] == ["apps/web/release.yaml"]
