@@ -790,3 +790,24 @@ def test_a_secret_an_external_secret_makes_where_flux_moves_it_is_provided(tmp_p
                           "apps/web/release.yaml": helm_release("web", "charts", "  namespace: web\n", (
                               "  valuesFrom:\n    - kind: Secret\n      name: web-values\n"))})
     assert [d.path for d in found(run(tmp_path), "REF002")] == ["apps/web/release.yaml"]
+
+
+def test_a_shared_base_under_clusters_is_no_cluster_of_its_own(tmp_path: Path) -> None:
+    # Without flux-system files, each clusters/<name> holding Flux Kustomizations is an entry point by
+    # convention; clusters/base is one too, but prod and staging apply it: it is theirs, so its dependsOn
+    # resolves in each of them (and a cluster that lacks `infra` would still be told).
+    write_tree(tmp_path, {
+        "clusters/base/kustomization.yaml": "resources: [apps.yaml]\n",
+        "clusters/base/apps.yaml": flux_ks("apps", "./apps", "  dependsOn:\n    - name: infra\n"),
+        "clusters/prod/kustomization.yaml": "resources: [../base, infra.yaml]\n",
+        "clusters/prod/infra.yaml": flux_ks("infra", "./infra"),
+        "clusters/staging/kustomization.yaml": "resources: [../base, infra.yaml]\n",
+        "clusters/staging/infra.yaml": flux_ks("infra", "./infra"),
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+        "infra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra\n",
+    })
+    result = run(tmp_path)
+    assert not found(result, "REF001") and not found(result, "REF010")
+    (tmp_path / "clusters/staging/infra.yaml").write_text(flux_ks("monitoring", "./infra"))
+    [finding] = found(run(tmp_path), "REF001")
+    assert "only cluster clusters/prod applies, not cluster clusters/staging" in finding.message

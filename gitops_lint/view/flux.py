@@ -191,7 +191,7 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     kustomizer = Kustomizer(model.objects, files, read)
     patch_files = model.patch_files
     view = FluxView(model=model)
-    entries = _entry_points(model, kustomizer, source_root, patch_files, view)
+    entries = _clusters(_entry_points(model, kustomizer, source_root, patch_files, view), kustomizer)
     if not entries:
         return view
     compiled = tuple(compiled_folders)
@@ -330,6 +330,27 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
                                      entry.made_by)
     _same_url_sources(model, view, entries)
     return entries
+
+
+def _clusters(entries: list[Applied], kustomizer: Kustomizer) -> list[Applied]:
+    """The entry points that are clusters of their own: one that another applies (a shared base kept in
+    `clusters/base`, a self-applying Kustomization inside another cluster's folder) is followed as part
+    of that cluster, not as a cluster whose references must resolve among its own objects."""
+    if len(entries) < 2:
+        return entries
+    defined_in = [(e.kustomization.origin or e.holder).path if (e.kustomization.origin or e.holder) else None
+                  for e in entries]
+    applies: list[set[str]] = []
+    for entry in entries:
+        probe = Applied(entry.kustomization, root=entry.root)
+        _resolve_path(probe)
+        applies.append(set(_flux_build(kustomizer, probe.folder).files) if probe.folder is not None else set())
+
+    def inside(i: int, j: int) -> bool:
+        return defined_in[i] is not None and defined_in[i] in applies[j]
+
+    return [e for i, e in enumerate(entries)
+            if not any(j != i and inside(i, j) and not inside(j, i) for j in range(len(entries)))]
 
 
 def _same_url_sources(model: Model, view: FluxView, entries: list[Applied]) -> None:
