@@ -340,3 +340,45 @@ def test_boolean_words_are_read_as_kustomize_reads_them(tmp_path: Path) -> None:
         out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
                              check=True)
         assert sorted(yaml.safe_load_all(out.stdout), key=repr) == sorted(expected, key=repr)
+
+
+NAME_REFERENCES = {
+    "app/kustomization.yaml": ("resources: [release.yaml, repo.yaml]\nnamePrefix: prod-\n"
+                               "configMapGenerator:\n  - name: vals\n    namespace: apps\n    literals: [a=c]\n"
+                               "  - name: vals\n    namespace: other\n    literals: [a=b]\n"
+                               "configurations: [config/names.yaml]\n"),
+    "app/config/names.yaml": ("nameReference:\n  - kind: ConfigMap\n    version: v1\n    fieldSpecs:\n"
+                              "      - {path: spec/valuesFrom/name, kind: HelmRelease}\n"
+                              "  - kind: HelmRepository\n    fieldSpecs:\n"
+                              "      - {path: spec/chart/spec/sourceRef/name, kind: HelmRelease}\n"),
+    "app/release.yaml": ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: apps}\n"
+                         "spec:\n  chart:\n    spec:\n      chart: web\n      sourceRef: {kind: HelmRepository, name: charts}\n"
+                         "  valuesFrom:\n    - {kind: ConfigMap, name: vals}\n    - {kind: Secret, name: vals}\n"),
+    "app/repo.yaml": ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+                      "metadata: {name: charts, namespace: apps}\nspec: {url: https://charts.example.com}\n"),
+}
+
+
+def test_configured_name_references_follow_renames_as_kustomize_does(tmp_path: Path) -> None:
+    """`configurations:` nameReference entries, applied after the prefix and the content hash: a release's
+    sourceRef and valuesFrom get the new names of objects in its own namespace, whatever `kind:` stands
+    beside the name (the Secret entry too, as kustomize does)."""
+    write_tree(tmp_path, NAME_REFERENCES)
+    built = [r.data for r in finish(built_data(tmp_path, "app"))]
+    release = next(d for d in built if d["kind"] == "HelmRelease")
+    assert release["spec"]["chart"]["spec"]["sourceRef"]["name"] == "prod-charts"
+    assert [v["name"] for v in release["spec"]["valuesFrom"]] == ["prod-vals-8f2d5hh62d"] * 2
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        assert sorted(yaml.safe_load_all(out.stdout), key=repr) == sorted(built, key=repr)
+    # A referrer in a namespace no renamed object is in keeps its names.
+    write_tree(tmp_path, {"app/release.yaml": NAME_REFERENCES["app/release.yaml"].replace("namespace: apps}",
+                                                                                          "namespace: web}")})
+    built = [r.data for r in finish(built_data(tmp_path, "app"))]
+    release = next(d for d in built if d["kind"] == "HelmRelease")
+    assert release["spec"]["chart"]["spec"]["sourceRef"]["name"] == "charts"
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        assert sorted(yaml.safe_load_all(out.stdout), key=repr) == sorted(built, key=repr)

@@ -569,7 +569,7 @@ def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
     if folder in kustomizer.kustomize_by_dir:
         build = kustomizer.build(folder, hold_replacements=True)  # run after Flux's steps: see `_flux_steps`
         return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete,
-                     list(build.held))
+                     list(build.held), list(build.name_references))
     build = Build(folder)
     if folder not in kustomizer.dirs:
         return build

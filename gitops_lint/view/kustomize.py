@@ -35,6 +35,7 @@ from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject, api_group
 from gitops_lint.model.kustomize import FILE_NAMES, KustomizeFile, is_remote
 from gitops_lint.yaml.loader import Document, SourceFile
+from gitops_lint.yaml.positions import value_at
 
 #: Kinds kustomize's namespace transformer leaves alone (the cluster-scoped kinds of its built-in
 #: schema, kustomize 5.5: a kind it does not know, MutatingAdmissionPolicy included, gets the namespace).
@@ -104,6 +105,15 @@ class Resource:
         """(group, kind, namespace, name): what kustomize and the API server tell objects apart by."""
         return (self.group, self.kind, self.namespace, self.name)
 
+    @property
+    def written_name(self) -> str | None:
+        """The name the repository gives it: its manifest's, or its generator entry's (before prefix,
+        suffix and content hash), which is what references to it hold."""
+        if self.origin is not None:
+            return self.origin.name
+        name = value_at(self.doc.data, (*self.generator, "name")) if self.generator else None
+        return name if isinstance(name, str) else None
+
     def changed(self, data: dict, transform: str) -> "Resource":
         # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
         return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash)
@@ -135,6 +145,9 @@ class Build:
     complete: bool = True
     #: (replacement, what) of the top kustomization, held back to run after Flux's own steps (`run_held`).
     held: list = field(default_factory=list)
+    #: (nameReference entry, file) of every `configurations:` file read: kustomize merges them all and
+    #: applies them once, last (`finish`).
+    name_references: list = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- copy-on-write helpers
@@ -262,6 +275,7 @@ class Kustomizer:
         for entry in _as_list(data.get("components")):
             self.component(folder, entry, build)
         self._generators(kustomization, folder, data, build)
+        self._configurations(folder, data, build)
         for key in ("generators", "transformers", "helmCharts"):
             if data.get(key):
                 build.complete = False
@@ -285,6 +299,7 @@ class Kustomizer:
             build.files.extend(sub.files)
             build.resources.extend(sub.resources)
             build.problems.extend(sub.problems)
+            build.name_references.extend(sub.name_references)
             build.complete = build.complete and sub.complete
         elif target in self.dirs:
             build.problems.append(BuildProblem(owner, where, f"folder {entry!r} has no kustomization.yaml: kustomize "
@@ -305,6 +320,27 @@ class Kustomizer:
             return
         build.files.append(component.path)
         self._accumulate(component, build)
+
+    def _configurations(self, folder: str, data: dict, build: Build) -> None:
+        """The `nameReference` entries of the kustomization's `configurations:` files (its other transformer
+        settings, and kustomize's built-in list, concern no reference the rules follow)."""
+        for entry in _as_list(data.get("configurations")):
+            target = join_path(folder, entry.strip()) if isinstance(entry, str) else None
+            if target is None:
+                continue
+            source = self.sources.get(target)
+            if source is None:
+                raw = self.read(target)
+                if raw is None:
+                    continue  # missing: REF006 reports it
+                from gitops_lint.yaml.loader import load_text
+
+                source = load_text(raw.decode("utf-8", "replace"), target)
+            build.files.append(target)
+            config = source.documents[0].data if source.documents else None
+            for reference in _as_list(config.get("nameReference") if isinstance(config, dict) else None):
+                if isinstance(reference, dict) and isinstance(reference.get("kind"), str):
+                    build.name_references.append((reference, target))
 
     # ------------------------------------------------------------------ generators
 
@@ -551,8 +587,60 @@ def add_name_affixes(build: Build, prefix: str, suffix: str, what: str) -> None:
 
 
 def finish(build: Build) -> list[Resource]:
-    """The objects of a top-level build: generated names get kustomize's content hash."""
-    return [hashed(r) if r.needs_hash else r for r in build.resources]
+    """The objects of a top-level build: generated names get kustomize's content hash, then references
+    the build's `configurations:` declare follow the new names."""
+    return fix_back_references([hashed(r) if r.needs_hash else r for r in build.resources], build.name_references)
+
+
+def fix_back_references(resources: list[Resource], name_references: list) -> list[Resource]:
+    """kustomize's nameReference, for the entries of the `configurations:` a build read: a referrer's field
+    at a declared path that holds the name an object was written with (in the referrer's namespace) gets
+    the name the build gave it. kustomize looks at the name alone, not at a `kind:` beside it."""
+    renamed = [r for r in resources if r.written_name is not None and r.written_name != r.name]
+    if not name_references or not renamed:
+        return resources
+    out = []
+    for referrer in resources:
+        data, why = referrer.data, None
+        for reference, config in name_references:
+            targets = [r for r in renamed if _selected(reference, r)]
+            for spec in _as_list(reference.get("fieldSpecs")) if targets else ():
+                if isinstance(spec, dict) and isinstance(spec.get("path"), str) and _selected(spec, referrer):
+                    new = _renamed_at(data, spec["path"].strip("/").split("/"), targets, _namespace(referrer))
+                    if new is not data:
+                        data, why = new, why or config
+        out.append(referrer if why is None else referrer.changed(data, f"name reference from {why}"))
+    return out
+
+
+def _selected(selector: dict, resource: Resource) -> bool:
+    """kustomize's GVK selection: each of group, version and kind the selector names must match."""
+    api = resource.data.get("apiVersion") if isinstance(resource.data.get("apiVersion"), str) else ""
+    version = api.rpartition("/")[2]
+    return all(selector.get(key) in (None, "", value)
+               for key, value in (("group", resource.group), ("version", version), ("kind", resource.kind)))
+
+
+def _namespace(resource: Resource) -> str:
+    return resource.namespace or "default"
+
+
+def _renamed_at(value: Any, path: list[str], targets: list[Resource], namespace: str) -> Any:
+    """`value` with the name at `path` (lists are walked into) renamed to the one target written with it."""
+    if not path:
+        if isinstance(value, str):
+            match = [t for t in targets if t.written_name == value and _namespace(t) == namespace]
+            if len(match) == 1:
+                return match[0].name
+        return value
+    if isinstance(value, list):
+        items = [_renamed_at(item, path, targets, namespace) for item in value]
+        return items if any(a is not b for a, b in zip(items, value)) else value
+    if isinstance(value, dict) and path[0] in value:
+        inner = _renamed_at(value[path[0]], path[1:], targets, namespace)
+        if inner is not value[path[0]]:
+            return {**value, path[0]: inner}
+    return value
 
 
 def hashed(resource: Resource) -> Resource:
