@@ -138,6 +138,9 @@ class Reference:
     optional: bool = False
     #: Clusters that apply the referrer but hold none of its targets (the targets are other clusters').
     missing_in: tuple[int, ...] = ()
+    #: No target, but objects written with the name it holds, which kustomize renames on the way (a name
+    #: prefix or suffix, a generated name's content hash) without rewriting this reference.
+    renamed_to: list[KubernetesObject] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -160,6 +163,8 @@ class Graph:
     clusters: dict[int, frozenset[int]] = field(default_factory=dict)
     #: Each cluster by the folder its entry point applies.
     cluster_names: dict[int, str] = field(default_factory=dict)
+    #: (kind, name as written) -> objects Flux's view applies under another name.
+    renamed: dict[tuple[str, str], list[KubernetesObject]] = field(default_factory=dict)
     _nx: Any = None
 
     def namespace_of(self, obj: KubernetesObject) -> str | None:
@@ -224,6 +229,7 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
     kustomize_namespaced = frozenset(namespaces)
     datas: dict[int, Any] = {}
     clusters: dict[int, frozenset[int]] = {}
+    renamed: dict[tuple[str, str], list[KubernetesObject]] = {}
     sources = raw
     objects = raw
     if view is not None and view.active:
@@ -235,6 +241,9 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
                 continue
             applied.append(obj)
             clusters[id(obj)] = in_clusters
+            written_name = resource.written_name
+            if written_name is not None and written_name != obj.name:
+                renamed.setdefault((obj.kind, written_name), []).append(obj)
             namespaces[id(obj)] = resource.namespace
             datas[id(obj)] = resource.data
             if resource.origin is not None:
@@ -249,7 +258,8 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
     names = view.cluster_names if view is not None and view.active else {}
     if len(names) < 2:
         clusters, names = {}, {}  # one cluster: every object meets every other
-    graph = Graph(objects, [], by_kind_name, namespaces, provided, datas, kustomize_namespaced, clusters, names)
+    graph = Graph(objects, [], by_kind_name, namespaces, provided, datas, kustomize_namespaced, clusters, names,
+                  renamed)
     provided.update(_provided_outside_git(model, graph))
     if view is not None:
         provided.update(view.provided)
@@ -298,6 +308,11 @@ def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPat
             theirs = graph.clusters.get(id(target))
             mine = frozenset() if theirs is None else mine - theirs
         ref.missing_in = tuple(sorted(mine))
+    if not ref.targets and graph.renamed:
+        ref.renamed_to = graph.in_clusters(obj, [o for o in graph.renamed.get((kind, ref.name), ())
+                                                 if ref.namespace is None or graph.namespace_of(o) in (ref.namespace, None)])
+        if ref.renamed_to:
+            return ref  # what provides the name as written (its generator) makes it under the new one
     if not ref.targets or ref.missing_in:
         ref.provided_by = next((by for (k, ns, n), by in graph.provided.items()
                                 if k == kind and n == ref.name and (ns is None or ref.namespace in (None, ns))), None)

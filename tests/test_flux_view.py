@@ -811,3 +811,27 @@ def test_a_shared_base_under_clusters_is_no_cluster_of_its_own(tmp_path: Path) -
     (tmp_path / "clusters/staging/infra.yaml").write_text(flux_ks("monitoring", "./infra"))
     [finding] = found(run(tmp_path), "REF001")
     assert "only cluster clusters/prod applies, not cluster clusters/staging" in finding.message
+
+
+def test_a_reference_kustomize_leaves_behind_a_rename_is_reported(tmp_path: Path) -> None:
+    # Flux's spec.namePrefix renames the release's HelmRepository; nothing rewrites the sourceRef.
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps", "  namePrefix: prod-\n"),
+        "apps/web/kustomization.yaml": "resources: [release.yaml, repo.yaml]\n",
+        "apps/web/release.yaml": helm_release("web", "charts", "  namespace: flux-system\n"),
+        "apps/web/repo.yaml": helm_repository("charts", "  namespace: flux-system\n"),
+    })
+    result = run(tmp_path)
+    [finding] = found(result, "REF013")
+    assert (finding.path, finding.span.line) == ("apps/web/release.yaml", 13)
+    assert "applies that object as HelmRepository/flux-system/prod-charts" in finding.message
+    assert not found(result, "REF001")  # one finding, the one that says what happened
+    # A nameReference configuration in the folder Flux builds through rewrites it, as kustomize does.
+    write_tree(tmp_path, {
+        "apps/web/kustomization.yaml": "resources: [release.yaml, repo.yaml]\nconfigurations: [names.yaml]\n",
+        "apps/web/names.yaml": ("nameReference:\n  - kind: HelmRepository\n    fieldSpecs:\n"
+                                "      - {path: spec/chart/spec/sourceRef/name, kind: HelmRelease}\n"),
+    })
+    result = run(tmp_path)
+    assert not found(result, "REF013") and not found(result, "REF001")

@@ -25,7 +25,7 @@ def _where(ref: Reference) -> str:
 def dangling_reference(ctx: Context) -> Iterator[Finding]:
     """A reference to a Flux object that exists nowhere in the repository."""
     for ref in _judged(ctx):
-        if (ref.targets and not ref.missing_in) or ref.provided_by or ref.kind in SECRET_LIKE:
+        if (ref.targets and not ref.missing_in) or ref.provided_by or ref.renamed_to or ref.kind in SECRET_LIKE:
             continue
         if ref.missing_in:
             yield at(ref.source, _name_path(ref), (
@@ -48,12 +48,27 @@ def dangling_reference(ctx: Context) -> Iterator[Finding]:
 def missing_secret(ctx: Context) -> Iterator[Finding]:
     """A Secret or ConfigMap that is not in the repository: often created outside Git, so only information."""
     for ref in _judged(ctx):
-        if (ref.targets and not ref.missing_in) or ref.provided_by or ref.kind not in SECRET_LIKE or ref.optional:
+        if (ref.targets and not ref.missing_in) or ref.provided_by or ref.renamed_to or ref.kind not in SECRET_LIKE \
+                or ref.optional:
             continue
         where = _elsewhere(ctx, ref) if ref.missing_in else "which is not in this repository"
         yield at(ref.source, _name_path(ref), (
             f"{ref.spec.relation} names {_where(ref)}, {where}: make sure it is created "
             "in the cluster (SOPS-encrypted in Git, an ExternalSecret, `flux create secret`)"))
+
+
+def renamed_reference(ctx: Context) -> Iterator[Finding]:
+    """A reference holding the name an object is written with, which kustomize changes on the way."""
+    graph = ctx.graph
+    for ref in _judged(ctx):
+        if not ref.renamed_to or ref.optional:
+            continue
+        names = ", ".join(sorted({graph.key(o) for o in ref.renamed_to}))
+        keep = "disableNameSuffixHash: true for a generated one, " if ref.kind in SECRET_LIKE else ""
+        yield at(ref.source, _name_path(ref), (
+            f"{ref.spec.relation} names {_where(ref)}, but kustomize applies that object as {names} and leaves "
+            f"this reference as written: Flux finds no {ref.kind} {ref.name!r}; keep the name ({keep}no name "
+            "prefix or suffix) or add this field to a nameReference entry of the kustomization's configurations:"))
 
 
 def _name_path(ref: Reference) -> tuple:

@@ -587,11 +587,7 @@ def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
         if sub is not None:
             target = prefix + sub
             skip_below.append(target + "/")
-            nested = kustomizer.build(target)
-            build.files.extend(nested.files)
-            build.resources.extend(nested.resources)
-            build.problems.extend(nested.problems)
-            build.complete = build.complete and nested.complete
+            build.include(kustomizer.build(target))
             continue
         if not rel.endswith((".yaml", ".yml")) or inner[-1] in FILE_NAMES:
             continue

@@ -149,6 +149,14 @@ class Build:
     #: applies them once, last (`finish`).
     name_references: list = field(default_factory=list)
 
+    def include(self, sub: "Build") -> None:
+        """Take in what a folder listed as a resource builds to."""
+        self.files.extend(sub.files)
+        self.resources.extend(sub.resources)
+        self.problems.extend(sub.problems)
+        self.name_references.extend(sub.name_references)
+        self.complete = self.complete and sub.complete
+
 
 # --------------------------------------------------------------------------- copy-on-write helpers
 
@@ -295,12 +303,7 @@ class Kustomizer:
             build.files.append(target)
             build.resources.extend(self.objects_of_file(target, build))
         elif target in self.kustomize_by_dir:
-            sub = self.build(target)
-            build.files.extend(sub.files)
-            build.resources.extend(sub.resources)
-            build.problems.extend(sub.problems)
-            build.name_references.extend(sub.name_references)
-            build.complete = build.complete and sub.complete
+            build.include(self.build(target))
         elif target in self.dirs:
             build.problems.append(BuildProblem(owner, where, f"folder {entry!r} has no kustomization.yaml: kustomize "
                                                "refuses the build"))
