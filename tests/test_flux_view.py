@@ -835,3 +835,23 @@ def test_a_reference_kustomize_leaves_behind_a_rename_is_reported(tmp_path: Path
     })
     result = run(tmp_path)
     assert not found(result, "REF013") and not found(result, "REF001")
+
+
+def test_a_required_field_a_patch_sets_on_another_object_only_is_still_missing(tmp_path: Path) -> None:
+    # The overlay's patch gives `apps` its interval; `infra`, of the same kind, still has none.
+    no_interval = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {}\n" \
+                  "  namespace: flux-system\nspec:\n  path: ./{}\n  prune: true\n  sourceRef:\n" \
+                  "    kind: GitRepository\n    name: flux-system\n"
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/kustomization.yaml": (
+            "resources: [flux-system/gotk-sync.yaml, apps.yaml, infra.yaml]\npatches:\n"
+            "  - target: {kind: Kustomization, name: apps}\n    patch: |\n"
+            "      - {op: add, path: /spec/interval, value: 10m}\n"),
+        "clusters/prod/apps.yaml": no_interval.format("apps", "apps"),
+        "clusters/prod/infra.yaml": no_interval.format("infra", "infra"),
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: apps\n",
+        "infra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra\n",
+    })
+    assert [(d.path, "'interval'" in d.message) for d in found(run(tmp_path), "SCH001")] == [
+        ("clusters/prod/infra.yaml", True)]

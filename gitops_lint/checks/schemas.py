@@ -92,7 +92,7 @@ def _violations(ctx: Context):
             for violation in validator.violations(data, skip_types=skip_types, literal=literal is not None):
                 if literal is not None and "${" in str(value_at(data, violation.path)):
                     violation = replace(violation, message=f"{violation.message} ({literal})", repair=None)
-                if violation.missing:
+                if violation.missing and not (ctx.view.active and obj.path in ctx.view.applied_files):
                     patched = patched_fields(ctx) if patched is None else patched
                     if violation.path + (violation.missing,) in patched.get(obj.kind or "", ()):
                         continue  # a patch in the repository sets it before the object reaches the API server
@@ -155,8 +155,10 @@ def patched_fields(ctx: Context) -> dict[str, set[tuple]]:
 
     Home-lab and fleet repositories often leave `interval` or `prune` out of
     each Kustomization and add them with one patch in a parent (a Flux
-    Kustomization's `spec.patches`, or a kustomize `patches` entry). A field a
-    patch sets is not missing.
+    Kustomization's `spec.patches`, or a kustomize `patches` entry). Where
+    Flux's view applies the object, its copy holds what the patches set; for
+    objects it does not apply, a field some patch sets on the kind is given
+    the benefit of the doubt.
     """
     from gitops_lint.model.kustomize import repository_patches
 
