@@ -855,3 +855,16 @@ def test_a_required_field_a_patch_sets_on_another_object_only_is_still_missing(t
     })
     assert [(d.path, "'interval'" in d.message) for d in found(run(tmp_path), "SCH001")] == [
         ("clusters/prod/infra.yaml", True)]
+
+
+def test_a_generated_name_the_api_server_refuses_is_reported_at_the_generator(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web"),
+        "apps/web/kustomization.yaml": ("resources: [cm.yaml]\nconfigMapGenerator:\n  - name: web_settings\n"
+                                        "    literals: [a=b]\n  - name: web-ok\n    literals: [a=b]\n"),
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+    })
+    [finding] = found(run(tmp_path), "K8S002")
+    assert (finding.path, finding.span.line, finding.span.column) == ("apps/web/kustomization.yaml", 3, 11)
+    assert "'web_settings-" in finding.message and "which this generator makes" in finding.message

@@ -100,6 +100,26 @@ def object_names(ctx: Context) -> Iterator[Finding]:
             yield at(written, ("metadata", "namespace"),
                      f"namespace {namespace!r} is not a valid DNS-1123 label{_literal_hint(ctx, obj, written, namespace)}"
                      + ctx.applied_note(obj, written, ("metadata", "namespace")))
+    yield from _generated_names(ctx)
+
+
+def _generated_names(ctx: Context) -> Iterator[Finding]:
+    """The names of ConfigMaps and Secrets kustomize generates (what the API server gets, hash included),
+    reported at the generator's `name`: no manifest holds them."""
+    if not ctx.view.active:
+        return
+    seen: set[tuple] = set()
+    for resource in ctx.view.resources():
+        name = resource.name
+        if resource.origin is not None or not resource.generator or resource.kind not in SUBDOMAIN_NAMED \
+                or name is None or "${" in name or (id(resource.doc), resource.generator) in seen:
+            continue
+        seen.add((id(resource.doc), resource.generator))
+        if len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
+            yield _finding(resource.doc, (*resource.generator, "name"), (
+                f"{resource.kind} name {name!r}, which this generator makes, is not a valid DNS-1123 subdomain "
+                "(lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most "
+                "253 characters): the API server rejects it"))
 
 
 def _filled_in(ctx: Context) -> Callable[[KubernetesObject, KubernetesObject, str], bool]:
