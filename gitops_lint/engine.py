@@ -263,7 +263,7 @@ def _lint(options: LintOptions) -> LintResult:
         discovered = time.perf_counter()
         left_out = discovery_sources(discovery)
         lint_options = _with_compiled_folders(options, discovery)
-        identities = identify(discovery.files, cache)
+        identities = identify(discovery.files, cache, _agent_config_matcher(config, discovery.root))
         memo = _memo_key(discovery, rules, params, lint_options) if cache is not None and not scoped \
             and not options.fixing else None
         stored = cache.result(memo, repository_reader(discovery.root)) if memo is not None else None

@@ -51,11 +51,17 @@ class Identity:
     state: tuple[int, int, int, int] | None = None
 
 
-def identify(candidates: Sequence[Candidate], cache: "Cache | None") -> list[Identity]:
+def identify(candidates: Sequence[Candidate], cache: "Cache | None",
+             agent_configs: Callable[[str], bool] | None = None) -> list[Identity]:
+    """`agent_configs`: more files GitLab reads as agent configs (the `agent-configs` setting), read with
+    YAML 1.1's scalars as GitLab reads them."""
     from gitops_lint.yaml.loader import reads_yaml11
 
     def mode(candidate: Candidate) -> str:
-        return "template" if candidate.template else "yaml11" if reads_yaml11(candidate.rel) else "yaml"
+        if candidate.template:
+            return "template"
+        rel = candidate.rel
+        return "yaml11" if reads_yaml11(rel) or (agent_configs is not None and agent_configs(rel)) else "yaml"
 
     if cache is None:
         return [Identity(c, "unreadable" if c.unreadable else mode(c)) for c in candidates]
@@ -195,7 +201,7 @@ def _parse(path: Path, rel: str, mode: str, raw: bytes | None) -> SourceFile:
         source = read_source(path, rel, raw)
         source.skipped = source.skipped or "template"
         return source
-    return load_file(path, rel, raw=raw)
+    return load_file(path, rel, raw=raw, yaml11=mode == "yaml11")
 
 
 def _parse_batch(batch: list[tuple[str, str, str]]) -> list[tuple[bytes | None, bytes]]:

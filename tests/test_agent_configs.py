@@ -98,3 +98,13 @@ def test_every_agent_config_gets_the_expected_verdict() -> None:
     files = sorted(p.name for p in folder.glob("*.yaml"))
     assert files == sorted(VERDICTS)
     assert {f: sorted(found.get(f, ())) for f in files} == {f: sorted(v) for f, v in VERDICTS.items()}
+
+
+def test_agent_configs_kept_elsewhere_are_read_with_gitlabs_yaml_11_booleans(tmp_path) -> None:
+    from tests.conftest import write_tree
+
+    text = "observability:\n  google_profiler:\n    enabled: yes\n"
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": text, "templates/agent.yaml": text})
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, config=Config(agent_configs=["templates/*.yaml"])))
+    assert not result.internal_errors
+    assert not [d for d in result.diagnostics if d.severity is Severity.ERROR], result.diagnostics

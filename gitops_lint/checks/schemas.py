@@ -88,7 +88,8 @@ def _violations(ctx: Context):
         # spec.patches, post-build values), reported where the object is written.
         for applied in ctx.copies_of(obj):
             data = ctx.applied_data(applied)
-            literal = ctx.literal_reason(obj, applied)
+            # a copy as written holds a `${...}` only where its file does
+            literal = ctx.literal_reason(obj, applied) if applied is not obj or "${" in obj.doc.file.text else None
             for violation in validator.violations(data, skip_types=skip_types, literal=literal is not None):
                 if literal is not None and "${" in str(value_at(data, violation.path)):
                     violation = replace(violation, message=f"{violation.message} ({literal})", repair=None)

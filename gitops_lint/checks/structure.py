@@ -110,9 +110,10 @@ def _generated_names(ctx: Context) -> Iterator[Finding]:
         return
     seen: set[tuple] = set()
     for resource in ctx.view.resources():
+        if resource.origin is not None or not resource.generator or resource.kind not in SUBDOMAIN_NAMED:
+            continue
         name = resource.name
-        if resource.origin is not None or not resource.generator or resource.kind not in SUBDOMAIN_NAMED \
-                or name is None or "${" in name or (id(resource.doc), resource.generator) in seen:
+        if name is None or "${" in name or (id(resource.doc), resource.generator) in seen:
             continue
         seen.add((id(resource.doc), resource.generator))
         if len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):

@@ -108,6 +108,7 @@ class FluxView:
     _typed: dict[int, KubernetesObject | None] = field(default_factory=dict)
     _files: set[str] | None = None
     _unapplied: set[str] | None = None
+    _placed: list | None = None
     #: The model the view was computed from.
     model: Model | None = None
 
@@ -158,19 +159,33 @@ class FluxView:
     def placed(self) -> list[tuple[Resource, frozenset[int]]]:
         """Every effective object once, with the clusters (entry points) that apply it. One object applied
         alike by several Kustomizations or clusters is one; a copy a cluster changes otherwise (an
-        overlay's patch, its own post-build values) is one more, judged in that cluster."""
-        copies: dict[tuple, list[tuple[Resource, set[int]]]] = {}
-        out: list[tuple[Resource, set[int]]] = []
+        overlay's patch, its own post-build values) is one more, judged in that cluster. Computed once."""
+        if self._placed is not None:
+            return self._placed
+        first: dict[tuple, list] = {}  # key -> [resource, clusters, the key's other copies alike or not]
+        out: list[list] = []
         for applied in self.applied:
+            cluster = applied.cluster
             for resource in applied.resources:
-                alike = copies.setdefault((id(resource.doc), resource.generator, resource.identity), [])
-                same = next((c for c in alike if c[0].data is resource.data or c[0].data == resource.data), None)
-                if same is None:
-                    alike.append((resource, {applied.cluster}))
-                    out.append(alike[-1])
-                else:
-                    same[1].add(applied.cluster)
-        return [(resource, frozenset(clusters)) for resource, clusters in out]
+                key = (id(resource.doc), resource.generator, resource.identity)
+                seen = first.get(key)
+                if seen is None:
+                    first[key] = entry = [resource, {cluster}, None]
+                    out.append(entry)
+                    continue
+                # The same object applied again (rare): alike, or a copy of its own.
+                same = next((e for e in [seen, *(seen[2] or ())]
+                             if e[0].data is resource.data or e[0].data == resource.data), None)
+                if same is not None:
+                    same[1].add(cluster)
+                    continue
+                entry = [resource, {cluster}, None]
+                seen[2] = [*(seen[2] or ()), entry]
+                out.append(entry)
+        alone: dict[int, frozenset[int]] = {}
+        self._placed = [(resource, alone.setdefault(next(iter(clusters)), frozenset(clusters))
+                         if len(clusters) == 1 else frozenset(clusters)) for resource, clusters, _ in out]
+        return self._placed
 
     @property
     def cluster_names(self) -> dict[int, str]:
@@ -201,7 +216,7 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     values: dict[tuple[int, str, str | None, str], dict[str, str]] = {}
     for first in (True, False):
         view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
-        view._files = None
+        view._files = view._placed = None
         if not first:
             break
         values = _variable_sources(view)

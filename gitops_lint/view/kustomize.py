@@ -599,8 +599,10 @@ def fix_back_references(resources: list[Resource], name_references: list) -> lis
     """kustomize's nameReference, for the entries of the `configurations:` a build read: a referrer's field
     at a declared path that holds the name an object was written with (in the referrer's namespace) gets
     the name the build gave it. kustomize looks at the name alone, not at a `kind:` beside it."""
+    if not name_references:
+        return resources  # nearly every build: no configurations
     renamed = [r for r in resources if r.written_name is not None and r.written_name != r.name]
-    if not name_references or not renamed:
+    if not renamed:
         return resources
     out = []
     for referrer in resources:

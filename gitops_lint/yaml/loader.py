@@ -56,9 +56,13 @@ _YAML11_ONLY_BOOLS = frozenset({"yes", "Yes", "YES", "no", "No", "NO", "on", "On
 _GO_YAML_V2_BOOLS = frozenset({"y", "Y", "n", "N"})
 
 
+_GITLAB_CI_NAMES = frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml"})
+_YAML11_NAMES = KUSTOMIZE_FILE_NAMES | _GITLAB_CI_NAMES
+
+
 def read_by_gitlab(rel: str) -> bool:
     """Agent configs (under `.gitlab/`) and CI files: GitLab reads those whatever Flux applies."""
-    return rel.rsplit("/", 1)[-1] in (".gitlab-ci.yml", ".gitlab-ci.yaml") or "/.gitlab/" in f"/{rel}"
+    return rel[rel.rfind("/") + 1:] in _GITLAB_CI_NAMES or rel.startswith(".gitlab/") or "/.gitlab/" in rel
 
 
 def reads_yaml11(rel: str) -> bool:
@@ -66,7 +70,7 @@ def reads_yaml11(rel: str) -> bool:
     GitLab (agent configs, CI files) and kustomize reading its kustomization files. Every manifest Flux
     applies passes through kustomize's kyaml (go-yaml v3), where those words are strings: `prune: yes`
     reaches the API server as "yes", and `on: yes` in a ConfigMap is data."""
-    return read_by_gitlab(rel) or rel.rsplit("/", 1)[-1] in KUSTOMIZE_FILE_NAMES
+    return rel[rel.rfind("/") + 1:] in _YAML11_NAMES or rel.startswith(".gitlab/") or "/.gitlab/" in rel
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -800,9 +804,10 @@ class _DataBuilder(_Builder):
                     data[key] = value
 
 
-def load_file(path: Path, rel: str, *, template_hint: bool = False, raw: bytes | None = None) -> SourceFile:
+def load_file(path: Path, rel: str, *, template_hint: bool = False, raw: bytes | None = None,
+              yaml11: bool | None = None) -> SourceFile:
     source = read_source(path, rel, raw)
-    parse_source(source, template_hint=template_hint)
+    parse_source(source, template_hint=template_hint, yaml11=yaml11)
     return source
 
 
