@@ -227,9 +227,11 @@ class Cache:
                 return
             if not self._open_spool():
                 return
+            from gitops_lint.load import RECORD_MODES
+
             records: dict[tuple[bytes, str], tuple[int, int, bytes]] = {}
             for _, content in self._files.values():
-                for mode in ("yaml", "template"):
+                for mode in RECORD_MODES:
                     key = (content, mode)
                     if key in records:
                         continue

@@ -40,8 +40,9 @@ class Identity:
     """What is known of one discovered file before it is loaded."""
 
     candidate: Candidate
-    #: "yaml", "yaml11" (its reader decodes YAML 1.1 scalars: `loader.reads_yaml11`), "template" (read,
-    #: not parsed) or "unreadable" (discovery knows it cannot be read). Part of the cache's key.
+    #: "yaml" (read as kyaml reads it), "go-yaml-v2" or "psych" (as GitLab or kustomize reads it:
+    #: `loader.yaml_reader`), "template" (read, not parsed) or "unreadable" (discovery knows it cannot be
+    #: read). Part of the cache's key.
     mode: str
     #: Content digest, when the cache is in use and the file could be read; else None.
     content: bytes | None = None
@@ -55,13 +56,14 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None",
              agent_configs: Callable[[str], bool] | None = None) -> list[Identity]:
     """`agent_configs`: more files GitLab reads as agent configs (the `agent-configs` setting), read with
     YAML 1.1's scalars as GitLab reads them."""
-    from gitops_lint.yaml.loader import reads_yaml11
+    from gitops_lint.yaml.loader import GO_YAML_V2, KYAML, yaml_reader
 
     def mode(candidate: Candidate) -> str:
         if candidate.template:
             return "template"
         rel = candidate.rel
-        return "yaml11" if reads_yaml11(rel) or (agent_configs is not None and agent_configs(rel)) else "yaml"
+        reader = GO_YAML_V2 if agent_configs is not None and agent_configs(rel) else yaml_reader(rel)
+        return "yaml" if reader == KYAML else reader
 
     if cache is None:
         return [Identity(c, "unreadable" if c.unreadable else mode(c)) for c in candidates]
@@ -105,6 +107,10 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None",
         item.content = content
         seen[candidate.name] = (state, content)
     return out
+
+
+#: The modes whose files have a load record (`Identity.mode`).
+RECORD_MODES = ("yaml", "go-yaml-v2", "psych", "template")
 
 
 @dataclass(slots=True)
@@ -195,13 +201,13 @@ class _Progress:
 
 
 def _parse(path: Path, rel: str, mode: str, raw: bytes | None) -> SourceFile:
-    from gitops_lint.yaml.loader import load_file, read_source
+    from gitops_lint.yaml.loader import KYAML, load_file, read_source
 
     if mode == "template":
         source = read_source(path, rel, raw)
         source.skipped = source.skipped or "template"
         return source
-    return load_file(path, rel, raw=raw, yaml11=mode == "yaml11")
+    return load_file(path, rel, raw=raw, reader=KYAML if mode == "yaml" else mode)
 
 
 def _parse_batch(batch: list[tuple[str, str, str]]) -> list[tuple[bytes | None, bytes]]:

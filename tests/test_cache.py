@@ -143,6 +143,19 @@ def test_a_warm_run_reports_what_a_cold_run_reports_and_reads_nothing_again(repo
     assert (cache_dir / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
 
 
+def test_after_an_edit_only_the_edited_file_is_read_again(repo: Path, tmp_path: Path) -> None:
+    # Every reader's records are kept: kustomization files (read as go-yaml v2 reads them) and agent
+    # configs too, not only manifests.
+    (repo / ".gitlab/agents/prod").mkdir(parents=True)
+    (repo / ".gitlab/agents/prod/config.yaml").write_text("flux:\n  resource_path: /flux\n")
+    cache_dir = tmp_path / "cache"
+    age(repo)
+    assert_same_as_without_cache(repo, cache_dir)
+    (repo / "apps/podinfo.yaml").write_text(APP.replace("tag: 6.5.0", "tag: 6.5.1"))
+    text = CliRunner().invoke(main, ["check", "--isolated", "--cache-dir", str(cache_dir), "."])
+    assert "(1 read, " in text.stdout, text.stdout
+
+
 def test_the_default_cache_sits_at_the_root_and_git_ignores_it(repo: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--isolated", "."], env={"GITOPS_LINT_CACHE_DIR": None})
     assert result.exit_code == 1

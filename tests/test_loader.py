@@ -59,9 +59,13 @@ def test_yaml11_booleans_and_custom_tags() -> None:
         data = load_text(text, rel).documents[0].data
         assert data["a"] is True and data["b"] is True and data["c"] is False, rel
         assert data["secret"].startswith("$ANSIBLE_VAULT") and data["env"] == "HOME"
-    # go-yaml v2 takes `y` and `n` too (the domain reference: `enabled: y` is accepted by GitLab).
-    assert load_text("a: y\nb: N\nc: 'y'\n", ".gitlab/agents/a/config.yaml").documents[0].data == {
-        "a": True, "b": False, "c": "y"}
+    # go-yaml v2 takes `y` and `n` too (the domain reference: `enabled: y` is accepted by GitLab's agent
+    # server; kustomize refuses `commonAnnotations: {a: y}` as a boolean); Ruby's Psych, for CI files, not.
+    for rel in (".gitlab/agents/a/config.yaml", "apps/kustomization.yaml"):
+        assert load_text("a: y\nb: N\nc: 'y'\n", rel).documents[0].data == {"a": True, "b": False, "c": "y"}
+    for rel in (".gitlab-ci.yml", ".gitlab/ci/deploy.yml"):
+        source = load_text("variables:\n  Y: 1\n  N: 2\n  y: 3\n", rel)
+        assert source.documents[0].data == {"variables": {"Y": 1, "N": 2, "y": 3}} and not source.problems
 
 
 def test_manifests_read_boolean_words_as_kyaml_does() -> None:

@@ -525,7 +525,7 @@ def _message(path: DataPath, kind: str, value: Any, message: str) -> str:
     return f"{format_path(path)}: {shown} is not {expected}{hint}"
 
 
-#: YAML 1.1's boolean words (their YAML 1.2 spelling), strings to kustomize's kyaml: see `loader.reads_yaml11`.
+#: YAML 1.1's boolean words (their YAML 1.2 spelling), strings to kustomize's kyaml: see `loader.yaml_reader`.
 _YAML11_BOOLEANS = {word: spelled for words, spelled in (("yes Yes YES on On ON", "true"), ("no No NO off Off OFF", "false"))
                     for word in words.split()}
 

@@ -117,9 +117,9 @@ def plain_scalar(text: str) -> tuple[bool, Any]:
     (number, boolean, null or string); (False, None) when it would read as a list, a mapping or not at all.
     Memoised: substituted values repeat across objects, and each answer is a parse. kustomize-controller
     reads the substituted text with sigs.k8s.io/yaml (go-yaml v2): YAML 1.1's scalars, `y` a boolean."""
-    from gitops_lint.yaml.loader import load_text
+    from gitops_lint.yaml.loader import GO_YAML_V2, load_text
 
-    source = load_text(f"- {text}\n", yaml11=True)
+    source = load_text(f"- {text}\n", reader=GO_YAML_V2)
     data = source.documents[0].data if len(source.documents) == 1 and not source.problems else None
     source.documents.clear()  # a file and its documents refer to each other: let this one go now
     if not (isinstance(data, list) and len(data) == 1) or isinstance(data[0], (dict, list)):

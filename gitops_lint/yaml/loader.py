@@ -50,14 +50,14 @@ _TAB_INDENT_RE = re.compile(r"^ *\t", re.MULTILINE)
 
 #: kustomize's own files: it reads them with sigs.k8s.io/yaml (go-yaml v2).
 KUSTOMIZE_FILE_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
-#: Booleans to YAML 1.1 (go-yaml v2, Ruby's Psych), strings to YAML 1.2's core schema (go-yaml v3).
+#: Whose reading of plain scalars a file gets (`yaml_reader`): kustomize's kyaml (go-yaml v3, YAML 1.2's
+#: booleans), go-yaml v2 (YAML 1.1's, and `y`/`n`), Ruby's Psych (YAML 1.1's, as PyYAML reads them).
+KYAML, GO_YAML_V2, PSYCH = "kyaml", "go-yaml-v2", "psych"
+#: Booleans to YAML 1.1 (go-yaml v2, Psych), strings to YAML 1.2's core schema (go-yaml v3).
 _YAML11_ONLY_BOOLS = frozenset({"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"})
-#: Booleans to go-yaml v2 (GitLab's agent config, kustomize's own files) that PyYAML's YAML 1.1 leaves strings.
+#: Booleans to go-yaml v2 only: Psych and PyYAML leave them strings.
 _GO_YAML_V2_BOOLS = frozenset({"y", "Y", "n", "N"})
-
-
 _GITLAB_CI_NAMES = frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml"})
-_YAML11_NAMES = KUSTOMIZE_FILE_NAMES | _GITLAB_CI_NAMES
 
 
 def read_by_gitlab(rel: str) -> bool:
@@ -65,12 +65,17 @@ def read_by_gitlab(rel: str) -> bool:
     return rel[rel.rfind("/") + 1:] in _GITLAB_CI_NAMES or rel.startswith(".gitlab/") or "/.gitlab/" in rel
 
 
-def reads_yaml11(rel: str) -> bool:
-    """Whether the file's reader decodes YAML 1.1 scalars, where `yes`, `no`, `on` and `off` are booleans:
-    GitLab (agent configs, CI files) and kustomize reading its kustomization files. Every manifest Flux
-    applies passes through kustomize's kyaml (go-yaml v3), where those words are strings: `prune: yes`
-    reaches the API server as "yes", and `on: yes` in a ConfigMap is data."""
-    return rel[rel.rfind("/") + 1:] in _YAML11_NAMES or rel.startswith(".gitlab/") or "/.gitlab/" in rel
+def yaml_reader(rel: str) -> str:
+    """Whose reading of plain scalars the file gets. Every manifest Flux applies passes through kustomize's
+    kyaml, where `yes`, `no`, `on` and `off` are strings (`prune: yes` reaches the API server as "yes",
+    `on: yes` in a ConfigMap is data); GitLab's agent server (kas) and kustomize reading its own
+    kustomization files use go-yaml v2; GitLab reads CI files (and the rest of `.gitlab/`) with Psych."""
+    name = rel[rel.rfind("/") + 1:]
+    if name in KUSTOMIZE_FILE_NAMES or rel.startswith(".gitlab/agents/") or "/.gitlab/agents/" in rel:
+        return GO_YAML_V2
+    if name in _GITLAB_CI_NAMES or rel.startswith(".gitlab/") or "/.gitlab/" in rel:
+        return PSYCH
+    return KYAML
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -276,13 +281,13 @@ def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
 
 
 def parse_source(source: SourceFile, *, template_hint: bool = False, positions: bool = False,
-                 yaml11: bool | None = None) -> None:
+                 reader: str | None = None) -> None:
     """Parse `source.text` into documents, recording problems on the file.
 
     `template_hint` says the file's location marks it as a template (a Helm
     chart's `templates/`), so a parse failure there is expected. `positions` builds
     each document's position tree now (else `Document.pos` builds them when asked).
-    `yaml11`: read YAML 1.1's scalars (default: as the file's reader does, `reads_yaml11`).
+    `reader`: whose reading of plain scalars to follow (default: the file's, `yaml_reader`).
     """
     if source.skipped:
         return
@@ -298,7 +303,7 @@ def parse_source(source: SourceFile, *, template_hint: bool = False, positions: 
         )
         source.skipped = CONFLICT_MARKER
         return
-    error = _compose_and_build(source, positions, reads_yaml11(source.rel) if yaml11 is None else yaml11)
+    error = _compose_and_build(source, positions, reader or yaml_reader(source.rel))
     if isinstance(error, yaml.reader.ReaderError):
         # A character YAML forbids (control characters): a problem of the text, not the syntax.
         offset = max(min(error.position, len(text)), 0)
@@ -316,7 +321,7 @@ def parse_source(source: SourceFile, *, template_hint: bool = False, positions: 
         )
 
 
-def _compose_and_build(source: SourceFile, positions: bool, yaml11: bool) -> Exception | None:
+def _compose_and_build(source: SourceFile, positions: bool, reader: str) -> Exception | None:
     """Compose the documents one at a time, building each into data and positions
     before the next is composed, up to the first error, which is returned.
 
@@ -325,7 +330,7 @@ def _compose_and_build(source: SourceFile, positions: bool, yaml11: bool) -> Exc
     with two marks each, at once, several times the memory of what is built.
     """
     documents, problems = len(source.documents), len(source.problems)
-    loader = _FastLoader(source.text, yaml11)
+    loader = _FastLoader(source.text, reader)
     try:
         _build_each(source, loader, positions)
         return None
@@ -340,7 +345,7 @@ def _compose_and_build(source: SourceFile, positions: bool, yaml11: bool) -> Exc
     # libyaml's composer refuses them: compose this file again in Python,
     # still on libyaml's events, and build its documents afresh.
     del source.documents[documents:], source.problems[problems:]
-    loader = _AnchorReuseLoader(source.text, yaml11)
+    loader = _AnchorReuseLoader(source.text, reader)
     try:
         _build_each(source, loader, positions)
     except (yaml.YAMLError, RecursionError) as exc:
@@ -369,13 +374,13 @@ GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)
 GO_PREFIXED_INT = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)")
 
 
-def kubernetes_tag(value: str, yaml11_tag: str, yaml11: bool = True) -> str:
+def kubernetes_tag(value: str, yaml11_tag: str, reader: str = GO_YAML_V2) -> str:
     """The tag of a plain scalar as Kubernetes' decoders see it, from YAML 1.1's: base 60 (`12:30`,
     an int to YAML 1.1) is a string to go-yaml, `1e3` is a float, `0o17` and `0X1F` are ints; `y` and `n`
-    are booleans to go-yaml v2 (`yaml11`), and to go-yaml v3 (kyaml) `yes`, `no`, `on` and `off` are strings."""
-    if not yaml11 and yaml11_tag == _BOOL and value in _YAML11_ONLY_BOOLS:
+    are booleans to go-yaml v2, and to kyaml (go-yaml v3) `yes`, `no`, `on` and `off` are strings."""
+    if reader == KYAML and yaml11_tag == _BOOL and value in _YAML11_ONLY_BOOLS:
         return _STR
-    if yaml11 and yaml11_tag == _STR and value in _GO_YAML_V2_BOOLS:
+    if reader == GO_YAML_V2 and yaml11_tag == _STR and value in _GO_YAML_V2_BOOLS:
         return _BOOL
     if yaml11_tag in (_INT, _FLOAT) and ":" in value:
         return _STR
@@ -393,14 +398,14 @@ class _CachingResolver(Resolver):
     no path resolvers in use, a plain scalar's tag depends on its text alone.
     """
 
-    #: Per reader (`reads_yaml11`), process-wide.
-    _tags_by_reader: dict[bool, dict[str, str]] = {True: {}, False: {}}
+    #: Per reader (`yaml_reader`), process-wide.
+    _tags_by_reader: dict[str, dict[str, str]] = {KYAML: {}, GO_YAML_V2: {}, PSYCH: {}}
     _MAX_CACHED = 200_000
 
-    def __init__(self, yaml11: bool) -> None:
+    def __init__(self, reader: str) -> None:
         Resolver.__init__(self)
-        self._yaml11 = yaml11
-        self._plain_tags = self._tags_by_reader[yaml11]
+        self._reader = reader
+        self._plain_tags = self._tags_by_reader[reader]
 
     def resolve(self, kind, value, implicit):  # noqa: ANN001 - PyYAML's signature
         if kind is _nodes.ScalarNode:
@@ -408,7 +413,7 @@ class _CachingResolver(Resolver):
                 return _STR
             tag = self._plain_tags.get(value)
             if tag is None:
-                tag = kubernetes_tag(value, Resolver.resolve(self, kind, value, implicit), self._yaml11)
+                tag = kubernetes_tag(value, Resolver.resolve(self, kind, value, implicit), self._reader)
                 if len(self._plain_tags) < self._MAX_CACHED:
                     self._plain_tags[value] = tag
             return tag
@@ -424,16 +429,16 @@ class _CachingResolver(Resolver):
 class _FastLoader(yaml.cyaml.CParser, _CachingResolver):  # type: ignore[misc]
     """libyaml parser and composer, our resolver, no constructor: we build the data ourselves."""
 
-    def __init__(self, text: str, yaml11: bool):
+    def __init__(self, text: str, reader: str):
         yaml.cyaml.CParser.__init__(self, text)
-        _CachingResolver.__init__(self, yaml11)
+        _CachingResolver.__init__(self, reader)
 
 
 class _AnchorReuseLoader(_composer.Composer, yaml.cyaml.CParser, _CachingResolver):  # type: ignore[misc]
-    def __init__(self, text: str, yaml11: bool):
+    def __init__(self, text: str, reader: str):
         yaml.cyaml.CParser.__init__(self, text)
         _composer.Composer.__init__(self)
-        _CachingResolver.__init__(self, yaml11)
+        _CachingResolver.__init__(self, reader)
 
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
         event = self.peek_event()
@@ -805,16 +810,16 @@ class _DataBuilder(_Builder):
 
 
 def load_file(path: Path, rel: str, *, template_hint: bool = False, raw: bytes | None = None,
-              yaml11: bool | None = None) -> SourceFile:
+              reader: str | None = None) -> SourceFile:
     source = read_source(path, rel, raw)
-    parse_source(source, template_hint=template_hint, yaml11=yaml11)
+    parse_source(source, template_hint=template_hint, reader=reader)
     return source
 
 
-def load_text(text: str, rel: str = "<text>", *, yaml11: bool | None = None) -> SourceFile:
-    """Parse text given in memory (patches, substituted values, tests); `yaml11` as `parse_source`."""
+def load_text(text: str, rel: str = "<text>", *, reader: str | None = None) -> SourceFile:
+    """Parse text given in memory (patches, substituted values, tests); `reader` as `parse_source`."""
     source = SourceFile(path=Path(rel), rel=rel, text=text, size=len(text.encode()))
-    parse_source(source, yaml11=yaml11)
+    parse_source(source, reader=reader)
     return source
 
 
