@@ -868,3 +868,32 @@ def test_a_generated_name_the_api_server_refuses_is_reported_at_the_generator(tm
     [finding] = found(run(tmp_path), "K8S002")
     assert (finding.path, finding.span.line, finding.span.column) == ("apps/web/kustomization.yaml", 3, 11)
     assert "'web_settings-" in finding.message and "which this generator makes" in finding.message
+
+
+def test_a_self_applying_kustomization_inside_a_cluster_is_part_of_that_cluster(tmp_path: Path) -> None:
+    # apps/podinfo/ks.yaml applies its own folder (an entry point by its shape), but prod's `apps`
+    # applies it: its dependsOn and its release's source resolve in prod.
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "clusters/prod/infra.yaml": flux_ks("infra", "./infra"),
+        "infra/repo.yaml": helm_repository("podinfo", "  namespace: flux-system\n"),
+        "apps/podinfo/ks.yaml": flux_ks("podinfo", "./apps/podinfo", "  dependsOn:\n    - name: infra\n"),
+        "apps/podinfo/release.yaml": helm_release("podinfo", "podinfo", "  namespace: flux-system\n"),
+    })
+    assert not found(run(tmp_path), "REF001")
+
+
+def test_a_folder_every_cluster_applies_through_a_kustomization_is_no_cluster(tmp_path: Path) -> None:
+    # The clusters/<name> convention finds clusters/common too; prod and staging apply it with a
+    # Kustomization of their own, so it is theirs.
+    write_tree(tmp_path, {
+        "clusters/common/apps.yaml": flux_ks("apps", "./apps", "  dependsOn:\n    - name: infra\n"),
+        "clusters/prod/common.yaml": flux_ks("common", "./clusters/common"),
+        "clusters/prod/infra.yaml": flux_ks("infra", "./infra"),
+        "clusters/staging/common.yaml": flux_ks("common", "./clusters/common"),
+        "clusters/staging/infra.yaml": flux_ks("infra", "./infra"),
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+        "infra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra\n",
+    })
+    assert not found(run(tmp_path), "REF001")

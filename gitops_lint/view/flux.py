@@ -206,7 +206,7 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     kustomizer = Kustomizer(model.objects, files, read)
     patch_files = model.patch_files
     view = FluxView(model=model)
-    entries = _clusters(_entry_points(model, kustomizer, source_root, patch_files, view), kustomizer)
+    entries = _entry_points(model, kustomizer, source_root, patch_files, view)
     if not entries:
         return view
     compiled = tuple(compiled_folders)
@@ -216,6 +216,9 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     values: dict[tuple[int, str, str | None, str], dict[str, str]] = {}
     for first in (True, False):
         view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
+        if first and len(clusters := _clusters(entries, view.applied)) < len(entries):
+            entries = clusters
+            view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
         view._files = view._placed = None
         if not first:
             break
@@ -347,24 +350,22 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
     return entries
 
 
-def _clusters(entries: list[Applied], kustomizer: Kustomizer) -> list[Applied]:
-    """The entry points that are clusters of their own: one that another applies (a shared base kept in
-    `clusters/base`, a self-applying Kustomization inside another cluster's folder) is followed as part
-    of that cluster, not as a cluster whose references must resolve among its own objects."""
+def _clusters(entries: list[Applied], applied: list[Applied]) -> list[Applied]:
+    """The entry points that are clusters of their own: one whose file another cluster applies (a shared
+    base kept in `clusters/base`, a self-applying Kustomization in a folder another cluster's Kustomization
+    applies) is followed as part of that cluster, not as one whose references must resolve among its own
+    objects. `applied` is what following every entry point (each its own cluster) gave."""
     if len(entries) < 2:
         return entries
-    defined_in = [(e.kustomization.origin or e.holder).path if (e.kustomization.origin or e.holder) else None
-                  for e in entries]
-    applies: list[set[str]] = []
-    for entry in entries:
-        probe = Applied(entry.kustomization, root=entry.root)
-        _resolve_path(probe)
-        applies.append(set(_flux_build(kustomizer, probe.folder).files) if probe.folder is not None else set())
+    files: dict[int, set[str]] = {}
+    for kustomization in applied:
+        files.setdefault(kustomization.cluster, set()).update(kustomization.files)
+    defined = [entry.kustomization.origin or entry.holder for entry in entries]
 
     def inside(i: int, j: int) -> bool:
-        return defined_in[i] is not None and defined_in[i] in applies[j]
+        return defined[i] is not None and defined[i].path in files.get(j, ())
 
-    return [e for i, e in enumerate(entries)
+    return [entry for i, entry in enumerate(entries)
             if not any(j != i and inside(i, j) and not inside(j, i) for j in range(len(entries)))]
 
 
