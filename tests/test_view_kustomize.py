@@ -382,3 +382,27 @@ def test_configured_name_references_follow_renames_as_kustomize_does(tmp_path: P
         out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
                              check=True)
         assert sorted(yaml.safe_load_all(out.stdout), key=repr) == sorted(built, key=repr)
+
+
+def test_name_reference_entries_apply_in_kustomizes_order_of_kinds(tmp_path: Path) -> None:
+    """A ConfigMap and a Secret generated under one name, both declared for one field: kustomize takes the
+    ConfigMap's entry first (it orders entries by group, version and kind), whatever the file's order."""
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": ("resources: [release.yaml]\nconfigMapGenerator:\n  - name: vals\n"
+                                   "    literals: [a=b]\nsecretGenerator:\n  - name: vals\n    literals: [a=c]\n"
+                                   "configurations: [names.yaml]\n"),
+        "app/names.yaml": ("nameReference:\n"
+                           "  - {kind: Secret, version: v1, fieldSpecs: [{path: spec/valuesFrom/name, kind: HelmRelease}]}\n"
+                           "  - {kind: ConfigMap, version: v1, fieldSpecs: [{path: spec/valuesFrom/name, kind: HelmRelease}]}\n"),
+        "app/release.yaml": ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web}\n"
+                             "spec:\n  valuesFrom:\n    - {kind: ConfigMap, name: vals}\n    - {kind: Secret, name: vals}\n"),
+    })
+    built = [r.data for r in finish(built_data(tmp_path, "app"))]
+    release = next(d for d in built if d["kind"] == "HelmRelease")
+    configmap = next(d for d in built if d["kind"] == "ConfigMap")
+    assert [v["name"] for v in release["spec"]["valuesFrom"]] == [configmap["metadata"]["name"]] * 2
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        by_kind = {d["kind"]: d for d in yaml.safe_load_all(out.stdout)}
+        assert by_kind == {d["kind"]: d for d in built}

@@ -598,24 +598,40 @@ def finish(build: Build) -> list[Resource]:
 def fix_back_references(resources: list[Resource], name_references: list) -> list[Resource]:
     """kustomize's nameReference, for the entries of the `configurations:` a build read: a referrer's field
     at a declared path that holds the name an object was written with (in the referrer's namespace) gets
-    the name the build gave it. kustomize looks at the name alone, not at a `kind:` beside it."""
+    the name the build gave it. kustomize looks at the name alone, not at a `kind:` beside it, and takes
+    the entries in the order of their kinds (group, version, kind), not as written."""
     if not name_references:
         return resources  # nearly every build: no configurations
     renamed = [r for r in resources if r.written_name is not None and r.written_name != r.name]
-    if not renamed:
+    plans = []  # (field specs, renamed objects by (name as written, namespace), configuration file)
+    for reference, config in sorted(name_references, key=lambda entry: _gvk_order(entry[0])):
+        by_name: dict[tuple[str, str], list[Resource]] = {}
+        for resource in renamed:
+            if _selected(reference, resource):
+                by_name.setdefault((resource.written_name or "", _namespace(resource)), []).append(resource)
+        specs = [spec for spec in _as_list(reference.get("fieldSpecs"))
+                 if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
+        if by_name and specs:
+            plans.append((specs, by_name, config))
+    if not plans:
         return resources
     out = []
     for referrer in resources:
         data, why = referrer.data, None
-        for reference, config in name_references:
-            targets = [r for r in renamed if _selected(reference, r)]
-            for spec in _as_list(reference.get("fieldSpecs")) if targets else ():
-                if isinstance(spec, dict) and isinstance(spec.get("path"), str) and _selected(spec, referrer):
-                    new = _renamed_at(data, spec["path"].strip("/").split("/"), targets, _namespace(referrer))
+        for specs, by_name, config in plans:
+            for spec in specs:
+                if _selected(spec, referrer):
+                    new = _renamed_at(data, spec["path"].strip("/").split("/"), by_name, _namespace(referrer))
                     if new is not data:
                         data, why = new, why or config
         out.append(referrer if why is None else referrer.changed(data, f"name reference from {why}"))
     return out
+
+
+def _gvk_order(selector: dict) -> str:
+    """kustomize's `Gvk.String()`, by which it orders nameReference entries."""
+    return "_".join(str(selector.get(key) or blank) for key, blank in
+                    (("group", "~G"), ("version", "~V"), ("kind", "~K")))
 
 
 def _selected(selector: dict, resource: Resource) -> bool:
@@ -630,19 +646,16 @@ def _namespace(resource: Resource) -> str:
     return resource.namespace or "default"
 
 
-def _renamed_at(value: Any, path: list[str], targets: list[Resource], namespace: str) -> Any:
-    """`value` with the name at `path` (lists are walked into) renamed to the one target written with it."""
+def _renamed_at(value: Any, path: list[str], by_name: dict[tuple[str, str], list[Resource]], namespace: str) -> Any:
+    """`value` with the name at `path` (lists are walked into) renamed to the one object written with it."""
     if not path:
-        if isinstance(value, str):
-            match = [t for t in targets if t.written_name == value and _namespace(t) == namespace]
-            if len(match) == 1:
-                return match[0].name
-        return value
+        match = by_name.get((value, namespace)) if isinstance(value, str) else None
+        return match[0].name if match is not None and len(match) == 1 else value
     if isinstance(value, list):
-        items = [_renamed_at(item, path, targets, namespace) for item in value]
+        items = [_renamed_at(item, path, by_name, namespace) for item in value]
         return items if any(a is not b for a, b in zip(items, value)) else value
     if isinstance(value, dict) and path[0] in value:
-        inner = _renamed_at(value[path[0]], path[1:], targets, namespace)
+        inner = _renamed_at(value[path[0]], path[1:], by_name, namespace)
         if inner is not value[path[0]]:
             return {**value, path[0]: inner}
     return value
