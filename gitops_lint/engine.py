@@ -369,11 +369,11 @@ class Scope:
     changed_objects: set[tuple[str, str]]
 
     def reported(self, ctx) -> ReportScope:
-        """The files, and the objects (file, `Kind/namespace/name`) that findings are reported on: those
-        whose references resolve into a changed file, or name what the change removed, renamed or moved
-        and resolve no more (in some cluster); and those a changed overlay changes on their way to the
-        cluster. A reference that still resolves to an unchanged object (another cluster's of that name)
-        is not the change's."""
+        """The files, and the objects (file, `Kind/namespace/name`) that findings are reported on: those a
+        changed overlay changes on their way to the cluster, and those whose references resolve into a
+        changed file, or name what the change (or such an overlay) removed, renamed or moved and resolve
+        no more (in some cluster). A reference that still resolves to an unchanged object (another
+        cluster's of that name) is not the change's."""
         from gitops_lint.project import ReportScope
 
         files = self.files
@@ -384,13 +384,16 @@ class Scope:
                 if obj.path in files:
                     touched.add((obj.kind, obj.name))
             written = ctx.model.written
+            on_the_way = set(self._changed_on_the_way(ctx))
+            # renamed or moved by a changed overlay: a reference to it as written may resolve no more
+            touched.update((ref.partition("/")[0], ref.rpartition("/")[2]) for _, ref in on_the_way)
             for ref in ctx.graph.references:
                 if any(target.path in files for target in ref.targets) or (
                         (ref.kind, ref.name) in touched and (not ref.targets or ref.missing_in)):
                     # The source may be a copy Flux changed (targetNamespace): rules speak of either.
                     for obj in (ref.source, written(ref.source)):
                         objects.add((obj.path, obj.ref))
-            objects.update(self._changed_on_the_way(ctx))
+            objects.update(on_the_way)
         return ReportScope(frozenset(files), frozenset(objects))
 
     def _changed_on_the_way(self, ctx) -> Iterator[tuple[str, str]]:

@@ -185,3 +185,24 @@ def test_a_change_in_one_cluster_reports_no_referrer_of_another_clusters_namesak
     reported = scope.select(run(scope))
     assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
     assert {(d.rule, d.path) for d in reported} == {("K8S003", "clusters/staging/release.yaml")}
+
+
+def test_a_kustomization_that_renames_an_object_reports_its_referrers(tmp_path: Path) -> None:
+    """The change only adds `namePrefix` to sources/kustomization.yaml: the release in another folder now
+    names a HelmRepository kustomize renamed, and that finding is the change's."""
+    from tests.test_flux_view import BOOTSTRAP, flux_ks, helm_release, helm_repository
+
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/sources.yaml": flux_ks("sources", "./sources"),
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "sources/kustomization.yaml": "namePrefix: x-\nresources: [repo.yaml]\n",
+        "sources/repo.yaml": helm_repository("podinfo", "  namespace: flux-system\n"),
+        "apps/release.yaml": helm_release("podinfo", "podinfo", "  namespace: flux-system\n"),
+    })
+    files, run = _runner(tmp_path)
+    whole = run(None)
+    scope = Scope({"sources/kustomization.yaml"}, set())
+    reported = scope.select(run(scope))
+    assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
+    assert [(d.rule, d.path) for d in reported] == [("REF013", "apps/release.yaml")]

@@ -68,7 +68,8 @@ def renamed_reference(ctx: Context) -> Iterator[Finding]:
         yield at(ref.source, _name_path(ref), (
             f"{ref.spec.relation} names {_where(ref)}, but kustomize applies that object as {names} and leaves "
             f"this reference as written: Flux finds no {ref.kind} {ref.name!r}; keep the name ({keep}no name "
-            "prefix or suffix) or add this field to a nameReference entry of the kustomization's configurations:"))
+            "prefix or suffix), or, where one build makes both in one namespace, add this field to a "
+            "nameReference entry of its kustomization's configurations:"))
 
 
 def _name_path(ref: Reference) -> tuple:
