@@ -49,6 +49,8 @@ ENV_DIR = "GITOPS_LINT_CACHE_DIR"
 _PACK_MAGIC = b"GLPACK02"
 _BLOB_MAGIC = b"GLBLOB01"
 _DIGEST_SIZE = 16
+#: The loading modes whose files have a record (`load.Identity.mode`: each reader's, and templates).
+RECORD_MODES = ("yaml", "go-yaml-v2", "psych", "template")
 #: Stored run results kept per cache folder (each is small: the findings of one run).
 _KEEP_RESULTS = 64
 #: A file modified this close to when the pack was written may have changed again within the
@@ -227,8 +229,6 @@ class Cache:
                 return
             if not self._open_spool():
                 return
-            from gitops_lint.load import RECORD_MODES
-
             records: dict[tuple[bytes, str], tuple[int, int, bytes]] = {}
             for _, content in self._files.values():
                 for mode in RECORD_MODES:

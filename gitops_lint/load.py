@@ -109,10 +109,6 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None",
     return out
 
 
-#: The modes whose files have a load record (`Identity.mode`).
-RECORD_MODES = ("yaml", "go-yaml-v2", "psych", "template")
-
-
 @dataclass(slots=True)
 class Loaded:
     files: list[SourceFile]
