@@ -371,9 +371,10 @@ class Scope:
     def reported(self, ctx) -> ReportScope:
         """The files, and the objects (file, `Kind/namespace/name`) that findings are reported on: those a
         changed overlay changes on their way to the cluster, and those whose references resolve into a
-        changed file, or name what the change (or such an overlay) removed, renamed or moved and resolve
-        no more (in some cluster). A reference that still resolves to an unchanged object (another
-        cluster's of that name) is not the change's."""
+        changed file or depend on an object such an overlay suspends, or name what the change (or
+        the overlay, or a changed generator) removed, renamed or moved and resolve no more (in some
+        cluster). A reference that still resolves to an unchanged object (another cluster's of that
+        name) is not the change's."""
         from gitops_lint.project import ReportScope
 
         files = self.files
@@ -387,8 +388,19 @@ class Scope:
             on_the_way = set(self._changed_on_the_way(ctx))
             # renamed or moved by a changed overlay: a reference to it as written may resolve no more
             touched.update((ref.partition("/")[0], ref.rpartition("/")[2]) for _, ref in on_the_way)
+            if ctx.view.active:  # what a changed kustomization generates, by every name it had
+                touched.update((r.kind, name) for r in ctx.view.resources() if r.origin is None and r.generator
+                               and r.path in files for name in (r.written_name, *r.former_names, r.name))
+            from gitops_lint.yaml.positions import value_at
+
+            suspended = ("spec", "suspend")
             for ref in ctx.graph.references:
-                if any(target.path in files for target in ref.targets) or (
+                # A target an overlay suspends (or wakes) concerns its dependants (REF009); whatever else an
+                # overlay changes in a target leaves its referrers' findings as they were.
+                if any((t := written(target)).path in files or (
+                        ref.spec.relation == "dependsOn" and (t.path, t.ref) in on_the_way
+                        and value_at(ctx.graph.data_of(target), suspended) != value_at(t.doc.data, suspended))
+                       for target in ref.targets) or (
                         (ref.kind, ref.name) in touched and (not ref.targets or ref.missing_in)):
                     # The source may be a copy Flux changed (targetNamespace): rules speak of either.
                     for obj in (ref.source, written(ref.source)):

@@ -163,7 +163,7 @@ class Graph:
     clusters: dict[int, frozenset[int]] = field(default_factory=dict)
     #: Each cluster by the folder its entry point applies.
     cluster_names: dict[int, str] = field(default_factory=dict)
-    #: (kind, name as written) -> objects Flux's view applies under another name.
+    #: (kind, a name it was written with or had on the way) -> objects Flux's view applies under another.
     renamed: dict[tuple[str, str], list[KubernetesObject]] = field(default_factory=dict)
     _nx: Any = None
 
@@ -241,9 +241,8 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
                 continue
             applied.append(obj)
             clusters[id(obj)] = in_clusters
-            written_name = resource.written_name
-            if written_name is not None and written_name != obj.name:
-                renamed.setdefault((obj.kind, written_name), []).append(obj)
+            for former in {resource.written_name, *resource.former_names} - {obj.name, None}:
+                renamed.setdefault((obj.kind, former), []).append(obj)
             namespaces[id(obj)] = resource.namespace
             datas[id(obj)] = resource.data
             if resource.origin is not None:

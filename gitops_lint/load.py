@@ -133,7 +133,7 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
         stored = cache.record(item.content, item.mode) if cache is not None and item.content is not None else None
         if stored is not None:
             try:
-                files[index] = record.decode(stored, candidate.path, candidate.rel)
+                files[index] = _with_reader(record.decode(stored, candidate.path, candidate.rel), item.mode)
                 continue
             except (ValueError, EOFError, TypeError):
                 pass  # damaged: parsed again below, and the new record replaces it
@@ -164,7 +164,7 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
 
     def take_record(index: int, content: bytes | None, blob: bytes) -> None:
         item = identities[index]
-        files[index] = record.decode(blob, item.candidate.path, item.candidate.rel)
+        files[index] = _with_reader(record.decode(blob, item.candidate.path, item.candidate.rel), item.mode)
         if cache is not None and content is not None:
             if item.content is None and item.state is not None:
                 note(item, content)
@@ -182,6 +182,17 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
         for index in todo:
             parse_here(index)
     return Loaded(files, len(todo))  # type: ignore[arg-type] - every slot is filled above
+
+
+def _with_reader(source: "SourceFile", mode: str) -> "SourceFile":
+    """A decoded record's file, told the reader it was parsed with where that is not its path's (an agent
+    config the `agent-configs` setting names): positions read again later read it the same way."""
+    from gitops_lint.yaml.loader import KYAML, yaml_reader
+
+    reader = KYAML if mode == "yaml" else mode
+    if mode != "template" and reader != yaml_reader(source.rel):
+        source.reader = reader
+    return source
 
 
 class _Progress:

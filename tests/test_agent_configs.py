@@ -108,3 +108,18 @@ def test_agent_configs_kept_elsewhere_are_read_with_gitlabs_yaml_11_booleans(tmp
     result = lint(LintOptions(paths=["."], cwd=tmp_path, config=Config(agent_configs=["templates/*.yaml"])))
     assert not result.internal_errors
     assert not [d for d in result.diagnostics if d.severity is Severity.ERROR], result.diagnostics
+
+
+def test_agent_configs_kept_elsewhere_point_at_the_same_lines(tmp_path) -> None:
+    # `on:` is a boolean key to GitLab: positions read again for findings read it the same way.
+    from tests.conftest import write_tree
+
+    text = "ci_access:\n  projects:\n    - id: group/project\n      on: x\n"
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": text, "templates/agent.yaml": text})
+    config = Config(agent_configs=["templates/*.yaml"])
+    for cache in (False, True, True):  # cold, then from the cache
+        result = lint(LintOptions(paths=["."], cwd=tmp_path, config=config, use_cache=cache))
+        spans = {}
+        for d in result.diagnostics:
+            spans.setdefault(d.path, []).append((d.rule, d.span.line, d.span.column))
+        assert spans["templates/agent.yaml"] == spans[".gitlab/agents/prod/config.yaml"], spans

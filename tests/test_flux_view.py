@@ -897,3 +897,20 @@ def test_a_folder_every_cluster_applies_through_a_kustomization_is_no_cluster(tm
         "infra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: infra\n",
     })
     assert not found(run(tmp_path), "REF001")
+
+
+def test_an_entry_point_reached_only_once_variables_are_known_is_part_of_that_cluster(tmp_path: Path) -> None:
+    # tenants/team-a applies itself (an entry point by its shape); prod reaches it only through a path
+    # its ConfigMap fills in, in the view's second round.
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/infra.yaml": flux_ks("infra", "./infra", (
+            "  postBuild:\n    substituteFrom:\n      - {kind: ConfigMap, name: vars}\n")),
+        "clusters/prod/vars.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars\n"
+                                    "  namespace: flux-system\ndata:\n  tenant_path: ./tenants/team-a\n"),
+        "clusters/prod/repo.yaml": helm_repository("charts", "  namespace: flux-system\n"),
+        "infra/tenant.yaml": flux_ks("tenant", "${tenant_path}"),
+        "tenants/team-a/ks.yaml": flux_ks("team-a", "./tenants/team-a"),
+        "tenants/team-a/release.yaml": helm_release("web", "charts", "  namespace: flux-system\n"),
+    })
+    assert not found(run(tmp_path), "REF001")

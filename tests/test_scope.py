@@ -206,3 +206,34 @@ def test_a_kustomization_that_renames_an_object_reports_its_referrers(tmp_path: 
     reported = scope.select(run(scope))
     assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
     assert [(d.rule, d.path) for d in reported] == [("REF013", "apps/release.yaml")]
+
+
+@pytest.mark.parametrize("change", ["generator", "overlay-patch"])
+def test_a_change_that_reaches_a_referrer_through_what_kustomize_makes_is_reported(tmp_path: Path, change: str) -> None:
+    """Only a kustomization file changes: a generator loses disableNameSuffixHash (the release's valuesFrom
+    now names nothing: REF013), or an overlay suspends the Kustomization another depends on (REF009)."""
+    from tests.test_flux_view import BOOTSTRAP, flux_ks, helm_release, helm_repository
+
+    files = {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+             "clusters/prod/infra.yaml": flux_ks("infra", "./infra"),
+             "clusters/prod/apps.yaml": flux_ks("apps", "./apps", "  dependsOn:\n    - name: infra\n"),
+             "infra/kustomization.yaml": "configMapGenerator:\n  - name: vals\n    namespace: flux-system\n"
+                                         "    literals: [a=1]\n",
+             "apps/repo.yaml": helm_repository("charts", "  namespace: flux-system\n"),
+             "apps/release.yaml": helm_release("web", "charts", "  namespace: flux-system\n",
+                                               "  valuesFrom:\n    - {kind: ConfigMap, name: vals}\n")}
+    if change == "overlay-patch":
+        files["infra/kustomization.yaml"] += "generatorOptions: {disableNameSuffixHash: true}\n"
+        files["clusters/prod/kustomization.yaml"] = (
+            "resources: [flux-system/gotk-sync.yaml, infra.yaml, apps.yaml]\npatches:\n"
+            "  - target: {kind: Kustomization, name: infra}\n    patch: |\n"
+            "      - {op: add, path: /spec/suspend, value: true}\n")
+    write_tree(tmp_path, files)
+    changed = "infra/kustomization.yaml" if change == "generator" else "clusters/prod/kustomization.yaml"
+    expected = ("REF013", "apps/release.yaml") if change == "generator" else ("REF009", "clusters/prod/apps.yaml")
+    files, run = _runner(tmp_path)
+    whole = run(None)
+    scope = Scope({changed}, set())
+    reported = scope.select(run(scope))
+    assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
+    assert expected in {(d.rule, d.path) for d in reported}

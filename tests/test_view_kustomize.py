@@ -406,3 +406,55 @@ def test_name_reference_entries_apply_in_kustomizes_order_of_kinds(tmp_path: Pat
                              check=True)
         by_kind = {d["kind"]: d for d in yaml.safe_load_all(out.stdout)}
         assert by_kind == {d["kind"]: d for d in built}
+
+
+_REPO = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {{name: {name}, namespace: ns}}\n"
+         "spec: {{url: https://charts.example.com}}\n")
+_RELEASE = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: web, namespace: ns}}\n"
+            "spec:\n  chart:\n    spec:\n      chart: web\n      sourceRef: {{kind: HelmRepository, name: {source}}}\n")
+_REPO_NAMES = ("nameReference:\n  - kind: HelmRepository\n    fieldSpecs:\n"
+               "      - {path: spec/chart/spec/sourceRef/name, kind: HelmRelease}\n")
+
+
+@pytest.mark.parametrize("layout", ["former-name", "two-prefixes"])
+def test_name_references_follow_every_name_and_the_referrers_prefix(tmp_path: Path, layout: str) -> None:
+    """A reference may hold a name a lower level gave the object (b-charts becomes a-b-charts); where two
+    objects had the name, the one with the referrer's prefix is meant (one-web -> one-charts)."""
+    if layout == "former-name":
+        files = {"app/kustomization.yaml": "namePrefix: a-\nresources: [base, release.yaml]\nconfigurations: [nr.yaml]\n",
+                 "app/nr.yaml": _REPO_NAMES, "app/release.yaml": _RELEASE.format(source="b-charts"),
+                 "app/base/kustomization.yaml": "namePrefix: b-\nresources: [repo.yaml]\n",
+                 "app/base/repo.yaml": _REPO.format(name="charts")}
+        expected = {"a-web": "a-b-charts"}
+    else:
+        files = {"app/kustomization.yaml": "resources: [one, two]\nconfigurations: [nr.yaml]\n", "app/nr.yaml": _REPO_NAMES}
+        for prefix in ("one", "two"):
+            files[f"app/{prefix}/kustomization.yaml"] = f"namePrefix: {prefix}-\nresources: [repo.yaml, release.yaml]\n"
+            files[f"app/{prefix}/repo.yaml"] = _REPO.format(name="charts")
+            files[f"app/{prefix}/release.yaml"] = _RELEASE.format(source="charts")
+        expected = {"one-web": "one-charts", "two-web": "two-charts"}
+    write_tree(tmp_path, files)
+    built = [r.data for r in finish(built_data(tmp_path, "app"))]
+    sources = {d["metadata"]["name"]: d["spec"]["chart"]["spec"]["sourceRef"]["name"]
+               for d in built if d["kind"] == "HelmRelease"}
+    assert sources == expected
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        assert {d["metadata"]["name"]: d["spec"]["chart"]["spec"]["sourceRef"]["name"]
+                for d in yaml.safe_load_all(out.stdout) if d["kind"] == "HelmRelease"} == expected
+
+
+def test_a_merge_generator_finds_a_base_generator_its_prefix_renamed(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": ("resources: [base]\nconfigMapGenerator:\n  - name: vals\n    behavior: merge\n"
+                                   "    literals: [b=2]\n"),
+        "app/base/kustomization.yaml": "namePrefix: b-\nconfigMapGenerator:\n  - name: vals\n    literals: [a=1]\n",
+    })
+    built = [r.data for r in finish(built_data(tmp_path, "app"))]
+    assert built == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b-vals-7gdc49gk6d"},
+                      "data": {"a": "1", "b": "2"}}]
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        assert list(yaml.safe_load_all(out.stdout)) == built

@@ -216,8 +216,8 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
     values: dict[tuple[int, str, str | None, str], dict[str, str]] = {}
     for first in (True, False):
         view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
-        if first and len(clusters := _clusters(entries, view.applied)) < len(entries):
-            entries = clusters
+        if len(clusters := _clusters(entries, view.applied)) < len(entries):
+            entries = clusters  # (a path known only once substituted may reach another entry point)
             view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
         view._files = view._placed = None
         if not first:

@@ -72,6 +72,8 @@ class Resource:
     transforms: tuple[str, ...] = ()
     #: A generated ConfigMap or Secret whose name gets kustomize's content hash.
     needs_hash: bool = False
+    #: The names it had before a prefix, suffix or hash renamed it (the one as written first).
+    former_names: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -116,7 +118,22 @@ class Resource:
 
     def changed(self, data: dict, transform: str) -> "Resource":
         # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
-        return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash)
+        return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash,
+                        self.former_names)
+
+    def renamed(self, name: str, transform: str) -> "Resource":
+        """A copy named `name`, remembering the name it had: kustomize's references find it by any of them."""
+        return replace(self.changed(with_metadata(self.data, "name", name), transform),
+                       former_names=(*self.former_names, self.name or ""))
+
+    @property
+    def affixes(self) -> tuple[str, str]:
+        """(prefix, suffix) the build put around its name as written (a content hash left out)."""
+        written, name = self.written_name or "", self.name or ""
+        if "content hash" in self.transforms:
+            name = name[:-11]
+        at = name.find(written) if written else -1
+        return (name[:at], name[at + len(written):]) if at >= 0 else ("", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,7 +436,8 @@ class Kustomizer:
 
     def _merge_generated(self, made: Resource, behavior: str, build: Build) -> None:
         for index, existing in enumerate(build.resources):
-            if existing.kind == made.kind and existing.name == made.name and \
+            # matched by the name it was written with: a base's name prefix does not hide it
+            if existing.kind == made.kind and (existing.written_name or existing.name) == made.name and \
                     (made.namespace is None or existing.namespace in (None, made.namespace)):
                 data = dict(existing.data)
                 for key in ("data", "binaryData"):
@@ -584,8 +602,7 @@ def set_namespace(build: Build, namespace: str, what: str) -> None:
 
 
 def add_name_affixes(build: Build, prefix: str, suffix: str, what: str) -> None:
-    build.resources = [r if r.kind in _NAME_FIXED or r.name is None
-                       else r.changed(with_metadata(r.data, "name", f"{prefix}{r.name}{suffix}"), what)
+    build.resources = [r if r.kind in _NAME_FIXED or r.name is None else r.renamed(f"{prefix}{r.name}{suffix}", what)
                        for r in build.resources]
 
 
@@ -608,7 +625,8 @@ def fix_back_references(resources: list[Resource], name_references: list) -> lis
         by_name: dict[tuple[str, str], list[Resource]] = {}
         for resource in renamed:
             if _selected(reference, resource):
-                by_name.setdefault((resource.written_name or "", _namespace(resource)), []).append(resource)
+                for name in {resource.written_name or "", *resource.former_names}:
+                    by_name.setdefault((name, _namespace(resource)), []).append(resource)
         specs = [spec for spec in _as_list(reference.get("fieldSpecs"))
                  if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
         if by_name and specs:
@@ -621,7 +639,7 @@ def fix_back_references(resources: list[Resource], name_references: list) -> lis
         for specs, by_name, config in plans:
             for spec in specs:
                 if _selected(spec, referrer):
-                    new = _renamed_at(data, spec["path"].strip("/").split("/"), by_name, _namespace(referrer))
+                    new = _renamed_at(data, spec["path"].strip("/").split("/"), by_name, referrer)
                     if new is not data:
                         data, why = new, why or config
         out.append(referrer if why is None else referrer.changed(data, f"name reference from {why}"))
@@ -646,16 +664,20 @@ def _namespace(resource: Resource) -> str:
     return resource.namespace or "default"
 
 
-def _renamed_at(value: Any, path: list[str], by_name: dict[tuple[str, str], list[Resource]], namespace: str) -> Any:
-    """`value` with the name at `path` (lists are walked into) renamed to the one object written with it."""
+def _renamed_at(value: Any, path: list[str], by_name: dict[tuple[str, str], list[Resource]],
+                referrer: Resource) -> Any:
+    """`value` with the name at `path` (lists are walked into) renamed to the object that had that name in
+    the referrer's namespace; of several, the one the build gave the referrer's prefix and suffix."""
     if not path:
-        match = by_name.get((value, namespace)) if isinstance(value, str) else None
+        match = by_name.get((value, _namespace(referrer))) if isinstance(value, str) else None
+        if match is not None and len(match) > 1:
+            match = [m for m in match if m.affixes == referrer.affixes]
         return match[0].name if match is not None and len(match) == 1 else value
     if isinstance(value, list):
-        items = [_renamed_at(item, path, by_name, namespace) for item in value]
+        items = [_renamed_at(item, path, by_name, referrer) for item in value]
         return items if any(a is not b for a, b in zip(items, value)) else value
     if isinstance(value, dict) and path[0] in value:
-        inner = _renamed_at(value[path[0]], path[1:], by_name, namespace)
+        inner = _renamed_at(value[path[0]], path[1:], by_name, referrer)
         if inner is not value[path[0]]:
             return {**value, path[0]: inner}
     return value
@@ -678,8 +700,7 @@ def hashed(resource: Resource) -> Resource:
     import hashlib  # here: most builds generate nothing, and OpenSSL's module is a cost of every start
 
     digest = hashlib.sha256(text.encode()).hexdigest()[:10].translate(_HASH_LETTERS)
-    return replace(resource, data=with_metadata(data, "name", f"{resource.name}-{digest}"), needs_hash=False,
-                   transforms=(*resource.transforms, "content hash"))
+    return replace(resource.renamed(f"{resource.name}-{digest}", "content hash"), needs_hash=False)
 
 
 _HASH_LETTERS = str.maketrans("013ae", "ghkmt")

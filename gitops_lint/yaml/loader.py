@@ -183,6 +183,8 @@ class SourceFile:
     skipped: str | None = None
     #: Every value in it is secret: a secretGenerator reads it (set once the model knows).
     all_secret: bool = False
+    #: Whose reading of plain scalars it was parsed with, where not its path's (`yaml_reader`).
+    reader: str | None = None
     _lines: list[str] | None = None
     #: (span, value) of each value this file keeps secret, once `secrets.file_secret_values` asked.
     _secret_values: list | None = None
@@ -202,7 +204,7 @@ class SourceFile:
         """Give each document its position tree, parsing the text again (once per file, and only for
         files something points into). The parse is the same, so its documents are the same."""
         scratch = SourceFile(path=self.path, rel=self.rel, text=self.text)
-        parse_source(scratch, positions=True)
+        parse_source(scratch, positions=True, reader=self.reader)
         trees = {doc.index: doc.tree for doc in scratch.documents}
         scratch.documents.clear()  # a file and its documents refer to each other: let the scratch copy go now
         for doc in self.documents:
@@ -303,6 +305,7 @@ def parse_source(source: SourceFile, *, template_hint: bool = False, positions: 
         )
         source.skipped = CONFLICT_MARKER
         return
+    source.reader = reader if reader is not None and reader != yaml_reader(source.rel) else None
     error = _compose_and_build(source, positions, reader or yaml_reader(source.rel))
     if isinstance(error, yaml.reader.ReaderError):
         # A character YAML forbids (control characters): a problem of the text, not the syntax.
