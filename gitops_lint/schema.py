@@ -415,7 +415,8 @@ def _unknown(path: DataPath, key: Any, known: list[str], *, closed: bool, siblin
     """An unknown key: as named in the message and matched against the known ones, the key as text (`2:` is
     a key too); in the path, the key as loaded, so the finding points at it."""
     where = format_path(path) or "the top level"
-    name = str(key)
+    # as the YAML-to-JSON step names a key that is no string (`on:` is `true` to GitLab)
+    name = ("true" if key else "false") if isinstance(key, bool) else "null" if key is None else str(key)
     close = difflib.get_close_matches(name, known, n=2, cutoff=MISSPELLING_CUTOFF)
     if close:
         # A fix renames the key only when one field is that close and the mapping has no such key yet.

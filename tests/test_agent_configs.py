@@ -123,3 +123,11 @@ def test_agent_configs_kept_elsewhere_point_at_the_same_lines(tmp_path) -> None:
         for d in result.diagnostics:
             spans.setdefault(d.path, []).append((d.rule, d.span.line, d.span.column))
         assert spans["templates/agent.yaml"] == spans[".gitlab/agents/prod/config.yaml"], spans
+
+
+def test_a_key_gitlab_reads_as_a_boolean_is_named_as_json_names_it(tmp_path) -> None:
+    from tests.conftest import write_tree
+
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": "ci_access:\n  projects:\n    - id: a/b\n      on: x\n"})
+    result = lint(LintOptions(paths=["."], cwd=tmp_path, config=Config()))
+    assert any("unknown field 'true' in ci_access.projects[0]" in d.message for d in result.diagnostics)
