@@ -388,9 +388,19 @@ class Scope:
             on_the_way = set(self._changed_on_the_way(ctx))
             # renamed or moved by a changed overlay: a reference to it as written may resolve no more
             touched.update((ref.partition("/")[0], ref.rpartition("/")[2]) for _, ref in on_the_way)
-            if ctx.view.active:  # what a changed kustomization generates, by every name it had
-                touched.update((r.kind, name) for r in ctx.view.resources() if r.origin is None and r.generator
-                               and r.path in files for name in (r.written_name, *r.former_names, r.name))
+            # What the Flux Kustomizations that read a changed file apply (a kustomization, a patch, a
+            # configurations file): a rename there, or one undone, is the change's.
+            rebuilt: set[tuple[str, str]] = set()
+            if ctx.view.active:
+                view = ctx.view
+                for applied in view.applied:
+                    if applied.kustomization.path in files or not files.isdisjoint(applied.files):
+                        for resource in applied.resources:
+                            typed = view.typed(resource)
+                            if typed is not None:
+                                rebuilt.add((typed.path, typed.ref))
+                touched.update((r.kind, name) for r in view.resources() if r.origin is None and r.generator
+                               and r.path in files for name in r.names)
             from gitops_lint.yaml.positions import value_at
 
             suspended = ("spec", "suspend")
@@ -401,7 +411,8 @@ class Scope:
                         ref.spec.relation == "dependsOn" and (t.path, t.ref) in on_the_way
                         and value_at(ctx.graph.data_of(target), suspended) != value_at(t.doc.data, suspended))
                        for target in ref.targets) or (
-                        (ref.kind, ref.name) in touched and (not ref.targets or ref.missing_in)):
+                        (ref.kind, ref.name) in touched and (not ref.targets or ref.missing_in)) or (
+                        ref.renamed_to and any((o.path, o.ref) in rebuilt for o in (ref.source, *ref.renamed_to))):
                     # The source may be a copy Flux changed (targetNamespace): rules speak of either.
                     for obj in (ref.source, written(ref.source)):
                         objects.add((obj.path, obj.ref))

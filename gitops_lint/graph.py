@@ -241,7 +241,7 @@ def build_graph(model: Model, files: list[SourceFile], view: Any = None) -> Grap
                 continue
             applied.append(obj)
             clusters[id(obj)] = in_clusters
-            for former in {resource.written_name, *resource.former_names} - {obj.name, None}:
+            for former in resource.names - {obj.name}:
                 renamed.setdefault((obj.kind, former), []).append(obj)
             namespaces[id(obj)] = resource.namespace
             datas[id(obj)] = resource.data

@@ -914,3 +914,23 @@ def test_an_entry_point_reached_only_once_variables_are_known_is_part_of_that_cl
         "tenants/team-a/release.yaml": helm_release("web", "charts", "  namespace: flux-system\n"),
     })
     assert not found(run(tmp_path), "REF001")
+
+
+def test_each_cluster_keeps_its_own_variables_when_an_entry_point_is_dropped(tmp_path: Path) -> None:
+    # a-tenants/team-a (an entry point by its shape, sorted first) is prod's, through prod's variables; the
+    # view is followed again without it, and dev's variables stay dev's: prod never applies tenants-dev.
+    files = {"infra/tenant.yaml": flux_ks("tenant", "${tenant_path}"),
+             "a-tenants/team-a/ks.yaml": flux_ks("team-a", "./a-tenants/team-a"),
+             "a-tenants/team-a/release.yaml": helm_release("web", "charts", "  namespace: flux-system\n"),
+             "tenants-dev/release.yaml": helm_release("web", "dev-charts", "  namespace: flux-system\n")}
+    for name, path, charts in (("prod", "./a-tenants/team-a", "charts"), ("dev", "./tenants-dev", "dev-charts")):
+        files.update({
+            f"clusters/{name}/flux-system/gotk-sync.yaml": BOOTSTRAP.replace("./clusters/prod", f"./clusters/{name}"),
+            f"clusters/{name}/infra.yaml": flux_ks("infra", "./infra", (
+                "  postBuild:\n    substituteFrom:\n      - {kind: ConfigMap, name: vars}\n")),
+            f"clusters/{name}/vars.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars\n"
+                                           f"  namespace: flux-system\ndata:\n  tenant_path: {path}\n"),
+            f"clusters/{name}/repo.yaml": helm_repository(charts, "  namespace: flux-system\n")})
+    write_tree(tmp_path, files)
+    result = run(tmp_path)
+    assert not found(result, "REF001") and not found(result, "REF010")

@@ -237,3 +237,39 @@ def test_a_change_that_reaches_a_referrer_through_what_kustomize_makes_is_report
     reported = scope.select(run(scope))
     assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
     assert expected in {(d.rule, d.path) for d in reported}
+
+
+@pytest.mark.parametrize("change", ["overlay-prefix", "configurations-dropped"])
+def test_a_change_to_what_renames_reports_the_references_it_leaves_behind(tmp_path: Path, change: str) -> None:
+    """An overlay's namePrefix renames a generated ConfigMap another folder's release reads; or the
+    configurations file that rewrote a release's sourceRef goes: the REF013 is the change's."""
+    from tests.test_flux_view import BOOTSTRAP, flux_ks, helm_release, helm_repository
+
+    files = {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+             "clusters/prod/config.yaml": flux_ks("config", "./config/overlay"),
+             "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+             "config/base/kustomization.yaml": ("configMapGenerator:\n  - name: vals\n    namespace: flux-system\n"
+                                                "    literals: [a=1]\n    options: {disableNameSuffixHash: true}\n"),
+             "config/overlay/kustomization.yaml": "resources: [../base]\n",
+             "apps/kustomization.yaml": "namePrefix: x-\nresources: [repo.yaml, release.yaml]\nconfigurations: [nr.yaml]\n",
+             "apps/nr.yaml": "nameReference:\n  - kind: HelmRepository\n    fieldSpecs:\n"
+                             "      - {path: spec/chart/spec/sourceRef/name, kind: HelmRelease}\n",
+             "apps/repo.yaml": helm_repository("charts", "  namespace: flux-system\n"),
+             "apps/release.yaml": helm_release("web", "charts", "  namespace: flux-system\n",
+                                               "  valuesFrom:\n    - {kind: ConfigMap, name: x-vals}\n")}
+    if change == "overlay-prefix":
+        files["apps/release.yaml"] = files["apps/release.yaml"].replace("name: x-vals", "name: vals")
+        files["apps/kustomization.yaml"] = "resources: [repo.yaml, release.yaml]\n"
+        files["config/overlay/kustomization.yaml"] = "namePrefix: p-\nresources: [../base]\n"
+        changed, expected = "config/overlay/kustomization.yaml", "valuesFrom"
+    else:
+        files["apps/release.yaml"] = files["apps/release.yaml"].replace("  valuesFrom:\n    - {kind: ConfigMap, name: x-vals}\n", "")
+        files["apps/kustomization.yaml"] = "namePrefix: x-\nresources: [repo.yaml, release.yaml]\n"
+        changed, expected = "apps/kustomization.yaml", "chart.sourceRef"
+    write_tree(tmp_path, files)
+    files, run = _runner(tmp_path)
+    whole = run(None)
+    scope = Scope({changed}, set())
+    reported = scope.select(run(scope))
+    assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
+    assert [(d.rule, d.message.split(" names")[0]) for d in reported if d.rule == "REF013"] == [("REF013", expected)]

@@ -458,3 +458,32 @@ def test_a_merge_generator_finds_a_base_generator_its_prefix_renamed(tmp_path: P
         out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
                              check=True)
         assert list(yaml.safe_load_all(out.stdout)) == built
+
+
+def test_a_merge_generator_may_name_a_name_a_lower_level_gave(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "base/kustomization.yaml": "configMapGenerator:\n  - name: cfg\n    literals: [a=1]\n",
+        "mid/kustomization.yaml": "namePrefix: p-\nresources: [../base]\n",
+        "top/kustomization.yaml": ("resources: [../mid]\nconfigMapGenerator:\n  - name: p-cfg\n"
+                                   "    behavior: merge\n    literals: [b=2]\n"),
+    })
+    built = [r.data for r in finish(built_data(tmp_path, "top"))]
+    assert built == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p-cfg-7gdc49gk6d"},
+                      "data": {"a": "1", "b": "2"}}]
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "top")], capture_output=True, text=True,
+                             check=True)
+        assert list(yaml.safe_load_all(out.stdout)) == built
+
+
+def test_a_prefix_that_holds_the_name_still_tells_the_referrers_object(tmp_path: Path) -> None:
+    files = {"app/kustomization.yaml": "resources: [one, two]\nconfigurations: [nr.yaml]\n", "app/nr.yaml": _REPO_NAMES}
+    for prefix in ("mycharts", "two"):
+        files[f"app/{prefix}/kustomization.yaml"] = f"namePrefix: {prefix}-\nresources: [repo.yaml, release.yaml]\n"
+        files[f"app/{prefix}/repo.yaml"] = _REPO.format(name="charts")
+        files[f"app/{prefix}/release.yaml"] = _RELEASE.format(source="charts")
+    files["app/kustomization.yaml"] = "resources: [mycharts, two]\nconfigurations: [nr.yaml]\n"
+    write_tree(tmp_path, files)
+    built = [r.data for r in finish(built_data(tmp_path, "app"))]
+    assert {d["metadata"]["name"]: d["spec"]["chart"]["spec"]["sourceRef"]["name"]
+            for d in built if d["kind"] == "HelmRelease"} == {"mycharts-web": "mycharts-charts", "two-web": "two-charts"}

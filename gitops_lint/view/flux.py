@@ -211,21 +211,29 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
         return view
     compiled = tuple(compiled_folders)
     view.artifacts = _artifacts(model, view)
+    while True:
+        _follow_in_rounds(view, entries, kustomizer, source_root, compiled)
+        # An entry point another cluster applies (perhaps through a path only its variables fill in) is
+        # that cluster's: follow again without it, from the start, as clusters are numbered by entry.
+        clusters = _clusters(entries, view.applied)
+        if len(clusters) == len(entries):
+            return view
+        entries = clusters
+
+
+def _follow_in_rounds(view: FluxView, entries: list[Applied], kustomizer: Kustomizer, source_root: str,
+                      compiled: tuple[str, ...]) -> None:
     # Two rounds: the first finds the ConfigMaps and Secrets that `substituteFrom` reads; the second
     # substitutes with them, which may reveal paths the first could not follow.
     values: dict[tuple[int, str, str | None, str], dict[str, str]] = {}
     for first in (True, False):
         view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
-        if len(clusters := _clusters(entries, view.applied)) < len(entries):
-            entries = clusters  # (a path known only once substituted may reach another entry point)
-            view.applied = _follow(entries, kustomizer, view, source_root, compiled, values)
         view._files = view._placed = None
         if not first:
-            break
+            return
         values = _variable_sources(view)
         if all(_variables(applied, values) == applied.variables for applied in view.applied):
-            break  # no Kustomization reads what the first round found: the second would repeat it exactly
-    return view
+            return  # no Kustomization reads what the first round found: the second would repeat it exactly
 
 
 def _typed(resource: Resource) -> KubernetesObject | None:

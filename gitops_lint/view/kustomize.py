@@ -74,6 +74,8 @@ class Resource:
     needs_hash: bool = False
     #: The names it had before a prefix, suffix or hash renamed it (the one as written first).
     former_names: tuple[str, ...] = ()
+    #: (prefix, suffix) the build's name transformers put around its name as written (no content hash).
+    affixes: tuple[str, str] = ("", "")
 
     @property
     def kind(self) -> str:
@@ -119,21 +121,19 @@ class Resource:
     def changed(self, data: dict, transform: str) -> "Resource":
         # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
         return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash,
-                        self.former_names)
+                        self.former_names, self.affixes)
 
-    def renamed(self, name: str, transform: str) -> "Resource":
-        """A copy named `name`, remembering the name it had: kustomize's references find it by any of them."""
+    def renamed(self, name: str, transform: str, prefix: str = "", suffix: str = "") -> "Resource":
+        """A copy named `name`, remembering the name it had (kustomize's references find it by any of them)
+        and the prefix and suffix that made it (of several candidates, the referrer's own are meant)."""
         return replace(self.changed(with_metadata(self.data, "name", name), transform),
-                       former_names=(*self.former_names, self.name or ""))
+                       former_names=(*self.former_names, self.name or ""),
+                       affixes=(prefix + self.affixes[0], self.affixes[1] + suffix))
 
     @property
-    def affixes(self) -> tuple[str, str]:
-        """(prefix, suffix) the build put around its name as written (a content hash left out)."""
-        written, name = self.written_name or "", self.name or ""
-        if "content hash" in self.transforms:
-            name = name[:-11]
-        at = name.find(written) if written else -1
-        return (name[:at], name[at + len(written):]) if at >= 0 else ("", "")
+    def names(self) -> set[str]:
+        """Every name it has had: as written, on the way, now."""
+        return {self.written_name or "", *self.former_names, self.name or ""} - {""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,8 +436,8 @@ class Kustomizer:
 
     def _merge_generated(self, made: Resource, behavior: str, build: Build) -> None:
         for index, existing in enumerate(build.resources):
-            # matched by the name it was written with: a base's name prefix does not hide it
-            if existing.kind == made.kind and (existing.written_name or existing.name) == made.name and \
+            # matched by any name it has had: a base's name prefix does not hide it
+            if existing.kind == made.kind and made.name in existing.names and \
                     (made.namespace is None or existing.namespace in (None, made.namespace)):
                 data = dict(existing.data)
                 for key in ("data", "binaryData"):
@@ -602,8 +602,8 @@ def set_namespace(build: Build, namespace: str, what: str) -> None:
 
 
 def add_name_affixes(build: Build, prefix: str, suffix: str, what: str) -> None:
-    build.resources = [r if r.kind in _NAME_FIXED or r.name is None else r.renamed(f"{prefix}{r.name}{suffix}", what)
-                       for r in build.resources]
+    build.resources = [r if r.kind in _NAME_FIXED or r.name is None
+                       else r.renamed(f"{prefix}{r.name}{suffix}", what, prefix, suffix) for r in build.resources]
 
 
 def finish(build: Build) -> list[Resource]:
@@ -625,7 +625,7 @@ def fix_back_references(resources: list[Resource], name_references: list) -> lis
         by_name: dict[tuple[str, str], list[Resource]] = {}
         for resource in renamed:
             if _selected(reference, resource):
-                for name in {resource.written_name or "", *resource.former_names}:
+                for name in resource.names - {resource.name}:
                     by_name.setdefault((name, _namespace(resource)), []).append(resource)
         specs = [spec for spec in _as_list(reference.get("fieldSpecs"))
                  if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
