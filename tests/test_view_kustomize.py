@@ -445,44 +445,33 @@ def test_name_references_follow_every_name_and_the_referrers_prefix(tmp_path: Pa
                 for d in yaml.safe_load_all(out.stdout) if d["kind"] == "HelmRelease"} == expected
 
 
-def test_a_merge_generator_finds_a_base_generator_its_prefix_renamed(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "app/kustomization.yaml": ("resources: [base]\nconfigMapGenerator:\n  - name: vals\n    behavior: merge\n"
-                                   "    literals: [b=2]\n"),
-        "app/base/kustomization.yaml": "namePrefix: b-\nconfigMapGenerator:\n  - name: vals\n    literals: [a=1]\n",
-    })
-    built = [r.data for r in finish(built_data(tmp_path, "app"))]
-    assert built == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b-vals-7gdc49gk6d"},
-                      "data": {"a": "1", "b": "2"}}]
+@pytest.mark.parametrize(("files", "folder", "name"), [
+    ({"app/kustomization.yaml": "resources: [base]\nconfigMapGenerator:\n  - name: vals\n    behavior: merge\n"
+                                "    literals: [b=2]\n",
+      "app/base/kustomization.yaml": "namePrefix: b-\nconfigMapGenerator:\n  - name: vals\n    literals: [a=1]\n"},
+     "app", "b-vals-7gdc49gk6d"),  # the name as written finds what a base's prefix renamed
+    ({"base/kustomization.yaml": "configMapGenerator:\n  - name: cfg\n    literals: [a=1]\n",
+      "mid/kustomization.yaml": "namePrefix: p-\nresources: [../base]\n",
+      "top/kustomization.yaml": "resources: [../mid]\nconfigMapGenerator:\n  - name: p-cfg\n    behavior: merge\n"
+                                "    literals: [b=2]\n"},
+     "top", "p-cfg-7gdc49gk6d"),  # so does a name a lower level gave
+], ids=["written-name", "given-name"])
+def test_a_merge_generator_finds_what_a_prefix_renamed(tmp_path: Path, files: dict, folder: str, name: str) -> None:
+    write_tree(tmp_path, files)
+    built = [r.data for r in finish(built_data(tmp_path, folder))]
+    assert built == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1", "b": "2"}}]
     if KUBECTL:
-        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
-                             check=True)
-        assert list(yaml.safe_load_all(out.stdout)) == built
-
-
-def test_a_merge_generator_may_name_a_name_a_lower_level_gave(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "base/kustomization.yaml": "configMapGenerator:\n  - name: cfg\n    literals: [a=1]\n",
-        "mid/kustomization.yaml": "namePrefix: p-\nresources: [../base]\n",
-        "top/kustomization.yaml": ("resources: [../mid]\nconfigMapGenerator:\n  - name: p-cfg\n"
-                                   "    behavior: merge\n    literals: [b=2]\n"),
-    })
-    built = [r.data for r in finish(built_data(tmp_path, "top"))]
-    assert built == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p-cfg-7gdc49gk6d"},
-                      "data": {"a": "1", "b": "2"}}]
-    if KUBECTL:
-        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "top")], capture_output=True, text=True,
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / folder)], capture_output=True, text=True,
                              check=True)
         assert list(yaml.safe_load_all(out.stdout)) == built
 
 
 def test_a_prefix_that_holds_the_name_still_tells_the_referrers_object(tmp_path: Path) -> None:
-    files = {"app/kustomization.yaml": "resources: [one, two]\nconfigurations: [nr.yaml]\n", "app/nr.yaml": _REPO_NAMES}
+    files = {"app/kustomization.yaml": "resources: [mycharts, two]\nconfigurations: [nr.yaml]\n", "app/nr.yaml": _REPO_NAMES}
     for prefix in ("mycharts", "two"):
         files[f"app/{prefix}/kustomization.yaml"] = f"namePrefix: {prefix}-\nresources: [repo.yaml, release.yaml]\n"
         files[f"app/{prefix}/repo.yaml"] = _REPO.format(name="charts")
         files[f"app/{prefix}/release.yaml"] = _RELEASE.format(source="charts")
-    files["app/kustomization.yaml"] = "resources: [mycharts, two]\nconfigurations: [nr.yaml]\n"
     write_tree(tmp_path, files)
     built = [r.data for r in finish(built_data(tmp_path, "app"))]
     assert {d["metadata"]["name"]: d["spec"]["chart"]["spec"]["sourceRef"]["name"]
