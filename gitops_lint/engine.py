@@ -385,22 +385,13 @@ class Scope:
                 if obj.path in files:
                     touched.add((obj.kind, obj.name))
             written = ctx.model.written
-            on_the_way = set(self._changed_on_the_way(ctx))
+            changed, rebuilds = self._rebuilds(ctx)
+            on_the_way = set(self._changed_on_the_way(changed, rebuilds))
             # renamed or moved by a changed overlay: a reference to it as written may resolve no more
             touched.update((ref.partition("/")[0], ref.rpartition("/")[2]) for _, ref in on_the_way)
-            # What the Flux Kustomizations that read a changed file apply (a kustomization, a patch, a
-            # configurations file): a rename there, or one undone, is the change's.
-            rebuilt: set[tuple[str, str]] = set()
-            if ctx.view.active:
-                view = ctx.view
-                for applied in view.applied:
-                    if applied.kustomization.path in files or not files.isdisjoint(applied.files):
-                        for resource in applied.resources:
-                            typed = view.typed(resource)
-                            if typed is not None:
-                                rebuilt.add((typed.path, typed.ref))
-                touched.update((r.kind, name) for r in view.resources() if r.origin is None and r.generator
-                               and r.path in files for name in r.names)
+            # What those Kustomizations apply: a rename there, or one undone, is the change's.
+            rebuilt = {(typed.path, typed.ref) for applied in rebuilds for resource in applied.resources
+                       if (typed := ctx.view.typed(resource)) is not None}
             from gitops_lint.yaml.positions import value_at
 
             suspended = ("spec", "suspend")
@@ -419,20 +410,23 @@ class Scope:
             objects.update(on_the_way)
         return ReportScope(frozenset(files), frozenset(objects))
 
-    def _changed_on_the_way(self, ctx) -> Iterator[tuple[str, str]]:
+    def _rebuilds(self, ctx) -> tuple[set[str], list]:
+        """The changed files with the kustomizations that name them (a patch, a replacement, a configurations
+        file), and the Flux Kustomizations of the view whose own file or build reads one of them."""
+        changed = set(self.files)
+        changed.update(ref.owner.path for ref in ctx.model.file_references if ref.target in self.files)
+        rebuilds = [applied for applied in ctx.view.applied
+                    if applied.kustomization.path in changed or not changed.isdisjoint(applied.files)]
+        return changed, rebuilds
+
+    @staticmethod
+    def _changed_on_the_way(changed: set[str], rebuilds: list) -> Iterator[tuple[str, str]]:
         """Objects as written (reported there) whose applied copy a changed file changes: a kustomization (or
         a patch or replacement file it names) whose transform the copy went through, or the Flux Kustomization
         whose targetNamespace or spec.patches it got. A change to a cluster overlay is judged on the objects
         it changes, not only in its own file."""
-        view = ctx.view
-        if not view.active:
-            return
-        changed = set(self.files)
-        changed.update(ref.owner.path for ref in ctx.model.file_references if ref.target in self.files)
-        for applied in view.applied:
+        for applied in rebuilds:
             flux_file, of_flux = applied.kustomization.path, f" of {applied.key}"
-            if flux_file not in changed and changed.isdisjoint(applied.files):
-                continue
             for resource in applied.resources:
                 origin = resource.origin
                 if origin is None or resource.data is origin.doc.data:

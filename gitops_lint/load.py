@@ -185,13 +185,12 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
 
 
 def _with_reader(source: "SourceFile", mode: str) -> "SourceFile":
-    """A decoded record's file, told the reader it was parsed with where that is not its path's (an agent
-    config the `agent-configs` setting names): positions read again later read it the same way."""
-    from gitops_lint.yaml.loader import KYAML, yaml_reader
+    """A decoded record's file, told the reader it was parsed with (an agent config the `agent-configs`
+    setting names is not its path's): positions read again later read it the same way."""
+    from gitops_lint.yaml.loader import KYAML
 
-    reader = KYAML if mode == "yaml" else mode
-    if mode != "template" and reader != yaml_reader(source.rel):
-        source.reader = reader
+    if mode != "template":
+        source.reader = KYAML if mode == "yaml" else mode
     return source
 
 

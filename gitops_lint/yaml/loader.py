@@ -183,7 +183,7 @@ class SourceFile:
     skipped: str | None = None
     #: Every value in it is secret: a secretGenerator reads it (set once the model knows).
     all_secret: bool = False
-    #: Whose reading of plain scalars it was parsed with, where not its path's (`yaml_reader`).
+    #: Whose reading of plain scalars it was parsed with (`yaml_reader`); None: its path's.
     reader: str | None = None
     _lines: list[str] | None = None
     #: (span, value) of each value this file keeps secret, once `secrets.file_secret_values` asked.
@@ -305,8 +305,8 @@ def parse_source(source: SourceFile, *, template_hint: bool = False, positions: 
         )
         source.skipped = CONFLICT_MARKER
         return
-    source.reader = reader if reader is not None and reader != yaml_reader(source.rel) else None
-    error = _compose_and_build(source, positions, reader or yaml_reader(source.rel))
+    source.reader = reader = reader or yaml_reader(source.rel)
+    error = _compose_and_build(source, positions, reader)
     if isinstance(error, yaml.reader.ReaderError):
         # A character YAML forbids (control characters): a problem of the text, not the syntax.
         offset = max(min(error.position, len(text)), 0)
@@ -377,7 +377,7 @@ GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)
 GO_PREFIXED_INT = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)")
 
 
-def kubernetes_tag(value: str, yaml11_tag: str, reader: str = GO_YAML_V2) -> str:
+def kubernetes_tag(value: str, yaml11_tag: str, reader: str) -> str:
     """The tag of a plain scalar as Kubernetes' decoders see it, from YAML 1.1's: base 60 (`12:30`,
     an int to YAML 1.1) is a string to go-yaml, `1e3` is a float, `0o17` and `0X1F` are ints; `y` and `n`
     are booleans to go-yaml v2, and to kyaml (go-yaml v3) `yes`, `no`, `on` and `off` are strings."""
