@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 #: Fewer files to parse than this are parsed in this process: starting workers costs more.
 PARALLEL_MIN_FILES = 400
-#: Batches per process: few enough that each pays for its round trip, enough that all end together.
-_TASKS_PER_WORKER = 8
+#: A worker's batch is 1/_SHARE of each process's part of what is left: big while much is left (few round
+#: trips), small at the end (no one waits long for the last).
+_SHARE = 4
+#: The smallest batch, and what this process parses between looks at its workers' results.
+_MIN_BATCH = 48
 
 
 def default_jobs() -> int:
@@ -216,8 +219,16 @@ def _parse(path: Path, rel: str, mode: str, raw: bytes | None) -> SourceFile:
     return load_file(path, rel, raw=raw, reader=KYAML if mode == "yaml" else mode)
 
 
-def _parse_batch(batch: list[tuple[str, str, str]]) -> list[tuple[bytes | None, bytes]]:
-    """In a worker: read, hash and parse each (path, rel, mode); its content digest and record."""
+def _parse_batch(batch: list[tuple[str, str, str]], spool: str) -> str:
+    """In a worker: read, hash and parse each (path, rel, mode) into its content digest and record, and
+    write them all to a file in the folder `spool`; its name is the result.
+
+    Not returned through the pool's pipe: a result megabytes long comes back in 64 KiB reads by the
+    pool's thread in the parent, which needs the interpreter lock for each while the parent parses; a
+    worker waited up to a second for its result to be taken before it could start its next batch."""
+    import marshal
+    import tempfile
+
     from gitops_lint.cache import digest
     from gitops_lint.yaml import record
 
@@ -230,47 +241,65 @@ def _parse_batch(batch: list[tuple[str, str, str]]) -> list[tuple[bytes | None, 
             raw = None
         source = _parse(path, rel, mode, raw)
         out.append((None if raw is None else digest(raw), record.encode(source)))
-    return out
+    handle, name = tempfile.mkstemp(dir=spool)
+    with os.fdopen(handle, "wb") as stream:
+        marshal.dump(out, stream)
+    return name
 
 
 def _parse_shared(todo: list[int], identities: Sequence[Identity], workers: int,
                   parse_here: Callable[[int], None], take_record: Callable[[int, bytes | None, bytes], None]) -> None:
     """Parse `todo` on `workers` worker processes and in this one at once.
 
-    This process takes batches from the end of the list and parses them itself (no record to encode and
-    decode), workers take them from the front; whoever is free takes the next, so all end together.
-    Worker results are decoded here in between, into their own slots: the order never depends on timing.
+    Workers take batches from the front of the list, this process takes small ones from the end and
+    parses them itself (no record to encode and decode), until the two meet. A worker's batch is a share
+    of what is left, so batches shrink towards the end and everyone finishes together. Worker results
+    are decoded here in between, into their own slots: the order never depends on timing.
     """
+    import marshal
     import multiprocessing
-    from collections import deque
+    import shutil
+    import tempfile
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # fork where the platform has it: the workers start with this process's imports, in milliseconds.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    size = max(32, -(-len(todo) // ((workers + 1) * _TASKS_PER_WORKER)))
-    batches = deque(todo[start : start + size] for start in range(0, len(todo), size))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict = {}
+    front, back = 0, len(todo)  # todo[front:back] is not handed out yet
+    spool = tempfile.mkdtemp(prefix="gitops-lint-load-")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending: dict = {}
 
-        def feed() -> None:
-            while batches and len(pending) < 2 * workers:  # one running and one queued per worker
-                batch = batches.popleft()
-                work = [(str(identities[i].candidate.path), identities[i].candidate.rel, identities[i].mode)
-                        for i in batch]
-                pending[pool.submit(_parse_batch, work)] = batch
+            def feed() -> None:
+                nonlocal front
+                while front < back and len(pending) < 2 * workers:  # one running and one queued per worker
+                    size = max(_MIN_BATCH, (back - front) // (_SHARE * (workers + 1)))
+                    batch = todo[front : min(front + size, back)]
+                    front += len(batch)
+                    work = [(str(identities[i].candidate.path), identities[i].candidate.rel, identities[i].mode)
+                            for i in batch]
+                    pending[pool.submit(_parse_batch, work, spool)] = batch
 
-        def collect(futures) -> None:
-            for future in futures:
-                for index, (content, blob) in zip(pending.pop(future), future.result()):
-                    take_record(index, content, blob)
+            def collect(futures) -> None:
+                for future in futures:
+                    name = future.result()
+                    with open(name, "rb") as stream:
+                        results = marshal.load(stream)
+                    os.unlink(name)
+                    for index, (content, blob) in zip(pending.pop(future), results):
+                        take_record(index, content, blob)
 
-        feed()
-        while batches or pending:
-            collect([f for f in pending if f.done()])
             feed()
-            if batches:
-                for index in batches.pop():
-                    parse_here(index)
-            elif pending:
-                collect(wait(pending, return_when=FIRST_COMPLETED).done)
+            while front < back or pending:
+                collect([f for f in pending if f.done()])
+                feed()
+                if front < back:
+                    start = max(front, back - _MIN_BATCH)
+                    for index in todo[start:back]:
+                        parse_here(index)
+                    back = start
+                elif pending:
+                    collect(wait(pending, return_when=FIRST_COMPLETED).done)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)

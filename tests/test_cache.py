@@ -382,3 +382,29 @@ def test_files_written_atomically_get_the_mode_of_a_new_file(tmp_path: Path) -> 
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o640
     assert stat.S_IMODE((tmp_path / "b").stat().st_mode) == 0o600
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left
+
+
+@pytest.mark.parametrize("count", [1, 47, 48, 49, 500])
+def test_parallel_loading_gives_each_file_once_and_leaves_no_spool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """Workers hand their records over in files (not through the pool's pipe): each file is loaded once,
+    in discovery order, and the spool folder is gone afterwards, whatever the split."""
+    import tempfile
+
+    from gitops_lint import load
+    from gitops_lint.discover import discover
+
+    root = tmp_path / "many"
+    write_tree(root, {f"cm-{i:04}.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n"
+                      for i in range(count)})
+    spool_parent = tmp_path / "tmp"
+    spool_parent.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_parent))
+    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
+    identities = load.identify(discover([root]).files, None)
+    loaded = load.load(identities, None, jobs=3)
+    assert loaded.parsed == count
+    assert [f.rel for f in loaded.files] == [i.candidate.rel for i in identities]
+    assert [f.documents[0].data["metadata"]["name"] for f in loaded.files] == [
+        f"cm-{i}" for i in range(count)]
+    assert list(spool_parent.iterdir()) == []
