@@ -86,6 +86,11 @@ class Candidate:
         """Built when asked: a Path per file costs more than the walk that found it."""
         return self.root / self.name
 
+    @property
+    def location(self) -> str:
+        """`path` as a string, without building the Path."""
+        return f"{self.root}/{self.name}"
+
 
 @dataclass(frozen=True, slots=True)
 class DiscoveryProblem:

@@ -169,7 +169,7 @@ def discovery_sources(discovery: Discovery) -> list[SourceFile]:
 
     out = []
     for problem in discovery.problems:
-        source = SourceFile(path=discovery.root / problem.rel, rel=problem.rel, skipped=problem.code)
+        source = SourceFile(location=str(discovery.root / problem.rel), rel=problem.rel, skipped=problem.code)
         source.problems.append(LoadProblem(problem.code, problem.message, Span.point(1)))
         out.append(source)
     return out

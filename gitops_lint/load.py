@@ -129,14 +129,14 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
     for index, item in enumerate(identities):
         candidate = item.candidate
         if item.mode == "unreadable":
-            source = SourceFile(path=candidate.path, rel=candidate.rel, skipped=UNREADABLE)
+            source = SourceFile(location=candidate.location, rel=candidate.rel, skipped=UNREADABLE)
             source.problems.append(LoadProblem(UNREADABLE, candidate.unreadable or "", Span.point(1)))
             files[index] = source
             continue
         stored = cache.record(item.content, item.mode) if cache is not None and item.content is not None else None
         if stored is not None:
             try:
-                files[index] = _with_reader(record.decode(stored, candidate.path, candidate.rel), item.mode)
+                files[index] = _with_reader(record.decode(stored, candidate.location, candidate.rel), item.mode)
                 continue
             except (ValueError, EOFError, TypeError):
                 pass  # damaged: parsed again below, and the new record replaces it
@@ -153,12 +153,12 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
             from gitops_lint.cache import digest
 
             try:
-                item.raw = read_bytes(item.candidate.path)
+                item.raw = read_bytes(item.candidate.location)
             except OSError:
                 pass  # the loader reads it again and says why it cannot
             else:
                 note(item, digest(item.raw))
-        source = _parse(item.candidate.path, item.candidate.rel, item.mode, item.raw)
+        source = _parse(item.candidate.location, item.candidate.rel, item.mode, item.raw)
         item.raw = None
         files[index] = source
         if cache is not None and item.content is not None:
@@ -167,7 +167,7 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
 
     def take_record(index: int, content: bytes | None, blob: bytes) -> None:
         item = identities[index]
-        files[index] = _with_reader(record.decode(blob, item.candidate.path, item.candidate.rel), item.mode)
+        files[index] = _with_reader(record.decode(blob, item.candidate.location, item.candidate.rel), item.mode)
         if cache is not None and content is not None:
             if item.content is None and item.state is not None:
                 note(item, content)
@@ -209,14 +209,14 @@ class _Progress:
             self.report(self.done, self.total)
 
 
-def _parse(path: Path, rel: str, mode: str, raw: bytes | None) -> SourceFile:
+def _parse(location: str, rel: str, mode: str, raw: bytes | None) -> SourceFile:
     from gitops_lint.yaml.loader import KYAML, load_file, read_source
 
     if mode == "template":
-        source = read_source(path, rel, raw)
+        source = read_source(location, rel, raw)
         source.skipped = source.skipped or "template"
         return source
-    return load_file(path, rel, raw=raw, reader=KYAML if mode == "yaml" else mode)
+    return load_file(location, rel, raw=raw, reader=KYAML if mode == "yaml" else mode)
 
 
 def _parse_batch(batch: list[tuple[str, str, str]], spool: str) -> str:
@@ -234,12 +234,11 @@ def _parse_batch(batch: list[tuple[str, str, str]], spool: str) -> str:
 
     out = []
     for location, rel, mode in batch:
-        path = Path(location)
         try:
             raw = read_bytes(location)
         except OSError:
             raw = None
-        source = _parse(path, rel, mode, raw)
+        source = _parse(location, rel, mode, raw)
         out.append((None if raw is None else digest(raw), record.encode(source)))
     handle, name = tempfile.mkstemp(dir=spool)
     with os.fdopen(handle, "wb") as stream:
@@ -277,7 +276,7 @@ def _parse_shared(todo: list[int], identities: Sequence[Identity], workers: int,
                     size = max(_MIN_BATCH, (back - front) // (_SHARE * (workers + 1)))
                     batch = todo[front : min(front + size, back)]
                     front += len(batch)
-                    work = [(str(identities[i].candidate.path), identities[i].candidate.rel, identities[i].mode)
+                    work = [(identities[i].candidate.location, identities[i].candidate.rel, identities[i].mode)
                             for i in batch]
                     pending[pool.submit(_parse_batch, work, spool)] = batch
 

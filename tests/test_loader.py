@@ -256,7 +256,7 @@ def test_arbitrary_text_never_raises(text: str) -> None:
 def _parsed(text: str, positions: bool):
     from gitops_lint.yaml.loader import SourceFile, parse_source
 
-    source = SourceFile(path=Path("x.yaml"), rel="x.yaml", text=text)
+    source = SourceFile(location="x.yaml", rel="x.yaml", text=text)
     parse_source(source, positions=positions)
     return source
 

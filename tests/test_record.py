@@ -31,7 +31,7 @@ def test_a_record_gives_back_every_document_and_position(documents) -> None:
 
     text = yaml.safe_dump_all(documents, allow_unicode=True, sort_keys=False)
     source = load_text(text, "a.yaml")
-    decoded = record.decode(record.encode(source), source.path, source.rel)
+    decoded = record.decode(record.encode(source), source.location, source.rel)
     assert_same_file(decoded, source)
 
 
@@ -39,14 +39,14 @@ def test_a_record_gives_back_every_document_and_position(documents) -> None:
 @given(st.text(max_size=200))
 def test_a_record_of_any_text_gives_back_its_problems(text: str) -> None:
     source = load_text(text, "any.yaml")
-    assert_same_file(record.decode(record.encode(source), source.path, source.rel), source)
+    assert_same_file(record.decode(record.encode(source), source.location, source.rel), source)
 
 
 def test_aliases_merge_keys_and_sops_survive() -> None:
     text = ("base: &b {a: 1, b: [x, y]}\nuse:\n  <<: *b\n  c: *b\n"
             "---\nsops:\n  mac: x\ndata:\n  k: ENC[AES256_GCM,data:x]\n---\n")
     source = load_text(text, "s.yaml")
-    decoded = record.decode(record.encode(source), source.path, source.rel)
+    decoded = record.decode(record.encode(source), source.location, source.rel)
     assert_same_file(decoded, source)
     assert not source.problems and decoded.documents[1].sops
 
@@ -57,7 +57,7 @@ def test_aliases_merge_keys_and_sops_survive() -> None:
 ])
 def test_bytes_that_are_no_record_raise_what_the_loader_catches(damaged: bytes) -> None:
     with pytest.raises((ValueError, EOFError, TypeError)):
-        record.decode(damaged, load_text("").path, "x.yaml")
+        record.decode(damaged, load_text("").location, "x.yaml")
 
 
 def test_equal_document_spans_are_held_once_across_files_and_records() -> None:
@@ -65,6 +65,6 @@ def test_equal_document_spans_are_held_once_across_files_and_records() -> None:
     from tests.test_loader import _parsed
 
     first, second = (_parsed(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}}}\n", False) for n in "ab")
-    decoded = record.decode(record.encode(second), second.path, second.rel)
+    decoded = record.decode(record.encode(second), second.location, second.rel)
     a, b, c = first.documents[0], second.documents[0], decoded.documents[0]
     assert a.top is not None and a.top is b.top is c.top and a.head is b.head is c.head

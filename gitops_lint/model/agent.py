@@ -375,9 +375,10 @@ class AgentConfig(Located):
     def agent_name(self) -> str | None:
         if self._agent_name is not None:
             return self._agent_name
-        if self._doc is None:
+        path = self.__dict__.get("path")  # None: built without a document
+        if path is None:
             return None
-        match = CONFIG_PATH_RE.search(self._doc.file.rel)
+        match = CONFIG_PATH_RE.search(path)
         return match.group(1) if match else None
 
     @agent_name.setter

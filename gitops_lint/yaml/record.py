@@ -11,7 +11,7 @@ decode bytes from elsewhere.
 from __future__ import annotations
 
 import marshal
-from pathlib import Path
+import os
 
 from gitops_lint.yaml.loader import Document, LoadProblem, SourceFile, shared
 from gitops_lint.yaml.positions import Span
@@ -28,11 +28,11 @@ def encode(source: SourceFile) -> bytes:
     ))
 
 
-def decode(record: bytes | memoryview, path: Path, rel: str) -> SourceFile:
-    """The file `encode` was given, at `path` / `rel` (a record does not name its file: equal contents
+def decode(record: bytes | memoryview, location: str | os.PathLike, rel: str) -> SourceFile:
+    """The file `encode` was given, at `location` / `rel` (a record does not name its file: equal contents
     anywhere share one record). Raises ValueError, EOFError or TypeError on bytes that are no record."""
     text, size, skipped, documents, problems = marshal.loads(record)
-    source = SourceFile(path=path, rel=rel, text=text, size=size, skipped=skipped)
+    source = SourceFile(location=os.fspath(location), rel=rel, text=text, size=size, skipped=skipped)
     source.documents = [Document(source, index, data, None, sops, shared(head), shared(top))
                         for index, data, sops, head, top in documents]
     source.problems = [LoadProblem(code, message, Span(*span)) for code, message, span in problems]
