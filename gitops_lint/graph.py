@@ -512,9 +512,10 @@ class FileIndex:
         self.sorted_files = sorted(self.files)
         self.dirs: set[str] = {""}
         for rel in rels:
-            parts = rel.split("/")
-            for i in range(1, len(parts)):
-                self.dirs.add("/".join(parts[:i]))
+            folder = rel.rpartition("/")[0]
+            while folder not in self.dirs:  # up to the first folder known already: its parents are too
+                self.dirs.add(folder)
+                folder = folder.rpartition("/")[0]
         self.kustomize = {}
         for obj in model.objects:
             if isinstance(obj, KustomizeFile):

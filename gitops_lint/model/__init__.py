@@ -250,21 +250,19 @@ def _misshapen_documents(files: Iterable[SourceFile], model: Model) -> Iterator[
     agent configs (only their first document counts) are judged where they are built."""
     from gitops_lint.model.kustomize import PLUGIN, RESOURCE
 
+    misshapen = [(source, shaped) for source in files
+                 if (shaped := [doc for doc in source.documents if doc.data is not None and not isinstance(doc.data, dict)])]
+    if not misshapen:
+        return  # the common case: nothing below needs building
     built = {ref.target for ref in model.file_references if ref.role in (RESOURCE, PLUGIN) and ref.target}
-    by_file: dict[str, list[Located]] = {}
-    for obj in model.objects:
-        by_file.setdefault(obj.path, []).append(obj)
-    for source in files:
-        shaped = [doc for doc in source.documents if doc.data is not None and not isinstance(doc.data, dict)]
-        if not shaped:
-            continue
-        objects = by_file.get(source.rel, [])
+    with_objects = {obj.path for obj in model.objects}
+    for source, shaped in misshapen:
         filename = source.rel.rsplit("/", 1)[-1]
         if source.rel in built:
             why = "a kustomization builds this file as a resource"
         elif filename in KUSTOMIZATION_FILE_NAMES:
             why = "kustomize reads this file as a Kustomization"
-        elif objects:
+        elif source.rel in with_objects:
             why = "the file's other documents are Kubernetes objects"
         else:
             continue
