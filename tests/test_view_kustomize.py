@@ -476,3 +476,102 @@ def test_a_prefix_that_holds_the_name_still_tells_the_referrers_object(tmp_path:
     built = [r.data for r in finish(built_data(tmp_path, "app"))]
     assert {d["metadata"]["name"]: d["spec"]["chart"]["spec"]["sourceRef"]["name"]
             for d in built if d["kind"] == "HelmRelease"} == {"mycharts-web": "mycharts-charts", "two-web": "two-charts"}
+
+
+#: Kustomization bodies: (body, [(path, strict_only), ...] that `decode` reports). kubectl kustomize refuses
+#: a body with any problem and builds one without.
+DECODED = [
+    ("namePrefix: p-\n", []),
+    ("NamePrefix: p-\nRESOURCES: [cm.yaml]\n", []),  # Go's decoder matches field names whatever their case
+    ("namespace: null\nimages: [{name: x, newTag: '1.10'}]\nreplicas: [{name: web, count: 2.0}]\n", []),
+    ("foo: bar\n", [(("foo",), True)]),
+    ("labels:\n- pairs: {a: b}\n  includeSelector: true\n", [(("labels", 0, "includeSelector"), True)]),
+    ("namePrefix: [a]\n", [(("namePrefix",), False)]),
+    ("namespace: yes\n", [(("namespace",), True)]),
+    ("images:\n- name: x\n  newTag: 1.10\n", [(("images", 0, "newTag"), True)]),
+    ("configMapGenerator:\n- literals: [a=b]\n", [(("configMapGenerator", 0), False)]),
+    ("configMapGenerator:\n- name: 5\n  literals: [a=b]\n", [(("configMapGenerator", 0, "name"), False)]),
+    ("configMapGenerator:\n- name: x\n  literals: a=b\n", [(("configMapGenerator", 0, "literals"), False)]),
+    ("secretGenerator:\n- name: x\n  type: 5\n  literals: [a=b]\n", [(("secretGenerator", 0, "type"), True)]),
+    ("generatorOptions: {disableNameSuffixHash: 'yes'}\n", [(("generatorOptions", "disableNameSuffixHash"), False)]),
+    ("patches:\n- path: cm.yaml\n  target: {kind: ConfigMap, nam: x}\n", [(("patches", 0, "target", "nam"), True)]),
+    ("patches:\n- path: cm.yaml\n  target: {kind: ConfigMap, name: 5}\n", [(("patches", 0, "target", "name"), False)]),
+    ("replicas:\n- name: web\n  count: '3'\n", [(("replicas", 0, "count"), False)]),
+    ("commonLabels: {a: [b]}\n", [(("commonLabels", "a"), False)]),
+]
+
+
+@pytest.mark.parametrize("body, expected", DECODED)
+def test_kustomization_files_are_decoded_as_kustomize_decodes_them(tmp_path: Path, body: str, expected: list) -> None:
+    from gitops_lint.view.kustomization_file import decode
+    from gitops_lint.yaml.loader import GO_YAML_V2, load_text
+
+    data = load_text(body, "kustomization.yaml", reader=GO_YAML_V2).documents[0].data
+    assert [(p.path, p.strict_only) for p in decode(data)] == expected
+    if KUBECTL:
+        write_tree(tmp_path, {"kustomization.yaml": "resources: [cm.yaml]\n" + body if "RESOURCES" not in body
+                              else body, "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n"
+                              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"})
+        assert (kustomize(tmp_path) is None) == bool(expected), "kubectl kustomize disagrees"
+
+
+def test_a_flux_kustomizations_own_file_is_read_leniently_and_its_bases_strictly(tmp_path: Path) -> None:
+    """Flux rewrites the kustomization file at a Kustomization's path with sigs.k8s.io/yaml before kustomize
+    reads it: an unknown key there is dropped, a number turned into its string. A base it includes is read
+    by kustomize as written, and fails on the same lines."""
+    import json
+
+    from click.testing import CliRunner
+
+    from gitops_lint.cli import main
+    from tests.test_flux_view import BOOTSTRAP, flux_ks
+
+    body = "namespace: 5\nfoo: bar\nconfigMapGenerator:\n- name: settings\n  literals: [a=b]\n  behaviour: merge\n"
+    write_tree(tmp_path, {
+        "clusters/my-cluster/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/my-cluster/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/kustomization.yaml": "resources: [base]\n" + body,
+        "apps/base/kustomization.yaml": body,
+    })
+    result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", str(tmp_path)])
+    found = sorted((d["path"], d["line"], d["column"]) for d in json.loads(result.stdout)["diagnostics"]
+                   if d["rule"] == "REF012")
+    # the base: namespace's number, the unknown key, and the generator's unknown key (at the key)
+    assert found == [("apps/base/kustomization.yaml", 1, 12), ("apps/base/kustomization.yaml", 2, 1),
+                     ("apps/base/kustomization.yaml", 6, 3)]
+    messages = [d["message"] for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "REF012"]
+    assert any("did you mean 'behavior'" in m for m in messages)
+    assert all("Flux fails Kustomization/flux-system/apps" in m for m in messages)
+
+
+def _kustomization_like():
+    """Data shaped like kustomization files, written right and wrong: known and unknown keys, any scalar."""
+    from hypothesis import strategies as st
+
+    from gitops_lint.view.kustomization_file import KUSTOMIZATION
+
+    keys = st.sampled_from([*KUSTOMIZATION.fields, "name", "literals", "target", "kind", "count", "pairs", "Name",
+                            "foo"]) | st.integers() | st.booleans()
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5)
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=4),
+                        max_leaves=25)
+
+
+def test_decoding_never_fails_and_points_into_the_data() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from gitops_lint.view.kustomization_file import decode
+    from gitops_lint.yaml.positions import value_at
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(st.sampled_from(["resources", "configMapGenerator", "patches", "labels", "images",
+                                            "replacements", "foo", "Namespace"]), _kustomization_like(), max_size=5))
+    def run(data: dict) -> None:
+        for problem in decode(data):
+            parent = value_at(data, problem.path[:-1])
+            assert isinstance(parent, (dict, list)) and (problem.path[-1] in parent if isinstance(parent, dict)
+                                                         else problem.path[-1] < len(parent))
+            assert problem.message
+
+    run()

@@ -15,14 +15,16 @@ from gitops_lint.yaml.positions import DataPath, MapPos, SeqPos, format_path, wa
 Context = Project
 
 
-def at(obj: Located, path: DataPath, message: str, *, key: bool = False) -> Finding:
+def at(obj: Located, path: DataPath, message: str, *, key: bool = False, value: bool = False) -> Finding:
     """A finding about the field at `path` of a model object.
 
     A finding about a whole mapping or list points at its key (`spec:`), the
-    line a person reads as "this section", rather than at its first entry.
+    line a person reads as "this section", rather than at its first entry;
+    `value` points at the value all the same (where a type finding of the same
+    value points: TYP001's).
     """
     # A span kept from the parse is a scalar's: no tree to walk (building it parses the file again).
-    if not key and path and obj.doc.known_span(path) is None:
+    if not key and not value and path and obj.doc.known_span(path) is None:
         tree, key_span, found = walk(obj.doc.pos, path)
         key = found and key_span is not None and isinstance(tree, (MapPos, SeqPos))
     return Finding(

@@ -395,4 +395,5 @@ def build_fails(ctx: Context) -> Iterator[Finding]:
             yield Finding(message, problem.doc.file.rel, Span(span.line, span.column, span.line, span.column + 1),
                           anchor=f"document {problem.doc.index}")
         else:
-            yield at(problem.owner, problem.field, message)
+            yield at(problem.owner, problem.field, message, key=problem.point == "key",
+                     value=problem.point == "value")

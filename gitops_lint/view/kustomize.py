@@ -147,6 +147,9 @@ class BuildProblem:
     #: kustomize (or Flux) fails the build on it; otherwise the view only could not follow it.
     fatal: bool = True
     doc: Document | None = None
+    #: Where at `field` a finding points: "key" (an unknown key), "value" (a value of the wrong type, where
+    #: TYP001 points too), or "" (a mapping or list at its key, a scalar at itself).
+    point: str = ""
 
 
 @dataclass(slots=True)
@@ -165,12 +168,17 @@ class Build:
     #: (nameReference entry, file) of every `configurations:` file read: kustomize merges them all and
     #: applies them once, last (`finish`).
     name_references: list = field(default_factory=list)
+    #: What kustomize refuses in the folder's own kustomization file only when it reads the file as
+    #: written: a folder included by another build. At a Flux Kustomization's own path Flux rewrites the
+    #: file leniently first (`kustomization_file`), so these do not count there.
+    strict_problems: list[BuildProblem] = field(default_factory=list)
 
     def include(self, sub: "Build") -> None:
         """Take in what a folder listed as a resource builds to."""
         self.files.extend(sub.files)
         self.resources.extend(sub.resources)
         self.problems.extend(sub.problems)
+        self.problems.extend(sub.strict_problems)  # kustomize reads an included folder's file as written
         self.name_references.extend(sub.name_references)
         self.complete = self.complete and sub.complete
 
@@ -192,7 +200,8 @@ def merged_map(data: dict, key: str, values: dict) -> dict:
     """`data` with `values` added to `metadata[key]` (labels, annotations)."""
     current = data.get("metadata", {}).get(key) if isinstance(data.get("metadata"), dict) else None
     merged = dict(current) if isinstance(current, dict) else {}
-    merged.update({str(k): _label_text(v) for k, v in values.items()})
+    # a list or mapping there makes kustomize refuse the file (REF012): it is no label, not even as text
+    merged.update({str(k): _label_text(v) for k, v in values.items() if not isinstance(v, (dict, list))})
     return with_metadata(data, key, merged)
 
 
@@ -230,6 +239,7 @@ class Kustomizer:
                 self.dirs.add("/".join(parts[:i]))
         self.read = read
         self._memo: dict[tuple[str, bool], Build] = {}
+        self._decoded: dict[int, list] = {}  # id(kustomization file) -> `decode_problems`
         #: Sorted, so the files below a folder are one contiguous slice (found by bisection).
         self._sorted = sorted(self.sources)
 
@@ -258,6 +268,9 @@ class Kustomizer:
             build.complete = False
         else:
             build.files.append(kustomization.path)
+            for problem in self.decode_problems(kustomization):
+                (build.strict_problems if problem.strict_only else build.problems).append(
+                    BuildProblem(kustomization, problem.path, problem.message, point=problem.point))
             self._accumulate(kustomization, build, hold_replacements=hold_replacements)
         self._memo[key] = build
         return build
@@ -339,7 +352,19 @@ class Kustomizer:
             build.complete = False
             return
         build.files.append(component.path)
+        build.problems.extend(BuildProblem(component, problem.path, problem.message, point=problem.point)
+                              for problem in self.decode_problems(component))  # read as written, always
         self._accumulate(component, build)
+
+    def decode_problems(self, kustomization: KustomizeFile) -> list:
+        """What kustomize's strict decoding refuses in a kustomization file (`kustomization_file.decode`), once
+        per file."""
+        from gitops_lint.view.kustomization_file import decode
+
+        found = self._decoded.get(id(kustomization))
+        if found is None:
+            found = self._decoded[id(kustomization)] = decode(kustomization.doc.data)
+        return found
 
     def _configurations(self, folder: str, data: dict, build: Build) -> None:
         """The `nameReference` entries of the kustomization's `configurations:` files (its other transformer

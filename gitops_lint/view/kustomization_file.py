@@ -1,0 +1,237 @@
+"""A kustomization file as kustomize decodes it: what it refuses before it builds anything.
+
+kustomize (5.5: `sigs.k8s.io/kustomize/api/types` v0.18) turns the file into JSON and decodes that into
+its Go `Kustomization` struct with unknown fields disallowed (`Kustomization.Unmarshal`): a key it does
+not know anywhere in the file, a number where a string belongs, a list where a mapping belongs, each
+fails the build, and Flux with it. Go's decoder matches field names without regard to case, and JSON's
+null fits any field.
+
+Flux reads the kustomization file at a Kustomization's own `spec.path` first, leniently
+(`sigs.k8s.io/yaml.Unmarshal`, fluxcd/pkg/kustomize's generator), and writes it back before kustomize
+reads it: there unknown keys are dropped and numbers and booleans become the strings their fields
+want. So `decode` tells apart what fails in any kustomization file from what fails only in one
+kustomize reads as written (a base, an overlay's resource, a component).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gitops_lint.yaml.positions import DataPath, format_path
+
+STRING, INTEGER, BOOLEAN, ANY = "string", "integer", "boolean", "any"
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: Any
+
+
+@dataclass(frozen=True)
+class MapOf:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Struct:
+    #: The Go type's name, as kustomize's errors say it.
+    name: str
+    fields: dict[str, Any]
+    #: Fields promoted from an embedded struct (`GeneratorArgs` in `ConfigMapArgs`, `ResId` in `Selector`):
+    #: Flux's lenient reading turns no number below one of them into a string (see `_walk`).
+    embedded: frozenset[str] = frozenset()
+
+    def field(self, key: str) -> str | None:
+        """The field a key decodes into: its own name, else one equal to it but for case (Go's rule)."""
+        if key in self.fields:
+            return key
+        folded = key.casefold()
+        return next((name for name in self.fields if name.casefold() == folded), None)
+
+
+_GVK = {"group": STRING, "version": STRING, "kind": STRING}
+_RES_ID = {**_GVK, "name": STRING, "namespace": STRING}
+_SELECTOR = Struct("Selector", {**_RES_ID, "annotationSelector": STRING, "labelSelector": STRING}, frozenset(_RES_ID))
+_GENERATOR_OPTIONS = Struct("GeneratorOptions", {
+    "labels": MapOf(STRING), "annotations": MapOf(STRING), "disableNameSuffixHash": BOOLEAN, "immutable": BOOLEAN})
+_GENERATOR_ARGS = {
+    "namespace": STRING, "name": STRING, "behavior": STRING,
+    "literals": ListOf(STRING), "files": ListOf(STRING), "envs": ListOf(STRING), "env": STRING,
+    "options": _GENERATOR_OPTIONS,
+}
+_FIELD_SPEC = Struct("FieldSpec", {**_GVK, "path": STRING, "create": BOOLEAN}, frozenset(_GVK))
+_FIELD_OPTIONS = Struct("FieldOptions", {"delimiter": STRING, "index": INTEGER, "encoding": STRING, "create": BOOLEAN})
+_TARGET = Struct("Target", {"apiVersion": STRING, **_GVK, "name": STRING, "namespace": STRING}, frozenset(_GVK))
+_HELM_CHART = Struct("HelmChart", {
+    "name": STRING, "version": STRING, "repo": STRING, "releaseName": STRING, "namespace": STRING,
+    "additionalValuesFiles": ListOf(STRING), "valuesFile": STRING, "valuesInline": MapOf(ANY), "valuesMerge": STRING,
+    "includeCRDs": BOOLEAN, "skipHooks": BOOLEAN, "apiVersions": ListOf(STRING), "kubeVersion": STRING,
+    "nameTemplate": STRING, "skipTests": BOOLEAN, "debug": BOOLEAN,
+})
+_HELM_CHART_ARGS = Struct("HelmChartArgs", {
+    "chartName": STRING, "chartVersion": STRING, "chartRepoUrl": STRING, "chartHome": STRING,
+    "chartRepoName": STRING, "helmBin": STRING, "helmHome": STRING, "values": STRING, "valuesLocal": MapOf(ANY),
+    "valuesMerge": STRING, "releaseName": STRING, "releaseNamespace": STRING, "extraArgs": ListOf(STRING),
+})
+_PATCH = Struct("Patch", {"path": STRING, "patch": STRING, "target": _SELECTOR, "options": MapOf(BOOLEAN)})
+_IMAGE = Struct("Image", {"name": STRING, "newName": STRING, "tagSuffix": STRING, "newTag": STRING, "digest": STRING})
+
+#: `Kustomization` and every type below it, field by field (json names).
+KUSTOMIZATION = Struct("Kustomization", embedded=frozenset({"kind", "apiVersion"}), fields={
+    "kind": STRING,
+    "apiVersion": STRING,
+    "metadata": Struct("ObjectMeta", {
+        "name": STRING, "namespace": STRING, "labels": MapOf(STRING), "annotations": MapOf(STRING)}),
+    "openapi": MapOf(STRING),
+    "namePrefix": STRING,
+    "nameSuffix": STRING,
+    "namespace": STRING,
+    "commonLabels": MapOf(STRING),
+    "labels": ListOf(Struct("Label", {
+        "pairs": MapOf(STRING), "includeSelectors": BOOLEAN, "includeTemplates": BOOLEAN,
+        "fields": ListOf(_FIELD_SPEC)})),
+    "commonAnnotations": MapOf(STRING),
+    "patchesStrategicMerge": ListOf(STRING),
+    "patchesJson6902": ListOf(_PATCH),
+    "patches": ListOf(_PATCH),
+    "images": ListOf(_IMAGE),
+    "imageTags": ListOf(_IMAGE),
+    "replacements": ListOf(Struct("ReplacementField", {
+        "source": Struct("SourceSelector", {**_RES_ID, "fieldPath": STRING, "options": _FIELD_OPTIONS},
+                         frozenset(_RES_ID)),
+        "targets": ListOf(Struct("TargetSelector", {
+            "select": _SELECTOR, "reject": ListOf(_SELECTOR), "fieldPaths": ListOf(STRING),
+            "options": _FIELD_OPTIONS})),
+        "path": STRING}, frozenset({"source", "targets"}))),
+    "replicas": ListOf(Struct("Replica", {"name": STRING, "count": INTEGER})),
+    "vars": ListOf(Struct("Var", {
+        "name": STRING, "objref": _TARGET, "fieldref": Struct("FieldSelector", {"fieldPath": STRING})})),
+    "sortOptions": Struct("SortOptions", {
+        "order": STRING,
+        "legacySortOptions": Struct("LegacySortOptions", {"orderFirst": ListOf(STRING), "orderLast": ListOf(STRING)}),
+    }),
+    "resources": ListOf(STRING),
+    "components": ListOf(STRING),
+    "crds": ListOf(STRING),
+    "bases": ListOf(STRING),
+    "configMapGenerator": ListOf(Struct("ConfigMapArgs", _GENERATOR_ARGS, frozenset(_GENERATOR_ARGS))),
+    "secretGenerator": ListOf(Struct("SecretArgs", {**_GENERATOR_ARGS, "type": STRING}, frozenset(_GENERATOR_ARGS))),
+    "helmGlobals": Struct("HelmGlobals", {"chartHome": STRING, "configHome": STRING}),
+    "helmCharts": ListOf(_HELM_CHART),
+    "helmChartInflationGenerator": ListOf(_HELM_CHART_ARGS),
+    "generatorOptions": _GENERATOR_OPTIONS,
+    "configurations": ListOf(STRING),
+    "generators": ListOf(STRING),
+    "transformers": ListOf(STRING),
+    "validators": ListOf(STRING),
+    "buildMetadata": ListOf(STRING),
+})
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeProblem:
+    #: Where, in the file's data (a key's own path for an unknown key).
+    path: DataPath
+    message: str
+    #: Only kustomize's strict reading refuses it: Flux's lenient rewrite of the file at a Kustomization's
+    #: own path drops the unknown key, or turns the scalar into a string.
+    strict_only: bool
+    #: Where a finding points (`BuildProblem.point`): "key" for an unknown key, "value" for a wrong type.
+    point: str = "value"
+
+
+def decode(data: Any) -> list[DecodeProblem]:
+    """What kustomize refuses in a kustomization file's data (read as go-yaml v2 reads it), in file order."""
+    out: list[DecodeProblem] = []
+    if isinstance(data, dict):
+        _walk(data, KUSTOMIZATION, (), out)
+        for field in ("configMapGenerator", "secretGenerator"):
+            key, entries = _item(data, field)
+            for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+                if isinstance(entry, dict) and _item(entry, "name")[1] in (None, ""):
+                    out.append(DecodeProblem(
+                        (key, index), f"{key}[{index}] has no name: kustomize refuses to generate it "
+                        "(\"a configmap must have a name\")", False, point=""))
+    return out
+
+
+def _item(mapping: dict, field: str) -> tuple[Any, Any]:
+    """(key, value) a Go field gets from a mapping: the last key that matches it, case aside, as Go's
+    decoder takes it; (field, None) where none does."""
+    found: tuple[Any, Any] = (field, None)
+    for key, value in mapping.items():
+        if isinstance(key, str) and key.casefold() == field.casefold():
+            found = (key, value)
+    return found
+
+
+_SHAPES = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+
+
+def _shape(value: Any) -> str:
+    return _SHAPES.get(type(value), "a value")
+
+
+def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coercible: bool = True) -> None:
+    """`coercible`: where Flux rewrites the file, sigs.k8s.io/yaml turns a number or boolean here into the
+    string its field wants. It follows the fields Go's decoder would fill, but takes an embedded struct's
+    field for the struct itself (`t.Field(f.index[0])`): below one, nothing is turned."""
+    if value is None or kind == ANY:
+        return  # JSON's null leaves any Go field at its zero value
+    if isinstance(kind, Struct):
+        if not isinstance(value, dict):
+            out.append(_wrong(path, value, f"a mapping ({kind.name})", False))
+            return
+        for key, item in value.items():
+            name = kind.field(key if isinstance(key, str) else _json_key(key))
+            if name is None:
+                where = f"{format_path(path)}: " if path else ""
+                out.append(DecodeProblem((*path, key), f"{where}unknown field {_json_key(key)!r}: kustomize reads "
+                                         f"kustomization files strictly and refuses the whole file{_hint(key, kind)}",
+                                         True, point="key"))
+            else:
+                _walk(item, kind.fields[name], (*path, key), out, coercible and name not in kind.embedded)
+    elif isinstance(kind, ListOf):
+        if not isinstance(value, list):
+            out.append(_wrong(path, value, "a list", False))
+            return
+        for index, item in enumerate(value):
+            _walk(item, kind.item, (*path, index), out, coercible)
+    elif isinstance(kind, MapOf):
+        if not isinstance(value, dict):
+            out.append(_wrong(path, value, "a mapping", False))
+            return
+        for key, item in value.items():
+            _walk(item, kind.value, (*path, key), out, coercible)
+    elif kind == STRING:
+        if isinstance(value, (bool, int, float)):
+            out.append(_wrong(path, value, "a string", coercible, quote=True))
+        elif not isinstance(value, str):
+            out.append(_wrong(path, value, "a string", False))
+    elif kind == INTEGER:
+        if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, float) and value.is_integer()):
+            out.append(_wrong(path, value, "an integer", False))
+    elif kind == BOOLEAN and not isinstance(value, bool):
+        out.append(_wrong(path, value, "a boolean (true or false)", False))
+
+
+def _wrong(path: DataPath, value: Any, wanted: str, strict_only: bool, quote: bool = False) -> DecodeProblem:
+    hint = " (quote it)" if quote else ""
+    where = format_path(path) or "the file"
+    return DecodeProblem(path, f"{where}: kustomize expects {wanted}, not {_shape(value)}{hint}: it refuses the "
+                               "whole kustomization file", strict_only)
+
+
+def _json_key(key: Any) -> str:
+    """A mapping key as sigs.k8s.io/yaml writes it into JSON (`true`, `5`)."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return key if isinstance(key, str) else str(key)
+
+
+def _hint(key: Any, kind: Struct) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(_json_key(key), list(kind.fields), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
