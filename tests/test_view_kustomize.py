@@ -530,7 +530,7 @@ def test_a_flux_kustomizations_own_file_is_read_leniently_and_its_bases_strictly
     write_tree(tmp_path, {
         "clusters/my-cluster/flux-system/gotk-sync.yaml": BOOTSTRAP,
         "clusters/my-cluster/apps.yaml": flux_ks("apps", "./apps"),
-        "apps/kustomization.yaml": "resources: [base]\n" + body,
+        "apps/kustomization.yaml": "resources: [base]\n" + body.replace("settings", "top-settings"),
         "apps/base/kustomization.yaml": body,
     })
     result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", str(tmp_path)])
@@ -575,3 +575,36 @@ def test_decoding_never_fails_and_points_into_the_data() -> None:
             assert problem.message
 
     run()
+
+
+#: A base generating ConfigMap `cfg` in namespace apps (the entry's own namespace, or the base's `namespace:`),
+#: and overlays adding generators; None where kubectl kustomize refuses the overlay.
+GENERATOR_BASES = {
+    "own": "configMapGenerator:\n- name: cfg\n  namespace: apps\n  literals: [a=1]\n",
+    "kustomization": "namespace: apps\nconfigMapGenerator:\n- name: cfg\n  literals: [a=1]\n",
+}
+
+
+@pytest.mark.parametrize("base, overlay, refused", [
+    ("kustomization", "namespace: apps\nconfigMapGenerator:\n- {name: cfg, behavior: merge, literals: [b=2]}\n", False),
+    ("kustomization", "configMapGenerator:\n- {name: cfg, behavior: merge, literals: [b=2]}\n", False),
+    ("own", "configMapGenerator:\n- {name: cfg, namespace: apps, behavior: replace, literals: [b=2]}\n", False),
+    ("own", "configMapGenerator:\n- {name: cfg, behavior: merge, literals: [b=2]}\n", True),  # generated in apps
+    ("own", "configMapGenerator:\n- {name: cfg, namespace: other, behavior: merge, literals: [b=2]}\n", True),
+    ("own", "configMapGenerator:\n- {name: missing, behavior: merge, literals: [b=2]}\n", True),
+    ("kustomization", "configMapGenerator:\n- {name: cfg, literals: [b=2]}\n", True),  # create: it exists
+    ("own", "configMapGenerator:\n- {name: cfg, literals: [b=2]}\n", False),  # create: another namespace
+    ("own", "namePrefix: p-\nconfigMapGenerator:\n- {name: cfg, namespace: apps, behavior: merge, literals: [b=2]}\n",
+     False),
+])
+def test_generators_merge_and_create_as_kustomize_allows(tmp_path: Path, base: str, overlay: str, refused: bool) -> None:
+    write_tree(tmp_path, {"base/kustomization.yaml": GENERATOR_BASES[base],
+                          "overlay/kustomization.yaml": "resources: [../base]\n" + overlay})
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("overlay")
+    problems = [p.message for p in built.problems if p.fatal]
+    assert bool(problems) == refused, problems
+    if KUBECTL:
+        assert (kustomize(tmp_path / "overlay") is None) == refused, "kubectl kustomize disagrees"
+    if not refused and "behavior" in overlay:  # merged into the one object
+        assert len(built.resources) == 1 and "b" in built.resources[0].data["data"]
