@@ -608,3 +608,33 @@ def test_generators_merge_and_create_as_kustomize_allows(tmp_path: Path, base: s
         assert (kustomize(tmp_path / "overlay") is None) == refused, "kubectl kustomize disagrees"
     if not refused and "behavior" in overlay:  # merged into the one object
         assert len(built.resources) == 1 and "b" in built.resources[0].data["data"]
+
+
+def test_join_path_normalises_as_posixpath_does() -> None:
+    """An entry relative to a (normal) folder: what posixpath.normpath makes of it, or None when it climbs
+    above the root on the way. The shortcut for plain paths and the walk agree."""
+    import posixpath
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from gitops_lint.view.kustomize import join_path
+
+    names = st.sampled_from(["a", "b", ".x", "x.yaml"])
+    folders = st.lists(names, max_size=3).map("/".join)
+    entries = st.lists(st.sampled_from(["a", "b", ".", "..", "", ".x", "x.yaml"]), max_size=5).map("/".join)
+
+    @settings(max_examples=500, deadline=None)
+    @given(folders, entries)
+    def run(folder: str, entry: str) -> None:
+        depth, climbs = len([p for p in folder.split("/") if p]), False
+        for part in entry.split("/"):
+            if part == "..":
+                depth -= 1
+                climbs = climbs or depth < 0
+            elif part not in ("", "."):
+                depth += 1
+        expected = None if climbs else posixpath.normpath(f"/{folder}/{entry}").lstrip("/")
+        assert join_path(folder, entry) == expected
+
+    run()

@@ -1185,6 +1185,8 @@ def join_path(directory: str, entry: str, *, clamp: bool = False, floor: str = "
     With `clamp`, climbing above `floor` (the source root) stops there instead,
     as Flux's secure join does for a Kustomization's spec.path.
     """
+    if _plain(entry) and _plain(directory):  # most entries: nothing to normalise
+        return f"{directory}/{entry}" if directory and entry else directory or entry
     parts: list[str] = [p for p in directory.split("/") if p and p != "."]
     lowest = len([p for p in floor.split("/") if p and p != "."])
     for part in entry.split("/"):
@@ -1201,9 +1203,16 @@ def join_path(directory: str, entry: str, *, clamp: bool = False, floor: str = "
     return "/".join(parts)
 
 
+def _plain(path: str) -> bool:
+    """A relative path with no `.`, `..` or empty part: already normal."""
+    return not path.startswith((".", "/")) and "/." not in path and "//" not in path and not path.endswith("/")
+
+
 def archived(rel: str) -> bool:
     """Files in hidden folders (`.archive/`, `.old/`) are parked, not applied: reference rules skip them.
 
     `.gitlab/` is the one hidden folder that holds live configuration.
     """
+    if "/." not in rel and not rel.startswith("."):
+        return False  # no part starts with a dot
     return any(part.startswith(".") and part not in (".gitlab", ".", "..") for part in rel.split("/")[:-1])
