@@ -638,3 +638,23 @@ def test_join_path_normalises_as_posixpath_does() -> None:
         assert join_path(folder, entry) == expected
 
     run()
+
+
+@pytest.mark.parametrize("config, refused", [
+    ("nameReference:\n- kind: ConfigMap\n  fieldSpecs:\n  - {path: spec/valuesFrom/name, kind: HelmRelease, create: yes}\n",
+     False),  # read as go-yaml v2 reads it: yes is true
+    ("nameReference:\n- kind: ConfigMap\n  fieldSpecs:\n  - {path: 5, kind: HelmRelease}\n", False),  # made a string
+    ("nameReference:\n- kind: ConfigMap\n  fieldSpecs:\n  - {path: spec/valuesFrom/name, crate: true}\n", True),
+    ("nameReference:\n- kind: ConfigMap\n  fieldSpecs: spec/valuesFrom/name\n", True),
+    ("nameReference: ConfigMap\n", True),
+    ("commonLabels:\n- path: metadata/labels\n  create: true\n", False),
+])
+def test_configurations_files_are_read_as_kustomize_reads_them(tmp_path: Path, config: str, refused: bool) -> None:
+    write_tree(tmp_path, {"app/kustomization.yaml": "resources: [cm.yaml]\nconfigurations: [kc.yaml]\n",
+                          "app/kc.yaml": config,
+                          "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
+    assert bool([p for p in built.problems if p.fatal]) == refused
+    if KUBECTL:
+        assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"

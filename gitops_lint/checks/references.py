@@ -8,6 +8,7 @@ from typing import Iterable, Iterator
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.graph import Reference, archived
+from gitops_lint.yaml.positions import format_path
 
 SECRET_LIKE = frozenset({"Secret", "ConfigMap"})
 
@@ -166,7 +167,6 @@ def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
     if not ctx.settings.whole_repo:
         return
     from gitops_lint.model.kustomize import RESOURCE, KustomizeFile
-    from gitops_lint.yaml.positions import format_path
 
     index = ctx.file_index
     for ref in ctx.model.file_references:
@@ -390,7 +390,10 @@ def build_fails(ctx: Context) -> Iterator[Finding]:
         problem = where[key]
         names = ", ".join(sorted(set(kustomizations)))
         message = f"{problem.message}; Flux fails {names} on it, and applies none of its objects"
-        if problem.doc is not None:
+        if problem.doc is not None and problem.field:  # a field of a document no model object holds
+            yield Finding(message, problem.doc.file.rel, problem.doc.locate(problem.field, key=problem.point == "key"),
+                          anchor=format_path(problem.field))
+        elif problem.doc is not None:
             span = problem.doc.span
             yield Finding(message, problem.doc.file.rel, Span(span.line, span.column, span.line, span.column + 1),
                           anchor=f"document {problem.doc.index}")

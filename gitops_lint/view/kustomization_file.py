@@ -15,7 +15,7 @@ kustomize reads as written (a base, an overlay's resource, a component).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gitops_lint.yaml.positions import DataPath, format_path
@@ -128,6 +128,16 @@ KUSTOMIZATION = Struct("Kustomization", embedded=frozenset({"kind", "apiVersion"
     "buildMetadata": ListOf(STRING),
 })
 
+_FIELD_SPECS = ListOf(_FIELD_SPEC)
+#: A `configurations:` file (kustomize's `builtinconfig.TransformerConfig`), read with
+#: `sigs.k8s.io/yaml.UnmarshalStrict`: unknown keys fail, numbers in string fields become strings.
+TRANSFORMER_CONFIG = Struct("TransformerConfig", {
+    "namePrefix": _FIELD_SPECS, "nameSuffix": _FIELD_SPECS, "namespace": _FIELD_SPECS, "commonLabels": _FIELD_SPECS,
+    "labels": _FIELD_SPECS, "templateLabels": _FIELD_SPECS, "commonAnnotations": _FIELD_SPECS,
+    "nameReference": ListOf(Struct("NameBackReferences", {**_GVK, "fieldSpecs": _FIELD_SPECS}, frozenset(_GVK))),
+    "varReference": _FIELD_SPECS, "images": _FIELD_SPECS, "replicas": _FIELD_SPECS,
+})
+
 
 @dataclass(frozen=True, slots=True)
 class DecodeProblem:
@@ -139,14 +149,18 @@ class DecodeProblem:
     strict_only: bool
     #: Where a finding points (`BuildProblem.point`): "key" for an unknown key, "value" for a wrong type.
     point: str = "value"
+    #: A number or boolean where a string belongs, which a reading that knows the field's type
+    #: (sigs.k8s.io/yaml's Unmarshal and UnmarshalStrict) turns into that string.
+    coerced: bool = False
 
 
-def decode(data: Any) -> list[DecodeProblem]:
-    """What kustomize refuses in a kustomization file's data (read as go-yaml v2 reads it), in file order."""
+def decode(data: Any, root: Struct = KUSTOMIZATION) -> list[DecodeProblem]:
+    """What kustomize refuses in a kustomization file's data (read as go-yaml v2 reads it), in file order;
+    `root`: TRANSFORMER_CONFIG for a `configurations:` file."""
     out: list[DecodeProblem] = []
     if isinstance(data, dict):
-        _walk(data, KUSTOMIZATION, (), out)
-        for field in ("configMapGenerator", "secretGenerator"):
+        _walk(data, root, (), out)
+        for field in () if root is not KUSTOMIZATION else ("configMapGenerator", "secretGenerator"):
             key, entries = _item(data, field)
             for index, entry in enumerate(entries if isinstance(entries, list) else ()):
                 if isinstance(entry, dict) and _item(entry, "name")[1] in (None, ""):
@@ -187,8 +201,8 @@ def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coerc
             name = kind.field(key if isinstance(key, str) else _json_key(key))
             if name is None:
                 where = f"{format_path(path)}: " if path else ""
-                out.append(DecodeProblem((*path, key), f"{where}unknown field {_json_key(key)!r}: kustomize reads "
-                                         f"kustomization files strictly and refuses the whole file{_hint(key, kind)}",
+                out.append(DecodeProblem((*path, key), f"{where}unknown field {_json_key(key)!r}: kustomize decodes "
+                                         f"this file strictly and refuses all of it{_hint(key, kind)}",
                                          True, point="key"))
             else:
                 _walk(item, kind.fields[name], (*path, key), out, coercible and name not in kind.embedded)
@@ -206,7 +220,8 @@ def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coerc
             _walk(item, kind.value, (*path, key), out, coercible)
     elif kind == STRING:
         if isinstance(value, (bool, int, float)):
-            out.append(_wrong(path, value, "a string", coercible, quote=True))
+            problem = _wrong(path, value, "a string", coercible, quote=True)
+            out.append(replace(problem, coerced=coercible) if coercible else problem)
         elif not isinstance(value, str):
             out.append(_wrong(path, value, "a string", False))
     elif kind == INTEGER:
@@ -219,8 +234,8 @@ def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coerc
 def _wrong(path: DataPath, value: Any, wanted: str, strict_only: bool, quote: bool = False) -> DecodeProblem:
     hint = " (quote it)" if quote else ""
     where = format_path(path) or "the file"
-    return DecodeProblem(path, f"{where}: kustomize expects {wanted}, not {_shape(value)}{hint}: it refuses the "
-                               "whole kustomization file", strict_only)
+    return DecodeProblem(path, f"{where}: kustomize expects {wanted}, not {_shape(value)}{hint}: it refuses all "
+                               "of this file", strict_only)
 
 
 def _json_key(key: Any) -> str:

@@ -248,6 +248,7 @@ class Kustomizer:
         self.read = read
         self._memo: dict[tuple[str, bool], Build] = {}
         self._decoded: dict[int, list] = {}  # id(kustomization file) -> `decode_problems`
+        self._configs: dict[str, SourceFile] = {}  # `configurations:` files read again as kustomize reads them
         #: Sorted, so the files below a folder are one contiguous slice (found by bisection).
         self._sorted = sorted(self.sources)
 
@@ -364,6 +365,26 @@ class Kustomizer:
                               for problem in self.decode_problems(component))  # read as written, always
         self._accumulate(component, build)
 
+    def _transformer_config(self, source: SourceFile) -> SourceFile:
+        """A `configurations:` file as kustomize reads it (go-yaml v2's scalars: `create: yes` is true)."""
+        from gitops_lint.yaml.loader import GO_YAML_V2, load_text
+
+        if source.reader == GO_YAML_V2:
+            return source
+        found = self._configs.get(source.rel)
+        if found is None:
+            found = self._configs[source.rel] = load_text(source.text, source.rel, reader=GO_YAML_V2)
+        return found
+
+    def _config_problems(self, source: SourceFile) -> list:
+        """What sigs.k8s.io/yaml's UnmarshalStrict refuses in a `configurations:` file: unknown keys, wrong
+        types (a number in a string field becomes that string)."""
+        from gitops_lint.view.kustomization_file import TRANSFORMER_CONFIG, decode
+
+        if not source.documents:
+            return []
+        return [p for p in decode(source.documents[0].data, TRANSFORMER_CONFIG) if not p.coerced]
+
     def decode_problems(self, kustomization: KustomizeFile) -> list:
         """What kustomize's strict decoding refuses in a kustomization file (`kustomization_file.decode`), once
         per file."""
@@ -390,6 +411,10 @@ class Kustomizer:
 
                 source = load_text(raw.decode("utf-8", "replace"), target)
             build.files.append(target)
+            source = self._transformer_config(source)
+            build.problems.extend(BuildProblem(None, problem.path, problem.message, doc=source.documents[0],
+                                               point=problem.point)
+                                  for problem in self._config_problems(source))
             config = source.documents[0].data if source.documents else None
             for reference in _as_list(config.get("nameReference") if isinstance(config, dict) else None):
                 if isinstance(reference, dict) and isinstance(reference.get("kind"), str):
