@@ -498,6 +498,13 @@ DECODED = [
     ("patches:\n- path: cm.yaml\n  target: {kind: ConfigMap, name: 5}\n", [(("patches", 0, "target", "name"), False)]),
     ("replicas:\n- name: web\n  count: '3'\n", [(("replicas", 0, "count"), False)]),
     ("commonLabels: {a: [b]}\n", [(("commonLabels", "a"), False)]),
+    ("configMapGenerator:\n-\n", [(("configMapGenerator", 0), False)]),  # an empty entry has no name either
+    # the keys reach Go's decoder sorted: `name` comes after `NAME`, and its null changes nothing
+    ("configMapGenerator:\n- NAME: foo\n  name:\n  literals: [a=b]\n", []),
+    ("configMapGenerator:\n- name: foo\n  Name: ''\n  literals: [a=b]\n", []),
+    ("commonLabels:\n  ~: a\n", [(("commonLabels", None), False)]),
+    ("namePrefix: 1e400\n", []),  # too big for a float: go-yaml keeps it as text
+    ("replicas:\n- name: web\n  count: 1e20\n", [(("replicas", 0, "count"), False)]),
 ]
 
 
@@ -658,3 +665,13 @@ def test_configurations_files_are_read_as_kustomize_reads_them(tmp_path: Path, c
     assert bool([p for p in built.problems if p.fatal]) == refused
     if KUBECTL:
         assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"
+
+
+def test_a_folder_whose_kustomization_file_is_no_mapping_says_so(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app/kustomization.yaml": "resources: [../base, ../empty]\n",
+                          "base/kustomization.yaml": "- cm.yaml\n", "empty/kustomization.yaml": "# nothing yet\n"})
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
+    assert sorted(p.message for p in built.problems) == [
+        "base/kustomization.yaml is no mapping of kustomize settings: kustomize refuses the build",
+        "empty/kustomization.yaml is empty: kustomize refuses the build"]

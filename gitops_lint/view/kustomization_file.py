@@ -158,26 +158,45 @@ def decode(data: Any, root: Struct = KUSTOMIZATION) -> list[DecodeProblem]:
     """What kustomize refuses in a kustomization file's data (read as go-yaml v2 reads it), in file order;
     `root`: TRANSFORMER_CONFIG for a `configurations:` file."""
     out: list[DecodeProblem] = []
+    _null_keys(data, (), out)
     if isinstance(data, dict):
         _walk(data, root, (), out)
         for field in () if root is not KUSTOMIZATION else ("configMapGenerator", "secretGenerator"):
-            key, entries = _item(data, field)
+            key, entries = _item(data, field, null_sets=True)
             for index, entry in enumerate(entries if isinstance(entries, list) else ()):
-                if isinstance(entry, dict) and _item(entry, "name")[1] in (None, ""):
+                if entry is None or isinstance(entry, dict) and _item(entry, "name")[1] in (None, ""):
                     out.append(DecodeProblem(
                         (key, index), f"{key}[{index}] has no name: kustomize refuses to generate it "
                         "(\"a configmap must have a name\")", False, point=""))
     return out
 
 
-def _item(mapping: dict, field: str) -> tuple[Any, Any]:
-    """(key, value) a Go field gets from a mapping: the last key that matches it, case aside, as Go's
-    decoder takes it; (field, None) where none does."""
+def _item(mapping: dict, field: str, *, null_sets: bool = False) -> tuple[Any, Any]:
+    """(key, value) a Go field ends with from a mapping; (field, None) where no key matches it.
+
+    The mapping reaches Go's decoder as JSON with its keys sorted, so of the keys that match the field
+    (case aside) the last in that order wins; a null changes nothing, but for a list or map (`null_sets`)."""
     found: tuple[Any, Any] = (field, None)
-    for key, value in mapping.items():
-        if isinstance(key, str) and key.casefold() == field.casefold():
+    for json_key, key, value in sorted((_json_key(k), k, v) for k, v in mapping.items() if k is not None):
+        if json_key.casefold() == field.casefold() and (value is not None or null_sets):
             found = (key, value)
     return found
+
+
+def _null_keys(value: Any, path: DataPath, out: list[DecodeProblem]) -> None:
+    """A null key anywhere fails sigs.k8s.io/yaml's conversion to JSON, strict or lenient, before any
+    field is looked at."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key is None:
+                out.append(DecodeProblem((*path, key), f"{format_path(path) or 'the file'}: a null key (`~:` or "
+                                         "an empty `? `): kustomize cannot turn it into JSON and refuses all of this "
+                                         "file", False))  # at its value, where TYP001 reports the key too
+            else:
+                _null_keys(item, (*path, key), out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _null_keys(item, (*path, index), out)
 
 
 _SHAPES = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
@@ -198,7 +217,9 @@ def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coerc
             out.append(_wrong(path, value, f"a mapping ({kind.name})", False))
             return
         for key, item in value.items():
-            name = kind.field(key if isinstance(key, str) else _json_key(key))
+            if key is None:
+                continue  # `_null_keys` reports it
+            name = kind.field(_json_key(key))
             if name is None:
                 where = f"{format_path(path)}: " if path else ""
                 out.append(DecodeProblem((*path, key), f"{where}unknown field {_json_key(key)!r}: kustomize decodes "
@@ -227,6 +248,9 @@ def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coerc
     elif kind == INTEGER:
         if isinstance(value, bool) or not (isinstance(value, int) or isinstance(value, float) and value.is_integer()):
             out.append(_wrong(path, value, "an integer", False))
+        elif not -(2**63) <= value < 2**63:
+            out.append(DecodeProblem(path, f"{format_path(path)}: {value!r} does not fit kustomize's 64-bit integer: "
+                                           "it refuses all of this file", False))
     elif kind == BOOLEAN and not isinstance(value, bool):
         out.append(_wrong(path, value, "a boolean (true or false)", False))
 

@@ -344,8 +344,13 @@ class Kustomizer:
         elif target in self.kustomize_by_dir:
             build.include(self.build(target))
         elif target in self.dirs:
-            build.problems.append(BuildProblem(owner, where, f"folder {entry!r} has no kustomization.yaml: kustomize "
-                                               "refuses the build"))
+            written = next((self.sources[f"{target}/{name}"] for name in FILE_NAMES
+                            if f"{target}/{name}" in self.sources), None)
+            what = (f"folder {entry!r} has no kustomization.yaml" if written is None else
+                    f"{written.rel} does not parse" if written.incomplete else
+                    f"{written.rel} is empty" if not any(d.data is not None for d in written.documents) else
+                    f"{written.rel} is no mapping of kustomize settings")
+            build.problems.append(BuildProblem(owner, where, f"{what}: kustomize refuses the build"))
         else:
             build.complete = False  # missing: REF006 reports it
 

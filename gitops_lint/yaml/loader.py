@@ -10,6 +10,7 @@ duplicate keys, YAML 1.1 scalars and custom tags. Whatever goes wrong becomes a
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -394,10 +395,23 @@ def kubernetes_tag(value: str, yaml11_tag: str, reader: str) -> str:
     if yaml11_tag in (_INT, _FLOAT) and ":" in value:
         return _STR
     if yaml11_tag == _STR and GO_FLOAT.fullmatch(value) and any(c.isdigit() for c in value):
-        return _FLOAT
+        yaml11_tag = _FLOAT
     if yaml11_tag == _STR and GO_PREFIXED_INT.fullmatch(value):
         return _INT
+    if yaml11_tag == _FLOAT and reader != PSYCH and not _FLOAT_WORDS.fullmatch(value) and _overflows(value):
+        return _STR  # Go's ParseFloat refuses what overflows (`1e400`): go-yaml keeps it as text
     return yaml11_tag
+
+
+def _overflows(value: str) -> bool:
+    try:
+        return math.isinf(float(value.replace("_", "")))
+    except ValueError:
+        return False
+
+
+#: YAML's infinities and not-a-number: floats whatever their size.
+_FLOAT_WORDS = re.compile(r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)")
 
 
 class _CachingResolver(Resolver):
