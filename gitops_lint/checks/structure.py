@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import re
 from typing import Callable, Iterator
 
@@ -184,6 +186,7 @@ def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
                         + ctx.applied_note(obj, written, ("metadata", "labels", key))))
 
 
+@functools.lru_cache(maxsize=4096)  # a repository uses the same few label and annotation keys everywhere
 def _qualified_key_problem(key: str) -> str | None:
     prefix, slash, name = key.rpartition("/")
     if slash and (not prefix or len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):

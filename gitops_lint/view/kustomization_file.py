@@ -158,16 +158,17 @@ def decode(data: Any, root: Struct = KUSTOMIZATION) -> list[DecodeProblem]:
     """What kustomize refuses in a kustomization file's data (read as go-yaml v2 reads it), in file order;
     `root`: TRANSFORMER_CONFIG for a `configurations:` file."""
     out: list[DecodeProblem] = []
-    _null_keys(data, (), out)
-    if isinstance(data, dict):
-        _walk(data, root, (), out)
-        for field in () if root is not KUSTOMIZATION else ("configMapGenerator", "secretGenerator"):
-            key, entries = _item(data, field, null_sets=True)
-            for index, entry in enumerate(entries if isinstance(entries, list) else ()):
-                if entry is None or isinstance(entry, dict) and _item(entry, "name")[1] in (None, ""):
-                    out.append(DecodeProblem(
-                        (key, index), f"{key}[{index}] has no name: kustomize refuses to generate it "
-                        "(\"a configmap must have a name\")", False, point=""))
+    if not isinstance(data, dict):
+        _null_keys(data, (), out)
+        return out
+    _walk(data, root, (), out)
+    for field in () if root is not KUSTOMIZATION else ("configMapGenerator", "secretGenerator"):
+        key, entries = _item(data, field, null_sets=True)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if entry is None or isinstance(entry, dict) and _item(entry, "name")[1] in (None, ""):
+                out.append(DecodeProblem(
+                    (key, index), f"{key}[{index}] has no name: kustomize refuses to generate it "
+                    "(\"a configmap must have a name\")", False, point=""))
     return out
 
 
@@ -176,6 +177,10 @@ def _item(mapping: dict, field: str, *, null_sets: bool = False) -> tuple[Any, A
 
     The mapping reaches Go's decoder as JSON with its keys sorted, so of the keys that match the field
     (case aside) the last in that order wins; a null changes nothing, but for a list or map (`null_sets`)."""
+    folded = field.casefold()
+    matching = [key for key in mapping if isinstance(key, str) and key.casefold() == folded]
+    if len(matching) < 2:  # nearly always: the one key, or none
+        return (matching[0], mapping[matching[0]]) if matching else (field, None)
     found: tuple[Any, Any] = (field, None)
     for json_key, key, value in sorted((_json_key(k), k, v) for k, v in mapping.items() if k is not None):
         if json_key.casefold() == field.casefold() and (value is not None or null_sets):
@@ -185,13 +190,11 @@ def _item(mapping: dict, field: str, *, null_sets: bool = False) -> tuple[Any, A
 
 def _null_keys(value: Any, path: DataPath, out: list[DecodeProblem]) -> None:
     """A null key anywhere fails sigs.k8s.io/yaml's conversion to JSON, strict or lenient, before any
-    field is looked at."""
+    field is looked at (`_walk` looks for them where it goes; this, below what it does not go into)."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key is None:
-                out.append(DecodeProblem((*path, key), f"{format_path(path) or 'the file'}: a null key (`~:` or "
-                                         "an empty `? `): kustomize cannot turn it into JSON and refuses all of this "
-                                         "file", False))  # at its value, where TYP001 reports the key too
+                out.append(_null_key(path))
             else:
                 _null_keys(item, (*path, key), out)
     elif isinstance(value, list):
@@ -206,21 +209,32 @@ def _shape(value: Any) -> str:
     return _SHAPES.get(type(value), "a value")
 
 
+def _null_key(path: DataPath) -> DecodeProblem:
+    return DecodeProblem((*path, None), f"{format_path(path) or 'the file'}: a null key (`~:` or an empty `? `): "
+                         "kustomize cannot turn it into JSON and refuses all of this file",
+                         False)  # at its value, where TYP001 reports the key too
+
+
 def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coercible: bool = True) -> None:
     """`coercible`: where Flux rewrites the file, sigs.k8s.io/yaml turns a number or boolean here into the
     string its field wants. It follows the fields Go's decoder would fill, but takes an embedded struct's
     field for the struct itself (`t.Field(f.index[0])`): below one, nothing is turned."""
-    if value is None or kind == ANY:
+    if value is None:
         return  # JSON's null leaves any Go field at its zero value
+    if kind == ANY:
+        _null_keys(value, path, out)
+        return
     if isinstance(kind, Struct):
         if not isinstance(value, dict):
             out.append(_wrong(path, value, f"a mapping ({kind.name})", False))
             return
         for key, item in value.items():
             if key is None:
-                continue  # `_null_keys` reports it
+                out.append(_null_key(path))
+                continue
             name = kind.field(_json_key(key))
             if name is None:
+                _null_keys(item, (*path, key), out)
                 where = f"{format_path(path)}: " if path else ""
                 out.append(DecodeProblem((*path, key), f"{where}unknown field {_json_key(key)!r}: kustomize decodes "
                                          f"this file strictly and refuses all of it{_hint(key, kind)}",
@@ -238,7 +252,10 @@ def _walk(value: Any, kind: Any, path: DataPath, out: list[DecodeProblem], coerc
             out.append(_wrong(path, value, "a mapping", False))
             return
         for key, item in value.items():
-            _walk(item, kind.value, (*path, key), out, coercible)
+            if key is None:
+                out.append(_null_key(path))
+            else:
+                _walk(item, kind.value, (*path, key), out, coercible)
     elif kind == STRING:
         if isinstance(value, (bool, int, float)):
             problem = _wrong(path, value, "a string", coercible, quote=True)

@@ -120,10 +120,11 @@ class Resource:
         name = value_at(self.doc.data, (*self.generator, "name")) if self.generator else None
         return name if isinstance(name, str) else None
 
-    def changed(self, data: dict, transform: str) -> "Resource":
+    def changed(self, data: dict, transform: str, former_namespaces: tuple[str, ...] | None = None) -> "Resource":
         # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
         return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash,
-                        self.former_names, self.affixes, self.former_namespaces)
+                        self.former_names, self.affixes,
+                        self.former_namespaces if former_namespaces is None else former_namespaces)
 
     def renamed(self, name: str, transform: str, prefix: str = "", suffix: str = "") -> "Resource":
         """A copy named `name`, remembering the name it had (kustomize's references find it by any of them)
@@ -242,9 +243,10 @@ class Kustomizer:
         self.sources: dict[str, SourceFile] = {f.rel: f for f in files}
         self.dirs: set[str] = {""}
         for rel in self.sources:
-            parts = rel.split("/")
-            for i in range(1, len(parts)):
-                self.dirs.add("/".join(parts[:i]))
+            folder = rel.rpartition("/")[0]
+            while folder not in self.dirs:  # up to the first folder known already: its parents are too
+                self.dirs.add(folder)
+                folder = folder.rpartition("/")[0]
         self.read = read
         self._memo: dict[tuple[str, bool], Build] = {}
         self._decoded: dict[int, list] = {}  # id(kustomization file) -> `decode_problems`
@@ -681,8 +683,7 @@ def set_namespace(build: Build, namespace: str, what: str) -> None:
         if r.kind == "Namespace" and r.group == "" and r.name != namespace:
             r = r.changed(with_metadata(r.data, "name", namespace), what)
         elif r.kind not in CLUSTER_SCOPED and r.namespace != namespace:
-            r = replace(r.changed(with_metadata(r.data, "namespace", namespace), what),
-                        former_namespaces=(*r.former_namespaces, r.namespace or ""))
+            r = r.changed(with_metadata(r.data, "namespace", namespace), what, (*r.former_namespaces, r.namespace or ""))
         out.append(r)
     build.resources = out
 
