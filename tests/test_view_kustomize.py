@@ -675,3 +675,27 @@ def test_a_folder_whose_kustomization_file_is_no_mapping_says_so(tmp_path: Path)
     assert sorted(p.message for p in built.problems) == [
         "base/kustomization.yaml is no mapping of kustomize settings: kustomize refuses the build",
         "empty/kustomization.yaml is empty: kustomize refuses the build"]
+
+
+def test_name_reference_entries_of_kinds_kustomize_ranks_first_apply_first(tmp_path: Path) -> None:
+    """kustomize orders nameReference entries by its rank of kinds (ConfigMap among the first) before group,
+    version and kind: a ConfigMap's entry goes before a custom kind's that sorts earlier by name."""
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": ("resources: [release.yaml, ../thing]\n"
+                                   "configMapGenerator:\n  - name: vals\n    literals: [a=b]\nconfigurations: [names.yaml]\n"),
+        "thing/kustomization.yaml": "namePrefix: t-\nresources: [thing.yaml]\n",
+        "app/names.yaml": ("nameReference:\n"
+                           "  - {kind: Thing, group: example.com, fieldSpecs: [{path: spec/valuesFrom/name, kind: HelmRelease}]}\n"
+                           "  - {kind: ConfigMap, version: v1, fieldSpecs: [{path: spec/valuesFrom/name, kind: HelmRelease}]}\n"),
+        "thing/thing.yaml": "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: vals}\n",
+        "app/release.yaml": ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web}\n"
+                             "spec:\n  valuesFrom:\n    - {kind: ConfigMap, name: vals}\n"),
+    })
+    built = [r.data for r in finish(built_data(tmp_path, "app"))]
+    release = next(d for d in built if d["kind"] == "HelmRelease")
+    configmap = next(d for d in built if d["kind"] == "ConfigMap")
+    assert release["spec"]["valuesFrom"][0]["name"] == configmap["metadata"]["name"]
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
+                             check=True)
+        assert {d["kind"]: d for d in yaml.safe_load_all(out.stdout)} == {d["kind"]: d for d in built}

@@ -733,10 +733,23 @@ def fix_back_references(resources: list[Resource], name_references: list) -> lis
     return out
 
 
-def _gvk_order(selector: dict) -> str:
-    """kustomize's `Gvk.String()`, by which it orders nameReference entries."""
-    return "_".join(str(selector.get(key) or blank) for key, blank in
-                    (("group", "~G"), ("version", "~V"), ("kind", "~K")))
+def _gvk_order(selector: dict) -> tuple[int, str]:
+    """kustomize's `Gvk.IsLessThan`, by which it orders nameReference entries: the kinds it applies first
+    (Namespace ... ConfigMap, Secret ... PodDisruptionBudget) and last (the webhook configurations) by
+    that order, every other kind between, and kinds of one rank by group, version and kind."""
+    kind = selector.get("kind")
+    rank = _KIND_RANK.get(kind, 0) if isinstance(kind, str) else 0
+    return rank, "_".join(str(selector.get(key) or blank) for key, blank in
+                          (("group", "~G"), ("version", "~V"), ("kind", "~K")))
+
+
+#: kustomize's `orderFirst` (ranked below zero, in order) and `orderLast` (above) kinds (kyaml resid/gvk.go).
+_ORDER_FIRST = ("Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
+                "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ConfigMap", "Secret",
+                "Endpoints", "Service", "LimitRange", "PriorityClass", "PersistentVolume", "PersistentVolumeClaim",
+                "Deployment", "StatefulSet", "CronJob", "PodDisruptionBudget")
+_KIND_RANK = {**{kind: index - len(_ORDER_FIRST) for index, kind in enumerate(_ORDER_FIRST)},
+              "MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 2}
 
 
 def _selected(selector: dict, resource: Resource) -> bool:
