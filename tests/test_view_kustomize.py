@@ -699,3 +699,61 @@ def test_name_reference_entries_of_kinds_kustomize_ranks_first_apply_first(tmp_p
         out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True,
                              check=True)
         assert {d["kind"]: d for d in yaml.safe_load_all(out.stdout)} == {d["kind"]: d for d in built}
+
+
+#: (files under the test folder, whether kubectl kustomize refuses `app`): generators with components,
+#: patches that rename or move what they merge into, other versions of a kind (found by review).
+GENERATOR_LAYOUTS = [
+    ({"app/kustomization.yaml": "components: [../comp]\nconfigMapGenerator:\n- {name: x, literals: [a=1]}\n",
+      "comp/kustomization.yaml": ("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+                                  "configMapGenerator:\n- {name: x, behavior: merge, literals: [b=2]}\n")},
+     False),  # the folder's own generators run before its components
+    ({"app/kustomization.yaml": "components: [../comp]\nconfigMapGenerator:\n- {name: x, behavior: merge, literals: [a=1]}\n",
+      "comp/kustomization.yaml": ("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+                                  "configMapGenerator:\n- {name: x, literals: [b=2]}\n")},
+     True),
+    ({"app/kustomization.yaml": "resources: [../mid]\nconfigMapGenerator:\n- {name: x, namespace: team, behavior: merge, literals: [b=2]}\n",
+      "mid/kustomization.yaml": "components: [../comp]\nconfigMapGenerator:\n- {name: x, literals: [a=1]}\n",
+      "comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamespace: team\n"},
+     False),
+    ({"app/kustomization.yaml": "resources: [../base]\nconfigMapGenerator:\n- {name: x, namespace: one, behavior: merge, literals: [b=2]}\n",
+      "base/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n- target: {kind: ConfigMap, name: x}\n  patch: |\n"
+                                  "    - {op: replace, path: /metadata/namespace, value: two}\n"),
+      "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: one}\ndata: {a: '1'}\n"},
+     False),  # a patch that moves an object leaves its former namespace to match
+    ({"app/kustomization.yaml": "resources: [../mid]\nconfigMapGenerator:\n- {name: p-x, behavior: merge, literals: [c=1]}\n",
+      "mid/kustomization.yaml": ("resources: [../base]\npatches:\n- target: {kind: ConfigMap, name: p-x}\n  patch: |\n"
+                                 "    - {op: replace, path: /metadata/name, value: y}\n"),
+      "base/kustomization.yaml": "namePrefix: p-\nconfigMapGenerator:\n- {name: x, literals: [a=1]}\n"},
+     False),  # and one that renames it, its former name
+    ({"app/kustomization.yaml": "resources: [cm.yaml]\nconfigMapGenerator:\n- {name: x, literals: [a=1]}\n",
+      "app/cm.yaml": "apiVersion: v2\nkind: ConfigMap\nmetadata: {name: x}\n"},
+     False),  # another version is another object
+]
+
+
+@pytest.mark.parametrize("files, refused", GENERATOR_LAYOUTS)
+def test_generators_with_components_patches_and_versions(tmp_path: Path, files: dict, refused: bool) -> None:
+    write_tree(tmp_path, files)
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
+    problems = [p.message for p in built.problems if p.fatal]
+    assert bool(problems) == refused, problems
+    if KUBECTL:
+        assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"
+
+
+@pytest.mark.parametrize("config, refused", [
+    ("- nameReference\n", True),  # a list, no TransformerConfig
+    ("just text\n", True),
+    ("---\n---\nvarReference: 5\n", False),  # go-yaml reads the first document only, here an empty one
+])
+def test_configurations_files_that_are_no_mapping(tmp_path: Path, config: str, refused: bool) -> None:
+    write_tree(tmp_path, {"app/kustomization.yaml": "resources: [cm.yaml]\nconfigurations: [kc.yaml]\n",
+                          "app/kc.yaml": config,
+                          "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
+    assert bool([p for p in built.problems if p.fatal]) == refused
+    if KUBECTL:
+        assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"

@@ -159,7 +159,9 @@ def decode(data: Any, root: Struct = KUSTOMIZATION) -> list[DecodeProblem]:
     `root`: TRANSFORMER_CONFIG for a `configurations:` file."""
     out: list[DecodeProblem] = []
     if not isinstance(data, dict):
-        _null_keys(data, (), out)
+        if data is not None:
+            out.append(DecodeProblem((), f"kustomize expects a mapping ({root.name}), not {_shape(data)}: it "
+                                         "refuses all of this file", False, point=""))
         return out
     _walk(data, root, (), out)
     for field in () if root is not KUSTOMIZATION else ("configMapGenerator", "secretGenerator"):

@@ -120,17 +120,26 @@ class Resource:
         name = value_at(self.doc.data, (*self.generator, "name")) if self.generator else None
         return name if isinstance(name, str) else None
 
-    def changed(self, data: dict, transform: str, former_namespaces: tuple[str, ...] | None = None) -> "Resource":
+    def changed(self, data: dict, transform: str) -> "Resource":
+        """A copy holding `data`. What renamed or moved it (a prefix, a namespace, a patch) leaves its former
+        name and namespace behind: kustomize finds an object by any id it has had (`PrevIds`)."""
+        former_names, former_namespaces = self.former_names, self.former_namespaces
+        before, after = self.data.get("metadata"), data.get("metadata")
+        if after is not before:
+            name, namespace = self.name, self.namespace
+            new_name, new_namespace = _meta_text(after, "name"), _meta_text(after, "namespace")
+            if new_name != name and name is not None:
+                former_names = (*former_names, name)
+            if new_namespace != namespace:
+                former_namespaces = (*former_namespaces, namespace or "")
         # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
         return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash,
-                        self.former_names, self.affixes,
-                        self.former_namespaces if former_namespaces is None else former_namespaces)
+                        former_names, self.affixes, former_namespaces)
 
     def renamed(self, name: str, transform: str, prefix: str = "", suffix: str = "") -> "Resource":
         """A copy named `name`, remembering the name it had (kustomize's references find it by any of them)
         and the prefix and suffix that made it (of several candidates, the referrer's own are meant)."""
         return replace(self.changed(with_metadata(self.data, "name", name), transform),
-                       former_names=(*self.former_names, self.name or ""),
                        affixes=(prefix + self.affixes[0], self.affixes[1] + suffix))
 
     @property
@@ -139,9 +148,10 @@ class Resource:
         return {self.written_name or "", *self.former_names, self.name or ""} - {""}
 
     def had_id(self, kind: str, name: str | None, namespace: str | None) -> bool:
-        """Whether it was ever `kind` `name` in `namespace`, as kustomize matches a generator's merge
-        (`GetMatchingResourcesByAnyId`): by any name and namespace it has had, no namespace being `default`."""
-        return (self.kind == kind and self.group == "" and name in self.names
+        """Whether it was ever the v1 `kind` (what generators make) `name` in `namespace`, as kustomize matches
+        a generator's merge (`GetMatchingResourcesByAnyId`): by any name and namespace it has had, no
+        namespace being `default`."""
+        return (self.kind == kind and self.data.get("apiVersion") == "v1" and name in self.names
                 and _effective(namespace) in {_effective(ns) for ns in (*self.former_namespaces, self.namespace)})
 
 
@@ -321,10 +331,12 @@ class Kustomizer:
         for key in ("resources", "bases"):
             for index, entry in enumerate(_as_list(data.get(key))):
                 self._resource(kustomization, folder, (key, index), entry, build)
+        # kustomize's order (accumulateTarget): a component's generators and transformers see this
+        # kustomization's own generated objects
+        self._configurations(folder, data, build)
+        self._generators(kustomization, folder, data, build)
         for entry in _as_list(data.get("components")):
             self.component(folder, entry, build)
-        self._generators(kustomization, folder, data, build)
-        self._configurations(folder, data, build)
         for key in ("generators", "transformers", "helmCharts"):
             if data.get(key):
                 build.complete = False
@@ -383,14 +395,12 @@ class Kustomizer:
             found = self._configs[source.rel] = load_text(source.text, source.rel, reader=GO_YAML_V2)
         return found
 
-    def _config_problems(self, source: SourceFile) -> list:
+    def _config_problems(self, document: Document) -> list:
         """What sigs.k8s.io/yaml's UnmarshalStrict refuses in a `configurations:` file: unknown keys, wrong
         types (a number in a string field becomes that string)."""
         from gitops_lint.view.kustomization_file import TRANSFORMER_CONFIG, decode
 
-        if not source.documents:
-            return []
-        return [p for p in decode(source.documents[0].data, TRANSFORMER_CONFIG) if not p.coerced]
+        return [p for p in decode(document.data, TRANSFORMER_CONFIG) if not p.coerced]
 
     def decode_problems(self, kustomization: KustomizeFile) -> list:
         """What kustomize's strict decoding refuses in a kustomization file (`kustomization_file.decode`), once
@@ -419,10 +429,12 @@ class Kustomizer:
                 source = load_text(raw.decode("utf-8", "replace"), target)
             build.files.append(target)
             source = self._transformer_config(source)
-            build.problems.extend(BuildProblem(None, problem.path, problem.message, doc=source.documents[0],
-                                               point=problem.point)
-                                  for problem in self._config_problems(source))
-            config = source.documents[0].data if source.documents else None
+            # go-yaml reads the first document only: one after an empty first is not read at all
+            document = source.documents[0] if source.documents and source.documents[0].index == 0 else None
+            if document is not None:
+                build.problems.extend(BuildProblem(None, problem.path, problem.message, doc=document, point=problem.point)
+                                      for problem in self._config_problems(document))
+            config = document.data if document is not None else None
             for reference in _as_list(config.get("nameReference") if isinstance(config, dict) else None):
                 if isinstance(reference, dict) and isinstance(reference.get("kind"), str):
                     build.name_references.append((reference, target))
@@ -670,6 +682,12 @@ class Kustomizer:
 # --------------------------------------------------------------------------- transforms shared with Flux's steps
 
 
+def _meta_text(metadata: Any, key: str) -> str | None:
+    """`metadata[key]` when it is a non-empty string (as `Resource.name` and `Resource.namespace` read it)."""
+    value = metadata.get(key) if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def _effective(namespace: str | None) -> str:
     """A namespace as kustomize compares ids (`EffectiveNamespace`): none is `default`."""
     return namespace or "default"
@@ -683,7 +701,7 @@ def set_namespace(build: Build, namespace: str, what: str) -> None:
         if r.kind == "Namespace" and r.group == "" and r.name != namespace:
             r = r.changed(with_metadata(r.data, "name", namespace), what)
         elif r.kind not in CLUSTER_SCOPED and r.namespace != namespace:
-            r = r.changed(with_metadata(r.data, "namespace", namespace), what, (*r.former_namespaces, r.namespace or ""))
+            r = r.changed(with_metadata(r.data, "namespace", namespace), what)
         out.append(r)
     build.resources = out
 
