@@ -729,6 +729,18 @@ GENERATOR_LAYOUTS = [
     ({"app/kustomization.yaml": "resources: [cm.yaml]\nconfigMapGenerator:\n- {name: x, literals: [a=1]}\n",
       "app/cm.yaml": "apiVersion: v2\nkind: ConfigMap\nmetadata: {name: x}\n"},
      False),  # another version is another object
+    ({"app/kustomization.yaml": "resources: [../one, ../two]\n",
+      "one/kustomization.yaml": "configMapGenerator:\n- {name: x, literals: [a=1]}\n",
+      "two/kustomization.yaml": "configMapGenerator:\n- {name: x, literals: [a=2]}\n"},
+     True),  # two siblings generate one id: kustomize adds it once
+    ({"app/kustomization.yaml": "resources: [../one, cm.yaml]\n",
+      "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+      "one/kustomization.yaml": "configMapGenerator:\n- {name: x, literals: [a=1]}\n"},
+     True),  # or a generated one and a manifest
+    ({"app/kustomization.yaml": "resources: [../one, ../two]\n",
+      "one/kustomization.yaml": "configMapGenerator:\n- {name: x, literals: [a=1]}\n",
+      "two/kustomization.yaml": "namespace: other\nconfigMapGenerator:\n- {name: x, literals: [a=2]}\n"},
+     False),  # in two namespaces they are two objects
 ]
 
 

@@ -33,7 +33,7 @@ from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject
 from gitops_lint.model.kustomize import FILE_NAMES
 from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resource, add_name_affixes, finish,
-                                        merged_map, run_held, set_namespace, archived, join_path)
+                                        generated_clashes, merged_map, run_held, set_namespace, archived, join_path)
 from gitops_lint.view.substitute import Variables, substitute
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import value_at
@@ -621,6 +621,7 @@ def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
             continue
         build.files.append(rel)
         build.resources.extend(kustomizer.objects_of_file(rel, build=build))
+    generated_clashes(build)
     return build
 
 

@@ -331,6 +331,7 @@ class Kustomizer:
         for key in ("resources", "bases"):
             for index, entry in enumerate(_as_list(data.get(key))):
                 self._resource(kustomization, folder, (key, index), entry, build)
+        generated_clashes(build)
         # kustomize's order (accumulateTarget): a component's generators and transformers see this
         # kustomization's own generated objects
         self._configurations(folder, data, build)
@@ -680,6 +681,27 @@ class Kustomizer:
 
 
 # --------------------------------------------------------------------------- transforms shared with Flux's steps
+
+
+def generated_clashes(build: Build) -> None:
+    """Two objects of one id among what a build's resources bring, one of them generated: kustomize refuses
+    to add the second (`may not add resource with an already registered id`). Plain manifests that clash
+    are REF008's; generated ones would escape it, as their content hashes differ by the time it looks."""
+    if not any(r.needs_hash for r in build.resources):
+        return
+    seen: dict[tuple, Resource] = {}
+    for resource in build.resources:
+        key = (resource.data.get("apiVersion"), resource.kind, resource.name, _effective(resource.namespace))
+        first = seen.setdefault(key, resource)
+        if first is resource or not (first.needs_hash or resource.needs_hash):
+            continue
+        made = resource if resource.needs_hash else first
+        other = first if made is resource else resource
+        where = f" in namespace {made.namespace}" if made.namespace else ""
+        build.problems.append(BuildProblem(None, made.generator, (
+            f"it generates {made.kind} {made.name!r}{where}, which {other.path} also makes among what the same "
+            "kustomization includes: kustomize refuses to add it twice (\"may not add resource with an already "
+            "registered id\")"), doc=made.doc))
 
 
 def _meta_text(metadata: Any, key: str) -> str | None:
