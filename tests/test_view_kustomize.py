@@ -741,6 +741,9 @@ GENERATOR_LAYOUTS = [
       "one/kustomization.yaml": "configMapGenerator:\n- {name: x, literals: [a=1]}\n",
       "two/kustomization.yaml": "namespace: other\nconfigMapGenerator:\n- {name: x, literals: [a=2]}\n"},
      False),  # in two namespaces they are two objects
+    ({"app/kustomization.yaml": "resources: [../base]\nconfigMapGenerator:\n- {name: p-x, behavior: merge, literals: [b=2]}\n",
+      "base/kustomization.yaml": "namespace: team\nnamePrefix: p-\nconfigMapGenerator:\n- {name: x, literals: [a=1]}\n"},
+     True),  # p-x was never in `default`: names and namespaces are matched together, as the ids they were
 ]
 
 

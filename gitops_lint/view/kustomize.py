@@ -72,12 +72,11 @@ class Resource:
     transforms: tuple[str, ...] = ()
     #: A generated ConfigMap or Secret whose name gets kustomize's content hash.
     needs_hash: bool = False
-    #: The names it had before a prefix, suffix or hash renamed it (the one as written first).
-    former_names: tuple[str, ...] = ()
+    #: (name, namespace) it had before each change that renamed or moved it (a prefix, suffix or hash, a
+    #: namespace, a patch), the one as written first: kustomize finds an object by any id it has had.
+    former_ids: tuple[tuple[str | None, str | None], ...] = ()
     #: (prefix, suffix) the build's name transformers put around its name as written (no content hash).
     affixes: tuple[str, str] = ("", "")
-    #: The namespaces it had before a namespace transformer moved it ("" for none), the one as written first.
-    former_namespaces: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -123,18 +122,15 @@ class Resource:
     def changed(self, data: dict, transform: str) -> "Resource":
         """A copy holding `data`. What renamed or moved it (a prefix, a namespace, a patch) leaves its former
         name and namespace behind: kustomize finds an object by any id it has had (`PrevIds`)."""
-        former_names, former_namespaces = self.former_names, self.former_namespaces
+        former_ids = self.former_ids
         before, after = self.data.get("metadata"), data.get("metadata")
         if after is not before:
-            name, namespace = self.name, self.namespace
-            new_name, new_namespace = _meta_text(after, "name"), _meta_text(after, "namespace")
-            if new_name != name and name is not None:
-                former_names = (*former_names, name)
-            if new_namespace != namespace:
-                former_namespaces = (*former_namespaces, namespace or "")
+            name, namespace = self.name or None, self.namespace
+            if (_meta_text(after, "name"), _meta_text(after, "namespace")) != (name, namespace):
+                former_ids = (*former_ids, (name, namespace))
         # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
         return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash,
-                        former_names, self.affixes, former_namespaces)
+                        former_ids, self.affixes)
 
     def renamed(self, name: str, transform: str, prefix: str = "", suffix: str = "") -> "Resource":
         """A copy named `name`, remembering the name it had (kustomize's references find it by any of them)
@@ -145,14 +141,15 @@ class Resource:
     @property
     def names(self) -> set[str]:
         """Every name it has had: as written, on the way, now."""
-        return {self.written_name or "", *self.former_names, self.name or ""} - {""}
+        return {self.written_name or "", *(name or "" for name, _ in self.former_ids), self.name or ""} - {""}
 
     def had_id(self, kind: str, name: str | None, namespace: str | None) -> bool:
         """Whether it was ever the v1 `kind` (what generators make) `name` in `namespace`, as kustomize matches
         a generator's merge (`GetMatchingResourcesByAnyId`): by any name and namespace it has had, no
         namespace being `default`."""
-        return (self.kind == kind and self.data.get("apiVersion") == "v1" and name in self.names
-                and _effective(namespace) in {_effective(ns) for ns in (*self.former_namespaces, self.namespace)})
+        wanted = (name, _effective(namespace))
+        return self.kind == kind and self.data.get("apiVersion") == "v1" and any(
+            (had, _effective(where)) == wanted for had, where in (*self.former_ids, (self.name, self.namespace)))
 
 
 @dataclass(frozen=True, slots=True)
