@@ -744,6 +744,17 @@ GENERATOR_LAYOUTS = [
     ({"app/kustomization.yaml": "resources: [../base]\nconfigMapGenerator:\n- {name: p-x, behavior: merge, literals: [b=2]}\n",
       "base/kustomization.yaml": "namespace: team\nnamePrefix: p-\nconfigMapGenerator:\n- {name: x, literals: [a=1]}\n"},
      True),  # p-x was never in `default`: names and namespaces are matched together, as the ids they were
+    ({"app/kustomization.yaml": "resources: [../base]\nconfigMapGenerator:\n- {name: app-settings, literals: [x=y]}\n",
+      "base/kustomization.yaml": "resources: [cm.yaml]\nnamespace: app\nnamePrefix: app-\n",
+      "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n"},
+     False),  # nor app-settings in `default`
+    ({"app/kustomization.yaml": "resources: [../base]\nconfigMapGenerator:\n- {name: settings, literals: [x=y]}\n",
+      "base/kustomization.yaml": ("resources: [cm.yaml]\nreplacements:\n"
+                                  "- source: {kind: ConfigMap, name: settings, fieldPath: data.newname}\n"
+                                  "  targets:\n  - select: {kind: ConfigMap, name: settings}\n"
+                                  "    fieldPaths: [metadata.name]\n"),
+      "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {newname: app-settings}\n"},
+     False),  # a replacement keeps no previous id
 ]
 
 
@@ -772,3 +783,23 @@ def test_configurations_files_that_are_no_mapping(tmp_path: Path, config: str, r
     assert bool([p for p in built.problems if p.fatal]) == refused
     if KUBECTL:
         assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"
+
+
+def test_one_clash_is_one_problem_and_odd_values_are_no_crash(tmp_path: Path) -> None:
+    """A generator clashing with a base's object is reported once, also when a component is accumulated
+    after it; keys `1` and `"1"` beside a generator's name, a list as apiVersion beside a generator, end no
+    run (found by review)."""
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": "resources: [../base]\nconfigMapGenerator:\n- {name: cfg, literals: [x=y]}\n"
+                                  "components: [../comp]\n",
+        "base/kustomization.yaml": "resources: [cm.yaml]\n",
+        "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n",
+        "comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonLabels: {x: z}\n",
+        "odd/kustomization.yaml": "resources: [odd.yaml, sub]\nconfigMapGenerator:\n- {name: a, NAME: b, 1: x, '1': y}\n",
+        "odd/odd.yaml": "apiVersion: [v1]\nkind: ConfigMap\nmetadata: {name: x}\n",
+        "odd/sub/kustomization.yaml": "configMapGenerator:\n- {name: g, literals: [a=b]}\n",
+    })
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    kustomizer = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path))
+    assert len([p for p in kustomizer.build("app").problems if p.fatal]) == 1
+    kustomizer.build("odd")

@@ -184,9 +184,9 @@ def _item(mapping: dict, field: str, *, null_sets: bool = False) -> tuple[Any, A
     if len(matching) < 2:  # nearly always: the one key, or none
         return (matching[0], mapping[matching[0]]) if matching else (field, None)
     found: tuple[Any, Any] = (field, None)
-    for json_key, key, value in sorted((_json_key(k), k, v) for k, v in mapping.items() if k is not None):
-        if json_key.casefold() == field.casefold() and (value is not None or null_sets):
-            found = (key, value)
+    for key in sorted(matching):  # all strings: JSON's order of keys is theirs
+        if mapping[key] is not None or null_sets:
+            found = (key, mapping[key])
     return found
 
 

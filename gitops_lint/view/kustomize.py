@@ -119,12 +119,13 @@ class Resource:
         name = value_at(self.doc.data, (*self.generator, "name")) if self.generator else None
         return name if isinstance(name, str) else None
 
-    def changed(self, data: dict, transform: str) -> "Resource":
-        """A copy holding `data`. What renamed or moved it (a prefix, a namespace, a patch) leaves its former
-        name and namespace behind: kustomize finds an object by any id it has had (`PrevIds`)."""
+    def changed(self, data: dict, transform: str, *, keeps_id: bool = True) -> "Resource":
+        """A copy holding `data`. What renamed or moved it (a prefix, a namespace, a patch, the content hash)
+        leaves its former id behind, as kustomize's transformers do (`StorePreviousId`); a replacement
+        (`keeps_id=False`) leaves none."""
         former_ids = self.former_ids
         before, after = self.data.get("metadata"), data.get("metadata")
-        if after is not before:
+        if keeps_id and after is not before:
             name, namespace = self.name or None, self.namespace
             if (_meta_text(after, "name"), _meta_text(after, "namespace")) != (name, namespace):
                 former_ids = (*former_ids, (name, namespace))
@@ -135,21 +136,15 @@ class Resource:
     def renamed(self, name: str, transform: str, prefix: str = "", suffix: str = "") -> "Resource":
         """A copy named `name`, remembering the name it had (kustomize's references find it by any of them)
         and the prefix and suffix that made it (of several candidates, the referrer's own are meant)."""
-        return replace(self.changed(with_metadata(self.data, "name", name), transform),
-                       affixes=(prefix + self.affixes[0], self.affixes[1] + suffix))
+        made = self.changed(with_metadata(self.data, "name", name), transform)
+        return Resource(made.data, made.origin, made.doc, made.generator, made.transforms, made.needs_hash,
+                        made.former_ids, (prefix + self.affixes[0], self.affixes[1] + suffix))
 
     @property
     def names(self) -> set[str]:
         """Every name it has had: as written, on the way, now."""
         return {self.written_name or "", *(name or "" for name, _ in self.former_ids), self.name or ""} - {""}
 
-    def had_id(self, kind: str, name: str | None, namespace: str | None) -> bool:
-        """Whether it was ever the v1 `kind` (what generators make) `name` in `namespace`, as kustomize matches
-        a generator's merge (`GetMatchingResourcesByAnyId`): by any name and namespace it has had, no
-        namespace being `default`."""
-        wanted = (name, _effective(namespace))
-        return self.kind == kind and self.data.get("apiVersion") == "v1" and any(
-            (had, _effective(where)) == wanted for had, where in (*self.former_ids, (self.name, self.namespace)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,10 +320,11 @@ class Kustomizer:
     def _accumulate(self, kustomization: KustomizeFile, build: Build, *, hold_replacements: bool = False) -> None:
         folder = kustomization.path.rpartition("/")[0]
         data = kustomization.doc.data if isinstance(kustomization.doc.data, dict) else {}
+        start = len(build.resources)
         for key in ("resources", "bases"):
             for index, entry in enumerate(_as_list(data.get(key))):
                 self._resource(kustomization, folder, (key, index), entry, build)
-        generated_clashes(build)
+        generated_clashes(build, start)
         # kustomize's order (accumulateTarget): a component's generators and transformers see this
         # kustomization's own generated objects
         self._configurations(folder, data, build)
@@ -422,9 +418,9 @@ class Kustomizer:
                 raw = self.read(target)
                 if raw is None:
                     continue  # missing: REF006 reports it
-                from gitops_lint.yaml.loader import load_text
+                from gitops_lint.yaml.loader import GO_YAML_V2, load_text
 
-                source = load_text(raw.decode("utf-8", "replace"), target)
+                source = load_text(raw.decode("utf-8", "replace"), target, reader=GO_YAML_V2)
             build.files.append(target)
             source = self._transformer_config(source)
             # go-yaml reads the first document only: one after an empty first is not read at all
@@ -441,14 +437,19 @@ class Kustomizer:
 
     def _generators(self, owner: KustomizeFile, folder: str, data: dict, build: Build) -> None:
         options = data.get("generatorOptions") if isinstance(data.get("generatorOptions"), dict) else {}
+        ids: dict[tuple, list[int]] | None = None  # indexed at the first generator: most folders have none
         for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
             for index, entry in enumerate(_as_list(data.get(key))):
                 if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
                     continue
                 made = self._generate(owner, folder, kind, entry, options, (key, index), build)
                 behavior = entry.get("behavior") or "create"
+                if ids is None:
+                    ids = {}
+                    for position, resource in enumerate(build.resources):
+                        _index_ids(ids, resource, position)
                 self._absorb_generated(owner, made, behavior if behavior in ("merge", "replace") else "create",
-                                       (key, index), build)
+                                       (key, index), build, ids)
 
     def _generate(self, owner: KustomizeFile, folder: str, kind: str, entry: dict, options: dict,
                   where: tuple, build: Build) -> Resource:
@@ -508,12 +509,11 @@ class Kustomizer:
                         needs_hash=needs_hash)
 
     def _absorb_generated(self, owner: KustomizeFile, made: Resource, behavior: str, where: tuple,
-                          build: Build) -> None:
+                          build: Build, ids: dict[tuple, list[int]]) -> None:
         """Add a generated object to the build as kustomize does (`appendReplaceOrMerge`): `merge` and
-        `replace` need exactly one object it ever was (any name and namespace it has had), `create` none;
-        kustomize refuses the build otherwise, and the view keeps going with what was asked for."""
-        matches = [index for index, existing in enumerate(build.resources)
-                   if existing.had_id(made.kind, made.name, made.namespace)]
+        `replace` need exactly one object that ever had its id (`ids`: `_index_ids` of the build), `create`
+        none; kustomize refuses the build otherwise, and the view keeps going with what was asked for."""
+        matches = sorted(set(ids.get((made.kind, made.name, _effective(made.namespace)), ())))
         shown = f"{made.kind} {made.name!r}" + (f" in namespace {made.namespace}" if made.namespace else "")
         if behavior == "create":
             if matches:
@@ -521,6 +521,7 @@ class Kustomizer:
                 build.problems.append(BuildProblem(owner, where, (
                     f"it generates {shown}, which the build already holds (from {earlier.path}): kustomize refuses "
                     "the build; set behavior: merge or replace to change that one, or give this one another name")))
+            _index_ids(ids, made, len(build.resources))
             build.resources.append(made)
             return
         if len(matches) != 1:
@@ -530,6 +531,7 @@ class Kustomizer:
             build.problems.append(BuildProblem(owner, where, (
                 f"behavior: {behavior} of {shown}: {why}; kustomize refuses the build")))
             if not matches:
+                _index_ids(ids, made, len(build.resources))
                 build.resources.append(made)
                 return
         index = matches[0]
@@ -680,17 +682,20 @@ class Kustomizer:
 # --------------------------------------------------------------------------- transforms shared with Flux's steps
 
 
-def generated_clashes(build: Build) -> None:
-    """Two objects of one id among what a build's resources bring, one of them generated: kustomize refuses
-    to add the second (`may not add resource with an already registered id`). Plain manifests that clash
-    are REF008's; generated ones would escape it, as their content hashes differ by the time it looks."""
-    if not any(r.needs_hash for r in build.resources):
+def generated_clashes(build: Build, start: int = 0) -> None:
+    """An object that one of a kustomization's resources (`build.resources[start:]`, what it added) brings
+    with the id of one the build holds, one of the two generated: kustomize refuses to add the second
+    (`may not add resource with an already registered id`). Plain manifests that clash are REF008's;
+    generated ones would escape it, as their content hashes differ by the time it looks."""
+    added = build.resources[start:]
+    if not any(r.needs_hash for r in added) and not any(r.needs_hash for r in build.resources[:start]):
         return
     seen: dict[tuple, Resource] = {}
-    for resource in build.resources:
-        key = (resource.data.get("apiVersion"), resource.kind, resource.name, _effective(resource.namespace))
+    for position, resource in enumerate(build.resources):
+        api = resource.data.get("apiVersion")
+        key = (api if isinstance(api, str) else "", resource.kind, resource.name, _effective(resource.namespace))
         first = seen.setdefault(key, resource)
-        if first is resource or not (first.needs_hash or resource.needs_hash):
+        if first is resource or position < start or not (first.needs_hash or resource.needs_hash):
             continue
         made = resource if resource.needs_hash else first
         other = first if made is resource else resource
@@ -699,6 +704,15 @@ def generated_clashes(build: Build) -> None:
             f"it generates {made.kind} {made.name!r}{where}, which {other.path} also makes among what the same "
             "kustomization includes: kustomize refuses to add it twice (\"may not add resource with an already "
             "registered id\")"), doc=made.doc))
+
+
+def _index_ids(ids: dict[tuple, list[int]], resource: Resource, position: int) -> None:
+    """Note the v1 object (what generators make) at `position` under every id it has had, as kustomize
+    matches a generator's merge (`GetMatchingResourcesByAnyId`): (kind, name, namespace), no namespace
+    being `default`."""
+    if resource.data.get("apiVersion") == "v1":
+        for name, namespace in {*resource.former_ids, (resource.name, resource.namespace)}:
+            ids.setdefault((resource.kind, name, _effective(namespace)), []).append(position)
 
 
 def _meta_text(metadata: Any, key: str) -> str | None:
@@ -798,7 +812,7 @@ def _selected(selector: dict, resource: Resource) -> bool:
 
 
 def _namespace(resource: Resource) -> str:
-    return resource.namespace or "default"
+    return _effective(resource.namespace)
 
 
 def _renamed_at(value: Any, path: list[str], by_name: dict[tuple[str, str], list[Resource]],
@@ -897,7 +911,7 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
                 data = _with_value(data, steps, value, options)
                 if data is None:
                     return False
-            resources[position] = resource.changed(data, what)
+            resources[position] = resource.changed(data, what, keeps_id=False)
     build.resources = resources
     return True
 
