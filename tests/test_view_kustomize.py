@@ -53,6 +53,18 @@ def kustomize(folder: Path) -> list[tuple] | None:
     return sorted(found, key=repr)
 
 
+def assert_refused_as_kubectl(root: Path, folder: str, refused: bool):
+    """Whether the view finds what makes kustomize refuse to build `folder`, and kubectl kustomize (where
+    installed) agrees; the build."""
+    ctx = load_context(LintOptions(paths=["."], cwd=root))
+    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(root)).build(folder)
+    problems = [p.message for p in built.problems if p.fatal]
+    assert bool(problems) == refused, problems
+    if KUBECTL:
+        assert (kustomize(root / folder) is None) == refused, "kubectl kustomize disagrees"
+    return built
+
+
 def check(root: Path, folder: str, expected: list[tuple]) -> None:
     got = build(root, folder)
     assert got == sorted(expected, key=repr)
@@ -560,8 +572,11 @@ def _kustomization_like():
     keys = st.sampled_from([*KUSTOMIZATION.fields, "name", "literals", "target", "kind", "count", "pairs", "Name",
                             "foo"]) | st.integers() | st.booleans()
     scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5)
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=4),
-                        max_leaves=25)
+
+    def nested(inner):
+        return st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=4)
+
+    return st.recursive(scalars, nested, max_leaves=25)
 
 
 def test_decoding_never_fails_and_points_into_the_data() -> None:
@@ -607,12 +622,7 @@ GENERATOR_BASES = {
 def test_generators_merge_and_create_as_kustomize_allows(tmp_path: Path, base: str, overlay: str, refused: bool) -> None:
     write_tree(tmp_path, {"base/kustomization.yaml": GENERATOR_BASES[base],
                           "overlay/kustomization.yaml": "resources: [../base]\n" + overlay})
-    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
-    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("overlay")
-    problems = [p.message for p in built.problems if p.fatal]
-    assert bool(problems) == refused, problems
-    if KUBECTL:
-        assert (kustomize(tmp_path / "overlay") is None) == refused, "kubectl kustomize disagrees"
+    built = assert_refused_as_kubectl(tmp_path, "overlay", refused)
     if not refused and "behavior" in overlay:  # merged into the one object
         assert len(built.resources) == 1 and "b" in built.resources[0].data["data"]
 
@@ -655,16 +665,15 @@ def test_join_path_normalises_as_posixpath_does() -> None:
     ("nameReference:\n- kind: ConfigMap\n  fieldSpecs: spec/valuesFrom/name\n", True),
     ("nameReference: ConfigMap\n", True),
     ("commonLabels:\n- path: metadata/labels\n  create: true\n", False),
+    ("- nameReference\n", True),  # a list, no TransformerConfig
+    ("just text\n", True),
+    ("---\n---\nvarReference: 5\n", False),  # go-yaml reads the first document only, here an empty one
 ])
 def test_configurations_files_are_read_as_kustomize_reads_them(tmp_path: Path, config: str, refused: bool) -> None:
     write_tree(tmp_path, {"app/kustomization.yaml": "resources: [cm.yaml]\nconfigurations: [kc.yaml]\n",
                           "app/kc.yaml": config,
                           "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
-    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
-    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
-    assert bool([p for p in built.problems if p.fatal]) == refused
-    if KUBECTL:
-        assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"
+    assert_refused_as_kubectl(tmp_path, "app", refused)
 
 
 def test_a_folder_whose_kustomization_file_is_no_mapping_says_so(tmp_path: Path) -> None:
@@ -761,28 +770,7 @@ GENERATOR_LAYOUTS = [
 @pytest.mark.parametrize("files, refused", GENERATOR_LAYOUTS)
 def test_generators_with_components_patches_and_versions(tmp_path: Path, files: dict, refused: bool) -> None:
     write_tree(tmp_path, files)
-    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
-    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
-    problems = [p.message for p in built.problems if p.fatal]
-    assert bool(problems) == refused, problems
-    if KUBECTL:
-        assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"
-
-
-@pytest.mark.parametrize("config, refused", [
-    ("- nameReference\n", True),  # a list, no TransformerConfig
-    ("just text\n", True),
-    ("---\n---\nvarReference: 5\n", False),  # go-yaml reads the first document only, here an empty one
-])
-def test_configurations_files_that_are_no_mapping(tmp_path: Path, config: str, refused: bool) -> None:
-    write_tree(tmp_path, {"app/kustomization.yaml": "resources: [cm.yaml]\nconfigurations: [kc.yaml]\n",
-                          "app/kc.yaml": config,
-                          "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
-    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
-    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
-    assert bool([p for p in built.problems if p.fatal]) == refused
-    if KUBECTL:
-        assert (kustomize(tmp_path / "app") is None) == refused, "kubectl kustomize disagrees"
+    assert_refused_as_kubectl(tmp_path, "app", refused)
 
 
 def test_one_clash_is_one_problem_and_odd_values_are_no_crash(tmp_path: Path) -> None:
