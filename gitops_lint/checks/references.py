@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding, Severity
-from gitops_lint.graph import Reference, archived
+from gitops_lint.view.kustomize import archived
 from gitops_lint.yaml.positions import format_path
+
+if TYPE_CHECKING:
+    from gitops_lint.graph import Reference  # the graph itself is imported where a rule builds it
 
 SECRET_LIKE = frozenset({"Secret", "ConfigMap"})
 
@@ -281,7 +284,6 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
         return
     import fnmatch
 
-    from gitops_lint.graph import archived
     from gitops_lint.model.kubernetes import is_generated
     from gitops_lint.model.kustomize import KustomizeFile
 
