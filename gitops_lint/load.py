@@ -265,7 +265,12 @@ def _parse_shared(todo: list[int], identities: Sequence[Identity], workers: int,
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     front, back = 0, len(todo)  # todo[front:back] is not handed out yet
-    spool = tempfile.mkdtemp(prefix="gitops-lint-load-")
+    try:
+        spool = tempfile.mkdtemp(prefix="gitops-lint-load-")
+    except OSError:  # no writable temporary folder: parse here, one core is still a result
+        for index in todo:
+            parse_here(index)
+        return
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             pending: dict = {}

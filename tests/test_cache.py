@@ -408,3 +408,25 @@ def test_parallel_loading_gives_each_file_once_and_leaves_no_spool(
     assert [f.documents[0].data["metadata"]["name"] for f in loaded.files] == [
         f"cm-{i}" for i in range(count)]
     assert list(spool_parent.iterdir()) == []
+
+
+def test_parallel_loading_without_a_temporary_folder_parses_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers hand records over in a temporary folder; where none can be made, this process parses
+    every file itself, with the same result."""
+    import tempfile
+
+    from gitops_lint import load
+    from gitops_lint.discover import discover
+
+    root = tmp_path / "many"
+    write_tree(root, {f"cm-{i:03}.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n"
+                      for i in range(60)})
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/tmp")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
+    loaded = load.load(load.identify(discover([root]).files, None), None, jobs=2)
+    assert [f.documents[0].data["metadata"]["name"] for f in loaded.files] == [f"cm-{i}" for i in range(60)]
