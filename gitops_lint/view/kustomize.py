@@ -146,7 +146,6 @@ class Resource:
         return {self.written_name or "", *(name or "" for name, _ in self.former_ids), self.name or ""} - {""}
 
 
-
 @dataclass(frozen=True, slots=True)
 class BuildProblem:
     """Something kustomize would refuse, or that the view could not follow: at a field of `owner`, or
@@ -408,7 +407,8 @@ class Kustomizer:
 
     def _configurations(self, folder: str, data: dict, build: Build) -> None:
         """The `nameReference` entries of the kustomization's `configurations:` files (its other transformer
-        settings, and kustomize's built-in list, concern no reference the rules follow)."""
+        settings, and kustomize's built-in list, concern no reference the rules follow), and what kustomize
+        refuses in those files."""
         for entry in _as_list(data.get("configurations")):
             target = join_path(folder, entry.strip()) if isinstance(entry, str) else None
             if target is None:
