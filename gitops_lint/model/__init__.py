@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from gitops_lint.model.base import Located, ModelProblem, build_lenient
-from gitops_lint.yaml.loader import Document, SourceFile
+from gitops_lint.yaml.loader import KUSTOMIZE_FILE_NAMES, Document, SourceFile
 
 #: GitLab's own discovery rule (kas `ListAgentConfigFiles`).
 AGENT_CONFIG_RE = re.compile(r"^\.gitlab/agents/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)/config\.yaml$")
@@ -26,7 +26,8 @@ AGENT_TOP_LEVEL_KEYS = frozenset(
      "starboard", "cilium"}
 )
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
-KUSTOMIZATION_FILE_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization", "kustomization"})
+#: kustomize's own names, and the extensionless one discovery reads too.
+KUSTOMIZATION_FILE_NAMES = frozenset({*KUSTOMIZE_FILE_NAMES, "kustomization"})
 
 
 @dataclass(frozen=True, slots=True)

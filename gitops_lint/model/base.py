@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, TypeVar
 
 from gitops_lint.diagnostics import Span, show_value
-from gitops_lint.yaml.loader import Document
+from gitops_lint.yaml.loader import YAML11_ONLY_BOOLS, Document
 from gitops_lint.yaml.positions import DataPath, format_path
 
 #: What a failed check returns: the value is dropped (the field left unset, the item or entry left out).
@@ -521,8 +521,7 @@ def _message(path: DataPath, kind: str, value: Any, message: str) -> str:
 
 
 #: YAML 1.1's boolean words (their YAML 1.2 spelling), strings to kustomize's kyaml: see `loader.yaml_reader`.
-_YAML11_BOOLEANS = {word: spelled for words, spelled in (("yes Yes YES on On ON", "true"), ("no No NO off Off OFF", "false"))
-                    for word in words.split()}
+_YAML11_BOOLEANS = {word: "true" if value else "false" for word, value in YAML11_ONLY_BOOLS.items()}
 
 
 def _repair(kind: str, value: Any) -> str | None:

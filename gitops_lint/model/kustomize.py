@@ -14,11 +14,12 @@ from typing import Any, ClassVar
 
 
 from gitops_lint.model.base import Field, Located, Model
+from gitops_lint.yaml.loader import KUSTOMIZE_FILE_NAMES
 
 API_GROUP = "kustomize.config.k8s.io"
 KINDS = ("Kustomization", "Component")
 #: File names kustomize looks for in a directory, in its order of preference.
-FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+FILE_NAMES = KUSTOMIZE_FILE_NAMES
 
 
 class KustomizePatch(Model):

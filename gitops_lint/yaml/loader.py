@@ -49,13 +49,15 @@ _CONFLICT_RE = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 _TEMPLATE_RE = re.compile(r"\{\{-?\s|\{%-?\s|\{\{[.$\w]|\{#")
 _TAB_INDENT_RE = re.compile(r"^ *\t", re.MULTILINE)
 
-#: kustomize's own files: it reads them with sigs.k8s.io/yaml (go-yaml v2).
-KUSTOMIZE_FILE_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+#: kustomize's own files, in its order of preference when a folder has more than one: it reads them with
+#: sigs.k8s.io/yaml (go-yaml v2).
+KUSTOMIZE_FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 #: Whose reading of plain scalars a file gets (`yaml_reader`): kustomize's kyaml (go-yaml v3, YAML 1.2's
 #: booleans), go-yaml v2 (YAML 1.1's, and `y`/`n`), Ruby's Psych (YAML 1.1's, as PyYAML reads them).
 KYAML, GO_YAML_V2, PSYCH = "kyaml", "go-yaml-v2", "psych"
-#: Booleans to YAML 1.1 (go-yaml v2, Psych), strings to YAML 1.2's core schema (go-yaml v3).
-_YAML11_ONLY_BOOLS = frozenset({"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"})
+#: Booleans to YAML 1.1 (go-yaml v2, Psych), strings to YAML 1.2's core schema (go-yaml v3): each word's value.
+YAML11_ONLY_BOOLS = {word: value for words, value in (("yes Yes YES on On ON", True), ("no No NO off Off OFF", False))
+                     for word in words.split()}
 #: Booleans to go-yaml v2 only: Psych and PyYAML leave them strings.
 _GO_YAML_V2_BOOLS = frozenset({"y", "Y", "n", "N"})
 _GITLAB_CI_NAMES = frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml"})
@@ -388,7 +390,7 @@ def kubernetes_tag(value: str, yaml11_tag: str, reader: str) -> str:
     """The tag of a plain scalar as Kubernetes' decoders see it, from YAML 1.1's: base 60 (`12:30`,
     an int to YAML 1.1) is a string to go-yaml, `1e3` is a float, `0o17` and `0X1F` are ints; `y` and `n`
     are booleans to go-yaml v2, and to kyaml (go-yaml v3) `yes`, `no`, `on` and `off` are strings."""
-    if reader == KYAML and yaml11_tag == _BOOL and value in _YAML11_ONLY_BOOLS:
+    if reader == KYAML and yaml11_tag == _BOOL and value in YAML11_ONLY_BOOLS:
         return _STR
     if reader == GO_YAML_V2 and yaml11_tag == _STR and value in _GO_YAML_V2_BOOLS:
         return _BOOL
