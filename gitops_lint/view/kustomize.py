@@ -764,7 +764,7 @@ def fix_back_references(resources: list[Resource], name_references: list) -> lis
         for resource in renamed:
             if _selected(reference, resource):
                 for name in resource.names - {resource.name}:
-                    by_name.setdefault((name, _namespace(resource)), []).append(resource)
+                    by_name.setdefault((name, _effective(resource.namespace)), []).append(resource)
         specs = [spec for spec in _as_list(reference.get("fieldSpecs"))
                  if isinstance(spec, dict) and isinstance(spec.get("path"), str)]
         if by_name and specs:
@@ -811,16 +811,12 @@ def _selected(selector: dict, resource: Resource) -> bool:
                for key, value in (("group", resource.group), ("version", version), ("kind", resource.kind)))
 
 
-def _namespace(resource: Resource) -> str:
-    return _effective(resource.namespace)
-
-
 def _renamed_at(value: Any, path: list[str], by_name: dict[tuple[str, str], list[Resource]],
                 referrer: Resource) -> Any:
     """`value` with the name at `path` (lists are walked into) renamed to the object that had that name in
     the referrer's namespace; of several, the one the build gave the referrer's prefix and suffix."""
     if not path:
-        match = by_name.get((value, _namespace(referrer))) if isinstance(value, str) else None
+        match = by_name.get((value, _effective(referrer.namespace))) if isinstance(value, str) else None
         if match is not None and len(match) > 1:
             match = [m for m in match if m.affixes == referrer.affixes]
         return match[0].name if match is not None and len(match) == 1 else value
