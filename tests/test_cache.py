@@ -430,3 +430,38 @@ def test_parallel_loading_without_a_temporary_folder_parses_here(
     monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
     loaded = load.load(load.identify(discover([root]).files, None), None, jobs=2)
     assert [f.documents[0].data["metadata"]["name"] for f in loaded.files] == [f"cm-{i}" for i in range(60)]
+
+
+def _pack_with(cache_dir: Path, root: Path, records: dict[str, bytes]) -> "cache_module.Cache":
+    """A run over files named by `records` (each its own content): their records added where missing, saved."""
+    cache = cache_module.Cache(cache_dir, root)
+    for name, record in records.items():
+        content = cache_module.digest(name.encode())
+        cache.files[name] = ((0, 0, 0, 0), content)
+        if cache.record(content, "yaml") is None:
+            cache.add_record(content, "yaml", record)
+    cache.save()
+    return cache
+
+
+@pytest.mark.parametrize("still_used", [9, 2])
+def test_a_new_pack_keeps_exactly_the_records_still_used(tmp_path: Path, still_used: int) -> None:
+    """A few changed files copy the old pack whole (one write); a repository mostly gone copies record by
+    record. Either way every record still used reads back as written, and the pack stays bounded."""
+    cache_dir, root = tmp_path / "cache", tmp_path / "repo"
+    old = {f"f{i}.yaml": bytes([i]) * 4096 for i in range(10)}
+    _pack_with(cache_dir, root, old)
+    new = {**dict(list(old.items())[:still_used]), "new.yaml": b"n" * 4096}
+    _pack_with(cache_dir, root, new)
+    reread = cache_module.Cache(cache_dir, root)
+    for name, record in new.items():
+        assert bytes(reread.record(cache_module.digest(name.encode()), "yaml")) == record, name
+    for name in set(old) - set(new):
+        assert reread.record(cache_module.digest(name.encode()), "yaml") is None
+    reread.close()
+    size = next(cache_dir.glob("files-*.pack")).stat().st_size
+    assert size < 2 * 4096 * len(new) + 4096
+    if still_used < 5:
+        assert size < 4096 * (len(new) + 1)  # compacted: nothing of the files gone
+    else:
+        assert size > 4096 * len(old)  # copied whole: the one record gone is still in it
