@@ -13,13 +13,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
-from gitops_lint.secrets import mask_finding, redact
+from gitops_lint.secrets import mask_finding, mask_message, redact
 from gitops_lint.discover import Candidate, Discovery, discover, printable, relative_to_base, repository_reader
 from gitops_lint.load import identify, load
 
@@ -672,6 +672,7 @@ def lint_files(
     config = options.config
     model = ctx.model
     by_rel = {f.rel: f for f in files}
+    substituted_secrets = tuple(sorted(ctx.view.secret_texts))
     diagnostics: list[Diagnostic] = []
     internal: list[str] = []
     per_rule: dict[str, float] = {}
@@ -683,7 +684,8 @@ def lint_files(
         findings = _findings(rule, ctx, params[rule.id], internal)
         _run_fixer(rule, ctx, findings, internal)
         ctx.judging_applied = False
-        diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config) for finding in findings)
+        diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config, substituted_secrets)
+                           for finding in findings)
         per_rule[rule.id] = time.perf_counter() - started
     checked = time.perf_counter()
     diagnostics = _outside_flux(diagnostics, ctx, catalogue, config)
@@ -840,7 +842,8 @@ def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:
     return summary
 
 
-def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config: Config) -> Diagnostic:
+def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config: Config,
+                secret_texts: Sequence[str] = ()) -> Diagnostic:
     severity = rule.severity if finding.severity is None else finding.severity
     for key in (rule.id, rule.name):
         if key in config.severity:
@@ -851,6 +854,8 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
     # code frame, and in the message of a finding about them; tokens are redacted everywhere.
     if lines:
         lines, message = mask_finding(source, finding.span, lines, message)
+    if secret_texts:  # values Flux substitutes from a Secret, quoted from the copy it applies
+        message = mask_message(message, secret_texts)
     return Diagnostic(
         rule=rule.id,
         name=rule.name,

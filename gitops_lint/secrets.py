@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
@@ -34,14 +35,14 @@ TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
 
 # One pass over the text finds every candidate; the longest alternative of a
 # kind comes first so a routable token is not cut to its legacy-length prefix.
-# An optional instance prefix (`SIE-glpat-...`) needs no handling: the token
-# itself still starts at `gl...-`.
+# An instance prefix (`SIE-glpat-...`, domain reference §D.1) ends in `-`: a `-`
+# may come before the token, which itself still starts at `gl...-`.
 _TOKEN_RE = re.compile(
-    r"(?<![0-9A-Za-z_-])(?:" + "|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(TOKEN_PATTERNS)) + r")(?![0-9A-Za-z_-])"
+    r"(?<![0-9A-Za-z_])(?:" + "|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(TOKEN_PATTERNS)) + r")(?![0-9A-Za-z_-])"
 )
 _PREFIX_HINT = re.compile(r"gl(?:pat|dt|oas|soat|cbt|ffct|rtr?|imt|agent|ptt|ft)-")
 #: Redaction is broader than detection: anything shaped like a prefixed token goes, valid or not.
-_REDACT_RE = re.compile(r"(?<![0-9A-Za-z_-])(gl(?:pat|dt|oas|soat|cbt|ffct|rtr?|imt|agent|ptt|ft)-)[0-9A-Za-z_.-]{16,}")
+_REDACT_RE = re.compile(r"(?<![0-9A-Za-z_])(gl(?:pat|dt|oas|soat|cbt|ffct|rtr?|imt|agent|ptt|ft)-)[0-9A-Za-z_.-]{16,}")
 #: Base64 long enough to hold the shortest token (gldt- + 20 = 25 bytes -> 36 characters with padding).
 _BASE64_RE = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=])")
 #: Fewer distinct characters than this in the secret part means a placeholder (`glpat-xxxxxxxxxxxxxxxxxxxx`).
@@ -112,30 +113,52 @@ def secret_values(documents: Sequence[Any]) -> list[tuple[ValueSpan, Any]]:
     """Every value a user keeps secret in these documents, with its span.
 
     Those are the values under a Secret's `data` and `stringData` (a Secret
-    patch included) and the `literals` of a kustomize `secretGenerator`.
-    SOPS-encrypted documents hold only ciphertext and are left alone.
+    patch included) and the `literals` of a kustomize `secretGenerator`, wherever
+    they sit in a document: a `List`'s items, a ResourceSet's resources, a chart's
+    values hold Secrets too. A SOPS document is no exception: `encrypted_regex`
+    leaves some values in plain text, and masking ciphertext hides nothing.
     """
     found: list[tuple[ValueSpan, Any]] = []
     for doc in documents:
-        data = doc.data
-        if doc.sops or not isinstance(data, dict):
+        if _holds_secret(doc.data):  # else its file is not parsed again for positions
+            _secrets_in(doc.data, doc.pos, found)
+    return found
+
+
+def _holds_secret(data: Any) -> bool:
+    stack = [data]  # a stack, not recursion: a document may nest as deep as the parser allows
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if value.get("kind") == "Secret" or isinstance(value.get("secretGenerator"), list):
+                return True
+            stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, (dict, list)))
+    return False
+
+
+def _secrets_in(data: Any, pos: Any, found: list[tuple[ValueSpan, Any]]) -> None:
+    stack = [(data, pos)]
+    while stack:
+        data, pos = stack.pop()
+        if isinstance(data, list) and isinstance(pos, SeqPos):
+            stack.extend(zip(data, pos.items))
+        if not isinstance(data, dict) or not isinstance(pos, MapPos):
             continue
-        is_secret, generators = data.get("kind") == "Secret", data.get("secretGenerator")
-        if not is_secret and not isinstance(generators, list):
-            continue  # nothing secret: its file is not parsed again for positions
-        pos = doc.pos
-        if not isinstance(pos, MapPos):
-            continue
-        if is_secret:
+        entries = pos.entries
+        if data.get("kind") == "Secret":
             for section in ("data", "stringData"):
-                if section in pos.entries:
-                    found += _values(data[section], pos.entries[section][1], MapPos)
-        entry = pos.entries.get("secretGenerator")
+                if section in entries:
+                    found += _values(data.get(section), entries[section][1], MapPos)
+        generators = data.get("secretGenerator")
+        entry = entries.get("secretGenerator")
         if isinstance(generators, list) and entry is not None and isinstance(entry[1], SeqPos):
             for generator, tree in zip(generators, entry[1].items):
                 if isinstance(generator, dict) and isinstance(tree, MapPos) and "literals" in tree.entries:
-                    found += _values(generator["literals"], tree.entries["literals"][1], SeqPos)
-    return found
+                    found += _values(generator.get("literals"), tree.entries["literals"][1], SeqPos)
+        stack.extend((data[key], tree) for key, (_, tree) in entries.items()
+                     if isinstance(tree, (MapPos, SeqPos)) and isinstance(data.get(key), (dict, list)))
 
 
 #: Stands for the value of a whole block section: every line of it shows its keys, not its values.
@@ -236,6 +259,14 @@ def mask_message(message: str, values: Sequence[Any]) -> str:
             continue
         texts.add(str(value).lower() if isinstance(value, bool) else str(value))
         texts.add(show_value(value).strip('"'))
-    for text in sorted((t for t in texts if t.strip()), key=len, reverse=True):
-        message = re.sub(rf"(?<![\w-]){re.escape(text)}(?![\w-])", "***", message)
-    return message
+    pattern = _whole_words(tuple(sorted((t for t in texts if t.strip()), key=lambda t: (-len(t), t))))
+    return message if pattern is None else pattern.sub("***", message)
+
+
+@functools.lru_cache(maxsize=64)
+def _whole_words(texts: tuple[str, ...]) -> "re.Pattern[str] | None":
+    """One pattern for all `texts` (the longest first), each matched as a whole word: a short value
+    does not eat into other text. Cached: the run's substituted secrets mask every message."""
+    if not texts:
+        return None
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, texts)) + r")(?![\w-])")

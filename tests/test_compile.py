@@ -1005,3 +1005,31 @@ def test_version_migration_golden(release: str) -> None:
     errors = "".join(f"# error {rel}:{line}: {message}\n" for rel, line, message in result.errors)
     golden(f"migrate-versions-{release}.yaml", errors + stream(result.outputs))
     assert [(rel, line) for rel, line, _ in result.errors] == [("sources.yaml", 20)]  # gitImplementation
+
+
+SOPS_SECRET = """\
+# Source: s.yaml:1
+apiVersion: v1
+kind: Secret
+metadata:
+    name: db
+    namespace: apps
+stringData:
+    user: {user}
+    password: ENC[AES256_GCM,data:{cipher},type:str]
+sops:
+    encrypted_regex: ^password$
+    version: 3.9.0
+"""
+
+
+def test_diff_masks_a_sops_secret_whatever_its_indentation(tmp_path: Path) -> None:
+    """sops writes 4-space YAML, and `encrypted_regex` leaves `user` in plain text: masked all the same."""
+    out = tmp_path / "out"
+    write_tree({"s.yaml": SOPS_SECRET.format(user="plain-old-user", cipher="q8Z1mLk=")}, out)
+    diff = diff_tree({"s.yaml": SOPS_SECRET.format(user="plain-new-user", cipher="x9Y2nMj=")}, out)
+    for secret in ("plain-old-user", "plain-new-user", "q8Z1mLk=", "x9Y2nMj="):
+        assert secret not in diff
+    for line in ("-    user: *** (before)\n", "+    user: *** (after)\n", "-    password: *** (before)\n",
+                 "+    password: *** (after)\n", "     namespace: apps\n"):
+        assert line in diff, diff

@@ -18,7 +18,8 @@ PAT = "glpat-Zq8Rk2Lm5Np7Tv9Wx3Yb"
 DEPLOY = "gldt-Hc4Jd6Kf8Mg1Ph3Qj5Rk"
 AGENT = "glagent-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8K"[:50]
 ROUTABLE = "glpat-Aq1Bw2Ce3Dr4Ft5Gy6Hu7Ji8Ko9Lp0Mz1N.01.0a1b2c3d4"
-TOKENS = [PAT, DEPLOY, AGENT, ROUTABLE]
+INSTANCE_PREFIXED = "SIE-glpat-Mn4Bv6Cx8Zl1Kj3Hg5Fd"  # a self-managed instance's prefix comes first
+TOKENS = [PAT, DEPLOY, AGENT, ROUTABLE, INSTANCE_PREFIXED]
 
 FILES = {
     "secret.yaml": f"""apiVersion: v1
@@ -33,6 +34,7 @@ data:
   token: {base64.b64encode(AGENT.encode()).decode()}
 """,
     "values.yaml": f"""# old token: {ROUTABLE}
+# url: https://oauth2:{INSTANCE_PREFIXED}@gitlab.example.com/a/b.git
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -69,7 +71,7 @@ def test_no_format_contains_a_token(tmp_path: Path, fmt: str) -> None:
             outputs.append((tmp_path / name).read_text())
     everything = "\n".join(outputs)
     for token in TOKENS:
-        secret_part = token.split("-", 1)[1]
+        secret_part = token.split("-", 1 + token.startswith("SIE-"))[-1]
         assert secret_part[:12] not in everything, (fmt, token)
         encoded = base64.b64encode(token.encode()).decode()
         assert encoded[8:30] not in everything, (fmt, token)
@@ -132,16 +134,23 @@ kind: ConfigMap
 data: {plain: visible}
 ---
 kind: Secret
-sops: {mac: x}
-data: {enc: "ENC[AES256_GCM,data:abc]"}
+sops: {mac: x, encrypted_regex: ^password$}
+data: {enc: "ENC[AES256_GCM,data:abc]", user: YWRtaW4=}
+---
+kind: List
+items:
+  - kind: Secret
+    stringData: {nested: inList}
 """
     source = load_text(text)
     values = [(span, v) for span, v in secret_values(source.documents) if v is not SECTION]
-    assert [v for _, v in values] == ["line-one\nline-two\n", "user=admin", "password=s3cret"]
+    # A SOPS Secret's values too (encrypted_regex leaves some in plain text), and a Secret in a List.
+    assert [v for _, v in values] == ["line-one\nline-two\n", "user=admin", "password=s3cret",
+                                      "ENC[AES256_GCM,data:abc]", "YWRtaW4=", "inList"]
     masked = mask_lines(source.lines, 1, [s for s, _ in values])
     assert masked[3:6] == ("  cert: *", "    ********", "    ********")
     assert masked[9] == "    literals: [**********, ***************]"
-    assert "visible" in masked[12] and "ENC[AES256_GCM" in masked[16]
+    assert "visible" in masked[12] and "YWRtaW4=" not in masked[16] and "inList" not in masked[21]
     assert mask_message('literals[1]: "password=s3cret" has no key', ["password=s3cret"]) == (
         'literals[1]: "***" has no key')
     # Whole words only: a short value does not eat into other text.
@@ -163,6 +172,15 @@ SECRET_SHAPES = {
     # What a secretGenerator reads is secret through and through.
     "gen/kustomization.yaml": "secretGenerator:\n  - name: db\n    files: [db.yaml]\n",
     "gen/db.yaml": "password: hunter-old\npassword: hunter-new\n",
+    # SOPS metadata does not make plain values ciphertext (encrypted_regex, or an empty block).
+    "sops/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: hunter-sops1\n"
+                        "  password: hunter-sops2\nsops: {}\n",
+    # Secrets inside other objects: a List's items, a ResourceSet's resources.
+    "inlist/list.yaml": "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n"
+                        "  stringData:\n    password: hunter-list1\n    password: hunter-list2\n",
+    "rset/set.yaml": "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata: {name: r}\nspec:\n"
+                     "  resources:\n    - apiVersion: v1\n      kind: Secret\n      metadata: {name: s}\n"
+                     "      stringData:\n        token: hunter-set1\n        token: hunter-set2\n",
 }
 
 
@@ -171,11 +189,75 @@ def test_secret_values_of_every_shape_are_masked(tmp_path: Path, fmt: str) -> No
     write_tree(tmp_path, SECRET_SHAPES)
     out = run(["check", "--format", fmt, "."], tmp_path)
     assert out.returncode == 1, out.stderr
-    for value in ("dm1nS3cret", "hunter06", "hunter05", "98765416", "9876541", "4242", "hunter-old", "hunter-new"):
+    for value in ("dm1nS3cret", "hunter06", "hunter05", "98765416", "9876541", "4242", "hunter-old", "hunter-new",
+                  "hunter-sops", "hunter-list", "hunter-set"):
         assert value not in out.stdout + out.stderr, (fmt, value)
     if fmt == "text":
         assert " 5 |   password: ***********\n" in out.stdout  # the syntax error's frame
         assert "stringData: {pin: ****, x: *}" in out.stdout  # keys of a flow mapping stay readable
+
+
+SUBSTITUTED_SECRET = {
+    "clusters/prod/flux.yaml": """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  postBuild:
+    substituteFrom: [{kind: Secret, name: vars}, {kind: ConfigMap, name: plain}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: vars, namespace: flux-system}
+stringData: {PASSWORD: Hunter2CanaryZq9}
+data: {ENCODED: RW5jb2RlZENhbmFyeTc3}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: plain, namespace: flux-system}
+data: {PLAIN_URL: not-a-secret}
+""",
+    "apps/repo.yaml": """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: g, namespace: flux-system}
+spec:
+  interval: 1m
+  url: ${PASSWORD}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: plain, namespace: flux-system}
+spec:
+  interval: 1m
+  url: ${PLAIN_URL}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: h, namespace: flux-system}
+spec:
+  interval: 1m
+  url: ${ENCODED}
+""",
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_value_substituted_from_a_secret_is_masked_in_findings_on_the_copy(tmp_path: Path, fmt: str) -> None:
+    """Flux's copy of an object holds what postBuild substituted: a Secret's value there stays hidden
+    (a ConfigMap's does not), while the finding about it is still reported."""
+    write_tree(tmp_path, SUBSTITUTED_SECRET)
+    out = run(["check", "--format", fmt, "."], tmp_path)
+    assert out.returncode == 1, out.stderr
+    everything = out.stdout + out.stderr
+    assert "Hunter2CanaryZq9" not in everything and "EncodedCanary77" not in everything, fmt
+    if fmt == "text":
+        assert everything.count('spec.url: "***" is not an accepted URL') == 2, everything
+        assert 'spec.url: "not-a-secret" is not an accepted URL' in everything  # a ConfigMap's value is no secret
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])

@@ -14,19 +14,17 @@ from gitops_lint.yaml.edits import line_starts, position
 def plaintext_tokens(ctx: Context) -> Iterator[Finding]:
     """Tokens anywhere in a file's text (values, comments, broken YAML), and base64-encoded in Secret `data`.
 
-    SOPS-encrypted documents are skipped: their values are ciphertext.
+    SOPS documents are read too: ciphertext never looks like a token, and `encrypted_regex` leaves
+    some values in plain text.
     """
     for source in ctx.judged_files():
         if not source.text:
             continue
-        sops_lines = [(d.span.line, d.span.end_line) for d in source.documents if d.sops]
         starts: list[int] | None = None
         for token in find_tokens(source.text):
             if starts is None:
                 starts = line_starts(source.text)  # lines as the code frames count them (`SourceFile.lines`)
             line, column = position(starts, token.start)
-            if any(first <= line <= last for first, last in sops_lines):
-                continue
             yield Finding(
                 f"GitLab {token.kind} in plain text ({token.redacted}): revoke it now, then store it "
                 "SOPS-encrypted or in an external secret store",
@@ -35,8 +33,6 @@ def plaintext_tokens(ctx: Context) -> Iterator[Finding]:
                 anchor=f"token:{token.prefix}",  # the engine numbers repeats; line numbers would break the fingerprint
             )
     for secret in ctx.judged(Secret):
-        if secret.doc.sops:
-            continue
         for key, value in secret.data.items():
             decoded = decode_base64(value) if isinstance(value, str) else None
             token = next(find_tokens(decoded), None) if decoded else None

@@ -143,6 +143,12 @@ class FluxView:
         """Files some Kustomization applies with post-build variables: `${...}` there is filled in."""
         return {f for a in self.applied if not a.variables.literal for f in a.files}
 
+    @property
+    def secret_texts(self) -> set[str]:
+        """The values post-build substitution takes from Secrets: masked in every finding's message (the
+        copy Flux applies holds them, in objects that are no Secret)."""
+        return {value for applied in self.applied for value in applied.variables.secret}
+
     def typed(self, resource: Resource) -> KubernetesObject | None:
         """The typed object rules read for an effective object: its model object when Flux applies it as
         written, a copy with the metadata Flux gives it, or one built from the effective data. It keeps
@@ -710,6 +716,8 @@ def _variables(applied: Applied, values: dict) -> Variables:
                 variables.open_ended = True
             continue
         variables.values.update(found)
+        if ref.get("kind") == "Secret":
+            variables.secret.update(value for value in found.values() if value.strip())
     if isinstance(inline, dict):
         variables.values.update({str(k): _text(v).replace("\n", "") for k, v in inline.items()})
     if not variables.values and not variables.open_ended:

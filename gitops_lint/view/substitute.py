@@ -33,6 +33,8 @@ class Variables:
     open_ended: bool = False
     #: No `postBuild` variables at all: Flux substitutes nothing.
     literal: bool = True
+    #: The values read from Secrets: a finding quoting a substituted value never prints them.
+    secret: set[str] = field(default_factory=set)
 
 
 class Unknown(Exception):
