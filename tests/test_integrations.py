@@ -20,8 +20,8 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COM
 
 
 def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True,
-                         env={**os.environ, **GIT_ENV})
+    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_ENV})
+    assert out.returncode == 0, f"git {' '.join(args)} failed ({out.returncode}): {out.stderr}"  # say why
     return out.stdout.strip()
 
 
