@@ -269,10 +269,10 @@ def test_strings_a_go_decoder_would_retype_are_quoted() -> None:
     # `y`/`n` are booleans to go-yaml v2 (kubectl), `1e3` a float and `0o17` an int to go-yaml v3 (kustomize),
     # `12:30` an int to YAML 1.1: as strings they must stay strings to every reader.
     text = ('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  a: "y"\n  b: "N"\n  c: "1e3"\n'
-            '  d: "0o17"\n  e: "12:30"\n  f: 12:30\n  g: yes-please\n  h: "0X1F"\n  i: "0B1_0"\n')
+            '  d: "0o17"\n  e: "12:30"\n  f: 12:30\n  g: yes-please\n  h: "0X1F"\n  i: "0B1_0"\n  j: "1_e3"\n')
     out = compile_texts({"cm.yaml": text}).outputs["cm.yaml"]
     for line in ("a: 'y'", "b: 'N'", "c: '1e3'", "d: '0o17'", "e: '12:30'", "f: '12:30'", "g: yes-please",
-                 "h: '0X1F'", "i: '0B1_0'"):
+                 "h: '0X1F'", "i: '0B1_0'", "j: '1_e3'"):
         assert f"\n  {line}\n" in out, line
     assert load_text(out).documents[0].data == load_text(text).documents[0].data
 

@@ -192,6 +192,9 @@ def test_plain_scalars_read_as_kubernetes_reads_them() -> None:
                      "j: 0B101\nk: 0x1f\n").documents[0].data
     assert data == {"a": "12:30", "b": "1:30.5", "c": 1000.0, "d": -0.02, "e": "1e3", "f": 15, "g": 1.5, "h": 15,
                     "i": 31, "j": 5, "k": 31}
+    # go-yaml drops every `_` of a scalar that starts like a number (kustomize 5.5 builds these as numbers).
+    data = load_text("a: 1_e3\nb: _1e3\nc: .5_0\nd: -1_0e1_0\ne: 1_0.5e3\nf: 1e3_\ng: 1_000\n").documents[0].data
+    assert data == {"a": 1000.0, "b": "_1e3", "c": 0.5, "d": -1e11, "e": 10500.0, "f": 1000.0, "g": 1000}
 
 
 # --------------------------------------------------------------------------- properties
@@ -323,3 +326,22 @@ def test_data_without_positions_is_the_data_with_them_for_any_mapping(data) -> N
     import yaml
 
     _same_load(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+def test_numbers_with_underscores_as_kustomize_builds_them(tmp_path: Path) -> None:
+    """The oracle: what `kubectl kustomize` (kyaml, go-yaml v3) makes of each scalar, where it is installed."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    values = ["1_e3", "_1e3", ".5_0", "-1_0e1_0", "1_0.5e3", "1e3_", "1_000", "1__0", "0x_1F", "12:30", "1e400"]
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n" + "".join(
+        f"  k{i}: {value}\n" for i, value in enumerate(values))
+    (tmp_path / "cm.yaml").write_text(text)
+    (tmp_path / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    built = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)
+    expected = yaml.safe_load(built.stdout)["data"]
+    assert load_text(text).documents[0].data["data"] == expected

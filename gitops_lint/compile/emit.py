@@ -36,6 +36,8 @@ from ruamel.yaml.tag import Tag
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver as _Yaml11Resolver
 
+from gitops_lint.yaml.loader import GO_YAML_V2, KYAML, kubernetes_tag
+
 _STR = "tag:yaml.org,2002:str"
 _FLOAT = "tag:yaml.org,2002:float"
 _resolver = _Yaml11Resolver()
@@ -51,17 +53,12 @@ _NEEDS_ESCAPES = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufdcf\ufdf0-\ufef
 #: does ("found a tab character where an indentation space is expected"), so such text is double quoted.
 _TAB_LINE = re.compile(r"(?:^|\n)\t")
 
-#: Plain scalars some YAML reader of a Kubernetes object takes for something other than a string, though
-#: YAML 1.1 reads them as strings: `y`/`n` (booleans to go-yaml v2, what `kubectl` uses), `1e3` (a float to
-#: go-yaml), `0o17`, `0X1F`, `0B101` (ints to Go's ParseInt, which go-yaml v2 uses; v3 reads `0o17` too).
-_AMBIGUOUS = re.compile(r"[yYnN]|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-                        r"|[-+]?0[xXbBoO][0-9a-fA-F_]+")
-
-
 def _plain_reads_as_other(text: str) -> bool:
     """Whether a plain scalar `text` could be read back as something other than a string: by YAML 1.1
-    (PyYAML's rules, our loader's base) or by one of the Go decoders (`_AMBIGUOUS`). Such strings are quoted."""
-    return _resolver.resolve(ScalarNode, text, (True, False)) != _STR or _AMBIGUOUS.fullmatch(text) is not None
+    (PyYAML's rules, our loader's base) or by one of the Go decoders (`y`/`n` are booleans to go-yaml v2,
+    what `kubectl` uses; `1e3`, `1_e3`, `0o17`, `0X1F` are numbers to go-yaml). Such strings are quoted."""
+    yaml11 = _resolver.resolve(ScalarNode, text, (True, False))
+    return yaml11 != _STR or any(kubernetes_tag(text, yaml11, reader) != _STR for reader in (KYAML, GO_YAML_V2))
 
 
 class _Representer(SafeRepresenter):

@@ -388,7 +388,7 @@ GO_PREFIXED_INT = re.compile(r"[-+]?0(?:[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+
 
 def kubernetes_tag(value: str, yaml11_tag: str, reader: str) -> str:
     """The tag of a plain scalar as Kubernetes' decoders see it, from YAML 1.1's: base 60 (`12:30`,
-    an int to YAML 1.1) is a string to go-yaml, `1e3` is a float, `0o17` and `0X1F` are ints; `y` and `n`
+    an int to YAML 1.1) is a string to go-yaml, `1e3` and `1_e3` are floats, `0o17` and `0X1F` are ints; `y` and `n`
     are booleans to go-yaml v2, and to kyaml (go-yaml v3) `yes`, `no`, `on` and `off` are strings."""
     if reader == KYAML and yaml11_tag == _BOOL and value in YAML11_ONLY_BOOLS:
         return _STR
@@ -396,13 +396,19 @@ def kubernetes_tag(value: str, yaml11_tag: str, reader: str) -> str:
         return _BOOL
     if yaml11_tag in (_INT, _FLOAT) and ":" in value:
         return _STR
-    if yaml11_tag == _STR and GO_FLOAT.fullmatch(value) and any(c.isdigit() for c in value):
+    # go-yaml drops every `_` of a scalar that starts like a number before it tries one (`1_e3` is 1000.0).
+    plain = value.replace("_", "") if reader != PSYCH and value[:1] in _NUMBER_START else value
+    if yaml11_tag == _STR and GO_FLOAT.fullmatch(plain) and any(c.isdigit() for c in plain):
         yaml11_tag = _FLOAT
     if yaml11_tag == _STR and GO_PREFIXED_INT.fullmatch(value):
         return _INT
     if yaml11_tag == _FLOAT and reader != PSYCH and not _FLOAT_WORDS.fullmatch(value) and _overflows(value):
         return _STR  # Go's ParseFloat refuses what overflows (`1e400`): go-yaml keeps it as text
     return yaml11_tag
+
+
+#: The first characters go-yaml (v2 and v3) reads a number after: a digit, a sign, a point.
+_NUMBER_START = frozenset("0123456789+-.")
 
 
 def _overflows(value: str) -> bool:
