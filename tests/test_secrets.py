@@ -221,28 +221,11 @@ kind: ConfigMap
 metadata: {name: plain, namespace: flux-system}
 data: {PLAIN_URL: not-a-secret}
 """,
-    "apps/repo.yaml": """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: g, namespace: flux-system}
-spec:
-  interval: 1m
-  url: ${PASSWORD}
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: plain, namespace: flux-system}
-spec:
-  interval: 1m
-  url: ${PLAIN_URL}
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: h, namespace: flux-system}
-spec:
-  interval: 1m
-  url: ${ENCODED}
-""",
+    # One GitRepository per variable: its URL is what Flux substitutes.
+    "apps/repo.yaml": "---\n".join(
+        f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {{name: {name}, namespace: flux-system}}\n"
+        f"spec:\n  interval: 1m\n  url: ${{{variable}}}\n"
+        for name, variable in (("g", "PASSWORD"), ("plain", "PLAIN_URL"), ("h", "ENCODED"))),
 }
 
 
