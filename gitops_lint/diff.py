@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from gitops_lint.discover import (Candidate, ChartDirs, Discovery, exclude_matcher, is_candidate, printable,
                                   template_reason)
@@ -314,7 +314,7 @@ def _label(text: str) -> str:
     return text.replace('"', "'").replace("[", "(").replace("]", ")")
 
 
-def render_html(diff: Diff, signals: list[Any]) -> str:
+def render_html(diff: Diff, signals: list[Any], secrets: Iterable[str] = ()) -> str:
     """The diff as a page to look at: each changed Flux Kustomization with the objects it adds (green),
     removes (red) and changes (yellow), and the danger signals above."""
     from gitops_lint.html_page import PageNode, render_page
@@ -339,4 +339,4 @@ def render_html(diff: Diff, signals: list[Any]) -> str:
     counts = diff.to_json()["summary"]
     summary = (f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed "
                f"(base {diff.base[:12]}, head {diff.head})")
-    return render_page("gitops-lint diff", list(nodes.values()), edges, listed, summary)
+    return render_page("gitops-lint diff", list(nodes.values()), edges, listed, summary, secrets)

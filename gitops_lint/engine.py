@@ -19,7 +19,7 @@ from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogu
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
-from gitops_lint.secrets import mask_finding, mask_message, redact
+from gitops_lint.secrets import mask_finding, mask_texts, redact
 from gitops_lint.discover import Candidate, Discovery, discover, printable, relative_to_base, repository_reader
 from gitops_lint.load import identify, load
 
@@ -854,8 +854,8 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
     # code frame, and in the message of a finding about them; tokens are redacted everywhere.
     if lines:
         lines, message = mask_finding(source, finding.span, lines, message)
-    if secret_texts:  # values Flux substitutes from a Secret, quoted from the copy it applies
-        message = mask_message(message, secret_texts)
+    if secret_texts:  # values a Secret handed to another object, quoted from the copy Flux applies
+        message = mask_texts(message, secret_texts)
     return Diagnostic(
         rule=rule.id,
         name=rule.name,

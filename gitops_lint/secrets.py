@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import html
+import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from gitops_lint.diagnostics import show_value
 from gitops_lint.yaml.positions import MapPos, SeqPos
@@ -270,3 +272,29 @@ def _whole_words(texts: tuple[str, ...]) -> "re.Pattern[str] | None":
     if not texts:
         return None
     return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, texts)) + r")(?![\w-])")
+
+
+#: A value Secrets hand to other objects is masked wherever it appears once it is this long (glued into a
+#: URL or a name); shorter, only as a whole word, so that `1` or `on` does not eat into other text.
+_ANYWHERE_FROM = 4
+
+
+def mask_texts(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each of `secrets` (values Flux or kustomize copied out of a Secret into other objects:
+    `FluxView.secret_texts`) replaced by `***`. Used on every finding's message and on the whole of what
+    `graph` and `diff` print."""
+    # As written, and as JSON and HTML escape it (graph's json and html, diff's html).
+    forms = {form for s in secrets if s.strip() for form in (s, json.dumps(s)[1:-1], html.escape(s))}
+    pattern = _secret_pattern(tuple(sorted(forms, key=lambda t: (-len(t), t))))
+    return text if pattern is None else pattern.sub("***", text)
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_pattern(secrets: tuple[str, ...]) -> "re.Pattern[str] | None":
+    if not secrets:
+        return None
+    long = [re.escape(s) for s in secrets if len(s) >= _ANYWHERE_FROM]
+    short = [re.escape(s) for s in secrets if len(s) < _ANYWHERE_FROM]
+    parts = ([f"(?:{'|'.join(long)})"] if long else []) + (
+        [r"(?<![\w-])(?:" + "|".join(short) + r")(?![\w-])"] if short else [])
+    return re.compile("|".join(parts), re.IGNORECASE)  # a page lowercases names for its search

@@ -99,6 +99,31 @@ def test_a_changed_secret_names_the_field_never_the_value(repo: Path) -> None:
         assert "hunter2" not in out and "correct-horse" not in out
 
 
+def test_a_name_substituted_from_a_secret_is_never_shown(repo: Path) -> None:
+    """postBuild fills an object's name from a Secret: the change renames the object, and every format says
+    so without the old or the new value."""
+    def fleet(value: str) -> dict[str, str]:
+        return {
+            "clusters/prod/web.yaml": flux_kustomization("web", "./apps/web")
+            + "  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: vars\n",
+            "clusters/prod/vars.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: vars, namespace: flux-system}\n"
+                                       f"stringData: {{SUFFIX: {value}}}\n",
+            "clusters/prod/kustomization.yaml": "resources:\n  - flux-system\n  - web.yaml\n  - jobs.yaml\n"
+                                                "  - vars.yaml\n",
+            "apps/web/hello.yaml": config_map("hello-${SUFFIX}", "hi"),
+        }
+
+    write_tree(repo, fleet("oldcanary1"))
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "named by a secret")
+    write_tree(repo, fleet("newcanary2"))
+    for fmt in ("text", "json", "markdown", "gitlab", "html"):
+        code, out = diff("--base", "HEAD", "--format", fmt)
+        assert code in (0, 1), out
+        assert "canary" not in out, (fmt, out)
+    assert "ConfigMap web/hello-***" in diff("--base", "HEAD")[1]
+
+
 def test_text_output(repo: Path) -> None:
     change(repo)
     code, out = diff("--base", "HEAD")

@@ -213,7 +213,7 @@ spec:
 apiVersion: v1
 kind: Secret
 metadata: {name: vars, namespace: flux-system}
-stringData: {PASSWORD: Hunter2CanaryZq9}
+stringData: {PASSWORD: Hunter2CanaryZq9, GLUED: GluedCanary7}
 data: {ENCODED: RW5jb2RlZENhbmFyeTc3}
 ---
 apiVersion: v1
@@ -224,23 +224,50 @@ data: {PLAIN_URL: not-a-secret}
     # One GitRepository per variable: its URL is what Flux substitutes.
     "apps/repo.yaml": "---\n".join(
         f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {{name: {name}, namespace: flux-system}}\n"
-        f"spec:\n  interval: 1m\n  url: ${{{variable}}}\n"
-        for name, variable in (("g", "PASSWORD"), ("plain", "PLAIN_URL"), ("h", "ENCODED"))),
+        f"spec:\n  interval: 1m\n  url: {url}\n"
+        for name, url in (("g", "${PASSWORD}"), ("plain", "${PLAIN_URL}"), ("h", "${ENCODED}"),
+                          ("glued", "notaurl-${GLUED}"))),
+    # kustomize `replacements` copy a Secret's value into another object as well.
+    "apps/kustomization.yaml": """\
+resources: [repo.yaml, copied.yaml]
+replacements:
+  - source: {kind: Secret, name: copied, fieldPath: stringData.url}
+    targets: [{select: {kind: GitRepository, name: copied}, fieldPaths: [spec.url]}]
+""",
+    "apps/copied.yaml": """\
+apiVersion: v1
+kind: Secret
+metadata: {name: copied, namespace: flux-system}
+stringData: {url: notaurl-ReplacedCanary42}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: copied, namespace: flux-system}
+spec: {interval: 1m, url: "https://example.com/x.git"}
+""",
 }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_value_substituted_from_a_secret_is_masked_in_findings_on_the_copy(tmp_path: Path, fmt: str) -> None:
     """Flux's copy of an object holds what postBuild substituted: a Secret's value there stays hidden
-    (a ConfigMap's does not), while the finding about it is still reported."""
+    (a ConfigMap's does not), glued to other text or copied by a kustomize replacement, while the finding
+    about it is still reported. `graph` and `diff` never draw it either."""
     write_tree(tmp_path, SUBSTITUTED_SECRET)
     out = run(["check", "--format", fmt, "."], tmp_path)
     assert out.returncode == 1, out.stderr
     everything = out.stdout + out.stderr
-    assert "Hunter2CanaryZq9" not in everything and "EncodedCanary77" not in everything, fmt
+    for canary in ("Hunter2CanaryZq9", "EncodedCanary77", "GluedCanary7", "ReplacedCanary42"):
+        assert canary.lower() not in everything.lower(), (fmt, canary)
     if fmt == "text":
-        assert everything.count('spec.url: "***" is not an accepted URL') == 2, everything
+        assert everything.count('spec.url: "***" is not an accepted URL') == 3, everything
+        assert 'spec.url: "notaurl-***" is not an accepted URL' in everything
         assert 'spec.url: "not-a-secret" is not an accepted URL' in everything  # a ConfigMap's value is no secret
+    if fmt == "text":
+        for graph_format in ("tree", "mermaid", "dot", "json", "html"):
+            drawn = run(["graph", "--format", graph_format, "."], tmp_path)
+            assert drawn.returncode == 0, drawn.stderr
+            assert "canary" not in (drawn.stdout + drawn.stderr).lower(), graph_format
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])

@@ -69,6 +69,8 @@ class Applied:
     complete: bool = True
     #: The post-build variables Flux substitutes in what it applies.
     variables: Variables = field(default_factory=Variables)
+    #: Values its build's replacements copied out of Secrets (`Build.secret_texts`).
+    secret_texts: set[str] = field(default_factory=set)
     #: The object that makes a Kustomization the repository does not hold (a FluxInstance), for findings.
     holder: Located | None = None
     #: The folder of this repository that its source's artifact holds (its paths start there).
@@ -145,9 +147,9 @@ class FluxView:
 
     @property
     def secret_texts(self) -> set[str]:
-        """The values post-build substitution takes from Secrets: masked in every finding's message (the
-        copy Flux applies holds them, in objects that are no Secret)."""
-        return {value for applied in self.applied for value in applied.variables.secret}
+        """Values Secrets hand to other objects on the way (post-build substitution, kustomize replacements):
+        masked in every output (the copy Flux applies holds them, in objects that are no Secret)."""
+        return {value for applied in self.applied for value in (*applied.variables.secret, *applied.secret_texts)}
 
     def typed(self, resource: Resource) -> KubernetesObject | None:
         """The typed object rules read for an effective object: its model object when Flux applies it as
@@ -531,6 +533,7 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
         build = _flux_build(kustomizer, applied.folder)
         applied.resources = _flux_steps(applied, build, kustomizer)  # may read more files (components)
         applied.files = list(dict.fromkeys(build.files))
+        applied.secret_texts = build.secret_texts
         applied.problems = list(build.problems)
         applied.complete = build.complete
         for resource in applied.resources:
@@ -599,7 +602,7 @@ def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
     if folder in kustomizer.kustomize_by_dir:
         build = kustomizer.build(folder, hold_replacements=True)  # run after Flux's steps: see `_flux_steps`
         return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete,
-                     list(build.held), list(build.name_references))
+                     list(build.held), list(build.name_references), secret_texts=set(build.secret_texts))
     build = Build(folder)
     if folder not in kustomizer.dirs:
         return build

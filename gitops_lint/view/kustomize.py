@@ -182,9 +182,12 @@ class Build:
     #: written: a folder included by another build. At a Flux Kustomization's own path Flux rewrites the
     #: file leniently first (`kustomization_file`), so these do not count there.
     strict_problems: list[BuildProblem] = field(default_factory=list)
+    #: Values a replacement copied out of a Secret into other objects: no output may print them.
+    secret_texts: set[str] = field(default_factory=set)
 
     def include(self, sub: "Build") -> None:
         """Take in what a folder listed as a resource builds to."""
+        self.secret_texts.update(sub.secret_texts)
         self.files.extend(sub.files)
         self.resources.extend(sub.resources)
         self.problems.extend(sub.problems)
@@ -881,6 +884,8 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
     value = _lookup(chosen[0].data, path)
     if value is None or value == {} or value == []:
         return False
+    if chosen[0].kind == "Secret" and chosen[0].group == "":
+        build.secret_texts.update(_texts_of(value))
     options = source.get("options") if isinstance(source.get("options"), dict) else {}
     if options.get("delimiter"):
         parts = _scalar_text(value).split(str(options["delimiter"])) if _scalar_text(value) is not None else []
@@ -910,6 +915,19 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
             resources[position] = resource.changed(data, what, keeps_id=False)
     build.resources = resources
     return True
+
+
+def _texts_of(value: Any) -> Iterator[str]:
+    """Every scalar of `value` as text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif item is not None:
+            yield str(item).lower() if isinstance(item, bool) else str(item)
 
 
 def _replacement_selects(selector: dict, resource: Resource) -> bool:
