@@ -78,21 +78,35 @@ def find_tokens(text: str) -> Iterator[TokenMatch]:
 
 
 def decode_base64(value: str) -> str | None:
+    """The text `value` encodes, for a token search: padding may be missing, and bytes that are no UTF-8
+    (a binary prefix) become U+FFFD rather than hide what follows."""
+    value = value.strip()
     try:
-        return base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
         return None
 
 
-def find_base64_tokens(text: str) -> Iterator[tuple[int, int, TokenMatch]]:
-    """Tokens hidden in base64 runs of `text` (a Secret's `data`): (start, end) of the run, and the token."""
+def find_base64_tokens(text: str, depth: int = 2) -> Iterator[tuple[int, int, TokenMatch]]:
+    """Tokens hidden in base64 runs of `text` (a Secret's `data`): (start, end) of the run, and the token.
+    A run may encode more base64 (a dockerconfigjson's `auth`): `depth` levels are opened. Anything shaped
+    like a token counts, valid or not, as `redact` counts it."""
     for run in _BASE64_RE.finditer(text):
         decoded = decode_base64(run.group(0))
         if decoded is None:
             continue
-        for token in find_tokens(decoded):
+        token = next(find_tokens(decoded), None) or _token_shaped(decoded)
+        if token is None and depth > 1:
+            token = next((inner for _, _, inner in find_base64_tokens(decoded, depth - 1)), None)
+        if token is not None:
             yield run.start(), run.end(), token
-            break
+
+
+def _token_shaped(text: str) -> TokenMatch | None:
+    shaped = _REDACT_RE.search(text)
+    if shaped is None:
+        return None
+    return TokenMatch("token", shaped.start(), shaped.end(), shaped.group(1), len(shaped.group(0)))
 
 
 def redact(text: str) -> str:
@@ -204,7 +218,6 @@ def mask_lines(lines: Sequence[str], first_line: int, spans: Sequence[ValueSpan]
 #: A file that holds a Secret or a secretGenerator, as its text says (for files that did not parse).
 _SECRET_TEXT = re.compile(r"^\s*(?:-\s+)?kind:\s*[\"']?Secret[\"']?\s*(?:#.*)?$|^\s*secretGenerator:", re.M)
 #: The part of a line that names a value (`- key:` / `KEY=`), kept when the value is masked.
-_COMMENT = re.compile(r"(?:^|\s)#.*$")
 _KEY_PART = re.compile(r"^\s*(?:-\s+)*(?:[^\s:=#][^:=]*?(?::(?=\s|$)|=))?")
 
 
@@ -225,7 +238,8 @@ def mask_finding(source: Any, span: Any, lines: Sequence[str], message: str) -> 
     """
     first = max(span.line, 1)
     if source.all_secret or (source.incomplete and _SECRET_TEXT.search(source.text)):
-        return tuple(mask_values(line) for line in lines), message
+        yaml = source.rel.endswith((".yaml", ".yml", ".json")) or not source.all_secret
+        return tuple(mask_values(line, yaml) for line in lines), message
     values = file_secret_values(source)
     if not values:
         return tuple(lines), message
@@ -245,12 +259,35 @@ def _whole_line_in(span: ValueSpan, number: int, line: str) -> bool:
     return start_line < number < end_line or (number == end_line and end_col > 1)
 
 
-def mask_values(line: str) -> str:
-    """`line` with all but its key (`key:`, `- `, `KEY=`) and a trailing comment shown as `*`."""
+def mask_values(line: str, yaml: bool = True) -> str:
+    """`line` with all but its key (`key:`, `- `, `KEY=`) and a trailing YAML comment shown as `*`. A `#`
+    inside quotes is no comment, nor on a line with no key (a block scalar's), nor anywhere in an env
+    file (`yaml=False`: a generator's input, where the value runs to the end of the line)."""
     keep = _KEY_PART.match(line).end()  # type: ignore[union-attr]
-    comment = _COMMENT.search(line, keep)
-    end = comment.start() if comment else len(line)
+    keyed = bool(line[:keep].strip(" \t-"))
+    end = _comment_start(line, keep) if yaml and keyed else None
+    end = len(line) if end is None else end
     return line[:keep] + re.sub(r"\S", "*", line[keep:end]) + line[end:]
+
+
+def _comment_start(line: str, start: int) -> int | None:
+    """Where a YAML comment begins in `line` after `start` (whitespace before its `#`), outside quotes."""
+    quote, at = None, start
+    while at < len(line):
+        char = line[at]
+        if quote is not None:
+            if char == "\\" and quote == '"':
+                at += 1  # an escaped character, a quote among them
+            elif char == quote and quote == "'" and line[at + 1 : at + 2] == "'":
+                at += 1  # '' is a quote inside single quotes
+            elif char == quote:
+                quote = None
+        elif char in "'\"" and (at == start or line[at - 1] in " \t[{,:"):
+            quote = char
+        elif char == "#" and (at == 0 or line[at - 1] in " \t"):
+            return at if at > start else None
+        at += 1
+    return None
 
 
 def mask_message(message: str, values: Sequence[Any]) -> str:

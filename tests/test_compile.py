@@ -1033,3 +1033,33 @@ def test_diff_masks_a_sops_secret_whatever_its_indentation(tmp_path: Path) -> No
     for line in ("-    user: *** (before)\n", "+    user: *** (after)\n", "-    password: *** (before)\n",
                  "+    password: *** (after)\n", "     namespace: apps\n"):
         assert line in diff, diff
+
+
+GENERATOR = """\
+# Source: app/kustomization.yaml:1
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+secretGenerator:
+  - literals:
+      - PASSWORD={password}
+      - USER=admin-literal
+      - "QUOTED={password}"
+    name: s
+  - name: t
+    literals:
+      - TOKEN={password}
+configMapGenerator:
+  - literals:
+      - COLOR=blue
+    name: c
+"""
+
+
+def test_diff_shows_the_keys_of_secret_generator_literals_only(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree({"app/kustomization.yaml": GENERATOR.format(password="CanaryLitOld1")}, out)
+    diff = diff_tree({"app/kustomization.yaml": GENERATOR.format(password="CanaryLitNew2")}, out)
+    assert "Canary" not in diff and "admin-literal" not in diff, diff
+    for line in ("-      - PASSWORD=*** (before)\n", "+      - PASSWORD=*** (after)\n", "       - USER=***\n",
+                 "+      - *** (after)\n", "+      - TOKEN=*** (after)\n", "       - COLOR=blue\n"):
+        assert line in diff, diff

@@ -58,6 +58,11 @@ def test_redact_plain_and_base64() -> None:
         text = redact(f"a {token} b {base64.b64encode(token.encode()).decode()} c")
         assert token not in text and "redacted" in text
         assert base64.b64encode(token.encode()).decode() not in text
+    # Encoded without padding, after bytes that are no text, or twice (a dockerconfigjson's `auth`).
+    auth = base64.b64encode(f"user:{PAT}".encode()).decode()
+    for raw in (PAT.encode(), b"\xff\xfe" + PAT.encode(), f'{{"auths": {{"r": {{"auth": "{auth}"}}}}}}'.encode()):
+        encoded = base64.b64encode(raw).decode().rstrip("=")
+        assert redact(f"np: {encoded}") == f"np: [base64 of glpat-[redacted, {len(PAT)} characters]]", raw
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -159,6 +164,11 @@ items:
     assert mask_values("  - password: hunter2  # rotated") == "  - password: *******  # rotated"
     assert mask_values("API_KEY=abc123") == "API_KEY=******"
     assert mask_values("    -----BEGIN KEY-----") == "    ********** ********"
+    # A `#` inside quotes is part of the value; a block scalar's line has no comment; an env file none at all.
+    assert mask_values('  q: "abc #hidden" # note') == '  q: **** ******** # note'
+    assert mask_values("  q: 'it''s #hidden' # note") == "  q: ****** ******** # note"
+    assert mask_values("    line-two # hidden") == "    ******** * ******"
+    assert mask_values("KEY=abc #hidden", yaml=False) == "KEY=*** *******"
 
 
 SECRET_SHAPES = {
