@@ -129,7 +129,7 @@ def secret_values(documents: Sequence[Any]) -> list[tuple[ValueSpan, Any]]:
     """Every value a user keeps secret in these documents, with its span.
 
     Those are the values under a Secret's `data` and `stringData` (a Secret
-    patch included) and the `literals` of a kustomize `secretGenerator`, wherever
+    patch included, inline in a kustomization too) and the `literals` of a kustomize `secretGenerator`, wherever
     they sit in a document: a `List`'s items, a ResourceSet's resources, a chart's
     values hold Secrets too. A SOPS document is no exception: `encrypted_regex`
     leaves some values in plain text, and masking ciphertext hides nothing.
@@ -146,7 +146,8 @@ def _holds_secret(data: Any) -> bool:
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
-            if value.get("kind") == "Secret" or isinstance(value.get("secretGenerator"), list):
+            if value.get("kind") == "Secret" or isinstance(value.get("secretGenerator"), list) or (
+                    isinstance(value.get("patch"), str) and _SECRET_TEXT.search(value["patch"])):
                 return True
             stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
         elif isinstance(value, list):
@@ -167,6 +168,9 @@ def _secrets_in(data: Any, pos: Any, found: list[tuple[ValueSpan, Any]]) -> None
             for section in ("data", "stringData"):
                 if section in entries:
                     found += _values(data.get(section), entries[section][1], MapPos)
+        patch = data.get("patch")
+        if isinstance(patch, str) and "patch" in entries and _SECRET_TEXT.search(patch):
+            found += _values(patch, entries["patch"][1], MapPos)  # an inline patch of a Secret: all of it
         generators = data.get("secretGenerator")
         entry = entries.get("secretGenerator")
         if isinstance(generators, list) and entry is not None and isinstance(entry[1], SeqPos):
@@ -318,18 +322,27 @@ _ANYWHERE_FROM = 4
 
 def mask_texts(text: str, secrets: Iterable[str]) -> str:
     """`text` with each of `secrets` (values Flux or kustomize copied out of a Secret into other objects:
-    `FluxView.secret_texts`) replaced by `***`. Used on every finding's message and on the whole of what
-    `graph` and `diff` print."""
-    # As written, and as JSON and HTML escape it (graph's json and html, diff's html).
-    forms = {form for s in secrets if s.strip() for form in (s, json.dumps(s)[1:-1], html.escape(s))}
-    pattern = _secret_pattern(tuple(sorted(forms, key=lambda t: (-len(t), t))))
+    `FluxView.secret_texts`) replaced by `***`, whatever its case. Used on every finding's message and on
+    the whole of what `graph` and `diff` print."""
+    forms = _forms(secrets if isinstance(secrets, tuple) else tuple(sorted(set(secrets))))
+    if not forms:
+        return text
+    lowered = text.lower()
+    present = tuple(form for form in forms if form.lower() in lowered)  # a substring test each: fast in C
+    pattern = _secret_pattern(present) if present else None
     return text if pattern is None else pattern.sub("***", text)
 
 
 @functools.lru_cache(maxsize=8)
-def _secret_pattern(secrets: tuple[str, ...]) -> "re.Pattern[str] | None":
-    if not secrets:
-        return None
+def _forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Each secret as written, and as JSON and HTML escape it (graph's json and html, diff's html), the
+    longest first."""
+    forms = {form for s in secrets if s.strip() for form in (s, json.dumps(s)[1:-1], html.escape(s))}
+    return tuple(sorted(forms, key=lambda t: (-len(t), t)))
+
+
+@functools.lru_cache(maxsize=256)
+def _secret_pattern(secrets: tuple[str, ...]) -> "re.Pattern[str]":
     long = [re.escape(s) for s in secrets if len(s) >= _ANYWHERE_FROM]
     short = [re.escape(s) for s in secrets if len(s) < _ANYWHERE_FROM]
     parts = ([f"(?:{'|'.join(long)})"] if long else []) + (

@@ -146,16 +146,23 @@ kind: List
 items:
   - kind: Secret
     stringData: {nested: inList}
+---
+patches:
+  - patch: |-
+      kind: Secret
+      stringData: {pin: inPatch}
 """
     source = load_text(text)
     values = [(span, v) for span, v in secret_values(source.documents) if v is not SECTION]
     # A SOPS Secret's values too (encrypted_regex leaves some in plain text), and a Secret in a List.
     assert [v for _, v in values] == ["line-one\nline-two\n", "user=admin", "password=s3cret",
-                                      "ENC[AES256_GCM,data:abc]", "YWRtaW4=", "inList"]
+                                      "ENC[AES256_GCM,data:abc]", "YWRtaW4=", "inList",
+                                      "kind: Secret\nstringData: {pin: inPatch}"]
     masked = mask_lines(source.lines, 1, [s for s, _ in values])
     assert masked[3:6] == ("  cert: *", "    ********", "    ********")
     assert masked[9] == "    literals: [**********, ***************]"
     assert "visible" in masked[12] and "YWRtaW4=" not in masked[16] and "inList" not in masked[21]
+    assert masked[24:27] == ("  - patch: **", "      ***** ******", "      *********** ***** ********")
     assert mask_message('literals[1]: "password=s3cret" has no key', ["password=s3cret"]) == (
         'literals[1]: "***" has no key')
     # Whole words only: a short value does not eat into other text.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from gitops_lint.discover import repository_reader
 from gitops_lint.model import Model
@@ -111,6 +111,7 @@ class FluxView:
     _files: set[str] | None = None
     _unapplied: set[str] | None = None
     _placed: list | None = None
+    _secret_texts: set[str] | None = None
     #: The model the view was computed from.
     model: Model | None = None
 
@@ -147,9 +148,21 @@ class FluxView:
 
     @property
     def secret_texts(self) -> set[str]:
-        """Values Secrets hand to other objects on the way (post-build substitution, kustomize replacements):
-        masked in every output (the copy Flux applies holds them, in objects that are no Secret)."""
-        return {value for applied in self.applied for value in (*applied.variables.secret, *applied.secret_texts)}
+        """Values no output may show that no written Secret holds where a finding points: what Secrets hand
+        to other objects on the way (post-build substitution, kustomize replacements), and the values of
+        Secrets changed on the way (a patch, a replacement, a substitution into one)."""
+        if self._secret_texts is None:
+            texts = {value for applied in self.applied for value in (*applied.variables.secret, *applied.secret_texts)}
+            for applied in self.applied:
+                for resource in applied.resources:
+                    origin = resource.origin
+                    if resource.kind == "Secret" and resource.group == "" and (
+                            origin is None or resource.data is not origin.doc.data):
+                        # only what no written Secret holds at the line a finding points to
+                        written = set(_secret_data_texts(origin.doc.data)) if origin is not None else set()
+                        texts.update(t for t in _secret_data_texts(resource.data) if t not in written)
+            self._secret_texts = texts
+        return self._secret_texts
 
     def typed(self, resource: Resource) -> KubernetesObject | None:
         """The typed object rules read for an effective object: its model object when Flux applies it as
@@ -739,6 +752,22 @@ def _variable_sources(view: FluxView) -> dict[tuple[int, str, str | None, str], 
         for cluster in clusters:
             out[(cluster, resource.kind, resource.namespace, resource.name)] = values
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _secret_data_texts(data: dict) -> Iterator[str]:
+    """The values of a Secret's `data` (as written and decoded) and `stringData`, as text."""
+    import base64
+
+    for section in ("data", "stringData"):
+        values = data.get(section)
+        for value in values.values() if isinstance(values, dict) else ():
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+                yield str(value)
+                if section == "data" and isinstance(value, str):
+                    try:
+                        yield base64.b64decode(value, validate=True).decode("utf-8")
+                    except (ValueError, UnicodeDecodeError):
+                        pass
 
 
 def _object_values(resource: Resource) -> dict[str, str] | None:
