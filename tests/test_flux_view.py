@@ -934,3 +934,25 @@ def test_each_cluster_keeps_its_own_variables_when_an_entry_point_is_dropped(tmp
     write_tree(tmp_path, files)
     result = run(tmp_path)
     assert not found(result, "REF001") and not found(result, "REF010")
+
+
+def test_the_view_knows_which_values_no_output_may_show(tmp_path: Path) -> None:
+    """`FluxView.secret_texts`: what Secrets hand to other objects, and Secret values changed on the way
+    that no written Secret holds; a Secret's written values (masked where they stand) and a ConfigMap's are
+    not among them."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", "  postBuild:\n    substituteFrom:\n"
+                                           "      - {kind: Secret, name: vars}\n      - {kind: ConfigMap, name: plain}\n"),
+        "clusters/prod/vars.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: vars, namespace: flux-system}\n"
+                                   "stringData: {FROM_VARS: substituted-secret}\n---\napiVersion: v1\nkind: ConfigMap\n"
+                                   "metadata: {name: plain, namespace: flux-system}\ndata: {PLAIN: not-secret}\n",
+        "apps/kustomization.yaml": "resources: [secret.yaml]\npatches:\n  - patch: |-\n      apiVersion: v1\n"
+                                   "      kind: Secret\n      metadata: {name: db}\n      stringData: {pin: patched-pin}\n",
+        "apps/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: default}\n"
+                            "stringData: {pin: written-pin, user: written-user}\n",
+    })
+    result = run(tmp_path)
+    texts = result.context.view.secret_texts
+    assert {"substituted-secret", "patched-pin"} <= texts
+    assert not texts & {"not-secret", "written-pin", "written-user"}, texts
