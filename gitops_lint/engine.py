@@ -672,7 +672,7 @@ def lint_files(
     config = options.config
     model = ctx.model
     by_rel = {f.rel: f for f in files}
-    substituted_secrets = tuple(sorted(ctx.view.secret_texts))
+    view_secrets = tuple(sorted(ctx.view.secret_texts))
     diagnostics: list[Diagnostic] = []
     internal: list[str] = []
     per_rule: dict[str, float] = {}
@@ -684,7 +684,7 @@ def lint_files(
         findings = _findings(rule, ctx, params[rule.id], internal)
         _run_fixer(rule, ctx, findings, internal)
         ctx.judging_applied = False
-        diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config, substituted_secrets)
+        diagnostics.extend(_diagnostic(rule, finding, by_rel.get(finding.path), config, view_secrets)
                            for finding in findings)
         per_rule[rule.id] = time.perf_counter() - started
     checked = time.perf_counter()
@@ -854,7 +854,7 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
     # code frame, and in the message of a finding about them; tokens are redacted everywhere.
     if lines:
         lines, message = mask_finding(source, finding.span, lines, message)
-    if secret_texts:  # values a Secret handed to another object, quoted from the copy Flux applies
+    if secret_texts:  # values Flux's copies hold that no written Secret does where a finding points
         message = mask_texts(message, secret_texts)
     return Diagnostic(
         rule=rule.id,

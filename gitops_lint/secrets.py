@@ -309,7 +309,7 @@ def mask_message(message: str, values: Sequence[Any]) -> str:
 @functools.lru_cache(maxsize=64)
 def _whole_words(texts: tuple[str, ...]) -> "re.Pattern[str] | None":
     """One pattern for all `texts` (the longest first), each matched as a whole word: a short value
-    does not eat into other text. Cached: the run's substituted secrets mask every message."""
+    does not eat into other text."""
     if not texts:
         return None
     return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, texts)) + r")(?![\w-])")
