@@ -20,6 +20,8 @@ class BaselineError(Exception):
 
 @dataclass(slots=True)
 class BaselineResult:
+    """Findings a baseline does not cover, and its entries that matched none."""
+
     kept: list[Diagnostic]
     #: Entries that matched nothing: fixed findings, to drop with --write-baseline.
     stale: list[dict]

@@ -42,6 +42,8 @@ class CatalogueError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Example:
+    """A bad or good example of a rule's page, which the tests run."""
+
     kind: str  # "bad" or "good"
     path: str
     content: str | bytes
@@ -57,6 +59,8 @@ class Example:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One rule of `rules/`: what it says, how severe, and the check that finds it."""
+
     id: str
     name: str
     severity: Severity
@@ -216,6 +220,8 @@ def _parse_examples(path: Path, data: Any) -> Iterable[Example]:
 
 @dataclass(slots=True)
 class Catalogue:
+    """Every rule, found by id or by name."""
+
     rules: list[Rule]
     by_key: dict[str, Rule] = field(default_factory=dict)
 

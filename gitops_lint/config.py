@@ -23,7 +23,6 @@ the same verdict.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import os
 from dataclasses import dataclass
@@ -234,6 +233,8 @@ def parse_config(data: Any, path: Path, text: str | None = None) -> Config:
     known = config_keys()
     for key in data:
         if key not in known:
+            import difflib  # only for a key no one knows
+
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(known)})"
             raise ConfigError(f"{path}{_where(text, (key,), key=True)}: unknown configuration key {key!r}{hint}")

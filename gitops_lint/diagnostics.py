@@ -88,6 +88,8 @@ class Finding:
 
 @dataclass(slots=True)
 class Diagnostic:
+    """A finding as reported: the rule, where, what, and the code frame, masked and fingerprinted."""
+
     rule: str
     name: str
     severity: Severity

@@ -71,6 +71,8 @@ def printable(name: str) -> str:
 
 @dataclass(slots=True)
 class Candidate:
+    """A file discovery found, before it is read."""
+
     root: Path
     #: Path relative to the root with `/` separators, as the file system spells it.
     name: str
@@ -105,6 +107,8 @@ class DiscoveryProblem:
 
 @dataclass(slots=True)
 class Discovery:
+    """The files a run reads, from the repository root, and what it left out and why."""
+
     root: Path
     files: list[Candidate]
     in_git: bool

@@ -41,6 +41,8 @@ class UsageError(Exception):
 
 @dataclass(slots=True)
 class Summary:
+    """The counts a report's summary prints."""
+
     files: int = 0
     documents: int = 0
     objects: int = 0
@@ -66,6 +68,8 @@ class Summary:
 
 @dataclass(slots=True)
 class LintResult:
+    """What a `check` run found, with what the reports and the exit code need."""
+
     root: Path
     diagnostics: list[Diagnostic]
     summary: Summary
@@ -100,6 +104,8 @@ class LintResult:
 
 @dataclass(slots=True)
 class LintOptions:
+    """What a run was asked for: the command line and the configuration."""
+
     paths: list[str]
     config: Config = field(default_factory=Config)
     select: list[str] | None = None
@@ -909,6 +915,8 @@ def _apply_path_ignores(
 
 @dataclass(slots=True)
 class _Suppression:
+    """One `# gitops-lint: ignore` comment: where, and which rules it silences."""
+
     line: int
     column: int
     targets: tuple[int, ...]

@@ -114,6 +114,8 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None",
 
 @dataclass(slots=True)
 class Loaded:
+    """The loaded files of a run, and how many of them were parsed rather than taken from the cache."""
+
     files: list[SourceFile]
     #: Files parsed by this run (the others came from the cache).
     parsed: int

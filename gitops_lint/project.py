@@ -58,6 +58,8 @@ class ReportScope:
 
 @dataclass
 class Project:
+    """What every rule reads: the files, the typed model, Flux's view and the graph, computed once."""
+
     files: list[SourceFile]
     model: Model
     settings: Settings = field(default_factory=Settings)

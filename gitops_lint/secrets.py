@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import html
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
@@ -39,9 +37,14 @@ TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
 # kind comes first so a routable token is not cut to its legacy-length prefix.
 # An instance prefix (`SIE-glpat-...`, domain reference §D.1) ends in `-`: a `-`
 # may come before the token, which itself still starts at `gl...-`.
-_TOKEN_RE = re.compile(
-    r"(?<![0-9A-Za-z_])(?:" + "|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(TOKEN_PATTERNS)) + r")(?![0-9A-Za-z_-])"
-)
+@functools.cache
+def _token_re() -> "re.Pattern[str]":
+    """Compiled the first time a text holds a token's prefix: most runs never need it (half a millisecond
+    of every one-file check)."""
+    return re.compile(r"(?<![0-9A-Za-z_])(?:" + "|".join(f"(?P<t{i}>{p})" for i, (_, p) in enumerate(TOKEN_PATTERNS))
+                      + r")(?![0-9A-Za-z_-])")
+
+
 _PREFIX_HINT = re.compile(r"gl(?:pat|dt|oas|soat|cbt|ffct|rtr?|imt|agent|ptt|ft)-")
 #: Redaction is broader than detection: anything shaped like a prefixed token goes, valid or not.
 _REDACT_RE = re.compile(r"(?<![0-9A-Za-z_])(gl(?:pat|dt|oas|soat|cbt|ffct|rtr?|imt|agent|ptt|ft)-)[0-9A-Za-z_.-]{16,}")
@@ -53,6 +56,8 @@ MIN_DISTINCT_CHARS = 6
 
 @dataclass(frozen=True, slots=True)
 class TokenMatch:
+    """A GitLab token found in a text: which kind, where, and its prefix."""
+
     kind: str
     start: int
     end: int
@@ -68,7 +73,7 @@ def find_tokens(text: str) -> Iterator[TokenMatch]:
     """GitLab tokens in `text`, placeholders excluded."""
     if not _PREFIX_HINT.search(text):
         return
-    for match in _TOKEN_RE.finditer(text):
+    for match in _token_re().finditer(text):
         token = match.group(0)
         prefix, _, secret = token.partition("-")
         if len(set(secret)) < MIN_DISTINCT_CHARS:
@@ -324,7 +329,8 @@ def mask_texts(text: str, secrets: Iterable[str]) -> str:
     """`text` with each of `secrets` (values Flux or kustomize copied out of a Secret into other objects:
     `FluxView.secret_texts`) replaced by `***`, whatever its case. Used on every finding's message and on
     the whole of what `graph` and `diff` print."""
-    forms = _forms(secrets if isinstance(secrets, tuple) else tuple(sorted(set(secrets))))
+    secrets = secrets if isinstance(secrets, tuple) else tuple(sorted(set(secrets)))
+    forms = _forms(secrets) if secrets else ()
     if not forms:
         return text
     lowered = text.lower()
@@ -337,6 +343,9 @@ def mask_texts(text: str, secrets: Iterable[str]) -> str:
 def _forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
     """Each secret as written, and as JSON and HTML escape it (graph's json and html, diff's html), the
     longest first."""
+    import html  # here: most runs have no such secret, and html.entities costs a millisecond to import
+    import json
+
     forms = {form for s in secrets if s.strip() for form in (s, json.dumps(s)[1:-1], html.escape(s))}
     return tuple(sorted(forms, key=lambda t: (-len(t), t)))
 

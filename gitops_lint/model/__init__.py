@@ -80,6 +80,8 @@ ObjectT = TypeVar("ObjectT", bound=Located)
 
 @dataclass(slots=True)
 class Model:
+    """The typed objects of every loaded document, and the documents that are none."""
+
     objects: list[Located] = field(default_factory=list)
     #: Mappings that are no Kubernetes object or agent config (values files, CI files, ...).
     other_documents: list[Document] = field(default_factory=list)

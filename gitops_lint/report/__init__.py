@@ -17,6 +17,8 @@ from gitops_lint.diagnostics import Diagnostic, Span
 
 @dataclass(slots=True)
 class ReportInput:
+    """What every report format renders: the findings, the summary and the rules."""
+
     diagnostics: list[Diagnostic]
     #: The JSON contract's summary (files, documents, objects, errors, warnings, infos), and
     #: `flux_version` ({release, declared, source[, clusters]}) when the run knows it.

@@ -91,6 +91,8 @@ _MERGE = "tag:yaml.org,2002:merge"
 
 @dataclass(slots=True)
 class LoadProblem:
+    """What kept part of a file from loading (a syntax error, a duplicate key, ...)."""
+
     code: str
     message: str
     span: Span
@@ -175,6 +177,8 @@ def _head(span: Span) -> Span:
 
 @dataclass(slots=True, eq=False)
 class SourceFile:
+    """One file as loaded: its text, its documents and what went wrong reading them."""
+
     #: Where the file is read from, as a string (a `Path` per file cost a tenth of a second at 50k files).
     location: str
     #: Relative to the root, with `/` separators: what every report prints.
