@@ -373,7 +373,7 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
             close = difflib.get_close_matches(focus or "", keys, n=3)
             raise DiscoveryError(f"--focus {focus}: no such object" + (f" (did you mean {', '.join(close)}?)"
                                                                        if close else "")) from None
-        text = _masked(RENDERERS[fmt](view), ctx.view.secret_texts)
+        text = RENDERERS[fmt](view)
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
@@ -389,13 +389,6 @@ def graph(paths, fmt, focus, config_path, isolated, output) -> None:
             fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
         click.echo(text, nl=False)
-
-
-def _masked(text: str, secret_texts: set[str]) -> str:
-    """What `graph` and `diff` print: values Secrets handed to other objects masked, tokens redacted."""
-    from gitops_lint.secrets import mask_texts, redact
-
-    return redact(mask_texts(text, secret_texts))
 
 
 @main.command("compile")
@@ -671,12 +664,7 @@ def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version,
                "warnings": sum(d.severity is Severity.WARNING for d in signals),
                "infos": sum(d.severity is Severity.INFO for d in signals)}
 
-    secrets = change.base.view.secret_texts | change.head.view.secret_texts
-
     def rendered(fmt: str) -> str:
-        return _masked(unmasked(fmt), secrets)
-
-    def unmasked(fmt: str) -> str:
         if fmt == "json":
             return json.dumps({**change.diff.to_json(), "diagnostics": [d.to_json() for d in signals]}, indent=2) + "\n"
         if fmt == "gitlab":
@@ -688,7 +676,7 @@ def diff_command(paths, base_revision, fmt, config_path, isolated, flux_version,
         if fmt == "html":
             from gitops_lint.diff import render_html
 
-            return render_html(change.diff, signals, secrets)
+            return render_html(change.diff, signals)
         text = renderer("text")(ReportInput(signals, summary, catalogue)) + "\n" if signals else ""
         return text + render_text(change.diff)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from gitops_lint.discover import (Candidate, ChartDirs, Discovery, exclude_matcher, is_candidate, printable,
                                   template_reason)
@@ -229,7 +229,26 @@ def danger_signals(change: Any, options: Any) -> tuple[list[Any], list[str], Any
     head = {f.rel for f in change.head.files}
     files = [*change.head.files, *(f for f in change.base.files if f.rel not in head)]
     diagnostics, internal = run_checks(rules, params, change, files, options.config, catalogue)
-    return diagnostics, internal, catalogue
+    return _masked(change, diagnostics), internal, catalogue
+
+
+def _masked(change: Any, diagnostics: list[Any]) -> list[Any]:
+    """The values Secrets hand to other objects at either end (`FluxView.secret_texts`) masked where the
+    review names objects and in the signals' messages: every format renders them as `***`. Done once the
+    change rules have judged the real names."""
+    import dataclasses
+
+    from gitops_lint.secrets import SecretMasker
+
+    masked = SecretMasker(change.base.view.secret_texts | change.head.view.secret_texts)
+    if not masked:
+        return diagnostics
+    for kustomization in change.diff.kustomizations:
+        kustomization.kustomization = masked(kustomization.kustomization)
+        for obj in kustomization.objects:
+            obj.object = masked(obj.object)
+    return [dataclasses.replace(d, message=masked(d.message), object=masked(d.object) if d.object else d.object)
+            for d in diagnostics]
 
 
 _MARKS = {"added": "+", "removed": "-", "changed": "~"}
@@ -314,7 +333,7 @@ def _label(text: str) -> str:
     return text.replace('"', "'").replace("[", "(").replace("]", ")")
 
 
-def render_html(diff: Diff, signals: list[Any], secrets: Iterable[str] = ()) -> str:
+def render_html(diff: Diff, signals: list[Any]) -> str:
     """The diff as a page to look at: each changed Flux Kustomization with the objects it adds (green),
     removes (red) and changes (yellow), and the danger signals above."""
     from gitops_lint.html_page import PageNode, render_page
@@ -332,11 +351,14 @@ def render_html(diff: Diff, signals: list[Any], secrets: Iterable[str] = ()) -> 
         for o in change.objects:
             shown = o.after if o.after is not None else o.before
             object_key = f"{change.cluster}:{o.object}"
-            nodes.setdefault(object_key, PageNode(object_key, shown.kind, shown.namespace, shown.name or "",
+            # namespace and name as the review's label has them (masked where a Secret filled them in)
+            identity = o.object.partition(" ")[2]
+            namespace, _, name = identity.rpartition("/") if shown.namespace else ("", "", identity)
+            nodes.setdefault(object_key, PageNode(object_key, shown.kind, namespace or None, name,
                                                   o.path, o.line, o.state))
             edges.append((key, object_key, "applies"))
     listed = [(d.severity.label, d.rule, f"{d.path}:{d.span.line}", d.message) for d in signals]
     counts = diff.to_json()["summary"]
     summary = (f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed "
                f"(base {diff.base[:12]}, head {diff.head})")
-    return render_page("gitops-lint diff", list(nodes.values()), edges, listed, summary, secrets)
+    return render_page("gitops-lint diff", list(nodes.values()), edges, listed, summary)

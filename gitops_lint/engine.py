@@ -13,13 +13,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from gitops_lint.catalogue import Catalogue, CatalogueError, Rule, load_catalogue
 from gitops_lint.config import Config, ConfigError
 from gitops_lint.diagnostics import Diagnostic, Finding, Severity, Span
 from gitops_lint.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
-from gitops_lint.secrets import mask_finding, mask_texts, redact
+from gitops_lint.secrets import SecretMasker, mask_finding, redact
 from gitops_lint.discover import Candidate, Discovery, discover, printable, relative_to_base, repository_reader
 from gitops_lint.load import identify, load
 
@@ -678,7 +678,7 @@ def lint_files(
     config = options.config
     model = ctx.model
     by_rel = {f.rel: f for f in files}
-    view_secrets = tuple(sorted(ctx.view.secret_texts))
+    view_secrets = SecretMasker(ctx.view.secret_texts)
     diagnostics: list[Diagnostic] = []
     internal: list[str] = []
     per_rule: dict[str, float] = {}
@@ -849,7 +849,7 @@ def summarize(diagnostics: list[Diagnostic], scope: Summary) -> Summary:
 
 
 def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config: Config,
-                secret_texts: Sequence[str] = ()) -> Diagnostic:
+                view_secrets: SecretMasker | None = None) -> Diagnostic:
     severity = rule.severity if finding.severity is None else finding.severity
     for key in (rule.id, rule.name):
         if key in config.severity:
@@ -860,8 +860,10 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
     # code frame, and in the message of a finding about them; tokens are redacted everywhere.
     if lines:
         lines, message = mask_finding(source, finding.span, lines, message)
-    if secret_texts:  # values Flux's copies hold that no written Secret does where a finding points
-        message = mask_texts(message, secret_texts)
+    obj = finding.object
+    if view_secrets:  # values Flux's copies hold that no written Secret does where a finding points
+        message = view_secrets(message)
+        obj = view_secrets(obj) if obj else obj
     return Diagnostic(
         rule=rule.id,
         name=rule.name,
@@ -869,7 +871,7 @@ def _diagnostic(rule: Rule, finding: Finding, source: SourceFile | None, config:
         message=redact(message),
         path=finding.path,
         span=finding.span,
-        object=finding.object,
+        object=obj,
         fingerprint=finding.anchor,  # replaced by the real fingerprint once sorted
         source=tuple(redact(line) for line in lines),
         fix=finding.fix,

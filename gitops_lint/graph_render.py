@@ -33,8 +33,6 @@ class View:
     edges: list[tuple[str, str, str]] = field(default_factory=list)
     #: What Flux's view changed on the way to each node (`targetNamespace of Kustomization/...`, patches).
     transforms: dict[str, list[str]] = field(default_factory=dict)
-    #: Values Secrets hand to other objects (`FluxView.secret_texts`): no drawing shows them.
-    secret_texts: set[str] = field(default_factory=set)
 
     def children(self, key: str, relation: str | None = None) -> list[str]:
         return [t for s, t, r in self.edges if s == key and (relation is None or r == relation)]
@@ -45,7 +43,7 @@ def build_view(ctx: "Context", focus: str | None = None) -> View:
     from gitops_lint.model.gitlab import agent_watches
 
     graph, paths = ctx.graph, ctx.paths
-    view = View(secret_texts=ctx.view.secret_texts)
+    view = View()
     for obj in graph.objects:
         view.nodes[graph.key(obj)] = obj
     by_file: dict[str, list[KubernetesObject]] = {}
@@ -81,7 +79,20 @@ def build_view(ctx: "Context", focus: str | None = None) -> View:
     view.edges = sorted(edges)
     if focus:
         view = _focus(view, focus)
-    return view
+    return _masked(view, ctx.view.secret_texts)
+
+
+def _masked(view: View, secrets: set[str]) -> View:
+    """The view with the values Secrets hand to other objects (`FluxView.secret_texts`) masked in every
+    name and note it draws, before any format renders them: a substituted name is `***` in all of them."""
+    if not secrets:
+        return view
+    from gitops_lint.secrets import SecretMasker
+
+    masked = SecretMasker(secrets)
+    return View({masked(k): v for k, v in view.nodes.items()},
+                sorted({(masked(s), masked(t), r) for s, t, r in view.edges}),
+                {masked(k): [masked(t) for t in v] for k, v in view.transforms.items()})
 
 
 def _focus(view: View, focus: str) -> View:
@@ -103,7 +114,7 @@ def _focus(view: View, focus: str) -> View:
              or (e[2] == "applies" and e[0] in appliers and e[1] in keep | appliers)]
     keep |= appliers
     return View({k: v for k, v in view.nodes.items() if k in keep}, edges,
-                {k: v for k, v in view.transforms.items() if k in keep}, view.secret_texts)
+                {k: v for k, v in view.transforms.items() if k in keep})
 
 
 # --------------------------------------------------------------------------- tree
@@ -244,7 +255,7 @@ def render_html(view: View) -> str:
     nodes = [PageNode(key, *_key_parts(key), view.nodes[key].path, view.nodes[key].doc.span.line)
              for key in sorted(view.nodes)]
     return render_page("gitops-lint graph", nodes, view.edges,
-                       summary=f"{len(nodes)} objects, {len(view.edges)} edges", secrets=view.secret_texts)
+                       summary=f"{len(nodes)} objects, {len(view.edges)} edges")
 
 
 RENDERERS = {"tree": render_tree, "mermaid": render_mermaid, "dot": render_dot, "json": render_json,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Iterable
 
 #: Nodes per column: a layer with more is folded into several columns.
 COLUMN_HEIGHT = 40
@@ -86,13 +85,9 @@ def layout(ids: list[str], edges: list[tuple[str, str, str]]) -> dict[str, tuple
 
 
 def render_page(title: str, nodes: list[PageNode], edges: list[tuple[str, str, str]],
-                signals: list[tuple[str, str, str, str]] = (), summary: str = "", secrets: Iterable[str] = ()) -> str:
-    """The page: `signals` are (severity, rule, `path:line`, message) listed above the drawing. `secrets`
-    (`FluxView.secret_texts`) are masked in names before they are cut short or lowercased for search."""
-    from gitops_lint.secrets import mask_texts
-
+                signals: list[tuple[str, str, str, str]] = (), summary: str = "") -> str:
+    """The page: `signals` are (severity, rule, `path:line`, message) listed above the drawing."""
     e = html.escape
-    secrets = tuple(secrets)
     positions = layout([n.id for n in nodes], edges)
     width = max((x for x, _ in positions.values()), default=0) + NODE_WIDTH + 20
     height = max((y for _, y in positions.values()), default=0) + NODE_HEIGHT + 20
@@ -111,12 +106,11 @@ def render_page(title: str, nodes: list[PageNode], edges: list[tuple[str, str, s
                      f"d='M{x1} {y1}C{middle} {y1} {middle} {y2} {x2} {y2}'>{label}</path>")
     for n in nodes:
         x, y = positions[n.id]
-        name = mask_texts(n.name, secrets)
-        label = mask_texts(f"{n.kind} {n.namespace + '/' if n.namespace else ''}{n.name}", secrets)
+        label = f"{n.kind} {n.namespace + '/' if n.namespace else ''}{n.name}"
         text = label if len(label) <= 38 else label[:37] + "…"
         parts.append(
             f"<a class='node {n.state}' href='{e(n.path, quote=True)}#L{n.line}' data-i='{index[n.id]}' data-kind='{e(n.kind)}' "
-            f"data-ns='{e(n.namespace or '')}' data-name='{e(name.lower())}' transform='translate({x} {y})'>"
+            f"data-ns='{e(n.namespace or '')}' data-name='{e(n.name.lower())}' transform='translate({x} {y})'>"
             f"<title>{e(n.id)}\n{e(n.path)}:{n.line}</title><use href='#box'/><text x='8' y='17'>{e(text)}</text></a>")
     kinds = sorted({n.kind for n in nodes})
     namespaces = sorted({n.namespace for n in nodes if n.namespace})

@@ -143,6 +143,7 @@ def secret_values(documents: Sequence[Any]) -> list[tuple[ValueSpan, Any]]:
     for doc in documents:
         if _holds_secret(doc.data):  # else its file is not parsed again for positions
             _secrets_in(doc.data, doc.pos, found)
+    found.sort(key=lambda entry: entry[0])  # in the order of the file
     return found
 
 
@@ -151,13 +152,21 @@ def _holds_secret(data: Any) -> bool:
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
-            if value.get("kind") == "Secret" or isinstance(value.get("secretGenerator"), list) or (
-                    isinstance(value.get("patch"), str) and _SECRET_TEXT.search(value["patch"])):
+            if value.get("kind") == "Secret" or isinstance(value.get("secretGenerator"), list) \
+                    or _secret_patch(value):
                 return True
-            stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
+            stack.extend(v for v in value.values() if isinstance(v, (dict, list, str)))
         elif isinstance(value, list):
-            stack.extend(v for v in value if isinstance(v, (dict, list)))
+            stack.extend(v for v in value if isinstance(v, (dict, list, str)))
+        elif isinstance(value, str) and _SECRET_TEXT.search(value):
+            return True  # an inline patch of a Secret (`patchesStrategicMerge`, a `patch:`)
     return False
+
+
+def _secret_patch(data: dict) -> bool:
+    """A kustomize patch entry whose `patch` is a JSON 6902 patch of a Secret (no `kind:` line in it)."""
+    target = data.get("target")
+    return isinstance(data.get("patch"), str) and isinstance(target, dict) and target.get("kind") == "Secret"
 
 
 def _secrets_in(data: Any, pos: Any, found: list[tuple[ValueSpan, Any]]) -> None:
@@ -165,7 +174,11 @@ def _secrets_in(data: Any, pos: Any, found: list[tuple[ValueSpan, Any]]) -> None
     while stack:
         data, pos = stack.pop()
         if isinstance(data, list) and isinstance(pos, SeqPos):
-            stack.extend(zip(data, pos.items))
+            for item, tree in zip(data, pos.items):
+                if isinstance(item, str) and _SECRET_TEXT.search(item):
+                    found.append((_raw(tree), item))  # an inline patch of a Secret: all of it
+                else:
+                    stack.append((item, tree))
         if not isinstance(data, dict) or not isinstance(pos, MapPos):
             continue
         entries = pos.entries
@@ -173,17 +186,18 @@ def _secrets_in(data: Any, pos: Any, found: list[tuple[ValueSpan, Any]]) -> None
             for section in ("data", "stringData"):
                 if section in entries:
                     found += _values(data.get(section), entries[section][1], MapPos)
-        patch = data.get("patch")
-        if isinstance(patch, str) and "patch" in entries and _SECRET_TEXT.search(patch):
-            found += _values(patch, entries["patch"][1], MapPos)  # an inline patch of a Secret: all of it
         generators = data.get("secretGenerator")
         entry = entries.get("secretGenerator")
         if isinstance(generators, list) and entry is not None and isinstance(entry[1], SeqPos):
             for generator, tree in zip(generators, entry[1].items):
                 if isinstance(generator, dict) and isinstance(tree, MapPos) and "literals" in tree.entries:
                     found += _values(generator.get("literals"), tree.entries["literals"][1], SeqPos)
-        stack.extend((data[key], tree) for key, (_, tree) in entries.items()
-                     if isinstance(tree, (MapPos, SeqPos)) and isinstance(data.get(key), (dict, list)))
+        for key, (_, tree) in entries.items():
+            value = data.get(key)
+            if isinstance(value, str) and (_SECRET_TEXT.search(value) or (key == "patch" and _secret_patch(data))):
+                found.append((_raw(tree), value))  # an inline patch of a Secret: all of it
+            elif isinstance(tree, (MapPos, SeqPos)) and isinstance(value, (dict, list)):
+                stack.append((value, tree))
 
 
 #: Stands for the value of a whole block section: every line of it shows its keys, not its values.
@@ -321,39 +335,50 @@ def _whole_words(texts: tuple[str, ...]) -> "re.Pattern[str] | None":
 
 
 #: A value Secrets hand to other objects is masked wherever it appears once it is this long (glued into a
-#: URL or a name); shorter, only as a whole word, so that `1` or `on` does not eat into other text.
-_ANYWHERE_FROM = 4
+#: URL or a name, whatever its case); shorter, only where it stands alone (between spaces, quotes or
+#: brackets), so that `true`, `1` or `admin` do not eat into other text (`administration`, `busybox:1.2`).
+_ANYWHERE_FROM = 8
+#: The shortest start of a long value shown where a message cuts a quoted value short (`show_value`).
+_CUT_FROM = 6
+_CUT_SHORT = re.compile(r"([^\s\"'`]{%d,})(?:\.\.\.|\u2026)" % _CUT_FROM)
 
 
-def mask_texts(text: str, secrets: Iterable[str]) -> str:
-    """`text` with each of `secrets` (values Flux or kustomize copied out of a Secret into other objects:
-    `FluxView.secret_texts`) replaced by `***`, whatever its case. Used on every finding's message and on
-    the whole of what `graph` and `diff` print."""
-    secrets = secrets if isinstance(secrets, tuple) else tuple(sorted(set(secrets)))
-    forms = _forms(secrets) if secrets else ()
-    if not forms:
+class SecretMasker:
+    """Masks values Flux or kustomize copied out of a Secret into other objects (`FluxView.secret_texts`)
+    as `***`: in every finding's message, and in the names `graph` and `diff` print. Built once a run."""
+
+    def __init__(self, secrets: Iterable[str]):
+        self.long = sorted({s for s in secrets if len(s.strip()) >= _ANYWHERE_FROM}, key=lambda t: (-len(t), t))
+        self.short = sorted({s for s in secrets if 0 < len(s.strip()) < _ANYWHERE_FROM}, key=lambda t: (-len(t), t))
+        self._long_lower = [s.lower() for s in self.long]
+
+    def __bool__(self) -> bool:
+        return bool(self.long or self.short)
+
+    def __call__(self, text: str) -> str:
+        lowered = text.lower()
+        # A substring test each (fast, in C) before any pattern: a run may know thousands of such values.
+        long = tuple(s for s, low in zip(self.long, self._long_lower) if low in lowered)
+        short = tuple(s for s in self.short if s in text)
+        if long or short:
+            text = _secret_pattern(long, short).sub("***", text)
+        if self.long and ("..." in text or "\u2026" in text):
+            text = _CUT_SHORT.sub(self._cut_short, text)
         return text
-    lowered = text.lower()
-    present = tuple(form for form in forms if form.lower() in lowered)  # a substring test each: fast in C
-    pattern = _secret_pattern(present) if present else None
-    return text if pattern is None else pattern.sub("***", text)
 
-
-@functools.lru_cache(maxsize=8)
-def _forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
-    """Each secret as written, and as JSON and HTML escape it (graph's json and html, diff's html), the
-    longest first."""
-    import html  # here: most runs have no such secret, and html.entities costs a millisecond to import
-    import json
-
-    forms = {form for s in secrets if s.strip() for form in (s, json.dumps(s)[1:-1], html.escape(s))}
-    return tuple(sorted(forms, key=lambda t: (-len(t), t)))
+    def _cut_short(self, match: "re.Match[str]") -> str:
+        """A value a message cut short may end in the start of a long secret: that start goes too."""
+        tail = match.group(1)
+        lowered = tail.lower()
+        for secret in self._long_lower:
+            for size in range(min(len(secret), len(tail)), _CUT_FROM - 1, -1):
+                if lowered.endswith(secret[:size]):
+                    return tail[: len(tail) - size] + "***" + match.group(0)[len(tail):]
+        return match.group(0)
 
 
 @functools.lru_cache(maxsize=256)
-def _secret_pattern(secrets: tuple[str, ...]) -> "re.Pattern[str]":
-    long = [re.escape(s) for s in secrets if len(s) >= _ANYWHERE_FROM]
-    short = [re.escape(s) for s in secrets if len(s) < _ANYWHERE_FROM]
-    parts = ([f"(?:{'|'.join(long)})"] if long else []) + (
-        [r"(?<![\w-])(?:" + "|".join(short) + r")(?![\w-])"] if short else [])
-    return re.compile("|".join(parts), re.IGNORECASE)  # a page lowercases names for its search
+def _secret_pattern(long: tuple[str, ...], short: tuple[str, ...]) -> "re.Pattern[str]":
+    parts = ([f"(?i:{'|'.join(map(re.escape, long))})"] if long else []) + (
+        [r"(?<![^\s\"'`(\[{])(?:" + "|".join(map(re.escape, short)) + r")(?![^\s\"'`)\]},;])"] if short else [])
+    return re.compile("|".join(parts))

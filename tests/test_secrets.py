@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
 
@@ -151,13 +152,16 @@ patches:
   - patch: |-
       kind: Secret
       stringData: {pin: inPatch}
+  - target: {kind: Secret, name: x}
+    patch: '[{"op": "add", "path": "/stringData/x", "value": "inJsonPatch"}]'
 """
     source = load_text(text)
     values = [(span, v) for span, v in secret_values(source.documents) if v is not SECTION]
     # A SOPS Secret's values too (encrypted_regex leaves some in plain text), and a Secret in a List.
     assert [v for _, v in values] == ["line-one\nline-two\n", "user=admin", "password=s3cret",
                                       "ENC[AES256_GCM,data:abc]", "YWRtaW4=", "inList",
-                                      "kind: Secret\nstringData: {pin: inPatch}"]
+                                      "kind: Secret\nstringData: {pin: inPatch}",
+                                      '[{"op": "add", "path": "/stringData/x", "value": "inJsonPatch"}]']
     masked = mask_lines(source.lines, 1, [s for s, _ in values])
     assert masked[3:6] == ("  cert: *", "    ********", "    ********")
     assert masked[9] == "    literals: [**********, ***************]"
@@ -250,17 +254,24 @@ resources: [repo.yaml, copied.yaml]
 replacements:
   - source: {kind: Secret, name: copied, fieldPath: stringData.url}
     targets: [{select: {kind: GitRepository, name: copied}, fieldPaths: [spec.url]}]
+  - source: {kind: Secret, name: copied, fieldPath: stringData.creds, options: {delimiter: ":", index: 1}}
+    targets: [{select: {kind: GitRepository, name: part}, fieldPaths: [spec.url]}]
 """,
     "apps/copied.yaml": """\
 apiVersion: v1
 kind: Secret
 metadata: {name: copied, namespace: flux-system}
-stringData: {url: notaurl-ReplacedCanary42}
+stringData: {url: notaurl-ReplacedCanary42, creds: "user:DelimitedCanary3"}
 ---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata: {name: copied, namespace: flux-system}
 spec: {interval: 1m, url: "https://example.com/x.git"}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: part, namespace: flux-system}
+spec: {interval: 1m, url: "https://example.com/y.git"}
 """,
 }
 
@@ -274,10 +285,10 @@ def test_a_value_substituted_from_a_secret_is_masked_in_findings_on_the_copy(tmp
     out = run(["check", "--format", fmt, "."], tmp_path)
     assert out.returncode == 1, out.stderr
     everything = out.stdout + out.stderr
-    for canary in ("Hunter2CanaryZq9", "EncodedCanary77", "GluedCanary7", "ReplacedCanary42"):
+    for canary in ("Hunter2CanaryZq9", "EncodedCanary77", "GluedCanary7", "ReplacedCanary42", "DelimitedCanary3"):
         assert canary.lower() not in everything.lower(), (fmt, canary)
     if fmt == "text":
-        assert everything.count('spec.url: "***" is not an accepted URL') == 3, everything
+        assert everything.count('spec.url: "***" is not an accepted URL') == 4, everything
         assert 'spec.url: "notaurl-***" is not an accepted URL' in everything
         assert 'spec.url: "not-a-secret" is not an accepted URL' in everything  # a ConfigMap's value is no secret
     if fmt == "text":
@@ -285,6 +296,8 @@ def test_a_value_substituted_from_a_secret_is_masked_in_findings_on_the_copy(tmp
             drawn = run(["graph", "--format", graph_format, "."], tmp_path)
             assert drawn.returncode == 0, drawn.stderr
             assert "canary" not in (drawn.stdout + drawn.stderr).lower(), graph_format
+            if graph_format == "json":
+                json.loads(drawn.stdout)  # masked in the names, not in the rendered text: still JSON
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
@@ -297,3 +310,16 @@ def test_a_token_is_placed_on_the_line_the_code_frame_counts(tmp_path: Path, new
 
     found = json.loads(out.stdout)["diagnostics"]
     assert [(d["rule"], d["line"], d["column"]) for d in found] == [("TOK001", 6, 10)]
+
+
+def test_values_secrets_hand_on_are_masked_without_eating_into_other_text() -> None:
+    from gitops_lint.secrets import SecretMasker
+
+    long = "LongSecretValue9" + "x" * 60
+    masked = SecretMasker({"admin", "1", "true", long, "GluedCanary7"})
+    assert masked('namespace administration, image: busybox:1.2, user "admin", enabled: true') == (
+        'namespace administration, image: busybox:1.2, user "***", enabled: ***')
+    assert masked("url: notaurl-gluedcanary7/x") == "url: notaurl-***/x"  # long ones anywhere, any case
+    # A message cuts a long quoted value short: the start of the secret it shows goes too.
+    assert masked(f'spec.url: "notaurl-{long[:40]}..." is not a URL') == 'spec.url: "notaurl-***..." is not a URL'
+    assert masked("nothing here") == "nothing here" and not SecretMasker(set())

@@ -155,11 +155,12 @@ class FluxView:
             texts = {value for applied in self.applied for value in (*applied.variables.secret, *applied.secret_texts)}
             for applied in self.applied:
                 for resource in applied.resources:
+                    # A Secret's copy a patch changed: what it holds that its written self does not (the
+                    # written values are masked where they stand; a generated one's where its generator is).
                     origin = resource.origin
-                    if resource.kind == "Secret" and resource.group == "" and (
-                            origin is None or resource.data is not origin.doc.data):
-                        # only what no written Secret holds at the line a finding points to
-                        written = set(_secret_data_texts(origin.doc.data)) if origin is not None else set()
+                    if resource.kind == "Secret" and resource.group == "" and origin is not None \
+                            and resource.data is not origin.doc.data:
+                        written = set(_secret_data_texts(origin.doc.data))
                         texts.update(t for t in _secret_data_texts(resource.data) if t not in written)
             self._secret_texts = texts
         return self._secret_texts

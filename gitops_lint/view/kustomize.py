@@ -884,8 +884,6 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
     value = _lookup(chosen[0].data, path)
     if value is None or value == {} or value == []:
         return False
-    if chosen[0].kind == "Secret" and chosen[0].group == "":
-        build.secret_texts.update(_texts_of(value))
     options = source.get("options") if isinstance(source.get("options"), dict) else {}
     if options.get("delimiter"):
         parts = _scalar_text(value).split(str(options["delimiter"])) if _scalar_text(value) is not None else []
@@ -893,6 +891,8 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
         if not isinstance(index, int) or not 0 <= index < len(parts):
             return False
         value = parts[index]
+    if chosen[0].kind == "Secret" and chosen[0].group == "":
+        build.secret_texts.update(_texts_of(value))  # what is copied: a delimiter's part, where one is
     resources = list(build.resources)
     for target in targets:
         select = target.get("select") if isinstance(target, dict) else None
