@@ -337,7 +337,8 @@ def test_numbers_with_underscores_as_kustomize_builds_them(tmp_path: Path) -> No
 
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not installed")
-    values = ["1_e3", "_1e3", ".5_0", "-1_0e1_0", "1_0.5e3", "1e3_", "1_000", "1__0", "0x_1F", "12:30", "1e400"]
+    values = ["1_e3", "_1e3", ".5_0", "-1_0e1_0", "1_0.5e3", "1e3_", "1_000", "1__0", "0x_1F", "12:30", "1e400",
+              ".5_e3", "0_x1F", "0_o17", "0_b101", "-0_x1F"]
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n" + "".join(
         f"  k{i}: {value}\n" for i, value in enumerate(values))
     (tmp_path / "cm.yaml").write_text(text)

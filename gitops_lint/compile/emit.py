@@ -36,7 +36,7 @@ from ruamel.yaml.tag import Tag
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver as _Yaml11Resolver
 
-from gitops_lint.yaml.loader import GO_YAML_V2, KYAML, kubernetes_tag
+from gitops_lint.yaml.loader import GO_YAML_V2, KYAML, PSYCH, kubernetes_tag
 
 _STR = "tag:yaml.org,2002:str"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -56,9 +56,10 @@ _TAB_LINE = re.compile(r"(?:^|\n)\t")
 def _plain_reads_as_other(text: str) -> bool:
     """Whether a plain scalar `text` could be read back as something other than a string: by YAML 1.1
     (PyYAML's rules, our loader's base) or by one of the Go decoders (`y`/`n` are booleans to go-yaml v2,
-    what `kubectl` uses; `1e3`, `1_e3`, `0o17`, `0X1F` are numbers to go-yaml). Such strings are quoted."""
+    what `kubectl` uses; `1e3`, `1_e3`, `0o17`, `0X1F` are numbers to go-yaml; `1e400`, text to go-yaml,
+    is infinity to YAML 1.2 readers). Such strings are quoted."""
     yaml11 = _resolver.resolve(ScalarNode, text, (True, False))
-    return yaml11 != _STR or any(kubernetes_tag(text, yaml11, reader) != _STR for reader in (KYAML, GO_YAML_V2))
+    return yaml11 != _STR or any(kubernetes_tag(text, yaml11, reader) != _STR for reader in (KYAML, GO_YAML_V2, PSYCH))
 
 
 class _Representer(SafeRepresenter):

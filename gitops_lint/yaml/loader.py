@@ -404,15 +404,16 @@ def kubernetes_tag(value: str, yaml11_tag: str, reader: str) -> str:
     plain = value.replace("_", "") if reader != PSYCH and value[:1] in _NUMBER_START else value
     if yaml11_tag == _STR and GO_FLOAT.fullmatch(plain) and any(c.isdigit() for c in plain):
         yaml11_tag = _FLOAT
-    if yaml11_tag == _STR and GO_PREFIXED_INT.fullmatch(value):
+    if yaml11_tag == _STR and GO_PREFIXED_INT.fullmatch(plain):
         return _INT
     if yaml11_tag == _FLOAT and reader != PSYCH and not _FLOAT_WORDS.fullmatch(value) and _overflows(value):
         return _STR  # Go's ParseFloat refuses what overflows (`1e400`): go-yaml keeps it as text
     return yaml11_tag
 
 
-#: The first characters go-yaml (v2 and v3) reads a number after: a digit, a sign, a point.
-_NUMBER_START = frozenset("0123456789+-.")
+#: The first characters after which go-yaml (v2 and v3) drops underscores to read a number: a digit or a
+#: sign (`.5_e3`, read by its `.` branch as written, stays text).
+_NUMBER_START = frozenset("0123456789+-")
 
 
 def _overflows(value: str) -> bool:
@@ -608,7 +609,7 @@ def _scalar(node: _nodes.ScalarNode) -> Any:
         return _BOOL_VALUES.get(value.lower(), value)
     if tag == _NULL:
         return None
-    if tag == _INT and GO_PREFIXED_INT.fullmatch(value):
+    if tag == _INT and GO_PREFIXED_INT.fullmatch(value.replace("_", "")):
         try:
             return int(value.replace("_", ""), 0)
         except ValueError:
