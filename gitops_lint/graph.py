@@ -17,6 +17,7 @@ matches a reference from any namespace.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -313,8 +314,8 @@ def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPat
         if ref.renamed_to:
             return ref  # what provides the name as written (its generator) makes it under the new one
     if not ref.targets or ref.missing_in:
-        ref.provided_by = next((by for (k, ns, n), by in graph.provided.items()
-                                if k == kind and n == ref.name and (ns is None or ref.namespace in (None, ns))), None)
+        ref.provided_by = next((by for (k, ns, n), by in graph.provided.items() if k == kind
+                                and n in (ref.name, ANY_NAME) and (ns is None or ref.namespace in (None, ns))), None)
     return ref
 
 
@@ -398,6 +399,8 @@ def _provided_outside_git(model: Model, graph: Graph) -> dict[tuple[str, str | N
         elif obj.group.startswith("fluxcd.controlplane.io") and obj.kind == "FluxInstance":
             for kind in ("GitRepository", "OCIRepository", "Bucket", "Kustomization"):
                 provided[(kind, namespace, obj.name)] = f"FluxInstance {obj.ref}"
+        elif obj.group.startswith("fluxcd.controlplane.io") and obj.kind == "ResourceSet":
+            provided.update(_resource_set_objects(data, namespace, f"ResourceSet {obj.ref}"))
         elif obj.group == "source.extensions.fluxcd.io" and obj.kind == "ArtifactGenerator":
             for artifact in value_at(data, ("spec", "artifacts")) or ():
                 if isinstance(artifact, dict) and isinstance(artifact.get("name"), str):
@@ -407,6 +410,29 @@ def _provided_outside_git(model: Model, graph: Graph) -> dict[tuple[str, str | N
     for kind in ("GitRepository", "OCIRepository", "Bucket", "Kustomization"):
         provided.setdefault((kind, "flux-system", "flux-system"), "flux bootstrap (the cluster's own sync objects)")
     return provided
+
+
+#: The name of what a template makes (`<< inputs.tenant >>`): any name of its kind may be one of them.
+ANY_NAME = "*"
+_TEMPLATE_KIND = r"(?m)^\s*(?:-\s+)?kind:\s*[\"']?([A-Za-z][A-Za-z0-9]*)"  # compiled when a template is read
+
+
+def _resource_set_objects(data: Any, namespace: str | None, by: str) -> dict[tuple[str, str | None, str], str]:
+    """What a Flux Operator ResourceSet makes from its `resources` (a name or namespace its inputs fill
+    in is any) and its `resourcesTemplate` text (only the kinds can be told: any name of those)."""
+    made: dict[tuple[str, str | None, str], str] = {}
+    resources = value_at(data, ("spec", "resources"))
+    for resource in resources if isinstance(resources, list) else ():
+        kind, name = value_at(resource, ("kind",)), value_at(resource, ("metadata", "name"))
+        where = value_at(resource, ("metadata", "namespace"))
+        if not isinstance(kind, str) or not isinstance(name, str):
+            continue
+        where = None if isinstance(where, str) and "<<" in where else where if isinstance(where, str) else namespace
+        made[(kind, where, ANY_NAME if "<<" in name else name)] = by
+    template = value_at(data, ("spec", "resourcesTemplate"))
+    for kind in re.findall(_TEMPLATE_KIND, template) if isinstance(template, str) else ():
+        made.setdefault((kind, None, ANY_NAME), by)
+    return made
 
 
 # --------------------------------------------------------------------------- paths: what a Kustomization applies

@@ -50,7 +50,8 @@ _PREFIX_HINT = re.compile(r"gl(?:pat|dt|oas|soat|cbt|ffct|rtr?|imt|agent|ptt|ft)
 _REDACT_RE = re.compile(r"(?<![0-9A-Za-z_])(gl(?:pat|dt|oas|soat|cbt|ffct|rtr?|imt|agent|ptt|ft)-)[0-9A-Za-z_.-]{16,}")
 #: Base64 long enough to hold the shortest token (gldt- + 20 = 25 bytes -> 36 characters with padding).
 _BASE64_RE = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=])")
-#: Fewer distinct characters than this in the secret part means a placeholder (`glpat-xxxxxxxxxxxxxxxxxxxx`).
+#: Fewer distinct characters than this in the secret part means a placeholder (`glpat-xxxxxxxxxxxxxxxxxxxx`);
+#: so does one with no digit and no lowercase letter (`glrt-REPLACE_ME_WITH_TOKEN`).
 MIN_DISTINCT_CHARS = 6
 
 
@@ -76,10 +77,16 @@ def find_tokens(text: str) -> Iterator[TokenMatch]:
     for match in _token_re().finditer(text):
         token = match.group(0)
         prefix, _, secret = token.partition("-")
-        if len(set(secret)) < MIN_DISTINCT_CHARS:
+        if len(set(secret)) < MIN_DISTINCT_CHARS or _placeholder(secret):
             continue
         index = int(match.lastgroup[1:])  # type: ignore[index]
         yield TokenMatch(TOKEN_PATTERNS[index][0], match.start(), match.end(), prefix + "-", len(token))
+
+
+def _placeholder(secret: str) -> bool:
+    """`REPLACE_ME_WITH_TOKEN`: no digit and no lowercase letter, which a random token of twenty characters
+    or more all but never is."""
+    return not any(c.isdigit() or c.islower() for c in secret)
 
 
 def decode_base64(value: str) -> str | None:

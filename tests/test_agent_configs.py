@@ -14,7 +14,7 @@ from collections import defaultdict
 from gitops_lint.config import Config
 from gitops_lint.diagnostics import Severity
 from gitops_lint.engine import LintOptions, lint
-from tests.conftest import shared_path
+from tests.conftest import shared_path, write_tree
 
 VERDICTS = {
     'AminBerge+flask-example+my-agent.yaml': [],
@@ -131,3 +131,10 @@ def test_a_key_gitlab_reads_as_a_boolean_is_named_as_json_names_it(tmp_path) -> 
     write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": "ci_access:\n  projects:\n    - id: a/b\n      on: x\n"})
     result = lint(LintOptions(paths=["."], cwd=tmp_path, config=Config()))
     assert any("unknown field 'true' in ci_access.projects[0]" in d.message for d in result.diagnostics)
+
+
+def test_ci_access_for_the_whole_instance_is_a_known_key(tmp_path) -> None:
+    """`ci_access.instance` (GitLab Self-Managed, instance-level agent authorization) is no unknown field."""
+    write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": "ci_access:\n  instance: {}\n  projects:\n    - id: a/b\n"})
+    result = lint(LintOptions(paths=["."], cwd=tmp_path))
+    assert not [d for d in result.diagnostics if d.rule == "AGT009"], [d.message for d in result.diagnostics]

@@ -956,3 +956,57 @@ def test_the_view_knows_which_values_no_output_may_show(tmp_path: Path) -> None:
     texts = result.context.view.secret_texts
     assert {"substituted-secret", "patched-pin"} <= texts
     assert not texts & {"not-secret", "written-pin", "written-user"}, texts
+
+
+def test_a_path_a_source_include_fills_is_not_judged(tmp_path: Path) -> None:
+    """`spec.include` copies another repository into `toPath` (by default its name) of the artifact Flux
+    builds: a path there is no folder of this repository, and no error."""
+    bootstrap = BOOTSTRAP.replace("  url: https://github.com/example/fleet\n", (
+        "  url: https://github.com/example/fleet\n  include:\n    - repository: {name: policies}\n"
+        "      toPath: vendor/policies\n    - repository: {name: charts}\n"))
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": bootstrap,
+        "clusters/prod/included.yaml": flux_ks("policies", "./vendor/policies/base") + "---\n"
+                                       + flux_ks("charts", "./charts") + "---\n" + flux_ks("typo", "./vendr/policies"),
+    })
+    result = run(tmp_path)
+    assert [d.message for d in found(result, "REF005")] == [
+        "spec.path './vendr/policies' does not exist in this repository"]  # a typo beside them still is one
+
+
+def test_sources_a_resource_set_makes_exist(tmp_path: Path) -> None:
+    """A Flux Operator ResourceSet makes what its `resources` list, names its inputs fill in included."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/tenants.yaml": (
+            "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata: {name: tenants, namespace: flux-system}\n"
+            "spec:\n  inputs: [{tenant: team1}]\n  resources:\n    - apiVersion: source.toolkit.fluxcd.io/v1\n"
+            "      kind: GitRepository\n      metadata: {name: << inputs.tenant >>, namespace: flux-system}\n"
+            "      spec: {interval: 5m, url: https://gitlab.com/acme/x.git, ref: {branch: main}}\n"
+            "    - apiVersion: source.toolkit.fluxcd.io/v1\n      kind: OCIRepository\n"
+            "      metadata: {name: charts, namespace: flux-system}\n"
+            "      spec: {interval: 5m, url: oci://registry.example.com/charts}\n---\n"
+            + flux_ks("team1", "./deploy", source="team1") + "---\n"
+            + flux_ks("charts", "./deploy", source="charts").replace("kind: GitRepository\n    name: charts",
+                                                                     "kind: OCIRepository\n    name: charts")
+            + "---\n" + flux_ks("missing", "./deploy").replace("kind: GitRepository\n    name: flux-system",
+                                                               "kind: OCIRepository\n    name: missing")),
+    })
+    result = run(tmp_path)
+    assert [d.message.split(",")[0] for d in found(result, "REF001")] == [
+        "sourceRef names OCIRepository/flux-system/missing"], [d.message for d in found(result, "REF001")]
+
+
+def test_the_same_repository_pinned_to_another_revision_is_not_judged_by_the_working_tree(tmp_path: Path) -> None:
+    pinned = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: pinned, "
+              "namespace: flux-system}\nspec:\n  interval: 1m\n  url: https://github.com/example/fleet\n"
+              "  ref: {tag: v2.0.0}\n---\n")
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/pinned.yaml": pinned + flux_ks("release", "./releases/v2", source="pinned"),
+        "clusters/prod/same.yaml": pinned.replace("pinned", "same").replace("{tag: v2.0.0}", "{branch: main}")
+                                   + flux_ks("same", "./missing", source="same"),
+    })
+    result = run(tmp_path)
+    # the tag's tree is not the working tree: nothing to say; the same branch is the working tree
+    assert [d.message for d in found(result, "REF005")] == ["spec.path './missing' does not exist in this repository"]

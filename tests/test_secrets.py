@@ -52,6 +52,7 @@ def test_planted_tokens_are_found() -> None:
     for token in TOKENS:
         assert [m.prefix for m in find_tokens(f"x {token} y")], token
     assert list(find_tokens("glpat-xxxxxxxxxxxxxxxxxxxx")) == []  # a placeholder
+    assert list(find_tokens("glrt-REPLACE_ME_WITH_TOKEN")) == []  # one in capitals
 
 
 def test_redact_plain_and_base64() -> None:

@@ -791,3 +791,21 @@ def test_one_clash_is_one_problem_and_odd_values_are_no_crash(tmp_path: Path) ->
     kustomizer = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path))
     assert len([p for p in kustomizer.build("app").problems if p.fatal]) == 1
     kustomizer.build("odd")
+
+
+@pytest.mark.parametrize("listed, refused", [
+    ("resources: [../base]\ncomponents: [../comp]\n", False),
+    ("resources: [../base, ../comp]\n", True),  # a Component as a resource: expected kind != 'Component'
+    ("resources: [../base]\ncomponents: [../other]\n", True),  # a Kustomization as a component
+])
+def test_components_and_resources_are_told_apart_by_kind(tmp_path: Path, listed: str, refused: bool) -> None:
+    write_tree(tmp_path, {
+        "base/kustomization.yaml": "resources: [cm.yaml]\n",
+        "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        "comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: x-\n",
+        "other/kustomization.yaml": "namePrefix: y-\n",
+        "app/kustomization.yaml": listed,
+    })
+    built = assert_refused_as_kubectl(tmp_path, "app", refused)
+    if refused:
+        assert any("Component" in p.message for p in built.problems), [p.message for p in built.problems]

@@ -154,6 +154,9 @@ class CiAccessCF(Model):
 
     projects: list[CiAccessProjectCF] = Field(default_factory=list)
     groups: list[CiAccessGroupCF] = Field(default_factory=list)
+    #: Every project of the instance (`instance: {}`, GitLab Self-Managed with instance-level agent
+    #: authorization enabled). What it may hold besides is not known here: not judged.
+    instance: dict | None = None
 
 
 # --------------------------------------------------------------------------- user_access

@@ -101,6 +101,9 @@ class FluxView:
     applied: list[Applied] = field(default_factory=list)
     #: Sources (kind, name) whose artifact is (a folder of) this repository -> that folder.
     local_sources: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    #: Local sources' `spec.include` targets: (kind, name) -> [(folder the include fills, relative to the
+    #: source's root, the GitRepository it copies from)]. Paths there are another repository's files.
+    included: dict[tuple[str, str | None], list[tuple[str, str]]] = field(default_factory=dict)
     #: ExternalArtifacts assembled from this repository: name -> (folder in the artifact, repository folder).
     artifacts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: Objects the Flux Operator creates (kind, namespace, name) -> by whom.
@@ -377,6 +380,7 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
             view.provided.setdefault(("Kustomization", entry.kustomization.namespace, entry.kustomization.name or ""),
                                      entry.made_by)
     _same_url_sources(model, view, entries)
+    _includes(model, view)
     return entries
 
 
@@ -400,23 +404,45 @@ def _clusters(entries: list[Applied], applied: list[Applied]) -> list[Applied]:
 
 
 def _same_url_sources(model: Model, view: FluxView, entries: list[Applied]) -> None:
-    """Sources of another name that read the same repository as an entry point's (same URL) are local too:
-    their Kustomizations are followed rather than left unjudged."""
+    """Sources of another name that read the same repository as an entry point's (same URL, and the same
+    `ref` where both say one) are local too: their Kustomizations are followed rather than left unjudged.
+    One pinned elsewhere (a tag, another branch) reads another revision, which is not the working tree."""
     urls: dict[str, str] = {}
+    refs: dict[str, Any] = {}
     sources = [o for o in model.objects if isinstance(o, KubernetesObject) and o.group == SOURCE_GROUP
                and o.kind in ("GitRepository", "OCIRepository") and o.name]
     for obj in sources:
         url = _normal_url(value_at(obj.doc.data, ("spec", "url")))
         if url and (obj.kind, obj.name) in view.local_sources:
             urls.setdefault(url, view.local_sources[(obj.kind, obj.name)])
+            refs.setdefault(url, value_at(obj.doc.data, ("spec", "ref")))
     for entry in entries:  # the operator's sync names its URL
         url = _normal_url(value_at(entry.holder.doc.data, ("spec", "sync", "url"))) if entry.holder is not None else None
         if url:
             urls.setdefault(url, entry.root)
     for obj in sources:
         url = _normal_url(value_at(obj.doc.data, ("spec", "url")))
-        if url in urls:
+        ref = value_at(obj.doc.data, ("spec", "ref"))
+        if url in urls and (refs.get(url) is None or ref is None or ref == refs[url]):
             view.local_sources.setdefault((obj.kind, obj.name), urls[url])
+
+
+def _includes(model: Model, view: FluxView) -> None:
+    """What local GitRepositories' `spec.include` copies into their artifact: each entry's `toPath`
+    (by default the included repository's name), filled from another repository."""
+    for obj in model.objects:
+        if not (isinstance(obj, KubernetesObject) and obj.group == SOURCE_GROUP and obj.kind == "GitRepository"
+                and (obj.kind, obj.name) in view.local_sources):
+            continue
+        entries = value_at(obj.doc.data, ("spec", "include"))
+        for entry in entries if isinstance(entries, list) else ():
+            repository = entry.get("repository") if isinstance(entry, dict) else None
+            name = repository.get("name") if isinstance(repository, dict) else None
+            to_path = entry.get("toPath") if isinstance(entry, dict) else None
+            to_path = to_path if isinstance(to_path, str) and to_path.strip() else name
+            if isinstance(to_path, str) and isinstance(name, str):
+                folder = _clamp_to("", to_path.strip())
+                view.included.setdefault((obj.kind, obj.name), []).append((folder, name))
 
 
 def _normal_url(url: Any) -> str | None:
@@ -542,6 +568,11 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
         inside = next((c for c in compiled if applied.folder == c or applied.folder.startswith(c + "/")), None)
         if inside is not None:
             applied.skipped = f"the path is inside {inside}/, compile's own output, which compile does not read"
+            applied.folder = None
+            continue
+        included = _included_at(view, applied)
+        if included is not None:
+            applied.skipped = included
             applied.folder = None
             continue
         build = _flux_build(kustomizer, applied.folder)
@@ -695,6 +726,18 @@ def _owner(applied: Applied) -> Located:
     owner = resource.origin if resource.origin is not None else applied.holder
     assert owner is not None, "every Applied has an origin or a holder"
     return owner
+
+
+def _included_at(view: FluxView, applied: Applied) -> str | None:
+    """Why a path is not judged when it leads into what the source's `spec.include` fills; else None."""
+    kind, _, name = applied.source
+    for folder, repository in view.included.get((kind, name), ()):
+        inside = join_path(applied.root, folder) if folder else applied.root
+        if inside is not None and (applied.folder == inside or applied.folder.startswith(inside + "/")
+                                   or not inside):
+            return (f"the path is inside {inside or '.'}/, which {kind}/{name} includes from GitRepository "
+                    f"{repository}: another repository's files")
+    return None
 
 
 def _resolve_path(applied: Applied) -> None:

@@ -331,8 +331,8 @@ class Kustomizer:
         # kustomization's own generated objects
         self._configurations(folder, data, build)
         self._generators(kustomization, folder, data, build)
-        for entry in _as_list(data.get("components")):
-            self.component(folder, entry, build)
+        for index, entry in enumerate(_as_list(data.get("components"))):
+            self.component(folder, entry, build, kustomization, ("components", index))
         for key in ("generators", "transformers", "helmCharts"):
             if data.get(key):
                 build.complete = False
@@ -352,6 +352,11 @@ class Kustomizer:
             build.files.append(target)
             build.resources.extend(self.objects_of_file(target, build))
         elif target in self.kustomize_by_dir:
+            if _kind_of(self.kustomize_by_dir[target]) == "Component":
+                build.problems.append(BuildProblem(owner, where, (
+                    f"{entry!r} is a Component (kind: Component): kustomize takes one under components:, never "
+                    "as a resource, and refuses the build (expected kind != 'Component')")))
+                return
             build.include(self.build(target))
         elif target in self.dirs:
             written = next((self.sources[f"{target}/{name}"] for name in FILE_NAMES
@@ -364,9 +369,11 @@ class Kustomizer:
         else:
             build.complete = False  # missing: REF006 reports it
 
-    def component(self, folder: str, entry: Any, build: Build) -> None:
-        """Accumulate the component `entry` (relative to `folder`) onto `build`: its resources are added and
-        its transformers run on everything there (also Flux's `spec.components`)."""
+    def component(self, folder: str, entry: Any, build: Build, owner: Located | None = None,
+                  where: tuple = ()) -> None:
+        """Accumulate the component `entry` (relative to `folder`; listed at `where` of `owner`, when a
+        kustomization lists it) onto `build`: its resources are added and its transformers run on
+        everything there (also Flux's `spec.components`)."""
         if not isinstance(entry, str) or is_remote(entry):
             build.complete = False
             return
@@ -376,6 +383,13 @@ class Kustomizer:
             build.complete = False
             return
         build.files.append(component.path)
+        if _kind_of(component) != "Component":
+            at = (owner, where) if owner is not None else (component, ("kind",) if component.doc.has(("kind",)) else ())
+            build.problems.append(BuildProblem(*at, (
+                f"{entry!r} is listed as a component but {component.path} is a {_kind_of(component)}: kustomize "
+                "refuses the build (expected kind 'Component'); give it `kind: Component` or list it under "
+                "resources:")))
+            return
         build.problems.extend(BuildProblem(component, problem.path, problem.message, point=problem.point)
                               for problem in self.decode_problems(component))  # read as written, always
         self._accumulate(component, build)
@@ -928,6 +942,13 @@ def _texts_of(value: Any) -> Iterator[str]:
             stack.extend(item)
         elif item is not None:
             yield str(item).lower() if isinstance(item, bool) else str(item)
+
+
+def _kind_of(kustomization: KustomizeFile) -> str:
+    """A kustomization file's kind: `Kustomization` unless it says `Component` (kustomize's default)."""
+    data = kustomization.doc.data
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) and kind else "Kustomization"
 
 
 def _replacement_selects(selector: dict, resource: Resource) -> bool:
