@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -54,11 +55,24 @@ def use_color(mode: str, stream) -> bool:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """A report or manifest written through a temporary file renamed over the target, its folder made."""
+    """A report or manifest written through a temporary file renamed over the target, its folder made;
+    through a symlink, the file it names. A target that is no regular file (`-o /dev/null`, a named
+    pipe, /dev/stdout) is written in place: renaming over it would replace the device with a file
+    (as root, /dev/null itself, for every program on the machine)."""
     from gitops_lint.cache import write_atomically as write_bytes
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(path, [text.encode("utf-8")])
+    data = text.encode("utf-8")
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False  # nothing there yet (or a dangling link): a new file
+    if special:
+        with open(path, "wb") as out:
+            out.write(data)
+        return
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(target, [data])
 
 
 def resolve_config(paths: list[str], config_path: Path | None, isolated: bool, cwd: Path | None = None):

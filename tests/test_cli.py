@@ -281,3 +281,28 @@ def test_custom_rules_from_the_users_repository(tmp_path: Path) -> None:
         folder.mkdir()
         lines = {d.span.line for d in run_example(folder, example, rule.id, config) if d.rule == "ACME001"}
         assert lines == set(example.lines)
+
+
+def test_output_to_a_pipe_or_through_a_link_keeps_what_is_there(tmp_path: Path) -> None:
+    """`-o` into something that is no regular file (a named pipe here; /dev/null alike) is written in place,
+    never renamed over: as root that replaced /dev/null with a file. Through a symlink, the file it names
+    is written and the link stays."""
+    import stat
+    import threading
+
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)  # never a hang
+    reader.start()
+    result = run(["check", "--isolated", "--format", "json", "-o", str(pipe), "cm.yaml"], tmp_path)
+    reader.join(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode) and received, "the pipe was replaced, not written"
+    assert json.loads(received[0])["summary"]["files"] == 1
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "link.json").symlink_to(tmp_path / "reports" / "real.json")
+    result = run(["check", "--isolated", "--format", "json", "-o", "link.json", "cm.yaml"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "link.json").is_symlink() and json.loads((tmp_path / "reports" / "real.json").read_text())
