@@ -70,6 +70,8 @@ class Project:
     #: (judging_applied, [(object, violation)]) of the served Flux objects judged, shared by the four
     #: schema rules.
     flux_violations: tuple[bool, list] | None = None
+    #: File -> the Flux version of the clusters applying it (`checks.schemas.flux_version`), once asked.
+    file_flux_versions: dict[str, Any] | None = None
     #: Files read outside discovery (generator inputs, patches) -> digest of their bytes (None: missing),
     #: so a cached result is used only while they are unchanged.
     read_log: dict[str, bytes | None] = field(default_factory=dict)

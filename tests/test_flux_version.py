@@ -274,3 +274,27 @@ def test_a_removed_api_version_is_an_error_only_where_the_flux_version_is_known(
     (tmp_path / "clusters/prod/flux-system/gotk-components.yaml").write_text(gotk("v2.9.0"))
     (declared,) = severities()
     assert declared[0] == "ERROR" and "the API server refuses it" in declared[1]
+
+
+def test_a_file_outside_the_cluster_folders_takes_the_release_of_the_clusters_applying_it(tmp_path: Path) -> None:
+    """`apps/old/` lies in no cluster folder: the 2.6 cluster that applies it judges it (ImageRepository
+    v1beta2 is served there), not the repository's newest release; a file both clusters apply is still
+    judged by the repository's release."""
+    image = ("apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nmetadata: {name: podinfo, "
+             "namespace: flux-system}\nspec: {image: ghcr.io/stefanprodan/podinfo, interval: 5m}\n")
+    files = {"apps/old/image.yaml": image, "apps/shared/image.yaml": image.replace("podinfo}", "shared}")}
+    for cluster, version in (("old", "v2.6.0"), ("new", "v2.9.0")):
+        sync = (f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {{name: flux-system, "
+                f"namespace: flux-system}}\nspec: {{interval: 1m, ref: {{branch: main}}, url: https://x.example/f.git}}\n"
+                f"---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {{name: flux-system, "
+                f"namespace: flux-system}}\nspec: {{interval: 10m, path: ./clusters/{cluster}, prune: true, "
+                f"sourceRef: {{kind: GitRepository, name: flux-system}}}}\n")
+        files[f"clusters/{cluster}/flux-system/gotk-components.yaml"] = gotk(version)
+        files[f"clusters/{cluster}/flux-system/gotk-sync.yaml"] = sync
+        paths = ["./apps/shared"] + (["./apps/old"] if cluster == "old" else [])
+        files[f"clusters/{cluster}/apps.yaml"] = "---\n".join(
+            f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {{name: apps{i}, "
+            f"namespace: flux-system}}\nspec: {{interval: 10m, path: {path}, prune: true, sourceRef: "
+            "{kind: GitRepository, name: flux-system}}\n" for i, path in enumerate(paths))
+    result = lint_tree(tmp_path, files)
+    assert [(rule, path) for rule, _, path, _ in found(result)] == [("SCH006", "apps/shared/image.yaml")], found(result)

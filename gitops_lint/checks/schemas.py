@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.checks.loading import scalar_fix
@@ -26,10 +26,31 @@ def flux_version(ctx: Context, path: str | None = None) -> "FluxVersion":
 
     versions = ctx.settings.flux_versions
     if versions is not None:
-        return versions.repository if path is None else versions.for_path(path)
+        if path is None:
+            return versions.repository
+        version = versions.for_path(path)
+        if version is versions.repository and versions.clusters and ctx.view.active:
+            # In no cluster's folder (`apps/old/`): the release of the clusters that apply it, where they agree.
+            return _by_applying_clusters(ctx, versions).get(path, version)
+        return version
     given = ctx.settings.flux_version
     return FluxVersion(str(given), str(given), CLI) if given else FluxVersion(
         newest_flux_release(), newest_flux_release(), DEFAULT)
+
+
+def _by_applying_clusters(ctx: Context, versions: Any) -> dict[str, Any]:
+    """File -> the Flux version of the clusters whose Kustomizations apply it, for files all of whose
+    clusters run one release (a file two releases apply is judged by the repository's). Computed once."""
+    if ctx.file_flux_versions is None:
+        of_cluster = {cluster: versions.for_path(f"{folder}/") for cluster, folder in ctx.view.cluster_names.items()}
+        found: dict[str, set] = {}
+        for applied in ctx.view.applied:
+            version = of_cluster.get(applied.cluster)
+            for rel in applied.files:
+                found.setdefault(rel, set()).add(version)
+        ctx.file_flux_versions = {rel: next(iter(v)) for rel, v in found.items()
+                                  if len(v) == 1 and None not in v and len({x.release for x in v}) == 1}
+    return ctx.file_flux_versions
 
 
 def flux_release(ctx: Context, path: str | None = None) -> str:
