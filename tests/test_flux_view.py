@@ -1010,3 +1010,22 @@ def test_the_same_repository_pinned_to_another_revision_is_not_judged_by_the_wor
     result = run(tmp_path)
     # the tag's tree is not the working tree: nothing to say; the same branch is the working tree
     assert [d.message for d in found(result, "REF005")] == ["spec.path './missing' does not exist in this repository"]
+
+
+def test_a_helm_charts_files_are_helms_to_apply(tmp_path: Path) -> None:
+    """A chart kept in the repository (a folder with Chart.yaml) is installed by Helm through a HelmRelease:
+    its `crds/` hold no file a Kustomization forgot (REF010); a stray manifest beside it still is one."""
+    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+           "  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n"
+           "  scope: Namespaced\n  versions: []\n")
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/app.yaml": helm_release("app", "unused", "  namespace: flux-system\n").replace(
+            "        kind: HelmRepository\n        name: unused",
+            "        kind: GitRepository\n        name: flux-system").replace("chart: app", "chart: ./charts/app"),
+        "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        "charts/app/crds/widget.yaml": crd,
+        "stray/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stray}\n",
+    })
+    result = run(tmp_path)
+    assert [d.path for d in found(result, "REF010")] == ["stray/cm.yaml"]

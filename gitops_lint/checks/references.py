@@ -298,16 +298,25 @@ def unreachable_file(ctx: Context, entry_points: list | None = None) -> Iterator
         if any(fnmatch.fnmatch(local, p) for p in patterns):
             applied.update(index.applied_files(folder))
     reported: set[str] = set()
+    in_chart = _in_helm_chart(ctx)
     for obj in ctx.graph.objects:
         rel = obj.path
         if (rel in applied or rel in reported or archived(rel) or isinstance(obj, KustomizeFile)
-                or is_generated(obj.doc.data)):  # `compile --with-agent-objects` output: shown, never applied
+                or is_generated(obj.doc.data)  # `compile --with-agent-objects` output: shown, never applied
+                or in_chart(rel)):
             continue
         reported.add(rel)
         yield at(obj, ("kind",), (
             f"neither a Flux Kustomization in this repository nor a cluster entry point ({', '.join(patterns)}) "
             f"applies {rel}: Flux never applies it (if a bootstrap script does, add its folder to the rule's "
             "entry_points)"))
+
+
+def _in_helm_chart(ctx: Context):
+    """Whether a file lies in a Helm chart (a folder with a Chart.yaml, such as its `crds/`): Helm installs
+    it through a HelmRelease, not a Kustomization."""
+    charts = tuple(f.rel.rpartition("/")[0] + "/" for f in ctx.files if f.rel.rpartition("/")[2] == "Chart.yaml")
+    return lambda rel: bool(charts) and (rel.startswith(charts) or "/" in charts)
 
 
 def _unapplied_in_view(ctx: Context) -> Iterator[Finding]:
@@ -320,9 +329,10 @@ def _unapplied_in_view(ctx: Context) -> Iterator[Finding]:
     caveat = (f"; {len(unfollowed)} Kustomization(s) read sources gitops-lint cannot follow (another repository, "
               "an OCI artifact, a ${VAR} path), which may apply it") if unfollowed else ""
     reported: set[str] = set()
+    in_chart = _in_helm_chart(ctx)
     for obj in ctx.model.objects:
         rel = obj.path
-        if rel not in unapplied or rel in reported or archived(rel) or is_generated(obj.doc.data):
+        if rel not in unapplied or rel in reported or archived(rel) or is_generated(obj.doc.data) or in_chart(rel):
             continue
         reported.add(rel)
         yield at(obj, ("kind",) if obj.doc.has(("kind",)) else (), (
