@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gitops_lint.diagnostics import Severity
 from gitops_lint.engine import LintOptions, lint
 from tests.conftest import write_tree
@@ -1029,3 +1031,29 @@ def test_a_helm_charts_files_are_helms_to_apply(tmp_path: Path) -> None:
     })
     result = run(tmp_path)
     assert [d.path for d in found(result, "REF010")] == ["stray/cm.yaml"]
+
+
+@pytest.mark.parametrize("ignore", [
+    {".sourceignore": "# not for Flux\n/apps/web/values.yaml\n"},
+    {"apps/web/.sourceignore": "values.yaml\n"},
+    {"apps/.sourceignore": "web/values.yaml\n"},
+    {"spec.ignore": "/apps/web/values.yaml\n"},
+    {},
+])
+def test_what_the_source_leaves_out_of_its_artifact_is_not_built(tmp_path: Path, ignore: dict) -> None:
+    """source-controller drops what `.sourceignore` files and `spec.ignore` name from the artifact: the
+    kustomization Flux generates for a path does not list it (a values file there would fail the build)."""
+    bootstrap, fails = BOOTSTRAP, not ignore
+    if "spec.ignore" in ignore:
+        bootstrap = bootstrap.replace("  url: https://github.com/example/fleet\n",
+                                      "  url: https://github.com/example/fleet\n  ignore: |\n    "
+                                      + ignore.pop("spec.ignore"))
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": bootstrap,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps/web"),
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+        "apps/web/values.yaml": "replicaCount: 2\n",
+        **ignore,
+    })
+    result = run(tmp_path)
+    assert bool(found(result, "REF012")) == fails, errors(result)

@@ -809,3 +809,18 @@ def test_components_and_resources_are_told_apart_by_kind(tmp_path: Path, listed:
     built = assert_refused_as_kubectl(tmp_path, "app", refused)
     if refused:
         assert any("Component" in p.message for p in built.problems), [p.message for p in built.problems]
+
+
+def test_typed_lists_and_empty_documents_read_as_kustomize_reads_them(tmp_path: Path) -> None:
+    """Any `<Kind>List` with `items` is its items (queued after the file's other documents), null items
+    are none, and documents that are `{}` or `[]` are dropped: no build failure."""
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": "resources: [lists.yaml, empty.yaml]\n",
+        "app/lists.yaml": ("apiVersion: v1\nkind: ConfigMapList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n"
+                           "  metadata: {name: from-list}\n---\napiVersion: v1\nkind: List\nitems:\n---\n"
+                           "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n"),
+        "app/empty.yaml": "{}\n---\n[]\n",
+    })
+    built = assert_refused_as_kubectl(tmp_path, "app", False)
+    assert [r.name for r in built.resources] == ["plain", "from-list"]
+    check(tmp_path, "app", [("", "ConfigMap", None, "from-list"), ("", "ConfigMap", None, "plain")])

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from gitops_lint.discover import repository_reader
 from gitops_lint.model import Model
@@ -575,7 +575,7 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             applied.skipped = included
             applied.folder = None
             continue
-        build = _flux_build(kustomizer, applied.folder)
+        build = _flux_build(kustomizer, applied.folder, _source_ignore(view, kustomizer, applied))
         applied.resources = _flux_steps(applied, build, kustomizer)  # may read more files (components)
         applied.files = list(dict.fromkeys(build.files))
         applied.secret_texts = build.secret_texts
@@ -642,8 +642,52 @@ def _artifact_path(applied: Applied, copies: list[tuple[str, str]]) -> None:
     applied.folder = _clamp_to(best[1], rest)
 
 
-def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
-    """`kustomize build` of a Kustomization's path, with the kustomization Flux generates where none is."""
+def _source_ignore(view: FluxView, kustomizer: Kustomizer, applied: Applied) -> Callable[[str], bool] | None:
+    """What source-controller leaves out of the artifact beyond its defaults, as a predicate on paths from
+    the repository root: `.sourceignore` files (gitignore rules) at the source's root and in each folder on
+    the way to the path (a folder's rules apply below it), then the GitRepository's `spec.ignore`."""
+    root, folder = applied.root, applied.folder or ""
+    patterns: list[str] = []
+    steps = folder[len(root):].strip("/").split("/") if folder != root else []
+    for depth in range(len(steps) + 1):
+        at = "/".join([p for p in (root, *steps[:depth]) if p])
+        text = kustomizer.read(f"{at}/.sourceignore" if at else ".sourceignore")
+        if text is None:
+            continue
+        inside = at[len(root):].strip("/")
+        for line in text.decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                patterns.append(_rebased_rule(line, inside))
+    kind, _, name = applied.source
+    model = view.model
+    for obj in model.objects if model is not None and kind == "GitRepository" else ():
+        if isinstance(obj, KubernetesObject) and obj.group == SOURCE_GROUP and obj.kind == kind and obj.name == name:
+            ignore = value_at(obj.doc.data, ("spec", "ignore"))
+            if isinstance(ignore, str):
+                patterns += [line.strip() for line in ignore.splitlines()
+                             if line.strip() and not line.strip().startswith("#")]
+            break
+    if not patterns:
+        return None
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    return lambda rel: spec.match_file(rel[len(root) + 1:] if root and rel.startswith(root + "/") else rel)
+
+
+def _rebased_rule(rule: str, folder: str) -> str:
+    """A gitignore rule of a `.sourceignore` in `folder`, as a rule from the source's root."""
+    if not folder:
+        return rule
+    negated, body = ("!", rule[1:]) if rule.startswith("!") else ("", rule)
+    anchored = body.startswith("/") or "/" in body.rstrip("/")
+    return f"{negated}/{folder}/{body.lstrip('/')}" if anchored else f"{negated}/{folder}/**/{body}"
+
+
+def _flux_build(kustomizer: Kustomizer, folder: str, ignored: Callable[[str], bool] | None = None) -> Build:
+    """`kustomize build` of a Kustomization's path, with the kustomization Flux generates where none is
+    (without what the source leaves out of its artifact: `ignored`)."""
     if folder in kustomizer.kustomize_by_dir:
         build = kustomizer.build(folder, hold_replacements=True)  # run after Flux's steps: see `_flux_steps`
         return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete,
@@ -657,7 +701,8 @@ def _flux_build(kustomizer: Kustomizer, folder: str) -> Build:
         if skip_below and rel.startswith(skip_below[-1]):
             continue  # sorted: the files below a skipped subfolder come together
         inner = rel[len(prefix):].split("/")
-        if any(part in _ARTIFACT_IGNORED_DIRS for part in inner[:-1]) or inner[-1] in _ARTIFACT_IGNORED_NAMES:
+        if any(part in _ARTIFACT_IGNORED_DIRS for part in inner[:-1]) or inner[-1] in _ARTIFACT_IGNORED_NAMES \
+                or (ignored is not None and ignored(rel)):
             continue
         # A subfolder holding a kustomization file is one resource, built by kustomize, not walked into.
         sub = next(("/".join(inner[:i]) for i in range(1, len(inner))

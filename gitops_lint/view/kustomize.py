@@ -28,6 +28,7 @@ import functools
 import json
 import posixpath
 import re
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator
 
@@ -296,13 +297,17 @@ class Kustomizer:
         out: list[Resource] = []
         source = self.sources.get(rel)
         by_doc = {id(o.doc): o for o in self.by_file.get(rel, ())}
-        for doc in source.documents if source is not None else ():
-            data = doc.data
-            if data is None:
+        # kustomize's reader: documents that are null or empty (`{}`, `[]`) are dropped; a `<Kind>List` with
+        # `items` is replaced by its items, queued after the file's other documents (null items: nothing).
+        queue = deque((doc.data, doc, by_doc.get(id(doc))) for doc in (source.documents if source is not None else ()))
+        while queue:
+            data, doc, obj = queue.popleft()
+            if data is None or data == {} or data == []:
                 continue
-            obj = by_doc.get(id(doc))
-            if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
-                out.extend(Resource(item, None, doc) for item in data["items"] if isinstance(item, dict))
+            kind = data.get("kind") if isinstance(data, dict) else None
+            if isinstance(kind, str) and kind.endswith("List") and "items" in data and (
+                    isinstance(data["items"], list) or data["items"] is None):
+                queue.extend((item, doc, None) for item in data["items"] or () if isinstance(item, dict))
                 continue
             name = data.get("metadata", {}).get("name") if isinstance(data, dict) and \
                 isinstance(data.get("metadata"), dict) else None
