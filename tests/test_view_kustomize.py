@@ -824,3 +824,15 @@ def test_typed_lists_and_empty_documents_read_as_kustomize_reads_them(tmp_path: 
     built = assert_refused_as_kubectl(tmp_path, "app", False)
     assert [r.name for r in built.resources] == ["plain", "from-list"]
     check(tmp_path, "app", [("", "ConfigMap", None, "from-list"), ("", "ConfigMap", None, "plain")])
+
+
+def test_helm_charts_in_a_kustomization_fail_a_flux_build(tmp_path: Path) -> None:
+    """kustomize inflates `helmCharts` only with --enable-helm, which Flux never passes (nor does a plain
+    `kubectl kustomize`, the oracle here)."""
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": "resources: [cm.yaml]\nhelmCharts:\n  - name: podinfo\n    repo: "
+                                  "https://stefanprodan.github.io/podinfo\n    version: 6.5.0\n    releaseName: podinfo\n",
+        "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    })
+    built = assert_refused_as_kubectl(tmp_path, "app", True)
+    assert any("--enable-helm" in p.message for p in built.problems)

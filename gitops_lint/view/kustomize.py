@@ -338,9 +338,16 @@ class Kustomizer:
         self._generators(kustomization, folder, data, build)
         for index, entry in enumerate(_as_list(data.get("components"))):
             self.component(folder, entry, build, kustomization, ("components", index))
-        for key in ("generators", "transformers", "helmCharts"):
+        for key in ("generators", "transformers"):
             if data.get(key):
                 build.complete = False
+        for key in ("helmCharts", "helmChartInflationGenerator"):
+            if data.get(key):
+                # kustomize inflates charts only with --enable-helm, which Flux never passes (fluxcd issue 548)
+                build.problems.append(BuildProblem(kustomization, (key,), (
+                    f"{key}: kustomize inflates Helm charts only when built with --enable-helm, which Flux never "
+                    "passes: the build fails with 'must specify --enable-helm'; install the chart with a "
+                    "HelmRelease instead (its postRenderers take the kustomize patches)")))
         self._transform(kustomization, folder, data, build, hold_replacements)
 
     def _resource(self, owner: KustomizeFile, folder: str, where: tuple, entry: Any, build: Build) -> None:
