@@ -49,7 +49,7 @@ def _by_applying_clusters(ctx: Context, versions: Any) -> dict[str, Any]:
             for rel in applied.files:
                 found.setdefault(rel, set()).add(version)
         ctx.file_flux_versions = {rel: next(iter(v)) for rel, v in found.items()
-                                  if len(v) == 1 and None not in v and len({x.release for x in v}) == 1}
+                                  if None not in v and len({x.release for x in v}) == 1}
     return ctx.file_flux_versions
 
 

@@ -104,6 +104,8 @@ class FluxView:
     #: Local sources' `spec.include` targets: (kind, name) -> [(folder the include fills, relative to the
     #: source's root, the GitRepository it copies from)]. Paths there are another repository's files.
     included: dict[tuple[str, str | None], list[tuple[str, str]]] = field(default_factory=dict)
+    #: Local GitRepositories' `spec.ignore` rules: (kind, name) -> gitignore lines.
+    ignore_rules: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
     #: ExternalArtifacts assembled from this repository: name -> (folder in the artifact, repository folder).
     artifacts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: Objects the Flux Operator creates (kind, namespace, name) -> by whom.
@@ -380,7 +382,7 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
             view.provided.setdefault(("Kustomization", entry.kustomization.namespace, entry.kustomization.name or ""),
                                      entry.made_by)
     _same_url_sources(model, view, entries)
-    _includes(model, view)
+    _local_git_settings(model, view)
     return entries
 
 
@@ -427,13 +429,16 @@ def _same_url_sources(model: Model, view: FluxView, entries: list[Applied]) -> N
             view.local_sources.setdefault((obj.kind, obj.name), urls[url])
 
 
-def _includes(model: Model, view: FluxView) -> None:
-    """What local GitRepositories' `spec.include` copies into their artifact: each entry's `toPath`
-    (by default the included repository's name), filled from another repository."""
+def _local_git_settings(model: Model, view: FluxView) -> None:
+    """What local GitRepositories change in their artifact: `spec.include` copies another repository into
+    each entry's `toPath` (by default the included repository's name); `spec.ignore` leaves files out."""
     for obj in model.objects:
         if not (isinstance(obj, KubernetesObject) and obj.group == SOURCE_GROUP and obj.kind == "GitRepository"
                 and (obj.kind, obj.name) in view.local_sources):
             continue
+        ignore = value_at(obj.doc.data, ("spec", "ignore"))
+        if isinstance(ignore, str):
+            view.ignore_rules.setdefault((obj.kind, obj.name), _rules(ignore))
         entries = value_at(obj.doc.data, ("spec", "include"))
         for entry in entries if isinstance(entries, list) else ():
             repository = entry.get("repository") if isinstance(entry, dict) else None
@@ -655,25 +660,20 @@ def _source_ignore(view: FluxView, kustomizer: Kustomizer, applied: Applied) -> 
         if text is None:
             continue
         inside = at[len(root):].strip("/")
-        for line in text.decode("utf-8", "replace").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                patterns.append(_rebased_rule(line, inside))
+        patterns += [_rebased_rule(rule, inside) for rule in _rules(text.decode("utf-8", "replace"))]
     kind, _, name = applied.source
-    model = view.model
-    for obj in model.objects if model is not None and kind == "GitRepository" else ():
-        if isinstance(obj, KubernetesObject) and obj.group == SOURCE_GROUP and obj.kind == kind and obj.name == name:
-            ignore = value_at(obj.doc.data, ("spec", "ignore"))
-            if isinstance(ignore, str):
-                patterns += [line.strip() for line in ignore.splitlines()
-                             if line.strip() and not line.strip().startswith("#")]
-            break
+    patterns += view.ignore_rules.get((kind, name), ())
     if not patterns:
         return None
     import pathspec
 
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     return lambda rel: spec.match_file(rel[len(root) + 1:] if root and rel.startswith(root + "/") else rel)
+
+
+def _rules(text: str) -> list[str]:
+    """The rules of a gitignore-style text: its lines that are neither blank nor comments."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def _rebased_rule(rule: str, folder: str) -> str:
