@@ -82,6 +82,8 @@ class Candidate:
     template: str | None = None
     #: Why it cannot be read, when discovery already knows (a symlink loop); the loader is not asked.
     unreadable: str | None = None
+    #: (size, mtime_ns, ctime_ns, inode) of a regular file, when discovery stat'ed it already (`load.identify`).
+    state: tuple[int, int, int, int] | None = None
 
     @property
     def path(self) -> Path:
@@ -215,7 +217,7 @@ def discover(
                                ": not followed")
                 continue
             directory = located.resolve()
-            listing = _git_files(root, directory, unlisted) if in_git else None
+            listing = _git_files(root, directory, unlisted, folders.prefetch) if in_git else None
             rels = listing if listing is not None else list(_walk(root, directory, unlisted, folders))
             rels = _without_compiled(rels, _rel(root, directory) or "", compiled, excluded)
             explicit = False
@@ -239,7 +241,7 @@ def discover(
                 continue
             seen.add(rel)
             files.append(Candidate(root, rel, printable(rel), template_reason(root, rel, chart_dirs),
-                                   folders.unreadable.get(rel)))
+                                   folders.unreadable.get(rel), folders.states.pop(rel, None)))
     unlisted.update(folders.unlisted)
     problems = [DiscoveryProblem(printable(rel) or ".", UNREADABLE, f"cannot read folder: {reason}; "
                                  "nothing in it was checked") for rel, reason in sorted(unlisted.items())]
@@ -340,7 +342,8 @@ def _inside(root: Path, path: Path) -> bool:
 
 
 class _Folders:
-    """What each name in a folder is, from one scandir per folder: 50k lstat calls cost twice as much."""
+    """What each file is: from the walk's listing of its folder, or from one lstat of a file git listed (a
+    listing of each folder costs twice as much, and the lstat also serves as the file's stat in `identify`)."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -350,25 +353,44 @@ class _Folders:
         self.unlisted: dict[str, str] = {}
         #: Files discovery already knows cannot be read (rel -> reason): symlink loops.
         self.unreadable: dict[str, str] = {}
+        #: Regular files git listed, with the state their lstat gave (see `Candidate.state`).
+        self.states: dict[str, tuple[int, int, int, int]] = {}
+        self._lstat: dict[str, os.stat_result | OSError] = {}  # `prefetch`
+
+    def prefetch(self, rels: list[str]) -> None:
+        """lstat the candidates among `rels` now (while git walks the work tree), for `is_file_in_root`."""
+        lstat, root, found = os.lstat, self._root + "/", self._lstat
+        for rel in rels:
+            if is_candidate(rel):
+                try:
+                    found[rel] = lstat(root + rel)
+                except OSError as exc:
+                    found[rel] = exc
 
     def is_file_in_root(self, rel: str) -> bool:
         """A file, or a symlink that stays inside the root to a file or to nothing (the loader reports it)."""
         folder, _, name = rel.rpartition("/")
         entries = self.entries.get(folder)
-        if entries is None:
+        if entries is None:  # git listed it: its folder was not walked
             try:
-                with os.scandir(os.path.join(self._root, folder)) as listing:
-                    entries = {entry.name: entry for entry in listing}
+                st = self._lstat.pop(rel, None) or os.lstat(self._root + "/" + rel)
+                if isinstance(st, OSError):
+                    raise st
             except OSError as exc:
-                entries = {}
-                if not isinstance(exc, FileNotFoundError):  # a folder of deleted tracked files is no problem
-                    self.unlisted[folder] = exc.strerror or str(exc)
-            self.entries[folder] = entries
-        entry = entries.get(name)
-        if entry is None:
-            return False  # tracked but deleted
-        if not entry.is_symlink():
-            return entry.is_file(follow_symlinks=False)  # not folders (gitlinks), sockets, ...
+                if not isinstance(exc, (FileNotFoundError, NotADirectoryError)):  # not a tracked but deleted file
+                    self.unlisted.setdefault(folder, exc.strerror or str(exc))
+                return False
+            if stat.S_ISREG(st.st_mode):
+                self.states[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                return True
+            if not stat.S_ISLNK(st.st_mode):
+                return False  # not folders (gitlinks), sockets, ...
+        else:
+            entry = entries.get(name)
+            if entry is None:
+                return False
+            if not entry.is_symlink():
+                return entry.is_file(follow_symlinks=False)  # not folders, sockets, ...
         path = self.root / rel
         if not _inside(self.root, path):
             return False
@@ -392,29 +414,48 @@ def exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> C
     return lambda rel: spec.match_file(rebase(rel))
 
 
-def _git_files(root: Path, directory: Path, unlisted: dict[str, str]) -> list[str] | None:
-    """Tracked plus untracked-not-ignored files under `directory`, relative to the root."""
+def _git_files(root: Path, directory: Path, unlisted: dict[str, str],
+               prefetch: Callable[[list[str]], None] = lambda names: None) -> list[str] | None:
+    """Tracked plus untracked-not-ignored files under `directory`, relative to the root.
+
+    Two git commands: the tracked files come from the index at once, while finding the untracked ones
+    walks the work tree; `prefetch` gets the tracked files meanwhile (the caller lstats them)."""
     rel_dir = _rel(root, directory)
     if rel_dir is None:
         return None
     import subprocess
 
+    # literal: a folder named `[ab]` or `*` is that folder, not a glob; no --deduplicate
+    # (git >= 2.31): the caller drops the repeated names of unmerged files anyway.
+    command = ["git", "--literal-pathspecs", "-C", str(root), "ls-files", "-z"]
+    env = {**os.environ, "LC_ALL": "C"}
     try:
-        out = subprocess.run(
-            # literal: a folder named `[ab]` or `*` is that folder, not a glob; no --deduplicate
-            # (git >= 2.31): the caller drops the repeated names of unmerged files anyway.
-            ["git", "--literal-pathspecs", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard", "--", rel_dir or "."],
-            capture_output=True, timeout=120, check=False, env={**os.environ, "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
+        untracked = subprocess.Popen([*command, "--others", "--exclude-standard", "--", rel_dir or "."],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    except OSError:
         return None
-    if out.returncode != 0:
+    try:
+        with untracked:
+            tracked = subprocess.run([*command, "--cached", "--", rel_dir or "."],
+                                     capture_output=True, timeout=120, check=False, env=env)
+            names = _git_names(tracked.stdout) if tracked.returncode == 0 else None
+            if names is not None:
+                prefetch(names)
+            out, err = untracked.communicate(timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        untracked.kill()
+        return None
+    if names is None or untracked.returncode != 0:
         return None
     # git skips a folder it cannot open with a warning, and lists nothing of its untracked files.
-    for match in _GIT_UNOPENED_RE.finditer(out.stderr.decode("utf-8", "surrogateescape")):
+    for match in _GIT_UNOPENED_RE.finditer(err.decode("utf-8", "surrogateescape")):
         unlisted[match.group(1).rstrip("/")] = match.group(2).strip()
-    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return names + _git_names(out)
+
+
+def _git_names(listing: bytes) -> list[str]:
+    """The paths of `git ls-files -z` output, without any inside a version-control folder."""
+    names = listing.decode("utf-8", "surrogateescape").split("\0")
     return [n for n in names if n and not (set(n.split("/")) & VCS_DIRS)]
 
 
@@ -567,8 +608,16 @@ def repository_reader(root: Path, log: dict[str, bytes | None] | None = None):
     `.json` patches): the view, the schema rules and compile all read through it. `log` gets each path
     read with the digest of what was found (None: nothing), for the cache."""
     real_root = Path(os.path.realpath(root))
+    prefix = str(real_root) + "/"
 
     def read_file(rel: str) -> bytes | None:
+        # One stat first: most reads ask for a file that is not there (a `.sourceignore` in every folder on
+        # the way to each Kustomization's path), and realpath costs a system call per part of the path.
+        try:
+            if not stat.S_ISREG(os.stat(prefix + rel).st_mode):
+                return None
+        except (OSError, ValueError):
+            return None
         path = Path(os.path.realpath(real_root / rel))
         if real_root not in path.parents or not path.is_file():
             return None

@@ -91,8 +91,11 @@ def identify(candidates: Sequence[Candidate], cache: "Cache | None",
             root = roots[candidate.root] = str(candidate.root)
         location = f"{root}/{candidate.name}"  # a string: a Path per file costs more than its stat
         try:
-            st = stat(location)
-            state = item.state = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            state = candidate.state
+            if state is None:
+                st = stat(location)
+                state = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            item.state = state
             if deferred:
                 cache.complete = False
                 continue

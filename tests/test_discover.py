@@ -566,24 +566,40 @@ def test_git_helm_templates_flagged(tmp_path):
 
 
 @needs_git
-def test_git_listing_is_one_subprocess(tmp_path, monkeypatch):
-    """One `git ls-files` for the whole tree, never a subprocess per file (which made 5,000 files take seconds)."""
+def test_git_listing_is_two_subprocesses_for_the_tree(tmp_path, monkeypatch):
+    """`git ls-files` for the tracked and for the untracked files of the whole tree, never a subprocess
+    per file (which made 5,000 files take seconds)."""
     import subprocess
 
     files = {f"apps/a{i // 100}/f{i}.yaml": Y for i in range(500)}
     files.update({f"apps/a{i // 100}/f{i}.txt": "x" for i in range(100)})
     repo = git_repo(tmp_path / "repo", files)
+    write_tree(repo, {"apps/new.yaml": Y})
     calls = []
-    real_run = subprocess.run
 
-    def counting_run(argv, *args, **kwargs):
-        calls.append(argv)
-        return real_run(argv, *args, **kwargs)
+    class CountingPopen(subprocess.Popen):  # `subprocess.run` starts its process through Popen too
+        def __init__(self, argv, *args, **kwargs):
+            calls.append(argv)
+            super().__init__(argv, *args, **kwargs)
 
-    monkeypatch.setattr(subprocess, "run", counting_run)  # discovery imports subprocess where it calls git
+    monkeypatch.setattr(subprocess, "Popen", CountingPopen)  # discovery imports subprocess where it calls git
     found = discover(["."], cwd=repo)
-    assert len(found.files) == 500
-    assert len(calls) <= 2, calls  # `rev-parse --show-toplevel` and `ls-files`
+    assert len(found.files) == 501
+    assert len(calls) <= 3, calls  # `rev-parse --show-toplevel`, `ls-files --cached`, `ls-files --others`
+
+
+@needs_git
+def test_git_listed_files_carry_the_state_identify_needs(tmp_path):
+    """Discovery's lstat of each file git lists is the stat `load.identify` would take: not taken twice."""
+    repo = git_repo(tmp_path / "repo", {"a.yaml": Y, "apps/b.yaml": Y})
+    write_tree(repo, {"apps/untracked.yaml": Y})
+    os.symlink("a.yaml", repo / "link.yaml")
+    found = discover(["."], cwd=repo)
+    states = {c.rel: c.state for c in found.files}
+    for rel in ("a.yaml", "apps/b.yaml", "apps/untracked.yaml"):
+        st = os.stat(repo / rel)
+        assert states[rel] == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    assert states["link.yaml"] is None  # a symlink: identify stats its target
 
 
 def test_outside_any_git_work_tree_git_is_not_started(tmp_path, monkeypatch):

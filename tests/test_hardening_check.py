@@ -38,16 +38,23 @@ def cli(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def lock(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
-    """`folder` cannot be listed, as after `chmod 000` for a user who is not root."""
-    real = os.scandir
+    """`folder` cannot be listed, nor anything in it looked up, as after `chmod 000` for a user who is not
+    root (discovery lists walked folders, and lstats what git listed)."""
+    real_scandir, real_lstat = os.scandir, os.lstat
     locked = os.path.realpath(folder)
 
     def scandir(path="."):
         if os.path.realpath(os.fspath(path)) == locked:
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
-        return real(path)
+        return real_scandir(path)
+
+    def lstat(path, *args, **kwargs):
+        if os.path.realpath(os.path.dirname(os.fspath(path))) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_lstat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "lstat", lstat)
 
 
 def git_init(path: Path) -> None:
