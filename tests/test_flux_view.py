@@ -7,6 +7,8 @@ the mistakes Flux does fail on are still found.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -1057,3 +1059,50 @@ def test_what_the_source_leaves_out_of_its_artifact_is_not_built(tmp_path: Path,
     })
     result = run(tmp_path)
     assert bool(found(result, "REF012")) == fails, errors(result)
+
+
+@pytest.mark.parametrize(("ignore", "entry"), [
+    ({".sourceignore": "*.values.yaml\n"}, "web.values.yaml"),
+    ({"apps/web/.sourceignore": "extra/\n"}, "extra"),
+    ({"spec.ignore": "/apps/web/patch.yaml\n"}, "patch.yaml"),
+    ({".sourceignore": "/apps/web/cm.yaml\n!/apps/web/cm.yaml\n"}, None),  # re-included: nothing left out
+])
+def test_a_file_a_kustomization_names_but_the_artifact_leaves_out_fails_the_build(
+        tmp_path: Path, ignore: dict, entry: str | None) -> None:
+    """kustomize-controller builds from the artifact: a file a kustomization lists that `.sourceignore` or
+    `spec.ignore` drops is not there, and the build fails (checked with kubectl kustomize on that copy)."""
+    bootstrap = BOOTSTRAP
+    if "spec.ignore" in ignore:
+        bootstrap = bootstrap.replace("  url: https://github.com/example/fleet\n",
+                                      "  url: https://github.com/example/fleet\n  ignore: |\n    "
+                                      + ignore.pop("spec.ignore"))
+    app = {
+        "apps/web/kustomization.yaml": ("resources:\n  - cm.yaml\n  - web.values.yaml\n  - extra\n"
+                                        "patches:\n  - path: patch.yaml\n"),
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+        "apps/web/web.values.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: values}\n",
+        "apps/web/extra/kustomization.yaml": "resources: [cm.yaml]\n",
+        "apps/web/extra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n",
+        "apps/web/patch.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\n",
+    }
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": bootstrap,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps/web"), **app, **ignore})
+    result = run(tmp_path)
+    problems = found(result, "REF012")
+    if entry is None:
+        assert not problems, errors(result)
+        return
+    (problem,) = problems
+    assert problem.path == "apps/web/kustomization.yaml" and problem.severity == Severity.ERROR
+    assert f"{entry!r} is not in the artifact" in problem.message
+    line = next(i for i, text in enumerate(app["apps/web/kustomization.yaml"].splitlines(), 1) if entry in text)
+    assert problem.span.line == line
+    if shutil.which("kubectl"):
+        artifact = tmp_path / "artifact"
+        dropped = {"web.values.yaml": "web.values.yaml", "extra": "extra/kustomization.yaml",
+                   "patch.yaml": "patch.yaml"}[entry]
+        write_tree(artifact, {rel: text for rel, text in app.items() if rel != f"apps/web/{dropped}"})
+        built = subprocess.run(["kubectl", "kustomize", str(artifact / "apps/web")], capture_output=True, text=True)
+        assert built.returncode != 0, built.stdout
+        whole = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps/web")], capture_output=True, text=True)
+        assert whole.returncode == 0, whole.stderr

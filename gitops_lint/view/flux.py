@@ -580,11 +580,14 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             applied.skipped = included
             applied.folder = None
             continue
-        build = _flux_build(kustomizer, applied.folder, _source_ignore(view, kustomizer, applied))
+        ignored = _source_ignore(view, kustomizer, applied)
+        build = _flux_build(kustomizer, applied.folder, ignored)
         applied.resources = _flux_steps(applied, build, kustomizer)  # may read more files (components)
         applied.files = list(dict.fromkeys(build.files))
         applied.secret_texts = build.secret_texts
         applied.problems = list(build.problems)
+        if ignored is not None:
+            applied.problems += _left_out_of_artifact(view, applied, ignored)
         applied.complete = build.complete
         for resource in applied.resources:
             if resource.group == KUSTOMIZE_GROUP and resource.kind == "Kustomization" and resource.name:
@@ -669,6 +672,36 @@ def _source_ignore(view: FluxView, kustomizer: Kustomizer, applied: Applied) -> 
 
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     return lambda rel: spec.match_file(rel[len(root) + 1:] if root and rel.startswith(root + "/") else rel)
+
+
+def _left_out_of_artifact(view: FluxView, applied: Applied, ignored: Callable[[str], bool]) -> list[BuildProblem]:
+    """Files a kustomization in the build names that the source leaves out of its artifact (`_source_ignore`):
+    kustomize-controller builds from the artifact, where they are not, so the build fails. Where the
+    Kustomization's own kustomization file is left out, Flux generates one instead: not judged here."""
+    files = applied.files
+    if not files or ignored(files[0]) or not any(ignored(rel) for rel in files):
+        return []
+    from gitops_lint.model.kustomize import file_references
+
+    read = set(files)
+    by_target: dict[str, list] = {}
+    for ref in file_references(o for o in view.model.objects if o.path in read):
+        by_target.setdefault(ref.target or "", []).append(ref)
+    problems = []
+    for rel in files[1:]:
+        if not ignored(rel):
+            continue
+        folder, _, name = rel.rpartition("/")
+        # a folder listed as a resource is named by the folder, and read through its kustomization file
+        refs = by_target.get(rel) or (by_target.get(folder, []) if name in FILE_NAMES else [])
+        for ref in refs:
+            if ignored(ref.owner.path):
+                continue  # named by a file that is left out too: the first entry on the way is reported
+            problems.append(BuildProblem(ref.owner, ref.field, (
+                f"{ref.entry!r} is not in the artifact Flux builds {applied.key} from: the source's ignore rules "
+                f"(a .sourceignore file or the {applied.source[0]}'s spec.ignore) leave {rel} out, so kustomize "
+                "cannot find it and the build fails; narrow the rule or drop the entry")))
+    return problems
 
 
 def _rules(text: str) -> list[str]:
