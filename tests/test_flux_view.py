@@ -1106,3 +1106,64 @@ def test_a_file_a_kustomization_names_but_the_artifact_leaves_out_fails_the_buil
         assert built.returncode != 0, built.stdout
         whole = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps/web")], capture_output=True, text=True)
         assert whole.returncode == 0, whole.stderr
+
+
+LOCKDOWN = ("resources: [gotk-sync.yaml]\npatches:\n  - patch: |\n      - op: add\n"
+            "        path: /spec/template/spec/containers/0/args/-\n        value: --no-cross-namespace-refs={value}\n"
+            "    target:\n      kind: Deployment\n"
+            "      name: \"(kustomize-controller|helm-controller|notification-controller)\"\n")
+TENANT = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: tenant\n"
+          "  namespace: apps\nspec:\n  interval: 10m\n  path: ./tenant\n  prune: true\n"
+          "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n")
+
+
+@pytest.mark.parametrize(("value", "refused"), [("true", True), ("false", False)])
+def test_a_clusters_lockdown_patch_refuses_cross_namespace_references(tmp_path: Path, value, refused) -> None:
+    """`flux bootstrap`'s multi-tenancy lockdown patches --no-cross-namespace-refs=true into the controllers:
+    in that cluster a Kustomization may not use a source of another namespace (REF011), without a rule option."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/flux-system/kustomization.yaml": LOCKDOWN.format(value=value),
+        "clusters/prod/tenant.yaml": TENANT,
+        "tenant/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t, namespace: apps}\n",
+    })
+    result = run(tmp_path)
+    problems = found(result, "REF011")
+    assert [(d.path, d.span.line) for d in problems] == ([("clusters/prod/tenant.yaml", 13)] if refused else [])
+    if refused:
+        assert "kustomize-controller runs with --no-cross-namespace-refs=true (patched in " \
+               "clusters/prod/flux-system/kustomization.yaml)" in problems[0].message
+
+
+def test_a_lockdown_counts_in_its_own_cluster_only(tmp_path: Path) -> None:
+    """Two clusters share the tenant; only staging runs locked down: the finding names staging's patch. A
+    Kustomization only the open cluster applies is not judged."""
+    staging = BOOTSTRAP.replace("clusters/prod", "clusters/staging")
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/tenant.yaml": TENANT,
+        "clusters/prod/only.yaml": TENANT.replace("name: tenant", "name: only"),
+        "clusters/staging/flux-system/gotk-sync.yaml": staging,
+        "clusters/staging/flux-system/kustomization.yaml": LOCKDOWN.format(value="true"),
+        "clusters/staging/tenant.yaml": TENANT,
+        "tenant/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t, namespace: apps}\n",
+    })
+    problems = found(run(tmp_path), "REF011")
+    assert [d.path for d in problems] == ["clusters/staging/tenant.yaml"], [d.message for d in problems]
+    assert "clusters/staging/flux-system/kustomization.yaml" in problems[0].message
+
+
+def test_a_multitenant_flux_instance_refuses_cross_namespace_references(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-instance.yaml": (
+            "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n"
+            "  namespace: flux-system\nspec:\n  distribution:\n    version: 2.x\n    registry: ghcr.io/fluxcd\n"
+            "  cluster:\n    multitenant: true\n"
+            "  sync:\n    kind: GitRepository\n    url: https://github.com/example/fleet\n    ref: refs/heads/main\n"
+            "    path: clusters/prod\n    name: flux-system\n"),
+        "clusters/prod/tenant.yaml": TENANT,
+        "tenant/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t, namespace: apps}\n",
+    })
+    problems = found(run(tmp_path), "REF011")
+    assert [d.path for d in problems] == ["clusters/prod/tenant.yaml"], [d.message for d in problems]
+    assert "cluster.multitenant in clusters/prod/flux-instance.yaml" in problems[0].message

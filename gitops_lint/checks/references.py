@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from gitops_lint.checks import Context, at
@@ -340,24 +341,43 @@ def _unapplied_in_view(ctx: Context) -> Iterator[Finding]:
             f"its objects are not judged{caveat}"))
 
 
+#: The controller that resolves the references of each kind (and runs with --no-cross-namespace-refs or not).
+_CONTROLLER_OF = {"Kustomization": "kustomize-controller", "HelmRelease": "helm-controller",
+                  "Alert": "notification-controller", "Provider": "notification-controller",
+                  "Receiver": "notification-controller", "ImagePolicy": "image-reflector-controller",
+                  "ImageUpdateAutomation": "image-automation-controller"}
+_NO_CROSS_NAMESPACE_REFS = re.compile(r"--no-cross-namespace-refs(?:=(\w+))?")
+
+
 def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator[Finding]:
     """References into another namespace, where Flux refuses them.
 
     An ImagePolicy may name an ImageRepository elsewhere only if that
     repository's `spec.accessFrom` admits the policy's namespace; every other
     cross-namespace reference is refused when the controllers run with
-    `--no-cross-namespace-refs=true` (the rule's `forbidden` option says so).
+    `--no-cross-namespace-refs=true`: the rule's `forbidden` option says so for
+    every cluster, and a cluster's own configuration for its controllers (the
+    multi-tenancy lockdown patch of `flux bootstrap`, a FluxInstance's
+    `cluster.multitenant`).
     """
     graph = ctx.graph
+    locked = _locked_down(ctx) if not forbidden else {}
+    every_cluster = frozenset(locked)
     for ref in graph.references:
         own = graph.namespace_of(ref.source)
         if ref.spec.local or ref.unresolvable or own is None or ref.namespace in (None, own):
             continue
         path = ref.path + (("namespace",) if ref.source.doc.has(ref.path + ("namespace",)) else ())
-        if forbidden:
+        controller = _CONTROLLER_OF.get(ref.source.kind or "")
+        # with two clusters or more, an object is judged in those that apply it; with one, in that one
+        in_clusters = graph.clusters.get(id(ref.source), frozenset()) if graph.clusters else every_cluster
+        where = sorted({locked[c][controller] for c in in_clusters if controller in locked.get(c, {})})
+        if forbidden or where:
+            why = "(rule option)" if forbidden else f"({'; '.join(where)})"
             yield at(ref.source, path, (
-                f"{ref.spec.relation} reaches into namespace {ref.namespace} from {own}: the controllers run with "
-                "--no-cross-namespace-refs=true (rule option), so Flux refuses it; keep the object in one namespace"))
+                f"{ref.spec.relation} reaches into namespace {ref.namespace} from {own}: "
+                f"{controller or 'the controllers'} run{'' if controller is None else 's'} with "
+                f"--no-cross-namespace-refs=true {why}, so Flux refuses it; keep the object in one namespace"))
         elif ref.spec.relation == "imageRepositoryRef":
             for target in ref.targets:
                 access = (graph.data_of(target).get("spec") or {}).get("accessFrom")
@@ -365,6 +385,77 @@ def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator
                     yield at(ref.source, path, (
                         f"imageRepositoryRef names {graph.key(target)} in another namespace, whose spec.accessFrom "
                         f"does not admit namespace {own}: image-reflector-controller refuses the policy"))
+
+
+def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
+    """cluster -> controller -> where the cluster's configuration runs it with --no-cross-namespace-refs=true:
+    a patch of its Deployment in a kustomization the cluster builds (`flux bootstrap`'s multi-tenancy
+    lockdown), or the FluxInstance (or flux-instance chart values) that makes its sync. A later patch that
+    sets the flag false wins, as the last of repeated flags does."""
+    from gitops_lint.model.kustomize import KustomizeFile
+
+    view = ctx.view
+    if not view.active:
+        return {}
+    kustomize_files = {o.path: o for o in ctx.model.objects if isinstance(o, KustomizeFile)}
+    out: dict[int, dict[str, str]] = {}
+    seen: set[tuple[int, str]] = set()
+    for applied in view.applied:
+        found = out.setdefault(applied.cluster, {})
+        holder = applied.holder
+        if holder is not None and (applied.cluster, holder.path) not in seen:
+            seen.add((applied.cluster, holder.path))
+            data = holder.doc.data if isinstance(holder.doc.data, dict) else {}
+            spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+            instance = spec if data.get("kind") == "FluxInstance" else \
+                (spec.get("values") or {}).get("instance") if isinstance(spec.get("values"), dict) else None
+            instance = instance if isinstance(instance, dict) else {}
+            cluster = instance.get("cluster") if isinstance(instance.get("cluster"), dict) else {}
+            if cluster.get("multitenant") is True:
+                found.update({c: f"cluster.multitenant in {holder.path}" for c in set(_CONTROLLER_OF.values())})
+            kustomize = instance.get("kustomize") if isinstance(instance.get("kustomize"), dict) else {}
+            _lockdown_patches(ctx, kustomize.get("patches"), holder.path, found)
+        for rel in applied.files:
+            kustomization = kustomize_files.get(rel)
+            if kustomization is not None and (applied.cluster, rel) not in seen:
+                seen.add((applied.cluster, rel))
+                data = kustomization.doc.data if isinstance(kustomization.doc.data, dict) else {}
+                _lockdown_patches(ctx, data.get("patches"), rel, found, rel.rpartition("/")[0])
+    return {cluster: controllers for cluster, controllers in out.items() if controllers}
+
+
+def _lockdown_patches(ctx: Context, patches, where: str, found: dict[str, str], folder: str = "") -> None:
+    """What `patches` (kustomize's, or a FluxInstance's) set --no-cross-namespace-refs to, per controller."""
+    import posixpath
+
+    for entry in patches if isinstance(patches, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        text = entry.get("patch")
+        if not isinstance(text, str) and isinstance(entry.get("path"), str):
+            data = ctx.read(posixpath.normpath(posixpath.join(folder, entry["path"])))
+            text = data.decode("utf-8", "replace") if data is not None else None
+        flags = _NO_CROSS_NAMESPACE_REFS.findall(text) if isinstance(text, str) else []
+        if not flags:
+            continue
+        target = entry.get("target") if isinstance(entry.get("target"), dict) else {}
+        if target.get("kind") not in (None, "Deployment"):
+            continue
+        name = target.get("name")
+        controllers = set(_CONTROLLER_OF.values())
+        if isinstance(name, str):
+            try:  # kustomize matches a target's name as a whole-string regular expression
+                controllers = {c for c in controllers if re.fullmatch(name, c)}
+            except re.error:
+                continue
+        elif not target:  # a strategic-merge patch names its Deployment inside
+            controllers = {c for c in controllers if c in text}
+        on = flags[-1].lower() in ("", "true", "1", "t")
+        for controller in controllers:
+            if on:
+                found[controller] = f"patched in {where}"
+            else:
+                found.pop(controller, None)
 
 
 def _admits(access, obj) -> bool:
