@@ -24,6 +24,7 @@ import functools
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -208,6 +209,7 @@ def discover(
     chart_dirs = ChartDirs(root)
     folders = _Folders(root)
     unlisted: dict[str, str] = {}  # folder rel -> why it could not be listed
+    untracked_unlisted: dict[str, str] = {}  # the same, for folders git lists the tracked files of
     compiled: set[str] = set()
     for p in given:
         located = _located(p)
@@ -217,7 +219,7 @@ def discover(
                                ": not followed")
                 continue
             directory = located.resolve()
-            listing = _git_files(root, directory, unlisted, folders.prefetch) if in_git else None
+            listing = _git_files(root, directory, untracked_unlisted, folders.prefetch) if in_git else None
             rels = listing if listing is not None else list(_walk(root, directory, unlisted, folders))
             rels = _without_compiled(rels, _rel(root, directory) or "", compiled, excluded)
             explicit = False
@@ -245,6 +247,10 @@ def discover(
     unlisted.update(folders.unlisted)
     problems = [DiscoveryProblem(printable(rel) or ".", UNREADABLE, f"cannot read folder: {reason}; "
                                  "nothing in it was checked") for rel, reason in sorted(unlisted.items())]
+    problems += [DiscoveryProblem(printable(rel) or ".", UNREADABLE, f"cannot list folder: {reason}; the files "
+                                  "in it that git tracks were checked, the others were not")
+                 for rel, reason in sorted(untracked_unlisted.items()) if rel not in unlisted]
+    problems.sort(key=lambda problem: problem.rel)
     problems += [DiscoveryProblem(printable(f"{rel}/{COMPILE_MARKER}"), COMPILED_OUTPUT,
                                   f"folder {printable(rel)}/ holds `gitops-lint compile` output (it has the "
                                   f"{COMPILE_MARKER} marker): not checked as source")
@@ -414,7 +420,7 @@ def exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> C
     return lambda rel: spec.match_file(rebase(rel))
 
 
-def _git_files(root: Path, directory: Path, unlisted: dict[str, str],
+def _git_files(root: Path, directory: Path, untracked_unlisted: dict[str, str],
                prefetch: Callable[[list[str]], None] = lambda names: None) -> list[str] | None:
     """Tracked plus untracked-not-ignored files under `directory`, relative to the root.
 
@@ -434,23 +440,34 @@ def _git_files(root: Path, directory: Path, unlisted: dict[str, str],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     except OSError:
         return None
-    try:
-        with untracked:
+    deadline = time.monotonic() + _GIT_TIMEOUT
+    with untracked:  # waits for it on the way out: killed first wherever it is not done
+        try:
             tracked = subprocess.run([*command, "--cached", "--", rel_dir or "."],
-                                     capture_output=True, timeout=120, check=False, env=env)
+                                     capture_output=True, timeout=_GIT_TIMEOUT, check=False, env=env)
             names = _git_names(tracked.stdout) if tracked.returncode == 0 else None
-            if names is not None:
-                prefetch(names)
-            out, err = untracked.communicate(timeout=120)
-    except (OSError, subprocess.SubprocessError):
-        untracked.kill()
+            if names is None:
+                untracked.kill()
+                return None
+            prefetch(names)
+            out, err = untracked.communicate(timeout=max(deadline - time.monotonic(), 0.01))
+        except (OSError, subprocess.SubprocessError):
+            untracked.kill()
+            return None
+        except BaseException:
+            untracked.kill()
+            raise
+    if untracked.returncode != 0:
         return None
-    if names is None or untracked.returncode != 0:
-        return None
-    # git skips a folder it cannot open with a warning, and lists nothing of its untracked files.
+    # git skips a folder it cannot open with a warning, and lists nothing of its untracked files (what it
+    # tracks there is listed, and looked at one by one).
     for match in _GIT_UNOPENED_RE.finditer(err.decode("utf-8", "surrogateescape")):
-        unlisted[match.group(1).rstrip("/")] = match.group(2).strip()
+        untracked_unlisted[match.group(1).rstrip("/")] = match.group(2).strip()
     return names + _git_names(out)
+
+
+#: Seconds git may take to list the work tree before discovery walks it instead.
+_GIT_TIMEOUT = 120
 
 
 def _git_names(listing: bytes) -> list[str]:

@@ -633,3 +633,45 @@ def test_read_bytes_reads_as_path_read_bytes(tmp_path: Path) -> None:
         with pytest.raises(OSError) as theirs:
             (tmp_path / name).read_bytes()
         assert type(ours.value) is type(theirs.value) and ours.value.errno == theirs.value.errno
+
+
+def fake_git(tmp_path: Path, monkeypatch, on_others: str) -> None:
+    """A `git` first on PATH that runs `on_others` (shell) for `ls-files --others` and the real git otherwise."""
+    real = shutil.which("git")
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    script = bin_dir / "git"
+    script.write_text(f'#!/bin/sh\ncase " $* " in *" --others "*) {on_others} ;; esac\nexec {real} "$@"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+@needs_git
+def test_a_git_that_hangs_listing_untracked_files_is_given_up_on(tmp_path, monkeypatch):
+    """Past the timeout the hung `ls-files --others` is killed and the tree is walked instead (it was waited
+    for to the end)."""
+    import time
+
+    from gitops_lint import discover as discover_module
+
+    repo = git_repo(tmp_path / "repo", {"a.yaml": Y})
+    write_tree(repo, {"new.yaml": Y})
+    fake_git(tmp_path, monkeypatch, "exec sleep 30")
+    monkeypatch.setattr(discover_module, "_GIT_TIMEOUT", 1)
+    started = time.monotonic()
+    assert rels(discover(["."], cwd=repo)) == ["a.yaml", "new.yaml"]
+    assert time.monotonic() - started < 20
+
+
+@needs_git
+def test_a_folder_git_cannot_list_says_its_tracked_files_were_checked(tmp_path, monkeypatch):
+    """git warns that it cannot open a folder (searchable, not listable: mode 0311) and lists none of its
+    untracked files; the tracked ones are still read, and the finding says exactly that."""
+    repo = git_repo(tmp_path / "repo", {"a.yaml": Y, "noread/b.yaml": Y})
+    fake_git(tmp_path, monkeypatch, "echo \"warning: could not open directory 'noread/': Permission denied\" >&2")
+    found = discover(["."], cwd=repo)
+    assert rels(found) == ["a.yaml", "noread/b.yaml"]
+    (problem,) = found.problems
+    assert problem.rel == "noread"
+    assert problem.message == ("cannot list folder: Permission denied; the files in it that git tracks were "
+                               "checked, the others were not")
