@@ -123,6 +123,9 @@ class Discovery:
     compiled: list[str] = field(default_factory=list)
     #: Paths named on the command line that cannot be checked, each with why (see `check_named`).
     refused: list[str] = field(default_factory=list)
+    #: Every `.sourceignore` file in the folders walked and above them (Flux leaves out of a source's
+    #: artifact what they name); None when not looked for.
+    ignore_files: list[str] | None = None
 
     def check_named(self) -> None:
         """DiscoveryError (exit 2) when a path the user named cannot be checked: never "All clear"."""
@@ -211,6 +214,7 @@ def discover(
     unlisted: dict[str, str] = {}  # folder rel -> why it could not be listed
     untracked_unlisted: dict[str, str] = {}  # the same, for folders git lists the tracked files of
     compiled: set[str] = set()
+    ignore_files: set[str] | None = None  # known once a folder is walked
     for p in given:
         located = _located(p)
         if p.is_dir():
@@ -221,6 +225,7 @@ def discover(
             directory = located.resolve()
             listing = _git_files(root, directory, untracked_unlisted, folders.prefetch) if in_git else None
             rels = listing if listing is not None else list(_walk(root, directory, unlisted, folders))
+            ignore_files = {*(ignore_files or ()), *_ignore_files(root, directory, rels)}
             rels = _without_compiled(rels, _rel(root, directory) or "", compiled, excluded)
             explicit = False
         else:
@@ -257,7 +262,25 @@ def discover(
                  for rel in sorted(compiled)]
     files.sort(key=lambda c: c.rel)
     return Discovery(root=root, files=files, in_git=in_git, excluded=sorted(set(left_out)), problems=problems,
-                     compiled=sorted(compiled), refused=refused)
+                     compiled=sorted(compiled), refused=refused,
+                     ignore_files=None if ignore_files is None else sorted(ignore_files))
+
+
+def _ignore_files(root: Path, directory: Path, rels: list) -> Iterator[str]:
+    """The `.sourceignore` files among the files listed under `directory`, and those in the folders above
+    it up to the root (a source's artifact holds the whole repository)."""
+    suffix = "/" + IGNORE_FILE
+    yield from (rel for rel in rels if rel and (rel == IGNORE_FILE or rel.endswith(suffix)))
+    rel_dir = _rel(root, directory)
+    while rel_dir:
+        rel_dir = rel_dir.rpartition("/")[0]
+        above = f"{rel_dir}/{IGNORE_FILE}" if rel_dir else IGNORE_FILE
+        if os.path.isfile(os.path.join(root, above)):
+            yield above
+
+
+#: The file whose rules Flux's source-controller leaves out of a source's artifact (`view.sourceignore`).
+IGNORE_FILE = ".sourceignore"
 
 
 def _without_compiled(rels: Iterable[str | None], named: str, compiled: set[str],

@@ -44,6 +44,8 @@ class Settings:
     compiled_folders: tuple[str, ...] = ()
     #: The repository root on disk (for files discovery did not load, like generator inputs).
     root: Path | None = None
+    #: The repository's `.sourceignore` files, as discovery found them (None: not known).
+    ignore_files: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +206,7 @@ class Project:
         if not self.settings.whole_repo:
             return FluxView()
         return build_view(self.model, self.files, self.settings.root, self.settings.source_root,
-                          self.settings.compiled_folders, read=self.read)
+                          self.settings.compiled_folders, read=self.read, ignore_files=self.settings.ignore_files)
 
     @cached_property
     def graph(self) -> "Graph":

@@ -1167,3 +1167,48 @@ def test_a_multitenant_flux_instance_refuses_cross_namespace_references(tmp_path
     problems = found(run(tmp_path), "REF011")
     assert [d.path for d in problems] == ["clusters/prod/tenant.yaml"], [d.message for d in problems]
     assert "cluster.multitenant in clusters/prod/flux-instance.yaml" in problems[0].message
+
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\n"
+
+
+@pytest.mark.parametrize(("files", "path", "expected"), [
+    # Flux's default exclusions (`**/.sops.yaml`, `*.png`, ...) hold only while no rule exists anywhere
+    ({"clusters/prod/.sops.yaml": "creation_rules: []\n"}, "./clusters/prod", []),
+    ({"clusters/prod/.sops.yaml": "creation_rules: []\n", "docs/.sourceignore": "*.drawio\n"}, "./clusters/prod",
+     [("clusters/prod/.sops.yaml", 1)]),
+    ({"apps/app/kustomization.yaml": "configMapGenerator:\n  - name: logo\n    files: [logo.png]\n",
+      "apps/app/logo.png": "PNG"}, "./apps/app", [("apps/app/kustomization.yaml", 3)]),
+    ({"apps/app/kustomization.yaml": "configMapGenerator:\n  - name: logo\n    files: [logo.png]\n",
+      "apps/app/logo.png": "PNG", ".sourceignore": "/docs/\n"}, "./apps/app", []),
+    # every .sourceignore counts, scoped to its folder: off the path too, and below it
+    ({"apps/prod/kustomization.yaml": "resources: [../base]\n",
+      "apps/base/kustomization.yaml": "resources: [cm.yaml, extra.yaml]\n", "apps/base/cm.yaml": CM % "a",
+      "apps/base/extra.yaml": CM % "b", "apps/base/.sourceignore": "extra.yaml\n"},
+     "./apps/prod", [("apps/base/kustomization.yaml", 1)]),
+    ({"apps/podinfo/cm.yaml": CM % "a", "apps/podinfo/values.yaml": "replicaCount: 2\n",
+      "apps/podinfo/.sourceignore": "values.yaml\n"}, "./apps", []),
+    # a kustomization file the artifact lacks: Flux generates one (listing what is there)
+    ({"apps/podinfo/kustomization.yaml": "resources: [cm.yaml]\nhelmCharts: [{name: x}]\n",
+      "apps/podinfo/cm.yaml": CM % "a", "apps/podinfo/.sourceignore": "kustomization.yaml\n"}, "./apps/podinfo", []),
+    ({"apps/podinfo/kustomization.yaml": "resources: [cm.yaml]\n", "apps/podinfo/cm.yaml": CM % "a",
+      "apps/podinfo/values.yaml": "replicaCount: 2\n", ".sourceignore": "apps/podinfo/kustomization.yaml\n"},
+     "./apps/podinfo", [("apps/podinfo/values.yaml", 1)]),
+    # go-git's matching, not git's: a `!folder/` re-includes the files below it
+    ({"apps/podinfo/kustomization.yaml": "resources: [cm.yaml, cm-dev.yaml]\n", "apps/podinfo/cm.yaml": CM % "a",
+      "apps/podinfo/cm-dev.yaml": CM % "b", ".sourceignore": "*-dev.yaml\n!apps/podinfo/\n"}, "./apps/podinfo", []),
+    # lines Flux reads as patterns that match nothing; leading spaces are part of a pattern
+    ({"apps/podinfo/kustomization.yaml": "resources: [cm.yaml, extra.yaml]\n", "apps/podinfo/cm.yaml": CM % "a",
+      "apps/podinfo/extra.yaml": CM % "b", ".sourceignore": "!\n\\\\\na\\\\\n[z-a]\n[]a]\n  extra.yaml\n"},
+     "./apps/podinfo", []),
+], ids=["defaults", "defaults-dropped", "default-png", "png-kept", "off-the-path", "below-the-path",
+        "ignored-kustomization", "generated-instead", "negated-folder", "odd-lines"])
+def test_the_artifact_is_what_fluxs_sourceignore_leaves(tmp_path: Path, files: dict, path: str, expected: list) -> None:
+    """source-controller's artifact, as `fluxcd/pkg/sourceignore` and `storage.SourceIgnoreFilter` make it:
+    the REF012 errors of each case are those kubectl kustomize gives on a copy of that artifact."""
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", path) if path != "./clusters/prod" else "",
+                          **files})
+    result = run(tmp_path)
+    assert [(d.path, d.span.line) for d in found(result, "REF012")] == expected, \
+        [d.message for d in found(result, "REF012")]

@@ -32,6 +32,8 @@ from gitops_lint.model import Model
 from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject
 from gitops_lint.model.kustomize import FILE_NAMES
+from gitops_lint.view.sourceignore import FILE_NAME as IGNORE_FILE
+from gitops_lint.view.sourceignore import IgnorePattern, artifact_filter, read_patterns
 from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resource, add_name_affixes, finish,
                                         generated_clashes, merged_map, run_held, set_namespace, archived, join_path)
 from gitops_lint.view.substitute import Variables, substitute
@@ -43,10 +45,6 @@ SOURCE_GROUP = "source.toolkit.fluxcd.io"
 OPERATOR_GROUP = "fluxcd.controlplane.io"
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 #: What source-controller leaves out of every Git artifact (its default ignore list), as far as manifests go.
-_ARTIFACT_IGNORED_NAMES = frozenset({".sops.yaml", ".flux.yaml", ".goreleaser.yml", ".gitlab-ci.yml",
-                                     ".travis.yml", "appveyor.yml", ".drone.yml", "cloudbuild.yaml",
-                                     "codeship-services.yml", "codeship-steps.yml"})
-_ARTIFACT_IGNORED_DIRS = frozenset({".git", ".github", ".circleci"})
 
 
 @dataclass(slots=True, eq=False)
@@ -104,8 +102,11 @@ class FluxView:
     #: Local sources' `spec.include` targets: (kind, name) -> [(folder the include fills, relative to the
     #: source's root, the GitRepository it copies from)]. Paths there are another repository's files.
     included: dict[tuple[str, str | None], list[tuple[str, str]]] = field(default_factory=dict)
-    #: Local GitRepositories' `spec.ignore` rules: (kind, name) -> gitignore lines.
-    ignore_rules: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
+    #: Local GitRepositories' `spec.ignore` rules: (kind, name) -> its patterns.
+    ignore_rules: dict[tuple[str, str | None], list[IgnorePattern]] = field(default_factory=dict)
+    #: Every `.sourceignore` file of the repository (relative to its root), when discovery knows them; None:
+    #: look for one in each folder that holds files.
+    ignore_files: list[str] | None = None
     #: ExternalArtifacts assembled from this repository: name -> (folder in the artifact, repository folder).
     artifacts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: Objects the Flux Operator creates (kind, namespace, name) -> by whom.
@@ -117,6 +118,9 @@ class FluxView:
     _unapplied: set[str] | None = None
     _placed: list | None = None
     _secret_texts: set[str] | None = None
+    _artifact_filters: dict[tuple, Callable[[str], bool]] = field(default_factory=dict)  # `_source_ignore`
+    _ignore_files_below: dict[str, list[IgnorePattern]] = field(default_factory=dict)  # `_ignore_file_patterns`
+    _references_of: dict[str, list] | None = None  # `_left_out_of_artifact`
     #: The model the view was computed from.
     model: Model | None = None
 
@@ -225,14 +229,15 @@ class FluxView:
 
 
 def build_view(model: Model, files: list[SourceFile], root: Path | None = None, source_root: str = "",
-               compiled_folders: Iterable[str] = (), read=None) -> FluxView:
+               compiled_folders: Iterable[str] = (), read=None, ignore_files: Iterable[str] | None = None) -> FluxView:
     """Flux's view of the repository (an inactive view when it has no entry point). `read` gives the
-    bytes of files discovery did not load (default: `repository_reader(root)`)."""
+    bytes of files discovery did not load (default: `repository_reader(root)`); `ignore_files` are the
+    repository's `.sourceignore` files, when discovery knows them."""
     if read is None:
         read = repository_reader(root) if root is not None else (lambda rel: None)
     kustomizer = Kustomizer(model.objects, files, read)
     patch_files = model.patch_files
-    view = FluxView(model=model)
+    view = FluxView(model=model, ignore_files=None if ignore_files is None else list(ignore_files))
     entries = _entry_points(model, kustomizer, source_root, patch_files, view)
     if not entries:
         return view
@@ -343,7 +348,7 @@ def _entry_points(model: Model, kustomizer: Kustomizer, source_root: str, patch_
             if applied.folder is None or not (obj.path.startswith(applied.folder + "/")
                                               or (not applied.folder and "" in kustomizer.kustomize_by_dir)):
                 continue
-            build = _flux_build(kustomizer, applied.folder)
+            build = _flux_build(kustomizer, applied.folder, _artifact_left_out(view, kustomizer, root, None))
             if any(r.doc is obj.doc for r in build.resources):
                 entries.append(applied)
                 view.entry_kind = view.entry_kind or "self-applying Kustomization"
@@ -438,7 +443,7 @@ def _local_git_settings(model: Model, view: FluxView) -> None:
             continue
         ignore = value_at(obj.doc.data, ("spec", "ignore"))
         if isinstance(ignore, str):
-            view.ignore_rules.setdefault((obj.kind, obj.name), _rules(ignore))
+            view.ignore_rules.setdefault((obj.kind, obj.name), read_patterns(ignore))
         entries = value_at(obj.doc.data, ("spec", "include"))
         for entry in entries if isinstance(entries, list) else ():
             repository = entry.get("repository") if isinstance(entry, dict) else None
@@ -586,8 +591,7 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
         applied.files = list(dict.fromkeys(build.files))
         applied.secret_texts = build.secret_texts
         applied.problems = list(build.problems)
-        if ignored is not None:
-            applied.problems += _left_out_of_artifact(view, applied, ignored)
+        applied.problems += _left_out_of_artifact(view, kustomizer, applied, ignored)
         applied.complete = build.complete
         for resource in applied.resources:
             if resource.group == KUSTOMIZE_GROUP and resource.kind == "Kustomization" and resource.name:
@@ -650,78 +654,86 @@ def _artifact_path(applied: Applied, copies: list[tuple[str, str]]) -> None:
     applied.folder = _clamp_to(best[1], rest)
 
 
-def _source_ignore(view: FluxView, kustomizer: Kustomizer, applied: Applied) -> Callable[[str], bool] | None:
-    """What source-controller leaves out of the artifact beyond its defaults, as a predicate on paths from
-    the repository root: `.sourceignore` files (gitignore rules) at the source's root and in each folder on
-    the way to the path (a folder's rules apply below it), then the GitRepository's `spec.ignore`."""
-    root, folder = applied.root, applied.folder or ""
-    patterns: list[str] = []
-    steps = folder[len(root):].strip("/").split("/") if folder != root else []
-    for depth in range(len(steps) + 1):
-        at = "/".join([p for p in (root, *steps[:depth]) if p])
-        text = kustomizer.read(f"{at}/.sourceignore" if at else ".sourceignore")
-        if text is None:
-            continue
-        inside = at[len(root):].strip("/")
-        patterns += [_rebased_rule(rule, inside) for rule in _rules(text.decode("utf-8", "replace"))]
+def _source_ignore(view: FluxView, kustomizer: Kustomizer, applied: Applied) -> Callable[[str], bool]:
+    """What source-controller leaves out of the artifact of the Kustomization's source, as a predicate on
+    paths from the repository root (`sourceignore.artifact_filter`): the rules of every `.sourceignore` in
+    the source, then the GitRepository's `spec.ignore`; Flux's defaults where there are none."""
     kind, _, name = applied.source
-    patterns += view.ignore_rules.get((kind, name), ())
-    if not patterns:
-        return None
-    import pathspec
-
-    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    return lambda rel: spec.match_file(rel[len(root) + 1:] if root and rel.startswith(root + "/") else rel)
+    return _artifact_left_out(view, kustomizer, applied.root, (kind, name))
 
 
-def _left_out_of_artifact(view: FluxView, applied: Applied, ignored: Callable[[str], bool]) -> list[BuildProblem]:
-    """Files a kustomization in the build names that the source leaves out of its artifact (`_source_ignore`):
-    kustomize-controller builds from the artifact, where they are not, so the build fails. Where the
-    Kustomization's own kustomization file is left out, Flux generates one instead: not judged here."""
-    files = applied.files
-    if not files or ignored(files[0]) or not any(ignored(rel) for rel in files):
-        return []
-    from gitops_lint.model.kustomize import file_references
+def _artifact_left_out(view: FluxView, kustomizer: Kustomizer, root: str,
+                       source: tuple[str, str | None] | None) -> Callable[[str], bool]:
+    """`_source_ignore` for a source (None: one without `spec.ignore`) whose artifact holds `root`."""
+    key = (root, source)
+    found = view._artifact_filters.get(key)
+    if found is None:
+        left_out = artifact_filter([*_ignore_file_patterns(view, kustomizer, root),
+                                    *(view.ignore_rules.get(source, ()) if source is not None else ())])
+        prefix = root + "/" if root else ""
 
-    read = set(files)
-    by_target: dict[str, list] = {}
-    for ref in file_references(o for o in view.model.objects if o.path in read):
-        by_target.setdefault(ref.target or "", []).append(ref)
+        def found(rel: str, is_dir: bool = False) -> bool:
+            return left_out(rel[len(prefix):] if prefix and rel.startswith(prefix) else rel, is_dir)
+
+        view._artifact_filters[key] = found
+    return found
+
+
+def _ignore_file_patterns(view: FluxView, kustomizer: Kustomizer, root: str) -> list[IgnorePattern]:
+    """The patterns of the `.sourceignore` files below `root`, each scoped to its folder, in the order
+    Flux reads them (a folder's own file, then its subfolders' by name, depth first)."""
+    found = view._ignore_files_below.get(root)
+    if found is not None:
+        return found
+    if view.ignore_files is not None:
+        candidates = view.ignore_files
+    else:  # not known: one may sit in any folder that holds files
+        candidates = [f"{folder}/{IGNORE_FILE}" if folder else IGNORE_FILE for folder in kustomizer.dirs]
+    prefix = root + "/" if root else ""
+    folders = sorted((rel.rpartition("/")[0][len(prefix):].split("/") if rel.rpartition("/")[0] != root else [], rel)
+                     for rel in candidates if rel.startswith(prefix))
+    found = view._ignore_files_below[root] = []
+    for folder, rel in folders:
+        text = kustomizer.read(rel)
+        if text is not None:
+            found += read_patterns(text.decode("utf-8", "replace"), tuple(p for p in folder if p))
+    return found
+
+
+def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Applied,
+                          left_out: Callable[[str], bool]) -> list[BuildProblem]:
+    """Files and folders the kustomizations of the build name that the source leaves out of its artifact
+    (`_source_ignore`): kustomize-controller builds from the artifact, where they are not, so the build
+    fails. An entry of a kustomization that is itself left out is not judged (the first one on the way is)."""
+    if view._references_of is None:
+        view._references_of = {}
+        for ref in view.model.file_references if view.model is not None else ():
+            view._references_of.setdefault(ref.owner.path, []).append(ref)
     problems = []
-    for rel in files[1:]:
-        if not ignored(rel):
-            continue
-        folder, _, name = rel.rpartition("/")
-        # a folder listed as a resource is named by the folder, and read through its kustomization file
-        refs = by_target.get(rel) or (by_target.get(folder, []) if name in FILE_NAMES else [])
-        for ref in refs:
-            if ignored(ref.owner.path):
-                continue  # named by a file that is left out too: the first entry on the way is reported
+    for rel in dict.fromkeys(applied.files):
+        for ref in view._references_of.get(rel, ()):
+            target = ref.target
+            if target is None or left_out(ref.owner.path):
+                continue
+            kustomization = kustomizer.kustomize_by_dir.get(target)
+            missing = kustomization.path if kustomization is not None else target
+            is_dir = kustomization is None and target in kustomizer.dirs
+            if not left_out(missing, is_dir):
+                continue
+            if not (is_dir or missing in kustomizer.sources or kustomizer.read(missing) is not None):
+                continue  # not in the working tree either (REF006's): what Flux would do cannot be told
             problems.append(BuildProblem(ref.owner, ref.field, (
                 f"{ref.entry!r} is not in the artifact Flux builds {applied.key} from: the source's ignore rules "
-                f"(a .sourceignore file or the {applied.source[0]}'s spec.ignore) leave {rel} out, so kustomize "
-                "cannot find it and the build fails; narrow the rule or drop the entry")))
+                f"(a .sourceignore file or the {applied.source[0]}'s spec.ignore, else Flux's default exclusions) "
+                f"leave {missing} out, so kustomize cannot find it and the build fails; narrow the rule or "
+                "drop the entry")))
     return problems
 
 
-def _rules(text: str) -> list[str]:
-    """The rules of a gitignore-style text: its lines that are neither blank nor comments."""
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-
-
-def _rebased_rule(rule: str, folder: str) -> str:
-    """A gitignore rule of a `.sourceignore` in `folder`, as a rule from the source's root."""
-    if not folder:
-        return rule
-    negated, body = ("!", rule[1:]) if rule.startswith("!") else ("", rule)
-    anchored = body.startswith("/") or "/" in body.rstrip("/")
-    return f"{negated}/{folder}/{body.lstrip('/')}" if anchored else f"{negated}/{folder}/**/{body}"
-
-
-def _flux_build(kustomizer: Kustomizer, folder: str, ignored: Callable[[str], bool] | None = None) -> Build:
-    """`kustomize build` of a Kustomization's path, with the kustomization Flux generates where none is
-    (without what the source leaves out of its artifact: `ignored`)."""
-    if folder in kustomizer.kustomize_by_dir:
+def _flux_build(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool] = lambda rel: False) -> Build:
+    """`kustomize build` of a Kustomization's path in the source's artifact, which lacks what `left_out`
+    says: with the kustomization Flux generates where none is (or where the artifact lacks it)."""
+    if _kustomization_in_artifact(kustomizer, folder, left_out):
         build = kustomizer.build(folder, hold_replacements=True)  # run after Flux's steps: see `_flux_steps`
         return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete,
                      list(build.held), list(build.name_references), secret_texts=set(build.secret_texts))
@@ -734,12 +746,11 @@ def _flux_build(kustomizer: Kustomizer, folder: str, ignored: Callable[[str], bo
         if skip_below and rel.startswith(skip_below[-1]):
             continue  # sorted: the files below a skipped subfolder come together
         inner = rel[len(prefix):].split("/")
-        if any(part in _ARTIFACT_IGNORED_DIRS for part in inner[:-1]) or inner[-1] in _ARTIFACT_IGNORED_NAMES \
-                or (ignored is not None and ignored(rel)):
+        if left_out(rel):
             continue
         # A subfolder holding a kustomization file is one resource, built by kustomize, not walked into.
         sub = next(("/".join(inner[:i]) for i in range(1, len(inner))
-                    if f"{prefix}{'/'.join(inner[:i])}" in kustomizer.kustomize_by_dir), None)
+                    if _kustomization_in_artifact(kustomizer, f"{prefix}{'/'.join(inner[:i])}", left_out)), None)
         if sub is not None:
             target = prefix + sub
             skip_below.append(target + "/")
@@ -755,6 +766,11 @@ def _flux_build(kustomizer: Kustomizer, folder: str, ignored: Callable[[str], bo
         build.resources.extend(kustomizer.objects_of_file(rel, build=build))
     generated_clashes(build)
     return build
+
+
+def _kustomization_in_artifact(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool]) -> bool:
+    kustomization = kustomizer.kustomize_by_dir.get(folder)
+    return kustomization is not None and not left_out(kustomization.path)
 
 
 def _flux_steps(applied: Applied, build: Build, kustomizer: Kustomizer) -> list[Resource]:

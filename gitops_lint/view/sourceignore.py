@@ -1,0 +1,257 @@
+"""What source-controller leaves out of a source's artifact, as Flux decides it.
+
+Flux does not use git's ignore rules but its own port of go-git's (`fluxcd/pkg/sourceignore`), and the
+two differ where it matters here: every pattern is tried against each file's whole path, last pattern
+first, so `!dir/` re-includes the files below a folder an earlier rule left out (git does not); leading
+spaces are kept; a malformed glob matches nothing instead of failing. The artifact is made by walking
+the checkout (`fluxcd/pkg/artifact/storage.Archive`), judging each file alone:
+
+* the rules are those of every `.sourceignore` file in the checkout (each scoped to its folder), then
+  the GitRepository's `spec.ignore`;
+* with no rule at all, Flux's defaults apply (images, archives, CI files, `.sops.yaml`, ...); with any
+  rule, only the version-control ones (`.git/`, `.gitignore`, ...) are added to them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+FILE_NAME = ".sourceignore"
+_VCS = ".git/,.gitignore,.gitmodules,.gitattributes"
+_DEFAULTS = ("*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,*.zip,"
+             ".github/,.circleci/,.travis.yml,.gitlab-ci.yml,appveyor.yml,.drone.yml,cloudbuild.yaml,"
+             "codeship-services.yml,codeship-steps.yml,"
+             "**/.goreleaser.yml,**/.sops.yaml,**/.flux.yaml")
+
+#: A part of a pattern: "**", "" (a leading or doubled `/`), or a compiled glob (None: malformed).
+_Part = "str | re.Pattern[str] | None"
+
+
+@dataclass(frozen=True, slots=True)
+class IgnorePattern:
+    """One line of a `.sourceignore` (or of `spec.ignore`), scoped to the folder it was read in."""
+
+    domain: tuple[str, ...]
+    parts: tuple  # of _Part
+    inclusion: bool
+    dir_only: bool
+    is_glob: bool
+
+    def match(self, path: list[str], is_dir: bool) -> int:
+        """0: not this pattern's; 1: left out; 2: kept (a `!` pattern)."""
+        domain = self.domain
+        if len(path) <= len(domain) or any(path[i] != part for i, part in enumerate(domain)):
+            return 0
+        rest = path[len(domain):]
+        if not (self._glob_match(rest, is_dir) if self.is_glob else self._name_match(rest, is_dir)):
+            return 0
+        return 2 if self.inclusion else 1
+
+    def _name_match(self, path: list[str], is_dir: bool) -> bool:
+        glob = self.parts[0]
+        for index, name in enumerate(path):
+            if not _glob_matches(glob, name):
+                continue
+            return not (self.dir_only and not is_dir and index == len(path) - 1)
+        return False
+
+    def _glob_match(self, path: list[str], is_dir: bool) -> bool:
+        matched = can_traverse = False
+        last = len(self.parts) - 1
+        for index, part in enumerate(self.parts):
+            if part == "":
+                can_traverse = False
+                continue
+            if part == "**":
+                if index == last:
+                    break
+                can_traverse = True
+                continue
+            if isinstance(part, str):  # a part holding `**` among other characters
+                return False
+            if not path:
+                return False
+            if can_traverse:
+                can_traverse = False
+                while path:
+                    name, path = path[0], path[1:]
+                    if _glob_matches(part, name):
+                        matched = True
+                        break
+                    if not path:
+                        matched = False
+            else:
+                if not _glob_matches(part, path[0]):
+                    return False
+                matched = True
+                path = path[1:]
+        return not (matched and self.dir_only and not is_dir and not path) and matched
+
+
+def _glob_matches(glob, name: str) -> bool:
+    return glob is not None and not isinstance(glob, str) and glob.fullmatch(name) is not None
+
+
+def parse_pattern(text: str, domain: tuple[str, ...] = ()) -> IgnorePattern:
+    """A pattern as `gitignore.ParsePattern` reads it."""
+    inclusion = text.startswith("!")
+    if inclusion:
+        text = text[1:]
+    if not text.endswith("\\ "):
+        text = text.rstrip(" ")
+    dir_only = text.endswith("/")
+    if dir_only:
+        text = text[:-1]
+    is_glob = "/" in text
+    if is_glob:  # `**` is special only in a pattern with a `/`; a part with `**` among other text never matches
+        parts = tuple(part if part in ("", "**") or "**" in part else _compile_glob(part)
+                      for part in text.split("/"))
+    else:  # a name, matched with filepath.Match alone (where `**` is two `*`)
+        parts = (_compile_glob(text),)
+    return IgnorePattern(domain, parts, inclusion, dir_only, is_glob)
+
+
+def read_patterns(text: str, domain: tuple[str, ...] = ()) -> list[IgnorePattern]:
+    """The patterns of a `.sourceignore` text: every line but comments and blank ones (`ReadPatterns`)."""
+    return [parse_pattern(line, domain) for line in _lines(text)
+            if not line.startswith("#") and line.strip()]
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as Go's bufio.Scanner gives them: split at `\\n`, a `\\r` before it dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def artifact_filter(patterns: Iterable[IgnorePattern]) -> Callable[[str, bool], bool]:
+    """Whether a path (relative to the source's root, `/`-separated) is left out of the artifact:
+    `storage.SourceIgnoreFilter` over the patterns of the source's `.sourceignore` files and `spec.ignore`."""
+    patterns = list(patterns)
+    patterns = [*_builtin(_VCS), *(patterns or _builtin(_DEFAULTS))]
+    memo: dict[tuple[str, bool], bool] = {}
+    if any(p.inclusion for p in patterns):
+        ordered = patterns[::-1]  # the last pattern that matches decides
+
+        def decide(path: list[str], is_dir: bool) -> bool:
+            for pattern in ordered:
+                result = pattern.match(path, is_dir)
+                if result:
+                    return result == 1
+            return False
+    else:
+        # No `!` pattern: left out when any pattern matches. The name patterns of the whole checkout (the
+        # defaults, most rules; `**/name` is one too) are joined into one search of the path per kind.
+        names = [p.parts[-1] for p in patterns if _any_depth_name(p) and not p.dir_only]
+        folders = [p.parts[-1] for p in patterns if _any_depth_name(p) and p.dir_only]
+        others = [p for p in patterns if not _any_depth_name(p)]
+        any_name = _search(names, "(?=/|$)")
+        any_folder, any_folder_or_last = _search(folders, "/"), _search(folders, "(?=/|$)")
+
+        def decide(path: list[str], is_dir: bool) -> bool:
+            rel = "/".join(path)
+            if any_name is not None and any_name.search(rel):
+                return True
+            folder = any_folder_or_last if is_dir else any_folder
+            if folder is not None and folder.search(rel):
+                return True
+            return any(p.match(path, is_dir) for p in others)
+
+    def left_out(rel: str, is_dir: bool = False) -> bool:
+        key = (rel, is_dir)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = decide(rel.split("/"), is_dir)
+        return found
+
+    return left_out
+
+
+def _any_depth_name(pattern: IgnorePattern) -> bool:
+    """A pattern of the checkout's root that matches a name at any depth: `name`, or `**/name` (the same to
+    go-git's matcher where it is no folder pattern)."""
+    return not pattern.domain and (not pattern.is_glob or (
+        len(pattern.parts) == 2 and pattern.parts[0] == "**" and not pattern.dir_only
+        and not isinstance(pattern.parts[1], str)))
+
+
+def _search(globs: list, end: str) -> "re.Pattern[str] | None":
+    """One search for a path part any of `globs` matches whole, followed by `end` (malformed: nothing)."""
+    made = [g.pattern for g in globs if g is not None]
+    return re.compile(f"(?:^|/)(?:{'|'.join(f'(?:{g})' for g in made)}){end}", re.DOTALL) if made else None
+
+
+def _builtin(patterns: str) -> list[IgnorePattern]:
+    return [parse_pattern(p) for p in patterns.split(",")]
+
+
+def _compile_glob(glob: str) -> "re.Pattern[str] | None":
+    """Go's `filepath.Match` pattern as a regular expression; None for a malformed one, which matches
+    nothing (Go reports ErrBadPattern and the pattern is skipped)."""
+    out, index, size = [], 0, len(glob)
+    while index < size:
+        char = glob[index]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "\\":
+            index += 1
+            if index == size:
+                return None
+            out.append(re.escape(glob[index]))
+        elif char == "[":
+            index, made = _character_class(glob, index + 1)
+            if made is None:
+                return None
+            out.append(made)
+            continue
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _character_class(glob: str, index: int) -> tuple[int, str | None]:
+    """A `[...]` of Go's `filepath.Match` from just after the `[`: (index after the `]`, regex or None)."""
+    negated = index < len(glob) and glob[index] == "^"
+    index += negated
+    ranges: list[str] = []
+    count = 0
+    while True:
+        if index < len(glob) and glob[index] == "]" and count > 0:
+            index += 1
+            break
+        low, index = _class_char(glob, index)
+        if low is None:
+            return index, None
+        high = low
+        if glob[index] == "-":
+            high, index = _class_char(glob, index + 1)
+            if high is None:
+                return index, None
+        if low <= high:  # a reversed range is no error to Go: it holds nothing
+            ranges.append(f"{re.escape(low)}-{re.escape(high)}")
+        count += 1
+    if not ranges:
+        return index, "[^/]" if negated else "(?!)"
+    return index, f"[{'^' if negated else ''}{''.join(ranges)}]"
+
+
+def _class_char(glob: str, index: int) -> tuple[str | None, int]:
+    """Go's `getEsc`: one character of a class, escaped or not; None where Go finds the pattern malformed
+    (an unescaped `-` or `]`, or the pattern ending)."""
+    if index >= len(glob) or glob[index] in "-]":
+        return None, index
+    if glob[index] == "\\":
+        index += 1
+        if index >= len(glob):
+            return None, index
+    char = glob[index]
+    index += 1
+    if index >= len(glob):
+        return None, index
+    return char, index
