@@ -238,6 +238,26 @@ def test_a_file_read_outside_discovery_is_part_of_the_key(repo: Path, tmp_path: 
     assert_same_as_without_cache(repo, cache_dir)
 
 
+def test_a_sourceignore_added_anywhere_changes_the_result(repo: Path, tmp_path: Path) -> None:
+    """Any `.sourceignore` in the repository changes Flux's artifact (it drops the default exclusions too),
+    even in a folder no Kustomization builds and that holds no YAML: adding, editing, removing one is seen."""
+    cache_dir = tmp_path / "cache"
+    write_tree(repo, {"apps/kustomization.yaml": "resources:\n  - podinfo.yaml\n  - broken.yaml\n"
+                                                 "configMapGenerator:\n  - name: logo\n    files: [logo.png]\n",
+                      "apps/logo.png": "PNG", "docs/readme.md": "docs\n"})
+    png_left_out = ("REF012", "apps/kustomization.yaml", 6)
+    assert png_left_out in findings(assert_same_as_without_cache(repo, cache_dir))  # Flux's default: no *.png
+    write_tree(repo, {"docs/.sourceignore": "*.drawio\n"})  # a rule: the defaults go, the .png is kept
+    assert png_left_out not in findings(assert_same_as_without_cache(repo, cache_dir))
+    write_tree(repo, {"docs/.sourceignore": "*.drawio\n/apps/logo.png\n"})  # docs/apps/logo.png: not ours
+    assert png_left_out not in findings(assert_same_as_without_cache(repo, cache_dir))
+    write_tree(repo, {".sourceignore": "/apps/logo.png\n"})
+    assert png_left_out in findings(assert_same_as_without_cache(repo, cache_dir))
+    (repo / ".sourceignore").unlink()
+    (repo / "docs/.sourceignore").unlink()
+    assert png_left_out in findings(assert_same_as_without_cache(repo, cache_dir))
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "flip", "middle"])
 def test_a_damaged_cache_is_rebuilt_never_fatal(repo: Path, tmp_path: Path, damage: str) -> None:
     cache_dir = tmp_path / "cache"
