@@ -346,3 +346,26 @@ def test_numbers_with_underscores_as_kustomize_builds_them(tmp_path: Path) -> No
     built = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)
     expected = yaml.safe_load(built.stdout)["data"]
     assert load_text(text).documents[0].data["data"] == expected
+
+
+def test_a_file_in_a_folder_that_may_be_listed_but_not_entered_is_reported(tmp_path, monkeypatch) -> None:
+    """Folder mode r-- (for a user who is not root): the file is listed, but opening it and even its lstat
+    are refused. That is a finding on the file, never an error of the whole run."""
+    import errno
+    import os
+
+    from gitops_lint.yaml import loader
+
+    target = tmp_path / "noexec" / "a.yaml"
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+
+    real_lstat, real_stat = os.lstat, os.stat
+    monkeypatch.setattr(loader, "read_bytes", refused)
+    monkeypatch.setattr(os, "lstat", lambda p, *a, **k: refused(p) if os.fspath(p) == str(target) else real_lstat(p))
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: refused(p) if os.fspath(p) == str(target)
+                        else real_stat(p, *a, **k))
+    source = loader.read_source(target, "noexec/a.yaml")
+    assert source.skipped == loader.UNREADABLE
+    assert [p.message for p in source.problems] == ["cannot read file: Permission denied"]

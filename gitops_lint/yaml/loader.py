@@ -240,9 +240,11 @@ def read_source(path: str | os.PathLike, rel: str, raw: bytes | None = None) -> 
             raw = read_bytes(path)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        path = Path(path)
-        if path.is_symlink() and not path.exists():
-            reason = f"broken symlink to {os.readlink(path)}"
+        try:  # a folder that may be listed but not entered refuses even the lstat: the first reason stands
+            if os.path.islink(path) and not os.path.exists(path):
+                reason = f"broken symlink to {os.readlink(path)}"
+        except OSError:
+            pass
         source.problems.append(LoadProblem(UNREADABLE, f"cannot read file: {reason}", Span.point(1)))
         source.skipped = UNREADABLE
         return source
