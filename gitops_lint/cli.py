@@ -229,8 +229,8 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
         stale = result.stale_baseline
     except (ConfigError, UsageError, DiscoveryError, CatalogueError, BaselineError) as exc:
         fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot write: {exc}")
+    except OSError as exc:  # the baseline written, or a read the run cannot go without
+        fail(f"cannot {'write' if write_baseline_path is not None else 'read'}: {exc}")
     except Exception as exc:  # noqa: BLE001 - the user gets a message and exit 2, never a traceback
         if os.environ.get("GITOPS_LINT_DEBUG"):
             raise
