@@ -1212,3 +1212,23 @@ def test_the_artifact_is_what_fluxs_sourceignore_leaves(tmp_path: Path, files: d
     result = run(tmp_path)
     assert [(d.path, d.span.line) for d in found(result, "REF012")] == expected, \
         [d.message for d in found(result, "REF012")]
+
+
+@pytest.mark.parametrize(("files", "path", "expected"), [
+    # an allowlist that forgot the folder a path leads to (the folder is not in the artifact at all)
+    ({"bundles/app/kustomization.yaml": "resources: [cm.yaml]\n", "bundles/app/cm.yaml": CM % "a",
+      ".sourceignore": "/*\n!/clusters/\n"}, "./bundles/app", [("clusters/prod/apps.yaml", 8)]),
+    ({"bundles/app/kustomization.yaml": "resources: [cm.yaml]\n", "bundles/app/cm.yaml": CM % "a",
+      ".sourceignore": "/*\n!/clusters/\n!/bundles/\n"}, "./bundles/app", []),
+    # a component of the Flux Kustomization that the artifact lacks
+    ({"apps/app/kustomization.yaml": "resources: [cm.yaml]\n", "apps/app/cm.yaml": CM % "a",
+      "apps/components/ha/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+      ".sourceignore": "/apps/components/\n"}, "./apps/app", [("clusters/prod/apps.yaml", 14)]),
+], ids=["allowlist-forgot-the-path", "allowlist", "component"])
+def test_a_path_or_component_the_artifact_lacks_fails_the_kustomization(tmp_path: Path, files, path, expected):
+    extra = "  components:\n    - ../components/ha\n" if "apps/components/ha/kustomization.yaml" in files else ""
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", path, extra), **files})
+    result = run(tmp_path)
+    assert [(d.path, d.span.line) for d in found(result, "REF012")] == expected, \
+        [d.message for d in found(result, "REF012")]

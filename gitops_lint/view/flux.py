@@ -710,6 +710,29 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
         for ref in view.model.file_references if view.model is not None else ():
             view._references_of.setdefault(ref.owner.path, []).append(ref)
     problems = []
+    written = applied.kustomization.origin  # the Flux Kustomization as written (None: an operator makes it)
+    folder = applied.folder or ""
+    below = kustomizer.below(folder)
+    if written is not None and below and all(left_out(rel) for rel in below):
+        problems.append(BuildProblem(written, ("spec", "path"), (
+            f"the artifact Flux builds {applied.key} from holds none of the files below {folder or './'}: the "
+            f"source's ignore rules (a .sourceignore file or the {applied.source[0]}'s spec.ignore) leave them "
+            "all out, so Flux fails it (\"kustomization path not found\"), or applies nothing where other "
+            "files keep the folder; narrow the rules (an allowlist needs a `!` line for this folder)")))
+        return problems
+    spec = applied.kustomization.data.get("spec")
+    components = spec.get("components") if isinstance(spec, dict) else None
+    for index, entry in enumerate(components if isinstance(components, list) and written is not None else ()):
+        if not isinstance(entry, str):
+            continue
+        import posixpath
+
+        component = kustomizer.kustomize_by_dir.get(posixpath.normpath(posixpath.join(folder, entry)))
+        if component is not None and left_out(component.path):
+            problems.append(BuildProblem(written, ("spec", "components", index), (
+                f"{entry!r} is not in the artifact Flux builds {applied.key} from: the source's ignore rules "
+                f"leave {component.path} out, so the component cannot be found and the build fails; narrow "
+                "the rule or drop the entry")))
     for rel in dict.fromkeys(applied.files):
         for ref in view._references_of.get(rel, ()):
             target = ref.target
