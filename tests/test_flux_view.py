@@ -1232,3 +1232,27 @@ def test_a_path_or_component_the_artifact_lacks_fails_the_kustomization(tmp_path
     result = run(tmp_path)
     assert [(d.path, d.span.line) for d in found(result, "REF012")] == expected, \
         [d.message for d in found(result, "REF012")]
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"apps/list.yaml": "apiVersion: v1\nkind: List\nitems:\n  - " + (CM % "a").replace("\n", "\n    ").rstrip()
+      + "\n  - " + (CM % "a").replace("\n", "\n    ").rstrip() + "\n"}, [("apps/list.yaml", 9)]),
+    ({"apps/cm.yaml": CM % "a",
+      "apps/list.yaml": "apiVersion: v1\nkind: ConfigMapList\nitems:\n  - " + (CM % "a").replace("\n", "\n    ").rstrip()
+      + "\n"}, [("apps/list.yaml", 6)]),
+    ({"apps/list.yaml": "apiVersion: v1\nkind: List\nitems:\n  - " + (CM % "a").replace("\n", "\n    ").rstrip()
+      + "\n  - " + (CM % "b").replace("\n", "\n    ").rstrip() + "\n"}, []),
+], ids=["twice-in-a-list", "a-list-item-and-a-file", "distinct"])
+def test_a_list_item_that_repeats_an_object_fails_the_build(tmp_path: Path, files: dict, expected: list) -> None:
+    """kustomize reads a `<Kind>List`'s items as resources: one that repeats another's id fails the build
+    (checked with kubectl kustomize)."""
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps"), **files})
+    result = run(tmp_path)
+    assert [(d.path, d.span.line) for d in found(result, "REF008")] == expected, \
+        [d.message for d in found(result, "REF008")]
+    if shutil.which("kubectl"):
+        write_tree(tmp_path, {"apps/kustomization.yaml": "resources: [%s]\n" % ", ".join(
+            sorted(rel.rpartition("/")[2] for rel in files))})
+        built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
+        assert (built.returncode != 0) == bool(expected), built.stderr

@@ -246,15 +246,36 @@ def _duplicates_in_view(ctx: Context) -> Iterator[Finding]:
             if resource.name is None:
                 continue
             first = seen.setdefault(resource.identity, resource)
+            if first is resource:
+                continue
+            key = "/".join(p for p in (resource.kind, resource.namespace, resource.name) if p)
+            message = (f"{key} is defined twice in what {applied.key} applies (first in {first.path}:"
+                       f"{first.doc.span.line}): kustomize refuses the build with 'may not add resource with an "
+                       "already registered id'")
+            if resource.origin is None and not resource.generator:  # an item of a `<Kind>List` document
+                item = _list_item_path(resource, same_list=first.doc is resource.doc)
+                if item and (id(resource.doc), item) not in reported:
+                    reported.add((id(resource.doc), item))
+                    yield Finding(message, resource.path, resource.doc.locate((*item, "metadata", "name")),
+                                  anchor=format_path(item))
+                continue
             obj = view.typed(resource)
-            if first is resource or obj is None or id(resource.doc) in reported or resource.origin is None:
+            if obj is None or id(resource.doc) in reported or resource.origin is None:
                 continue
             reported.add(id(resource.doc))
-            key = "/".join(p for p in (resource.kind, resource.namespace, resource.name) if p)
-            yield at(obj, ("metadata", "name"), (
-                f"{key} is defined twice in what {applied.key} applies (first in {first.path}:"
-                f"{first.doc.span.line}): kustomize refuses the build with 'may not add resource with an "
-                "already registered id'"))
+            yield at(obj, ("metadata", "name"), message)
+
+
+def _list_item_path(resource, *, same_list: bool) -> tuple:
+    """Where in its `<Kind>List` document an item is (found by kind and name as written): the later of two
+    alike items where the other is in the same list. () when not found (a List inside a List)."""
+    data = resource.doc.data
+    items = data.get("items") if isinstance(data, dict) else None
+    written = resource.former_ids[0][0] if resource.former_ids else resource.name
+    found = [("items", index) for index, item in enumerate(items if isinstance(items, list) else ())
+             if isinstance(item, dict) and item.get("kind") == resource.kind
+             and isinstance(item.get("metadata"), dict) and item["metadata"].get("name") == written]
+    return found[1] if same_list and len(found) > 1 else (found[0] if found else ())
 
 
 def depends_on_suspended(ctx: Context) -> Iterator[Finding]:
