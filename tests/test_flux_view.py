@@ -1256,3 +1256,37 @@ def test_a_list_item_that_repeats_an_object_fails_the_build(tmp_path: Path, file
             sorted(rel.rpartition("/")[2] for rel in files))})
         built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
         assert (built.returncode != 0) == bool(expected), built.stderr
+
+
+TWO_CMS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: x}\n---\n" \
+          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {c: y}\n"
+
+
+@pytest.mark.parametrize(("replacement", "fails"), [
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a}\n    targets:\n"
+     "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.c]\n", False),
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a}\n    targets:\n"
+     "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.b]\n", True),  # no such field
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a}\n    targets:\n"
+     "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.b]\n        options: {create: true}\n",
+     False),
+    ("source: {kind: ConfigMap, name: zz, fieldPath: data.a}\n    targets:\n"
+     "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.c]\n", True),  # nothing selected
+    ("source: {kind: ConfigMap, fieldPath: data.a}\n    targets:\n"
+     "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.c]\n", True),  # two sources
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.zz}\n    targets:\n"
+     "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.c]\n", True),  # no source field
+], ids=["fine", "missing-target-field", "created", "no-source", "two-sources", "missing-source-field"])
+def test_a_replacement_kustomize_cannot_carry_out_fails_the_build(tmp_path: Path, replacement: str, fails: bool):
+    """kustomize fails a build whose replacement selects no single source, or reads or writes a field that
+    is not there (without `create`): checked with kubectl kustomize."""
+    kustomization = f"resources: [cm.yaml]\nreplacements:\n  - {replacement}"
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+                          "apps/kustomization.yaml": kustomization, "apps/cm.yaml": TWO_CMS})
+    problems = found(run(tmp_path), "REF012")
+    assert [(d.path, d.span.line) for d in problems] == ([("apps/kustomization.yaml", 3)] if fails else []), \
+        [d.message for d in problems]
+    if shutil.which("kubectl"):
+        built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
+        assert (built.returncode != 0) == fails, built.stderr
