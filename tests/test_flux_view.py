@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -1290,3 +1291,57 @@ def test_a_replacement_kustomize_cannot_carry_out_fails_the_build(tmp_path: Path
     if shutil.which("kubectl"):
         built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
         assert (built.returncode != 0) == fails, built.stderr
+
+
+TENANT_HR = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n"
+             "  namespace: apps\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: podinfo\n"
+             "      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n        namespace: flux-system\n")
+ALL_FIVE = "(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|image-automation-controller)"
+
+
+def lockdown_patch(value: str = "true", name: str = ALL_FIVE, comment: bool = False) -> str:
+    op = f"      - op: add\n        path: /spec/template/spec/containers/0/args/-\n        value: --no-cross-namespace-refs={value}\n"
+    if comment:
+        op = "      - op: add\n        path: /spec/template/spec/containers/0/args/-\n        value: --concurrent=20\n" \
+             + "".join(f"      # {line[6:]}\n" for line in op.splitlines())
+    return f"  - patch: |\n{op}    target:\n      kind: Deployment\n      name: \"{name}\"\n"
+
+
+@pytest.mark.parametrize(("files", "refused"), [
+    # the bootstrap lockdown: both the Kustomization's and the HelmRelease's source are refused
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\npatches:\n" + lockdown_patch()},
+     ["sourceRef", "chart.sourceRef"]),
+    # dependsOn is never checked against the lockdown
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\npatches:\n" + lockdown_patch(),
+      "clusters/prod/tenant.yaml": TENANT.replace("    namespace: flux-system\n", "") + "  dependsOn:\n"
+      "    - {name: apps, namespace: flux-system}\n"}, ["chart.sourceRef"]),
+    # a flag in a comment is no flag
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\npatches:\n"
+      + lockdown_patch(comment=True)}, []),
+    # a target by labels: which Deployments it reaches is not in the repository
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\npatches:\n"
+      + lockdown_patch().replace('      name: "' + ALL_FIVE + '"\n', "      labelSelector: app=flux\n")}, []),
+    # the overlay's patch runs after its base's: the last value wins, per controller
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [../../../infra/flux]\npatches:\n"
+      + lockdown_patch("false", "helm-controller"),
+      "infra/flux/kustomization.yaml": "resources: [../../clusters/prod/flux-system/gotk-sync.yaml]\npatches:\n"
+      + lockdown_patch()}, ["sourceRef"]),
+    # a Flux Kustomization's own spec.patches, which kustomize-controller applies to its build
+    ({"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP + "  patches:\n" + textwrap.indent(lockdown_patch(), "  ")},
+     ["sourceRef", "chart.sourceRef"]),
+    # a Kustomization with a kubeConfig builds another cluster's configuration
+    ({"clusters/prod/spoke.yaml": flux_ks("spoke", "./spokes/flux", "  kubeConfig:\n    secretRef:\n"
+                                          "      name: spoke-kubeconfig\n"),
+      "spokes/flux/kustomization.yaml": "resources: [cm.yaml]\npatches:\n" + lockdown_patch(),
+      "spokes/flux/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: spoke, namespace: default}\n"}, []),
+    # a wildcard is refused like a name (notification-controller checks the namespace first)
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\npatches:\n" + lockdown_patch(),
+      "clusters/prod/tenant.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Alert\nmetadata:\n"
+      "  name: all\n  namespace: apps\nspec:\n  providerRef: {name: slack}\n  eventSources:\n"
+      "    - {kind: HelmRelease, name: '*', namespace: flux-system}\n"}, ["chart.sourceRef", "eventSources"]),
+], ids=["lockdown", "depends-on", "commented", "label-target", "overlay-order", "spec-patches", "spoke", "wildcard"])
+def test_which_references_a_lockdown_refuses(tmp_path: Path, files: dict, refused: list) -> None:
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP, "clusters/prod/tenant.yaml": TENANT,
+                          "clusters/prod/release.yaml": TENANT_HR, **files})
+    problems = found(run(tmp_path), "REF011")
+    assert sorted(d.message.split(" ")[0] for d in problems) == sorted(refused), [d.message for d in problems]

@@ -386,20 +386,22 @@ def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator
     every_cluster = frozenset(locked)
     for ref in graph.references:
         own = graph.namespace_of(ref.source)
-        if ref.spec.local or ref.unresolvable or own is None or ref.namespace in (None, own):
+        if ref.spec.local or own is None or ref.namespace in (None, own):
             continue
         path = ref.path + (("namespace",) if ref.source.doc.has(ref.path + ("namespace",)) else ())
         controller = _CONTROLLER_OF.get(ref.source.kind or "")
         # with two clusters or more, an object is judged in those that apply it; with one, in that one
         in_clusters = graph.clusters.get(id(ref.source), frozenset()) if graph.clusters else every_cluster
         where = sorted({locked[c][controller] for c in in_clusters if controller in locked.get(c, {})})
-        if forbidden or where:
+        # dependsOn is read without the check (the controllers only get the object); a wildcard
+        # (`name: '*'` of an Alert or Receiver) is refused like a name
+        if (forbidden or where) and ref.spec.relation != "dependsOn":
             why = "(rule option)" if forbidden else f"({'; '.join(where)})"
             yield at(ref.source, path, (
                 f"{ref.spec.relation} reaches into namespace {ref.namespace} from {own}: "
                 f"{controller or 'the controllers'} run{'' if controller is None else 's'} with "
                 f"--no-cross-namespace-refs=true {why}, so Flux refuses it; keep the object in one namespace"))
-        elif ref.spec.relation == "imageRepositoryRef":
+        elif ref.spec.relation == "imageRepositoryRef" and not ref.unresolvable:
             for target in ref.targets:
                 access = (graph.data_of(target).get("spec") or {}).get("accessFrom")
                 if not _admits(access, ref.source):
@@ -410,10 +412,13 @@ def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator
 
 def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
     """cluster -> controller -> where the cluster's configuration runs it with --no-cross-namespace-refs=true:
-    a patch of its Deployment in a kustomization the cluster builds (`flux bootstrap`'s multi-tenancy
-    lockdown), or the FluxInstance (or flux-instance chart values) that makes its sync. A later patch that
-    sets the flag false wins, as the last of repeated flags does."""
+    a patch of its Deployment in what the cluster builds (`flux bootstrap`'s multi-tenancy lockdown), or a
+    FluxInstance (or flux-instance chart values) of the cluster. Patches count in the order kustomize runs
+    them (a base's before its overlay's, a Flux Kustomization's own `spec.patches` last), and the last
+    value of a repeated flag wins. A Kustomization with a `kubeConfig` builds for another cluster: not
+    this one's configuration."""
     from gitops_lint.model.kustomize import KustomizeFile
+    from gitops_lint.view.flux import _instance_chart
 
     view = ctx.view
     if not view.active:
@@ -423,31 +428,61 @@ def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
     seen: set[tuple[int, str]] = set()
     for applied in view.applied:
         found = out.setdefault(applied.cluster, {})
-        holder = applied.holder
-        if holder is not None and (applied.cluster, holder.path) not in seen:
-            seen.add((applied.cluster, holder.path))
-            data = holder.doc.data if isinstance(holder.doc.data, dict) else {}
-            spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
-            instance = spec if data.get("kind") == "FluxInstance" else \
-                (spec.get("values") or {}).get("instance") if isinstance(spec.get("values"), dict) else None
-            instance = instance if isinstance(instance, dict) else {}
-            cluster = instance.get("cluster") if isinstance(instance.get("cluster"), dict) else {}
-            if cluster.get("multitenant") is True:
-                found.update({c: f"cluster.multitenant in {holder.path}" for c in set(_CONTROLLER_OF.values())})
-            kustomize = instance.get("kustomize") if isinstance(instance.get("kustomize"), dict) else {}
-            _lockdown_patches(ctx, kustomize.get("patches"), holder.path, found)
-        for rel in applied.files:
+        spec = applied.kustomization.data.get("spec")
+        spec = spec if isinstance(spec, dict) else {}
+        if spec.get("kubeConfig"):
+            continue
+        instances = [(applied.holder.doc.data, applied.holder.path)] if applied.holder is not None else []
+        instances += [(r.data, r.path) for r in applied.resources
+                      if r.kind == "FluxInstance" or (r.kind == "HelmRelease" and _instance_chart(r.data))]
+        for data, where in instances:
+            if (applied.cluster, f"{where}#{id(data)}") not in seen:
+                seen.add((applied.cluster, f"{where}#{id(data)}"))
+                _instance_lockdown(ctx, data, where, found)
+        for rel in reversed(list(dict.fromkeys(applied.files))):  # the deepest kustomization's patches first
             kustomization = kustomize_files.get(rel)
-            if kustomization is not None and (applied.cluster, rel) not in seen:
-                seen.add((applied.cluster, rel))
-                data = kustomization.doc.data if isinstance(kustomization.doc.data, dict) else {}
-                _lockdown_patches(ctx, data.get("patches"), rel, found, rel.rpartition("/")[0])
+            if kustomization is None or (applied.cluster, rel) in seen:
+                continue
+            seen.add((applied.cluster, rel))
+            data = kustomization.doc.data if isinstance(kustomization.doc.data, dict) else {}
+            folder = rel.rpartition("/")[0]
+            for key in ("patchesStrategicMerge", "patchesJson6902", "patches"):  # kustomize's order
+                entries = data.get(key)
+                if key == "patchesStrategicMerge" and isinstance(entries, list):
+                    entries = [{"patch": e} if "\n" in e or e.lstrip().startswith("{") else {"path": e}
+                               for e in entries if isinstance(e, str)]
+                _lockdown_patches(ctx, entries, rel, found, folder)
+        _lockdown_patches(ctx, spec.get("patches"), applied.kustomization.path, found)
     return {cluster: controllers for cluster, controllers in out.items() if controllers}
 
 
+def _instance_lockdown(ctx: Context, data, where: str, found: dict[str, str]) -> None:
+    """A FluxInstance's (or a flux-instance chart's values') `cluster.multitenant` and `kustomize.patches`."""
+    if not isinstance(data, dict):
+        return
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    if data.get("kind") == "FluxInstance":
+        instance = spec
+    else:
+        values = spec.get("values") if isinstance(spec.get("values"), dict) else {}
+        instance = values.get("instance")
+    if not isinstance(instance, dict):
+        return
+    cluster = instance.get("cluster") if isinstance(instance.get("cluster"), dict) else {}
+    if cluster.get("multitenant") is True:
+        found.update({c: f"cluster.multitenant in {where}" for c in set(_CONTROLLER_OF.values())})
+    kustomize = instance.get("kustomize") if isinstance(instance.get("kustomize"), dict) else {}
+    _lockdown_patches(ctx, kustomize.get("patches"), where, found)
+
+
 def _lockdown_patches(ctx: Context, patches, where: str, found: dict[str, str], folder: str = "") -> None:
-    """What `patches` (kustomize's, or a FluxInstance's) set --no-cross-namespace-refs to, per controller."""
+    """What `patches` (kustomize's, a Flux Kustomization's or a FluxInstance's) set --no-cross-namespace-refs to,
+    per controller: read from the patches' values (comments are no values), for the Deployments the target
+    names (a strategic-merge patch without one names its Deployment inside). A target by labels is left
+    alone: the Deployments' labels are not at hand."""
     import posixpath
+
+    from gitops_lint.view.kustomize import parse_patch
 
     for entry in patches if isinstance(patches, list) else ():
         if not isinstance(entry, dict):
@@ -456,27 +491,61 @@ def _lockdown_patches(ctx: Context, patches, where: str, found: dict[str, str], 
         if not isinstance(text, str) and isinstance(entry.get("path"), str):
             data = ctx.read(posixpath.normpath(posixpath.join(folder, entry["path"])))
             text = data.decode("utf-8", "replace") if data is not None else None
-        flags = _NO_CROSS_NAMESPACE_REFS.findall(text) if isinstance(text, str) else []
-        if not flags:
+        if not isinstance(text, str) or "--no-cross-namespace-refs" not in text:
             continue
-        target = entry.get("target") if isinstance(entry.get("target"), dict) else {}
-        if target.get("kind") not in (None, "Deployment"):
+        target = entry.get("target")
+        target = target if isinstance(target, dict) else None
+        if target is not None and (target.get("labelSelector") or target.get("annotationSelector")
+                                   or target.get("kind") not in (None, "Deployment")):
             continue
-        name = target.get("name")
-        controllers = set(_CONTROLLER_OF.values())
-        if isinstance(name, str):
-            try:  # kustomize matches a target's name as a whole-string regular expression
-                controllers = {c for c in controllers if re.fullmatch(name, c)}
-            except re.error:
+        for document in parse_patch(text):
+            flags = [f for value in _strings(document) if (f := _NO_CROSS_NAMESPACE_REFS.fullmatch(value.strip()))]
+            if not flags:
                 continue
-        elif not target:  # a strategic-merge patch names its Deployment inside
-            controllers = {c for c in controllers if c in text}
-        on = flags[-1].lower() in ("", "true", "1", "t")
-        for controller in controllers:
-            if on:
-                found[controller] = f"patched in {where}"
-            else:
-                found.pop(controller, None)
+            names = _target_controllers(target, document)
+            on = (flags[-1].group(1) or "true").lower() in ("true", "1", "t")
+            for controller in names:
+                if on:
+                    found[controller] = f"patched in {where}"
+                else:
+                    found.pop(controller, None)
+
+
+def _strings(value) -> Iterator[str]:
+    """Every string in a patch document (JSON 6902 values, a container's args)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, str):
+            yield item
+
+
+def _target_controllers(target: dict | None, document) -> set[str]:
+    """The Flux controllers a patch applies to: those its target's name matches (a whole-string regular
+    expression, as kustomize matches it), else the one a strategic-merge patch names."""
+    import warnings
+
+    controllers = set(_CONTROLLER_OF.values())
+    if target is None:
+        metadata = document.get("metadata") if isinstance(document, dict) else None
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        return {name} & controllers if isinstance(name, str) else set()
+    name = target.get("name")
+    if name is None:
+        return controllers
+    if not isinstance(name, str):
+        return set()
+    try:  # Go's RE2 syntax: `\z` is Python's `\Z`; what Python reads otherwise is left alone (not judged)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pattern = re.compile(name.replace("\\z", "\\Z"))
+    except re.error:
+        return set()
+    return {c for c in controllers if pattern.fullmatch(c)}
 
 
 def _admits(access, obj) -> bool:
