@@ -1345,3 +1345,15 @@ def test_which_references_a_lockdown_refuses(tmp_path: Path, files: dict, refuse
                           "clusters/prod/release.yaml": TENANT_HR, **files})
     problems = found(run(tmp_path), "REF011")
     assert sorted(d.message.split(" ")[0] for d in problems) == sorted(refused), [d.message for d in problems]
+
+
+def test_an_empty_list_document_is_dropped_and_a_list_without_items_is_said_so(tmp_path: Path) -> None:
+    """kustomize drops a `[]` document as it drops `{}` (no TYP001 beside objects), and passes a `List`
+    without items on as it is (checked with kubectl kustomize): said as that, not as a missing name."""
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+                          "apps/cm.yaml": (CM % "a") + "---\n[]\n---\n{}\n", "apps/list.yaml": "apiVersion: v1\nkind: List\n"})
+    result = run(tmp_path)
+    assert not found(result, "TYP001")
+    (problem,) = found(result, "REF012")
+    assert problem.path == "apps/list.yaml" and problem.message.startswith("this List has no items")

@@ -270,5 +270,7 @@ def _misshapen_documents(files: Iterable[SourceFile], model: Model) -> Iterator[
         else:
             continue
         for doc in shaped:
+            if doc.data == [] and filename not in KUSTOMIZATION_FILE_NAMES:
+                continue  # kustomize's reader drops an empty document, `[]` as `{}`
             yield ModelProblem(doc, (), f"the document is {_shape(doc.data)}, where a Kubernetes object (a "
                                         f"mapping with apiVersion and kind) is expected: {why}")

@@ -312,7 +312,11 @@ class Kustomizer:
             name = data.get("metadata", {}).get("name") if isinstance(data, dict) and \
                 isinstance(data.get("metadata"), dict) else None
             if not isinstance(data, dict) or not data.get("kind") or not name:
-                if build is not None:
+                if build is not None and isinstance(kind, str) and kind.endswith("List") and "items" not in data:
+                    build.problems.append(BuildProblem(None, (), (
+                        f"this {kind} has no items: kustomize passes it on as it is, an object without a "
+                        "metadata.name, which Flux cannot apply; give it items or remove it"), doc=doc))
+                elif build is not None:
                     what = ("is not a mapping" if not isinstance(data, dict) else
                             "has no kind" if not data.get("kind") else "has no metadata.name")
                     build.problems.append(BuildProblem(None, (), f"this document {what}, so it is no Kubernetes "
