@@ -126,6 +126,9 @@ class Discovery:
     #: Every `.sourceignore` file in the folders walked and above them (Flux leaves out of a source's
     #: artifact what they name); None when not looked for.
     ignore_files: list[str] | None = None
+    #: Files that are symbolic links, or below a symlinked folder: source-controller leaves them out of
+    #: every artifact (it archives regular files only).
+    linked: list[str] = field(default_factory=list)
 
     def check_named(self) -> None:
         """DiscoveryError (exit 2) when a path the user named cannot be checked: never "All clear"."""
@@ -225,7 +228,8 @@ def discover(
             directory = located.resolve()
             listing = _git_files(root, directory, untracked_unlisted, folders.prefetch) if in_git else None
             rels = listing if listing is not None else list(_walk(root, directory, unlisted, folders))
-            ignore_files = {*(ignore_files or ()), *_ignore_files(root, directory, rels)}
+            ignore_files = {*(ignore_files or ()), *(rel for rel in _ignore_files(root, directory, rels)
+                                                    if not folders._below_link(rel.rpartition("/")[0]))}
             rels = _without_compiled(rels, _rel(root, directory) or "", compiled, excluded)
             explicit = False
         else:
@@ -262,7 +266,7 @@ def discover(
                  for rel in sorted(compiled)]
     files.sort(key=lambda c: c.rel)
     return Discovery(root=root, files=files, in_git=in_git, excluded=sorted(set(left_out)), problems=problems,
-                     compiled=sorted(compiled), refused=refused,
+                     compiled=sorted(compiled), refused=refused, linked=sorted(folders.linked & seen),
                      ignore_files=None if ignore_files is None else sorted(ignore_files))
 
 
@@ -385,6 +389,9 @@ class _Folders:
         #: Regular files git listed, with the state their lstat gave (see `Candidate.state`).
         self.states: dict[str, tuple[int, int, int, int]] = {}
         self._lstat: dict[str, os.stat_result | OSError] = {}  # `prefetch`
+        #: Files that are symlinks, or below a symlinked folder: no source's artifact holds them.
+        self.linked: set[str] = set()
+        self._folder_linked: dict[str, bool] = {"": False}
 
     def prefetch(self, rels: list[str]) -> None:
         """lstat the candidates among `rels` now (while git walks the work tree), for `is_file_in_root`."""
@@ -419,10 +426,13 @@ class _Folders:
             if entry is None:
                 return False
             if not entry.is_symlink():
+                if self._below_link(folder):
+                    self.linked.add(rel)
                 return entry.is_file(follow_symlinks=False)  # not folders, sockets, ...
         path = self.root / rel
         if not _inside(self.root, path):
             return False
+        self.linked.add(rel)
         try:
             return stat.S_ISREG(os.stat(path).st_mode)
         except OSError as exc:
@@ -430,6 +440,16 @@ class _Folders:
                 self.unreadable[rel] = (f"cannot read file: symlink loop (it links to {printable(os.readlink(path))}"
                                         ", which leads back to it)")
             return True  # broken or looping: kept, to be reported as unreadable
+
+
+    def _below_link(self, folder: str) -> bool:
+        """Whether the walk reached `folder` through a symlinked folder."""
+        found = self._folder_linked.get(folder)
+        if found is None:
+            parent, _, name = folder.rpartition("/")
+            entry = self.entries.get(parent, {}).get(name)
+            found = self._folder_linked[folder] = (entry is not None and entry.is_symlink()) or self._below_link(parent)
+        return found
 
 
 def exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> Callable[[str], bool] | None:

@@ -337,7 +337,7 @@ def _memo_key(discovery: Discovery, rules: list[Rule], params: dict[str, dict], 
     return json.dumps([
         [r.id for r in rules], params, dataclasses.asdict(config), str(config.path), options.flux_version,
         named, [str(f) for f in options.compiled_folders], discovery.excluded, str(discovery.root),
-        [(p.rel, p.code) for p in discovery.problems], discovery.refused, discovery.ignore_files,
+        [(p.rel, p.code) for p in discovery.problems], discovery.refused, discovery.ignore_files, discovery.linked,
     ], sort_keys=True, default=str)
 
 
@@ -640,6 +640,7 @@ def build_context(files: list[SourceFile], discovery: Discovery, options: LintOp
         gitlab_url=config.gitlab_url,
         excluded_files=frozenset(discovery.excluded),
         ignore_files=None if discovery.ignore_files is None else tuple(discovery.ignore_files),
+        linked_files=frozenset(discovery.linked),
         **path_settings(discovery.root, config, options),
     )
     return Project(files=files, model=model, settings=settings)

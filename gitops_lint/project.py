@@ -46,6 +46,8 @@ class Settings:
     root: Path | None = None
     #: The repository's `.sourceignore` files, as discovery found them (None: not known).
     ignore_files: tuple[str, ...] | None = None
+    #: Files that are symbolic links (or below a symlinked folder), which no artifact holds.
+    linked_files: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +208,8 @@ class Project:
         if not self.settings.whole_repo:
             return FluxView()
         return build_view(self.model, self.files, self.settings.root, self.settings.source_root,
-                          self.settings.compiled_folders, read=self.read, ignore_files=self.settings.ignore_files)
+                          self.settings.compiled_folders, read=self.read, ignore_files=self.settings.ignore_files,
+                          linked_files=self.settings.linked_files)
 
     @cached_property
     def graph(self) -> "Graph":

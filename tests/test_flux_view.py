@@ -1357,3 +1357,20 @@ def test_an_empty_list_document_is_dropped_and_a_list_without_items_is_said_so(t
     assert not found(result, "TYP001")
     (problem,) = found(result, "REF012")
     assert problem.path == "apps/list.yaml" and problem.message.startswith("this List has no items")
+
+
+def test_a_symbolic_link_is_in_no_artifact(tmp_path: Path) -> None:
+    """source-controller archives regular files only (fluxcd/flux2#3619): a symlinked manifest a
+    kustomization lists is missing in Flux's build, and one in a generated folder is not applied."""
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps") + "---\n" + flux_ks("more", "./more"),
+                          "common/cm.yaml": CM % "common", "apps/kustomization.yaml": "resources: [cm.yaml]\n",
+                          "more/own.yaml": CM % "own"})
+    (tmp_path / "apps/cm.yaml").symlink_to("../common/cm.yaml")
+    (tmp_path / "more/linked.yaml").symlink_to("../common/cm.yaml")
+    result = run(tmp_path)
+    (problem,) = found(result, "REF012")
+    assert (problem.path, problem.span.line) == ("apps/kustomization.yaml", 1)
+    assert "apps/cm.yaml is a symbolic link" in problem.message
+    assert not [d for d in result.diagnostics if d.path == "more/linked.yaml" and d.severity is Severity.ERROR]
+    assert "more/linked.yaml" not in {f for applied in result.context.view.applied for f in applied.files}

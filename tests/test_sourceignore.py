@@ -40,6 +40,9 @@ from gitops_lint.view.sourceignore import _VCS, IgnorePattern, artifact_filter, 
     ("[z-a].yaml\n", "b.yaml", False, False),  # a reversed range holds nothing; no error
     ("!\n\\\n[]a]\n[a\n", "a", False, False),  # malformed: match nothing, never fail
     ("# comment\n\n   \n", "x.png", False, True),  # only comments: no rule, so the defaults hold
+    ("a[.-0]b\n", "a/b", False, False),  # a class never matches the `/` between two names
+    ("x[^a]y\n", "x/y", False, False),
+    ("a\n", "a\n", False, False),  # a name that ends in a line break is another name
 ])
 def test_patterns_match_as_flux_matches_them(rules: str, path: str, is_dir: bool, left_out: bool) -> None:
     patterns = read_patterns(rules)
@@ -79,3 +82,10 @@ def test_the_fast_filter_agrees_with_pattern_by_pattern_matching(lines, domain, 
     expected = next((result == 1 for p in reversed(every) if (result := p.match(path, is_dir))), False)
     if every:
         assert artifact_filter(patterns)("/".join(path), is_dir) is expected
+
+
+def test_reading_stops_at_a_line_go_cannot_scan() -> None:
+    """bufio.Scanner stops at a line of 64 KiB or more, and ReadPatterns keeps what came before it."""
+    assert len(read_patterns("a\n" + "x" * 65536 + "\nb\n")) == 1
+    assert len(read_patterns("a\n" + "x" * 65535 + "\nb\n")) == 3
+    assert len(read_patterns("\x1c\n")) == 1  # no space to Go: a pattern

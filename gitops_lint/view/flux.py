@@ -107,6 +107,9 @@ class FluxView:
     #: Every `.sourceignore` file of the repository (relative to its root), when discovery knows them; None:
     #: look for one in each folder that holds files.
     ignore_files: list[str] | None = None
+    #: Files that are symbolic links (or below a symlinked folder): source-controller archives regular files
+    #: only, so no artifact holds them.
+    linked_files: frozenset[str] = frozenset()
     #: ExternalArtifacts assembled from this repository: name -> (folder in the artifact, repository folder).
     artifacts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: Objects the Flux Operator creates (kind, namespace, name) -> by whom.
@@ -229,7 +232,8 @@ class FluxView:
 
 
 def build_view(model: Model, files: list[SourceFile], root: Path | None = None, source_root: str = "",
-               compiled_folders: Iterable[str] = (), read=None, ignore_files: Iterable[str] | None = None) -> FluxView:
+               compiled_folders: Iterable[str] = (), read=None, ignore_files: Iterable[str] | None = None,
+               linked_files: Iterable[str] = ()) -> FluxView:
     """Flux's view of the repository (an inactive view when it has no entry point). `read` gives the
     bytes of files discovery did not load (default: `repository_reader(root)`); `ignore_files` are the
     repository's `.sourceignore` files, when discovery knows them."""
@@ -237,7 +241,8 @@ def build_view(model: Model, files: list[SourceFile], root: Path | None = None, 
         read = repository_reader(root) if root is not None else (lambda rel: None)
     kustomizer = Kustomizer(model.objects, files, read)
     patch_files = model.patch_files
-    view = FluxView(model=model, ignore_files=None if ignore_files is None else list(ignore_files))
+    view = FluxView(model=model, ignore_files=None if ignore_files is None else list(ignore_files),
+                    linked_files=frozenset(linked_files))
     entries = _entry_points(model, kustomizer, source_root, patch_files, view)
     if not entries:
         return view
@@ -672,8 +677,10 @@ def _artifact_left_out(view: FluxView, kustomizer: Kustomizer, root: str,
                                     *(view.ignore_rules.get(source, ()) if source is not None else ())])
         prefix = root + "/" if root else ""
 
+        linked = view.linked_files
+
         def found(rel: str, is_dir: bool = False) -> bool:
-            return left_out(rel[len(prefix):] if prefix and rel.startswith(prefix) else rel, is_dir)
+            return rel in linked or left_out(rel[len(prefix):] if prefix and rel.startswith(prefix) else rel, is_dir)
 
         view._artifact_filters[key] = found
     return found
@@ -696,7 +703,7 @@ def _ignore_file_patterns(view: FluxView, kustomizer: Kustomizer, root: str) -> 
     for folder, rel in folders:
         text = kustomizer.read(rel)
         if text is not None:
-            found += read_patterns(text.decode("utf-8", "replace"), tuple(p for p in folder if p))
+            found += read_patterns(text, tuple(p for p in folder if p))
     return found
 
 
@@ -714,11 +721,15 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
     folder = applied.folder or ""
     below = kustomizer.below(folder)
     if written is not None and below and all(left_out(rel) for rel in below):
+        why = ("they are symbolic links (or below one), and source-controller archives regular files only; "
+               "commit the files themselves, or point spec.path at the folder the link leads to"
+               if all(rel in view.linked_files for rel in below) else
+               f"the source's ignore rules (a .sourceignore file or the {applied.source[0]}'s spec.ignore) leave "
+               "them all out; narrow the rules (an allowlist needs a `!` line for this folder)")
         problems.append(BuildProblem(written, ("spec", "path"), (
-            f"the artifact Flux builds {applied.key} from holds none of the files below {folder or './'}: the "
-            f"source's ignore rules (a .sourceignore file or the {applied.source[0]}'s spec.ignore) leave them "
-            "all out, so Flux fails it (\"kustomization path not found\"), or applies nothing where other "
-            "files keep the folder; narrow the rules (an allowlist needs a `!` line for this folder)")))
+            f"the artifact Flux builds {applied.key} from holds none of the files below {folder or './'}, so "
+            f"Flux fails it (\"kustomization path not found\"), or applies nothing where other files keep the "
+            f"folder: {why}")))
         return problems
     spec = applied.kustomization.data.get("spec")
     components = spec.get("components") if isinstance(spec, dict) else None
@@ -745,11 +756,14 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
                 continue
             if not (is_dir or missing in kustomizer.sources or kustomizer.read(missing) is not None):
                 continue  # not in the working tree either (REF006's): what Flux would do cannot be told
-            problems.append(BuildProblem(ref.owner, ref.field, (
-                f"{ref.entry!r} is not in the artifact Flux builds {applied.key} from: the source's ignore rules "
-                f"(a .sourceignore file or the {applied.source[0]}'s spec.ignore, else Flux's default exclusions) "
-                f"leave {missing} out, so kustomize cannot find it and the build fails; narrow the rule or "
-                "drop the entry")))
+            why = (f"{missing} is a symbolic link (or below one), and source-controller archives regular files "
+                   "only, so kustomize cannot find it and the build fails; commit the file itself"
+                   if missing in view.linked_files else
+                   f"the source's ignore rules (a .sourceignore file or the {applied.source[0]}'s spec.ignore, else "
+                   f"Flux's default exclusions) leave {missing} out, so kustomize cannot find it and the build "
+                   "fails; narrow the rule or drop the entry")
+            problems.append(BuildProblem(ref.owner, ref.field,
+                                         f"{ref.entry!r} is not in the artifact Flux builds {applied.key} from: {why}"))
     return problems
 
 

@@ -113,18 +113,32 @@ def parse_pattern(text: str, domain: tuple[str, ...] = ()) -> IgnorePattern:
     return IgnorePattern(domain, parts, inclusion, dir_only, is_glob)
 
 
-def read_patterns(text: str, domain: tuple[str, ...] = ()) -> list[IgnorePattern]:
+def read_patterns(text: str | bytes, domain: tuple[str, ...] = ()) -> list[IgnorePattern]:
     """The patterns of a `.sourceignore` text: every line but comments and blank ones (`ReadPatterns`)."""
     return [parse_pattern(line, domain) for line in _lines(text)
-            if not line.startswith("#") and line.strip()]
+            if not line.startswith("#") and line.strip(_GO_SPACE)]
 
 
-def _lines(text: str) -> list[str]:
-    """Lines as Go's bufio.Scanner gives them: split at `\\n`, a `\\r` before it dropped."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
+#: What Go's strings.TrimSpace trims (Python's str.strip also trims \x1c to \x1f).
+_GO_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+             "\u2028\u2029\u202f\u205f\u3000")
+#: bufio.Scanner's longest line: at a longer one it stops, and ReadPatterns keeps what came before.
+_MAX_LINE = 64 * 1024
+
+
+def _lines(text: str | bytes) -> list[str]:
+    """Lines as Go's bufio.Scanner gives them: split at `\\n`, a `\\r` before it dropped, and none from the
+    first line of 64 KiB or more on."""
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    out = []
+    for line in lines:
+        if len(line) >= _MAX_LINE:
+            break
+        out.append((line[:-1] if line.endswith(b"\r") else line).decode("utf-8", "replace"))
+    return out
 
 
 def artifact_filter(patterns: Iterable[IgnorePattern]) -> Callable[[str, bool], bool]:
@@ -148,8 +162,8 @@ def artifact_filter(patterns: Iterable[IgnorePattern]) -> Callable[[str, bool], 
         names = [p.parts[-1] for p in patterns if _any_depth_name(p) and not p.dir_only]
         folders = [p.parts[-1] for p in patterns if _any_depth_name(p) and p.dir_only]
         others = [p for p in patterns if not _any_depth_name(p)]
-        any_name = _search(names, "(?=/|$)")
-        any_folder, any_folder_or_last = _search(folders, "/"), _search(folders, "(?=/|$)")
+        any_name = _search(names, r"(?=/|\Z)")
+        any_folder, any_folder_or_last = _search(folders, "/"), _search(folders, r"(?=/|\Z)")
 
         def decide(path: list[str], is_dir: bool) -> bool:
             rel = "/".join(path)
@@ -238,7 +252,8 @@ def _character_class(glob: str, index: int) -> tuple[int, str | None]:
         count += 1
     if not ranges:
         return index, "[^/]" if negated else "(?!)"
-    return index, f"[{'^' if negated else ''}{''.join(ranges)}]"
+    # never `/`: the fast path searches whole paths, where a class must not join two names
+    return index, f"(?!/)[{'^' if negated else ''}{''.join(ranges)}]"
 
 
 def _class_char(glob: str, index: int) -> tuple[str | None, int]:
