@@ -1277,7 +1277,11 @@ TWO_CMS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: x}\n-
      "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.c]\n", True),  # two sources
     ("source: {kind: ConfigMap, name: a, fieldPath: data.zz}\n    targets:\n"
      "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.c]\n", True),  # no source field
-], ids=["fine", "missing-target-field", "created", "no-source", "two-sources", "missing-source-field"])
+    ("source: {kind: ConfigMap, name: vals, fieldPath: data.host}\n    targets:\n"
+     "      - select: {kind: ConfigMap, name: b}\n        fieldPaths: [data.c]\n"
+     "namePrefix: p-\nconfigMapGenerator: [{name: vals, literals: [host=example.com]}]\n", False),
+], ids=["fine", "missing-target-field", "created", "no-source", "two-sources", "missing-source-field",
+        "generated-and-prefixed-source"])
 def test_a_replacement_kustomize_cannot_carry_out_fails_the_build(tmp_path: Path, replacement: str, fails: bool):
     """kustomize fails a build whose replacement selects no single source, or reads or writes a field that
     is not there (without `create`): checked with kubectl kustomize."""
@@ -1339,7 +1343,17 @@ def lockdown_patch(value: str = "true", name: str = ALL_FIVE, comment: bool = Fa
       "clusters/prod/tenant.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Alert\nmetadata:\n"
       "  name: all\n  namespace: apps\nspec:\n  providerRef: {name: slack}\n  eventSources:\n"
       "    - {kind: HelmRelease, name: '*', namespace: flux-system}\n"}, ["chart.sourceRef", "eventSources"]),
-], ids=["lockdown", "depends-on", "commented", "label-target", "overlay-order", "spec-patches", "spoke", "wildcard"])
+    # a namespace post-build substitution fills in: not told
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\npatches:\n" + lockdown_patch(),
+      "clusters/prod/release.yaml": TENANT_HR.replace("        namespace: flux-system", "        namespace: ${SRC_NS}")},
+     ["sourceRef"]),
+    # objects a kubeConfig Kustomization applies live in the other cluster: this one's lockdown does not hold
+    ({"clusters/prod/flux-system/kustomization.yaml": "resources: [gotk-sync.yaml]\npatches:\n" + lockdown_patch(),
+      "clusters/prod/release.yaml": flux_ks("remote", "./remote", "  kubeConfig:\n    secretRef:\n"
+                                            "      name: remote-kubeconfig\n"), "remote/hr.yaml": TENANT_HR},
+     ["sourceRef"]),
+], ids=["lockdown", "depends-on", "commented", "label-target", "overlay-order", "spec-patches", "spoke", "wildcard",
+        "substituted-namespace", "remote-cluster"])
 def test_which_references_a_lockdown_refuses(tmp_path: Path, files: dict, refused: list) -> None:
     write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP, "clusters/prod/tenant.yaml": TENANT,
                           "clusters/prod/release.yaml": TENANT_HR, **files})

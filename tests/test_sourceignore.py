@@ -66,16 +66,17 @@ GLOBS = st.sampled_from(["a", "*.png", "*.yaml", ".git", "dev", "?", "[ab]", "x*
 @st.composite
 def pattern_lines(draw) -> str:
     parts = draw(st.lists(GLOBS, min_size=1, max_size=3))
-    return ("/" if draw(st.booleans()) else "") + "/".join(parts) + ("/" if draw(st.booleans()) else "")
+    return (("!" if draw(st.integers(0, 3)) == 0 else "") + ("/" if draw(st.booleans()) else "")
+            + "/".join(parts) + ("/" if draw(st.booleans()) else ""))
 
 
 @settings(max_examples=300, deadline=None)
-@given(lines=st.lists(pattern_lines(), max_size=5), domain=st.lists(NAMES, max_size=1),
+@given(files=st.lists(st.tuples(st.lists(NAMES, max_size=2), st.lists(pattern_lines(), max_size=4)), max_size=3),
        path=st.lists(NAMES, min_size=1, max_size=4), is_dir=st.booleans())
-def test_the_fast_filter_agrees_with_pattern_by_pattern_matching(lines, domain, path, is_dir) -> None:
-    """With no `!` pattern the filter joins name patterns into one search: it must say what trying every
-    pattern, last first, says (`gitignore.Matcher`)."""
-    patterns = read_patterns("\n".join(lines), tuple(domain))
+def test_the_grouped_filter_agrees_with_pattern_by_pattern_matching(files, path, is_dir) -> None:
+    """The filter groups patterns by folder and joins name patterns into searches: it must say what trying
+    every pattern, last first, says (`gitignore.Matcher`), with `!` patterns or without."""
+    patterns = [p for domain, lines in files for p in read_patterns("\n".join(lines), tuple(domain))]
     every: list[IgnorePattern] = [*read_patterns(_VCS.replace(",", "\n")), *patterns]
     if not patterns:
         every = []  # the defaults: checked by the table above

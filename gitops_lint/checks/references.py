@@ -384,14 +384,17 @@ def cross_namespace_reference(ctx: Context, forbidden: bool = False) -> Iterator
     graph = ctx.graph
     locked = _locked_down(ctx) if not forbidden else {}
     every_cluster = frozenset(locked)
+    elsewhere = _applied_elsewhere(ctx) if locked else set()
     for ref in graph.references:
         own = graph.namespace_of(ref.source)
-        if ref.spec.local or own is None or ref.namespace in (None, own):
+        if ref.spec.local or own is None or ref.namespace in (None, own) or "${" in ref.namespace:
             continue
         path = ref.path + (("namespace",) if ref.source.doc.has(ref.path + ("namespace",)) else ())
         controller = _CONTROLLER_OF.get(ref.source.kind or "")
         # with two clusters or more, an object is judged in those that apply it; with one, in that one
         in_clusters = graph.clusters.get(id(ref.source), frozenset()) if graph.clusters else every_cluster
+        if id(ref.source) in elsewhere:
+            in_clusters = frozenset()  # applied only through a kubeConfig: no lockdown here tells
         where = sorted({locked[c][controller] for c in in_clusters if controller in locked.get(c, {})})
         # dependsOn is read without the check (the controllers only get the object); a wildcard
         # (`name: '*'` of an Alert or Receiver) is refused like a name
@@ -430,7 +433,7 @@ def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
         found = out.setdefault(applied.cluster, {})
         spec = applied.kustomization.data.get("spec")
         spec = spec if isinstance(spec, dict) else {}
-        if spec.get("kubeConfig"):
+        if applied.remote or applied.builds_remote:
             continue
         instances = [(applied.holder.doc.data, applied.holder.path)] if applied.holder is not None else []
         instances += [(r.data, r.path) for r in applied.resources
@@ -454,6 +457,17 @@ def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
                 _lockdown_patches(ctx, entries, rel, found, folder)
         _lockdown_patches(ctx, spec.get("patches"), applied.kustomization.path, found)
     return {cluster: controllers for cluster, controllers in out.items() if controllers}
+
+
+def _applied_elsewhere(ctx: Context) -> set[int]:
+    """The objects (as the graph holds them) that only Kustomizations with a `kubeConfig`, or below one,
+    apply: they live in another cluster, whose controllers' flags the repository does not show here."""
+    view = ctx.view
+    remote, local = set(), set()
+    for applied in view.applied:
+        into = remote if applied.remote or applied.builds_remote else local
+        into.update(id(typed) for resource in applied.resources if (typed := view.typed(resource)) is not None)
+    return remote - local
 
 
 def _instance_lockdown(ctx: Context, data, where: str, found: dict[str, str]) -> None:

@@ -75,6 +75,14 @@ class Applied:
     root: str = ""
     #: Which entry point (cluster) it was reached from.
     cluster: int = 0
+    #: Reached through a Kustomization with a `kubeConfig`: it lives in another cluster than `cluster`.
+    remote: bool = False
+
+    @property
+    def builds_remote(self) -> bool:
+        """It applies what it builds to another cluster (`spec.kubeConfig`)."""
+        spec = self.kustomization.data.get("spec")
+        return isinstance(spec, dict) and bool(spec.get("kubeConfig"))
 
     @property
     def key(self) -> str:
@@ -600,7 +608,7 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
         applied.complete = build.complete
         for resource in applied.resources:
             if resource.group == KUSTOMIZE_GROUP and resource.kind == "Kustomization" and resource.name:
-                child = Applied(resource, cluster=applied.cluster)
+                child = Applied(resource, cluster=applied.cluster, remote=applied.remote or applied.builds_remote)
                 source = child.source[0::2]
                 child.root = applied.root if source == applied.source[0::2] else view.local_sources.get(source, "")
                 queue.append(child)

@@ -917,9 +917,15 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool | str:
     if path is None:
         return False
     if len(chosen) != 1:
-        return (f"the replacement's source selects {'nothing' if not chosen else f'{len(chosen)} objects'} in "
-                "what this builds, where kustomize needs exactly one (\"nothing selected by\", \"multiple "
-                "matches for selector\"), so the build fails")
+        name = source.get("name")
+        if not chosen and not any(name in r.names for r in build.resources if isinstance(name, str)):
+            return ("the replacement's source selects nothing in what this builds, where kustomize needs exactly "
+                    "one (\"nothing selected by\"), so the build fails")
+        fields = {k: v for k, v in source.items() if k not in ("fieldPath", "options")}
+        if len([r for r in chosen if selects(fields, r, exact=True)]) > 1:
+            return (f"the replacement's source selects {len(chosen)} objects in what this builds, where kustomize "
+                    "needs exactly one (\"multiple matches for selector\"), so the build fails")
+        return False  # selected by a name it had on the way (a prefix, a hash): not told here
     value = _lookup(chosen[0].data, path)
     if value is None and not _holds_null(chosen[0].data, path):
         return (f"the replacement's source {chosen[0].kind}/{chosen[0].name} has no field "

@@ -143,36 +143,40 @@ def _lines(text: str | bytes) -> list[str]:
 
 def artifact_filter(patterns: Iterable[IgnorePattern]) -> Callable[[str, bool], bool]:
     """Whether a path (relative to the source's root, `/`-separated) is left out of the artifact:
-    `storage.SourceIgnoreFilter` over the patterns of the source's `.sourceignore` files and `spec.ignore`."""
+    `storage.SourceIgnoreFilter` over the patterns of the source's `.sourceignore` files and `spec.ignore`.
+
+    A pattern only judges paths below its folder, so patterns are grouped by folder and a path meets only
+    the groups of the folders above it (a `.sourceignore` in every folder costs no more than one)."""
     patterns = list(patterns)
     patterns = [*_builtin(_VCS), *(patterns or _builtin(_DEFAULTS))]
     memo: dict[tuple[str, bool], bool] = {}
     if any(p.inclusion for p in patterns):
-        ordered = patterns[::-1]  # the last pattern that matches decides
+        by_domain: dict[tuple[str, ...], list[tuple[int, IgnorePattern]]] = {}
+        for order, pattern in enumerate(patterns):
+            by_domain.setdefault(pattern.domain, []).append((order, pattern))
 
         def decide(path: list[str], is_dir: bool) -> bool:
-            for pattern in ordered:
+            met = [entry for depth in range(len(path)) for entry in by_domain.get(tuple(path[:depth]), ())]
+            met.sort(key=lambda entry: entry[0], reverse=True)  # the last pattern that matches decides
+            for _, pattern in met:
                 result = pattern.match(path, is_dir)
                 if result:
                     return result == 1
             return False
     else:
-        # No `!` pattern: left out when any pattern matches. The name patterns of the whole checkout (the
-        # defaults, most rules; `**/name` is one too) are joined into one search of the path per kind.
-        names = [p.parts[-1] for p in patterns if _any_depth_name(p) and not p.dir_only]
-        folders = [p.parts[-1] for p in patterns if _any_depth_name(p) and p.dir_only]
-        others = [p for p in patterns if not _any_depth_name(p)]
-        any_name = _search(names, r"(?=/|\Z)")
-        any_folder, any_folder_or_last = _search(folders, "/"), _search(folders, r"(?=/|\Z)")
+        # No `!` pattern: left out when any pattern matches. A folder's name patterns (the defaults, most
+        # rules; `**/name` is one too) are joined into one search of the path below it per kind.
+        groups: dict[tuple[str, ...], list[IgnorePattern]] = {}
+        for pattern in patterns:
+            groups.setdefault(pattern.domain, []).append(pattern)
+        by_domain_fast = {domain: _Group(group) for domain, group in groups.items()}
 
         def decide(path: list[str], is_dir: bool) -> bool:
-            rel = "/".join(path)
-            if any_name is not None and any_name.search(rel):
-                return True
-            folder = any_folder_or_last if is_dir else any_folder
-            if folder is not None and folder.search(rel):
-                return True
-            return any(p.match(path, is_dir) for p in others)
+            for depth in range(len(path)):
+                group = by_domain_fast.get(tuple(path[:depth]))
+                if group is not None and group.matches(path, depth, is_dir):
+                    return True
+            return False
 
     def left_out(rel: str, is_dir: bool = False) -> bool:
         key = (rel, is_dir)
@@ -184,12 +188,44 @@ def artifact_filter(patterns: Iterable[IgnorePattern]) -> Callable[[str, bool], 
     return left_out
 
 
+class _Group:
+    """The exclude patterns of one folder, name patterns joined into searches."""
+
+    def __init__(self, patterns: list[IgnorePattern]):
+        names = [p.parts[-1] for p in patterns if _any_depth_name(p) and not p.dir_only]
+        folders = [p.parts[-1] for p in patterns if _any_depth_name(p) and p.dir_only]
+        # A path pattern without `**` matches the paths that start with its parts: one anchored search.
+        fixed = [p for p in patterns if not _any_depth_name(p) and all(not isinstance(q, str) or q == "" for q in p.parts)]
+        self.others = [p for p in patterns if not _any_depth_name(p) and p not in fixed]
+        self.any_name = _search(names, r"(?=/|\Z)")
+        self.any_folder, self.any_folder_or_last = _search(folders, "/"), _search(folders, r"(?=/|\Z)")
+        self.fixed = _anchored([p for p in fixed if not p.dir_only], r"(?=/|\Z)")
+        self.fixed_folder = _anchored([p for p in fixed if p.dir_only], "/")
+        self.fixed_folder_or_last = _anchored([p for p in fixed if p.dir_only], r"(?=/|\Z)")
+
+    def matches(self, path: list[str], depth: int, is_dir: bool) -> bool:
+        rel = "/".join(path[depth:])
+        for search in (self.any_name, self.any_folder_or_last if is_dir else self.any_folder, self.fixed,
+                       self.fixed_folder_or_last if is_dir else self.fixed_folder):
+            if search is not None and search.search(rel):
+                return True
+        return any(p.match(path, is_dir) for p in self.others)
+
+
+def _anchored(patterns: list[IgnorePattern], end: str) -> "re.Pattern[str] | None":
+    """One search for paths that start with the parts of any of `patterns` (path patterns without `**`; one
+    with a malformed part matches nothing), followed by `end`."""
+    made = ["/".join(q.pattern for q in p.parts if q != "") for p in patterns
+            if all(q is not None for q in p.parts) and any(q != "" for q in p.parts)]
+    return re.compile(f"^(?:{'|'.join(f'(?:{m})' for m in made)}){end}", re.DOTALL) if made else None
+
+
 def _any_depth_name(pattern: IgnorePattern) -> bool:
-    """A pattern of the checkout's root that matches a name at any depth: `name`, or `**/name` (the same to
+    """A pattern that matches a name at any depth below its folder: `name`, or `**/name` (the same to
     go-git's matcher where it is no folder pattern)."""
-    return not pattern.domain and (not pattern.is_glob or (
+    return not pattern.is_glob or (
         len(pattern.parts) == 2 and pattern.parts[0] == "**" and not pattern.dir_only
-        and not isinstance(pattern.parts[1], str)))
+        and not isinstance(pattern.parts[1], str))
 
 
 def _search(globs: list, end: str) -> "re.Pattern[str] | None":
