@@ -218,6 +218,7 @@ def discover(
     untracked_unlisted: dict[str, str] = {}  # the same, for folders git lists the tracked files of
     compiled: set[str] = set()
     ignore_files: set[str] | None = None  # known once a folder is walked
+    other_links: set[str] = set()
     for p in given:
         located = _located(p)
         if p.is_dir():
@@ -226,7 +227,8 @@ def discover(
                                ": not followed")
                 continue
             directory = located.resolve()
-            listing = _git_files(root, directory, untracked_unlisted, folders.prefetch) if in_git else None
+            listing = _git_files(root, directory, untracked_unlisted, folders.prefetch, folders.git_links) \
+                if in_git else None
             rels = listing if listing is not None else list(_walk(root, directory, unlisted, folders))
             ignore_files = {*(ignore_files or ()), *(rel for rel in _ignore_files(root, directory, rels)
                                                     if not folders._below_link(rel.rpartition("/")[0]))}
@@ -242,6 +244,8 @@ def discover(
             if rel is None or rel in seen:
                 continue
             if not explicit and not is_candidate(rel):
+                if rel is not None and folders.is_link(rel):
+                    other_links.add(rel)  # a generator input, a JSON patch: no artifact holds it either
                 continue
             if excluded is not None and excluded(rel):
                 left_out.append(printable(rel))
@@ -266,7 +270,8 @@ def discover(
                  for rel in sorted(compiled)]
     files.sort(key=lambda c: c.rel)
     return Discovery(root=root, files=files, in_git=in_git, excluded=sorted(set(left_out)), problems=problems,
-                     compiled=sorted(compiled), refused=refused, linked=sorted(folders.linked & seen),
+                     compiled=sorted(compiled), refused=refused,
+                     linked=sorted((folders.linked & seen) | other_links),
                      ignore_files=None if ignore_files is None else sorted(ignore_files))
 
 
@@ -392,6 +397,8 @@ class _Folders:
         #: Files that are symlinks, or below a symlinked folder: no source's artifact holds them.
         self.linked: set[str] = set()
         self._folder_linked: dict[str, bool] = {"": False}
+        #: Tracked files git records as symlinks (`git ls-files --stage`).
+        self.git_links: set[str] = set()
 
     def prefetch(self, rels: list[str]) -> None:
         """lstat the candidates among `rels` now (while git walks the work tree), for `is_file_in_root`."""
@@ -442,6 +449,15 @@ class _Folders:
             return True  # broken or looping: kept, to be reported as unreadable
 
 
+    def is_link(self, rel: str) -> bool:
+        """Whether a file listed (not a candidate) is a symlink, or below a symlinked folder."""
+        folder, _, name = rel.rpartition("/")
+        entries = self.entries.get(folder)
+        if entries is None:
+            return rel in self.git_links
+        entry = entries.get(name)
+        return (entry is not None and entry.is_symlink()) or self._below_link(folder)
+
     def _below_link(self, folder: str) -> bool:
         """Whether the walk reached `folder` through a symlinked folder."""
         found = self._folder_linked.get(folder)
@@ -464,7 +480,8 @@ def exclude_matcher(patterns: Iterable[str], root: Path, base: Path | None) -> C
 
 
 def _git_files(root: Path, directory: Path, untracked_unlisted: dict[str, str],
-               prefetch: Callable[[list[str]], None] = lambda names: None) -> list[str] | None:
+               prefetch: Callable[[list[str]], None] = lambda names: None,
+               links: set[str] | None = None) -> list[str] | None:
     """Tracked plus untracked-not-ignored files under `directory`, relative to the root.
 
     Two git commands: the tracked files come from the index at once, while finding the untracked ones
@@ -486,9 +503,9 @@ def _git_files(root: Path, directory: Path, untracked_unlisted: dict[str, str],
     deadline = time.monotonic() + _GIT_TIMEOUT
     with untracked:  # waits for it on the way out: killed first wherever it is not done
         try:
-            tracked = subprocess.run([*command, "--cached", "--", rel_dir or "."],
+            tracked = subprocess.run([*command, "--cached", "--stage", "--", rel_dir or "."],
                                      capture_output=True, timeout=_GIT_TIMEOUT, check=False, env=env)
-            names = _git_names(tracked.stdout) if tracked.returncode == 0 else None
+            names = _git_names(tracked.stdout, links) if tracked.returncode == 0 else None
             if names is None:
                 untracked.kill()
                 return None
@@ -513,9 +530,14 @@ def _git_files(root: Path, directory: Path, untracked_unlisted: dict[str, str],
 _GIT_TIMEOUT = 120
 
 
-def _git_names(listing: bytes) -> list[str]:
-    """The paths of `git ls-files -z` output, without any inside a version-control folder."""
+def _git_names(listing: bytes, links: set[str] | None = None) -> list[str]:
+    """The paths of `git ls-files -z` output (with `--stage`, the tracked symlinks go to `links`), without
+    any inside a version-control folder."""
     names = listing.decode("utf-8", "surrogateescape").split("\0")
+    if links is not None:  # `<mode> <object> <stage>\t<path>`
+        staged = [name.partition("\t") for name in names if name]
+        links.update(path for info, _, path in staged if info.startswith("120000 "))
+        names = [path for _, _, path in staged]
     return [n for n in names if n and not (set(n.split("/")) & VCS_DIRS)]
 
 

@@ -1388,3 +1388,18 @@ def test_a_symbolic_link_is_in_no_artifact(tmp_path: Path) -> None:
     assert "apps/cm.yaml is a symbolic link" in problem.message
     assert not [d for d in result.diagnostics if d.path == "more/linked.yaml" and d.severity is Severity.ERROR]
     assert "more/linked.yaml" not in {f for applied in result.context.view.applied for f in applied.files}
+
+
+@pytest.mark.parametrize("in_git", [False, True], ids=["walk", "git"])
+def test_a_symlinked_generator_input_is_in_no_artifact(tmp_path: Path, in_git: bool) -> None:
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+                          "apps/kustomization.yaml": "configMapGenerator:\n  - name: app\n    files: [app.properties]\n",
+                          "apps/real/app.properties": "a=b\n"})
+    (tmp_path / "apps/app.properties").symlink_to("real/app.properties")
+    if in_git:
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+        subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    (problem,) = found(run(tmp_path), "REF012")
+    assert (problem.path, problem.span.line) == ("apps/kustomization.yaml", 3)
+    assert "apps/app.properties is a symbolic link" in problem.message
