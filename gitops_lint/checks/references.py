@@ -496,7 +496,7 @@ def _lockdown_patches(ctx: Context, patches, where: str, found: dict[str, str], 
     alone: the Deployments' labels are not at hand."""
     import posixpath
 
-    from gitops_lint.view.kustomize import parse_patch
+    from gitops_lint.view.kustomize import parse_patch, scalars
 
     for entry in patches if isinstance(patches, list) else ():
         if not isinstance(entry, dict):
@@ -513,7 +513,8 @@ def _lockdown_patches(ctx: Context, patches, where: str, found: dict[str, str], 
                                    or target.get("kind") not in (None, "Deployment")):
             continue
         for document in parse_patch(text):
-            flags = [f for value in _strings(document) if (f := _NO_CROSS_NAMESPACE_REFS.fullmatch(value.strip()))]
+            flags = [f for value in scalars(document)
+                     if isinstance(value, str) and (f := _NO_CROSS_NAMESPACE_REFS.fullmatch(value.strip()))]
             if not flags:
                 continue
             names = _target_controllers(target, document)
@@ -523,19 +524,6 @@ def _lockdown_patches(ctx: Context, patches, where: str, found: dict[str, str], 
                     found[controller] = f"patched in {where}"
                 else:
                     found.pop(controller, None)
-
-
-def _strings(value) -> Iterator[str]:
-    """Every string in a patch document (JSON 6902 values, a container's args)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, str):
-            yield item
 
 
 def _target_controllers(target: dict | None, document) -> set[str]:

@@ -973,15 +973,20 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool | str:
 
 def _texts_of(value: Any) -> Iterator[str]:
     """Every scalar of `value` as text."""
+    return (str(item).lower() if isinstance(item, bool) else str(item) for item in scalars(value))
+
+
+def scalars(value: Any) -> Iterator[Any]:
+    """Every scalar of `value` (not null), in document order."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            stack.extend(item.values())
+            stack.extend(reversed(list(item.values())))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend(reversed(item))
         elif item is not None:
-            yield str(item).lower() if isinstance(item, bool) else str(item)
+            yield item
 
 
 def _kind_of(kustomization: KustomizeFile) -> str:
