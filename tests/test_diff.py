@@ -353,3 +353,18 @@ def test_a_helm_charts_templates_are_no_manifests_at_the_base_either(repo: Path)
     write_tree(repo, {"charts/web/templates/cm.yaml": "{{- if .Values.off }}\nkind: Secret\n{{- end }}\n"})
     code, out = diff("--base", "HEAD")
     assert code == 0 and "templates/cm.yaml" not in out
+
+
+def test_the_base_revision_knows_its_sourceignore_files(repo: Path) -> None:
+    """The base view reads the artifact as the head view does: every `.sourceignore` of the revision counts,
+    also one in a folder with no YAML (it turns Flux's defaults off), and its symlinks are no files."""
+    from gitops_lint.diff import GitTree, base_discovery
+
+    write_tree(repo, {"docs/.sourceignore": "*.drawio\n", "docs/readme.md": "docs\n"})
+    (repo / "apps/web/link.yaml").symlink_to("hello.yaml")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=t@x", "-c", "user.name=t", "commit", "-qm", "rules")
+    tree = GitTree(repo, "HEAD")
+    discovery = base_discovery(tree, ["apps/web/hello.yaml"])
+    assert discovery.ignore_files == ["docs/.sourceignore"]
+    assert "apps/web/link.yaml" not in tree.blobs
