@@ -373,6 +373,8 @@ class Scope:
     files: set[str]
     #: (kind, name) of objects the changed files held before the change (deleted and renamed ones included).
     changed_objects: set[tuple[str, str]]
+    #: A `.sourceignore` was added, changed or removed: what every artifact holds may have changed.
+    ignore_rules_changed: bool = False
 
     def reported(self, ctx) -> ReportScope:
         """The files, and the objects (file, `Kind/namespace/name`) that findings are reported on: those a
@@ -414,6 +416,14 @@ class Scope:
                     for obj in (ref.source, written(ref.source)):
                         objects.add((obj.path, obj.ref))
             objects.update(on_the_way)
+            # What the artifact lacks fails a build at the entry that names it, in a file the change may not
+            # touch: reported where the change is the missing file itself or the rules that leave it out.
+            for applied in ctx.view.applied:
+                for problem in applied.problems:
+                    if problem.artifact is not None and problem.owner is not None and (
+                            self.ignore_rules_changed or problem.artifact in files
+                            or any(f.startswith(problem.artifact + "/") for f in files)):
+                        objects.add((problem.owner.path, problem.owner.ref))
         return ReportScope(frozenset(files), frozenset(objects))
 
     def _rebuilds(self, ctx) -> tuple[set[str], list]:
@@ -484,13 +494,15 @@ class _PendingScope:
         scope = None
         if self.named is not None:
             _, before = _changed_files(self.staged.lines()) if self.staged is not None else (set(), [])
-            scope = Scope(self.named, _objects_at(self.root, "HEAD", before))
+            scope = Scope(self.named, _objects_at(self.root, "HEAD", before), _ignore_rules_in(self.named, before))
         if self.diff is not None and self.untracked is not None and self.base is not None:
             changed, before = _changed_files(self.diff.lines())
             # As reports name files (a name that is not UTF-8, or holds a newline, is escaped alike).
             changed = {printable(name) for name in (*changed, *self.untracked.lines())}
             old = _objects_at(self.root, self.base, before)
-            scope = Scope(changed, old) if scope is None else Scope(scope.files & changed, scope.changed_objects | old)
+            rules = _ignore_rules_in(changed, before)
+            scope = Scope(changed, old, rules) if scope is None else \
+                Scope(scope.files & changed, scope.changed_objects | old, scope.ignore_rules_changed or rules)
         assert scope is not None, "a scoped run names files or a revision"
         return scope
 
@@ -506,9 +518,17 @@ def _base_commit(root: Path, revision: str) -> str:
     return next((line[1:] for line in lines if line.startswith("^")), lines[0])
 
 
+def _ignore_rules_in(changed: Iterable[str], before: Iterable[str]) -> bool:
+    """Whether a `.sourceignore` is among the files changed, added or removed."""
+    from gitops_lint.discover import IGNORE_FILE
+
+    return any(name.rpartition("/")[2] == IGNORE_FILE for name in (*changed, *before))
+
+
 def _changed_files(fields: list[str]) -> tuple[set[str], list[str]]:
-    """From `git diff --name-status -z`: files added, copied, modified or renamed (their new names), and
-    those deleted, modified or renamed (their old names, whose objects the change removed)."""
+    """From `git diff --name-status -z`: files added, copied, modified (in content or type: a file made a
+    symlink) or renamed (their new names), and those deleted, modified or renamed (their old names, whose
+    objects the change removed)."""
     now: set[str] = set()
     before: list[str] = []
     index = 0
@@ -523,9 +543,9 @@ def _changed_files(fields: list[str]) -> tuple[set[str], list[str]]:
             continue
         name = fields[index + 1]
         index += 2
-        if status in ("A", "M"):
+        if status in ("A", "M", "T"):
             now.add(name)
-        if status in ("D", "M"):
+        if status in ("D", "M", "T"):
             before.append(name)
     return now, before
 

@@ -307,8 +307,9 @@ def test_changed_files_reads_every_status_of_git_diff() -> None:
     fields = ["A", "added.yaml", "M", "edited.yaml", "D", "gone.yaml", "R087", "old.yaml", "new.yaml",
               "C100", "original.yaml", "copy.yaml", "T", "typed.yaml"]
     now, before = _changed_files(fields)
-    assert now == {"added.yaml", "edited.yaml", "new.yaml", "copy.yaml"}
-    assert before == ["edited.yaml", "gone.yaml", "old.yaml"]
+    # a type change (a file made a symlink) is a change of both sides: the artifact no longer holds it
+    assert now == {"added.yaml", "edited.yaml", "new.yaml", "copy.yaml", "typed.yaml"}
+    assert before == ["edited.yaml", "gone.yaml", "old.yaml", "typed.yaml"]
 
 def test_diff_component_writes_the_note_and_the_code_quality_report(tmp_path: Path) -> None:
     """The diff job's own script, run as GitLab would in a merge request pipeline over two commits."""

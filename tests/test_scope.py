@@ -273,3 +273,71 @@ def test_a_change_to_what_renames_reports_the_references_it_leaves_behind(tmp_pa
     reported = scope.select(run(scope))
     assert [d.to_json() for d in reported] == [d.to_json() for d in scope.select(whole)]
     assert [(d.rule, d.message.split(" names")[0]) for d in reported if d.rule == "REF013"] == [("REF013", expected)]
+
+
+FLUX_SYNC = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 1m
+  ref: {branch: main}
+  url: https://github.com/example/fleet
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: flux-system, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./clusters/prod
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+"""
+
+
+@pytest.mark.parametrize("change", ["sourceignore-added", "sourceignore-removed", "made-a-symlink"])
+def test_a_change_that_takes_a_file_out_of_the_artifact_is_reported_where_the_build_fails(
+        tmp_path: Path, monkeypatch, change: str) -> None:
+    """The build fails at the kustomization entry naming the file the artifact lost, in a file the change
+    did not touch: --changed-since reports it all the same."""
+    import json
+    import os
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from gitops_lint.cli import main
+
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\n"
+    files = {"clusters/prod/flux-system/gotk-sync.yaml": FLUX_SYNC, "apps/cm.yaml": cm % "a",
+             "apps/kustomization.yaml": "resources: [cm.yaml, extra.yaml]\nconfigMapGenerator:\n"
+                                        "  - {name: logo, files: [logo.png]}\n",
+             "apps/extra.yaml": cm % "b", "apps/logo.png": "PNG", "docs/.sourceignore": "*.drawio\n"}
+    write_tree(tmp_path, files)
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=t@x", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    if change == "sourceignore-added":
+        write_tree(tmp_path, {"apps/.sourceignore": "extra.yaml\n"})
+        expected = ("apps/kustomization.yaml", 1)
+    elif change == "sourceignore-removed":  # Flux's defaults come back: *.png is left out
+        os.remove(tmp_path / "docs/.sourceignore")
+        expected = ("apps/kustomization.yaml", 3)
+    else:
+        os.remove(tmp_path / "apps/extra.yaml")
+        os.symlink("cm.yaml", tmp_path / "apps/extra.yaml")
+        expected = ("apps/kustomization.yaml", 1)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", "--changed-since",
+                                       "HEAD", "."], catch_exceptions=False)
+    found = [(d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "REF012"]
+    assert found == [expected], result.stdout

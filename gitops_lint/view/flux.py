@@ -737,7 +737,7 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
         problems.append(BuildProblem(written, ("spec", "path"), (
             f"the artifact Flux builds {applied.key} from holds none of the files below {folder or './'}, so "
             f"Flux fails it (\"kustomization path not found\"), or applies nothing where other files keep the "
-            f"folder: {why}")))
+            f"folder: {why}"), artifact=folder))
         return problems
     spec = applied.kustomization.data.get("spec")
     components = spec.get("components") if isinstance(spec, dict) else None
@@ -751,7 +751,7 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
             problems.append(BuildProblem(written, ("spec", "components", index), (
                 f"{entry!r} is not in the artifact Flux builds {applied.key} from: the source's ignore rules "
                 f"leave {component.path} out, so the component cannot be found and the build fails; narrow "
-                "the rule or drop the entry")))
+                "the rule or drop the entry"), artifact=component.path))
     for rel in dict.fromkeys(applied.files):
         for ref in view._references_of.get(rel, ()):
             target = ref.target
@@ -771,7 +771,8 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
                    f"Flux's default exclusions) leave {missing} out, so kustomize cannot find it and the build "
                    "fails; narrow the rule or drop the entry")
             problems.append(BuildProblem(ref.owner, ref.field,
-                                         f"{ref.entry!r} is not in the artifact Flux builds {applied.key} from: {why}"))
+                                         f"{ref.entry!r} is not in the artifact Flux builds {applied.key} from: {why}",
+                                         artifact=missing))
     return problems
 
 

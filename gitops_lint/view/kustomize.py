@@ -161,6 +161,8 @@ class BuildProblem:
     #: Where at `field` a finding points: "key" (an unknown key), "value" (a value of the wrong type, where
     #: TYP001 points too), or "" (a mapping or list at its key, a scalar at itself).
     point: str = ""
+    #: The path the source's artifact lacks, for a build that fails on it (scoped runs report it there).
+    artifact: str | None = None
 
 
 @dataclass(slots=True)
