@@ -16,6 +16,7 @@ from gitops_lint.discover import discover
 from gitops_lint.engine import LintOptions, Scope, active_rules, lint_files, load_sources, rule_params
 
 from tests.conftest import PROJECT, shared_path, write_tree
+from tests.test_flux_view import BOOTSTRAP, flux_ks
 
 
 def _runner(root: Path):
@@ -275,33 +276,7 @@ def test_a_change_to_what_renames_reports_the_references_it_leaves_behind(tmp_pa
     assert [(d.rule, d.message.split(" names")[0]) for d in reported if d.rule == "REF013"] == [("REF013", expected)]
 
 
-FLUX_SYNC = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: flux-system, namespace: flux-system}
-spec:
-  interval: 1m
-  ref: {branch: main}
-  url: https://github.com/example/fleet
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: flux-system, namespace: flux-system}
-spec:
-  interval: 10m
-  path: ./clusters/prod
-  prune: true
-  sourceRef: {kind: GitRepository, name: flux-system}
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: apps, namespace: flux-system}
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef: {kind: GitRepository, name: flux-system}
-"""
+FLUX_SYNC = BOOTSTRAP + "---\n" + flux_ks("apps", "./apps")
 
 
 @pytest.mark.parametrize("change", ["sourceignore-added", "sourceignore-removed", "made-a-symlink"])
