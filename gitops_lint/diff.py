@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from gitops_lint.discover import (IGNORE_FILE, Candidate, ChartDirs, Discovery, exclude_matcher, is_candidate,
+from gitops_lint.discover import (Candidate, ChartDirs, Discovery, exclude_matcher, is_candidate, is_ignore_file,
                                   printable, template_reason)
 from gitops_lint.view.changes import Diff
 
@@ -126,7 +126,7 @@ def load_base(tree: GitTree, rels: list[str]) -> list[Any]:
 def base_discovery(tree: GitTree, rels: list[str]) -> Discovery:
     """The base revision's files as discovery would list them, with its `.sourceignore` files (its symlinks
     are no blobs: no artifact holds them, and neither does this)."""
-    ignore_files = sorted(rel for rel in tree.blobs if rel.rpartition("/")[2] == IGNORE_FILE)
+    ignore_files = sorted(rel for rel in tree.blobs if is_ignore_file(rel))
     return Discovery(root=tree.root, files=[Candidate(tree.root, rel, printable(rel)) for rel in rels], in_git=True,
                      ignore_files=ignore_files)
 

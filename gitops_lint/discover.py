@@ -278,8 +278,7 @@ def discover(
 def _ignore_files(root: Path, directory: Path, rels: list) -> Iterator[str]:
     """The `.sourceignore` files among the files listed under `directory`, and those in the folders above
     it up to the root (a source's artifact holds the whole repository)."""
-    suffix = "/" + IGNORE_FILE
-    yield from (rel for rel in rels if rel and (rel == IGNORE_FILE or rel.endswith(suffix)))
+    yield from (rel for rel in rels if rel and is_ignore_file(rel))
     rel_dir = _rel(root, directory)
     while rel_dir:
         rel_dir = rel_dir.rpartition("/")[0]
@@ -290,6 +289,11 @@ def _ignore_files(root: Path, directory: Path, rels: list) -> Iterator[str]:
 
 #: The file whose rules Flux's source-controller leaves out of a source's artifact (`view.sourceignore`).
 IGNORE_FILE = ".sourceignore"
+
+
+def is_ignore_file(rel: str) -> bool:
+    """Whether a path is a `.sourceignore` file."""
+    return rel.rpartition("/")[2] == IGNORE_FILE
 
 
 def _without_compiled(rels: Iterable[str | None], named: str, compiled: set[str],
@@ -447,7 +451,6 @@ class _Folders:
                 self.unreadable[rel] = (f"cannot read file: symlink loop (it links to {printable(os.readlink(path))}"
                                         ", which leads back to it)")
             return True  # broken or looping: kept, to be reported as unreadable
-
 
     def is_link(self, rel: str) -> bool:
         """Whether a file listed (not a candidate) is a symlink, or below a symlinked folder."""
@@ -693,8 +696,8 @@ def repository_reader(root: Path, log: dict[str, bytes | None] | None = None):
     prefix = str(real_root) + "/"
 
     def read_file(rel: str) -> bytes | None:
-        # One stat first: most reads ask for a file that is not there (a `.sourceignore` in every folder on
-        # the way to each Kustomization's path), and realpath costs a system call per part of the path.
+        # One stat first: many reads ask for a file that is not there (a `.sourceignore` looked for in each
+        # folder, the cache checking what a run found missing), and realpath costs a call per part of the path.
         try:
             if not stat.S_ISREG(os.stat(prefix + rel).st_mode):
                 return None

@@ -520,9 +520,9 @@ def _base_commit(root: Path, revision: str) -> str:
 
 def _ignore_rules_in(changed: Iterable[str], before: Iterable[str]) -> bool:
     """Whether a `.sourceignore` is among the files changed, added or removed."""
-    from gitops_lint.discover import IGNORE_FILE
+    from gitops_lint.discover import is_ignore_file
 
-    return any(name.rpartition("/")[2] == IGNORE_FILE for name in (*changed, *before))
+    return any(is_ignore_file(name) for name in (*changed, *before))
 
 
 def _changed_files(fields: list[str]) -> tuple[set[str], list[str]]:

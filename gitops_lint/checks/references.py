@@ -422,13 +422,14 @@ def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
     this one's configuration."""
     from gitops_lint.model.kustomize import KustomizeFile
     from gitops_lint.view.flux import _instance_chart
+    from gitops_lint.view.kustomize import is_inline_patch
 
     view = ctx.view
     if not view.active:
         return {}
     kustomize_files = {o.path: o for o in ctx.model.objects if isinstance(o, KustomizeFile)}
     out: dict[int, dict[str, str]] = {}
-    seen: set[tuple[int, str]] = set()
+    seen: set[tuple[int, object]] = set()  # (cluster, a file's path or an instance's data) judged there
     for applied in view.applied:
         found = out.setdefault(applied.cluster, {})
         spec = applied.kustomization.data.get("spec")
@@ -439,8 +440,8 @@ def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
         instances += [(r.data, r.path) for r in applied.resources
                       if r.kind == "FluxInstance" or (r.kind == "HelmRelease" and _instance_chart(r.data))]
         for data, where in instances:
-            if (applied.cluster, f"{where}#{id(data)}") not in seen:
-                seen.add((applied.cluster, f"{where}#{id(data)}"))
+            if (applied.cluster, id(data)) not in seen:
+                seen.add((applied.cluster, id(data)))
                 _instance_lockdown(ctx, data, where, found)
         for rel in reversed(list(dict.fromkeys(applied.files))):  # the deepest kustomization's patches first
             kustomization = kustomize_files.get(rel)
@@ -452,8 +453,7 @@ def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
             for key in ("patchesStrategicMerge", "patchesJson6902", "patches"):  # kustomize's order
                 entries = data.get(key)
                 if key == "patchesStrategicMerge" and isinstance(entries, list):
-                    entries = [{"patch": e} if "\n" in e or e.lstrip().startswith("{") else {"path": e}
-                               for e in entries if isinstance(e, str)]
+                    entries = [{"patch": e} if is_inline_patch(e) else {"path": e} for e in entries if isinstance(e, str)]
                 _lockdown_patches(ctx, entries, rel, found, folder)
         _lockdown_patches(ctx, spec.get("patches"), applied.kustomization.path, found)
     return {cluster: controllers for cluster, controllers in out.items() if controllers}
@@ -494,16 +494,15 @@ def _lockdown_patches(ctx: Context, patches, where: str, found: dict[str, str], 
     per controller: read from the patches' values (comments are no values), for the Deployments the target
     names (a strategic-merge patch without one names its Deployment inside). A target by labels is left
     alone: the Deployments' labels are not at hand."""
-    import posixpath
-
-    from gitops_lint.view.kustomize import parse_patch, scalars
+    from gitops_lint.view.kustomize import join_path, parse_patch, scalars
 
     for entry in patches if isinstance(patches, list) else ():
         if not isinstance(entry, dict):
             continue
         text = entry.get("patch")
         if not isinstance(text, str) and isinstance(entry.get("path"), str):
-            data = ctx.read(posixpath.normpath(posixpath.join(folder, entry["path"])))
+            rel = join_path(folder, entry["path"].strip())
+            data = ctx.read(rel) if rel is not None else None
             text = data.decode("utf-8", "replace") if data is not None else None
         if not isinstance(text, str) or "--no-cross-namespace-refs" not in text:
             continue

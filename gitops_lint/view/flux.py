@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from gitops_lint.discover import repository_reader
+from gitops_lint.discover import IGNORE_FILE, repository_reader
 from gitops_lint.model import Model
 from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject
 from gitops_lint.model.kustomize import FILE_NAMES
-from gitops_lint.view.sourceignore import FILE_NAME as IGNORE_FILE
 from gitops_lint.view.sourceignore import IgnorePattern, artifact_filter, read_patterns
 from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resource, add_name_affixes, finish,
                                         generated_clashes, merged_map, run_held, set_namespace, archived, join_path)
@@ -129,7 +128,7 @@ class FluxView:
     _unapplied: set[str] | None = None
     _placed: list | None = None
     _secret_texts: set[str] | None = None
-    _artifact_filters: dict[tuple, Callable[[str], bool]] = field(default_factory=dict)  # `_source_ignore`
+    _artifact_filters: dict[tuple, Callable[[str], bool]] = field(default_factory=dict)  # `_artifact_left_out`
     _ignore_files_below: dict[str, list[IgnorePattern]] = field(default_factory=dict)  # `_ignore_file_patterns`
     _references_of: dict[str, list] | None = None  # `_left_out_of_artifact`
     #: The model the view was computed from.
@@ -598,7 +597,7 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             applied.skipped = included
             applied.folder = None
             continue
-        ignored = _source_ignore(view, kustomizer, applied)
+        ignored = _artifact_left_out(view, kustomizer, applied.root, applied.source[0::2])
         build = _flux_build(kustomizer, applied.folder, ignored)
         applied.resources = _flux_steps(applied, build, kustomizer)  # may read more files (components)
         applied.files = list(dict.fromkeys(build.files))
@@ -667,24 +666,18 @@ def _artifact_path(applied: Applied, copies: list[tuple[str, str]]) -> None:
     applied.folder = _clamp_to(best[1], rest)
 
 
-def _source_ignore(view: FluxView, kustomizer: Kustomizer, applied: Applied) -> Callable[[str], bool]:
-    """What source-controller leaves out of the artifact of the Kustomization's source, as a predicate on
-    paths from the repository root (`sourceignore.artifact_filter`): the rules of every `.sourceignore` in
-    the source, then the GitRepository's `spec.ignore`; Flux's defaults where there are none."""
-    kind, _, name = applied.source
-    return _artifact_left_out(view, kustomizer, applied.root, (kind, name))
-
-
 def _artifact_left_out(view: FluxView, kustomizer: Kustomizer, root: str,
                        source: tuple[str, str | None] | None) -> Callable[[str], bool]:
-    """`_source_ignore` for a source (None: one without `spec.ignore`) whose artifact holds `root`."""
+    """What source-controller leaves out of the artifact of a source whose artifact holds `root` ((kind,
+    name); None: one without `spec.ignore`), as a predicate on paths from the repository root
+    (`sourceignore.artifact_filter`): the rules of every `.sourceignore` in the source, then the
+    GitRepository's `spec.ignore`, Flux's defaults where there are none; and every symbolic link."""
     key = (root, source)
     found = view._artifact_filters.get(key)
     if found is None:
         left_out = artifact_filter([*_ignore_file_patterns(view, kustomizer, root),
                                     *(view.ignore_rules.get(source, ()) if source is not None else ())])
         prefix = root + "/" if root else ""
-
         linked = view.linked_files
 
         def found(rel: str, is_dir: bool = False) -> bool:
@@ -705,20 +698,23 @@ def _ignore_file_patterns(view: FluxView, kustomizer: Kustomizer, root: str) -> 
     else:  # not known: one may sit in any folder that holds files
         candidates = [f"{folder}/{IGNORE_FILE}" if folder else IGNORE_FILE for folder in kustomizer.dirs]
     prefix = root + "/" if root else ""
-    folders = sorted((rel.rpartition("/")[0][len(prefix):].split("/") if rel.rpartition("/")[0] != root else [], rel)
-                     for rel in candidates if rel.startswith(prefix))
+    by_folder = []  # (the file's folder as parts below `root`, the file): sorted, Flux's walk order
+    for rel in candidates:
+        folder = rel.rpartition("/")[0]
+        if rel.startswith(prefix):
+            by_folder.append((tuple(folder[len(prefix):].split("/")) if folder != root else (), rel))
     found = view._ignore_files_below[root] = []
-    for folder, rel in folders:
+    for folder, rel in sorted(by_folder):
         text = kustomizer.read(rel)
         if text is not None:
-            found += read_patterns(text, tuple(p for p in folder if p))
+            found += read_patterns(text, folder)
     return found
 
 
 def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Applied,
                           left_out: Callable[[str], bool]) -> list[BuildProblem]:
     """Files and folders the kustomizations of the build name that the source leaves out of its artifact
-    (`_source_ignore`): kustomize-controller builds from the artifact, where they are not, so the build
+    (`_artifact_left_out`): kustomize-controller builds from the artifact, where they are not, so the build
     fails. An entry of a kustomization that is itself left out is not judged (the first one on the way is)."""
     if view._references_of is None:
         view._references_of = {}
@@ -744,9 +740,7 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
     for index, entry in enumerate(components if isinstance(components, list) and written is not None else ()):
         if not isinstance(entry, str):
             continue
-        import posixpath
-
-        component = kustomizer.kustomize_by_dir.get(posixpath.normpath(posixpath.join(folder, entry)))
+        component = kustomizer.kustomize_by_dir.get(join_path(folder, entry) or "")
         if component is not None and left_out(component.path):
             problems.append(BuildProblem(written, ("spec", "components", index), (
                 f"{entry!r} is not in the artifact Flux builds {applied.key} from: the source's ignore rules "

@@ -652,8 +652,8 @@ class Kustomizer:
     def _patch_documents(self, folder: str, entry: Any, build: Build) -> list[Any]:
         if not isinstance(entry, str):
             return []
-        if "\n" in entry or entry.lstrip().startswith(("{", "[")):
-            return parse_patch(entry)  # an inline patch written where a path may stand
+        if is_inline_patch(entry):
+            return parse_patch(entry)
         target = join_path(folder, entry.strip())
         source = self.sources.get(target or "")
         if source is None:
@@ -1332,6 +1332,11 @@ def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
+
+
+def is_inline_patch(entry: str) -> bool:
+    """Whether a patch entry that may be a path (`patchesStrategicMerge`, `path:`) holds the patch itself."""
+    return "\n" in entry or entry.lstrip().startswith(("{", "["))
 
 
 def join_path(directory: str, entry: str, *, clamp: bool = False, floor: str = "") -> str | None:

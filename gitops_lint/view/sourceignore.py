@@ -18,15 +18,11 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-FILE_NAME = ".sourceignore"
 _VCS = ".git/,.gitignore,.gitmodules,.gitattributes"
 _DEFAULTS = ("*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,*.zip,"
              ".github/,.circleci/,.travis.yml,.gitlab-ci.yml,appveyor.yml,.drone.yml,cloudbuild.yaml,"
              "codeship-services.yml,codeship-steps.yml,"
              "**/.goreleaser.yml,**/.sops.yaml,**/.flux.yaml")
-
-#: A part of a pattern: "**", "" (a leading or doubled `/`), or a compiled glob (None: malformed).
-_Part = "str | re.Pattern[str] | None"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +30,9 @@ class IgnorePattern:
     """One line of a `.sourceignore` (or of `spec.ignore`), scoped to the folder it was read in."""
 
     domain: tuple[str, ...]
-    parts: tuple  # of _Part
+    #: Each part between `/`: "**", "" (a leading or doubled `/`), a part with `**` among other text (matches
+    #: nothing), or a compiled glob (None: malformed, matches nothing).
+    parts: tuple["str | re.Pattern[str] | None", ...]
     inclusion: bool
     dir_only: bool
     is_glob: bool
