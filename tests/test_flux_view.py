@@ -253,6 +253,90 @@ def test_flux_components_and_patches_are_applied_before_the_namespace(tmp_path: 
     assert "components/monitoring/sa.yaml" in web.files
 
 
+# Flux writes its own fields into the kustomization of the path before kustomize builds it (fluxcd/pkg
+# kustomize_generator.go): the cases below build that rewritten file with kubectl kustomize as the oracle.
+_FLUX_MERGE_CASES = {
+    "a component gets the file's namespace and labels": (
+        "  components: [../../components/extra]\n",
+        {"apps/web/kustomization.yaml": ("namespace: media\nlabels:\n  - pairs: {team: web}\n"
+                                         "resources: [cm.yaml]\n"),
+         "components/extra/kustomization.yaml": ("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+                                                 "resources: [sa.yaml]\n"),
+         "components/extra/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: scraper\n"},
+        "namespace: media\nlabels:\n  - pairs: {team: web}\nresources: [cm.yaml]\ncomponents: [../../components/extra]\n"),
+    "a patch runs before the file's name prefix": (
+        "  patches:\n    - target: {kind: ConfigMap, name: settings}\n      patch: |\n"
+        "        - op: add\n          path: /data\n          value: {patched: 'yes'}\n",
+        {"apps/web/kustomization.yaml": "namePrefix: web-\nresources: [cm.yaml]\n"},
+        "namePrefix: web-\nresources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap, name: settings}\n"
+        "    patch: |\n      - op: add\n        path: /data\n        value: {patched: 'yes'}\n"),
+    "a patch runs before the file's labels": (
+        "  patches:\n    - target: {labelSelector: team=web}\n      patch: |\n"
+        "        - op: add\n          path: /data\n          value: {patched: 'yes'}\n",
+        {"apps/web/kustomization.yaml": "commonLabels: {team: web}\nresources: [cm.yaml]\n"},
+        "commonLabels: {team: web}\nresources: [cm.yaml]\npatches:\n  - target: {labelSelector: team=web}\n"
+        "    patch: |\n      - op: add\n        path: /data\n        value: {patched: 'yes'}\n"),
+    "targetNamespace and namePrefix in place of the file's": (
+        "  targetNamespace: two\n  namePrefix: flux-\n",
+        {"apps/web/kustomization.yaml": "namespace: one\nnamePrefix: file-\nnameSuffix: -s\nresources: [cm.yaml]\n"},
+        "namespace: two\nnamePrefix: flux-\nnameSuffix: -s\nresources: [cm.yaml]\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_FLUX_MERGE_CASES))
+def test_fluxs_fields_are_built_as_part_of_the_paths_kustomization(tmp_path: Path, case: str) -> None:
+    import yaml
+
+    from gitops_lint.engine import load_context
+
+    spec, tree, merged = _FLUX_MERGE_CASES[case]
+    write_tree(tmp_path / "repo", {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", spec),
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+        **tree,
+    })
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path / "repo"))
+    web = next(a for a in ctx.view.applied if a.key == "Kustomization/flux-system/web")
+    assert web.complete and not web.problems
+    got = sorted((r.data for r in web.resources), key=repr)
+    # Flux's rewritten kustomization.yaml, as its generator writes it
+    shutil.copytree(tmp_path / "repo", tmp_path / "flux")
+    (tmp_path / "flux/apps/web/kustomization.yaml").write_text(merged)
+    if shutil.which("kubectl"):
+        out = subprocess.run(["kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone",
+                              str(tmp_path / "flux/apps/web")], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert got == sorted(yaml.safe_load_all(out.stdout), key=repr)
+    expected = {  # what kubectl builds (kustomize 5.5), stated for machines without it
+        "a component gets the file's namespace and labels": [
+            ("ConfigMap", "media", "settings", {"team": "web"}, None),
+            ("ServiceAccount", "media", "scraper", {"team": "web"}, None)],
+        "a patch runs before the file's name prefix": [("ConfigMap", None, "web-settings", None, {"patched": "yes"})],
+        "a patch runs before the file's labels": [("ConfigMap", None, "settings", {"team": "web"}, None)],
+        "targetNamespace and namePrefix in place of the file's": [("ConfigMap", "two", "flux-settings-s", None, None)],
+    }[case]
+    assert sorted((d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"], d["metadata"].get("labels"),
+                   d.get("data")) for d in got) == expected
+
+
+def test_a_flux_patch_matches_the_name_before_the_paths_prefix(tmp_path: Path) -> None:
+    """Flux's `spec.patches` run before the folder's namePrefix (kustomize's order, in the one kustomization
+    Flux writes): the patch names the release as written and gives it the interval it lacks."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/repos.yaml": flux_ks("repos", "./repos"),
+        "repos/repo.yaml": helm_repository("charts", "  namespace: flux-system\n"),
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", (
+            "  patches:\n    - target: {kind: HelmRelease, name: web}\n      patch: |\n"
+            "        - op: add\n          path: /spec/interval\n          value: 10m\n")),
+        "apps/web/kustomization.yaml": "namePrefix: team-\nresources: [release.yaml]\n",
+        "apps/web/release.yaml": helm_release("web", "charts", "  namespace: flux-system\n").replace(
+            "  interval: 10m\n", "", 1),
+    })
+    assert errors(run(tmp_path)) == []
+
+
 # --------------------------------------------------------------------------- 5. model objects and their applied copies
 # Where Flux changes an object on the way (targetNamespace), the view holds a copy of it; rules that start
 # from the object as written must still find what concerns its copies, and judge the object as written.

@@ -33,8 +33,8 @@ from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import KubernetesObject
 from gitops_lint.model.kustomize import FILE_NAMES
 from gitops_lint.view.sourceignore import IgnorePattern, artifact_filter, read_patterns
-from gitops_lint.view.kustomize import (Build, BuildProblem, Kustomizer, Resource, add_name_affixes, finish,
-                                        generated_clashes, merged_map, run_held, set_namespace, archived, join_path)
+from gitops_lint.view.kustomize import (Build, BuildProblem, FluxMerge, Kustomizer, Resource, archived, finish,
+                                        generated_clashes, join_path, merged_map, run_held)
 from gitops_lint.view.substitute import Variables, substitute
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import value_at
@@ -598,8 +598,8 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             applied.folder = None
             continue
         ignored = _artifact_left_out(view, kustomizer, applied.root, applied.source[0::2])
-        build = _flux_build(kustomizer, applied.folder, ignored)
-        applied.resources = _flux_steps(applied, build, kustomizer)  # may read more files (components)
+        build = _flux_build(kustomizer, applied.folder, ignored, _flux_merge(applied))
+        applied.resources = _flux_steps(applied, build)
         applied.files = list(dict.fromkeys(build.files))
         applied.secret_texts = build.secret_texts
         applied.problems = list(build.problems)
@@ -770,11 +770,13 @@ def _left_out_of_artifact(view: FluxView, kustomizer: Kustomizer, applied: Appli
     return problems
 
 
-def _flux_build(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool] = lambda rel: False) -> Build:
+def _flux_build(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool] = lambda rel: False,
+                merge: FluxMerge | None = None) -> Build:
     """`kustomize build` of a Kustomization's path in the source's artifact, which lacks what `left_out`
-    says: with the kustomization Flux generates where none is (or where the artifact lacks it)."""
+    says: with the kustomization Flux generates where none is (or where the artifact lacks it), holding
+    what Flux writes into it (`merge`)."""
     if _kustomization_in_artifact(kustomizer, folder, left_out):
-        build = kustomizer.build(folder, hold_replacements=True)  # run after Flux's steps: see `_flux_steps`
+        build = kustomizer.build(folder, hold_replacements=True, merge=merge)  # replacements: `_flux_steps`
         return Build(folder, list(build.resources), list(build.files), list(build.problems), build.complete,
                      list(build.held), list(build.name_references), secret_texts=set(build.secret_texts))
     build = Build(folder)
@@ -805,7 +807,28 @@ def _flux_build(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], b
         build.files.append(rel)
         build.resources.extend(kustomizer.objects_of_file(rel, build=build))
     generated_clashes(build)
+    if merge is not None:
+        kustomizer.build_generated(folder, build, merge)
     return build
+
+
+def _flux_merge(applied: Applied) -> FluxMerge | None:
+    """What Flux writes into the kustomization of `applied`'s path (see `FluxMerge`); None when nothing."""
+    spec = applied.kustomization.data.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    components = spec.get("components")
+    patches = spec.get("patches")
+    text = {key: value for key in ("targetNamespace", "namePrefix", "nameSuffix")
+            if isinstance(value := spec.get(key), str) and value}
+    if "${" in text.get("targetNamespace", ""):
+        del text["targetNamespace"]  # a substitution with no known value: where Flux puts the objects is unknown
+    merge = FluxMerge(
+        _owner(applied), f"of {applied.key}",
+        components=tuple(components) if isinstance(components, list) else (),
+        patches=tuple((index, entry) for index, entry in enumerate(patches) if isinstance(entry, dict)
+                      and isinstance(entry.get("patch"), str)) if isinstance(patches, list) else (),
+        namespace=text.get("targetNamespace"), name_prefix=text.get("namePrefix"), name_suffix=text.get("nameSuffix"))
+    return merge if merge.components or merge.patches or text else None
 
 
 def _kustomization_in_artifact(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool]) -> bool:
@@ -813,29 +836,13 @@ def _kustomization_in_artifact(kustomizer: Kustomizer, folder: str, left_out: Ca
     return kustomization is not None and not left_out(kustomization.path)
 
 
-def _flux_steps(applied: Applied, build: Build, kustomizer: Kustomizer) -> list[Resource]:
+def _flux_steps(applied: Applied, build: Build) -> list[Resource]:
+    """What kustomize-controller does with the build of the path (the kustomization with Flux's own fields in
+    it, `_flux_merge`): commonMetadata, the file's replacements (the last of kustomize's transformers, held
+    back until Flux's fields ran), content hashes, then post-build substitution."""
     spec = applied.kustomization.data.get("spec")
     spec = spec if isinstance(spec, dict) else {}
     owner = applied.key
-    # Flux's generated kustomization lists `spec.components` (relative to the path) after the resources
-    for entry in spec.get("components") or () if isinstance(spec.get("components"), list) else ():
-        kustomizer.component(applied.folder or "", entry, build)
-    patches = spec.get("patches")
-    if isinstance(patches, list) and patches:
-        from gitops_lint.view.kustomize import parse_patch
-
-        for index, entry in enumerate(patches):
-            if isinstance(entry, dict) and isinstance(entry.get("patch"), str):
-                target = entry.get("target") if isinstance(entry.get("target"), dict) else None
-                for patch in parse_patch(entry["patch"]):
-                    kustomizer.apply_patch(build, patch, target, _owner(applied), ("spec", "patches", index))
-    prefix = spec.get("namePrefix") if isinstance(spec.get("namePrefix"), str) else ""
-    suffix = spec.get("nameSuffix") if isinstance(spec.get("nameSuffix"), str) else ""
-    if prefix or suffix:
-        add_name_affixes(build, prefix, suffix, f"name prefix/suffix of {owner}")
-    target_namespace = spec.get("targetNamespace")
-    if isinstance(target_namespace, str) and target_namespace and "${" not in target_namespace:
-        set_namespace(build, target_namespace, f"targetNamespace of {owner}")
     common = spec.get("commonMetadata") if isinstance(spec.get("commonMetadata"), dict) else {}
     for key in ("labels", "annotations"):
         if isinstance(common.get(key), dict) and common[key]:

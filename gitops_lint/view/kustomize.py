@@ -199,6 +199,25 @@ class Build:
         self.complete = self.complete and sub.complete
 
 
+@dataclass(frozen=True, slots=True)
+class FluxMerge:
+    """What Flux writes into the kustomization of a Kustomization's path before kustomize builds it (fluxcd/pkg
+    kustomize_generator.go): `spec.components` and `spec.patches` after the file's own, `targetNamespace`,
+    `namePrefix` and `nameSuffix` in place of the file's. kustomize then runs them as the file's own, so a
+    component's objects get the file's namespace and labels, and Flux's patches run before them."""
+
+    #: The Flux Kustomization as written: its patches are reported there.
+    owner: Located
+    #: `of <Kustomization key>`: how transforms name what Flux's own steps did.
+    of: str
+    components: tuple = ()
+    #: (index in spec.patches, entry) of each entry with a `patch`.
+    patches: tuple[tuple[int, dict], ...] = ()
+    namespace: str | None = None
+    name_prefix: str | None = None
+    name_suffix: str | None = None
+
+
 # --------------------------------------------------------------------------- copy-on-write helpers
 
 
@@ -273,12 +292,15 @@ class Kustomizer:
 
     # ------------------------------------------------------------------ entry points
 
-    def build(self, folder: str, *, hold_replacements: bool = False) -> Build:
+    def build(self, folder: str, *, hold_replacements: bool = False, merge: "FluxMerge | None" = None) -> Build:
         """What `kustomize build folder` gives, before name hashes; an error when it has no kustomization.
-        With `hold_replacements`, the folder's own replacements wait in `Build.held` (see `run_held`)."""
+        With `hold_replacements`, the folder's own replacements wait in `Build.held` (see `run_held`); with
+        `merge`, its kustomization holds what Flux writes into it (built afresh: the steps are one
+        Kustomization's)."""
         key = (folder, hold_replacements)
-        if key in self._memo:
+        if merge is None and key in self._memo:
             return self._memo[key]
+        previous = self._memo.get(key)
         self._memo[key] = Build(folder, complete=False)  # a folder that includes itself: kustomize's cycle error
         kustomization = self.kustomize_by_dir.get(folder)
         build = Build(folder)
@@ -289,9 +311,20 @@ class Kustomizer:
             for problem in self.decode_problems(kustomization):
                 (build.strict_problems if problem.strict_only else build.problems).append(
                     BuildProblem(kustomization, problem.path, problem.message, point=problem.point))
-            self._accumulate(kustomization, build, hold_replacements=hold_replacements)
-        self._memo[key] = build
+            self._accumulate(kustomization, build, hold_replacements=hold_replacements, merge=merge)
+        if merge is None:
+            self._memo[key] = build
+        elif previous is None:
+            del self._memo[key]
+        else:
+            self._memo[key] = previous
         return build
+
+    def build_generated(self, folder: str, build: Build, merge: "FluxMerge") -> None:
+        """Flux's steps on `build`, the kustomization Flux generates where the path has none (its files as
+        `resources`): only what `merge` holds is run, in kustomize's order."""
+        self._merged_components(folder, build, merge)
+        self._transform(None, folder, {}, build, hold_replacements=True, merge=merge)
 
     def objects_of_file(self, rel: str, build: Build | None = None) -> list[Resource]:
         """The objects of one manifest file, as kustomize reads a resource file (what it refuses goes to
@@ -330,7 +363,8 @@ class Kustomizer:
 
     # ------------------------------------------------------------------ one kustomization
 
-    def _accumulate(self, kustomization: KustomizeFile, build: Build, *, hold_replacements: bool = False) -> None:
+    def _accumulate(self, kustomization: KustomizeFile, build: Build, *, hold_replacements: bool = False,
+                    merge: "FluxMerge | None" = None) -> None:
         folder = kustomization.path.rpartition("/")[0]
         data = kustomization.doc.data if isinstance(kustomization.doc.data, dict) else {}
         start = len(build.resources)
@@ -344,6 +378,8 @@ class Kustomizer:
         self._generators(kustomization, folder, data, build)
         for index, entry in enumerate(_as_list(data.get("components"))):
             self.component(folder, entry, build, kustomization, ("components", index))
+        if merge is not None:
+            self._merged_components(folder, build, merge)
         for key in ("generators", "transformers"):
             if data.get(key):
                 build.complete = False
@@ -354,7 +390,11 @@ class Kustomizer:
                     f"{key}: kustomize inflates Helm charts only when built with --enable-helm, which Flux never "
                     "passes: the build fails with 'must specify --enable-helm'; install the chart with a "
                     "HelmRelease instead (its postRenderers take the kustomize patches)")))
-        self._transform(kustomization, folder, data, build, hold_replacements)
+        self._transform(kustomization, folder, data, build, hold_replacements, merge)
+
+    def _merged_components(self, folder: str, build: Build, merge: "FluxMerge") -> None:
+        for entry in merge.components:  # after the file's own: Flux appends them
+            self.component(folder, entry, build)
 
     def _resource(self, owner: KustomizeFile, folder: str, where: tuple, entry: Any, build: Build) -> None:
         if not isinstance(entry, str) or not entry.strip():
@@ -594,8 +634,11 @@ class Kustomizer:
 
     # ------------------------------------------------------------------ transformers
 
-    def _transform(self, owner: KustomizeFile, folder: str, data: dict, build: Build,
-                   hold_replacements: bool = False) -> None:
+    def _transform(self, owner: KustomizeFile | None, folder: str, data: dict, build: Build,
+                   hold_replacements: bool = False, merge: "FluxMerge | None" = None) -> None:
+        """The kustomization's transformers, in kustomize's order (`configureBuiltinTransformers`): patches,
+        namespace, prefix, suffix, labels, annotations, JSON 6902 patches, then replacements. `data` is
+        the file's, `merge` what Flux writes into it."""
         for index, entry in enumerate(_as_list(data.get("patchesStrategicMerge"))):
             for patch in self._patch_documents(folder, entry, build):
                 if isinstance(patch, dict):
@@ -610,13 +653,25 @@ class Kustomizer:
             options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
             for patch in patches:
                 self.apply_patch(build, patch, target, owner, ("patches", index), options)
-        namespace = data.get("namespace")
+        if merge is not None:
+            for index, entry in merge.patches:  # appended to the file's
+                target = entry.get("target") if isinstance(entry.get("target"), dict) else None
+                for patch in parse_patch(entry["patch"]):
+                    self.apply_patch(build, patch, target, merge.owner, ("spec", "patches", index))
+        own = f"from {owner.path}" if owner is not None else ""
+        namespace, what = data.get("namespace"), f"namespace {own}"
+        if merge is not None and merge.namespace:  # in place of the file's
+            namespace, what = merge.namespace, f"targetNamespace {merge.of}"
         if isinstance(namespace, str) and namespace:
-            set_namespace(build, namespace, f"namespace from {owner.path}")
+            set_namespace(build, namespace, what)
         prefix = data.get("namePrefix") if isinstance(data.get("namePrefix"), str) else ""
         suffix = data.get("nameSuffix") if isinstance(data.get("nameSuffix"), str) else ""
+        what = f"name prefix/suffix {own}"
+        if merge is not None and (merge.name_prefix or merge.name_suffix):  # each in place of the file's
+            prefix, suffix = merge.name_prefix or prefix, merge.name_suffix or suffix
+            what = f"name prefix/suffix {merge.of}"
         if prefix or suffix:
-            add_name_affixes(build, prefix, suffix, f"name prefix/suffix from {owner.path}")
+            add_name_affixes(build, prefix, suffix, what)
         labels: dict = {}
         if isinstance(data.get("commonLabels"), dict):
             labels.update(data["commonLabels"])
