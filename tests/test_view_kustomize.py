@@ -107,6 +107,82 @@ def test_components_and_patches_change_identity_where_kustomize_does(tmp_path: P
                              ("apiextensions.k8s.io", "CustomResourceDefinition", None, "things.example.com")])
 
 
+_CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings%s}\ndata: {a: '1'}\n"
+_ADD_B = "\n        - op: add\n          path: /data/b\n          value: '2'\n"
+#: Which object a patch finds, by the ids kustomize knows it by (the one it was read with, the one it has).
+PATCH_TARGETS = {
+    "a target names a base's object as written, before the base's prefix": (
+        {"base/kustomization.yaml": "namePrefix: base-\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % "",
+         "over/kustomization.yaml": ("resources: [../base]\npatches:\n  - target: {kind: ConfigMap, name: settings}\n"
+                                     "    patch: |" + _ADD_B)}, True),
+    "a target names the object as the base made it": (
+        {"base/kustomization.yaml": "namePrefix: base-\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % "",
+         "over/kustomization.yaml": ("resources: [../base]\npatches:\n"
+                                     "  - target: {kind: ConfigMap, name: base-settings}\n    patch: |" + _ADD_B)}, True),
+    "a target in `default` finds an object without a namespace": (
+        {"over/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n"
+                                     "  - target: {kind: ConfigMap, namespace: default}\n    patch: |" + _ADD_B),
+         "over/cm.yaml": _CM % ""}, True),
+    "a target finds a base's object by the namespace it was written in": (
+        {"base/kustomization.yaml": "namespace: moved\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % ", namespace: one",
+         "over/kustomization.yaml": ("resources: [../base]\npatches:\n"
+                                     "  - target: {kind: ConfigMap, namespace: one}\n    patch: |" + _ADD_B)}, True),
+    "a strategic-merge patch names a base's object as written": (
+        {"base/kustomization.yaml": "namePrefix: base-\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % "",
+         "over/kustomization.yaml": ("resources: [../base]\npatches:\n  - patch: |\n      apiVersion: v1\n"
+                                     "      kind: ConfigMap\n      metadata: {name: settings}\n      data: {b: '2'}\n")}, True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PATCH_TARGETS))
+def test_a_patch_finds_its_object_by_any_id_kustomize_keeps(tmp_path: Path, case: str) -> None:
+    tree, patched = PATCH_TARGETS[case]
+    write_tree(tmp_path, tree)
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = finish(Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("over"))
+    assert [r.data["data"] for r in built] == [{"a": "1", "b": "2"} if patched else {"a": "1"}]
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "over")], capture_output=True, text=True, timeout=120)
+        assert [d["data"] for d in yaml.safe_load_all(out.stdout)] == [r.data["data"] for r in built]
+
+
+def test_a_strategic_merge_patch_without_a_namespace_names_no_object_in_one(tmp_path: Path) -> None:
+    """kustomize finds a target-less patch by its id, where no namespace is `default`: an object written in
+    another namespace is not it, and the build fails ("no matches for Id")."""
+    write_tree(tmp_path, {"over/kustomization.yaml": (
+        "resources: [cm.yaml]\npatches:\n  - patch: |\n      apiVersion: v1\n      kind: ConfigMap\n"
+        "      metadata: {name: settings}\n      data: {b: '2'}\n"), "over/cm.yaml": _CM % ", namespace: one"})
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("over")
+    assert [r.data["data"] for r in built.resources] == [{"a": "1"}]
+    assert [p.message for p in built.problems] == [
+        "the patch names ConfigMap/settings, which this build does not hold: kustomize refuses the build"]
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "over")], capture_output=True, text=True, timeout=120)
+        assert out.returncode != 0 and "no matches for Id" in out.stderr
+
+
+def test_a_replacement_reject_rejects_by_its_selectors_or_by_its_id_each_alone(tmp_path: Path) -> None:
+    """kustomize rejects a target whose labels a reject's labelSelector matches, whatever name the reject gives
+    (`selectByAnnoAndLabel`), and one whose id it names (`containsRejectId`)."""
+    write_tree(tmp_path, {
+        "over/kustomization.yaml": (
+            "resources: [cms.yaml]\nreplacements:\n  - source: {kind: ConfigMap, name: src, fieldPath: data.v}\n"
+            "    targets:\n      - select: {kind: ConfigMap}\n        reject:\n          - {name: src}\n"
+            "          - {name: nomatch, labelSelector: skip=yes}\n        fieldPaths: [data.v]\n"),
+        "over/cms.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\ndata: {v: new}\n---\n"
+                          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {skip: 'yes'}}\ndata: {v: old}\n"
+                          "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {v: old}\n"),
+    })
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    built = finish(Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("over"))
+    got = {r.name: r.data["data"]["v"] for r in built}
+    assert got == {"src": "new", "a": "old", "b": "new"}
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "over")], capture_output=True, text=True, timeout=120)
+        assert {d["metadata"]["name"]: d["data"]["v"] for d in yaml.safe_load_all(out.stdout)} == got
+
+
 def test_generated_names_carry_kustomizes_content_hash(tmp_path: Path) -> None:
     long_value = "x" * 200  # more than one 70-character line of base64: kyaml wraps it, and the hash sees that
     write_tree(tmp_path, {

@@ -725,9 +725,7 @@ class Kustomizer:
         """One patch (strategic merge when a mapping, JSON 6902 when a list) on the objects it selects."""
         if isinstance(patch, dict) and target is None:
             meta = patch.get("metadata") if isinstance(patch.get("metadata"), dict) else {}
-            target = {"kind": patch.get("kind"), "name": meta.get("name")}
-            if isinstance(meta.get("namespace"), str):
-                target["namespace"] = meta["namespace"]
+            target = {"kind": patch.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace")}
             if isinstance(patch.get("apiVersion"), str):
                 target["group"] = api_group(patch["apiVersion"])
             exact = True
@@ -739,7 +737,7 @@ class Kustomizer:
         out = []
         what = f"patch from {owner.path}"
         for resource in build.resources:
-            if not selects(target, resource, exact=exact):
+            if not (_selected_by_id(target, resource, namespace_required=True) if exact else selects(target, resource)):
                 out.append(resource)
                 continue
             matched = True
@@ -994,7 +992,7 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
         if None in paths:
             return False
         for position, resource in enumerate(resources):
-            if not _replacement_selects(select, resource) or any(_replacement_selects(r, resource) for r in rejects):
+            if not _replacement_selects(select, resource) or any(_rejects(r, resource) for r in rejects):
                 continue
             data = resource.data
             for steps in paths:
@@ -1032,16 +1030,18 @@ def _kind_of(kustomization: KustomizeFile) -> str:
 
 
 def _replacement_selects(selector: dict, resource: Resource) -> bool:
-    """A replacement's `source`, `select` or `reject`: exact group, version, kind, name, namespace, against the
-    object's id now or as written (kustomize keeps both), and label and annotation selectors against now."""
-    fields = {k: v for k, v in selector.items() if k not in ("fieldPath", "options")}
-    if selects(fields, resource, exact=True):
-        return True
-    origin = resource.origin
-    ids = {k: v for k, v in fields.items() if k not in ("labelSelector", "annotationSelector")}
-    return origin is not None and origin.doc.data is not resource.data and isinstance(origin.doc.data, dict) \
-        and selects(ids, Resource(origin.doc.data, origin, origin.doc), exact=True) \
-        and selects({k: v for k, v in fields.items() if k not in ids}, resource, exact=True)
+    """A replacement's `source` or `select`: exact group, version, kind, name, namespace, against any id the
+    object has had or has now (kustomize keeps them all), and label and annotation selectors against now."""
+    return _selected_by_id(selector, resource, namespace_required=False) and _metadata_selected(selector, resource)
+
+
+def _rejects(reject: dict, resource: Resource) -> bool:
+    """A replacement target's `reject` entry: kustomize rejects by its label and annotation selectors, or by
+    its id, each alone (`selectByAnnoAndLabel`, `containsRejectId`); an entry with neither rejects nothing."""
+    by_metadata = any(isinstance(reject.get(k), str) and reject[k] for k in ("labelSelector", "annotationSelector"))
+    by_id = any(reject.get(k) not in (None, "") for k in ("group", "version", "kind", "name", "namespace"))
+    return (by_metadata and _metadata_selected(reject, resource)) or \
+        (by_id and _selected_by_id(reject, resource, namespace_required=False))
 
 
 _STEP_RE = re.compile(r"\[([^=\[\]]+)=([^\[\]]*)\]")
@@ -1160,32 +1160,70 @@ def _scalar_text(value: Any) -> str | None:
 # --------------------------------------------------------------------------- selection and patches
 
 
-def selects(target: dict, resource: Resource, *, exact: bool = False) -> bool:
-    """kustomize's patch target: group, version, kind, name, namespace (anchored regexes), and selectors."""
-    def matches(pattern: Any, value: str | None) -> bool:
-        if pattern is None or pattern == "":
-            return True
-        if not isinstance(pattern, str):
-            return False
-        if exact:
-            return pattern == (value or "")
-        try:
-            return re.fullmatch(pattern, value or "") is not None
-        except re.error:
-            return pattern == value
-
+def selects(target: dict, resource: Resource) -> bool:
+    """kustomize's patch target (`ResMap.Select`): group, version, kind (anchored regexes) of the object now;
+    name and namespace of the id it was read with or the one it has now (a base's patch target still names
+    what an overlay prefixed or moved); label and annotation selectors of its metadata now."""
     version = str(resource.data.get("apiVersion") or "").rpartition("/")[2]
-    if not (matches(target.get("group"), resource.group) and matches(target.get("version"), version)
-            and matches(target.get("kind"), resource.kind) and matches(target.get("name"), resource.name)):
+    if not (_pattern_matches(target.get("group"), resource.group) and _pattern_matches(target.get("version"), version)
+            and _pattern_matches(target.get("kind"), resource.kind)):
         return False
-    if target.get("namespace") not in (None, "") and not matches(target["namespace"], resource.namespace or ""):
-        if not (exact and target["namespace"] == "default" and resource.namespace is None):
-            return False
+    ids = (resource.former_ids[0], (resource.name, resource.namespace)) if resource.former_ids \
+        else ((resource.name, resource.namespace),)
+    if not any(_pattern_matches(target.get("name"), name) for name, _ in ids):
+        return False
+    namespace = target.get("namespace")
+    if namespace not in (None, "") and not any(_pattern_matches(namespace, _effective_of(resource.kind, ns))
+                                                for _, ns in ids):
+        return False
+    return _metadata_selected(target, resource)
+
+
+def _pattern_matches(pattern: Any, value: str | None) -> bool:
+    if pattern is None or pattern == "":
+        return True
+    if not isinstance(pattern, str):
+        return False
+    try:
+        return re.fullmatch(pattern, value or "") is not None
+    except re.error:
+        return pattern == value
+
+
+def _metadata_selected(selector: dict, resource: Resource) -> bool:
     metadata = resource.metadata
     for key, meta in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
-        if isinstance(target.get(key), str) and not label_selector_matches(target[key], metadata.get(meta)):
+        if isinstance(selector.get(key), str) and not label_selector_matches(selector[key], metadata.get(meta)):
             return False
     return True
+
+
+def _effective_of(kind: str, namespace: str | None) -> str:
+    """kustomize's `EffectiveNamespace`: none is `default`, and a cluster-scoped kind has none to match."""
+    return "_non_namespaceable_" if kind in CLUSTER_SCOPED else _effective(namespace)
+
+
+def _selected_by_id(selector: dict, resource: Resource, *, namespace_required: bool) -> bool:
+    """Whether an id the object has had, or has now, is the one `selector` names exactly (group, kind, name,
+    namespace as kustomize compares them). A strategic-merge patch without a target names its object so
+    (`GetById`: no namespace is `default`, `namespace_required`); a replacement's source, target or reject
+    (`IsSelectedBy`) leaves out what it does not name."""
+    for key, value in (("group", resource.group), ("kind", resource.kind)):
+        if selector.get(key) not in (None, "") and selector.get(key) != value:
+            return False
+    if selector.get("version") not in (None, "") and \
+            selector["version"] != str(resource.data.get("apiVersion") or "").rpartition("/")[2]:
+        return False
+    name, namespace = selector.get("name"), selector.get("namespace")
+    for had_name, had_namespace in (*resource.former_ids, (resource.name, resource.namespace)):
+        if name not in (None, "") and name != had_name:
+            continue
+        if (namespace not in (None, "") or namespace_required) and \
+                _effective_of(resource.kind, namespace if isinstance(namespace, str) else None) != \
+                _effective_of(resource.kind, had_namespace):
+            continue
+        return True
+    return False
 
 
 _SELECTOR_RE = re.compile(r"\s*(!?)([^\s=!,()]+)\s*(?:(==|=|!=)\s*([^\s,()]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*")
