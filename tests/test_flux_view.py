@@ -337,6 +337,28 @@ def test_a_flux_patch_matches_the_name_before_the_paths_prefix(tmp_path: Path) -
     assert errors(run(tmp_path)) == []
 
 
+def test_a_patch_naming_no_object_of_the_build_fails_the_flux_kustomization(tmp_path: Path) -> None:
+    """A strategic-merge patch without a target must name an object of the build (kustomize's "no matches for
+    Id"); one a Flux component brings counts, as Flux merges the component in first."""
+    patch = ("patches:\n  - patch: |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata: {name: %s}\n"
+             "      data: {b: '2'}\n")
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", "  components: [../../components/extra]\n"),
+        "apps/web/kustomization.yaml": "resources: [cm.yaml]\n" + patch % "extra",
+        "apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+        "components/extra/kustomization.yaml": ("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+                                                "resources: [cm.yaml]\n"),
+        "components/extra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n",
+        "clusters/prod/api.yaml": flux_ks("api", "./apps/api"),
+        "apps/api/kustomization.yaml": "resources: [cm.yaml]\n" + patch % "missing",
+        "apps/api/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+    })
+    failures = found(run(tmp_path), "REF012")
+    assert [(d.path, d.span.line) for d in failures] == [("apps/api/kustomization.yaml", 3)], failures
+    assert "no matches for Id" in failures[0].message and "Kustomization/flux-system/api" in failures[0].message
+
+
 # --------------------------------------------------------------------------- 5. model objects and their applied copies
 # Where Flux changes an object on the way (targetNamespace), the view holds a copy of it; rules that start
 # from the object as written must still find what concerns its copies, and judge the object as written.

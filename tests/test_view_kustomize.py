@@ -155,8 +155,10 @@ def test_a_strategic_merge_patch_without_a_namespace_names_no_object_in_one(tmp_
     ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
     built = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("over")
     assert [r.data["data"] for r in built.resources] == [{"a": "1"}]
-    assert [p.message for p in built.problems] == [
-        "the patch names ConfigMap/settings, which this build does not hold: kustomize refuses the build"]
+    assert [(p.message, p.fatal) for p in built.problems] == [(
+        "the patch names ConfigMap/settings, which this build does not hold; the build holds it in namespace one, "
+        "and the patch must name that namespace (none means default): kustomize fails the build (\"no matches for "
+        "Id\")", True)]
     if KUBECTL:
         out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "over")], capture_output=True, text=True, timeout=120)
         assert out.returncode != 0 and "no matches for Id" in out.stderr

@@ -762,9 +762,19 @@ class Kustomizer:
             out.append(resource.changed(data, what))
         build.resources = out
         if not matched and exact:
-            build.problems.append(BuildProblem(owner, where, (
-                f"the patch names {target.get('kind')}/{target.get('name')}, which this build does not hold: "
-                "kustomize refuses the build"), fatal=False))
+            # Certain only where the view holds everything the build accumulated so far.
+            build.problems.append(BuildProblem(owner, where, _no_patch_target(target, build), fatal=build.complete))
+
+
+def _no_patch_target(target: dict, build: Build) -> str:
+    """Why a strategic-merge patch without a target finds no object, the way kustomize compares ids."""
+    kind, name, namespace = target.get("kind"), target.get("name"), target.get("namespace")
+    where = f" in namespace {namespace}" if isinstance(namespace, str) and namespace else ""
+    elsewhere = sorted({r.namespace or "(none)" for r in build.resources if r.kind == kind and name in r.names})
+    hint = (f"; the build holds it in namespace {', '.join(elsewhere)}, and the patch must name that namespace"
+            f"{' (none means default)' if not where else ''}") if elsewhere else ""
+    return (f"the patch names {kind}/{name}{where}, which this build does not hold{hint}: kustomize fails the "
+            "build (\"no matches for Id\")")
 
 
 # --------------------------------------------------------------------------- transforms shared with Flux's steps
