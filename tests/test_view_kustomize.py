@@ -185,6 +185,72 @@ def test_a_replacement_reject_rejects_by_its_selectors_or_by_its_id_each_alone(t
         assert {d["metadata"]["name"]: d["data"]["v"] for d in yaml.safe_load_all(out.stdout)} == got
 
 
+WORKLOADS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 1
+              podAffinityTerm: {topologyKey: zone, labelSelector: {matchLabels: {app: web}}}
+      containers: [{name: app, image: web}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup}
+spec:
+  schedule: "@daily"
+  jobTemplate: {spec: {template: {spec: {containers: [{name: app, image: backup}]}}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {app: db}}
+  template: {metadata: {labels: {app: db}}, spec: {containers: [{name: db, image: db}]}}
+  volumeClaimTemplates: [{metadata: {name: data}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny}
+spec: {podSelector: {}}
+"""
+
+
+@pytest.mark.parametrize("settings", [
+    "commonLabels: {team: web}\ncommonAnnotations: {owner: me}\n",
+    "labels:\n  - pairs: {team: web}\n  - pairs: {tier: front}\n    includeTemplates: true\n",
+    "labels:\n  - pairs: {team: web}\n    includeSelectors: true\n  - pairs: {team: ops}\ncommonLabels: {team: all}\n",
+    "labels:\n  - pairs: {team: web}\n    fields: [{path: 'spec/template/spec/containers[]/env', kind: Deployment, create: true}]\n",
+], ids=["common", "templates", "selectors-and-order", "own-fields"])
+def test_labels_and_annotations_go_where_kustomize_writes_them(tmp_path: Path, settings: str) -> None:
+    """Labels go into selectors and pod templates as kustomize's field specs say (commonLabels,
+    includeSelectors, includeTemplates, a `labels` entry's own fields), a later transformer winning a key."""
+    write_tree(tmp_path, {"app/kustomization.yaml": settings + "resources: [workloads.yaml]\n",
+                          "app/workloads.yaml": WORKLOADS})
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    got = sorted((r.data for r in finish(Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path))
+                                         .build("app"))), key=repr)
+    deployment = next(d for d in got if d["kind"] == "Deployment")
+    if settings.startswith("common"):
+        assert deployment["spec"]["selector"]["matchLabels"] == {"app": "web", "team": "web"}
+        assert deployment["spec"]["template"]["metadata"]["annotations"] == {"owner": "me"}
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True, timeout=120)
+        assert got == sorted(yaml.load_all(out.stdout, Loader=_Loader), key=repr)
+
+
 def test_generated_names_carry_kustomizes_content_hash(tmp_path: Path) -> None:
     long_value = "x" * 200  # more than one 70-character line of base64: kyaml wraps it, and the hash sees that
     write_tree(tmp_path, {

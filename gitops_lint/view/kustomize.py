@@ -240,6 +240,115 @@ def merged_map(data: dict, key: str, values: dict) -> dict:
     return with_metadata(data, key, merged)
 
 
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """Where a kustomize transformer writes, for the objects of a kind (`types.FieldSpec`): a path of keys
+    (a list on the way: each of its elements), made where missing when `create`."""
+
+    path: tuple[str, ...]
+    create: bool = False
+    kind: str = ""
+    group: str | None = None  # None: any group
+    version: str = ""
+
+    def selects(self, resource: Resource) -> bool:
+        version = str(resource.data.get("apiVersion") or "").rpartition("/")[2]
+        return (not self.kind or self.kind == resource.kind) and (self.group is None or self.group == resource.group) \
+            and (not self.version or self.version == version)
+
+
+def _specs(*entries: tuple) -> tuple[FieldSpec, ...]:
+    return tuple(FieldSpec(tuple(path.replace("[]", "").split("/")), create, kind, group, version)
+                 for path, create, kind, group, version in entries)
+
+
+_POD_SELECTORS = tuple(
+    (f"spec/template/spec/affinity/{affinity}/{term}/labelSelector/matchLabels", False, kind, "apps", "")
+    for kind in ("Deployment", "StatefulSet") for affinity in ("podAffinity", "podAntiAffinity")
+    for term in ("preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm",
+                 "requiredDuringSchedulingIgnoredDuringExecution"))
+#: kustomize 5.5's built-in field specs (api/internal/konfig/builtinpluginconsts): labels of objects and of
+#: the pods (and claims) they template, then selectors, which only `commonLabels` and `includeSelectors` write.
+TEMPLATE_LABELS = _specs(
+    ("metadata/labels", True, "", None, ""),
+    ("spec/template/metadata/labels", True, "ReplicationController", None, "v1"),
+    *((("spec/template/metadata/labels", True, kind, None, "") for kind in ("Deployment", "ReplicaSet", "DaemonSet"))),
+    ("spec/template/metadata/labels", True, "StatefulSet", "apps", ""),
+    ("spec/volumeClaimTemplates[]/metadata/labels", True, "StatefulSet", "apps", ""),
+    ("spec/template/metadata/labels", True, "Job", "batch", ""),
+    ("spec/jobTemplate/metadata/labels", True, "CronJob", "batch", ""),
+    ("spec/jobTemplate/spec/template/metadata/labels", True, "CronJob", "batch", ""))
+COMMON_LABELS = _specs(
+    ("spec/selector", True, "Service", None, "v1"),
+    ("spec/selector", True, "ReplicationController", None, "v1"),
+    ("spec/selector/matchLabels", True, "Deployment", None, ""),
+    *_POD_SELECTORS[:4],
+    ("spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", False, "Deployment", "apps", ""),
+    ("spec/selector/matchLabels", True, "ReplicaSet", None, ""),
+    ("spec/selector/matchLabels", True, "DaemonSet", None, ""),
+    ("spec/selector/matchLabels", True, "StatefulSet", "apps", ""),
+    *_POD_SELECTORS[4:],
+    ("spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", False, "StatefulSet", "apps", ""),
+    ("spec/selector/matchLabels", False, "Job", "batch", ""),
+    ("spec/jobTemplate/spec/selector/matchLabels", False, "CronJob", "batch", ""),
+    ("spec/selector/matchLabels", False, "PodDisruptionBudget", "policy", ""),
+    ("spec/podSelector/matchLabels", False, "NetworkPolicy", "networking.k8s.io", ""),
+    ("spec/ingress/from/podSelector/matchLabels", False, "NetworkPolicy", "networking.k8s.io", ""),
+    ("spec/egress/to/podSelector/matchLabels", False, "NetworkPolicy", "networking.k8s.io", "")) + TEMPLATE_LABELS
+COMMON_ANNOTATIONS = _specs(
+    ("metadata/annotations", True, "", None, ""),
+    ("spec/template/metadata/annotations", True, "ReplicationController", None, "v1"),
+    *((("spec/template/metadata/annotations", True, kind, None, "")
+       for kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"))),
+    ("spec/template/metadata/annotations", True, "Job", "batch", ""),
+    ("spec/jobTemplate/metadata/annotations", True, "CronJob", "batch", ""),
+    ("spec/jobTemplate/spec/template/metadata/annotations", True, "CronJob", "batch", ""))
+_METADATA_LABELS = TEMPLATE_LABELS[:1]
+
+
+def _label_field_specs(entry: dict) -> tuple[FieldSpec, ...]:
+    """Where a `labels` entry writes: its own `fields`, then selectors and templates (`includeSelectors`), or
+    templates (`includeTemplates`), or metadata only."""
+    own = tuple(FieldSpec(tuple(f["path"].replace("[]", "").split("/")), f.get("create") is True,
+                          f.get("kind") or "", f.get("group") if isinstance(f.get("group"), str) else None,
+                          f.get("version") or "")
+                for f in _as_list(entry.get("fields")) if isinstance(f, dict) and isinstance(f.get("path"), str))
+    if entry.get("includeSelectors") is True:
+        return own + COMMON_LABELS
+    return own + (TEMPLATE_LABELS if entry.get("includeTemplates") is True else _METADATA_LABELS)
+
+
+def _with_field_specs(resource: Resource, steps: list[tuple[dict, tuple[FieldSpec, ...]]]) -> dict:
+    """The object's data with each step's pairs written at the step's field specs that select it."""
+    data = resource.data
+    for pairs, specs in steps:
+        texts = {str(k): _label_text(v) for k, v in pairs.items() if not isinstance(v, (dict, list))}
+        for spec in specs:
+            if spec.selects(resource):
+                data = _merged_at(data, spec.path, texts, spec.create)
+    return data
+
+
+def _merged_at(value: Any, path: tuple[str, ...], texts: dict, create: bool) -> Any:
+    """`value` with `texts` merged into the mapping at `path`, copying only what is on the way."""
+    if isinstance(value, list):  # a list on the way: each of its elements
+        return [_merged_at(item, path, texts, create) if isinstance(item, dict) else item for item in value]
+    if not isinstance(value, dict):
+        return value
+    key, rest = path[0], path[1:]
+    current = value.get(key)
+    if current is None and not create:
+        return value
+    if rest:
+        new = _merged_at({} if current is None else current, rest, texts, create)
+    else:
+        # a mapping there (a list or text makes kustomize refuse the object, reported elsewhere)
+        new = {**current, **texts} if isinstance(current, dict) else dict(texts) if current is None else current
+    if new is current:
+        return value
+    return {**value, key: new}
+
+
 def _label_text(value: Any) -> str:
     """kustomize writes label and annotation values as strings."""
     if isinstance(value, bool):
@@ -672,19 +781,19 @@ class Kustomizer:
             what = f"name prefix/suffix {merge.of}"
         if prefix or suffix:
             add_name_affixes(build, prefix, suffix, what)
-        labels: dict = {}
-        if isinstance(data.get("commonLabels"), dict):
-            labels.update(data["commonLabels"])
-        for entry in _as_list(data.get("labels")):
-            if isinstance(entry, dict) and isinstance(entry.get("pairs"), dict):
-                labels.update(entry["pairs"])
-        if labels:
-            build.resources = [r.changed(merged_map(r.data, "labels", labels), f"labels from {owner.path}")
+        # kustomize's label transformers: one per `labels` entry, then `commonLabels` (selectors and templates
+        # too); each writes its pairs at the field specs of its kind, and a later one wins a key
+        label_steps = [(entry["pairs"], _label_field_specs(entry)) for entry in _as_list(data.get("labels"))
+                       if isinstance(entry, dict) and isinstance(entry.get("pairs"), dict) and entry["pairs"]]
+        if isinstance(data.get("commonLabels"), dict) and data["commonLabels"]:
+            label_steps.append((data["commonLabels"], COMMON_LABELS))
+        if label_steps:
+            build.resources = [r.changed(_with_field_specs(r, label_steps), f"labels from {owner.path}")
                                for r in build.resources]
         if isinstance(data.get("commonAnnotations"), dict) and data["commonAnnotations"]:
-            annotations = data["commonAnnotations"]
-            build.resources = [r.changed(merged_map(r.data, "annotations", annotations),
-                                         f"annotations from {owner.path}") for r in build.resources]
+            steps = [(data["commonAnnotations"], COMMON_ANNOTATIONS)]
+            build.resources = [r.changed(_with_field_specs(r, steps), f"annotations from {owner.path}")
+                               for r in build.resources]
         for index, entry in enumerate(_as_list(data.get("patchesJson6902"))):
             if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
                 continue
