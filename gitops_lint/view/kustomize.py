@@ -78,6 +78,10 @@ class Resource:
     former_ids: tuple[tuple[str | None, str | None], ...] = ()
     #: (prefix, suffix) the build's name transformers put around its name as written (no content hash).
     affixes: tuple[str, str] = ("", "")
+    #: A strategic-merge patch merged a list of mappings into it: kustomize merges such lists of built-in kinds
+    #: by each field's merge key (`containerPort`, `mountPath`), the view by `name`, so what those lists hold
+    #: may differ from kustomize's (a replacement that misses a field there is not told).
+    merged_lists: bool = False
 
     @property
     def kind(self) -> str:
@@ -132,14 +136,14 @@ class Resource:
                 former_ids = (*former_ids, (name, namespace))
         # The constructor, not dataclasses.replace: builds call this for nearly every object they emit.
         return Resource(data, self.origin, self.doc, self.generator, (*self.transforms, transform), self.needs_hash,
-                        former_ids, self.affixes)
+                        former_ids, self.affixes, self.merged_lists)
 
     def renamed(self, name: str, transform: str, prefix: str = "", suffix: str = "") -> "Resource":
         """A copy named `name`, remembering the name it had (kustomize's references find it by any of them)
         and the prefix and suffix that made it (of several candidates, the referrer's own are meant)."""
         made = self.changed(with_metadata(self.data, "name", name), transform)
         return Resource(made.data, made.origin, made.doc, made.generator, made.transforms, made.needs_hash,
-                        made.former_ids, (prefix + self.affixes[0], self.affixes[1] + suffix))
+                        made.former_ids, (prefix + self.affixes[0], self.affixes[1] + suffix), made.merged_lists)
 
     @property
     def names(self) -> set[str]:
@@ -802,14 +806,15 @@ class Kustomizer:
                 else parse_patch(content)
             for patch in patches:
                 self.apply_patch(build, patch, entry["target"], owner, ("patchesJson6902", index))
-        for entry in _as_list(data.get("replacements")):  # the last of kustomize's transformers
+        for index, entry in enumerate(_as_list(data.get("replacements"))):  # the last of kustomize's transformers
             if not isinstance(entry, dict):
                 continue
             specs = [entry]
             if "path" in entry:  # a file of them: a list, or one
                 documents = self._patch_documents(folder, entry["path"], build)
                 specs = [spec for document in documents for spec in _as_list(document) or [document]]
-            build.held.extend((spec, f"replacement from {owner.path}") for spec in specs)
+            build.held.extend((spec, f"replacement from {owner.path}", owner, ("replacements", index))
+                              for spec in specs)
         if not hold_replacements:
             run_held(build)
 
@@ -868,7 +873,10 @@ class Kustomizer:
             else:
                 out.append(resource)
                 continue
-            out.append(resource.changed(data, what))
+            changed = resource.changed(data, what)
+            if isinstance(patch, dict) and resource.group in _BUILTIN_GROUPS and _holds_list_of_mappings(patch):
+                changed = replace(changed, merged_lists=True)
+            out.append(changed)
         build.resources = out
         if not matched and exact:
             # Certain only where the view holds everything the build accumulated so far.
@@ -1067,27 +1075,42 @@ def run_held(build: Build) -> None:
     """Run the replacements a build holds. Flux merges its own steps (components, patches, targetNamespace)
     into the kustomization of a Kustomization's path, and kustomize runs replacements after all of them."""
     held, build.held = build.held, []
-    for spec, what in held:
-        if not replace_fields(build, spec, what):
+    for spec, what, owner, at in held:
+        complete = build.complete  # what kustomize refuses is told only where the view holds the whole build
+        outcome = replace_fields(build, spec, what)
+        if isinstance(outcome, str) and complete:
+            build.problems.append(BuildProblem(owner, at, outcome))
+        elif outcome is not True:
             build.complete = False
 
 
-def replace_fields(build: Build, spec: Any, what: str) -> bool:
+def replace_fields(build: Build, spec: Any, what: str) -> bool | str:
     """kustomize's `replacements` entry `spec` on the build: the value at the source's field path, copied
     into each selected target's field paths. False where the view cannot follow it as kustomize does (a
-    field path form not modelled, no single source, a missing target field: kustomize fails on the last
-    two), and then the build is left as it was for this entry. Those failures are not reported: telling
-    them needs every transform before the replacement exactly as kustomize runs it (patch targets by former
-    names, strategic-merge list keys, Flux's merge order), and a hunt found 8 ways that still differs."""
+    field path form not modelled), and kustomize's error where it fails the build (no single source, a
+    missing source or target field); either way the build is left as it was for this entry."""
     source = spec.get("source") if isinstance(spec, dict) else None
     targets = spec.get("targets") if isinstance(spec, dict) else None
     if not isinstance(source, dict) or not isinstance(targets, list):
         return False
     chosen = [r for r in build.resources if _replacement_selects(source, r)]
     path = _field_path(source.get("fieldPath") or "metadata.name")
-    if len(chosen) != 1 or path is None:
+    if path is None:
         return False
+    if len(chosen) != 1:
+        name = source.get("name")
+        if not chosen and not any(name in r.names for r in build.resources if isinstance(name, str)):
+            return ("the replacement's source selects nothing in what this builds, where kustomize needs exactly "
+                    "one (\"nothing selected by\"), so the build fails")
+        if len(chosen) > 1:  # by any id each has had, as kustomize's selectSourceNode looks
+            return (f"the replacement's source selects {len(chosen)} objects in what this builds, where kustomize "
+                    "needs exactly one (\"multiple matches for selector\"), so the build fails")
+        return False  # named by a name the view saw on the way but cannot place: not told here
     value = _lookup(chosen[0].data, path)
+    if value is None and not _holds_null(chosen[0].data, path) and not chosen[0].merged_lists:
+        return (f"the replacement's source {chosen[0].kind}/{chosen[0].name} has no field "
+                f"{source.get('fieldPath') or 'metadata.name'}: kustomize fails the build (\"fieldPath is missing "
+                "for replacement source\")")
     if value is None or value == {} or value == []:
         return False
     options = source.get("options") if isinstance(source.get("options"), dict) else {}
@@ -1114,8 +1137,15 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool:
             if not _replacement_selects(select, resource) or any(_rejects(r, resource) for r in rejects):
                 continue
             data = resource.data
-            for steps in paths:
-                data = _with_value(data, steps, value, options)
+            for steps, text in zip(paths, target.get("fieldPaths") or ["metadata.name"]):
+                try:
+                    data = _with_value(data, steps, value, options)
+                except _UnableToFindField:
+                    if resource.merged_lists:
+                        return False  # the view's list may not be kustomize's: not told
+                    return (f"{resource.kind}/{resource.name}, a target of the replacement, has no field {text} "
+                            "and the target does not say `create: true`: kustomize fails the build (\"unable to "
+                            "find field in replacement target\")")
                 if data is None:
                     return False
             resources[position] = resource.changed(data, what, keeps_id=False)
@@ -1199,10 +1229,21 @@ def _lookup(data: Any, steps: list) -> Any:
     return data
 
 
+class _UnableToFindField(Exception):
+    """kustomize's "unable to find field ... in replacement target": a target lacks a field it may not create."""
+
+
+def _holds_null(data: Any, steps: list) -> bool:
+    """Whether the field at `steps` is there, holding null (not missing)."""
+    *parents, last = steps
+    parent = _lookup(data, parents) if parents else data
+    return isinstance(last, str) and isinstance(parent, dict) and last in parent
+
+
 def _with_value(data: Any, steps: list, value: Any, options: dict) -> Any:
     """`data` (None: missing) with `value` at `steps` as kustomize sets it, copying what is on the way; with
-    `create`, missing mappings and list elements (`[name=app]` makes `{name: app}`) are made. None when
-    kustomize fails ("unable to find field") or the view cannot tell what it writes."""
+    `create`, missing mappings and list elements (`[name=app]` makes `{name: app}`) are made. None when the
+    view cannot tell what it writes; `_UnableToFindField` where kustomize fails."""
     step, rest = steps[0], steps[1:]
     create = bool(options.get("create"))
     if isinstance(step, tuple):
@@ -1212,7 +1253,7 @@ def _with_value(data: Any, steps: list, value: Any, options: dict) -> Any:
         matching = [i for i, item in enumerate(data) if _matches(item, step)]
         if not matching:
             if not create:
-                return None
+                raise _UnableToFindField
             matching, data = [len(data)], [*data, {step[0]: step[1]}]
         data = list(data)
         for index in matching:  # every element that matches, as kustomize's path matcher finds them
@@ -1226,7 +1267,7 @@ def _with_value(data: Any, steps: list, value: Any, options: dict) -> Any:
         return None  # an explicit null: kyaml keeps its tag on the new text, which nothing here models
     if step not in data:
         if not create:
-            return None
+            raise _UnableToFindField
         # kustomize makes an empty scalar and sets the value into it (a delimiter splits that empty text)
         new = _with_value(None, rest, value, options) if rest else \
             _set_value("", value, options) if options.get("delimiter") else value
@@ -1424,6 +1465,12 @@ def _merge_named(base: list, patch: list, builtin: bool) -> list:
         else:
             out[index] = strategic_merge(out[index], item, builtin)
     return out
+
+
+def _holds_list_of_mappings(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_list_of_mappings(v) for v in value.values())
+    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
 
 
 def _without_identity(patch: dict) -> dict:
