@@ -276,6 +276,14 @@ _FLUX_MERGE_CASES = {
         {"apps/web/kustomization.yaml": "commonLabels: {team: web}\nresources: [cm.yaml]\n"},
         "commonLabels: {team: web}\nresources: [cm.yaml]\npatches:\n  - target: {labelSelector: team=web}\n"
         "    patch: |\n      - op: add\n        path: /data\n        value: {patched: 'yes'}\n"),
+    "spec.images merged into the file's images": (
+        "  images:\n    - {name: nginx, newTag: '2'}\n    - {name: redis, newName: cache}\n",
+        {"apps/web/kustomization.yaml": "images: [{name: nginx, newName: mirror/nginx, digest: 'sha256:1'}]\n"
+                                        "resources: [cm.yaml, deploy.yaml]\n",
+         "apps/web/deploy.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: settings}\nspec:\n"
+                                  "  template:\n    spec:\n      containers: [{name: a, image: nginx}, {name: b, image: redis}]\n")},
+        "images: [{name: nginx, newName: mirror/nginx, newTag: '2'}, {name: redis, newName: cache}]\n"
+        "resources: [cm.yaml, deploy.yaml]\n"),
     "targetNamespace and namePrefix in place of the file's": (
         "  targetNamespace: two\n  namePrefix: flux-\n",
         {"apps/web/kustomization.yaml": "namespace: one\nnamePrefix: file-\nnameSuffix: -s\nresources: [cm.yaml]\n"},
@@ -315,7 +323,12 @@ def test_fluxs_fields_are_built_as_part_of_the_paths_kustomization(tmp_path: Pat
         "a patch runs before the file's name prefix": [("ConfigMap", None, "web-settings", None, {"patched": "yes"})],
         "a patch runs before the file's labels": [("ConfigMap", None, "settings", {"team": "web"}, None)],
         "targetNamespace and namePrefix in place of the file's": [("ConfigMap", "two", "flux-settings-s", None, None)],
+        "spec.images merged into the file's images": [("ConfigMap", None, "settings", None, None),
+                                                       ("Deployment", None, "settings", None, None)],
     }[case]
+    if case == "spec.images merged into the file's images":
+        pod = next(d for d in got if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+        assert [c["image"] for c in pod["containers"]] == ["mirror/nginx:2", "cache"]
     assert sorted((d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"], d["metadata"].get("labels"),
                    d.get("data")) for d in got) == expected
 

@@ -251,6 +251,48 @@ def test_labels_and_annotations_go_where_kustomize_writes_them(tmp_path: Path, s
         assert got == sorted(yaml.load_all(out.stdout, Loader=_Loader), key=repr)
 
 
+IMAGES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      initContainers: [{name: init, image: "busybox:1.0"}]
+      containers:
+        - {name: a, image: nginx}
+        - {name: b, image: "redis:7@sha256:old"}
+        - {name: c}
+        - {name: d, image: myXapp}
+        - {name: e, image: "localhost:5000/nginx:1"}
+---
+apiVersion: example.com/v1
+kind: Thing
+metadata: {name: t}
+spec: {deep: {containers: [{name: x, image: "nginx:0"}]}}
+"""
+
+
+def test_images_are_set_as_kustomizes_image_transformer_sets_them(tmp_path: Path) -> None:
+    """Every containers/initContainers image anywhere that names the image (the name is a regular expression
+    to kustomize: `my.app` names `myXapp`), then once more at the pod fields, so a tag suffix lands twice
+    there; a registry port is no tag."""
+    write_tree(tmp_path, {"app/kustomization.yaml": (
+        "resources: [d.yaml]\nimages:\n  - {name: nginx, newName: 'registry:5000/nginx', newTag: '1.2'}\n"
+        "  - {name: busybox, tagSuffix: -debug}\n  - {name: redis, digest: 'sha256:abc'}\n"
+        "  - {name: my.app, newTag: v2}\n"), "app/d.yaml": IMAGES})
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    got = [r.data for r in finish(Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app"))]
+    pod = got[0]["spec"]["template"]["spec"]
+    assert [c.get("image") for c in pod["containers"]] == [
+        "registry:5000/nginx:1.2", "redis@sha256:abc", None, "myXapp:v2", "localhost:5000/nginx:1"]
+    assert pod["initContainers"][0]["image"] == "busybox:1.0-debug-debug"
+    assert got[1]["spec"]["deep"]["containers"][0]["image"] == "registry:5000/nginx:1.2"
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True, timeout=120)
+        assert got == list(yaml.safe_load_all(out.stdout))
+
+
 def test_generated_names_carry_kustomizes_content_hash(tmp_path: Path) -> None:
     long_value = "x" * 200  # more than one 70-character line of base64: kyaml wraps it, and the hash sees that
     write_tree(tmp_path, {

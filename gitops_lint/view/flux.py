@@ -818,6 +818,7 @@ def _flux_merge(applied: Applied) -> FluxMerge | None:
     spec = spec if isinstance(spec, dict) else {}
     components = spec.get("components")
     patches = spec.get("patches")
+    images = spec.get("images")
     text = {key: value for key in ("targetNamespace", "namePrefix", "nameSuffix")
             if isinstance(value := spec.get(key), str) and value}
     if "${" in text.get("targetNamespace", ""):
@@ -827,8 +828,9 @@ def _flux_merge(applied: Applied) -> FluxMerge | None:
         components=tuple(components) if isinstance(components, list) else (),
         patches=tuple((index, entry) for index, entry in enumerate(patches) if isinstance(entry, dict)
                       and isinstance(entry.get("patch"), str)) if isinstance(patches, list) else (),
-        namespace=text.get("targetNamespace"), name_prefix=text.get("namePrefix"), name_suffix=text.get("nameSuffix"))
-    return merge if merge.components or merge.patches or text else None
+        namespace=text.get("targetNamespace"), name_prefix=text.get("namePrefix"), name_suffix=text.get("nameSuffix"),
+        images=tuple(i for i in images if isinstance(i, dict)) if isinstance(images, list) else ())
+    return merge if merge.components or merge.patches or merge.images or text else None
 
 
 def _kustomization_in_artifact(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool]) -> bool:

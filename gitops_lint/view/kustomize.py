@@ -220,6 +220,8 @@ class FluxMerge:
     namespace: str | None = None
     name_prefix: str | None = None
     name_suffix: str | None = None
+    #: `spec.images`, merged into the file's `images` by name.
+    images: tuple[dict, ...] = ()
 
 
 # --------------------------------------------------------------------------- copy-on-write helpers
@@ -806,6 +808,11 @@ class Kustomizer:
                 else parse_patch(content)
             for patch in patches:
                 self.apply_patch(build, patch, entry["target"], owner, ("patchesJson6902", index))
+        images = [(image, f"images {own}") for image in _as_list(data.get("images")) if isinstance(image, dict)]
+        if merge is not None and merge.images:
+            images = _merged_images(images, merge.images, f"images {merge.of}")
+        for image, what in images:
+            build.resources = [_with_image(r, image, what) for r in build.resources]
         for index, entry in enumerate(_as_list(data.get("replacements"))):  # the last of kustomize's transformers
             if not isinstance(entry, dict):
                 continue
@@ -892,6 +899,101 @@ def _no_patch_target(target: dict, build: Build) -> str:
             f"{' (none means default)' if not where else ''}") if elsewhere else ""
     return (f"the patch names {kind}/{name}{where}, which this build does not hold{hint}: kustomize fails the "
             "build (\"no matches for Id\")")
+
+
+def _merged_images(images: list[tuple[dict, str]], flux: tuple[dict, ...], what: str) -> list[tuple[dict, str]]:
+    """The file's `images` with Flux's `spec.images` written into them (kustomize_generator.go): an entry of
+    the same name takes Flux's newName, and its newTag and digest together when Flux sets either."""
+    out = list(images)
+    for image in flux:
+        at = next((i for i, (own, _) in enumerate(out) if own.get("name") == image.get("name")), None)
+        if at is None:
+            out.append(({k: image.get(k) for k in ("name", "newName", "newTag", "digest") if image.get(k)}, what))
+            continue
+        merged = dict(out[at][0])
+        if image.get("newName"):
+            merged["newName"] = image["newName"]
+        if image.get("newTag") or image.get("digest"):
+            merged["newTag"], merged["digest"] = image.get("newTag") or "", image.get("digest") or ""
+        out[at] = (merged, what)
+    return out
+
+
+def _with_image(resource: Resource, image: dict, what: str) -> Resource:
+    """kustomize's image transformer, one `images` entry: every `image` of a `containers` or `initContainers`
+    list anywhere in the object (a CRD excepted) that names the image gets its new name, tag or digest."""
+    name = image.get("name")
+    if not isinstance(name, str) or not name or resource.kind == "CustomResourceDefinition":
+        return resource
+    try:
+        pattern = re.compile(f"^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$")
+    except re.error:
+        return resource
+    data = _with_images(resource.data, pattern, image)
+    # then again at its field specs (pods and pod templates): what still names the image changes twice
+    for path in (("spec",), ("spec", "template", "spec")):
+        pod = _lookup(data, list(path))
+        for key in ("containers", "initContainers"):
+            containers = pod.get(key) if isinstance(pod, dict) else None
+            if isinstance(containers, list):
+                new = [_with_container_image(c, pattern, image) for c in containers]
+                if any(a is not b for a, b in zip(new, containers)):
+                    data = _replaced_at(data, (*path, key), new)
+                    pod = _lookup(data, list(path))
+    return resource if data is resource.data else resource.changed(data, what)
+
+
+def _with_images(value: Any, pattern: re.Pattern, image: dict) -> Any:
+    if isinstance(value, list):
+        items = [_with_images(item, pattern, image) for item in value]
+        return value if all(a is b for a, b in zip(items, value)) else items
+    if not isinstance(value, dict):
+        return value
+    out = None
+    for key, item in value.items():
+        new = _with_images(item, pattern, image)
+        if key in ("containers", "initContainers") and isinstance(new, list):
+            new = [_with_container_image(c, pattern, image) for c in new]
+            new = item if all(a is b for a, b in zip(new, item)) and len(new) == len(item) else new
+        if new is not item:
+            out = dict(value) if out is None else out
+            out[key] = new
+    return value if out is None else out
+
+
+def _with_container_image(container: Any, pattern: re.Pattern, image: dict) -> Any:
+    current = container.get("image") if isinstance(container, dict) else None
+    if not isinstance(current, str) or not pattern.match(current):
+        return container
+    name, tag, digest = _split_image(current)
+    text = lambda key: image.get(key) if isinstance(image.get(key), str) else ""  # noqa: E731
+    name = text("newName") or name
+    if text("newTag") or text("digest"):  # either replaces both
+        tag, digest = text("newTag"), text("digest")
+    elif text("tagSuffix"):
+        tag, digest = tag + text("tagSuffix"), ""
+    new = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    return container if new == current else {**container, "image": new}
+
+
+def _replaced_at(data: dict, path: tuple[str, ...], value: Any) -> dict:
+    """`data` with `value` at the (existing) mapping path, copying only the mappings on the way."""
+    return {**data, path[0]: _replaced_at(data[path[0]], path[1:], value) if path[1:] else value}
+
+
+def _split_image(text: str) -> tuple[str, str, str]:
+    """An image reference as (name, tag, digest); a `:` in the registry's host (a port) is not a tag's."""
+    slash = text.find("/")
+    start = slash if slash > 0 else 0
+    search = text[start:]
+    at, colon = search.find("@"), search.find(":")
+    if colon < 0 and at < 0:
+        return text, "", ""
+    if at >= 0 and (at < colon or colon < 0):
+        return text[:start + at], "", text[start + at + 1:]
+    if at >= 0:
+        return text[:start + colon], text[start + colon + 1:start + at], text[start + at + 1:]
+    return text[:start + colon], text[start + colon + 1:], ""
 
 
 # --------------------------------------------------------------------------- transforms shared with Flux's steps
