@@ -293,6 +293,24 @@ def test_images_are_set_as_kustomizes_image_transformer_sets_them(tmp_path: Path
         assert got == list(yaml.safe_load_all(out.stdout))
 
 
+def test_replicas_set_the_count_of_each_workload_of_the_name_and_fail_without_one(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "app/kustomization.yaml": "resources: [d.yaml]\nreplicas:\n  - {name: web, count: 3}\n  - {name: api, count: 2}\n",
+        "app/d.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\n"
+                       "apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: api}\n"),
+        "bad/kustomization.yaml": "resources: [../app]\nreplicas:\n  - {name: nope, count: 3}\n",
+    })
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    kustomizer = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path))
+    got = [r.data for r in finish(kustomizer.build("app"))]
+    assert [d["spec"]["replicas"] for d in got] == [3, 2]
+    assert [p.fatal for p in kustomizer.build("bad").problems] == [True]
+    if KUBECTL:
+        out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "app")], capture_output=True, text=True, timeout=120)
+        assert got == list(yaml.safe_load_all(out.stdout))
+        assert kustomize(tmp_path / "bad") is None
+
+
 def test_generated_names_carry_kustomizes_content_hash(tmp_path: Path) -> None:
     long_value = "x" * 200  # more than one 70-character line of base64: kyaml wraps it, and the hash sees that
     write_tree(tmp_path, {

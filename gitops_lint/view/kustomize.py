@@ -49,6 +49,8 @@ CLUSTER_SCOPED = frozenset({
     "TokenReview", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
     "ValidatingWebhookConfiguration", "VolumeAttachment",
 })
+#: Kinds whose `spec.replicas` kustomize's `replicas:` sets (of any group).
+_SCALED = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"})
 #: Kinds whose names kustomize never prefixes or suffixes.
 _NAME_FIXED = frozenset({"CustomResourceDefinition", "Namespace", "APIService"})
 #: API groups whose list fields kustomize merges by key in strategic-merge patches (built-in types);
@@ -808,6 +810,8 @@ class Kustomizer:
                 else parse_patch(content)
             for patch in patches:
                 self.apply_patch(build, patch, entry["target"], owner, ("patchesJson6902", index))
+        for index, entry in enumerate(_as_list(data.get("replicas"))):
+            self._set_replicas(build, entry, owner, ("replicas", index))
         images = [(image, f"images {own}") for image in _as_list(data.get("images")) if isinstance(image, dict)]
         if merge is not None and merge.images:
             images = _merged_images(images, merge.images, f"images {merge.of}")
@@ -824,6 +828,28 @@ class Kustomizer:
                               for spec in specs)
         if not hold_replacements:
             run_held(build)
+
+    @staticmethod
+    def _set_replicas(build: Build, entry: Any, owner: KustomizeFile, where: tuple) -> None:
+        """kustomize's replica count transformer: `spec.replicas` of each workload of the kind its field specs
+        name that has had the entry's name; none fails the build."""
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or \
+                not isinstance(entry.get("count"), int) or isinstance(entry.get("count"), bool):
+            return  # what kustomize's strict reading refuses is reported with the file
+        name, count, matched, out = entry["name"], entry["count"], False, []
+        for resource in build.resources:
+            spec = resource.data.get("spec")
+            if resource.kind in _SCALED and name in {had for had, _ in (*resource.former_ids, (resource.name, None))} \
+                    and (spec is None or isinstance(spec, dict)):
+                matched = True
+                resource = resource.changed({**resource.data, "spec": {**(spec or {}), "replicas": count}},
+                                            f"replicas from {owner.path}")
+            out.append(resource)
+        build.resources = out
+        if not matched:
+            build.problems.append(BuildProblem(owner, where, (
+                f"no {', '.join(sorted(_SCALED))} here has the name {name}: kustomize fails the build (\"resource with "
+                f"name {name} does not match a config\")"), fatal=build.complete))
 
     def _patch_documents(self, folder: str, entry: Any, build: Build) -> list[Any]:
         if not isinstance(entry, str):
