@@ -318,6 +318,23 @@ def test_namespace_from_target_namespace(tmp_path: Path) -> None:
     assert "namespace" not in documents(result.outputs["shared/cm.yaml"])[0]["metadata"]  # team-a or team-b
 
 
+def test_an_object_a_patch_names_without_a_namespace_keeps_none(tmp_path: Path) -> None:
+    """An overlay's strategic-merge patch that names the object without a namespace finds it only while the
+    object has none (kustomize's "no matches for Id"): compile leaves that object's namespace to Flux."""
+    write_files(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": kustomization("apps", "./overlay", "  targetNamespace: team-a\n"),
+        "overlay/kustomization.yaml": ("resources: [../base]\npatches:\n  - patch: |\n      apiVersion: v1\n"
+                                       "      kind: ConfigMap\n      metadata: {name: a}\n      data: {k: v}\n"),
+        "base/kustomization.yaml": "resources: [cm.yaml, other.yaml]\n",
+        "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        "base/other.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+    })
+    result = compiled(tmp_path)
+    assert "namespace" not in documents(result.outputs["base/cm.yaml"])[0]["metadata"]
+    assert documents(result.outputs["base/other.yaml"])[0]["metadata"]["namespace"] == "team-a"
+
+
 def test_compile_command_options(examples: Path) -> None:
     from tests.test_cli import run
 

@@ -234,6 +234,7 @@ class _Compiler:
         self.namespaces = kustomize_namespaces(model)
         self.resources, self.inputs, result.secret_files = kustomize_files(model)
         self.patched = patched_fields(files, model, read) if defaults == "omit" else frozenset()
+        self.patched_without_namespace = _patched_without_namespace(files, model, read)
         self.flux_kinds = flux_kinds()
         self.AgentConfig, self.KubernetesObject = AgentConfig, KubernetesObject
 
@@ -306,7 +307,10 @@ class _Compiler:
             data = substitution.data
             for path, reason in substitution.notes:
                 self.result.warnings.append((doc.file.rel, doc.locate(path).line, f"left as written: {reason}"))
-        if data.get("kind") not in NAMED_WITH_NAMESPACE:
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        # A strategic-merge patch that names the object without a namespace finds it only while it has none.
+        if data.get("kind") not in NAMED_WITH_NAMESPACE and (data.get("kind"), metadata.get("name")) not in \
+                self.patched_without_namespace:
             data = with_namespace(data, self.target_namespaces.get(doc.file.rel) or self.namespaces.get(doc.file.rel))
         return self.normalize(data, doc.file.rel, doc.locate, ref=obj.ref)
 
@@ -434,6 +438,19 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
             needed.update(_field_path(path) for path in paths if isinstance(path, str))
     needed.discard(())
     return frozenset(needed)
+
+
+def _patched_without_namespace(files: list[SourceFile], model: Model, read: Reader) -> frozenset[tuple[str, str]]:
+    """(kind, name) of every object a strategic-merge patch without a target names without a namespace: kustomize
+    finds the object by that id only while it has no namespace (where Flux's targetNamespace comes later)."""
+    from gitops_lint.model.kustomize import repository_patches
+
+    named = set()
+    for target_kind, document in repository_patches(model, files, read):
+        metadata = document.get("metadata") if isinstance(document, dict) else None
+        if target_kind is None and isinstance(metadata, dict) and not metadata.get("namespace"):
+            named.add((document.get("kind"), metadata.get("name")))
+    return frozenset(named)
 
 
 def _pointer(text: str) -> tuple[str, ...]:
