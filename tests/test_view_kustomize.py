@@ -311,6 +311,103 @@ def test_replicas_set_the_count_of_each_workload_of_the_name_and_fail_without_on
         assert kustomize(tmp_path / "bad") is None
 
 
+_DEPLOY = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n"
+           "      containers: [{name: app, image: nginx, env: [{name: X, value: o}]}]\n")
+_CMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {key: v1}\n"
+#: Builds the view once followed differently from kustomize (a hunt with kubectl kustomize as the oracle):
+#: (files, a field path of the object named, the value kustomize gives it).
+KUSTOMIZE_CASES = {
+    "a patch's top-level $patch: replace leaves the object": (
+        {"app/kustomization.yaml": "resources: [cm.yaml]\npatches: [{path: p.yaml}]\n", "app/cm.yaml": _CMAP,
+         "app/p.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n$patch: replace\ndata: {other: x}\n"},
+        ("ConfigMap", "cm", ("data",)), {"key": "v1"}),
+    "allowNameChange renames, and the new name is found": (
+        {"app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap}\n"
+                                    "    options: {allowNameChange: true}\n    patch: |\n      apiVersion: v1\n"
+                                    "      kind: ConfigMap\n      metadata: {name: cm2}\n"
+                                    "  - patch: |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata: {name: cm2}\n"
+                                    "      data: {key: v2}\n"), "app/cm.yaml": _CMAP},
+        ("ConfigMap", "cm2", ("data", "key")), "v2"),
+    "allowKindChange changes the kind": (
+        {"app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap}\n"
+                                    "    options: {allowKindChange: true}\n    patch: |\n      apiVersion: v1\n"
+                                    "      kind: Secret\n      metadata: {name: cm}\n"), "app/cm.yaml": _CMAP},
+        ("Secret", "cm", ("data", "key")), "v1"),
+    "a List in a patch file is its items": (
+        {"app/kustomization.yaml": "resources: [deploy.yaml]\npatches: [{path: p.yaml}]\n", "app/deploy.yaml": _DEPLOY,
+         "app/p.yaml": ("apiVersion: v1\nkind: List\nitems:\n  - apiVersion: apps/v1\n    kind: Deployment\n"
+                        "    metadata: {name: app}\n    spec: {replicas: 3}\n")},
+        ("Deployment", "app", ("spec", "replicas")), 3),
+    "the name between a base's prefix and suffix is an id": (
+        {"base/kustomization.yaml": "namePrefix: a-\nnameSuffix: -s\nresources: [cm.yaml]\n", "base/cm.yaml": _CMAP,
+         "app/kustomization.yaml": ("resources: [../base]\npatches:\n  - patch: |\n      apiVersion: v1\n"
+                                    "      kind: ConfigMap\n      metadata: {name: a-cm}\n      data: {key: v2}\n")},
+        ("ConfigMap", "a-cm-s", ("data", "key")), "v2"),
+    "a JSON patch replaces a missing key and adds an annotation": (
+        {"app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap}\n    patch: |\n"
+                                    "      - {op: replace, path: /data/nope, value: x}\n"
+                                    "      - {op: add, path: /metadata/annotations/foo, value: bar}\n"),
+         "app/cm.yaml": _CMAP},
+        ("ConfigMap", "cm", ("metadata", "annotations")), {"foo": "bar"}),
+    "the namespace reaches subjects named default, an APIService's service, a CRD's webhook": (
+        {"app/kustomization.yaml": "namespace: team\nresources: [r.yaml]\n",
+         "app/r.yaml": ("apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1.local}\n"
+                        "spec: {group: x, version: v1}\n---\napiVersion: rbac.authorization.k8s.io/v1\n"
+                        "kind: ClusterRoleBinding\nmetadata: {name: crb}\nsubjects: [{kind: User, name: default}, "
+                        "{kind: ServiceAccount, name: other, namespace: x}]\nroleRef: {kind: ClusterRole, name: r, "
+                        "apiGroup: rbac.authorization.k8s.io}\n---\napiVersion: apiextensions.k8s.io/v1\n"
+                        "kind: CustomResourceDefinition\nmetadata: {name: things.example.com}\nspec:\n  conversion:\n"
+                        "    webhook: {clientConfig: {service: {name: conv, namespace: old}}}\n")},
+        ("APIService", "v1.local", ("spec", "service")), {"namespace": "team"}),
+    "cluster scope is by version: a v1alpha1 ClusterRole and a ValidatingAdmissionPolicy get the namespace": (
+        {"app/kustomization.yaml": "namespace: team\nresources: [r.yaml]\n",
+         "app/r.yaml": ("apiVersion: rbac.authorization.k8s.io/v1alpha1\nkind: ClusterRole\nmetadata: {name: cr}\n---\n"
+                        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n"
+                        "metadata: {name: vap}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+                        "metadata: {name: stays}\n")},
+        ("ClusterRole", "cr", ("metadata", "namespace")), "team"),
+    "a replacement selecting a namespace leaves cluster-scoped objects alone": (
+        {"app/kustomization.yaml": ("namespace: team\nresources: [r.yaml]\nreplacements:\n"
+                                    "  - source: {kind: ConfigMap, name: cm, fieldPath: data.key}\n"
+                                    "    targets: [{select: {namespace: team}, fieldPaths: [metadata.labels.app]}]\n"),
+         "app/r.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, labels: {app: x}}\ndata: {key: v1}\n---\n"
+                        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: cr}\n")},
+        ("ConfigMap", "cm", ("metadata", "labels", "app")), "v1"),
+    "webhooks merge by name, the patch's first": (
+        {"app/kustomization.yaml": ("resources: [w.yaml]\npatches:\n  - patch: |\n"
+                                    "      apiVersion: admissionregistration.k8s.io/v1\n"
+                                    "      kind: ValidatingWebhookConfiguration\n      metadata: {name: w}\n"
+                                    "      webhooks: [{name: b.example.com, timeoutSeconds: 5}]\n"),
+         "app/w.yaml": ("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"
+                        "metadata: {name: w}\nwebhooks:\n  - {name: a.example.com, timeoutSeconds: 1}\n"
+                        "  - {name: b.example.com, timeoutSeconds: 2}\n")},
+        ("ValidatingWebhookConfiguration", "w", ("webhooks",)),
+        [{"name": "b.example.com", "timeoutSeconds": 5}, {"name": "a.example.com", "timeoutSeconds": 1}]),
+    "an env file's byte order mark is no part of its first key": (
+        {"app/kustomization.yaml": ("configMapGenerator: [{name: cfg, envs: [app.env], options: "
+                                    "{disableNameSuffixHash: true}}]\n"), "app/app.env": "\ufeffKEY=value\n"},
+        ("ConfigMap", "cfg", ("data",)), {"KEY": "value"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KUSTOMIZE_CASES))
+def test_the_view_builds_what_kustomize_builds(tmp_path: Path, case: str) -> None:
+    files, (kind, name, path), expected = KUSTOMIZE_CASES[case]
+    write_tree(tmp_path, files)
+    ctx = load_context(LintOptions(paths=["."], cwd=tmp_path))
+    build = Kustomizer(ctx.model.objects, ctx.files, repository_reader(tmp_path)).build("app")
+    assert not [p.message for p in build.problems if p.fatal]
+    got = {(r.kind, r.name): r.data for r in finish(build)}
+    value = got[(kind, name)]
+    for key in path:
+        value = value[key]
+    assert value == expected
+    if KUBECTL:
+        want = {(d["kind"], d["metadata"]["name"]): d for d in kustomize_data(tmp_path / "app")}
+        assert set(got) == set(want)
+        assert not [(key, d) for key in want if (d := data_difference(got[key], want[key]))]
+
+
 def test_generated_names_carry_kustomizes_content_hash(tmp_path: Path) -> None:
     long_value = "x" * 200  # more than one 70-character line of base64: kyaml wraps it, and the hash sees that
     write_tree(tmp_path, {

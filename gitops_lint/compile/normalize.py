@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any
 
-from gitops_lint.view.kustomize import CLUSTER_SCOPED  # kustomize's own list: one place for it
+from gitops_lint.view.kustomize import cluster_scoped  # kustomize's own list: one place for it
 from gitops_lint.durations import (
     FLUX_DURATION_RE,
     FLUX_TIMEOUT_NO_HOURS_RE,
@@ -183,6 +183,6 @@ def with_namespace(data: dict, namespace: str | None) -> dict:
     """`metadata.namespace` made explicit where kustomize sets it (absent, and the kind is namespaced)."""
     metadata = data.get("metadata")
     if (namespace is None or not isinstance(metadata, dict) or metadata.get("namespace") is not None
-            or data.get("kind") in CLUSTER_SCOPED):
+            or cluster_scoped(data.get("apiVersion"), data.get("kind"))):
         return data
     return {**data, "metadata": {**metadata, "namespace": namespace}}

@@ -38,25 +38,43 @@ from gitops_lint.model.kustomize import FILE_NAMES, KustomizeFile, is_remote
 from gitops_lint.yaml.loader import Document, SourceFile
 from gitops_lint.yaml.positions import value_at
 
-#: Kinds kustomize's namespace transformer leaves alone (the cluster-scoped kinds of its built-in
-#: schema, kustomize 5.5: a kind it does not know, MutatingAdmissionPolicy included, gets the namespace).
-CLUSTER_SCOPED = frozenset({
-    "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
-    "CSIDriver", "CSINode", "CustomResourceDefinition", "FlowSchema", "IngressClass",
-    "MutatingWebhookConfiguration", "Namespace",
-    "Node", "PersistentVolume", "PodSecurityPolicy", "PriorityClass", "PriorityLevelConfiguration",
-    "RuntimeClass", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "StorageClass", "SubjectAccessReview",
-    "TokenReview", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "ValidatingWebhookConfiguration", "VolumeAttachment",
-})
+#: The types (apiVersion, kind) kustomize 5.5 knows to be cluster-scoped (kyaml's built-in schema): its
+#: namespace transformer leaves them alone, and their ids have no namespace. Any other type gets one, the
+#: same kind at another version (`rbac.authorization.k8s.io/v1alpha1` ClusterRole, `FlowSchema` v1) and
+#: kinds it does not know (ValidatingAdmissionPolicy, MutatingAdmissionPolicy) included.
+CLUSTER_SCOPED = frozenset((version, kind) for versions, kinds in (
+    (("admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1"),
+     ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")),
+    (("apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"), ("CustomResourceDefinition",)),
+    (("apiregistration.k8s.io/v1", "apiregistration.k8s.io/v1beta1"), ("APIService",)),
+    (("certificates.k8s.io/v1", "certificates.k8s.io/v1beta1"), ("CertificateSigningRequest",)),
+    (("flowcontrol.apiserver.k8s.io/v1beta1",), ("FlowSchema", "PriorityLevelConfiguration")),
+    (("networking.k8s.io/v1", "networking.k8s.io/v1beta1"), ("IngressClass",)),
+    (("node.k8s.io/v1", "node.k8s.io/v1beta1"), ("RuntimeClass",)),
+    (("policy/v1beta1",), ("PodSecurityPolicy",)),
+    (("rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1"), ("ClusterRole", "ClusterRoleBinding")),
+    (("scheduling.k8s.io/v1", "scheduling.k8s.io/v1beta1"), ("PriorityClass",)),
+    (("storage.k8s.io/v1", "storage.k8s.io/v1beta1"), ("CSIDriver", "CSINode", "StorageClass", "VolumeAttachment")),
+    (("v1",), ("ComponentStatus", "Namespace", "Node", "NodeProxyOptions", "PersistentVolume")),
+) for version in versions for kind in kinds)
+
+
+def cluster_scoped(api_version: Any, kind: Any) -> bool:
+    """Whether kustomize knows objects of this type to be cluster-scoped (`IsCertainlyClusterScoped`)."""
+    return (api_version, kind) in CLUSTER_SCOPED
+
+
 #: Kinds whose `spec.replicas` kustomize's `replicas:` sets (of any group).
 _SCALED = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"})
 #: Kinds whose names kustomize never prefixes or suffixes.
 _NAME_FIXED = frozenset({"CustomResourceDefinition", "Namespace", "APIService"})
 #: API groups whose list fields kustomize merges by key in strategic-merge patches (built-in types);
 #: lists of custom resources are replaced whole, as JSON merge patches do.
-_BUILTIN_GROUPS = frozenset({"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling",
-                             "rbac.authorization.k8s.io", "storage.k8s.io"})
+_BUILTIN_GROUPS = frozenset({"", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+                             "apps", "autoscaling", "batch", "certificates.k8s.io", "coordination.k8s.io",
+                             "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io", "networking.k8s.io",
+                             "node.k8s.io", "policy", "rbac.authorization.k8s.io", "scheduling.k8s.io",
+                             "storage.k8s.io"})
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -475,6 +493,8 @@ class Kustomizer:
                                                        "object: kustomize refuses to build what includes it",
                                                        doc=doc))
                 continue
+            if build is not None and not isinstance(name, str):
+                build.complete = False  # kustomize reads `name: 2024` as text; the view matches names as written
             out.append(Resource(data, obj if isinstance(obj, KubernetesObject) else None, doc))
         return out
 
@@ -497,7 +517,7 @@ class Kustomizer:
             self.component(folder, entry, build, kustomization, ("components", index))
         if merge is not None:
             self._merged_components(folder, build, merge)
-        for key in ("generators", "transformers"):
+        for key in ("generators", "transformers", "openapi"):  # plugins; a schema's own merge keys
             if data.get(key):
                 build.complete = False
         for key in ("helmCharts", "helmChartInflationGenerator"):
@@ -624,6 +644,8 @@ class Kustomizer:
             for reference in _as_list(config.get("nameReference") if isinstance(config, dict) else None):
                 if isinstance(reference, dict) and isinstance(reference.get("kind"), str):
                     build.name_references.append((reference, target))
+            if isinstance(config, dict) and any(value for key, value in config.items() if key != "nameReference"):
+                build.complete = False  # field specs of its own (labels, namespace, ...) write where the view does not
 
     # ------------------------------------------------------------------ generators
 
@@ -655,7 +677,7 @@ class Kustomizer:
             if text is None:
                 build.complete = False
                 continue
-            for line in text.decode("utf-8", "replace").splitlines():
+            for line in text.decode("utf-8-sig", "replace").splitlines():  # kustomize drops a byte order mark
                 line = line.strip()
                 if line and not line.startswith("#") and "=" in line:
                     key, _, value = line.partition("=")
@@ -865,7 +887,7 @@ class Kustomizer:
                 return []
             return parse_patch(text.decode("utf-8", "replace"))
         build.files.append(source.rel)
-        return [doc.data for doc in source.documents if doc.data is not None]
+        return _list_items_inlined(doc.data for doc in source.documents if doc.data is not None)
 
     def apply_patch(self, build: Build, patch: Any, target: dict | None, owner: KustomizeFile, where: tuple,
                options: dict | None = None) -> None:
@@ -873,8 +895,9 @@ class Kustomizer:
         if isinstance(patch, dict) and target is None:
             meta = patch.get("metadata") if isinstance(patch.get("metadata"), dict) else {}
             target = {"kind": patch.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace")}
-            if isinstance(patch.get("apiVersion"), str):
-                target["group"] = api_group(patch["apiVersion"])
+            if isinstance(patch.get("apiVersion"), str):  # the version too: kustomize compares ids exactly
+                target.update(apiVersion=patch["apiVersion"], group=api_group(patch["apiVersion"]),
+                              version=patch["apiVersion"].rpartition("/")[2])
             exact = True
         else:
             exact = False
@@ -893,16 +916,21 @@ class Kustomizer:
                 if data is None:
                     build.problems.append(BuildProblem(owner, where, f"a JSON 6902 patch does not apply to "
                                                        f"{resource.kind}/{resource.name}", fatal=False))
+                    build.complete = False  # what kustomize makes of it is not followed
                     out.append(resource)
                     continue
             elif isinstance(patch, dict):
                 if patch.get("$patch") == "delete":
                     continue
-                data = strategic_merge(resource.data, _without_identity(patch) if not exact else patch,
+                if patch.get("$patch") == "replace":
+                    out.append(resource)  # at the top of a patch, kustomize 5.5 leaves the object as it is
+                    continue
+                allowed = options or {}
+                data = strategic_merge(resource.data, patch if exact else _without_identity(
+                    patch, name=allowed.get("allowNameChange") is True, kind=allowed.get("allowKindChange") is True),
                                        resource.group in _BUILTIN_GROUPS)
-                if not (options or {}).get("allowNameChange"):
-                    data = with_metadata(data, "name", resource.data.get("metadata", {}).get("name")) \
-                        if isinstance(resource.data.get("metadata"), dict) else data
+                if not allowed.get("allowNameChange") and isinstance(resource.data.get("metadata"), dict):
+                    data = with_metadata(data, "name", resource.data["metadata"].get("name"))
             else:
                 out.append(resource)
                 continue
@@ -1074,17 +1102,59 @@ def set_namespace(build: Build, namespace: str, what: str) -> None:
     the namespace, and a Namespace object is renamed to it (kubectl kustomize shows both)."""
     out = []
     for r in build.resources:
-        if r.kind == "Namespace" and r.group == "" and r.name != namespace:
-            r = r.changed(with_metadata(r.data, "name", namespace), what)
-        elif r.kind not in CLUSTER_SCOPED and r.namespace != namespace:
-            r = r.changed(with_metadata(r.data, "namespace", namespace), what)
-        out.append(r)
+        data = r.data
+        if r.kind == "Namespace":
+            data = with_metadata(data, "name", namespace) if r.name != namespace else data
+        elif not cluster_scoped(data.get("apiVersion"), r.kind) and r.namespace != namespace:
+            data = with_metadata(data, "namespace", namespace)
+        if r.kind in ("RoleBinding", "ClusterRoleBinding") and isinstance(data.get("subjects"), list):
+            # subjects named `default` (kustomize's defaultOnly mode), whatever their kind
+            subjects = [{**s, "namespace": namespace} if isinstance(s, dict) and s.get("name") == "default"
+                        and s.get("namespace") != namespace else s for s in data["subjects"]]
+            if any(a is not b for a, b in zip(subjects, data["subjects"])):
+                data = {**data, "subjects": subjects}
+        for spec in _NAMESPACE_FIELDS:
+            if spec.selects(r):
+                data = _set_at(data, spec.path, namespace, spec.create)
+        out.append(r if data is r.data else r.changed(data, what))
     build.resources = out
 
 
+#: Where kustomize's namespace transformer writes besides `metadata.namespace` (its built-in field specs).
+_NAMESPACE_FIELDS = (FieldSpec(("spec", "service", "namespace"), True, "APIService", "apiregistration.k8s.io"),
+                     FieldSpec(("spec", "conversion", "webhook", "clientConfig", "service", "namespace"), False,
+                               "CustomResourceDefinition", "apiextensions.k8s.io"))
+
+
+def _set_at(data: Any, path: tuple[str, ...], value: Any, create: bool) -> Any:
+    """`data` with `value` at the path of keys (made on the way with `create`), copying only what changes."""
+    if not isinstance(data, dict):
+        return data
+    key, rest = path[0], path[1:]
+    current = data.get(key)
+    if not rest:
+        return data if current == value or (current is None and key not in data and not create) \
+            else {**data, key: value}
+    if current is None and not create:
+        return data
+    new = _set_at({} if current is None else current, rest, value, create)
+    return data if new is current else {**data, key: new}
+
+
 def add_name_affixes(build: Build, prefix: str, suffix: str, what: str) -> None:
-    build.resources = [r if r.kind in _NAME_FIXED or r.name is None
-                       else r.renamed(f"{prefix}{r.name}{suffix}", what, prefix, suffix) for r in build.resources]
+    """kustomize's prefix transformer, then its suffix transformer: the name between is one more id kustomize
+    finds the object by."""
+    out = []
+    for r in build.resources:
+        if r.kind in _NAME_FIXED or r.name is None:
+            out.append(r)
+        elif prefix and suffix:
+            between = r.renamed(f"{prefix}{r.name}", what, prefix)
+            out.append(replace(between.renamed(f"{prefix}{r.name}{suffix}", what, "", suffix),
+                               transforms=between.transforms))
+        else:
+            out.append(r.renamed(f"{prefix}{r.name}{suffix}", what, prefix, suffix))
+    build.resources = out
 
 
 def finish(build: Build) -> list[Resource]:
@@ -1461,7 +1531,7 @@ def selects(target: dict, resource: Resource) -> bool:
     if not any(_pattern_matches(target.get("name"), name) for name, _ in ids):
         return False
     namespace = target.get("namespace")
-    if namespace not in (None, "") and not any(_pattern_matches(namespace, _effective_of(resource.kind, ns))
+    if namespace not in (None, "") and not any(_pattern_matches(namespace, _effective_of(resource.data, ns))
                                                 for _, ns in ids):
         return False
     return _metadata_selected(target, resource)
@@ -1486,9 +1556,14 @@ def _metadata_selected(selector: dict, resource: Resource) -> bool:
     return True
 
 
-def _effective_of(kind: str, namespace: str | None) -> str:
-    """kustomize's `EffectiveNamespace`: none is `default`, and a cluster-scoped kind has none to match."""
-    return "_non_namespaceable_" if kind in CLUSTER_SCOPED else _effective(namespace)
+def _effective_of(type_of: dict, namespace: str | None) -> str:
+    """kustomize's `EffectiveNamespace` of an id of the type `type_of` names (its `apiVersion` and `kind`, or a
+    selector's `group`, `version`, `kind`): none is `default`, and a cluster-scoped type has none to match."""
+    api_version = type_of.get("apiVersion")
+    if api_version is None:
+        group, version = type_of.get("group") or "", type_of.get("version") or ""
+        api_version = f"{group}/{version}" if group else version
+    return "_non_namespaceable_" if cluster_scoped(api_version, type_of.get("kind")) else _effective(namespace)
 
 
 def _selected_by_id(selector: dict, resource: Resource, *, namespace_required: bool) -> bool:
@@ -1507,8 +1582,8 @@ def _selected_by_id(selector: dict, resource: Resource, *, namespace_required: b
         if name not in (None, "") and name != had_name:
             continue
         if (namespace not in (None, "") or namespace_required) and \
-                _effective_of(resource.kind, namespace if isinstance(namespace, str) else None) != \
-                _effective_of(resource.kind, had_namespace):
+                _effective_of(selector, namespace if isinstance(namespace, str) else None) != \
+                _effective_of(resource.data, had_namespace):
             continue
         return True
     return False
@@ -1582,17 +1657,19 @@ def _named(items: list) -> bool:
 
 
 def _merge_named(base: list, patch: list, builtin: bool) -> list:
-    out = list(base)
+    """A list merged by name as kustomize merges it: the patch's items first, in its order (each merged into
+    the base's item of its name), then the base's items the patch does not name."""
+    by_name: dict[Any, dict] = {}
+    for item in base:
+        by_name.setdefault(item.get("name"), item)
+    out, named = [], set()
     for item in patch:
-        index = next((i for i, b in enumerate(out) if b.get("name") == item.get("name")), None)
+        name = item.get("name")
+        named.add(name)
         if item.get("$patch") == "delete":
-            if index is not None:
-                out.pop(index)
-        elif index is None:
-            out.append(item)
-        else:
-            out[index] = strategic_merge(out[index], item, builtin)
-    return out
+            continue
+        out.append(strategic_merge(by_name[name], item, builtin) if name in by_name else item)
+    return out + [item for item in base if item.get("name") not in named]
 
 
 def _holds_list_of_mappings(value: Any) -> bool:
@@ -1601,11 +1678,12 @@ def _holds_list_of_mappings(value: Any) -> bool:
     return isinstance(value, list) and any(isinstance(item, dict) for item in value)
 
 
-def _without_identity(patch: dict) -> dict:
-    """A patch applied through a target: its own kind and name do not rename the objects it selects."""
-    out = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind")}
+def _without_identity(patch: dict, *, name: bool = False, kind: bool = False) -> dict:
+    """A patch applied through a target: its own kind and name do not rename the objects it selects, unless
+    the entry allows it (`allowKindChange`, `allowNameChange`); its namespace never moves them."""
+    out = {k: v for k, v in patch.items() if k != "apiVersion" and (kind or k != "kind")}
     if isinstance(out.get("metadata"), dict):
-        out["metadata"] = {k: v for k, v in out["metadata"].items() if k not in ("name", "namespace")}
+        out["metadata"] = {k: v for k, v in out["metadata"].items() if k != "namespace" and (name or k != "name")}
     return out
 
 
@@ -1614,6 +1692,11 @@ def json6902(data: Any, operations: list) -> Any | None:
     import copy
 
     doc = copy.deepcopy(data)
+    # kustomize holds its own annotations on every object while it builds: `/metadata/annotations/x` is there
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    annotations_added = isinstance(metadata, dict) and "annotations" not in metadata
+    if annotations_added:
+        metadata["annotations"] = {}
     for op in operations:
         if not isinstance(op, dict) or not isinstance(op.get("path"), str):
             return None
@@ -1635,6 +1718,9 @@ def json6902(data: Any, operations: list) -> Any | None:
                 return None
         except (KeyError, IndexError, TypeError, ValueError):
             return None
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    if annotations_added and isinstance(metadata, dict) and metadata.get("annotations") == {}:
+        del metadata["annotations"]
     return doc
 
 
@@ -1666,9 +1752,7 @@ def _pointer_set(doc: Any, pointer: str, value: Any, *, insert: bool) -> Any:
             parent.insert(int(last), value)
         else:
             parent[int(last)] = value
-    elif isinstance(parent, dict):
-        if not insert and last not in parent:
-            raise KeyError(last)
+    elif isinstance(parent, dict):  # `replace` of a missing key adds it, as kustomize's JSON patch library does
         parent[last] = value
     else:
         raise TypeError(pointer)
@@ -1699,7 +1783,19 @@ def _parse_cached(text: str) -> tuple[Any, ...]:
 def parse_patch(text: str) -> list[Any]:
     """The documents of an inline patch; the same text (a patch many Kustomizations share) is read once.
     Patches are never mutated: merges build new containers and JSON patches copy what they insert."""
-    return list(_parse_cached(text))
+    return _list_items_inlined(_parse_cached(text))
+
+
+def _list_items_inlined(documents: Iterable[Any]) -> list[Any]:
+    """Patch documents as kustomize reads them: a `List` (or `<Kind>List`) with `items` is its items."""
+    out: list[Any] = []
+    for document in documents:
+        kind = document.get("kind") if isinstance(document, dict) else None
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(document.get("items"), list):
+            out.extend(item for item in document["items"] if isinstance(item, dict))
+        else:
+            out.append(document)
+    return out
 
 
 def _as_list(value: Any) -> list:
