@@ -372,6 +372,32 @@ def test_a_patch_naming_no_object_of_the_build_fails_the_flux_kustomization(tmp_
     assert "no matches for Id" in failures[0].message and "Kustomization/flux-system/api" in failures[0].message
 
 
+@pytest.mark.parametrize("content, expected", [
+    ("resources: [cm.yaml\n", [("REF010", Severity.INFO), ("YAML001", Severity.ERROR)]),
+    ("", [("REF010", Severity.INFO)]),
+    (flux_ks("other", "./elsewhere"), [("REF010", Severity.INFO), ("REF012", Severity.ERROR)]),
+], ids=["does-not-parse", "empty", "a-flux-kustomization"])
+def test_a_kustomization_file_flux_finds_at_its_path_is_the_one_it_builds(tmp_path: Path, content: str,
+                                                                          expected: list) -> None:
+    """Flux generates a kustomization only where the path has no kustomization file: one that does not parse
+    fails the build (its syntax error counts), an empty one lists nothing, and a Flux Kustomization saved as
+    kustomization.yaml is read as kustomize's settings and refused for its apiVersion."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/kustomization.yaml": content,
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: default}\n",
+    })
+    result = run(tmp_path)
+    assert sorted((d.rule, d.severity) for d in result.diagnostics if d.path.startswith("apps/")) == expected
+    if shutil.which("kubectl") and content:
+        flux_written = tmp_path / "flux"  # the file as Flux rewrites it: its own fields only
+        flux_written.mkdir()
+        (flux_written / "cm.yaml").write_text((tmp_path / "apps/cm.yaml").read_text())
+        (flux_written / "kustomization.yaml").write_text(content.split("spec:")[0])
+        assert subprocess.run(["kubectl", "kustomize", str(flux_written)], capture_output=True).returncode != 0
+
+
 # --------------------------------------------------------------------------- 5. model objects and their applied copies
 # Where Flux changes an object on the way (targetNamespace), the view holds a copy of it; rules that start
 # from the object as written must still find what concerns its copies, and judge the object as written.

@@ -782,6 +782,20 @@ def _flux_build(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], b
     build = Build(folder)
     if folder not in kustomizer.dirs:
         return build
+    written = _unread_kustomization(kustomizer, folder, left_out)
+    if written is not None:
+        # Flux reads the file it finds and generates none: one that does not parse fails the build (YAML001 says
+        # where), an empty one lists nothing, and nothing of the folder is applied
+        build.files.append(written)
+        build.complete = not kustomizer.sources[written].incomplete
+        held = next((o for o in kustomizer.by_file.get(written, ()) if isinstance(o, KubernetesObject)), None)
+        if held is not None:
+            build.problems.append(BuildProblem(held, ("apiVersion",), (
+                f"{written.rpartition('/')[2]} is the name kustomize reads its own settings from, but this one holds "
+                f"a {held.kind} of {held.doc.data.get('apiVersion')}: Flux builds the folder with it as its "
+                "kustomization and kustomize refuses it (\"apiVersion for Kustomization should be "
+                "kustomize.config.k8s.io/v1beta1\"); give the file another name (ks.yaml)")))
+        return build
     skip_below: list[str] = []
     prefix = folder + "/" if folder else ""
     for rel in kustomizer.below(folder):
@@ -831,6 +845,14 @@ def _flux_merge(applied: Applied) -> FluxMerge | None:
         namespace=text.get("targetNamespace"), name_prefix=text.get("namePrefix"), name_suffix=text.get("nameSuffix"),
         images=tuple(i for i in images if isinstance(i, dict)) if isinstance(images, list) else ())
     return merge if merge.components or merge.patches or merge.images or text else None
+
+
+def _unread_kustomization(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool]) -> str | None:
+    """A kustomization file of the folder, in the artifact, that holds no kustomization the model could read (it
+    does not parse, or is empty)."""
+    prefix = folder + "/" if folder else ""
+    return next((rel for name in FILE_NAMES if (rel := prefix + name) in kustomizer.sources and not left_out(rel)),
+                None)
 
 
 def _kustomization_in_artifact(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], bool]) -> bool:
