@@ -408,6 +408,29 @@ def test_the_view_builds_what_kustomize_builds(tmp_path: Path, case: str) -> Non
         assert not [(key, d) for key in want if (d := data_difference(got[key], want[key]))]
 
 
+_TWO_CMS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm2}\n"
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"app/kustomization.yaml": "resources: [cm.yaml]\npatches:\n  - patch: |\n      - {op: add, path: /data, value: {a: b}}\n",
+      "app/cm.yaml": _TWO_CMS}, "must specify a target for JSON patch"),
+    ({"app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - target: {kind: ConfigMap}\n    patch: |\n"
+                                 "      apiVersion: v1\n      kind: ConfigMap\n      metadata: {name: cm}\n"
+                                 "      data: {a: b}\n      ---\n      apiVersion: v1\n      kind: ConfigMap\n"
+                                 "      metadata: {name: cm2}\n"), "app/cm.yaml": _TWO_CMS},
+     "Multiple Strategic-Merge Patches"),
+    ({"a/kustomization.yaml": "namespace: a\nresources: [../cm]\n", "b/kustomization.yaml": "namespace: b\nresources: [../cm]\n",
+      "cm/kustomization.yaml": "resources: [cm.yaml]\n", "cm/cm.yaml": _TWO_CMS.split("---")[0],
+      "app/kustomization.yaml": ("resources: [../a, ../b]\npatches:\n  - patch: |\n      apiVersion: v1\n"
+                                 "      kind: ConfigMap\n      metadata: {name: cm}\n      data: {a: b}\n")},
+     "multiple matches for Id"),
+], ids=["json-patch-without-target", "several-patches-with-a-target", "an-id-two-objects-had"])
+def test_patch_entries_kustomize_refuses_fail_the_build(tmp_path: Path, files: dict, message: str) -> None:
+    write_tree(tmp_path, files)
+    built = assert_refused_as_kubectl(tmp_path, "app", True)
+    assert [p.message for p in built.problems if p.fatal and message in p.message]
+
+
 def test_generated_names_carry_kustomizes_content_hash(tmp_path: Path) -> None:
     long_value = "x" * 200  # more than one 70-character line of base64: kyaml wraps it, and the hash sees that
     write_tree(tmp_path, {

@@ -790,11 +790,16 @@ class Kustomizer:
                 else parse_patch(content)
             target = entry.get("target") if isinstance(entry.get("target"), dict) else None
             options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
+            if self._patch_entry_refused(build, patches, target, owner, ("patches", index)):
+                continue
             for patch in patches:
                 self.apply_patch(build, patch, target, owner, ("patches", index), options)
         if merge is not None:
             for index, entry in merge.patches:  # appended to the file's
                 target = entry.get("target") if isinstance(entry.get("target"), dict) else None
+                if self._patch_entry_refused(build, parse_patch(entry["patch"]), target, merge.owner,
+                                             ("spec", "patches", index)):
+                    continue
                 for patch in parse_patch(entry["patch"]):
                     self.apply_patch(build, patch, target, merge.owner, ("spec", "patches", index))
         own = f"from {owner.path}" if owner is not None else ""
@@ -852,6 +857,21 @@ class Kustomizer:
             run_held(build)
 
     @staticmethod
+    def _patch_entry_refused(build: Build, patches: list, target: dict | None, owner: Located, where: tuple) -> bool:
+        """What kustomize refuses in a `patches` entry before it patches anything: a JSON patch without a
+        target, several strategic-merge documents with one."""
+        if target is None and any(isinstance(patch, list) for patch in patches):
+            message = "a JSON 6902 patch needs a target: kustomize fails the build (\"must specify a target for JSON patch\")"
+        elif target is not None and sum(isinstance(patch, dict) for patch in patches) > 1:
+            message = ("with a target, a patches entry holds one strategic-merge patch, not several: kustomize fails "
+                       "the build (\"Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set "
+                       "`patches.target` field\"); give each its own entry")
+        else:
+            return False
+        build.problems.append(BuildProblem(owner, where, message))
+        return True
+
+    @staticmethod
     def _set_replicas(build: Build, entry: Any, owner: KustomizeFile, where: tuple) -> None:
         """kustomize's replica count transformer: `spec.replicas` of each workload of the kind its field specs
         name that has had the entry's name; none fails the build."""
@@ -903,14 +923,14 @@ class Kustomizer:
             exact = False
         if target is None:
             return
-        matched = False
+        matched = 0
         out = []
         what = f"patch from {owner.path}"
         for resource in build.resources:
             if not (_selected_by_id(target, resource, namespace_required=True) if exact else selects(target, resource)):
                 out.append(resource)
                 continue
-            matched = True
+            matched += 1
             if isinstance(patch, list):
                 data = json6902(resource.data, patch)
                 if data is None:
@@ -942,6 +962,11 @@ class Kustomizer:
         if not matched and exact:
             # Certain only where the view holds everything the build accumulated so far.
             build.problems.append(BuildProblem(owner, where, _no_patch_target(target, build), fatal=build.complete))
+        elif matched > 1 and exact:
+            build.problems.append(BuildProblem(owner, where, (
+                f"the patch names {target.get('kind')}/{target.get('name')}, an id {matched} objects of this build "
+                "have had: kustomize fails the build (\"multiple matches for Id\"); give the patch the namespace of "
+                "the one it means, or a target"), fatal=build.complete))
 
 
 def _no_patch_target(target: dict, build: Build) -> str:
