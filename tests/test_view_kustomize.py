@@ -109,14 +109,15 @@ def test_components_and_patches_change_identity_where_kustomize_does(tmp_path: P
 
 _CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings%s}\ndata: {a: '1'}\n"
 _ADD_B = "\n        - op: add\n          path: /data/b\n          value: '2'\n"
+_PREFIXED_BASE = {"base/kustomization.yaml": "namePrefix: base-\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % ""}
 #: Which object a patch finds, by the ids kustomize knows it by (the one it was read with, the one it has).
 PATCH_TARGETS = {
     "a target names a base's object as written, before the base's prefix": (
-        {"base/kustomization.yaml": "namePrefix: base-\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % "",
+        {**_PREFIXED_BASE,
          "over/kustomization.yaml": ("resources: [../base]\npatches:\n  - target: {kind: ConfigMap, name: settings}\n"
                                      "    patch: |" + _ADD_B)}, True),
     "a target names the object as the base made it": (
-        {"base/kustomization.yaml": "namePrefix: base-\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % "",
+        {**_PREFIXED_BASE,
          "over/kustomization.yaml": ("resources: [../base]\npatches:\n"
                                      "  - target: {kind: ConfigMap, name: base-settings}\n    patch: |" + _ADD_B)}, True),
     "a target in `default` finds an object without a namespace": (
@@ -128,7 +129,7 @@ PATCH_TARGETS = {
          "over/kustomization.yaml": ("resources: [../base]\npatches:\n"
                                      "  - target: {kind: ConfigMap, namespace: one}\n    patch: |" + _ADD_B)}, True),
     "a strategic-merge patch names a base's object as written": (
-        {"base/kustomization.yaml": "namePrefix: base-\nresources: [cm.yaml]\n", "base/cm.yaml": _CM % "",
+        {**_PREFIXED_BASE,
          "over/kustomization.yaml": ("resources: [../base]\npatches:\n  - patch: |\n      apiVersion: v1\n"
                                      "      kind: ConfigMap\n      metadata: {name: settings}\n      data: {b: '2'}\n")}, True),
 }
