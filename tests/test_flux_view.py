@@ -376,7 +376,8 @@ def test_a_patch_naming_no_object_of_the_build_fails_the_flux_kustomization(tmp_
     ("resources: [cm.yaml\n", [("REF010", Severity.INFO), ("YAML001", Severity.ERROR)]),
     ("", [("REF010", Severity.INFO)]),
     (flux_ks("other", "./elsewhere"), [("REF010", Severity.INFO), ("REF012", Severity.ERROR)]),
-], ids=["does-not-parse", "empty", "a-flux-kustomization"])
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", [("REF010", Severity.INFO), ("REF012", Severity.ERROR)]),
+], ids=["does-not-parse", "empty", "a-flux-kustomization", "a-config-map"])
 def test_a_kustomization_file_flux_finds_at_its_path_is_the_one_it_builds(tmp_path: Path, content: str,
                                                                           expected: list) -> None:
     """Flux generates a kustomization only where the path has no kustomization file: one that does not parse
@@ -396,6 +397,51 @@ def test_a_kustomization_file_flux_finds_at_its_path_is_the_one_it_builds(tmp_pa
         (flux_written / "cm.yaml").write_text((tmp_path / "apps/cm.yaml").read_text())
         (flux_written / "kustomization.yaml").write_text(content.split("spec:")[0])
         assert subprocess.run(["kubectl", "kustomize", str(flux_written)], capture_output=True).returncode != 0
+
+
+def test_a_variable_in_fluxs_own_fields_is_substituted_in_what_they_write(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/web.yaml": flux_ks("web", "./apps/web", (
+            "  images: [{name: nginx, newTag: '${TAG}'}]\n  postBuild:\n    substitute: {TAG: '2.0'}\n")),
+        "apps/web/deploy.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\n"
+                                 "spec:\n  template:\n    spec:\n      containers: [{name: a, image: nginx}]\n"),
+    })
+    web = next(a for a in run(tmp_path).context.view.applied if a.key == "Kustomization/flux-system/web")
+    assert [r.data["spec"]["template"]["spec"]["containers"][0]["image"] for r in web.resources] == ["nginx:2.0"]
+
+
+ODD_VALUES = {  # YAML allows any of these; the linter reports what it can and never crashes
+    "apiVersion-list": {"apps/d.yaml": "apiVersion: [apps/v1]\nkind: Deployment\nmetadata: {name: web}\n",
+                        "apps/kustomization.yaml": "namespace: x\nresources: [d.yaml]\n"},
+    "kind-map": {"apps/d.yaml": "apiVersion: v1\nkind: {a: 1}\nmetadata: {name: web}\n",
+                 "apps/kustomization.yaml": ("resources: [d.yaml]\npatches:\n  - target: {namespace: default}\n"
+                                             "    patch: '[{\"op\": \"add\", \"path\": \"/x\", \"value\": 1}]'\n")},
+    "container-name-list": {
+        "apps/d.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+                        "    spec:\n      containers: [{name: [a], image: x}]\n"),
+        "apps/kustomization.yaml": ("resources: [d.yaml]\npatches:\n  - patch: |\n      apiVersion: apps/v1\n"
+                                    "      kind: Deployment\n      metadata: {name: web}\n      spec:\n"
+                                    "        template:\n          spec:\n            containers: [{name: {x: 1}}]\n")},
+    "patch-name-list": {"apps/d.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+                        "apps/kustomization.yaml": ("resources: [d.yaml]\npatches:\n  - patch: |\n"
+                                                    "      kind: Deployment\n      metadata: {name: [web]}\n")},
+    "odd-images-and-replicas": {
+        "apps/d.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: [1]\n",
+        "apps/kustomization.yaml": ("resources: [d.yaml]\nimages: [{name: [x]}, 3, {name: 'a(', newTag: 1}]\n"
+                                    "replicas: [{name: web}, {name: [web], count: x}]\n"
+                                    "labels: [{pairs: {a: b}, fields: [{path: 3}, {path: 'spec/x[]/y', create: true}]}]\n")},
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_VALUES))
+def test_odd_values_in_what_flux_builds_crash_nothing(tmp_path: Path, case: str) -> None:
+    from gitops_lint.compile import compile_context
+
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps"), **ODD_VALUES[case]})
+    result = run(tmp_path)  # asserts no internal error
+    compile_context(result.context)
 
 
 # --------------------------------------------------------------------------- 5. model objects and their applied copies

@@ -384,6 +384,25 @@ KUSTOMIZE_CASES = {
                         "  - {name: b.example.com, timeoutSeconds: 2}\n")},
         ("ValidatingWebhookConfiguration", "w", ("webhooks",)),
         [{"name": "b.example.com", "timeoutSeconds": 5}, {"name": "a.example.com", "timeoutSeconds": 1}]),
+    "a patch naming the namespace an object was written in leaves it where the build put it": (
+        {"base/kustomization.yaml": "namespace: new\nresources: [cm.yaml]\n",
+         "base/cm.yaml": _CMAP.replace("{name: cm}", "{name: cm, namespace: old}"),
+         "app/kustomization.yaml": ("resources: [../base]\npatches:\n  - patch: |\n      apiVersion: v1\n"
+                                    "      kind: ConfigMap\n      metadata: {name: cm, namespace: old}\n"
+                                    "      data: {key: v2}\n")},
+        ("ConfigMap", "cm", ("metadata", "namespace")), "new"),
+    "commonLabels make no volumeClaimTemplates where a StatefulSet has none": (
+        {"app/kustomization.yaml": "commonLabels: {x: z}\nresources: [s.yaml]\n",
+         "app/s.yaml": ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n"
+                        "  selector: {matchLabels: {app: db}}\n  template: {metadata: {labels: {app: db}}}\n")},
+        ("StatefulSet", "db", ("spec", "selector", "matchLabels")), {"app": "db", "x": "z"}),
+    "replicas without a count scale to 0": (
+        {"app/kustomization.yaml": "resources: [deploy.yaml]\nreplicas: [{name: app}]\n", "app/deploy.yaml": _DEPLOY},
+        ("Deployment", "app", ("spec", "replicas")), 0),
+    "a Namespace of another group is namespaced, not renamed": (
+        {"app/kustomization.yaml": "namespace: team\nresources: [ns.yaml]\n",
+         "app/ns.yaml": "apiVersion: example.com/v1\nkind: Namespace\nmetadata: {name: mine}\n"},
+        ("Namespace", "mine", ("metadata", "namespace")), "team"),
     "an env file's byte order mark is no part of its first key": (
         {"app/kustomization.yaml": ("configMapGenerator: [{name: cfg, envs: [app.env], options: "
                                     "{disableNameSuffixHash: true}}]\n"), "app/app.env": "\ufeffKEY=value\n"},
@@ -425,7 +444,14 @@ _TWO_CMS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n---\napiVersi
       "app/kustomization.yaml": ("resources: [../a, ../b]\npatches:\n  - patch: |\n      apiVersion: v1\n"
                                  "      kind: ConfigMap\n      metadata: {name: cm}\n      data: {a: b}\n")},
      "multiple matches for Id"),
-], ids=["json-patch-without-target", "several-patches-with-a-target", "an-id-two-objects-had"])
+    ({"app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - patch: |\n      kind: ConfigMap\n"
+                                 "      metadata: {name: cm}\n      data: {a: b}\n"), "app/cm.yaml": _TWO_CMS},
+     "no matches for Id"),
+    ({"app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - patch: |\n      apiVersion: v1\n"
+                                 "      kind: ConfigMap\n      data: {a: b}\n"), "app/cm.yaml": _TWO_CMS},
+     "unable to parse SM or JSON patch"),
+], ids=["json-patch-without-target", "several-patches-with-a-target", "an-id-two-objects-had",
+        "a-patch-without-apiVersion", "a-patch-without-a-name"])
 def test_patch_entries_kustomize_refuses_fail_the_build(tmp_path: Path, files: dict, message: str) -> None:
     write_tree(tmp_path, files)
     built = assert_refused_as_kubectl(tmp_path, "app", True)

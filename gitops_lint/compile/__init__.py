@@ -309,7 +309,7 @@ class _Compiler:
                 self.result.warnings.append((doc.file.rel, doc.locate(path).line, f"left as written: {reason}"))
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         # A strategic-merge patch that names the object without a namespace finds it only while it has none.
-        if data.get("kind") not in NAMED_WITH_NAMESPACE and (data.get("kind"), metadata.get("name")) not in \
+        if data.get("kind") not in NAMED_WITH_NAMESPACE and (str(data.get("kind")), str(metadata.get("name"))) not in \
                 self.patched_without_namespace:
             data = with_namespace(data, self.target_namespaces.get(doc.file.rel) or self.namespaces.get(doc.file.rel))
         return self.normalize(data, doc.file.rel, doc.locate, ref=obj.ref)
@@ -441,15 +441,16 @@ def patched_fields(files: list[SourceFile], model: Model, read: Reader) -> froze
 
 
 def _patched_without_namespace(files: list[SourceFile], model: Model, read: Reader) -> frozenset[tuple[str, str]]:
-    """(kind, name) of every object a strategic-merge patch without a target names without a namespace: kustomize
-    finds the object by that id only while it has no namespace (where Flux's targetNamespace comes later)."""
+    """(kind, name) of every object a strategic-merge patch without a target names without a namespace (or in
+    `default`): kustomize finds the object by that id only while it has none, so its namespace is left to
+    whatever sets it later in the build (a kustomization's `namespace:`, Flux's targetNamespace)."""
     from gitops_lint.model.kustomize import repository_patches
 
     named = set()
     for target_kind, document in repository_patches(model, files, read):
         metadata = document.get("metadata") if isinstance(document, dict) else None
-        if target_kind is None and isinstance(metadata, dict) and not metadata.get("namespace"):
-            named.add((document.get("kind"), metadata.get("name")))
+        if target_kind is None and isinstance(metadata, dict) and metadata.get("namespace") in (None, "", "default"):
+            named.add((str(document.get("kind")), str(metadata.get("name"))))
     return frozenset(named)
 
 

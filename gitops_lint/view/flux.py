@@ -599,7 +599,7 @@ def _follow(entries: list[Applied], kustomizer: Kustomizer, view: FluxView, sour
             continue
         ignored = _artifact_left_out(view, kustomizer, applied.root, applied.source[0::2])
         build = _flux_build(kustomizer, applied.folder, ignored, _flux_merge(applied))
-        applied.resources = _flux_steps(applied, build)
+        applied.resources = _flux_steps(applied, build, _settings_hold_expressions(kustomizer, applied, build))
         applied.files = list(dict.fromkeys(build.files))
         applied.secret_texts = build.secret_texts
         applied.problems = list(build.problems)
@@ -790,11 +790,12 @@ def _flux_build(kustomizer: Kustomizer, folder: str, left_out: Callable[[str], b
         build.complete = not kustomizer.sources[written].incomplete
         held = next((o for o in kustomizer.by_file.get(written, ()) if isinstance(o, KubernetesObject)), None)
         if held is not None:
-            build.problems.append(BuildProblem(held, ("apiVersion",), (
+            refusal = ("apiVersion for Kustomization should be kustomize.config.k8s.io/v1beta1"
+                       if held.kind == "Kustomization" else "kind should be Kustomization or Component")
+            build.problems.append(BuildProblem(held, ("apiVersion",) if held.kind == "Kustomization" else ("kind",), (
                 f"{written.rpartition('/')[2]} is the name kustomize reads its own settings from, but this one holds "
                 f"a {held.kind} of {held.doc.data.get('apiVersion')}: Flux builds the folder with it as its "
-                "kustomization and kustomize refuses it (\"apiVersion for Kustomization should be "
-                "kustomize.config.k8s.io/v1beta1\"); give the file another name (ks.yaml)")))
+                f"kustomization and kustomize refuses it (\"{refusal}\"); give the file another name (ks.yaml)")))
         return build
     skip_below: list[str] = []
     prefix = folder + "/" if folder else ""
@@ -860,7 +861,16 @@ def _kustomization_in_artifact(kustomizer: Kustomizer, folder: str, left_out: Ca
     return kustomization is not None and not left_out(kustomization.path)
 
 
-def _flux_steps(applied: Applied, build: Build) -> list[Resource]:
+def _settings_hold_expressions(kustomizer: Kustomizer, applied: Applied, build: Build) -> bool:
+    """Whether a `${VAR}` may reach an object through the build's settings rather than its own file: in the Flux
+    Kustomization's spec (images, patches, prefixes) or in a kustomization file the build read (labels)."""
+    if "${" in repr(applied.kustomization.data.get("spec")):
+        return True
+    return any("${" in source.text for rel in build.files if rel.rpartition("/")[2] in FILE_NAMES
+               and (source := kustomizer.sources.get(rel)) is not None)
+
+
+def _flux_steps(applied: Applied, build: Build, settings_hold_expressions: bool = False) -> list[Resource]:
     """What kustomize-controller does with the build of the path (the kustomization with Flux's own fields in
     it, `_flux_merge`): commonMetadata, the file's replacements (the last of kustomize's transformers, held
     back until Flux's fields ran), content hashes, then post-build substitution."""
@@ -878,7 +888,8 @@ def _flux_steps(applied: Applied, build: Build) -> list[Resource]:
         return resources
     out = []
     for resource in resources:
-        if "${" not in resource.doc.file.text and not any(t.startswith("patch") for t in resource.transforms):
+        if not settings_hold_expressions and "${" not in resource.doc.file.text and \
+                not any(t.startswith("patch") for t in resource.transforms):
             out.append(resource)  # nothing to substitute: neither its file nor a patch holds an expression
             continue
         data, _ = substitute(resource.data, applied.variables)

@@ -61,7 +61,7 @@ CLUSTER_SCOPED = frozenset((version, kind) for versions, kinds in (
 
 def cluster_scoped(api_version: Any, kind: Any) -> bool:
     """Whether kustomize knows objects of this type to be cluster-scoped (`IsCertainlyClusterScoped`)."""
-    return (api_version, kind) in CLUSTER_SCOPED
+    return isinstance(api_version, str) and isinstance(kind, str) and (api_version, kind) in CLUSTER_SCOPED
 
 
 #: Kinds whose `spec.replicas` kustomize's `replicas:` sets (of any group).
@@ -110,6 +110,11 @@ class Resource:
     @property
     def group(self) -> str:
         return api_group(self.data.get("apiVersion") if isinstance(self.data.get("apiVersion"), str) else None)
+
+    @property
+    def version(self) -> str:
+        api_version = self.data.get("apiVersion")
+        return api_version.rpartition("/")[2] if isinstance(api_version, str) else ""
 
     @property
     def metadata(self) -> dict:
@@ -200,7 +205,8 @@ class Build:
     problems: list[BuildProblem] = field(default_factory=list)
     #: Something was not followed (remote resources, plugins): the object set may be larger.
     complete: bool = True
-    #: (replacement, what) of the top kustomization, held back to run after Flux's own steps (`run_held`).
+    #: (replacement, what, owner, where) of the top kustomization, held back to run after Flux's own steps
+    #: (`run_held`).
     held: list = field(default_factory=list)
     #: (nameReference entry, file) of every `configurations:` file read: kustomize merges them all and
     #: applies them once, last (`finish`).
@@ -269,7 +275,8 @@ def merged_map(data: dict, key: str, values: dict) -> dict:
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     """Where a kustomize transformer writes, for the objects of a kind (`types.FieldSpec`): a path of keys
-    (a list on the way: each of its elements), made where missing when `create`."""
+    (a list on the way: each of its elements; `key[]` says one is there), made where missing when `create`
+    (never a list)."""
 
     path: tuple[str, ...]
     create: bool = False
@@ -278,13 +285,12 @@ class FieldSpec:
     version: str = ""
 
     def selects(self, resource: Resource) -> bool:
-        version = str(resource.data.get("apiVersion") or "").rpartition("/")[2]
         return (not self.kind or self.kind == resource.kind) and (self.group is None or self.group == resource.group) \
-            and (not self.version or self.version == version)
+            and (not self.version or self.version == resource.version)
 
 
 def _specs(*entries: tuple) -> tuple[FieldSpec, ...]:
-    return tuple(FieldSpec(tuple(path.replace("[]", "").split("/")), create, kind, group, version)
+    return tuple(FieldSpec(tuple(path.split("/")), create, kind, group, version)
                  for path, create, kind, group, version in entries)
 
 
@@ -335,9 +341,9 @@ _METADATA_LABELS = TEMPLATE_LABELS[:1]
 def _label_field_specs(entry: dict) -> tuple[FieldSpec, ...]:
     """Where a `labels` entry writes: its own `fields`, then selectors and templates (`includeSelectors`), or
     templates (`includeTemplates`), or metadata only."""
-    own = tuple(FieldSpec(tuple(f["path"].replace("[]", "").split("/")), f.get("create") is True,
-                          f.get("kind") or "", f.get("group") if isinstance(f.get("group"), str) else None,
-                          f.get("version") or "")
+    own = tuple(FieldSpec(tuple(f["path"].split("/")), f.get("create") is True, str(f.get("kind") or ""),
+                          f.get("group") if isinstance(f.get("group"), str) and f.get("group") else None,
+                          str(f.get("version") or ""))
                 for f in _as_list(entry.get("fields")) if isinstance(f, dict) and isinstance(f.get("path"), str))
     if entry.get("includeSelectors") is True:
         return own + COMMON_LABELS
@@ -362,6 +368,10 @@ def _merged_at(value: Any, path: tuple[str, ...], texts: dict, create: bool) -> 
     if not isinstance(value, dict):
         return value
     key, rest = path[0], path[1:]
+    if key.endswith("[]"):  # each element of a list there; kustomize makes no list
+        key = key[:-2]
+        if not isinstance(value.get(key), list) or not rest:
+            return value
     current = value.get(key)
     if current is None and not create:
         return value
@@ -875,17 +885,20 @@ class Kustomizer:
     def _set_replicas(build: Build, entry: Any, owner: KustomizeFile, where: tuple) -> None:
         """kustomize's replica count transformer: `spec.replicas` of each workload of the kind its field specs
         name that has had the entry's name; none fails the build."""
+        count = entry.get("count", 0) if isinstance(entry, dict) else None  # none is 0, as kustomize reads it
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or \
-                not isinstance(entry.get("count"), int) or isinstance(entry.get("count"), bool):
+                not isinstance(count, int) or isinstance(count, bool):
             return  # what kustomize's strict reading refuses is reported with the file
-        name, count, matched, out = entry["name"], entry["count"], False, []
+        name, matched, out = entry["name"], False, []
         for resource in build.resources:
-            spec = resource.data.get("spec")
-            if resource.kind in _SCALED and name in {had for had, _ in (*resource.former_ids, (resource.name, None))} \
-                    and (spec is None or isinstance(spec, dict)):
+            if resource.kind in _SCALED and name in resource.names:
                 matched = True
-                resource = resource.changed({**resource.data, "spec": {**(spec or {}), "replicas": count}},
-                                            f"replicas from {owner.path}")
+                spec = resource.data.get("spec")
+                if spec is None or isinstance(spec, dict):
+                    resource = resource.changed({**resource.data, "spec": {**(spec or {}), "replicas": count}},
+                                                f"replicas from {owner.path}")
+                else:
+                    build.complete = False  # kustomize fails on it its own way
             out.append(resource)
         build.resources = out
         if not matched:
@@ -914,10 +927,15 @@ class Kustomizer:
         """One patch (strategic merge when a mapping, JSON 6902 when a list) on the objects it selects."""
         if isinstance(patch, dict) and target is None:
             meta = patch.get("metadata") if isinstance(patch.get("metadata"), dict) else {}
-            target = {"kind": patch.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace")}
-            if isinstance(patch.get("apiVersion"), str):  # the version too: kustomize compares ids exactly
-                target.update(apiVersion=patch["apiVersion"], group=api_group(patch["apiVersion"]),
-                              version=patch["apiVersion"].rpartition("/")[2])
+            if not (isinstance(patch.get("kind"), str) and isinstance(meta.get("name"), str)):
+                build.problems.append(BuildProblem(owner, where, (
+                    "a strategic-merge patch without a target names its object by kind and metadata.name, and this one "
+                    "lacks one: kustomize fails the build (\"unable to parse SM or JSON patch\")")))
+                return
+            api_version = patch.get("apiVersion") if isinstance(patch.get("apiVersion"), str) else ""
+            target = {"kind": patch["kind"], "name": meta["name"], "namespace": meta.get("namespace"),
+                      "apiVersion": api_version, "group": api_group(api_version) if api_version else "",
+                      "version": api_version.rpartition("/")[2]}  # kustomize compares the whole id
             exact = True
         else:
             exact = False
@@ -927,7 +945,7 @@ class Kustomizer:
         out = []
         what = f"patch from {owner.path}"
         for resource in build.resources:
-            if not (_selected_by_id(target, resource, namespace_required=True) if exact else selects(target, resource)):
+            if not (_selected_by_id(target, resource, whole_id=True) if exact else selects(target, resource)):
                 out.append(resource)
                 continue
             matched += 1
@@ -951,6 +969,7 @@ class Kustomizer:
                                        resource.group in _BUILTIN_GROUPS)
                 if not allowed.get("allowNameChange") and isinstance(resource.data.get("metadata"), dict):
                     data = with_metadata(data, "name", resource.data["metadata"].get("name"))
+                data = _with_namespace_of(resource, data)  # kustomize sets it back after the merge
             else:
                 out.append(resource)
                 continue
@@ -970,12 +989,20 @@ class Kustomizer:
 
 
 def _no_patch_target(target: dict, build: Build) -> str:
-    """Why a strategic-merge patch without a target finds no object, the way kustomize compares ids."""
+    """Why a strategic-merge patch without a target finds no object, the way kustomize compares ids: where an
+    object of its type and name is there in another namespace (or none), it says so."""
     kind, name, namespace = target.get("kind"), target.get("name"), target.get("namespace")
     where = f" in namespace {namespace}" if isinstance(namespace, str) and namespace else ""
-    elsewhere = sorted({r.namespace or "(none)" for r in build.resources if r.kind == kind and name in r.names})
-    hint = (f"; the build holds it in namespace {', '.join(elsewhere)}, and the patch must name that namespace"
-            f"{' (none means default)' if not where else ''}") if elsewhere else ""
+    same = [r for r in build.resources if (r.group, r.version, r.kind) == (target.get("group"), target.get("version"),
+                                                                          kind) and name in r.names]
+    hint = ""
+    if same and all(r.namespace is None for r in same) and where:
+        hint = "; the build holds it without a namespace, so the patch must name none (or default)"
+    elif same:
+        hint = (f"; the build holds it in namespace {', '.join(sorted({r.namespace or 'default' for r in same}))}, "
+                "and the patch must name that namespace" + ("" if where else " (none means default)"))
+    elif any(r.kind == kind and name in r.names for r in build.resources):
+        hint = f"; the build holds it at another apiVersion than the patch's {target.get('apiVersion') or '(none)'}"
     return (f"the patch names {kind}/{name}{where}, which this build does not hold{hint}: kustomize fails the "
             "build (\"no matches for Id\")")
 
@@ -1017,7 +1044,7 @@ def _with_image(resource: Resource, image: dict, what: str) -> Resource:
             if isinstance(containers, list):
                 new = [_with_container_image(c, pattern, image) for c in containers]
                 if any(a is not b for a, b in zip(new, containers)):
-                    data = _replaced_at(data, (*path, key), new)
+                    data = _set_at(data, (*path, key), new, False)
                     pod = _lookup(data, list(path))
     return resource if data is resource.data else resource.changed(data, what)
 
@@ -1053,11 +1080,6 @@ def _with_container_image(container: Any, pattern: re.Pattern, image: dict) -> A
         tag, digest = tag + text("tagSuffix"), ""
     new = name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
     return container if new == current else {**container, "image": new}
-
-
-def _replaced_at(data: dict, path: tuple[str, ...], value: Any) -> dict:
-    """`data` with `value` at the (existing) mapping path, copying only the mappings on the way."""
-    return {**data, path[0]: _replaced_at(data[path[0]], path[1:], value) if path[1:] else value}
 
 
 def _split_image(text: str) -> tuple[str, str, str]:
@@ -1128,7 +1150,7 @@ def set_namespace(build: Build, namespace: str, what: str) -> None:
     out = []
     for r in build.resources:
         data = r.data
-        if r.kind == "Namespace":
+        if r.kind == "Namespace" and r.group == "":
             data = with_metadata(data, "name", namespace) if r.name != namespace else data
         elif not cluster_scoped(data.get("apiVersion"), r.kind) and r.namespace != namespace:
             data = with_metadata(data, "namespace", namespace)
@@ -1404,7 +1426,7 @@ def _kind_of(kustomization: KustomizeFile) -> str:
 def _replacement_selects(selector: dict, resource: Resource) -> bool:
     """A replacement's `source` or `select`: exact group, version, kind, name, namespace, against any id the
     object has had or has now (kustomize keeps them all), and label and annotation selectors against now."""
-    return _selected_by_id(selector, resource, namespace_required=False) and _metadata_selected(selector, resource)
+    return _selected_by_id(selector, resource, whole_id=False) and _metadata_selected(selector, resource)
 
 
 def _rejects(reject: dict, resource: Resource) -> bool:
@@ -1413,7 +1435,7 @@ def _rejects(reject: dict, resource: Resource) -> bool:
     by_metadata = any(isinstance(reject.get(k), str) and reject[k] for k in ("labelSelector", "annotationSelector"))
     by_id = any(reject.get(k) not in (None, "") for k in ("group", "version", "kind", "name", "namespace"))
     return (by_metadata and _metadata_selected(reject, resource)) or \
-        (by_id and _selected_by_id(reject, resource, namespace_required=False))
+        (by_id and _selected_by_id(reject, resource, whole_id=False))
 
 
 _STEP_RE = re.compile(r"\[([^=\[\]]+)=([^\[\]]*)\]")
@@ -1547,8 +1569,7 @@ def selects(target: dict, resource: Resource) -> bool:
     """kustomize's patch target (`ResMap.Select`): group, version, kind (anchored regexes) of the object now;
     name and namespace of the id it was read with or the one it has now (a base's patch target still names
     what an overlay prefixed or moved); label and annotation selectors of its metadata now."""
-    version = str(resource.data.get("apiVersion") or "").rpartition("/")[2]
-    if not (_pattern_matches(target.get("group"), resource.group) and _pattern_matches(target.get("version"), version)
+    if not (_pattern_matches(target.get("group"), resource.group) and _pattern_matches(target.get("version"), resource.version)
             and _pattern_matches(target.get("kind"), resource.kind)):
         return False
     ids = (resource.former_ids[0], (resource.name, resource.namespace)) if resource.former_ids \
@@ -1591,22 +1612,19 @@ def _effective_of(type_of: dict, namespace: str | None) -> str:
     return "_non_namespaceable_" if cluster_scoped(api_version, type_of.get("kind")) else _effective(namespace)
 
 
-def _selected_by_id(selector: dict, resource: Resource, *, namespace_required: bool) -> bool:
-    """Whether an id the object has had, or has now, is the one `selector` names exactly (group, kind, name,
-    namespace as kustomize compares them). A strategic-merge patch without a target names its object so
-    (`GetById`: no namespace is `default`, `namespace_required`); a replacement's source, target or reject
-    (`IsSelectedBy`) leaves out what it does not name."""
-    for key, value in (("group", resource.group), ("kind", resource.kind)):
-        if selector.get(key) not in (None, "") and selector.get(key) != value:
+def _selected_by_id(selector: dict, resource: Resource, *, whole_id: bool) -> bool:
+    """Whether an id the object has had, or has now, is the one `selector` names exactly (group, version, kind,
+    name, namespace as kustomize compares them). A strategic-merge patch without a target names its object by
+    its whole id (`GetById`: no namespace is `default`, no apiVersion no group and version, `whole_id`); a
+    replacement's source, target or reject (`IsSelectedBy`) leaves out what it does not name."""
+    for key, value in (("group", resource.group), ("version", resource.version), ("kind", resource.kind)):
+        if (whole_id or selector.get(key) not in (None, "")) and (selector.get(key) or "") != value:
             return False
-    if selector.get("version") not in (None, "") and \
-            selector["version"] != str(resource.data.get("apiVersion") or "").rpartition("/")[2]:
-        return False
     name, namespace = selector.get("name"), selector.get("namespace")
     for had_name, had_namespace in (*resource.former_ids, (resource.name, resource.namespace)):
         if name not in (None, "") and name != had_name:
             continue
-        if (namespace not in (None, "") or namespace_required) and \
+        if (namespace not in (None, "") or whole_id) and \
                 _effective_of(selector, namespace if isinstance(namespace, str) else None) != \
                 _effective_of(resource.data, had_namespace):
             continue
@@ -1678,7 +1696,7 @@ def strategic_merge(base: Any, patch: Any, builtin: bool) -> Any:
 
 
 def _named(items: list) -> bool:
-    return all(isinstance(i, dict) and "name" in i for i in items)
+    return all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items)
 
 
 def _merge_named(base: list, patch: list, builtin: bool) -> list:
@@ -1695,6 +1713,20 @@ def _merge_named(base: list, patch: list, builtin: bool) -> list:
             continue
         out.append(strategic_merge(by_name[name], item, builtin) if name in by_name else item)
     return out + [item for item in base if item.get("name") not in named]
+
+
+def _with_namespace_of(resource: Resource, data: Any) -> Any:
+    """`data` with the namespace `resource` has (none when it has none)."""
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    if not isinstance(metadata, dict):
+        return data
+    before = resource.metadata
+    if "namespace" in before:
+        return data if metadata.get("namespace") == before["namespace"] else with_metadata(data, "namespace",
+                                                                                             before["namespace"])
+    if "namespace" not in metadata:
+        return data
+    return {**data, "metadata": {k: v for k, v in metadata.items() if k != "namespace"}}
 
 
 def _holds_list_of_mappings(value: Any) -> bool:
