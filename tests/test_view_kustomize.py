@@ -450,8 +450,10 @@ _TWO_CMS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n---\napiVersi
     ({"app/kustomization.yaml": ("resources: [cm.yaml]\npatches:\n  - patch: |\n      apiVersion: v1\n"
                                  "      kind: ConfigMap\n      data: {a: b}\n"), "app/cm.yaml": _TWO_CMS},
      "unable to parse SM or JSON patch"),
+    ({"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/kustomization.yml": "resources: [cm.yaml]\n",
+      "app/cm.yaml": _TWO_CMS}, "Found multiple kustomization files"),
 ], ids=["json-patch-without-target", "several-patches-with-a-target", "an-id-two-objects-had",
-        "a-patch-without-apiVersion", "a-patch-without-a-name"])
+        "a-patch-without-apiVersion", "a-patch-without-a-name", "two-kustomization-files"])
 def test_patch_entries_kustomize_refuses_fail_the_build(tmp_path: Path, files: dict, message: str) -> None:
     write_tree(tmp_path, files)
     built = assert_refused_as_kubectl(tmp_path, "app", True)

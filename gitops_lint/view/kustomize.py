@@ -407,7 +407,7 @@ class Kustomizer:
             if isinstance(obj, KustomizeFile) and obj.path.rpartition("/")[2] in FILE_NAMES:
                 folder = obj.path.rpartition("/")[0]
                 current = self.kustomize_by_dir.get(folder)
-                # kustomize's order of preference when a folder has more than one
+                # the first of kustomize's names (a folder holding two fails to build: `build`)
                 if current is None or FILE_NAMES.index(obj.path.rpartition("/")[2]) < \
                         FILE_NAMES.index(current.path.rpartition("/")[2]):
                     self.kustomize_by_dir[folder] = obj
@@ -453,6 +453,12 @@ class Kustomizer:
             build.complete = False
         else:
             build.files.append(kustomization.path)
+            prefix = f"{folder}/" if folder else ""
+            written = [name for name in FILE_NAMES if prefix + name in self.sources]
+            if len(written) > 1:
+                build.problems.append(BuildProblem(kustomization, (), (
+                    f"this folder holds {' and '.join(written)}: kustomize fails the build (\"Found multiple "
+                    "kustomization files\"); keep one")))
             for problem in self.decode_problems(kustomization):
                 (build.strict_problems if problem.strict_only else build.problems).append(
                     BuildProblem(kustomization, problem.path, problem.message, point=problem.point))
