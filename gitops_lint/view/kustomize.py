@@ -933,13 +933,14 @@ class Kustomizer:
         """One patch (strategic merge when a mapping, JSON 6902 when a list) on the objects it selects."""
         if isinstance(patch, dict) and target is None:
             meta = patch.get("metadata") if isinstance(patch.get("metadata"), dict) else {}
-            if not (isinstance(patch.get("kind"), str) and isinstance(meta.get("name"), str)):
+            if not (isinstance(patch.get("kind"), str) and isinstance(meta.get("name"), (str, int, float))
+                    and not isinstance(meta.get("name"), bool)):  # `name: 2024` is text to kustomize
                 build.problems.append(BuildProblem(owner, where, (
                     "a strategic-merge patch without a target names its object by kind and metadata.name, and this one "
                     "lacks one: kustomize fails the build (\"unable to parse SM or JSON patch\")")))
                 return
             api_version = patch.get("apiVersion") if isinstance(patch.get("apiVersion"), str) else ""
-            target = {"kind": patch["kind"], "name": meta["name"], "namespace": meta.get("namespace"),
+            target = {"kind": patch["kind"], "name": str(meta["name"]), "namespace": meta.get("namespace"),
                       "apiVersion": api_version, "group": api_group(api_version) if api_version else "",
                       "version": api_version.rpartition("/")[2]}  # kustomize compares the whole id
             exact = True
@@ -958,9 +959,13 @@ class Kustomizer:
             if isinstance(patch, list):
                 data = json6902(resource.data, patch)
                 if data is None:
-                    build.problems.append(BuildProblem(owner, where, f"a JSON 6902 patch does not apply to "
-                                                       f"{resource.kind}/{resource.name}", fatal=False))
-                    build.complete = False  # what kustomize makes of it is not followed
+                    # Certain where the view holds the object as kustomize does at this point of the build.
+                    certain = build.complete and not resource.merged_lists
+                    build.problems.append(BuildProblem(owner, where, (
+                        f"a JSON 6902 patch does not apply to {resource.kind}/{resource.name} (an operation's path, "
+                        "or its parent, is not there, or an index is out of range): kustomize fails the build "
+                        "(\"does not apply\")"), fatal=certain))
+                    build.complete = build.complete and certain
                     out.append(resource)
                     continue
             elif isinstance(patch, dict):
@@ -1751,7 +1756,9 @@ def _without_identity(patch: dict, *, name: bool = False, kind: bool = False) ->
 
 
 def json6902(data: Any, operations: list) -> Any | None:
-    """JSON patch (RFC 6902) operations applied to a copy; None when one does not apply."""
+    """JSON patch (RFC 6902) operations applied to a copy, as kustomize's JSON patch library applies them
+    (evanphx/json-patch: negative indices count from the end, `copy` from a missing key copies null, `replace`
+    of a missing key adds it); None when one does not apply, where kustomize fails the build."""
     import copy
 
     doc = copy.deepcopy(data)
@@ -1763,28 +1770,47 @@ def json6902(data: Any, operations: list) -> Any | None:
     for op in operations:
         if not isinstance(op, dict) or not isinstance(op.get("path"), str):
             return None
-        kind = op.get("op")
+        kind, path = op.get("op"), op["path"]
         try:
-            if kind in ("add", "replace"):
-                doc = _pointer_set(doc, op["path"], copy.deepcopy(op.get("value")), insert=kind == "add")
+            if kind == "add":
+                doc = _pointer_add(doc, path, copy.deepcopy(op.get("value")))
+            elif kind == "replace":
+                doc = _pointer_replace(doc, path, copy.deepcopy(op.get("value")))
             elif kind == "remove":
-                doc = _pointer_remove(doc, op["path"])
+                doc = _pointer_remove(doc, path)
             elif kind in ("move", "copy"):
-                value = _pointer_get(doc, str(op.get("from")))
+                source = str(op.get("from"))
+                value = _pointer_get(doc, source, missing_key_is_null=kind == "copy")
                 if kind == "move":
-                    doc = _pointer_remove(doc, str(op.get("from")))
-                doc = _pointer_set(doc, op["path"], copy.deepcopy(value), insert=True)
+                    doc = _pointer_remove(doc, source)
+                doc = _pointer_add(doc, path, copy.deepcopy(value))
             elif kind == "test":
-                if _pointer_get(doc, op["path"]) != op.get("value"):
+                if _pointer_get(doc, path, missing_key_is_null=True) != op.get("value"):
                     return None
             else:
                 return None
         except (KeyError, IndexError, TypeError, ValueError):
             return None
     metadata = doc.get("metadata") if isinstance(doc, dict) else None
-    if annotations_added and isinstance(metadata, dict) and metadata.get("annotations") == {}:
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if annotations_added and annotations == {}:
         del metadata["annotations"]
+    elif isinstance(annotations, dict) and any(str(o.get("path", "")).startswith("/metadata/annotations")
+                                               for o in operations if isinstance(o, dict)):
+        metadata["annotations"] = {k: _annotation_text(v) for k, v in annotations.items()}
     return doc
+
+
+def _annotation_text(value: Any) -> str:
+    """An annotation value as kustomize keeps it (a map of strings): a scalar's text, null's too; what is no
+    scalar is empty."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (int, float)) else ""
 
 
 def _tokens(pointer: str) -> list[str]:
@@ -1795,27 +1821,65 @@ def _tokens(pointer: str) -> list[str]:
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
 
 
-def _pointer_get(doc: Any, pointer: str) -> Any:
-    for token in _tokens(pointer):
-        doc = doc[int(token)] if isinstance(doc, list) else doc[token]
+_INDEX = re.compile(r"[+-]?[0-9]+")
+
+
+def _list_index(token: str, length: int, *, adding: bool = False) -> int:
+    """A list index as Go's strconv.Atoi reads it (`01` is 1); negative counts from the end."""
+    if not _INDEX.fullmatch(token):
+        raise ValueError(token)
+    size = length + 1 if adding else length
+    index = int(token)
+    if index < 0:
+        if index < -size:
+            raise IndexError(token)
+        index += size
+    if index >= size:
+        raise IndexError(token)
+    return index
+
+
+def _pointer_get(doc: Any, pointer: str, *, missing_key_is_null: bool = False) -> Any:
+    tokens = _tokens(pointer)
+    for position, token in enumerate(tokens):
+        if isinstance(doc, list):
+            doc = doc[_list_index(token, len(doc))]
+        elif isinstance(doc, dict):
+            if token not in doc and missing_key_is_null and position == len(tokens) - 1:
+                return None
+            doc = doc[token]
+        else:
+            raise TypeError(pointer)
     return doc
 
 
-def _pointer_set(doc: Any, pointer: str, value: Any, *, insert: bool) -> Any:
+def _parent(doc: Any, tokens: list[str]) -> Any:
+    return _pointer_get(doc, "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens[:-1])) \
+        if len(tokens) > 1 else doc
+
+
+def _pointer_add(doc: Any, pointer: str, value: Any) -> Any:
     tokens = _tokens(pointer)
     if not tokens:
         return value
-    parent = _pointer_get(doc, "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens[:-1])) \
-        if len(tokens) > 1 else doc
-    last = tokens[-1]
+    parent, last = _parent(doc, tokens), tokens[-1]
     if isinstance(parent, list):
-        if last == "-":
-            parent.append(value)
-        elif insert:
-            parent.insert(int(last), value)
-        else:
-            parent[int(last)] = value
-    elif isinstance(parent, dict):  # `replace` of a missing key adds it, as kustomize's JSON patch library does
+        parent.insert(len(parent) if last == "-" else _list_index(last, len(parent), adding=True), value)
+    elif isinstance(parent, dict):
+        parent[last] = value
+    else:
+        raise TypeError(pointer)
+    return doc
+
+
+def _pointer_replace(doc: Any, pointer: str, value: Any) -> Any:
+    tokens = _tokens(pointer)
+    if not tokens:
+        return value
+    parent, last = _parent(doc, tokens), tokens[-1]
+    if isinstance(parent, list):
+        parent[_list_index(last, len(parent))] = value
+    elif isinstance(parent, dict):  # a missing key is added, as kustomize's JSON patch library does
         parent[last] = value
     else:
         raise TypeError(pointer)
@@ -1824,12 +1888,13 @@ def _pointer_set(doc: Any, pointer: str, value: Any, *, insert: bool) -> Any:
 
 def _pointer_remove(doc: Any, pointer: str) -> Any:
     tokens = _tokens(pointer)
-    parent = _pointer_get(doc, "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens[:-1])) \
-        if len(tokens) > 1 else doc
+    parent, last = _parent(doc, tokens), tokens[-1]
     if isinstance(parent, list):
-        parent.pop(int(tokens[-1]))
+        parent.pop(_list_index(last, len(parent)))
+    elif isinstance(parent, dict):
+        del parent[last]
     else:
-        del parent[tokens[-1]]
+        raise TypeError(pointer)
     return doc
 
 
