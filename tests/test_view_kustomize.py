@@ -498,6 +498,42 @@ def test_json_patches_apply_as_kustomizes_library_applies_them(tmp_path: Path, o
         assert built is None or built[0]["spec"] == spec
 
 
+_JSON_PATHS = ["/spec/list/0", "/spec/list/3", "/spec/list/-", "/spec/list/5", "/spec/list/-1", "/spec/list/01",
+               "/spec/map/k", "/spec/map/z", "/spec/missing", "/spec/missing/deep", "/metadata/annotations/x",
+               "/spec", "/spec/map/k/deeper"]
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl (with kustomize) is not installed")
+def test_json_patches_agree_with_kustomize_on_random_operations(tmp_path: Path) -> None:
+    """Property: random JSON patch operations do to the object what kubectl kustomize does, or both refuse."""
+    import json
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from gitops_lint.view.kustomize import json6902
+
+    operation = st.fixed_dictionaries({"op": st.sampled_from(["add", "remove", "replace", "move", "copy", "test"]),
+                                       "path": st.sampled_from(_JSON_PATHS)},
+                                      optional={"value": st.sampled_from(["s", 7, {"q": 1}, [9], None]),
+                                                "from": st.sampled_from(_JSON_PATHS)})
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(operation, min_size=1, max_size=2))
+    def agrees(ops: list) -> None:
+        folder = tmp_path / "app"
+        folder.mkdir(exist_ok=True)
+        (folder / "t.yaml").write_text(json.dumps(_THING))
+        (folder / "kustomization.yaml").write_text(json.dumps(
+            {"resources": ["t.yaml"], "patches": [{"target": {"kind": "Thing"}, "patch": json.dumps(ops)}]}))
+        built = kustomize_data(folder)
+        got = json6902(_THING, ops)
+        assert (built is None) == (got is None), ops
+        assert built is None or data_difference(got, built[0]) is None, ops
+
+    agrees()
+
+
 def test_generated_names_carry_kustomizes_content_hash(tmp_path: Path) -> None:
     long_value = "x" * 200  # more than one 70-character line of base64: kyaml wraps it, and the hash sees that
     write_tree(tmp_path, {
