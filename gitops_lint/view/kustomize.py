@@ -1784,8 +1784,8 @@ def json6902(data: Any, operations: list) -> Any | None:
                 if kind == "move":
                     doc = _pointer_remove(doc, source)
                 doc = _pointer_add(doc, path, copy.deepcopy(value))
-            elif kind == "test":
-                if _pointer_get(doc, path, missing_key_is_null=True) != op.get("value"):
+            elif kind == "test":  # a missing path tests as null; a test without a value always fails
+                if "value" not in op or _pointer_get(doc, path, missing_key_is_null=True) != op["value"]:
                     return None
             else:
                 return None
