@@ -236,3 +236,10 @@ def test_commonmetadata_of_a_flux_kustomization_is_not_stringified(tmp_path: Pat
     write_tree(tmp_path, {"ks.yaml": text})
     result = lint(LintOptions(paths=["."], cwd=tmp_path, select=["SCH001", "TYP001"]))
     assert [(d.rule, d.span.line) for d in result.diagnostics] == [("SCH001", 15)]
+
+
+def test_k8s001_leaves_a_name_that_is_no_text_to_typ001(tmp_path: Path) -> None:
+    """`name: 2024` is there, as a number: TYP001 says to quote it; K8S001 does not say it is missing."""
+    files = {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: 2024\n  namespace: default\n"}
+    assert findings(tmp_path, files, "K8S001") == []
+    assert len(findings(tmp_path, files, "TYP001")) == 1

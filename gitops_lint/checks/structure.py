@@ -55,6 +55,8 @@ def object_identity(ctx: Context) -> Iterator[Finding]:
         if (obj.kind or "").endswith("List"):
             continue
         metadata = obj.doc.data.get("metadata")
+        if isinstance(metadata, dict) and metadata.get("name") not in (None, ""):
+            continue  # a name that is no text (`name: 2024`) is there: TYP001 says to quote it
         if isinstance(metadata, dict) or obj.group.endswith(FLUX_GROUP_SUFFIX):
             where = ("metadata",) if isinstance(metadata, dict) else ()
             yield at(obj, where, f"{obj.kind} has no `metadata.name`: the API server rejects it", key=True)
