@@ -290,6 +290,7 @@ class FieldSpec:
 
 
 def _specs(*entries: tuple) -> tuple[FieldSpec, ...]:
+    """Field specs from (path, create, kind, group, version), the path as kustomize writes it (`a/b[]/c`)."""
     return tuple(FieldSpec(tuple(path.split("/")), create, kind, group, version)
                  for path, create, kind, group, version in entries)
 
@@ -341,10 +342,10 @@ _METADATA_LABELS = TEMPLATE_LABELS[:1]
 def _label_field_specs(entry: dict) -> tuple[FieldSpec, ...]:
     """Where a `labels` entry writes: its own `fields`, then selectors and templates (`includeSelectors`), or
     templates (`includeTemplates`), or metadata only."""
-    own = tuple(FieldSpec(tuple(f["path"].split("/")), f.get("create") is True, str(f.get("kind") or ""),
-                          f.get("group") if isinstance(f.get("group"), str) and f.get("group") else None,
-                          str(f.get("version") or ""))
-                for f in _as_list(entry.get("fields")) if isinstance(f, dict) and isinstance(f.get("path"), str))
+    own = _specs(*((f["path"], f.get("create") is True, str(f.get("kind") or ""),
+                    f.get("group") if isinstance(f.get("group"), str) and f.get("group") else None,
+                    str(f.get("version") or ""))
+                   for f in _as_list(entry.get("fields")) if isinstance(f, dict) and isinstance(f.get("path"), str)))
     if entry.get("includeSelectors") is True:
         return own + COMMON_LABELS
     return own + (TEMPLATE_LABELS if entry.get("includeTemplates") is True else _METADATA_LABELS)
@@ -798,26 +799,23 @@ class Kustomizer:
             for patch in self._patch_documents(folder, entry, build):
                 if isinstance(patch, dict):
                     self.apply_patch(build, patch, None, owner, ("patchesStrategicMerge", index))
+        # the file's `patches`, then Flux's `spec.patches` appended to them
+        entries: list[tuple[list, dict | None, Any, tuple, dict]] = []
         for index, entry in enumerate(_as_list(data.get("patches"))):
             if not isinstance(entry, dict):
                 continue
             content = entry.get("patch") if isinstance(entry.get("patch"), str) else None
             patches = self._patch_documents(folder, entry.get("path"), build) if content is None \
                 else parse_patch(content)
-            target = entry.get("target") if isinstance(entry.get("target"), dict) else None
-            options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
-            if self._patch_entry_refused(build, patches, target, owner, ("patches", index)):
-                continue
-            for patch in patches:
-                self.apply_patch(build, patch, target, owner, ("patches", index), options)
+            entries.append((patches, _dict_or_none(entry.get("target")), owner, ("patches", index),
+                            entry.get("options") if isinstance(entry.get("options"), dict) else {}))
         if merge is not None:
-            for index, entry in merge.patches:  # appended to the file's
-                target = entry.get("target") if isinstance(entry.get("target"), dict) else None
-                if self._patch_entry_refused(build, parse_patch(entry["patch"]), target, merge.owner,
-                                             ("spec", "patches", index)):
-                    continue
-                for patch in parse_patch(entry["patch"]):
-                    self.apply_patch(build, patch, target, merge.owner, ("spec", "patches", index))
+            entries += [(parse_patch(entry["patch"]), _dict_or_none(entry.get("target")), merge.owner,
+                         ("spec", "patches", index), {}) for index, entry in merge.patches]
+        for patches, target, by, where, options in entries:
+            if not self._patch_entry_refused(build, patches, target, by, where):
+                for patch in patches:
+                    self.apply_patch(build, patch, target, by, where, options)
         own = f"from {owner.path}" if owner is not None else ""
         namespace, what = data.get("namespace"), f"namespace {own}"
         if merge is not None and merge.namespace:  # in place of the file's
@@ -1924,6 +1922,10 @@ def _list_items_inlined(documents: Iterable[Any]) -> list[Any]:
         else:
             out.append(document)
     return out
+
+
+def _dict_or_none(value: Any) -> dict | None:
+    return value if isinstance(value, dict) else None
 
 
 def _as_list(value: Any) -> list:
