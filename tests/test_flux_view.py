@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gitops_lint.diagnostics import Severity
 from gitops_lint.engine import LintOptions, lint
@@ -1511,6 +1512,59 @@ def test_a_replacement_kustomize_cannot_carry_out_fails_the_build(tmp_path: Path
     if shutil.which("kubectl"):
         built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
         assert (built.returncode != 0) == fails, built.stderr
+
+
+_IMAGE_AND_APP = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: repo-tag}\n---\n"
+                  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n"
+                  "      containers: [{name: app, image: nginx}, {name: side, image: busybox}]\n")
+
+
+@pytest.mark.parametrize(("replacement", "fails", "written"), [
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a}\n    targets:\n      - select: {kind: Deployment}\n"
+     "        fieldPaths: [spec.template.spec.containers.1.image]\n", False, ["nginx", "repo-tag"]),
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a}\n    targets:\n      - select: {kind: Deployment}\n"
+     "        fieldPaths: [spec.template.spec.containers.2.image]\n", True, None),  # only 2 elements
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a}\n    targets:\n      - select: {kind: Deployment}\n"
+     "        fieldPaths: [spec.template.spec.containers.2.image]\n        options: {create: true}\n",
+     False, ["nginx", "busybox", "repo-tag"]),  # one past the end: appended
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a}\n    targets:\n      - select: {kind: Deployment}\n"
+     "        fieldPaths: [spec.template.spec.containers.3.image]\n        options: {create: true}\n", True, None),
+    ("source: {kind: Deployment, name: app, fieldPath: spec.template.spec.containers.1.image}\n    targets:\n"
+     "      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.containers.0.image]\n",
+     False, ["busybox", "busybox"]),
+    ("source: {kind: Deployment, name: app, fieldPath: spec.template.spec.containers.4.image}\n    targets:\n"
+     "      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.containers.0.image]\n", True, None),
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a, options: {delimiter: '-', index: 1}}\n    targets:\n"
+     "      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.containers.0.image]\n",
+     False, ["tag", "busybox"]),
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a, options: {delimiter: '-', index: 2}}\n    targets:\n"
+     "      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.containers.0.image]\n", True, None),
+    ("source: {kind: ConfigMap, name: a, fieldPath: data.a, options: {delimiter: '-', index: -1}}\n    targets:\n"
+     "      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.containers.0.image]\n", True, None),
+], ids=["index", "index-past-the-end", "index-appended", "index-beyond-append", "source-index",
+        "source-index-missing", "source-part", "source-part-out-of-bounds", "source-part-negative"])
+def test_replacement_indexes_and_source_parts_as_kustomize_reads_them(tmp_path: Path, replacement: str, fails: bool,
+                                                                       written: list | None) -> None:
+    """A number in a field path indexes a list (`containers.1`); with `create`, one past the end appends and
+    further fails. A source's `options.index` out of its delimited parts fails. Checked with kubectl kustomize."""
+    write_tree(tmp_path, {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+                          "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+                          "apps/kustomization.yaml": f"resources: [r.yaml]\nreplacements:\n  - {replacement}",
+                          "apps/r.yaml": _IMAGE_AND_APP})
+    result = run(tmp_path)
+    problems = found(result, "REF012")
+    assert [(d.path, d.span.line) for d in problems] == ([("apps/kustomization.yaml", 3)] if fails else []), \
+        [d.message for d in problems]
+    if written is not None:
+        deployment = next(a for a in result.context.view.applied for r in a.resources if r.kind == "Deployment")
+        data = next(r.data for r in deployment.resources if r.kind == "Deployment")
+        assert [c.get("image") for c in data["spec"]["template"]["spec"]["containers"]] == written
+    if shutil.which("kubectl"):
+        built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
+        assert (built.returncode != 0) == fails, built.stderr
+        if written is not None:
+            deployment = next(d for d in yaml.safe_load_all(built.stdout) if d["kind"] == "Deployment")
+            assert [c.get("image") for c in deployment["spec"]["template"]["spec"]["containers"]] == written
 
 
 TENANT_HR = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n"

@@ -1371,8 +1371,13 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool | str:
     if options.get("delimiter"):
         parts = _scalar_text(value).split(str(options["delimiter"])) if _scalar_text(value) is not None else []
         index = options.get("index") or 0
-        if not isinstance(index, int) or not 0 <= index < len(parts):
+        if not isinstance(index, int) or isinstance(index, bool) or not parts:
             return False
+        if not 0 <= index < len(parts):
+            # kustomize names the value; the message here does not (it may be a Secret's)
+            return (f"the replacement's source options.index {index} is out of bounds: the value at "
+                    f"{source.get('fieldPath')} has {len(parts)} part(s) split by {str(options['delimiter'])!r}, so "
+                    "kustomize fails the build (\"options.index is out of bounds\")")
         value = parts[index]
     if chosen[0].kind == "Secret" and chosen[0].group == "":
         build.secret_texts.update(_texts_of(value))  # what is copied: a delimiter's part, where one is
@@ -1394,9 +1399,12 @@ def replace_fields(build: Build, spec: Any, what: str) -> bool | str:
             for steps, text in zip(paths, target.get("fieldPaths") or ["metadata.name"]):
                 try:
                     data = _with_value(data, steps, value, options)
-                except _UnableToFindField:
+                except _UnableToFindField as missing:
                     if resource.merged_lists:
                         return False  # the view's list may not be kustomize's: not told
+                    if str(missing):
+                        return (f"{resource.kind}/{resource.name}, a target of the replacement, has no element at "
+                                f"{text}: kustomize fails the build (\"{missing}\")")
                     return (f"{resource.kind}/{resource.name}, a target of the replacement, has no field {text} "
                             "and the target does not say `create: true`: kustomize fails the build (\"unable to "
                             "find field in replacement target\")")
@@ -1452,7 +1460,8 @@ _STEP_RE = re.compile(r"\[([^=\[\]]+)=([^\[\]]*)\]")
 
 def _field_path(text: Any) -> list[str | tuple[str, str]] | None:
     """A kustomize field path (`spec.containers.[name=app].image`) as keys and (key, value) list selectors;
-    None for forms not modelled (wildcards, indexes, escapes, paths deeper than any object)."""
+    a number is a key of a mapping and an index of a list (`_index`). None for forms not modelled
+    (wildcards, negative indexes, escapes, paths deeper than any object)."""
     if not isinstance(text, str) or text.count(".") > 64:
         return None
     steps: list[str | tuple[str, str]] = []
@@ -1460,7 +1469,7 @@ def _field_path(text: Any) -> list[str | tuple[str, str]] | None:
         match = _STEP_RE.fullmatch(part)
         if match:
             steps.append((match.group(1), match.group(2)))
-        elif not part or any(c in part for c in "[]*\\") or part.isdigit() or part == "-":
+        elif not part or any(c in part for c in "[]*\\") or part == "-" or (part[0] == "-" and part[1:].isdigit()):
             return None
         else:
             steps.append(part)
@@ -1472,10 +1481,18 @@ def _matches(item: Any, step: tuple[str, str]) -> bool:
     return isinstance(item, dict) and _scalar_text(item.get(step[0])) == step[1]
 
 
+def _index(step: Any, data: Any) -> int | None:
+    """The list index a step names: a number, where the value there is a list (kyaml reads `containers.1`
+    so; on a mapping the number is a key)."""
+    return int(step) if isinstance(data, list) and isinstance(step, str) and step.isdigit() else None
+
+
 def _lookup(data: Any, steps: list) -> Any:
     for step in steps:
         if isinstance(step, tuple):  # the first element that matches, as kyaml's lookup takes it
             data = next((item for item in data if _matches(item, step)), None) if isinstance(data, list) else None
+        elif (index := _index(step, data)) is not None:
+            data = data[index] if index < len(data) else None
         else:
             data = data.get(step) if isinstance(data, dict) else None
         if data is None:
@@ -1484,13 +1501,16 @@ def _lookup(data: Any, steps: list) -> Any:
 
 
 class _UnableToFindField(Exception):
-    """kustomize's "unable to find field ... in replacement target": a target lacks a field it may not create."""
+    """kustomize's "unable to find field ... in replacement target": a target lacks a field it may not create,
+    or (the exception's text) a list lacks the element an index names."""
 
 
 def _holds_null(data: Any, steps: list) -> bool:
     """Whether the field at `steps` is there, holding null (not missing)."""
     *parents, last = steps
     parent = _lookup(data, parents) if parents else data
+    if (index := _index(last, parent)) is not None:
+        return index < len(parent)
     return isinstance(last, str) and isinstance(parent, dict) and last in parent
 
 
@@ -1516,6 +1536,19 @@ def _with_value(data: Any, steps: list, value: Any, options: dict) -> Any:
                 return None
             data[index] = new
         return data
+    if isinstance(step, str) and step.isdigit() and (isinstance(data, list) or (data is None and create)):
+        # an index: with `create`, one past the end appends (a missing list is made); further is an error
+        data = [] if data is None else data
+        index = int(step)
+        if index > len(data) or (index == len(data) and not create):
+            raise _UnableToFindField(f"index {index} specified but only {len(data)} elements found")
+        if index == len(data):
+            new = _with_value(None, rest, value, options) if rest else value
+        elif data[index] is None:
+            return None  # an explicit null, as for a mapping's field below
+        else:
+            new = _with_value(data[index], rest, value, options) if rest else _set_value(data[index], value, options)
+        return None if new is None else [*data[:index], new, *data[index + 1:]]
     data = {} if data is None and create else data
     if not isinstance(data, dict) or (step in data and data[step] is None):
         return None  # an explicit null: kyaml keeps its tag on the new text, which nothing here models
