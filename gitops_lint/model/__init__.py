@@ -89,6 +89,8 @@ class Model:
     by_doc: dict[int, Located] = field(default_factory=dict)
     _references: list | None = None
     _of_type: dict[type, tuple[int, list]] = field(default_factory=dict)
+    #: (len(objects) when made, each object class -> the indexes of its objects): `of_type` reads it.
+    _by_class: tuple[int, dict[type, list[int]]] = (-1, {})
 
     def of_type(self, cls: type[ObjectT] | str) -> Iterator[ObjectT]:
         """The objects of a model class, given as the class or by name (`"HelmRelease"`: no import of its
@@ -102,8 +104,21 @@ class Model:
         # list is rebuilt if objects were added since).
         listed = self._of_type.get(cls)
         if listed is None or listed[0] != len(self.objects):
-            listed = self._of_type[cls] = (len(self.objects), [o for o in self.objects if isinstance(o, cls)])
+            listed = self._of_type[cls] = (len(self.objects), self._listed(cls))
         return iter(listed[1])
+
+    def _listed(self, cls: type) -> list:
+        """The objects of `cls` and its subclasses in their order, from one grouping of all objects by class
+        (a scan of every object per class asked for was most of this method's time)."""
+        objects = self.objects
+        if self._by_class[0] != len(objects):
+            groups: dict[type, list[int]] = {}
+            for index, obj in enumerate(objects):
+                groups.setdefault(type(obj), []).append(index)
+            self._by_class = (len(objects), groups)
+        matching = [indexes for kind, indexes in self._by_class[1].items() if issubclass(kind, cls)]
+        indexes = matching[0] if len(matching) == 1 else sorted(i for group in matching for i in group)
+        return [objects[i] for i in indexes]
 
     @property
     def file_references(self) -> list:
