@@ -28,6 +28,8 @@ PARALLEL_MIN_FILES = 400
 _SHARE = 4
 #: The smallest batch, and what this process parses between looks at its workers' results.
 _MIN_BATCH = 48
+#: The size in bytes a file whose size is not known counts as (a small manifest).
+_TYPICAL_SIZE = 2048
 
 
 def default_jobs() -> int:
@@ -251,6 +253,11 @@ def _parse_batch(batch: list[tuple[str, str, str]], spool: str) -> str:
     return name
 
 
+def _size(item: Identity) -> int:
+    """A file's size in bytes where discovery or the cache stat'ed it, else a typical manifest's."""
+    return item.state[0] if item.state is not None else _TYPICAL_SIZE
+
+
 def _parse_shared(todo: list[int], identities: Sequence[Identity], workers: int,
                   parse_here: Callable[[int], None], take_record: Callable[[int, bytes | None, bytes], None]) -> None:
     """Parse `todo` on `workers` worker processes and in this one at once.
@@ -269,6 +276,12 @@ def _parse_shared(todo: list[int], identities: Sequence[Identity], workers: int,
     # fork where the platform has it: the workers start with this process's imports, in milliseconds.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # Largest files first: workers take them from the front in batches of a share of the bytes left, this
+    # process the smallest from the back, so no big file is left for one side while the other waits.
+    todo = sorted(todo, key=lambda i: -_size(identities[i]))
+    left_after = [0] * (len(todo) + 1)  # left_after[k]: bytes of todo[k:]
+    for position in range(len(todo) - 1, -1, -1):
+        left_after[position] = left_after[position + 1] + _size(identities[todo[position]])
     front, back = 0, len(todo)  # todo[front:back] is not handed out yet
     try:
         spool = tempfile.mkdtemp(prefix="gitops-lint-load-")
@@ -283,9 +296,13 @@ def _parse_shared(todo: list[int], identities: Sequence[Identity], workers: int,
             def feed() -> None:
                 nonlocal front
                 while front < back and len(pending) < 2 * workers:  # one running and one queued per worker
-                    size = max(_MIN_BATCH, (back - front) // (_SHARE * (workers + 1)))
-                    batch = todo[front : min(front + size, back)]
-                    front += len(batch)
+                    share = max(_MIN_BATCH * _TYPICAL_SIZE,
+                                (left_after[front] - left_after[back]) // (_SHARE * (workers + 1)))
+                    end = front + 1
+                    while end < back and left_after[front] - left_after[end] < share:
+                        end += 1
+                    batch = todo[front:end]
+                    front = end
                     work = [(identities[i].candidate.location, identities[i].candidate.rel, identities[i].mode)
                             for i in batch]
                     pending[pool.submit(_parse_batch, work, spool)] = batch

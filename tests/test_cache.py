@@ -430,6 +430,28 @@ def test_parallel_loading_gives_each_file_once_and_leaves_no_spool(
     assert list(spool_parent.iterdir()) == []
 
 
+def test_parallel_loading_of_files_of_every_size_keeps_discovery_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers take the largest files first (their sizes known to the cache), this process the smallest:
+    each file is still loaded once, into its own place in discovery order, and recorded in the cache."""
+    from gitops_lint import load
+    from gitops_lint.discover import discover
+
+    root = tmp_path / "sizes"
+    padding = "# " + "x" * 200 + "\n"
+    write_tree(root, {f"cm-{i:03}.yaml": padding * ((i * 37) % 101) + f"apiVersion: v1\nkind: ConfigMap\n"
+                      f"metadata:\n  name: cm-{i}\n" for i in range(300)})
+    monkeypatch.setattr(load, "PARALLEL_MIN_FILES", 1)
+    cache = cache_module.Cache(tmp_path / "cache", root)
+    identities = load.identify(discover([root]).files, cache)
+    assert len({i.state[0] for i in identities}) > 50  # sizes the order of work follows
+    loaded = load.load(identities, cache, jobs=3)
+    assert loaded.parsed == 300
+    assert [f.documents[0].data["metadata"]["name"] for f in loaded.files] == [f"cm-{i}" for i in range(300)]
+    assert all(cache.files[i.candidate.name][1] == cache_module.digest((root / i.candidate.rel).read_bytes())
+               for i in identities)
+
+
 def test_parallel_loading_without_a_temporary_folder_parses_here(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers hand records over in a temporary folder; where none can be made, this process parses
