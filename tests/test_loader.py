@@ -87,6 +87,19 @@ def test_line_endings_bom_and_missing_newline(text: str) -> None:
     assert doc.locate(("b", "c")) == Span(3, 6, 3, 7)
 
 
+def test_a_byte_order_mark_may_start_every_document() -> None:
+    """Files saved with a BOM and concatenated: kustomize reads each document alone and builds both
+    (checked with kubectl kustomize); a BOM elsewhere stays text."""
+    source = load_text("\ufeffa: 1\n---\n\ufeffb: 2\n--- \r\n\ufeffc: [3]\n")
+    assert [d.data for d in source.documents] == [{"a": 1}, {"b": 2}, {"c": [3]}] and not source.problems
+    assert load_text("a: x\ufeff\n").documents[0].data == {"a": "x\ufeff"}
+
+
+def test_keys_python_holds_equal_are_no_duplicate_to_go() -> None:
+    """`1:` and `true:` are two keys to go-yaml and JSON (Python's 1 == True): no duplicate-key problem."""
+    assert not load_text("flags:\n  1: one\n  true: yes\n").problems
+
+
 def test_sops_documents_are_recognised() -> None:
     text = "apiVersion: v1\nkind: Secret\ndata:\n  k: ENC[AES256_GCM,data:x]\nsops:\n  mac: ENC[x]\n  version: 3.8.1\n"
     assert load_text(text).documents[0].sops

@@ -348,7 +348,8 @@ def _compose_and_build(source: SourceFile, positions: bool, reader: str) -> Exce
     with two marks each, at once, several times the memory of what is built.
     """
     documents, problems = len(source.documents), len(source.problems)
-    loader = _FastLoader(source.text, reader)
+    text = _without_document_boms(source.text)
+    loader = _FastLoader(text, reader)
     try:
         _build_each(source, loader, positions)
         return None
@@ -363,7 +364,7 @@ def _compose_and_build(source: SourceFile, positions: bool, reader: str) -> Exce
     # libyaml's composer refuses them: compose this file again in Python,
     # still on libyaml's events, and build its documents afresh.
     del source.documents[documents:], source.problems[problems:]
-    loader = _AnchorReuseLoader(source.text, reader)
+    loader = _AnchorReuseLoader(text, reader)
     try:
         _build_each(source, loader, positions)
     except (yaml.YAMLError, RecursionError) as exc:
@@ -371,6 +372,23 @@ def _compose_and_build(source: SourceFile, positions: bool, reader: str) -> Exce
     finally:
         loader.dispose()
     return None
+
+
+def _same_type_key(data: dict, key: Any) -> bool:
+    """Whether the key of `data` equal to `key` is of its type: `1:` and `true:` are one key to Python
+    (1 == True), two to go-yaml and JSON, so no duplicate."""
+    return type(next(k for k in data if k == key)) is type(key)
+
+
+#: A byte order mark at the start of a later document: files saved with one, concatenated.
+_DOCUMENT_BOM = re.compile("(\n---[ \t]*\r?\n)\ufeff")
+
+
+def _without_document_boms(text: str) -> str:
+    """`text` without the byte order marks that start its later documents: kustomize splits a stream at its
+    `---` lines and reads each document alone, where a leading mark is allowed; libyaml refuses one after
+    the first document. (Columns on such a line count one less than the file's.)"""
+    return _DOCUMENT_BOM.sub("\\1", text) if "\ufeff" in text else text
 
 
 def _build_each(source: SourceFile, loader: Any, positions: bool) -> None:
@@ -708,7 +726,8 @@ class _Builder:
             kid = None if value_pos.__class__ is tuple else value_pos
             if key in data:
                 at = keys.index(key)
-                self._duplicate(key, tuple(spans[4 + 8 * at : 8 + 8 * at]), key_span)
+                if type(keys[at]) is type(key):  # `1:` and `true:` are one key to Python, two to Go and JSON
+                    self._duplicate(key, tuple(spans[4 + 8 * at : 8 + 8 * at]), key_span)
                 spans[4 + 8 * at : 12 + 8 * at] = (*key_span, *(value_pos if kid is None else kid.span))
                 kids[at] = kid
             else:
@@ -801,7 +820,7 @@ class _DataBuilder(_Builder):
             else:
                 key = self._key(key_node, depth)
             value = build(value_node, depth + 1)
-            if key in data:
+            if key in data and _same_type_key(data, key):
                 self._duplicate(key, self._earlier_key_span(node, key, key_node), _raw_span(key_node))
             data[key] = value
         for merge in merges:
