@@ -243,3 +243,35 @@ def test_k8s001_leaves_a_name_that_is_no_text_to_typ001(tmp_path: Path) -> None:
     files = {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: 2024\n  namespace: default\n"}
     assert findings(tmp_path, files, "K8S001") == []
     assert len(findings(tmp_path, files, "TYP001")) == 1
+
+
+# --- TOK002: the keys of a GitRepository's Secret, as fluxcd/pkg git.NewAuthOptions reads them -----------
+
+def git_repository(url: str, secret: dict[str, str], provider: str | None = None) -> str:
+    keys = "".join(f"  {k}: {v}\n" for k, v in secret.items())
+    return (f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\n"
+            f"  namespace: flux-system\nspec:\n  interval: 10m\n  url: {url}\n"
+            + (f"  provider: {provider}\n" if provider else "")
+            + "  ref: {branch: main}\n  secretRef:\n    name: fleet-auth\n---\n"
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: fleet-auth\n  namespace: flux-system\n"
+            f"stringData:\n{keys}")
+
+
+def test_tok002_takes_the_user_of_the_url_and_the_keys_of_a_provider(tmp_path: Path) -> None:
+    """The URL's user stands in for a missing username; a username alone passes Flux's validation; a
+    `provider: github` GitRepository authenticates with a GitHub App's keys."""
+    files = {
+        "a.yaml": git_repository("https://oauth2@gitlab.com/acme/fleet.git", {"password": "t"}),
+        "b.yaml": git_repository("https://gitlab.com/acme/fleet.git", {"username": "bot"}).replace("fleet", "b"),
+        "c.yaml": git_repository("https://github.com/acme/fleet", {
+            "githubAppID": "'1'", "githubAppInstallationID": "'2'", "githubAppPrivateKey": "k"},
+            provider="github").replace("fleet", "c"),
+    }
+    assert findings(tmp_path, files, "TOK002") == []
+
+
+def test_tok002_refuses_a_password_without_any_username(tmp_path: Path) -> None:
+    files = {"a.yaml": git_repository("https://gitlab.com/acme/fleet.git", {"password": "t"}),
+             "b.yaml": git_repository("https://gitlab.com/acme/fleet.git", {"token": "t"}).replace("fleet", "b")}
+    found = findings(tmp_path, files, "TOK002")
+    assert [(d.path, "requires 'username'" in d.message) for d in found] == [("a.yaml", True), ("b.yaml", False)]

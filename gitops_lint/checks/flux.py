@@ -102,13 +102,19 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
                     yield at(ref.source, ref.path + ("name",), (
                         f"ssh:// repository, but {where} has no {' and no '.join(missing)}: Flux needs the private key "
                         "(`identity`, a read-only deploy key is enough) and the host key (`known_hosts`)"))
-            elif scheme in ("http", "https"):
+            elif scheme in ("http", "https") and (ref.source.spec.provider or "generic") == "generic":
+                # (a `provider` such as github authenticates with its own keys: a GitHub App's)
+                # fluxcd/pkg git.NewAuthOptions: a bearerToken wins; else the URL's user fills in a missing
+                # username or password, and only a password without a username is refused.
+                in_url = urlsplit(url)
                 basic = {"username", "password"} & keys
                 tls_only = keys <= {"ca.crt", "caFile", "tls.crt", "tls.key"}
-                if basic and basic != {"username", "password"}:
+                if "bearerToken" not in keys and "password" in keys and "username" not in keys \
+                        and not in_url.username:
                     yield at(ref.source, ref.path + ("name",), (
-                        f"{where} has {next(iter(basic))} without {next(iter({'username', 'password'} - basic))}: "
-                        "HTTPS basic auth needs both (for GitLab: any username and a deploy token as password)"))
+                        f"{where} has password without username, and the URL names no user: Flux refuses it "
+                        "(\"'password' requires 'username' to be set\"); for GitLab: any username and a deploy "
+                        "token as password"))
                 elif not basic and "bearerToken" not in keys and not tls_only:
                     yield at(ref.source, ref.path + ("name",), (
                         f"https:// repository, but {where} has neither username/password nor bearerToken "
