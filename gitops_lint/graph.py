@@ -401,6 +401,12 @@ def _provided_outside_git(model: Model, graph: Graph) -> dict[tuple[str, str | N
                 provided[(kind, namespace, obj.name)] = f"FluxInstance {obj.ref}"
         elif obj.group.startswith("fluxcd.controlplane.io") and obj.kind == "ResourceSet":
             provided.update(_resource_set_objects(data, namespace, f"ResourceSet {obj.ref}"))
+        elif obj.group == "helm.toolkit.fluxcd.io" and obj.kind == "HelmRelease" and namespace \
+                and isinstance(value_at(data, ("spec", "chart", "spec")), dict):
+            # helm-controller makes a HelmChart of the chart template: `<namespace>-<name>`, in the source's
+            # namespace (HelmRelease.GetHelmChartName, HelmChartTemplate.GetNamespace)
+            chart_namespace = value_at(data, ("spec", "chart", "spec", "sourceRef", "namespace")) or namespace
+            provided[("HelmChart", str(chart_namespace), f"{namespace}-{obj.name}")] = f"HelmRelease {obj.ref}"
         elif obj.group == "source.extensions.fluxcd.io" and obj.kind == "ArtifactGenerator":
             for artifact in value_at(data, ("spec", "artifacts")) or ():
                 if isinstance(artifact, dict) and isinstance(artifact.get("name"), str):

@@ -275,3 +275,37 @@ def test_tok002_refuses_a_password_without_any_username(tmp_path: Path) -> None:
              "b.yaml": git_repository("https://gitlab.com/acme/fleet.git", {"token": "t"}).replace("fleet", "b")}
     found = findings(tmp_path, files, "TOK002")
     assert [(d.path, "requires 'username'" in d.message) for d in found] == [("a.yaml", True), ("b.yaml", False)]
+
+
+# --- REF001: what controllers make ---------------------------------------------------------------------------
+
+HELM_PAIR = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: podinfo, namespace: flux-system}
+spec: {interval: 1h, url: https://stefanprodan.github.io/podinfo}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: podinfo, namespace: apps}
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: podinfo
+      sourceRef: {kind: HelmRepository, name: podinfo, namespace: flux-system}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: second, namespace: apps}
+spec:
+  interval: 10m
+  chartRef: {kind: HelmChart, name: %s, namespace: flux-system}
+"""
+
+
+def test_ref001_knows_the_helmchart_a_helmrelease_makes(tmp_path: Path) -> None:
+    """helm-controller makes HelmChart `<namespace>-<name>` of a chart template, in its source's namespace."""
+    assert findings(tmp_path, {"hr.yaml": HELM_PAIR % "apps-podinfo"}, "REF001") == []
+    missing = findings(tmp_path / "other", {"hr.yaml": HELM_PAIR % "podinfo"}, "REF001")
+    assert [d.span.line for d in missing] == [21]
