@@ -1673,3 +1673,21 @@ def test_a_symlinked_generator_input_is_in_no_artifact(tmp_path: Path, in_git: b
     (problem,) = found(run(tmp_path), "REF012")
     assert (problem.path, problem.span.line) == ("apps/kustomization.yaml", 3)
     assert "apps/app.properties is a symbolic link" in problem.message
+
+
+@pytest.mark.parametrize(("strategy", "judged"), [("Always", False), ("", True)])
+def test_substitute_strategy_always_substitutes_without_any_variable(tmp_path: Path, strategy: str,
+                                                                     judged: bool) -> None:
+    """Flux 2.9's `postBuild.substituteStrategy: Always` substitutes even with no variable, so defaults
+    apply (fluxcd/pkg kustomize_varsub.go); without it, `${...}` reaches the API server as text."""
+    post_build = f"  postBuild:\n    substituteStrategy: {strategy}\n" if strategy else ""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", post_build),
+        "apps/child.yaml": flux_ks("child", "./other", "").replace("interval: 10m", "interval: ${INT:=10m}")
+        .replace("prune: true", "prune: ${PRUNE:=true}"),
+        "other/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    })
+    result = run(tmp_path)
+    bad = [d.rule for d in result.diagnostics if d.path == "apps/child.yaml" and d.severity is Severity.ERROR]
+    assert bool(bad) == judged, bad

@@ -10,7 +10,7 @@ every Kustomization that applies the file and is known from the repository:
   (drone/envsubst's forms Flux documents); other operators stay as written;
 * a variable missing from `substitute` is unknown when `substituteFrom` is set
   (its value is in a ConfigMap or Secret of the cluster); without it, the default
-  applies, and an expression with no default stays as written with a warning
+  applies (with no variable at all, only under `substituteStrategy: Always`), and an expression with no default stays as written with a warning
   (Flux would write an empty string, which is rarely what was meant);
 * `$${VAR}` is Flux's escape for a literal `${VAR}`: kept as written, so the output
   still means the same when Flux builds it;
@@ -76,7 +76,7 @@ def variables_of(kustomization: Any, data: Any = None) -> Variables:
     # Flux drops line breaks from values: a value never splits the line it lands on.
     values = {str(k): _text(v).replace("\n", "") for k, v in inline.items()} if isinstance(inline, dict) else {}
     open_ended = bool(post_build.get("substituteFrom"))
-    if not values and not open_ended:
+    if not values and not open_ended and not view_substitute.substitutes_always(post_build):
         return Variables(kustomization.ref, {}, False, literal=True)
     return Variables(kustomization.ref, values, open_ended)
 

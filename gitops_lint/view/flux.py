@@ -35,7 +35,7 @@ from gitops_lint.model.kustomize import FILE_NAMES
 from gitops_lint.view.sourceignore import IgnorePattern, artifact_filter, read_patterns
 from gitops_lint.view.kustomize import (Build, BuildProblem, FluxMerge, Kustomizer, Resource, archived, finish,
                                         generated_clashes, join_path, merged_map, run_held)
-from gitops_lint.view.substitute import Variables, substitute
+from gitops_lint.view.substitute import Variables, substitute, substitutes_always
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import value_at
 
@@ -956,7 +956,7 @@ def _variables(applied: Applied, values: dict) -> Variables:
             variables.secret.update(value for value in found.values() if value.strip())
     if isinstance(inline, dict):
         variables.values.update({str(k): _text(v).replace("\n", "") for k, v in inline.items()})
-    if not variables.values and not variables.open_ended:
+    if not variables.values and not variables.open_ended and not substitutes_always(post_build):
         return Variables()
     return variables
 

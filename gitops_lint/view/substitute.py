@@ -133,3 +133,9 @@ def read_plain(text: str) -> Any:
     """`plain_scalar`'s value; text that would read as a list or mapping stays a string."""
     ok, value = plain_scalar(text)
     return value if ok else text
+
+
+def substitutes_always(post_build: dict) -> bool:
+    """`substituteStrategy: Always` (Flux 2.9): kustomize-controller substitutes even without any variable,
+    so `${VAR:=default}` takes its default (fluxcd/pkg kustomize_varsub.go: `len(vars) > 0 || Always`)."""
+    return post_build.get("substituteStrategy") == "Always"
