@@ -1691,3 +1691,17 @@ def test_substitute_strategy_always_substitutes_without_any_variable(tmp_path: P
     result = run(tmp_path)
     bad = [d.rule for d in result.diagnostics if d.path == "apps/child.yaml" and d.severity is Severity.ERROR]
     assert bool(bad) == judged, bad
+
+
+def test_a_variable_in_a_typed_field_is_left_to_flux_when_one_folder_is_checked(tmp_path: Path) -> None:
+    """Checked alone, a folder has no Flux view to say whether a Kustomization substitutes it: `${...}`
+    in a boolean field is left to Flux, as it is in the whole repository's check."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", "  postBuild:\n    substitute: {PRUNE: 'true'}\n"),
+        "apps/child.yaml": flux_ks("child", "./other", "").replace("prune: true", "prune: ${PRUNE:=true}"),
+        "other/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    })
+    for paths in (["."], ["apps"], ["apps/child.yaml"]):
+        result = lint(LintOptions(paths=paths, cwd=tmp_path))
+        assert not found(result, "TYP001"), (paths, [d.message for d in result.diagnostics])

@@ -19,7 +19,8 @@ def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
 def model_problems(ctx: Context) -> Iterator[Finding]:
     for problem in ctx.model.problems:
         doc = problem.doc
-        if ctx.view.active and _holds_variable(doc.data, problem.path) and (
+        # (without Flux's view, as when one folder is checked, nothing says Flux leaves it as text: `literal_reason`)
+        if _holds_variable(doc.data, problem.path) and (
                 (obj := ctx.model.object_of(doc)) is None or ctx.literal_reason(obj) is None):
             continue  # `${VAR:=false}` in a typed field: Flux substitutes it before the API server sees it
         if _replaced_on_the_way(ctx, doc, problem.path):
