@@ -1705,3 +1705,18 @@ def test_a_variable_in_a_typed_field_is_left_to_flux_when_one_folder_is_checked(
     for paths in (["."], ["apps"], ["apps/child.yaml"]):
         result = lint(LintOptions(paths=paths, cwd=tmp_path))
         assert not found(result, "TYP001"), (paths, [d.message for d in result.diagnostics])
+
+
+def test_a_path_to_a_folder_without_manifests_is_a_warning_not_a_missing_folder(tmp_path: Path) -> None:
+    """Flux builds a folder with no YAML (a .gitkeep, a README) as an empty kustomization and is Ready
+    (fluxcd/pkg kustomize_generator.go: the `_placeholder` namespace); only a folder that is not there fails."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps") + "---\n" + flux_ks("gone", "./gone"),
+        "apps/.gitkeep": "", "apps/README.md": "later\n",
+    })
+    result = run(tmp_path)
+    assert [(d.severity, d.message) for d in found(result, "REF005")] == [
+        (Severity.WARNING, "spec.path './apps' holds no manifests: Flux applies nothing, and prune deletes what it "
+                           "applied before"),
+        (Severity.ERROR, "spec.path './gone' does not exist in this repository")]

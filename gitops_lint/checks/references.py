@@ -157,12 +157,22 @@ def kustomization_path(ctx: Context) -> Iterator[Finding]:
         where = ("spec", "path") if ks.doc.has(("spec", "path")) else ("spec",)
         if resolution.folder is None or resolution.files:
             continue
-        what = "holds no manifests" if ctx.file_index.exists(resolution.folder) else "does not exist"
+        root = ctx.settings.root
+        # discovery knows the folders of the files it loads; one holding no YAML (only a .gitkeep) is on disk
+        exists = ctx.file_index.exists(resolution.folder) or (
+            root is not None and (root / resolution.folder).is_dir())
+        # kustomize-controller builds a folder without manifests as an empty kustomization: Ready, applying nothing
+        what = ("holds no manifests: Flux applies nothing" + (", and prune deletes what it applied before"
+                                                             if ks.spec.prune else "")) if exists else \
+            "does not exist in this repository"
         if resolution.escapes:
-            yield at(ks, where, (f"spec.path {ks.spec.path!r} climbs above the source's root, which Flux clamps "
-                                 f"to ./{resolution.folder}; that folder {what} in this repository"))
+            finding = at(ks, where, (f"spec.path {ks.spec.path!r} climbs above the source's root, which Flux clamps "
+                                     f"to ./{resolution.folder}; that folder {what}"))
         else:
-            yield at(ks, where, f"spec.path {ks.spec.path!r} {what} in this repository")
+            finding = at(ks, where, f"spec.path {ks.spec.path!r} {what}")
+        if exists:
+            finding.severity = Severity.WARNING
+        yield finding
 
 
 def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
