@@ -805,7 +805,8 @@ def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue, conf
     if not view.active:
         return diagnostics
     unapplied = view.unapplied_files
-    read_by_flux = None
+    read_by_flux: set[str] | None = None
+    generator_data: set[str] = set()
     kept = []
     for d in diagnostics:
         rule = catalogue.get(d.rule)
@@ -817,13 +818,28 @@ def _outside_flux(diagnostics: list[Diagnostic], ctx, catalogue: Catalogue, conf
         if d.severity is Severity.ERROR and rule.family == "YAML" \
                 and rule.id not in config.severity and rule.name not in config.severity:
             if read_by_flux is None:
-                read_by_flux = view.applied_files | {r.target for r in ctx.model.file_references if r.target}
+                references = ctx.model.file_references
+                read_by_flux = view.applied_files | {r.target for r in references if r.target and not _data_input(r)}
+                generator_data = {r.target for r in references if r.target and _data_input(r)}
             if d.path not in read_by_flux and not read_by_gitlab(d.path):
-                d = dataclasses.replace(d, severity=Severity.WARNING, message=(
-                    f"{d.message} (no Flux Kustomization reads this file and GitLab does not either: nothing "
-                    "fails to reconcile)"))
+                if d.path in generator_data:
+                    d = dataclasses.replace(d, severity=Severity.WARNING, message=(
+                        f"{d.message} (a generator reads this file as data, not as YAML: the build does not fail; "
+                        "what reads the ConfigMap or Secret it makes, a HelmRelease's valuesFrom or the "
+                        "application, may)"))
+                else:
+                    d = dataclasses.replace(d, severity=Severity.WARNING, message=(
+                        f"{d.message} (no Flux Kustomization reads this file and GitLab does not either: nothing "
+                        "fails to reconcile)"))
         kept.append(d)
     return kept
+
+
+def _data_input(reference) -> bool:
+    """A file a configMapGenerator or secretGenerator reads (`files`, `envs`): bytes to kustomize, never parsed."""
+    from gitops_lint.model.kustomize import INPUT
+
+    return reference.role == INPUT and any(step in ("files", "envs", "env") for step in reference.field)
 
 
 def _agent_config_matcher(config: Config, root: Path):

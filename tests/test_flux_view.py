@@ -1720,3 +1720,27 @@ def test_a_path_to_a_folder_without_manifests_is_a_warning_not_a_missing_folder(
         (Severity.WARNING, "spec.path './apps' holds no manifests: Flux applies nothing, and prune deletes what it "
                            "applied before"),
         (Severity.ERROR, "spec.path './gone' does not exist in this repository")]
+
+
+def test_a_file_a_generator_reads_is_data_and_its_yaml_problems_fail_no_build(tmp_path: Path) -> None:
+    """kustomize hashes a configMapGenerator's `files` as bytes and never parses them (kubectl kustomize
+    builds each of these): their YAML problems are warnings; the same problem in a manifest stays an error."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/kustomization.yaml": ("resources: [cm.yaml]\nconfigMapGenerator:\n"
+                                    "  - {name: vals, namespace: default, files: [values.yaml, conf=tabbed.yaml]}\n"
+                                    "secretGenerator:\n  - {name: creds, namespace: default, files: [creds.yaml]}\n"),
+        "apps/values.yaml": "a: 1\na: 2\n",
+        "apps/tabbed.yaml": "x: [unclosed\n",
+        "apps/creds.yaml": "password: x\npassword: y\n",
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\ndata: {k: v, k: w}\n",
+    })
+    result = run(tmp_path)
+    assert sorted((d.path, d.rule, d.severity) for d in result.diagnostics if d.rule.startswith("YAML")) == [
+        ("apps/cm.yaml", "YAML002", Severity.ERROR), ("apps/creds.yaml", "YAML002", Severity.WARNING),
+        ("apps/tabbed.yaml", "YAML001", Severity.WARNING), ("apps/values.yaml", "YAML002", Severity.WARNING)]
+    if shutil.which("kubectl"):
+        (tmp_path / "apps/cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+        built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
