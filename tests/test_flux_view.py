@@ -1744,3 +1744,19 @@ def test_a_file_a_generator_reads_is_data_and_its_yaml_problems_fail_no_build(tm
         (tmp_path / "apps/cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
         built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
         assert built.returncode == 0, built.stderr
+
+
+def test_a_resource_file_without_an_extension_is_there(tmp_path: Path) -> None:
+    """kustomize reads `resources: [cm]` when `cm` is a file (kubectl kustomize builds it); only a name that
+    is neither a file nor a folder is missing."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/kustomization.yaml": "resources: [cm, gone]\n",
+        "apps/cm": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+    })
+    assert [d.message for d in found(run(tmp_path), "REF006")] == ["resources[1] entry 'gone' names no file or folder"]
+    if shutil.which("kubectl"):
+        (tmp_path / "apps/kustomization.yaml").write_text("resources: [cm]\n")
+        built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
+        assert built.returncode == 0 and "name: a" in built.stdout, built.stderr

@@ -182,7 +182,7 @@ def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
         return
     from gitops_lint.model.kustomize import RESOURCE, KustomizeFile
 
-    index = ctx.file_index
+    index, root = ctx.file_index, ctx.settings.root
     for ref in ctx.model.file_references:
         if archived(ref.owner.path) or "${" in ref.entry:
             continue
@@ -193,7 +193,9 @@ def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
         # Only YAML files and folders are known to discovery: an `.env` or a certificate may exist unseen.
         name = ref.entry.rsplit("/", 1)[-1]
         judged = name.endswith((".yaml", ".yml")) or (ref.role == RESOURCE and "." not in name)
-        if judged and not index.exists(ref.target):
+        if judged and not index.exists(ref.target) and not (
+                "." not in name and root is not None and (root / ref.target).is_file()):
+            # (a resource file without an extension is read like any: discovery loads only YAML names)
             # A plugin config's paths are resolved from the kustomization listing it, not from its own folder.
             relative = "" if isinstance(ref.owner, KustomizeFile) else " (relative to the kustomization listing it)"
             yield at(ref.owner, ref.field, f"{where} entry {ref.entry!r} names no file or folder{relative}")
