@@ -315,8 +315,26 @@ def _reference(graph: Graph, obj: KubernetesObject, spec: RefSpec, path: DataPat
             return ref  # what provides the name as written (its generator) makes it under the new one
     if not ref.targets or ref.missing_in:
         ref.provided_by = next((by for (k, ns, n), by in graph.provided.items() if k == kind
-                                and n in (ref.name, ANY_NAME) and (ns is None or ref.namespace in (None, ns))), None)
+                                and _named_by(n, ref.name) and (ns is None or ref.namespace in (None, ns))), None)
     return ref
+
+
+def _named_by(provided: str, name: str) -> bool:
+    """Whether what is provided under `provided` may be `name`: the name itself, any name (`*`), or a name
+    with post-build variables in it (`infra-${CLUSTER}` may be `infra-prod`)."""
+    if provided in (name, ANY_NAME):
+        return True
+    if "${" not in provided:
+        return False
+    pattern = _VARIABLE_NAME.get(provided)
+    if pattern is None:
+        parts = re.split(r"\$\{[^}]*\}", provided)
+        pattern = _VARIABLE_NAME[provided] = re.compile(".+".join(re.escape(part) for part in parts))
+    return pattern.fullmatch(name) is not None
+
+
+#: name with `${...}` in it -> the pattern of the names it may be (compiled once).
+_VARIABLE_NAME: dict[str, re.Pattern[str]] = {}
 
 
 def _walk(data: Any, path: tuple[str, ...]) -> list[tuple[DataPath, Any]]:
@@ -390,6 +408,13 @@ def _provided_outside_git(model: Model, graph: Graph) -> dict[tuple[str, str | N
         if not obj.name:
             continue
         namespace = graph.namespace_of(obj)
+        if "${" in obj.name:
+            # a name a post-build variable fills in from outside the repository (`infra-${CLUSTER}`): it may be
+            # any name of that shape (`_named_by`), in any namespace where the namespace is one too
+            where = None if namespace is None or "${" in namespace else namespace
+            provided.setdefault((obj.kind or "", where, obj.name), f"{obj.kind} {obj.ref}, whose name a post-build "
+                                                                   "variable fills in")
+            continue
         data = graph.data_of(obj)
         if obj.group == "external-secrets.io" and obj.kind in ("ExternalSecret", "PushSecret"):
             target = value_at(data, ("spec", "target", "name")) or obj.name

@@ -1760,3 +1760,19 @@ def test_a_resource_file_without_an_extension_is_there(tmp_path: Path) -> None:
         (tmp_path / "apps/kustomization.yaml").write_text("resources: [cm]\n")
         built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps")], capture_output=True, text=True)
         assert built.returncode == 0 and "name: a" in built.stdout, built.stderr
+
+
+def test_a_name_a_variable_from_outside_the_repository_fills_in_may_be_the_name_referenced(tmp_path: Path) -> None:
+    """`infra-${CLUSTER_NAME}` with CLUSTER_NAME in a ConfigMap of the cluster may be `infra-prod`: Flux
+    substitutes the whole object, its name too (fluxcd/pkg kustomize_varsub.go); no error for a dependsOn on
+    it. A name of another shape is still missing."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", (
+            "  postBuild:\n    substituteFrom: [{kind: ConfigMap, name: cluster-vars}]\n")),
+        "apps/infra.yaml": flux_ks("infra-${CLUSTER_NAME}", "./infra"),
+        "apps/late.yaml": flux_ks("late", "./infra", "  dependsOn: [{name: infra-prod}, {name: apps-prod}]\n"),
+        "infra/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+    })
+    assert [d.message.split(",")[0] for d in found(run(tmp_path), "REF001", Severity.ERROR)] == [
+        "dependsOn names Kustomization/flux-system/apps-prod"]
