@@ -8,9 +8,9 @@ import re
 from typing import Callable, Iterator
 
 from gitops_lint.checks import Context, at
-from gitops_lint.diagnostics import Finding
+from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.model.kubernetes import DNS1123_LABEL, DNS1123_SUBDOMAIN, KubernetesObject
-from gitops_lint.yaml.positions import format_path
+from gitops_lint.yaml.positions import format_path, value_at
 
 #: API groups whose objects always need metadata.name (Flux's own).
 FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io"
@@ -180,6 +180,17 @@ def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
                     yield at(written, ("metadata", field_name, key),
                              f"{field_name[:-1]} key {key!r}: {problem}{_literal_hint(ctx, obj, written, key)}"
                              + ctx.applied_note(obj, written, ("metadata", field_name, key)), key=True)
+                elif field_name == "labels" and isinstance(
+                        raw := value_at(ctx.applied_data(obj), ("metadata", "labels", key)), (bool, int, float)):
+                    # kustomize 5.5 quotes annotation values, not label values; Flux's apply then reads no labels
+                    # (unstructured GetLabels drops a map holding a non-string) and sets only its own two
+                    finding = at(written, ("metadata", "labels", key), (
+                        f"label value {value} is a YAML {type(raw).__name__.replace('bool', 'boolean')}, which "
+                        f"kustomize writes unquoted: Flux then applies this object without any of its labels "
+                        f"(only its own kustomize.toolkit.fluxcd.io/name and namespace); quote it: '{value}'"
+                        + ctx.applied_note(obj, written, ("metadata", "labels", key))))
+                    finding.severity = Severity.WARNING
+                    yield finding
                 elif field_name == "labels" and isinstance(value, str) and not filled_in(obj, written, value) and value and (
                         len(value) > 63 or not _QUALIFIED_NAME.match(value)):
                     yield at(written, ("metadata", "labels", key), (

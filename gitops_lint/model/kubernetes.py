@@ -20,11 +20,11 @@ GENERATED_BY_AGENT = "gitlab-agent"
 def kustomize_string(value: Any) -> Any:
     """A label or annotation value as kustomize writes it: YAML booleans and numbers become strings.
 
-    Flux builds every Kustomization with kustomize, which emits all values of
-    `metadata.labels` and `metadata.annotations` as strings (kustomize PR 3469,
-    "Always quote non-string values in labels and annotations"): `true` reaches
-    the API server as "true" and `1` as "1". (`kubectl apply` on the raw file
-    would reject them; gitops-lint judges what Flux applies.) Null, mappings
+    Flux builds every Kustomization with kustomize, which emits the values of
+    `metadata.annotations` as strings (kustomize PR 3469): `true` reaches the
+    API server as "true" and `1` as "1". Label values kustomize 5.5 writes as
+    they are, and Flux then applies the object without its labels: K8S003 says
+    so; the model holds them as text, as selectors compare them. Null, mappings
     and lists are left as they are, for the type check to judge.
     """
     if isinstance(value, bool):
