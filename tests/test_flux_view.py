@@ -1776,3 +1776,21 @@ def test_a_name_a_variable_from_outside_the_repository_fills_in_may_be_the_name_
     })
     assert [d.message.split(",")[0] for d in found(run(tmp_path), "REF001", Severity.ERROR)] == [
         "dependsOn names Kustomization/flux-system/apps-prod"]
+
+
+def test_a_duplicate_key_in_a_kustomization_file_is_a_warning(tmp_path: Path) -> None:
+    """kustomize and Flux read kustomization files with sigs.k8s.io/yaml, which keeps the later value (kubectl
+    kustomize names the object y-a): a warning there; a manifest's duplicate key fails the build (an error)."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps"),
+        "apps/kustomization.yaml": "resources: [base, cm.yaml]\n",
+        "apps/base/kustomization.yaml": "resources: [cm.yaml]\nnamePrefix: x-\nnamePrefix: y-\n",
+        "apps/base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: default}\ndata: {k: v, k: w}\n",
+    })
+    assert [(d.path, d.severity) for d in found(run(tmp_path), "YAML002")] == [
+        ("apps/base/kustomization.yaml", Severity.WARNING), ("apps/cm.yaml", Severity.ERROR)]
+    if shutil.which("kubectl"):
+        built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps/base")], capture_output=True, text=True)
+        assert built.returncode == 0 and "name: y-a" in built.stdout, built.stderr

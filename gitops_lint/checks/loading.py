@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Iterator
 
 from gitops_lint.checks import Context
-from gitops_lint.diagnostics import Finding
+from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.yaml.positions import format_path, value_at
 
 
 def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
+    from gitops_lint.model.kustomize import FILE_NAMES
+    from gitops_lint.yaml.loader import DUPLICATE_KEY
+
     for source in ctx.judged_files():
         for problem in source.problems:
             if problem.code == code:
-                yield Finding(problem.message, source.rel, problem.span, anchor=code)
+                finding = Finding(problem.message, source.rel, problem.span, anchor=code)
+                if code == DUPLICATE_KEY and source.rel.rpartition("/")[2] in FILE_NAMES:
+                    # kustomize and Flux read kustomization files with sigs.k8s.io/yaml, which keeps the
+                    # last value (kubectl kustomize builds it): a mistake, no failure
+                    finding.message += " (kustomize and Flux take the later value: the build does not fail)"
+                    finding.severity = Severity.WARNING
+                yield finding
 
 
 def model_problems(ctx: Context) -> Iterator[Finding]:
