@@ -316,3 +316,16 @@ def test_ref001_knows_the_helmchart_a_helmrelease_makes(tmp_path: Path) -> None:
     assert findings(tmp_path, {"hr.yaml": HELM_PAIR % "apps-podinfo"}, "REF001") == []
     missing = findings(tmp_path / "other", {"hr.yaml": HELM_PAIR % "podinfo"}, "REF001")
     assert [d.span.line for d in missing] == [21]
+
+
+# --- YAML002: where a repeated key fails nothing -----------------------------------------------------------
+
+def test_yaml002_is_a_warning_where_go_yaml_v2_reads_the_file(tmp_path: Path) -> None:
+    """GitLab's agent server (an agent config) and kustomize (a kustomization file) read with go-yaml v2,
+    which keeps the later value: a warning there; a manifest's repeated key fails kustomize: an error."""
+    files = {".gitlab/agents/prod/config.yaml": "gitops:\n  manifest_projects: []\ngitops:\n  manifest_projects: []\n",
+             "apps/kustomization.yaml": "resources: [cm.yaml]\nresources: [cm.yaml]\n",
+             "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v, k: w}\n"}
+    assert sorted((d.path, d.severity) for d in findings(tmp_path, files, "YAML002")) == [
+        (".gitlab/agents/prod/config.yaml", Severity.WARNING), ("apps/cm.yaml", Severity.ERROR),
+        ("apps/kustomization.yaml", Severity.WARNING)]

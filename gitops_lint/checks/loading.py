@@ -10,17 +10,16 @@ from gitops_lint.yaml.positions import format_path, value_at
 
 
 def load_problems(ctx: Context, code: str) -> Iterator[Finding]:
-    from gitops_lint.model.kustomize import FILE_NAMES
-    from gitops_lint.yaml.loader import DUPLICATE_KEY
+    from gitops_lint.yaml.loader import DUPLICATE_KEY, GO_YAML_V2
 
     for source in ctx.judged_files():
         for problem in source.problems:
             if problem.code == code:
                 finding = Finding(problem.message, source.rel, problem.span, anchor=code)
-                if code == DUPLICATE_KEY and source.rel.rpartition("/")[2] in FILE_NAMES:
-                    # kustomize and Flux read kustomization files with sigs.k8s.io/yaml, which keeps the
-                    # last value (kubectl kustomize builds it): a mistake, no failure
-                    finding.message += " (kustomize and Flux take the later value: the build does not fail)"
+                if code == DUPLICATE_KEY and source.reader == GO_YAML_V2:
+                    # kustomization files (kustomize and Flux) and agent configs (GitLab's kas) are read with
+                    # go-yaml v2, which keeps the later value (kubectl kustomize builds it): a mistake, no failure
+                    finding.message += " (read with go-yaml v2, which takes the later value: nothing fails)"
                     finding.severity = Severity.WARNING
                 yield finding
 
