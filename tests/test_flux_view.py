@@ -1794,3 +1794,29 @@ def test_a_duplicate_key_in_a_kustomization_file_is_a_warning(tmp_path: Path) ->
     if shutil.which("kubectl"):
         built = subprocess.run(["kubectl", "kustomize", str(tmp_path / "apps/base")], capture_output=True, text=True)
         assert built.returncode == 0 and "name: y-a" in built.stdout, built.stderr
+
+
+@pytest.mark.parametrize(("gotk_version", "severity"), [("v2.9.0", Severity.ERROR), ("v2.8.1", None),
+                                                        (None, Severity.WARNING)])
+def test_a_variable_no_post_build_variable_sets_fails_strict_substitution(tmp_path: Path, gotk_version: str | None,
+                                                                        severity: Severity | None) -> None:
+    """Flux 2.9's kustomize-controller substitutes strictly by default: a bare `${DS_PROMETHEUS}` (a Grafana
+    dashboard's) that the Kustomization's variables do not set fails it; defaults, escapes, disabled objects
+    and an open-ended substituteFrom do not. A repository that does not say its release gets a warning."""
+    gotk = {"clusters/prod/flux-system/gotk-components.yaml": f"# Flux Version: {gotk_version}\n"
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: flux-system}\n"} if gotk_version else {}
+    dashboard = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dash, namespace: default}\ndata:\n"
+                 "  dash.json: '{\"datasource\": \"${DS_PROMETHEUS}\", \"env\": \"${ENV}\", \"x\": \"${X:=1}\", "
+                 "\"y\": \"$${Y}\"}'\n")
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP, **gotk,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", "  postBuild:\n    substitute: {ENV: prod}\n")
+        + "---\n" + flux_ks("open", "./other", "  postBuild:\n    substituteFrom: [{kind: ConfigMap, name: vars}]\n"),
+        "apps/dash.yaml": dashboard,
+        "apps/off.yaml": dashboard.replace("name: dash,", "name: off, annotations: "
+                                           "{kustomize.toolkit.fluxcd.io/substitute: disabled},"),
+        "other/dash.yaml": dashboard,
+    })
+    strict = [d for d in found(run(tmp_path), "REF012") if "strict" in d.message]
+    assert [(d.path, d.severity, d.message.split(" is set")[0]) for d in strict] == (
+        [("apps/dash.yaml", severity, "${DS_PROMETHEUS}")] if severity else []), [d.message for d in strict]

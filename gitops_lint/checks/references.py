@@ -578,11 +578,13 @@ def _admits(access, obj) -> bool:
 
 def build_fails(ctx: Context) -> Iterator[Finding]:
     """What makes kustomize-controller fail a whole Kustomization: a document that is no Kubernetes object
-    in what its path builds, a folder resource without a kustomization file."""
+    in what its path builds, a folder resource without a kustomization file, a variable strict
+    substitution finds unset."""
     from gitops_lint.diagnostics import Span
 
     if not ctx.settings.whole_repo or not ctx.view.active:
         return
+    yield from _unset_in_strict_substitution(ctx)
     failing: dict[tuple, list[str]] = {}
     where: dict[tuple, object] = {}
     for applied in ctx.view.applied:
@@ -606,3 +608,69 @@ def build_fails(ctx: Context) -> Iterator[Finding]:
         else:
             yield at(problem.owner, problem.field, message, key=problem.point == "key",
                      value=problem.point == "value")
+
+
+#: kustomize-controller's feature gate, on by default from v1.9 (Flux 2.9): `--feature-gates=...=false` turns it off.
+_STRICT_GATE_OFF = re.compile(r"StrictPostBuildSubstitutions\s*=\s*false")
+
+
+def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
+    """Flux 2.9 substitutes strictly (kustomize-controller's StrictPostBuildSubstitutions, on by default from
+    v1.9): a bare `${VAR}` that none of a Kustomization's variables sets fails it (fluxcd/pkg envsubst:
+    "variable not set (strict mode)"); forms with a default (`${VAR:=x}`, `${VAR-}`) pass. Judged only where
+    every variable is known (no substituteFrom outside the repository), and not where the repository turns
+    the gate off."""
+    from gitops_lint.view.substitute import EXPRESSION_RE, TOKEN_RE, disabled
+    from gitops_lint.view.version import DEFAULT
+
+    versions = ctx.settings.flux_versions
+    if versions is None or any(f.text and "StrictPostBuildSubstitutions" in f.text
+                               and _STRICT_GATE_OFF.search(f.text) for f in ctx.files):
+        return
+    of_cluster = {cluster: versions.for_path(f"{folder}/") for cluster, folder in ctx.view.cluster_names.items()}
+    unset: dict[tuple, list] = {}  # (document, path, variable) -> [object, version, Kustomizations]
+    for applied in ctx.view.applied:
+        variables = applied.variables
+        if variables is None or variables.literal or variables.open_ended:
+            continue
+        version = of_cluster.get(applied.cluster, versions.repository)
+        if _release_key(version.release) < (2, 9):
+            continue
+        for resource in applied.resources:
+            written = resource.origin
+            if written is None or disabled(resource.data) or "${" not in written.doc.file.text:
+                continue
+            for path, text in _strings(written.doc.data):
+                for match in TOKEN_RE.finditer(text):
+                    expression = EXPRESSION_RE.match(match.group(1) or "")
+                    if expression is None or expression.group("op") is not None \
+                            or expression.group("name") in variables.values:
+                        continue
+                    entry = unset.setdefault((id(written.doc), path, expression.group("name")), [written, version, []])
+                    entry[2].append(applied.key)
+    for (_, path, name), (written, version, kustomizations) in unset.items():
+        finding = at(written, path, (
+            f"${{{name}}} is set by no post-build variable of {', '.join(sorted(set(kustomizations)))} and has no "
+            f"default: Flux {version.release} substitutes strictly, so it fails the Kustomization (\"variable not "
+            f"set (strict mode)\"); set it, give it a default (${{{name}:=...}}), escape it ($${{{name}}}) or "
+            f"annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled ({version.describe})"))
+        if version.source == DEFAULT:
+            finding.severity = Severity.WARNING  # the repository does not say it runs 2.9: it may run one before
+        yield finding
+
+
+def _release_key(release: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in release.split(".") if p.isdigit())
+
+
+def _strings(data) -> Iterator[tuple[tuple, str]]:
+    """(path, text) of every string value holding `${` in `data`."""
+    stack: list[tuple[tuple, object]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((path + (k,), v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, str) and "${" in value:
+            yield path, value
