@@ -397,3 +397,13 @@ def test_agent_objects_without_a_flux_section(tmp_path: Path) -> None:
     })
     docs = documents(compiled(tmp_path, with_agent_objects=True).outputs[".gitlab/agents/prod/agent-objects.yaml"])
     assert [d["kind"] for d in docs] == ["Secret", "Receiver"]
+
+
+def test_every_default_form_takes_the_default_for_an_empty_value() -> None:
+    """fluxcd/pkg envsubst gives `-`, `=`, `:-` and `:=` alike the default when the value is empty (toDefault),
+    unlike a shell, where `${VAR-x}` keeps an empty VAR."""
+    from gitops_lint.view.substitute import Variables, evaluate
+
+    empty = Variables(values={"VAR": ""}, literal=False)
+    assert [evaluate(f"VAR{op}x", empty) for op in ("-", "=", ":-", ":=")] == ["x"] * 4
+    assert evaluate("VAR-x", Variables(values={"VAR": "set"}, literal=False)) == "set"

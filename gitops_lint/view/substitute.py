@@ -54,8 +54,8 @@ def evaluate(expression: str, variables: Any) -> str:
     name, op, default = match.group("name"), match.group("op"), match.group("default")
     if name in variables.values:
         value = variables.values[name]
-        if op is not None and op.startswith(":") and value == "":
-            return default
+        if op is not None and value == "":
+            return default  # every default form takes it for an empty value too (fluxcd/pkg envsubst toDefault)
         return value
     if variables.open_ended:
         raise Unknown(name, maybe_set=True)
