@@ -9,6 +9,7 @@ from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding
 from gitops_lint.model import gitlab, is_kind
 from gitops_lint.model.gitlab import agent_object_name, project_path, url_host
+from gitops_lint.yaml.positions import value_at
 
 if TYPE_CHECKING:
     from gitops_lint.model.flux.source import GitRepository
@@ -52,6 +53,18 @@ def receiver_name_collision(ctx: Context) -> Iterator[Finding]:
         yield at(written, ("metadata", "name"), (
             f"the GitLab agent creates a Receiver named {receiver.name!r} for {repo.ref} (on the GitLab instance) "
             "and applies it with force: the two overwrite each other on every reconcile; rename this one"))
+
+
+def receiver_wildcard_without_labels(ctx: Context) -> Iterator[Finding]:
+    """A Receiver resource named `*` without matchLabels: notification-controller fails it on every call."""
+    for receiver, written in ctx.as_applied("Receiver"):
+        resources = value_at(ctx.applied_data(receiver), ("spec", "resources"))
+        for index, resource in enumerate(resources if isinstance(resources, list) else ()):
+            if isinstance(resource, dict) and resource.get("name") == "*" and resource.get("matchLabels") is None:
+                yield at(written, ("spec", "resources", index, "name"), (
+                    f"resources[{index}] names every {resource.get('kind') or 'object'} ('*') without matchLabels: "
+                    "notification-controller fails it on every webhook call (\"matchLabels field not set when using "
+                    "wildcard '*' as name\") and answers 500; add matchLabels"))
 
 
 def prefer_oci_source(ctx: Context) -> Iterator[Finding]:
