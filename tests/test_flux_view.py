@@ -1820,3 +1820,21 @@ def test_a_variable_no_post_build_variable_sets_fails_strict_substitution(tmp_pa
     strict = [d for d in found(run(tmp_path), "REF012") if "strict" in d.message]
     assert [(d.path, d.severity, d.message.split(" is set")[0]) for d in strict] == (
         [("apps/dash.yaml", severity, "${DS_PROMETHEUS}")] if severity else []), [d.message for d in strict]
+
+
+def test_a_post_build_variable_name_that_is_no_shell_name_fails_the_kustomization(tmp_path: Path) -> None:
+    """kustomize-controller refuses variable names outside `^[_[:alpha:]][_[:alpha:][:digit:]]*$`, inline or
+    keys of what substituteFrom reads (fluxcd/pkg kustomize_varsub.go): "var name is invalid"."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/vars.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars, namespace: flux-system}\n"
+                                    "data: {cluster-domain: example.com, CLUSTER: prod}\n"),
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", (
+            "  postBuild:\n    substitute: {CLUSTER-NAME: dev, _ok1: x}\n"
+            "    substituteFrom: [{kind: ConfigMap, name: vars}]\n")),
+        "apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n",
+    })
+    messages = [(d.path, d.span.line, d.message.split(" must")[0]) for d in found(run(tmp_path), "REF012")]
+    assert messages == [
+        ("clusters/prod/apps.yaml", 14, "post-build variable name 'CLUSTER-NAME'"),
+        ("clusters/prod/apps.yaml", 15, "post-build variable name 'cluster-domain' (keys of ConfigMap/vars)")]

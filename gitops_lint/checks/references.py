@@ -585,6 +585,7 @@ def build_fails(ctx: Context) -> Iterator[Finding]:
     if not ctx.settings.whole_repo or not ctx.view.active:
         return
     yield from _unset_in_strict_substitution(ctx)
+    yield from _invalid_variable_names(ctx)
     failing: dict[tuple, list[str]] = {}
     where: dict[tuple, object] = {}
     for applied in ctx.view.applied:
@@ -674,3 +675,55 @@ def _strings(data) -> Iterator[tuple[tuple, str]]:
             stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
         elif isinstance(value, str) and "${" in value:
             yield path, value
+
+
+#: fluxcd/pkg kustomize_varsub.go `varsubRegex` (Go's [:alpha:] is ASCII letters).
+_VARIABLE_NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
+
+
+def _invalid_variable_names(ctx: Context) -> Iterator[Finding]:
+    """A post-build variable whose name is no shell name (`CLUSTER-NAME`), inline or a key of a ConfigMap or
+    Secret `substituteFrom` reads: kustomize-controller fails the Kustomization before substituting ("var
+    name is invalid")."""
+    from gitops_lint.view.flux import variable_sources
+
+    sources = None
+    seen: set[tuple] = set()
+    for applied in ctx.view.applied:
+        written = applied.kustomization.origin
+        spec = applied.kustomization.data.get("spec")
+        post_build = spec.get("postBuild") if isinstance(spec, dict) else None
+        if written is None or not isinstance(post_build, dict):
+            continue
+        bad: list[tuple[tuple, list[str], bool]] = []  # (path, names, at the key)
+        inline = post_build.get("substitute")
+        for key in inline if isinstance(inline, dict) else ():
+            if not _VARIABLE_NAME.fullmatch(str(key)):
+                bad.append((("spec", "postBuild", "substitute", key), [str(key)], True))
+        references = post_build.get("substituteFrom")
+        for index, ref in enumerate(references if isinstance(references, list) else ()):
+            if not isinstance(ref, dict):
+                continue
+            sources = variable_sources(ctx.view) if sources is None else sources
+            found = sources.get((applied.cluster, str(ref.get("kind")), applied.kustomization.namespace,
+                                 str(ref.get("name")))) or {}
+            names = sorted(k for k in found if not _VARIABLE_NAME.fullmatch(k))
+            if names:
+                bad.append((("spec", "postBuild", "substituteFrom", index, "name"), names, False))
+        for path, names, at_key in bad:
+            if (id(written.doc), path) in seen:
+                continue
+            seen.add((id(written.doc), path))
+            where = "" if at_key else f" (keys of {_ref_text(written, path)})"
+            yield at(written, path, (
+                f"post-build variable name{'s' if len(names) > 1 else ''} {', '.join(repr(n) for n in names)}{where} "
+                "must be letters, digits and _, not starting with a digit: kustomize-controller fails the "
+                "Kustomization (\"var name is invalid\") and applies none of it"), key=at_key)
+
+
+def _ref_text(written, path: tuple) -> str:
+    """`ConfigMap/cluster-vars`: the object a substituteFrom entry at `path` names."""
+    from gitops_lint.yaml.positions import value_at
+
+    entry = value_at(written.doc.data, path[:-1])
+    return f"{entry.get('kind')}/{entry.get('name')}" if isinstance(entry, dict) else "what it names"

@@ -275,7 +275,7 @@ def _follow_in_rounds(view: FluxView, entries: list[Applied], kustomizer: Kustom
         view._files = view._placed = None
         if not first:
             return
-        values = _variable_sources(view)
+        values = variable_sources(view)
         if all(_variables(applied, values) == applied.variables for applied in view.applied):
             return  # no Kustomization reads what the first round found: the second would repeat it exactly
 
@@ -961,7 +961,7 @@ def _variables(applied: Applied, values: dict) -> Variables:
     return variables
 
 
-def _variable_sources(view: FluxView) -> dict[tuple[int, str, str | None, str], dict[str, str]]:
+def variable_sources(view: FluxView) -> dict[tuple[int, str, str | None, str], dict[str, str]]:
     """ConfigMaps and Secrets the view applies, per cluster: what `substituteFrom` can read (those whose
     values are unknown, SOPS-encrypted, left out)."""
     out: dict[tuple[int, str, str | None, str], dict[str, str] | None] = {}
