@@ -551,7 +551,9 @@ def _raw_span(node: _nodes.Node) -> tuple[int, int, int, int]:
 
 
 def _add_document(source: SourceFile, index: int, node: _nodes.Node, positions: bool) -> None:
-    budget = ALIAS_BUDGET_BASE + 4 * len(source.text)
+    # Ours, not kustomize's (kyaml expands aliases without a limit, and a billion laughs hangs it): room for
+    # DRY files that reuse a mapping hundreds of times, none for an expansion that would take our memory.
+    budget = ALIAS_BUDGET_BASE * 25 + 4 * len(source.text)
     try:
         if positions:
             data, tree = _Builder(source, budget).build(node, 0)
