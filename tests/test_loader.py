@@ -398,3 +398,11 @@ def test_a_file_in_a_folder_that_may_be_listed_but_not_entered_is_reported(tmp_p
     source = loader.read_source(target, "noexec/a.yaml")
     assert source.skipped == loader.UNREADABLE
     assert [p.message for p in source.problems] == ["cannot read file: Permission denied"]
+
+
+def test_numbers_beyond_64_bits_read_as_go_yaml_reads_them() -> None:
+    """go-yaml tries a 64-bit int, then a float: a decimal beyond it is a float, a prefixed one (`0x...`)
+    stays text (kubectl kustomize keeps `data: {k: 0xFFFFFFFFFFFFFFFFFF}` as a string)."""
+    data = load_text("a: 0xFFFFFFFFFFFFFFFFFF\nb: 99999999999999999999\nc: 0xFF\nd: 18446744073709551615\n"
+                     "e: -9223372036854775808\n").documents[0].data
+    assert data == {"a": "0xFFFFFFFFFFFFFFFFFF", "b": 1e20, "c": 255, "d": 2 ** 64 - 1, "e": -(2 ** 63)}

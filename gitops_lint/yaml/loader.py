@@ -633,18 +633,26 @@ def _scalar(node: _nodes.ScalarNode) -> Any:
         return None
     if tag == _INT and GO_PREFIXED_INT.fullmatch(value.replace("_", "")):
         try:
-            return int(value.replace("_", ""), 0)
+            number = int(value.replace("_", ""), 0)
         except ValueError:
             return value
+        return number if _GO_INT_MIN <= number <= _GO_UINT_MAX else value  # go-yaml: no int, no float: text
     if tag in (_INT, _FLOAT):
         try:
-            return _safe_constructor.construct_object(node, deep=True)
+            number = _safe_constructor.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError):
             return value
+        if isinstance(number, int) and not _GO_INT_MIN <= number <= _GO_UINT_MAX:
+            # beyond int64 and uint64, go-yaml reads a decimal as a float and a prefixed number as text
+            return float(number) if value.lstrip("+-").isdigit() else value
+        return number
     # Custom tags (`!vault`, `!env_var`), timestamps and binary stay text: we
     # never evaluate them, and Kubernetes would see text too.
     return value
 
+
+#: The ints go-yaml decodes (strconv.ParseInt, then ParseUint, 64 bits).
+_GO_INT_MIN, _GO_UINT_MAX = -(2 ** 63), 2 ** 64 - 1
 
 _ScalarNode, _SequenceNode, _MappingNode = _nodes.ScalarNode, _nodes.SequenceNode, _nodes.MappingNode
 #: Keys and short values (names, kinds, images) repeat across every file: one object each, process-wide.
