@@ -1838,3 +1838,21 @@ def test_a_post_build_variable_name_that_is_no_shell_name_fails_the_kustomizatio
     assert messages == [
         ("clusters/prod/apps.yaml", 14, "post-build variable name 'CLUSTER-NAME'"),
         ("clusters/prod/apps.yaml", 15, "post-build variable name 'cluster-domain' (keys of ConfigMap/vars)")]
+
+
+@pytest.mark.parametrize(("checked", "renamed"), [("app", True), ("dev-app", False), ("other", False)])
+def test_a_health_check_by_the_name_a_prefix_changes_never_passes(tmp_path: Path, checked: str, renamed: bool) -> None:
+    """kustomize-controller waits for healthChecks by the names as written (inventory.ReferenceToObjMetadataSet):
+    with `namePrefix: dev-` the Deployment is dev-app, and a check of `app` times out. A name nothing applies
+    (perhaps made by a HelmRelease) is not judged."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", (
+            "  namePrefix: dev-\n  healthChecks:\n"
+            f"    - {{apiVersion: apps/v1, kind: Deployment, name: {checked}, namespace: default}}\n")),
+        "apps/app.yaml": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, namespace: default}\n"
+                          "spec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n"
+                          "    spec:\n      containers: [{name: a, image: nginx}]\n"),
+    })
+    assert [(d.path, d.span.line) for d in found(run(tmp_path), "REF013")] == (
+        [("clusters/prod/apps.yaml", 15)] if renamed else [])

@@ -64,6 +64,7 @@ def missing_secret(ctx: Context) -> Iterator[Finding]:
 
 def renamed_reference(ctx: Context) -> Iterator[Finding]:
     """A reference holding the name an object is written with, which kustomize changes on the way."""
+    yield from _renamed_health_checks(ctx)
     graph = ctx.graph
     for ref in _judged(ctx):
         if not ref.renamed_to or ref.optional:
@@ -75,6 +76,36 @@ def renamed_reference(ctx: Context) -> Iterator[Finding]:
             f"this reference as written: Flux finds no {ref.kind} {ref.name!r}; keep the name ({keep}no name "
             "prefix or suffix), or, where one build makes both in one namespace, add this field to a "
             "nameReference entry of its kustomization's configurations:"))
+
+
+def _renamed_health_checks(ctx: Context) -> Iterator[Finding]:
+    """A Flux Kustomization's `healthChecks` entry naming an object it applies by the name it is written with,
+    where a name prefix or suffix renames it: kustomize-controller waits for the names as written
+    (inventory.ReferenceToObjMetadataSet), so the check never passes and the Kustomization fails."""
+    view = ctx.view
+    if not view.active:
+        return
+    current: set[tuple[int, str | None, str | None]] = {(a.cluster, r.kind, r.name) for a in view.applied
+                                                        for r in a.resources}
+    seen: set[tuple] = set()
+    for applied in view.applied:
+        written = applied.kustomization.origin
+        spec = applied.kustomization.data.get("spec")
+        checks = spec.get("healthChecks") if isinstance(spec, dict) else None
+        if written is None or not isinstance(checks, list):
+            continue
+        for index, check in enumerate(checks):
+            if not isinstance(check, dict) or not isinstance(check.get("name"), str) or "${" in check["name"] \
+                    or (applied.cluster, check.get("kind"), check["name"]) in current:
+                continue
+            renamed = sorted({r.name for r in applied.resources if r.kind == check.get("kind") and r.name
+                              and r.name != check["name"] and check["name"] in r.names})
+            if renamed and (id(written.doc), index) not in seen:
+                seen.add((id(written.doc), index))
+                yield at(written, ("spec", "healthChecks", index, "name"), (
+                    f"healthChecks names {check.get('kind')}/{check['name']}, but this Kustomization applies it as "
+                    f"{', '.join(renamed)} (a name prefix or suffix): Flux waits for the name as written, which never "
+                    "appears, so the health check times out and the Kustomization fails; name it as applied"))
 
 
 def _name_path(ref: Reference) -> tuple:
