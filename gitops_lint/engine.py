@@ -294,6 +294,9 @@ def _lint(options: LintOptions) -> LintResult:
             cache.close()
             if cache.problem:
                 result.warnings.append(cache.problem)
+        partial = _part_of_a_folder(options, discovery)
+        if partial:
+            result.warnings.append(partial)
         if pending_scope is not None:
             result.diagnostics = pending_scope.result().select(result)
         if options.baseline is not None:
@@ -313,6 +316,20 @@ def _lint(options: LintOptions) -> LintResult:
         if pending_scope is not None:
             pending_scope.abandon()  # git's processes are not left running behind a failed run
         raise
+
+
+def _part_of_a_folder(options: LintOptions, discovery: Discovery) -> str | None:
+    """Outside git the root is the folder the run is in: one folder named below it is checked as part of it,
+    so Flux's paths (relative to the repository's root) are not followed. Said, as it looks like a full check."""
+    if discovery.in_git or options.repo_context or len(options.paths) != 1:
+        return None
+    named = (Path(options.cwd or ".") / options.paths[0]).resolve()
+    if not named.is_dir() or path_settings(discovery.root, options.config, options)["whole_repo"]:
+        return None  # (a configuration file in it makes it the source's root: its paths are followed)
+    shown = printable(str(options.paths[0]))
+    return (f"{shown} is not a git work tree, so it is checked as part of the folder you run in "
+            f"({printable(str(discovery.root))}): Flux Kustomization paths start at a repository's root and are not "
+            f"followed here; to check {shown} as a repository, run gitops-lint in it")
 
 
 def _open_cache(options: LintOptions, discovery: Discovery):

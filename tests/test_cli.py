@@ -306,3 +306,16 @@ def test_output_to_a_pipe_or_through_a_link_keeps_what_is_there(tmp_path: Path) 
     result = run(["check", "--isolated", "--format", "json", "-o", "link.json", "cm.yaml"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "link.json").is_symlink() and json.loads((tmp_path / "reports" / "real.json").read_text())
+
+
+def test_a_folder_named_outside_git_is_said_to_be_checked_as_part_of_the_one_run_in(tmp_path: Path) -> None:
+    """Outside git the root is the folder the run is in: `check fleet/` from its parent does not follow Flux's
+    paths (they start at fleet/), which looked like a full check; the run says so on stderr."""
+    write_tree(tmp_path / "fleet", {"clusters/prod/apps.yaml": (
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: "
+        "flux-system}\nspec: {interval: 10m, path: ./apps, prune: true, sourceRef: {kind: GitRepository, "
+        "name: flux-system}}\n")})
+    from_parent = run(["check", "--isolated", "--no-cache", "fleet"], tmp_path)
+    assert "fleet is not a git work tree, so it is checked as part of the folder you run in" in from_parent.stderr
+    inside = run(["check", "--isolated", "--no-cache", "."], tmp_path / "fleet")
+    assert "not a git work tree" not in inside.stderr and "REF005" in inside.stdout
