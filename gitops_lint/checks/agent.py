@@ -98,9 +98,10 @@ def manifest_prune_disabled(ctx: Context) -> Iterator[Finding]:
 
 
 def _receiver_services(ctx: Context) -> set[tuple[str, str]]:
-    """(namespace, name) of each Service named webhook-receiver that the repository installs."""
+    """(namespace, name) of each Service named webhook-receiver that the repository installs, where Flux puts it
+    (a kustomization's `namespace:` moves the one `gotk-components.yaml` writes into flux-system)."""
     found = set()
-    for obj in ctx.model.of_type(KubernetesObject):
+    for obj, _ in ctx.as_applied(KubernetesObject):
         if obj.kind == "Service" and obj.group == "" and obj.name == "webhook-receiver":
             found.add((obj.namespace or "flux-system", obj.name))
     return found
@@ -113,12 +114,33 @@ def _webhook_urls(ctx: Context) -> Iterator[tuple[AgentConfig, str]]:
             yield agent, url.strip()
 
 
+def _split(url: str):
+    """`urlsplit(url)`, or None where it (like Go's url.Parse) refuses the URL: an unclosed `[`, a port that
+    is no number."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    try:
+        parts.port  # noqa: B018 - raises for a port that is no number, as Go's url.Parse refuses it
+    except ValueError:
+        if not parts.netloc.rpartition(":")[2].isdigit():  # Go checks digits only, not the range
+            return None
+    return parts
+
+
 def webhook_url_invalid(ctx: Context) -> Iterator[Finding]:
     path = ("flux", "webhook_receiver_url")
     for agent, url in _webhook_urls(ctx):
         proxy = PROXY_PATH_RE.search(url)
-        parts = urlsplit(url)
-        if proxy and parts.scheme:
+        parts = _split(url)
+        written = agent.flux.webhook_receiver_url if agent.flux else url
+        if parts is None or written[:1].isspace():
+            why = "it starts with a space" if parts is not None else "its host or port does not parse"
+            yield at(agent, path, (
+                f"{written!r} is no URL the agent can parse (Go's url.Parse refuses it: {why}), so its Flux module "
+                f"does not start; the default is {DEFAULT_WEBHOOK_RECEIVER_URL}"))
+        elif proxy and parts.scheme:
             yield at(agent, path, (
                 f"{url!r} is a full URL that contains a service-proxy path: the agent joins the whole string "
                 "onto the Kubernetes API server URL, so the call goes nowhere; write only the path "
@@ -135,7 +157,8 @@ def webhook_url_invalid(ctx: Context) -> Iterator[Finding]:
 def webhook_proxy_untrusted(ctx: Context, trusted_urls: list | None = None) -> Iterator[Finding]:
     trusted = {str(u).strip() for u in trusted_urls or ()}
     for agent, url in _webhook_urls(ctx):
-        if PROXY_PATH_RE.search(url) and not urlsplit(url).scheme and url not in trusted:
+        parts = _split(url)
+        if PROXY_PATH_RE.search(url) and parts is not None and not parts.scheme and url not in trusted:
             yield at(agent, ("flux", "webhook_receiver_url"), (
                 f"service-proxy webhook URL {url!r}: the agent sends its own Kubernetes credentials with every "
                 "call; if this Service is meant to receive them, list the URL in rule-options "
@@ -161,7 +184,8 @@ def _url_target(url: str) -> tuple[str, str] | None:
     if proxy := PROXY_PATH_RE.search(url):
         service = _PROXY_SERVICE_RE.match(proxy.group(2))
         return (proxy.group(1), service.group(1)) if service else None
-    host = urlsplit(url).hostname or ""
+    parts = _split(url)
+    host = (parts.hostname if parts is not None else None) or ""
     labels = host.split(".")
     if len(labels) >= 3 and labels[2] == "svc":
         return labels[1], labels[0]
