@@ -138,3 +138,51 @@ def test_ci_access_for_the_whole_instance_is_a_known_key(tmp_path) -> None:
     write_tree(tmp_path, {".gitlab/agents/prod/config.yaml": "ci_access:\n  instance: {}\n  projects:\n    - id: a/b\n"})
     result = lint(LintOptions(paths=["."], cwd=tmp_path))
     assert not [d for d in result.diagnostics if d.rule == "AGT009"], [d.message for d in result.diagnostics]
+
+
+def _verdict(tmp_path, files: dict[str, str]) -> list[tuple[str, int]]:
+    write_tree(tmp_path, files)
+    result = lint(LintOptions(paths=["."], cwd=tmp_path))
+    assert not result.internal_errors, result.internal_errors
+    return [(d.rule, d.span.line) for d in result.diagnostics if d.severity is not Severity.INFO]
+
+
+def test_webhook_urls_go_cannot_parse_are_findings_not_crashes(tmp_path) -> None:
+    """An unclosed IPv6 bracket, a port that is no number, a leading space: Go's url.Parse refuses each and the
+    agent's Flux module does not start (AGT006); the run goes on (it stopped on the first)."""
+    for index, url in enumerate(["'http://[fd00::5'", "http://host:port", "' http://x.example.com'"]):
+        files = {".gitlab/agents/a/config.yaml": f"flux:\n  webhook_receiver_url: {url}\n",
+                 "flux/svc.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: webhook-receiver, "
+                                  "namespace: flux-system}\n"}
+        assert _verdict(tmp_path / str(index), files) == [("AGT006", 2)]
+
+
+def test_gitlab_reads_the_first_document_even_when_it_is_empty(tmp_path) -> None:
+    """kas reads only the first document of config.yaml: an empty one makes an empty config, and the document
+    after it is not judged as the config (domain reference §A.2)."""
+    files = {".gitlab/agents/a/config.yaml": "---\n# nothing yet\n---\nfoo: bar\n"}
+    assert _verdict(tmp_path, files) == []
+
+
+def test_an_integer_written_as_a_float_is_an_integer_to_gitlab(tmp_path) -> None:
+    """go-yaml v2's JSON writes 1.0 as 1, which protojson takes for an integer field."""
+    files = {".gitlab/agents/a/config.yaml": "observability:\n  logging:\n    level: 1.0\n"}
+    assert _verdict(tmp_path, files) == []
+
+
+def test_the_receiver_service_is_where_the_kustomization_puts_it(tmp_path) -> None:
+    """A kustomization's `namespace: flux` moves the webhook-receiver Service written in flux-system: the agent's
+    URL into namespace flux is right (AGT008 judges the Service as Flux applies it)."""
+    files = {
+        ".gitlab/agents/a/config.yaml": "flux:\n  webhook_receiver_url: http://webhook-receiver.flux.svc.cluster.local\n",
+        "clusters/prod/flux-system/gotk-sync.yaml": (
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: flux-system, namespace: "
+            "flux}\nspec: {interval: 1m, url: 'https://gitlab.com/a/b.git', ref: {branch: main}}\n---\n"
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: flux-system, "
+            "namespace: flux}\nspec: {interval: 10m, path: ./clusters/prod, prune: true, sourceRef: {kind: "
+            "GitRepository, name: flux-system}}\n"),
+        "clusters/prod/flux-system/kustomization.yaml": "namespace: flux\nresources: [gotk-sync.yaml, svc.yaml]\n",
+        "clusters/prod/flux-system/svc.yaml": ("apiVersion: v1\nkind: Service\nmetadata: {name: webhook-receiver, "
+                                               "namespace: flux-system}\n"),
+    }
+    assert [r for r in _verdict(tmp_path, files) if r[0] == "AGT008"] == []

@@ -222,16 +222,16 @@ def build_model(files: Iterable[SourceFile], agent_configs: Callable[[str], bool
         filename = source.rel.rsplit("/", 1)[-1]
         if location is not None:
             agent_files.add(source.rel)
-        for position, doc in enumerate(source.documents):
+        for doc in source.documents:
             data = doc.data
             if not isinstance(data, dict):
-                if location is not None and position == 0 and data is not None:
+                if location is not None and doc.index == 0 and data is not None:
                     # GitLab reads the first document as the agent's config, and only a mapping will do.
                     model.problems.append(ModelProblem(doc, (), f"the agent config is {_shape(data)}: GitLab "
                                                        "expects a mapping of settings (flux:, ci_access:, ...)"))
                 continue
             is_k8s = isinstance(data.get("apiVersion"), str) and isinstance(data.get("kind"), str)
-            if location is not None and position == 0 and (gitlab_reads or not is_k8s and (
+            if location is not None and doc.index == 0 and (gitlab_reads or not is_k8s and (
                 filename.startswith("config.") or AGENT_TOP_LEVEL_KEYS & data.keys() or not data
             )):
                 from gitops_lint.model.agent import AgentConfig

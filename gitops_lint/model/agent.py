@@ -36,6 +36,8 @@ def _int_or_str(value: Any) -> int | str:
     # wrong value once per member and so would make two problems of one.
     if isinstance(value, (int, str)) and not isinstance(value, bool):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # go-yaml's JSON writes 1.0 as 1, which protojson takes as an integer
     raise Refused("int_or_string_type", "An integer or a numeric string")
 
 
