@@ -186,3 +186,15 @@ def test_the_receiver_service_is_where_the_kustomization_puts_it(tmp_path) -> No
                                                "namespace: flux-system}\n"),
     }
     assert [r for r in _verdict(tmp_path, files) if r[0] == "AGT008"] == []
+
+
+def test_access_ids_that_are_no_full_path_authorize_nothing(tmp_path) -> None:
+    """GitLab looks ci_access and user_access ids up by full path: a leading or trailing '/', a URL or a numeric
+    ID matches none (AGT010, a warning: the config is accepted)."""
+    files = {".gitlab/agents/a/config.yaml": (
+        "ci_access:\n  projects:\n    - id: acme/fleet\n    - id: '12345'\n    - id: acme/apps/\n"
+        "user_access:\n  access_as: {agent: {}}\n  groups:\n    - id: https://gitlab.com/acme\n")}
+    write_tree(tmp_path, files)
+    result = lint(LintOptions(paths=["."], cwd=tmp_path))
+    assert [(d.rule, d.severity, d.span.line) for d in result.diagnostics if d.rule == "AGT010"] == [
+        ("AGT010", Severity.WARNING, 4), ("AGT010", Severity.WARNING, 5), ("AGT010", Severity.WARNING, 9)]

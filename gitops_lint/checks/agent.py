@@ -89,6 +89,32 @@ def inventory_adopt_all(ctx: Context) -> Iterator[Finding]:
                     "adopt_if_no_inventory"))
 
 
+def access_id_not_a_path(ctx: Context) -> Iterator[Finding]:
+    """ci_access/user_access ids GitLab looks up by full path that no full path matches."""
+    for agent in ctx.model.of_type("AgentConfig"):
+        for section_name in ("ci_access", "user_access"):
+            section = getattr(agent, section_name, None)
+            for kind in ("projects", "groups"):
+                for index, entry in enumerate(getattr(section, kind, None) or ()):
+                    problem = _not_a_path(entry.id) if isinstance(entry.id, str) else None
+                    if problem:
+                        yield at(agent, (section_name, kind, index, "id"), (
+                            f"{section_name}.{kind}[{index}].id {entry.id!r} {problem}: GitLab looks {kind} up by "
+                            "their full path, so this entry authorizes nothing"))
+
+
+def _not_a_path(value: str) -> str | None:
+    """Why `value` matches no full path (None when it may be one)."""
+    if "://" in value:
+        path = urlsplit(value).path.strip("/") if _split(value) is not None else ""
+        return f"is a URL{f'; its path is {path!r}' if path else ''}"
+    if value.isdigit():
+        return "is a numeric ID, not the path"
+    if value.startswith("/") or value.endswith("/"):
+        return f"has a leading or trailing '/' (write {value.strip('/')!r})"
+    return None
+
+
 def manifest_prune_disabled(ctx: Context) -> Iterator[Finding]:
     for agent in ctx.model.of_type("AgentConfig"):
         for index, project in enumerate(agent.gitops.manifest_projects if agent.gitops else ()):
