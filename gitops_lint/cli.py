@@ -199,6 +199,9 @@ def check(paths, config_path, isolated, flux_version, gitlab_version, select, ex
     report_targets = _parse_reports(reports)
     paths = list(paths) or ["."]
     cwd = Path.cwd()
+    if changed_since is not None and not changed_since.strip():
+        # `--changed-since "$UNSET"` in a pipeline: a full check run silently in its place would look scoped
+        fail("--changed-since: the revision is empty (a CI variable not set?); name one, or use auto")
     if changed_since == "auto":
         changed_since = os.environ.get("CI_MERGE_REQUEST_DIFF_BASE_SHA") or None
         if changed_since is None:

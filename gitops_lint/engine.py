@@ -392,6 +392,8 @@ class Scope:
     changed_objects: set[tuple[str, str]]
     #: A `.sourceignore` was added, changed or removed: what every artifact holds may have changed.
     ignore_rules_changed: bool = False
+    #: Files the change deleted or moved away (their old names).
+    gone: frozenset[str] = frozenset()
 
     def reported(self, ctx) -> ReportScope:
         """The files, and the objects (file, `Kind/namespace/name`) that findings are reported on: those a
@@ -433,6 +435,7 @@ class Scope:
                     for obj in (ref.source, written(ref.source)):
                         objects.add((obj.path, obj.ref))
             objects.update(on_the_way)
+            objects.update(self._naming_what_is_gone(ctx))
             # What the artifact lacks fails a build at the entry that names it, in a file the change may not
             # touch: reported where the change is the missing file itself or the rules that leave it out.
             for applied in ctx.view.applied:
@@ -442,6 +445,23 @@ class Scope:
                             or any(f.startswith(problem.artifact + "/") for f in files)):
                         objects.add((problem.owner.path, problem.owner.ref))
         return ReportScope(frozenset(files), frozenset(objects))
+
+    def _naming_what_is_gone(self, ctx) -> Iterator[tuple[str, str]]:
+        """Objects that name a file or folder the change deleted or moved away: a kustomization's entry (a
+        resource, a patch, a folder whose kustomization file went), a Flux Kustomization's spec.path. Their
+        findings (it names nothing, the build fails) are the change's, in files it did not touch."""
+        if not self.gone:
+            return
+
+        def gone(target: str) -> bool:
+            return target in self.gone or any(name.startswith(target + "/") for name in self.gone)
+
+        for ref in ctx.model.file_references:
+            if ref.target is not None and gone(ref.target):
+                yield ref.owner.path, ref.owner.ref
+        for resolution in ctx.paths:
+            if resolution.folder is not None and gone(resolution.folder) and resolution.folder != "":
+                yield resolution.kustomization.path, resolution.kustomization.ref
 
     def _rebuilds(self, ctx) -> tuple[set[str], list]:
         """The changed files with the kustomizations that name them (a patch, a replacement, a configurations
@@ -510,16 +530,19 @@ class _PendingScope:
     def _read(self) -> Scope:
         scope = None
         if self.named is not None:
-            _, before = _changed_files(self.staged.lines()) if self.staged is not None else (set(), [])
-            scope = Scope(self.named, _objects_at(self.root, "HEAD", before), _ignore_rules_in(self.named, before))
+            now, before = _changed_files(self.staged.lines()) if self.staged is not None else (set(), [])
+            scope = Scope(self.named, _objects_at(self.root, "HEAD", before), _ignore_rules_in(self.named, before),
+                          frozenset(printable(name) for name in set(before) - now))
         if self.diff is not None and self.untracked is not None and self.base is not None:
-            changed, before = _changed_files(self.diff.lines())
+            now, before = _changed_files(self.diff.lines())
             # As reports name files (a name that is not UTF-8, or holds a newline, is escaped alike).
-            changed = {printable(name) for name in (*changed, *self.untracked.lines())}
+            changed = {printable(name) for name in (*now, *self.untracked.lines())}
             old = _objects_at(self.root, self.base, before)
             rules = _ignore_rules_in(changed, before)
-            scope = Scope(changed, old, rules) if scope is None else \
-                Scope(scope.files & changed, scope.changed_objects | old, scope.ignore_rules_changed or rules)
+            gone = frozenset(printable(name) for name in set(before) - now)
+            scope = Scope(changed, old, rules, gone) if scope is None else \
+                Scope(scope.files & changed, scope.changed_objects | old, scope.ignore_rules_changed or rules,
+                      scope.gone | gone)
         assert scope is not None, "a scoped run names files or a revision"
         return scope
 

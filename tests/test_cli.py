@@ -319,3 +319,11 @@ def test_a_folder_named_outside_git_is_said_to_be_checked_as_part_of_the_one_run
     assert "fleet is not a git work tree, so it is checked as part of the folder you run in" in from_parent.stderr
     inside = run(["check", "--isolated", "--no-cache", "."], tmp_path / "fleet")
     assert "not a git work tree" not in inside.stderr and "REF005" in inside.stdout
+
+
+def test_an_empty_changed_since_is_a_usage_error(tmp_path: Path) -> None:
+    """`--changed-since "$UNSET"` ran the full check without a word, as if scoped: exit 2 and say why."""
+    write_tree(tmp_path, {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"})
+    out = run(["check", "--isolated", "--changed-since", "", "."], tmp_path)
+    assert out.returncode == 2 and "--changed-since: the revision is empty" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -316,3 +316,53 @@ def test_a_change_that_takes_a_file_out_of_the_artifact_is_reported_where_the_bu
                                        "HEAD", "."], catch_exceptions=False)
     found = [(d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "REF012"]
     assert found == [expected], result.stdout
+
+
+@pytest.mark.parametrize("change", ["file-deleted", "folder-kustomization-deleted", "path-folder-moved",
+                                    "patch-moved"])
+def test_a_change_that_deletes_or_moves_what_others_name_is_reported_where_they_name_it(
+        tmp_path: Path, monkeypatch, change: str) -> None:
+    """Deleting or moving a file or folder breaks the entries that name it, in files the change did not touch
+    (a kustomization's resources or patches, a Flux Kustomization's spec.path): --changed-since reports them,
+    as the full check does."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from gitops_lint.cli import main
+
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: default}\n"
+    files = {"clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+             "clusters/prod/apps.yaml": flux_ks("apps", "./apps/prod"),
+             "apps/prod/kustomization.yaml": "resources: [../base]\npatches: [{path: patch.yaml}]\n",
+             "apps/prod/patch.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n"
+                                     "data: {k: v}\n",
+             "apps/base/kustomization.yaml": "resources: [a.yaml, b.yaml]\n",
+             "apps/base/a.yaml": cm % "a", "apps/base/b.yaml": cm % "b"}
+    write_tree(tmp_path, files)
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=t@x", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    if change == "file-deleted":
+        os.remove(tmp_path / "apps/base/b.yaml")
+    elif change == "folder-kustomization-deleted":
+        os.remove(tmp_path / "apps/base/kustomization.yaml")
+    elif change == "path-folder-moved":
+        shutil.move(tmp_path / "apps/prod", tmp_path / "apps/production")
+    else:
+        os.rename(tmp_path / "apps/prod/patch.yaml", tmp_path / "apps/prod/patch-cm.yaml")
+    subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
+    monkeypatch.chdir(tmp_path)
+
+    def errors(*extra: str) -> set:
+        result = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", "--format", "json", *extra, "."],
+                                    catch_exceptions=False)
+        return {(d["rule"], d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]
+                if d["severity"] == "error"}
+
+    full = errors()
+    assert full, "the change breaks something"
+    assert errors("--changed-since", "HEAD") == full
