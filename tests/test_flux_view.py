@@ -1856,3 +1856,59 @@ def test_a_health_check_by_the_name_a_prefix_changes_never_passes(tmp_path: Path
     })
     assert [(d.path, d.span.line) for d in found(run(tmp_path), "REF013")] == (
         [("clusters/prod/apps.yaml", 15)] if renamed else [])
+
+
+@pytest.mark.parametrize("case", ["optional-source-outside", "source-key-filled-by-parent", "patched-away"])
+def test_strict_substitution_claims_nothing_it_cannot_see(tmp_path: Path, case: str) -> None:
+    """An optional substituteFrom object outside the repository may be in the cluster; a key whose value
+    holds `${...}` is set all the same; an expression a patch replaces never reaches the substitution: none
+    of them fails Flux 2.9's strict substitution."""
+    gotk = ("# Flux Version: v2.9.0\napiVersion: v1\nkind: Namespace\nmetadata: {name: flux-system}\n")
+    dashboard = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dash, namespace: default}\n"
+                 "data: {domain: '${DOMAIN}'}\n")
+    post_build = {
+        "optional-source-outside": "  postBuild:\n    substitute: {A: a}\n"
+                                   "    substituteFrom: [{kind: Secret, name: extra, optional: true}]\n",
+        "source-key-filled-by-parent": "  postBuild:\n    substituteFrom: [{kind: ConfigMap, name: vars}]\n",
+        "patched-away": "  postBuild:\n    substitute: {A: a}\n  patches:\n    - target: {kind: ConfigMap, name: dash}\n"
+                        "      patch: |\n        - {op: replace, path: /data/domain, value: example.com}\n",
+    }[case]
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP, "clusters/prod/flux-system/gotk-components.yaml": gotk,
+        "clusters/prod/vars.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars, namespace: flux-system}\n"
+                                    "data: {DOMAIN: '${BASE_DOMAIN}'}\n"),
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", post_build),
+        "apps/dash.yaml": dashboard,
+    })
+    assert not [d.message for d in found(run(tmp_path), "REF012") if "strict" in d.message]
+
+
+@pytest.mark.parametrize("extra", ["  wait: true\n", "", "kind-list"])
+def test_a_health_check_is_judged_only_where_flux_reads_it(tmp_path: Path, extra: str) -> None:
+    """`wait: true` makes Flux ignore healthChecks; a check in another namespace names another object; a kind
+    that is no text is no crash."""
+    check = ("    - {apiVersion: apps/v1, kind: [Deployment], name: app, namespace: default}\n" if extra == "kind-list"
+             else "    - {apiVersion: apps/v1, kind: Deployment, name: app, namespace: other}\n" if not extra
+             else "    - {apiVersion: apps/v1, kind: Deployment, name: app, namespace: default}\n")
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps", "  namePrefix: dev-\n"
+                                           + ("  wait: true\n" if extra.strip() == "wait: true" else "")
+                                           + "  healthChecks:\n" + check),
+        "apps/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, namespace: default}\n",
+    })
+    assert not found(run(tmp_path), "REF013")
+
+
+def test_a_path_to_an_untracked_folder_does_not_exist_for_flux(tmp_path: Path) -> None:
+    """In a git work tree, a folder git does not track (empty, or ignored) is in no artifact: Flux fails with
+    "path not found", an error; one holding a tracked .gitkeep is there (a warning that it applies nothing)."""
+    write_tree(tmp_path, {
+        "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP,
+        "clusters/prod/apps.yaml": flux_ks("apps", "./apps") + "---\n" + flux_ks("empty", "./empty"),
+        "apps/.gitkeep": "", ".gitignore": "empty/\n", "empty/notes.txt": "x\n",
+    })
+    subprocess.run(["git", "-C", str(tmp_path), "init", "-q"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    assert [(d.severity, d.message.split(" holds")[0].split(" does")[0]) for d in found(run(tmp_path), "REF005")] == [
+        (Severity.WARNING, "spec.path './apps'"), (Severity.ERROR, "spec.path './empty'")]

@@ -92,13 +92,15 @@ def _renamed_health_checks(ctx: Context) -> Iterator[Finding]:
         written = applied.kustomization.origin
         spec = applied.kustomization.data.get("spec")
         checks = spec.get("healthChecks") if isinstance(spec, dict) else None
-        if written is None or not isinstance(checks, list):
-            continue
+        if written is None or not isinstance(checks, list) or spec.get("wait") is True:
+            continue  # with wait: true Flux checks what it applies and ignores healthChecks
         for index, check in enumerate(checks):
-            if not isinstance(check, dict) or not isinstance(check.get("name"), str) or "${" in check["name"] \
-                    or (applied.cluster, check.get("kind"), check["name"]) in current:
+            if not isinstance(check, dict) or not all(isinstance(check.get(k), str) for k in ("name", "kind")) \
+                    or "${" in check["name"] or (applied.cluster, check["kind"], check["name"]) in current:
                 continue
-            renamed = sorted({r.name for r in applied.resources if r.kind == check.get("kind") and r.name
+            group = str(check.get("apiVersion") or "").rpartition("/")[0]
+            renamed = sorted({r.name for r in applied.resources if r.kind == check["kind"] and r.name
+                              and r.group == group and r.namespace == check.get("namespace")
                               and r.name != check["name"] and check["name"] in r.names})
             if renamed and (id(written.doc), index) not in seen:
                 seen.add((id(written.doc), index))
@@ -188,10 +190,8 @@ def kustomization_path(ctx: Context) -> Iterator[Finding]:
         where = ("spec", "path") if ks.doc.has(("spec", "path")) else ("spec",)
         if resolution.folder is None or resolution.files:
             continue
-        root = ctx.settings.root
         # discovery knows the folders of the files it loads; one holding no YAML (only a .gitkeep) is on disk
-        exists = ctx.file_index.exists(resolution.folder) or (
-            root is not None and (root / resolution.folder).is_dir())
+        exists = ctx.file_index.exists(resolution.folder) or _in_the_tree(ctx, resolution.folder, folder=True)
         # kustomize-controller builds a folder without manifests as an empty kustomization: Ready, applying nothing
         what = ("holds no manifests: Flux applies nothing" + (", and prune deletes what it applied before"
                                                              if ks.spec.prune else "")) if exists else \
@@ -206,6 +206,24 @@ def kustomization_path(ctx: Context) -> Iterator[Finding]:
         yield finding
 
 
+def _in_the_tree(ctx: Context, rel: str, *, folder: bool) -> bool:
+    """Whether a file (or a folder holding files) discovery did not load is in the source's artifact: on disk,
+    and in a git work tree tracked by git (an empty or ignored folder is in no artifact: "path not found")."""
+    import subprocess
+
+    root = ctx.settings.root
+    if root is None or not ((root / rel).is_dir() if folder else (root / rel).is_file()):
+        return False
+    if not (root / ".git").exists():
+        return True
+    try:
+        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", rel], capture_output=True,
+                                timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return True  # git cannot say: the disk does
+    return listed.returncode != 0 or bool(listed.stdout)
+
+
 def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
     """Files and folders a kustomization names (resources, patches, plugin configs and what those
     name) that are not in the repository: kustomize fails the build on each."""
@@ -213,7 +231,7 @@ def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
         return
     from gitops_lint.model.kustomize import RESOURCE, KustomizeFile
 
-    index, root = ctx.file_index, ctx.settings.root
+    index = ctx.file_index
     for ref in ctx.model.file_references:
         if archived(ref.owner.path) or "${" in ref.entry:
             continue
@@ -225,7 +243,7 @@ def kustomize_missing_entry(ctx: Context) -> Iterator[Finding]:
         name = ref.entry.rsplit("/", 1)[-1]
         judged = name.endswith((".yaml", ".yml")) or (ref.role == RESOURCE and "." not in name)
         if judged and not index.exists(ref.target) and not (
-                "." not in name and root is not None and (root / ref.target).is_file()):
+                "." not in name and _in_the_tree(ctx, ref.target, folder=False)):
             # (a resource file without an extension is read like any: discovery loads only YAML names)
             # A plugin config's paths are resolved from the kustomization listing it, not from its own folder.
             relative = "" if isinstance(ref.owner, KustomizeFile) else " (relative to the kustomization listing it)"
@@ -643,30 +661,34 @@ def build_fails(ctx: Context) -> Iterator[Finding]:
 
 
 #: kustomize-controller's feature gate, on by default from v1.9 (Flux 2.9): `--feature-gates=...=false` turns it off.
-_STRICT_GATE_OFF = re.compile(r"StrictPostBuildSubstitutions\s*=\s*false")
+_STRICT_GATE_OFF = re.compile(r"StrictPostBuildSubstitutions\s*=\s*(?:false|f|0)\b", re.IGNORECASE)
 
 
 def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
     """Flux 2.9 substitutes strictly (kustomize-controller's StrictPostBuildSubstitutions, on by default from
     v1.9): a bare `${VAR}` that none of a Kustomization's variables sets fails it (fluxcd/pkg envsubst:
-    "variable not set (strict mode)"); forms with a default (`${VAR:=x}`, `${VAR-}`) pass. Judged only where
-    every variable is known (no substituteFrom outside the repository), and not where the repository turns
-    the gate off."""
+    "variable not set (strict mode)"); forms with a default (`${VAR:=x}`) pass. Judged only where every
+    variable is known: each substituteFrom object is in the repository (its keys count, whatever their
+    values), and the expression is still in the object Flux builds (no patch replaced it); not where the
+    repository turns the gate off."""
     from gitops_lint.view.substitute import EXPRESSION_RE, TOKEN_RE, disabled
     from gitops_lint.view.version import DEFAULT
+    from gitops_lint.yaml.positions import value_at
 
     versions = ctx.settings.flux_versions
     if versions is None or any(f.text and "StrictPostBuildSubstitutions" in f.text
                                and _STRICT_GATE_OFF.search(f.text) for f in ctx.files):
         return
     of_cluster = {cluster: versions.for_path(f"{folder}/") for cluster, folder in ctx.view.cluster_names.items()}
+    sources = _variable_keys(ctx.view)
     unset: dict[tuple, list] = {}  # (document, path, variable) -> [object, version, Kustomizations]
     for applied in ctx.view.applied:
         variables = applied.variables
         if variables is None or variables.literal or variables.open_ended:
             continue
         version = of_cluster.get(applied.cluster, versions.repository)
-        if _release_key(version.release) < (2, 9):
+        known = _known_variables(applied, sources)
+        if _release_key(version.release) < (2, 9) or known is None:
             continue
         for resource in applied.resources:
             written = resource.origin
@@ -675,9 +697,11 @@ def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
             for path, text in _strings(written.doc.data):
                 for match in TOKEN_RE.finditer(text):
                     expression = EXPRESSION_RE.match(match.group(1) or "")
-                    if expression is None or expression.group("op") is not None \
-                            or expression.group("name") in variables.values:
+                    if expression is None or expression.group("op") is not None or expression.group("name") in known:
                         continue
+                    built = value_at(resource.data, path)
+                    if not (isinstance(built, str) and match.group(0) in built):
+                        continue  # a patch replaced it on the way: not in what Flux substitutes
                     entry = unset.setdefault((id(written.doc), path, expression.group("name")), [written, version, []])
                     entry[2].append(applied.key)
     for (_, path, name), (written, version, kustomizations) in unset.items():
@@ -689,6 +713,40 @@ def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
         if version.source == DEFAULT:
             finding.severity = Severity.WARNING  # the repository does not say it runs 2.9: it may run one before
         yield finding
+
+
+def _variable_keys(view) -> dict[tuple, set[str]]:
+    """(cluster, kind, namespace, name) -> the keys of each ConfigMap and Secret the view applies: the variables
+    `substituteFrom` gets from it, whatever their values (SOPS-encrypted, holding `${...}` themselves)."""
+    out: dict[tuple, set[str]] = {}
+    for resource, clusters in view.placed():
+        if resource.group != "" or resource.kind not in ("ConfigMap", "Secret") or not resource.name:
+            continue
+        keys = {str(k) for field in ("data", "stringData", "binaryData")
+                for k in (resource.data.get(field) if isinstance(resource.data.get(field), dict) else ())}
+        for cluster in clusters:
+            out.setdefault((cluster, resource.kind, resource.namespace, resource.name), set()).update(keys)
+    return out
+
+
+def _known_variables(applied, sources: dict[tuple, set[str]]) -> set[str] | None:
+    """Every variable name a Kustomization sets (inline and the keys of its substituteFrom objects); None when
+    an object it reads is not in the repository (optional or not: it may be in the cluster)."""
+    spec = applied.kustomization.data.get("spec")
+    post_build = spec.get("postBuild") if isinstance(spec, dict) else None
+    if not isinstance(post_build, dict):
+        return None
+    inline = post_build.get("substitute")
+    known = {str(k) for k in inline} if isinstance(inline, dict) else set()
+    references = post_build.get("substituteFrom")
+    for ref in references if isinstance(references, list) else ():
+        if not isinstance(ref, dict):
+            return None
+        keys = sources.get((applied.cluster, str(ref.get("kind")), applied.kustomization.namespace, str(ref.get("name"))))
+        if keys is None:
+            return None
+        known |= keys
+    return known
 
 
 def _release_key(release: str) -> tuple[int, ...]:
