@@ -400,10 +400,15 @@ def test_agent_objects_without_a_flux_section(tmp_path: Path) -> None:
 
 
 def test_every_default_form_takes_the_default_for_an_empty_value() -> None:
-    """fluxcd/pkg envsubst gives `-`, `=`, `:-` and `:=` alike the default when the value is empty (toDefault),
-    unlike a shell, where `${VAR-x}` keeps an empty VAR."""
-    from gitops_lint.view.substitute import Variables, evaluate
+    """fluxcd/pkg envsubst gives `=`, `:-` and `:=` alike the default when the value is empty (toDefault),
+    unlike a shell, where `${VAR=x}` keeps an empty VAR; its parser refuses `${VAR-x}` ("missing closing
+    brace"), which is not evaluated."""
+    import pytest
+
+    from gitops_lint.view.substitute import Unknown, Variables, evaluate
 
     empty = Variables(values={"VAR": ""}, literal=False)
-    assert [evaluate(f"VAR{op}x", empty) for op in ("-", "=", ":-", ":=")] == ["x"] * 4
-    assert evaluate("VAR-x", Variables(values={"VAR": "set"}, literal=False)) == "set"
+    assert [evaluate(f"VAR{op}x", empty) for op in ("=", ":-", ":=")] == ["x"] * 3
+    assert evaluate("VAR=x", Variables(values={"VAR": "set"}, literal=False)) == "set"
+    with pytest.raises(Unknown):
+        evaluate("VAR-x", empty)

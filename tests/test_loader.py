@@ -90,8 +90,8 @@ def test_line_endings_bom_and_missing_newline(text: str) -> None:
 def test_a_byte_order_mark_may_start_every_document() -> None:
     """Files saved with a BOM and concatenated: kustomize reads each document alone and builds both
     (checked with kubectl kustomize); a BOM elsewhere stays text."""
-    source = load_text("\ufeffa: 1\n---\n\ufeffb: 2\n--- \r\n\ufeffc: [3]\n")
-    assert [d.data for d in source.documents] == [{"a": 1}, {"b": 2}, {"c": [3]}] and not source.problems
+    source = load_text("\ufeffa: 1\n---\n\ufeffb: 2\n--- \r\n\ufeffc: [3]\n--- # next\n\ufeffd: 4\n")
+    assert [d.data for d in source.documents] == [{"a": 1}, {"b": 2}, {"c": [3]}, {"d": 4}] and not source.problems
     assert load_text("a: x\ufeff\n").documents[0].data == {"a": "x\ufeff"}
 
 

@@ -203,10 +203,10 @@ def test_typ001_ignores_scalar_label_and_annotation_values(tmp_path: Path) -> No
     assert findings(tmp_path, files, "TYP001") == []
     result = lint(LintOptions(paths=["."], cwd=tmp_path, select=["SCH", "TYP001", "K8S003"]))
     assert [(d.rule, d.severity, d.path, d.span.line, d.message.split(",")[0]) for d in result.diagnostics] == [
-        ("K8S003", Severity.WARNING, "class.yaml", 6, "label value 1 is a YAML int"),
-        ("K8S003", Severity.WARNING, "class.yaml", 7, "label value 1.5 is a YAML float"),
-        ("K8S003", Severity.WARNING, "class.yaml", 8, "label value false is a YAML boolean"),
-        ("K8S003", Severity.WARNING, "ks.yaml", 7, "label value true is a YAML boolean")]
+        ("K8S003", Severity.WARNING, "class.yaml", 6, "label value 1: it is a YAML int"),
+        ("K8S003", Severity.WARNING, "class.yaml", 7, "label value 1.5: it is a YAML float"),
+        ("K8S003", Severity.WARNING, "class.yaml", 8, "label value false: it is a YAML boolean"),
+        ("K8S003", Severity.WARNING, "ks.yaml", 7, "label value true: it is a YAML boolean")]
 
 
 def test_typ001_model_holds_the_strings_kustomize_writes() -> None:

@@ -103,7 +103,11 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
         url = ref.source.spec.url or ""
         if "${" in url:
             continue
-        scheme = urlsplit(url).scheme
+        try:
+            in_url = urlsplit(url)
+        except ValueError:
+            continue  # no URL source-controller can parse (an unclosed `[`): the schema rules speak of it
+        scheme = in_url.scheme
         for secret in ref.targets:
             keys = _secret_keys(ctx, secret)
             if not keys:
@@ -119,7 +123,6 @@ def git_secret_keys(ctx: Context) -> Iterator[Finding]:
                 # (a `provider` such as github authenticates with its own keys: a GitHub App's)
                 # fluxcd/pkg git.NewAuthOptions: a bearerToken wins; else the URL's user fills in a missing
                 # username or password, and only a password without a username is refused.
-                in_url = urlsplit(url)
                 basic = {"username", "password"} & keys
                 tls_only = keys <= {"ca.crt", "caFile", "tls.crt", "tls.key"}
                 if "bearerToken" not in keys and "password" in keys and "username" not in keys \

@@ -184,10 +184,14 @@ def labels_and_annotations(ctx: Context) -> Iterator[Finding]:
                         raw := value_at(ctx.applied_data(obj), ("metadata", "labels", key)), (bool, int, float)):
                     # kustomize 5.5 quotes annotation values, not label values; Flux's apply then reads no labels
                     # (unstructured GetLabels drops a map holding a non-string) and sets only its own two
+                    kind = type(raw).__name__.replace("bool", "boolean")
+                    as_written = value_at(written.doc.data, ("metadata", "labels", key))
+                    how = (f"post-build substitution makes it a YAML {kind}" if isinstance(as_written, str)
+                           else f"it is a YAML {kind}, which kustomize writes unquoted")
                     finding = at(written, ("metadata", "labels", key), (
-                        f"label value {value} is a YAML {type(raw).__name__.replace('bool', 'boolean')}, which "
-                        f"kustomize writes unquoted: Flux then applies this object without any of its labels "
-                        f"(only its own kustomize.toolkit.fluxcd.io/name and namespace); quote it: '{value}'"
+                        f"label value {value}: {how}, and Flux then applies this object without any of the labels "
+                        f"written for it (its apply reads labels only when all are text); "
+                        + ("keep the substituted value text" if isinstance(as_written, str) else "quote it")
                         + ctx.applied_note(obj, written, ("metadata", "labels", key))))
                     finding.severity = Severity.WARNING
                     yield finding

@@ -6,8 +6,9 @@ Kustomization builds, with the variables of its `spec.postBuild` (the inline
 one variable. We replace an expression only when its value is the same under
 every Kustomization that applies the file and is known from the repository:
 
-* `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}`, `${VAR-default}`
-  (drone/envsubst's forms Flux documents); other operators stay as written;
+* `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}` (the forms with a
+  default that fluxcd/pkg envsubst parses; it refuses `${VAR-default}`); other operators
+  stay as written;
 * a variable missing from `substitute` is unknown when `substituteFrom` is set
   (its value is in a ConfigMap or Secret of the cluster); without it, the default
   applies (with no variable at all, only under `substituteStrategy: Always`), and an expression with no default stays as written with a warning

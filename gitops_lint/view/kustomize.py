@@ -1460,8 +1460,8 @@ _STEP_RE = re.compile(r"\[([^=\[\]]+)=([^\[\]]*)\]")
 
 def _field_path(text: Any) -> list[str | tuple[str, str]] | None:
     """A kustomize field path (`spec.containers.[name=app].image`) as keys and (key, value) list selectors;
-    a number is a key of a mapping and an index of a list (`_index`). None for forms not modelled
-    (wildcards, negative indexes, escapes, paths deeper than any object)."""
+    a number indexes a list (`_index`; kyaml takes it for an index on a mapping too and fails, which the view
+    does not claim). None for forms not modelled (wildcards, negative indexes, escapes, deep paths)."""
     if not isinstance(text, str) or text.count(".") > 64:
         return None
     steps: list[str | tuple[str, str]] = []
@@ -1483,7 +1483,7 @@ def _matches(item: Any, step: tuple[str, str]) -> bool:
 
 def _index(step: Any, data: Any) -> int | None:
     """The list index a step names: a number, where the value there is a list (kyaml reads `containers.1`
-    so; on a mapping the number is a key)."""
+    so)."""
     return int(step) if isinstance(data, list) and isinstance(step, str) and step.isdigit() else None
 
 

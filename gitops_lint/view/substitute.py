@@ -19,8 +19,9 @@ from typing import Any
 
 #: `$$` (an escaped dollar) or one `${...}` expression.
 TOKEN_RE = re.compile(r"\$\$|\$\{([^{}]*)\}")
-#: drone/envsubst's forms that Flux documents: `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `=`, `-`.
-EXPRESSION_RE = re.compile(r"^(?P<name>[_A-Za-z][_A-Za-z0-9]*)(?:(?P<op>:?[=-])(?P<default>.*))?$", re.S)
+#: The forms fluxcd/pkg envsubst parses with a default: `${VAR}`, `${VAR:=default}`, `${VAR:-default}`,
+#: `${VAR=default}` (its parser refuses `${VAR-default}`: "missing closing brace"; not evaluated here).
+EXPRESSION_RE = re.compile(r"^(?P<name>[_A-Za-z][_A-Za-z0-9]*)(?:(?P<op>:[=-]|=)(?P<default>.*))?$", re.S)
 DISABLED_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 
 

@@ -381,7 +381,7 @@ def _same_type_key(data: dict, key: Any) -> bool:
 
 
 #: A byte order mark at the start of a later document: files saved with one, concatenated.
-_DOCUMENT_BOM = re.compile("(\n---[ \t]*\r?\n)\ufeff")
+_DOCUMENT_BOM = re.compile("(\n---(?:[ \t][^\n]*)?\r?\n)\ufeff")
 
 
 def _without_document_boms(text: str) -> str:
