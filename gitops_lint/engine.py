@@ -287,7 +287,7 @@ def _lint(options: LintOptions) -> LintResult:
             result = lint_files(files, discovery, catalogue, rules, params, lint_options, scope)
             result.timings = {"load": parsed - discovered, **result.timings}
             result.diagnostics = _one_finding_per_document(result.diagnostics)
-            result.summary.from_cache = len(loaded.files) - loaded.parsed
+            result.summary.from_cache = loaded.cached
             if memo is not None and not result.internal_errors:
                 cache.store_result(memo, result.context.read_log, _memo_payload(result))
         if cache is not None:
@@ -323,7 +323,7 @@ def _part_of_a_folder(options: LintOptions, discovery: Discovery) -> str | None:
     so Flux's paths (relative to the repository's root) are not followed. Said, as it looks like a full check."""
     if discovery.in_git or options.repo_context or len(options.paths) != 1:
         return None
-    named = (Path(options.cwd or ".") / options.paths[0]).resolve()
+    named = Path(options.cwd or ".") / options.paths[0]
     if not named.is_dir() or path_settings(discovery.root, options.config, options)["whole_repo"]:
         return None  # (a configuration file in it makes it the source's root: its paths are followed)
     shown = printable(str(options.paths[0]))

@@ -122,8 +122,10 @@ class Loaded:
     """The loaded files of a run, and how many of them were parsed rather than taken from the cache."""
 
     files: list[SourceFile]
-    #: Files parsed by this run (the others came from the cache).
+    #: Files parsed by this run.
     parsed: int
+    #: Files taken from the cache (the rest could not be read: a broken link, a loop, no permission).
+    cached: int = 0
 
 
 def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int = 1,
@@ -133,6 +135,7 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
 
     files: list[SourceFile | None] = [None] * len(identities)
     todo: list[int] = []
+    cached = 0
     for index, item in enumerate(identities):
         candidate = item.candidate
         if item.mode == "unreadable":
@@ -144,6 +147,7 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
         if stored is not None:
             try:
                 files[index] = _with_reader(record.decode(stored, candidate.location, candidate.rel), item.mode)
+                cached += 1
                 continue
             except (ValueError, EOFError, TypeError):
                 pass  # damaged: parsed again below, and the new record replaces it
@@ -191,7 +195,7 @@ def load(identities: Sequence[Identity], cache: "Cache | None" = None, jobs: int
     else:
         for index in todo:
             parse_here(index)
-    return Loaded(files, len(todo))  # type: ignore[arg-type] - every slot is filled above
+    return Loaded(files, len(todo), cached)  # type: ignore[arg-type] - every slot is filled above
 
 
 def _with_reader(source: "SourceFile", mode: str) -> "SourceFile":

@@ -327,3 +327,10 @@ def test_an_empty_changed_since_is_a_usage_error(tmp_path: Path) -> None:
     out = run(["check", "--isolated", "--changed-since", "", "."], tmp_path)
     assert out.returncode == 2 and "--changed-since: the revision is empty" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_file_that_cannot_be_read_is_not_said_to_come_from_the_cache(tmp_path: Path) -> None:
+    """A symlink loop is neither read nor cached: the summary said "(all from the cache)" with --no-cache."""
+    (tmp_path / "a.yaml").symlink_to("a.yaml")
+    out = run(["check", "--isolated", "--no-cache", "a.yaml"], tmp_path)
+    assert out.returncode == 1 and "Found 1 error in 1 file" in out.stdout and "cache" not in out.stdout
