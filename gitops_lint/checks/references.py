@@ -680,21 +680,31 @@ def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
                                and _STRICT_GATE_OFF.search(f.text) for f in ctx.files):
         return
     of_cluster = {cluster: versions.for_path(f"{folder}/") for cluster, folder in ctx.view.cluster_names.items()}
-    sources = _variable_keys(ctx.view)
+    sources: dict[tuple, set[str]] | None = None
+    strings: dict[int, list[tuple[tuple, str]]] = {}  # id(document) -> its strings holding `${`
     unset: dict[tuple, list] = {}  # (document, path, variable) -> [object, version, Kustomizations]
     for applied in ctx.view.applied:
         variables = applied.variables
         if variables is None or variables.literal or variables.open_ended:
             continue
         version = of_cluster.get(applied.cluster, versions.repository)
+        if _release_key(version.release) < (2, 9):
+            continue
+        sources = _variable_keys(ctx.view) if sources is None else sources
         known = _known_variables(applied, sources)
-        if _release_key(version.release) < (2, 9) or known is None:
+        if known is None:
             continue
         for resource in applied.resources:
             written = resource.origin
-            if written is None or disabled(resource.data) or "${" not in written.doc.file.text:
+            if written is None:
                 continue
-            for path, text in _strings(written.doc.data):
+            found = strings.get(id(written.doc))
+            if found is None:
+                found = strings[id(written.doc)] = list(_strings(written.doc.data)) \
+                    if "${" in written.doc.file.text else []
+            if not found or disabled(resource.data):
+                continue
+            for path, text in found:
                 for match in TOKEN_RE.finditer(text):
                     expression = EXPRESSION_RE.match(match.group(1) or "")
                     if expression is None or expression.group("op") is not None or expression.group("name") in known:
@@ -720,7 +730,7 @@ def _variable_keys(view) -> dict[tuple, set[str]]:
     `substituteFrom` gets from it, whatever their values (SOPS-encrypted, holding `${...}` themselves)."""
     out: dict[tuple, set[str]] = {}
     for resource, clusters in view.placed():
-        if resource.group != "" or resource.kind not in ("ConfigMap", "Secret") or not resource.name:
+        if resource.kind not in ("ConfigMap", "Secret") or resource.group != "" or not resource.name:
             continue
         keys = {str(k) for field in ("data", "stringData", "binaryData")
                 for k in (resource.data.get(field) if isinstance(resource.data.get(field), dict) else ())}
