@@ -198,3 +198,21 @@ def test_access_ids_that_are_no_full_path_authorize_nothing(tmp_path) -> None:
     result = lint(LintOptions(paths=["."], cwd=tmp_path))
     assert [(d.rule, d.severity, d.span.line) for d in result.diagnostics if d.rule == "AGT010"] == [
         ("AGT010", Severity.WARNING, 4), ("AGT010", Severity.WARNING, 5), ("AGT010", Severity.WARNING, 9)]
+
+
+def test_a_cadence_that_is_no_standard_cron_spec_is_refused(tmp_path) -> None:
+    """robfig/cron's ParseStandard takes five fields or a descriptor; the agent says "cadence is invalid"."""
+    config = "container_scanning:\n  cadence: '{}'\n  vulnerability_report:\n    namespaces: [default]\n"
+    for index, cadence in enumerate(["0 0 0 * * *", "61 * * * *", "0 0 * * 7"]):
+        assert _verdict(tmp_path / str(index), {".gitlab/agents/a/config.yaml": config.format(cadence)}) \
+            == [("AGT009", 2)], cadence
+    for index, cadence in enumerate(["0 0 * * *", "*/15 2-4 * JAN-MAR MON-FRI", "@daily", "@every 6h"]):
+        assert _verdict(tmp_path / f"ok{index}", {".gitlab/agents/a/config.yaml": config.format(cadence)}) == [], cadence
+
+
+def test_an_agent_config_over_128_kib_is_refused(tmp_path) -> None:
+    """kas's default max_configuration_file_size is 131,072 bytes (domain reference §A.1)."""
+    padding = "# " + "x" * 98 + "\n"
+    big = "ci_access:\n  projects:\n    - id: acme/fleet\n" + padding * 1400
+    assert ("AGT009", 1) in _verdict(tmp_path, {".gitlab/agents/a/config.yaml": big})
+    assert _verdict(tmp_path / "small", {".gitlab/agents/a/config.yaml": big[: 1000]}) == []

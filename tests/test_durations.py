@@ -662,3 +662,15 @@ def test_property_proto_round_trip(ns):
 @given(int64s)
 def test_property_go_text_suggests_equal_proto(ns):
     assert parse_proto_duration(suggest_proto_duration(format_go_duration(ns))) == ns
+
+
+def test_cron_specs_as_robfig_cron_reads_them() -> None:
+    """ParseStandard: five fields of numbers, names, `*`/`?`, ranges and steps within bounds, or a descriptor."""
+    from gitops_lint.cron import cron_problem
+
+    for spec in ("0 0 * * *", "*/5 * * * *", "0 12 * * MON-FRI", "@daily", "@every 1h30m", "5/10 * * * *",
+                 "CRON_TZ=Europe/Berlin 0 1 * * *", "0 0 1-31/2 JAN,dec SUN", "? * * * *"):
+        assert cron_problem(spec) is None, spec
+    for spec in ("0 0 0 * * *", "* * * *", "61 * * * *", "0 0 * * 7", "*/0 * * * *", "0-5-6 * * * *",
+                 "@every soon", "@often", "", "5-1 * * * *", "x * * * *"):
+        assert cron_problem(spec), spec

@@ -448,6 +448,28 @@ def agent_config_schema(ctx: Context) -> Iterator[Finding]:
                          "for GitLab)", key=True)
             else:
                 yield _with_repair(agent, violation)
+        yield from _agent_config_limits(agent)
+
+
+#: kas's default `agent.configuration.max_configuration_file_size` (domain reference §A.1).
+MAX_AGENT_CONFIG_BYTES = 131_072
+
+
+def _agent_config_limits(agent) -> Iterator[Finding]:
+    """What kas refuses beyond the schema: a file over its size limit, a container scanning cadence that is no
+    standard cron spec ("cadence is invalid")."""
+    from gitops_lint.cron import cron_problem
+
+    size = len(agent.doc.file.text.encode("utf-8"))
+    if size > MAX_AGENT_CONFIG_BYTES:
+        yield at(agent, (), (f"the agent config is {size:,} bytes: GitLab's agent server refuses a configuration "
+                             f"file over {MAX_AGENT_CONFIG_BYTES:,} bytes (128 KiB, its default limit)"))
+    scanning = agent.container_scanning
+    cadence = scanning.cadence if scanning is not None else None
+    if isinstance(cadence, str) and cadence and (problem := cron_problem(cadence)):
+        yield at(agent, ("container_scanning", "cadence"), (
+            f"cadence {cadence!r} is no cron spec the agent reads ({problem}): it reports \"cadence is invalid\" "
+            "and scans nothing"))
 
 
 #: What an unset proto3 field without presence reads as, by its schema type.
