@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"view"},
     {"model"},
     {"load"},  # discovered files -> loaded files, from the cache or worker processes
-    {"diagnostics", "durations"},  # shared value types and Go duration facts
+    {"diagnostics", "durations", "cron"},  # shared value types, Go duration and cron facts
     {"yaml"},
     {"discover"},
     {"data", "exits", "cache"},  # where the packaged data folders are; the exit codes; the on-disk cache
