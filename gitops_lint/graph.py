@@ -25,7 +25,7 @@ from gitops_lint.model import Model
 from gitops_lint.model.base import Located
 from gitops_lint.model.kubernetes import DNS1123_LABEL, KubernetesObject
 from gitops_lint.model.kustomize import KustomizeFile, is_remote
-from gitops_lint.view.kustomize import archived, join_path  # noqa: F401 - also graph's public names
+from gitops_lint.view.paths import archived, join_path  # noqa: F401 - also graph's public names
 from gitops_lint.yaml.loader import SourceFile
 from gitops_lint.yaml.positions import DataPath, value_at
 

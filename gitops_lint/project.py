@@ -18,7 +18,7 @@ from gitops_lint.yaml.positions import value_at
 
 if TYPE_CHECKING:
     from gitops_lint.graph import FileIndex, Graph, PathResolution
-    from gitops_lint.view.flux import FluxView
+    from gitops_lint.view.state import FluxView
     from gitops_lint.view.version import FluxVersions
 
 
@@ -203,10 +203,12 @@ class Project:
     def view(self) -> "FluxView":
         """Flux's view: what each Flux Kustomization fed by this repository applies (inactive without an
         entry point, or when only part of the repository was read)."""
-        from gitops_lint.view.flux import FluxView, build_view
-
         if not self.settings.whole_repo:
+            from gitops_lint.view.state import FluxView
+
             return FluxView()
+        from gitops_lint.view.flux import build_view
+
         return build_view(self.model, self.files, self.settings.root, self.settings.source_root,
                           self.settings.compiled_folders, read=self.read, ignore_files=self.settings.ignore_files,
                           linked_files=self.settings.linked_files)

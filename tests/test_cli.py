@@ -57,6 +57,7 @@ def test_version_imports_nothing_heavy() -> None:
 
 
 _HEAVY = ("pydantic", "jsonschema", "networkx", "ruamel.yaml", "fastjsonschema", "gitops_lint.model.agent",
+          "gitops_lint.view.flux", "gitops_lint.view.kustomize",  # Flux's view: only where one is built
           *(f"gitops_lint.model.flux.{group}" for group in ("source", "kustomize", "helm", "notification", "image")))
 
 
@@ -70,8 +71,8 @@ def _modules_after(args: list[str], cwd: Path) -> list[str]:
 
 
 def test_a_one_file_check_imports_only_what_it_needs(tmp_path: Path) -> None:
-    """The pre-commit path: a plain ConfigMap needs no schema validator and no graph library; a cached
-    result (nothing changed) needs not even the typed model."""
+    """The pre-commit path: a plain ConfigMap needs no schema validator, no graph library and no Flux view
+    (one file is no repository); a cached result (nothing changed) needs not even the typed model."""
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n")
     cache = str(tmp_path / "cache")
     first = _modules_after(["check", "--isolated", "--cache-dir", cache, "cm.yaml"], tmp_path)

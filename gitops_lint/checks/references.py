@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from gitops_lint.checks import Context, at
 from gitops_lint.diagnostics import Finding, Severity
-from gitops_lint.view.kustomize import archived
+from gitops_lint.view.paths import archived
 from gitops_lint.yaml.positions import format_path
 
 if TYPE_CHECKING:
@@ -38,6 +37,8 @@ def dangling_reference(ctx: Context) -> Iterator[Finding]:
                 "cluster's own API, so there it is not found"))
             continue
         candidates = ctx.graph.names_of_kind(ref.kind or "")
+        import difflib  # only for a name that resolves nowhere
+
         close = difflib.get_close_matches(ref.name or "", candidates, n=1, cutoff=0.75)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         finding = at(ref.source, ref.path + (("name",) if ref.source.doc.has(ref.path + ("name",)) else ()), (
@@ -481,13 +482,13 @@ def _locked_down(ctx: Context) -> dict[int, dict[str, str]]:
     them (a base's before its overlay's, a Flux Kustomization's own `spec.patches` last), and the last
     value of a repeated flag wins. A Kustomization with a `kubeConfig` builds for another cluster: not
     this one's configuration."""
+    view = ctx.view
+    if not view.active:
+        return {}
     from gitops_lint.model.kustomize import KustomizeFile
     from gitops_lint.view.flux import _instance_chart
     from gitops_lint.view.kustomize import is_inline_patch
 
-    view = ctx.view
-    if not view.active:
-        return {}
     kustomize_files = {o.path: o for o in ctx.model.objects if isinstance(o, KustomizeFile)}
     out: dict[int, dict[str, str]] = {}
     seen: set[tuple[int, object]] = set()  # (cluster, a file's path or an instance's data) judged there

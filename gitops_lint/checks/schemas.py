@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -296,6 +295,8 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
             continue
         if not history:
             known = sorted(versions)
+            import difflib  # only for a version no release knows
+
             close = difflib.get_close_matches(obj.version, known, n=1)
             hint = f" (did you mean {obj.group}/{close[0]}?)" if close else ""
             yield at(obj, ("apiVersion",), (
