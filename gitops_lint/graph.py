@@ -17,6 +17,7 @@ matches a reference from any namespace.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -324,17 +325,13 @@ def _named_by(provided: str, name: str) -> bool:
     with post-build variables in it (`infra-${CLUSTER}` may be `infra-prod`)."""
     if provided in (name, ANY_NAME):
         return True
-    if "${" not in provided:
-        return False
-    pattern = _VARIABLE_NAME.get(provided)
-    if pattern is None:
-        parts = re.split(r"\$\{[^}]*\}", provided)
-        pattern = _VARIABLE_NAME[provided] = re.compile(".+".join(re.escape(part) for part in parts))
-    return pattern.fullmatch(name) is not None
+    return "${" in provided and _names_of_shape(provided).fullmatch(name) is not None
 
 
-#: name with `${...}` in it -> the pattern of the names it may be (compiled once).
-_VARIABLE_NAME: dict[str, re.Pattern[str]] = {}
+@functools.lru_cache(maxsize=1024)
+def _names_of_shape(provided: str) -> re.Pattern[str]:
+    """The names a name with `${...}` in it may be (each expression any text but none)."""
+    return re.compile(".+".join(re.escape(part) for part in re.split(r"\$\{[^}]*\}", provided)))
 
 
 def _walk(data: Any, path: tuple[str, ...]) -> list[tuple[DataPath, Any]]:

@@ -673,12 +673,11 @@ def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
     values), and the expression is still in the object Flux builds (no patch replaced it); not where the
     repository turns the gate off."""
     from gitops_lint.view.substitute import EXPRESSION_RE, TOKEN_RE, disabled
-    from gitops_lint.view.version import DEFAULT
+    from gitops_lint.view.version import DEFAULT, release_key
     from gitops_lint.yaml.positions import value_at
 
     versions = ctx.settings.flux_versions
-    if versions is None or any(f.text and "StrictPostBuildSubstitutions" in f.text
-                               and _STRICT_GATE_OFF.search(f.text) for f in ctx.files):
+    if versions is None:
         return
     of_cluster = {cluster: versions.for_path(f"{folder}/") for cluster, folder in ctx.view.cluster_names.items()}
     sources: dict[tuple, set[str]] | None = None
@@ -689,7 +688,7 @@ def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
         if variables is None or variables.literal or variables.open_ended:
             continue
         version = of_cluster.get(applied.cluster, versions.repository)
-        if _release_key(version.release) < (2, 9):
+        if release_key(version.release) < (2, 9):
             continue
         sources = _variable_keys(ctx.view) if sources is None else sources
         known = _known_variables(applied, sources)
@@ -715,6 +714,9 @@ def _unset_in_strict_substitution(ctx: Context) -> Iterator[Finding]:
                         continue  # a patch replaced it on the way: not in what Flux substitutes
                     entry = unset.setdefault((id(written.doc), path, expression.group("name")), [written, version, []])
                     entry[2].append(applied.key)
+    if unset and any(f.text and "StrictPostBuildSubstitutions" in f.text and _STRICT_GATE_OFF.search(f.text)
+                     for f in ctx.files):
+        return  # the repository turns the gate off (read only when there is something to report)
     for (_, path, name), (written, version, kustomizations) in unset.items():
         finding = at(written, path, (
             f"${{{name}}} is set by no post-build variable of {', '.join(sorted(set(kustomizations)))} and has no "
@@ -758,10 +760,6 @@ def _known_variables(applied, sources: dict[tuple, set[str]]) -> set[str] | None
             return None
         known |= keys
     return known
-
-
-def _release_key(release: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in release.split(".") if p.isdigit())
 
 
 def _strings(data) -> Iterator[tuple[tuple, str]]:

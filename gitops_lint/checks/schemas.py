@@ -9,6 +9,7 @@ from gitops_lint.checks import Context, at
 from gitops_lint.checks.loading import scalar_fix
 from gitops_lint.diagnostics import Finding, Severity
 from gitops_lint.schema_index import newest_flux_release
+from gitops_lint.view.version import release_key
 from gitops_lint.model.kubernetes import KubernetesObject
 from gitops_lint.yaml.positions import value_at
 
@@ -55,10 +56,6 @@ def _by_applying_clusters(ctx: Context, versions: Any) -> dict[str, Any]:
 def flux_release(ctx: Context, path: str | None = None) -> str:
     """The release (e.g. "2.6") whose schemas judge the file `path` (the repository-wide one without a path)."""
     return flux_version(ctx, path).release
-
-
-def _release_key(release: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in release.split(".") if p.isdigit())
 
 
 def _validator(ctx: Context, schema: dict, closed: bool = False):
@@ -288,7 +285,7 @@ def api_version_not_served(ctx: Context) -> Iterator[Finding]:
         note = _source_note(version)
         storage = (flux_index(release).get(f"{obj.group}/{kind}") or {}).get("storage_version")
         history = lifecycle(obj.group, kind, obj.version)
-        if history.get("first_served") and _release_key(history["first_served"]) > _release_key(release):
+        if history.get("first_served") and release_key(history["first_served"]) > release_key(release):
             yield at(obj, ("apiVersion",), (
                 f"{obj.apiVersion} {kind} arrives only in Flux {history['first_served']}; the target is Flux "
                 f"{release}{note}"))

@@ -83,7 +83,7 @@ class FluxVersion:
         if not _EXACT_RE.fullmatch(self.declared):
             return False  # a range means the newest release it matches
         numbers = _first_version(self.declared)
-        return numbers is not None and numbers[:2] < _key(self.release)
+        return numbers is not None and numbers[:2] < release_key(self.release)
 
     @property
     def describe(self) -> str:
@@ -134,13 +134,13 @@ class FluxVersions:
     @property
     def releases(self) -> list[str]:
         """Every release in use, oldest first."""
-        return sorted({self.repository.release, *(v.release for v in self.clusters)}, key=_key)
+        return sorted({self.repository.release, *(v.release for v in self.clusters)}, key=release_key)
 
 
 def detect(model: Model, releases: Sequence[str], *, cli: str | None = None,
            config: str | None = None) -> FluxVersions:
     """The Flux version(s) of the repository in `model`; `releases` are the supported ones, oldest first."""
-    releases = sorted(releases, key=_key)
+    releases = sorted(releases, key=release_key)
     if not releases:
         raise ValueError("no supported Flux release")
     for given, source in ((cli, CLI), (config, CONFIG)):
@@ -150,8 +150,8 @@ def detect(model: Model, releases: Sequence[str], *, cli: str | None = None,
     if not found:
         return FluxVersions(FluxVersion(releases[-1], releases[-1], DEFAULT))
     best = min(v.rank for v in found)
-    repository = max((v for v in found if v.rank == best), key=lambda v: _key(v.release))
-    clusters = sorted(found, key=lambda v: (-len(v.folder or ""), v.rank, [-n for n in _key(v.release)]))
+    repository = max((v for v in found if v.rank == best), key=lambda v: release_key(v.release))
+    clusters = sorted(found, key=lambda v: (-len(v.folder or ""), v.rank, [-n for n in release_key(v.release)]))
     return FluxVersions(FluxVersion(repository.release, repository.declared, repository.source, None, best),
                         tuple(clusters))
 
@@ -248,7 +248,7 @@ def resolve(text: str, releases: Sequence[str]) -> str | None:
     (`2.x`, `2.4.x`, `>=2.3.0 <2.6.0`, `~2.5`, `^2.3`, alternatives with `||`). A version or range
     below every supported release means the oldest one, above them the newest one.
     """
-    releases = sorted(releases, key=_key)
+    releases = sorted(releases, key=release_key)
     text = text.strip()
     if not text or "${" in text or not releases:
         return None
@@ -256,17 +256,18 @@ def resolve(text: str, releases: Sequence[str]) -> str | None:
         return releases[-1]
     alternatives = [alt for alt in text.split("||") if alt.strip()]
     for release in reversed(releases):
-        if any(_matches(alt, _key(release)) for alt in alternatives):
+        if any(_matches(alt, release_key(release)) for alt in alternatives):
             return release
     first = _first_version(text)
     if first is None:
         return None
-    return releases[0] if first < _key(releases[0]) else releases[-1]
+    return releases[0] if first < release_key(releases[0]) else releases[-1]
 
 
 # --------------------------------------------------------------------------- helpers
 
-def _key(release: str) -> tuple[int, ...]:
+def release_key(release: str) -> tuple[int, ...]:
+    """`2.10` as (2, 10): releases compared as numbers."""
     return tuple(int(p) for p in release.split(".") if p.isdigit())
 
 
